@@ -1,0 +1,62 @@
+/* health.c — GET /health, GET /ready, GET /metrics. */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api.h"
+
+static const char health_body[] = "{\"status\":\"ok\"}";
+
+/* Alive: answers without touching any database, as cheaply as possible. */
+void td_api_health(td_req_t *req, void *app) {
+    (void)app;
+    td_resp_static(req, 200, "application/json", health_body, sizeof(health_body) - 1);
+}
+
+/* Ready: the catalog answers a query. */
+void td_api_ready(td_req_t *req, void *app) {
+    td_app_t *a = app;
+    td_status st = td_catalog_ping(a->platform->catalog);
+    if (st) {
+        td_resp_problem(req, 503, "catalog_unavailable", "Catalog unavailable",
+                        "the catalog database does not answer");
+        return;
+    }
+    static const char body[] = "{\"status\":\"ready\",\"catalog\":\"ok\"}";
+    td_resp_static(req, 200, "application/json", body, sizeof(body) - 1);
+}
+
+void td_api_metrics(td_req_t *req, void *app) {
+    td_app_t *a = app;
+    td_buf_t b;
+    td_buf_init(&b, 4 << 20);
+    td_status st = td_http_metrics(a->http, &b);
+    if (!st && a->platform->pool) {
+        td_pool_stats_t ps;
+        td_pool_stats(a->platform->pool, &ps);
+        st = td_buf_printf(&b,
+                           "# HELP tenantd_tenant_db_open Open tenant database handles.\n"
+                           "# TYPE tenantd_tenant_db_open gauge\n"
+                           "tenantd_tenant_db_open %zu\n"
+                           "# HELP tenantd_tenant_db_idle Idle tenant database handles.\n"
+                           "# TYPE tenantd_tenant_db_idle gauge\n"
+                           "tenantd_tenant_db_idle %zu\n"
+                           "# HELP tenantd_tenant_db_max Budget of tenant database handles.\n"
+                           "# TYPE tenantd_tenant_db_max gauge\n"
+                           "tenantd_tenant_db_max %zu\n"
+                           "# HELP tenantd_pool_evictions_total Idle handles closed to make room.\n"
+                           "# TYPE tenantd_pool_evictions_total counter\n"
+                           "tenantd_pool_evictions_total %llu\n"
+                           "# HELP tenantd_pool_hits_total Leases served by an open handle.\n"
+                           "# TYPE tenantd_pool_hits_total counter\n"
+                           "tenantd_pool_hits_total %llu\n"
+                           "# HELP tenantd_pool_misses_total Leases that opened a handle.\n"
+                           "# TYPE tenantd_pool_misses_total counter\n"
+                           "tenantd_pool_misses_total %llu\n",
+                           ps.open, ps.idle, ps.max, ps.evictions, ps.hits, ps.misses);
+    }
+    if (st)
+        td_api_fail(req, st, "cannot render metrics");
+    else
+        td_resp_bytes(req, 200, "text/plain; version=0.0.4", td_buf_str(&b), b.len);
+    td_buf_free(&b);
+}

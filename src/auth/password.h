@@ -1,0 +1,27 @@
+/* password.h — password hashing with argon2id (libsodium crypto_pwhash).
+ *
+ * Parameters are at least OWASP's minimum for argon2id: 19 MiB of memory,
+ * two passes, one lane. The encoded hash carries its parameters, so they
+ * can rise later without breaking stored hashes. */
+#ifndef TD_PASSWORD_H
+#define TD_PASSWORD_H
+
+#include <sodium.h>
+
+#include "common/status.h"
+
+#define TD_PASSWORD_HASH_MAX crypto_pwhash_STRBYTES
+#define TD_PASSWORD_MIN 8
+#define TD_PASSWORD_MAX 1024
+
+/* Checks the password's length rules (8..1024 bytes). */
+td_status td_password_check(const char *pw);
+/* Hashes pw into out (TD_PASSWORD_HASH_MAX bytes). */
+td_status td_password_hash(const char *pw, char out[TD_PASSWORD_HASH_MAX]);
+/* TD_OK when pw matches hash, TD_E_AUTH when not. */
+td_status td_password_verify(const char *hash, const char *pw);
+/* A random password of printable characters for generated credentials
+ * (n-1 characters and a NUL). */
+void td_password_generate(char *out, size_t n);
+
+#endif

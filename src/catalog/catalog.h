@@ -1,0 +1,102 @@
+/* catalog.h — the control plane: tenants, their services, databases and
+ * placement, database servers, hostnames, platform admins, services,
+ * system configuration and the schema-version ledger.
+ *
+ * td_catalog_t owns a small pool of connections to the catalog database
+ * (SQLite catalog.db with synchronous=FULL, or PostgreSQL); functions that
+ * take a td_db_t run on a leased connection so a caller can group them in
+ * one transaction. Strings handed back are owned by the given arena. */
+#ifndef TD_CATALOG_H
+#define TD_CATALOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/arena.h"
+#include "store/store.h"
+
+typedef struct td_catalog td_catalog_t;
+
+/* Opens the catalog at url (a SQLite path or postgres:// URL) and brings
+ * its schema up to date. max_conns bounds the connection pool. */
+td_status td_catalog_open(const char *url, int max_conns, td_catalog_t **out, char *err,
+                          size_t errlen);
+void td_catalog_close(td_catalog_t *c);
+/* Leases a connection (waits up to 5 s for one; TD_E_BUSY after).
+ * With an arena, the lease is returned by the arena's cleanup. */
+td_status td_catalog_lease(td_catalog_t *c, td_arena_t *a, td_db_t **db);
+void td_catalog_release(td_catalog_t *c, td_db_t *db);
+/* "sqlite" or "postgres". */
+const char *td_catalog_dialect(const td_catalog_t *c);
+/* Runs SELECT 1 on a fresh lease. */
+td_status td_catalog_ping(td_catalog_t *c);
+
+/* ---- tenants ---- */
+typedef struct {
+    const char *id, *slug, *name, *status, *backend, *plan, *error;
+    const char *pending_admin; /* JSON {"email","hash"} until provisioned */
+    const char *wrapped_key;   /* NULL once deleted (crypto-shredded) */
+    const char *created_at, *updated_at, *deleted_at;
+} td_tenant_row_t;
+
+typedef struct {
+    const char *backend;    /* "sqlite" | "postgres" */
+    const char *server_id;  /* NULL on SQLite */
+    const char *secret_enc; /* sealed role password (PostgreSQL) */
+} td_tenant_db_row_t;
+
+/* Inserts the tenant (status provisioning), its services and its database
+ * placement in one transaction. TD_E_EXISTS when the slug is taken. */
+td_status td_cat_tenant_insert(td_db_t *db, const td_tenant_row_t *t, const char *const *services,
+                               size_t nsvc, const td_tenant_db_row_t *place);
+/* By id when key has the shape of an id, else by slug (live tenants only;
+ * a deleted tenant is found by id only). TD_E_NOTFOUND when absent. */
+td_status td_cat_tenant_get(td_db_t *db, td_arena_t *a, const char *key, td_tenant_row_t *out);
+/* Tenants ordered by id after `after` (NULL = from the start), at most
+ * limit, optionally only of one status; deleted ones only when asked. */
+td_status td_cat_tenant_list(td_db_t *db, td_arena_t *a, const char *status, const char *after,
+                             int limit, td_tenant_row_t **out, size_t *n);
+/* Moves a tenant to status `to` only if its status is one of `from`
+ * (comma-separated); error is recorded (NULL clears it). TD_E_STATE when
+ * the tenant is in another status. */
+td_status td_cat_tenant_transition(td_db_t *db, const char *id, const char *from, const char *to,
+                                   const char *error);
+td_status td_cat_tenant_clear_pending_admin(td_db_t *db, const char *id);
+/* Enabled services of a tenant, sorted; arena-owned array. */
+td_status td_cat_tenant_services(td_db_t *db, td_arena_t *a, const char *id, const char ***out,
+                                 size_t *n);
+td_status td_cat_tenant_db(td_db_t *db, td_arena_t *a, const char *id, td_tenant_db_row_t *out);
+td_status td_cat_schema_version_set(td_db_t *db, const char *tenant_id, const char *service,
+                                    int version);
+/* Removes everything of a deleted tenant but its row; shreds its key. */
+td_status td_cat_tenant_tombstone(td_db_t *db, const char *id);
+/* Every tenant's wrapped key (for key rotation), live ones only. */
+td_status td_cat_tenant_keys(td_db_t *db, td_arena_t *a, const char ***ids, const char ***wrapped,
+                             size_t *n);
+td_status td_cat_tenant_set_key(td_db_t *db, const char *id, const char *wrapped);
+
+/* ---- database servers ---- */
+typedef struct {
+    const char *id, *name, *url_enc, *url_hint, *status, *created_at;
+    int64_t tenants; /* tenant databases placed there */
+} td_server_row_t;
+
+/* Registers a server by name unless present. */
+td_status td_cat_server_ensure(td_db_t *db, const td_server_row_t *s);
+td_status td_cat_server_list(td_db_t *db, td_arena_t *a, td_server_row_t **out, size_t *n);
+td_status td_cat_server_get(td_db_t *db, td_arena_t *a, const char *id, td_server_row_t *out);
+/* The active server with the fewest tenants; TD_E_NOTFOUND when none. */
+td_status td_cat_server_least_loaded(td_db_t *db, td_arena_t *a, td_server_row_t *out);
+
+/* ---- platform admins ---- */
+td_status td_cat_admin_insert(td_db_t *db, const char *id, const char *email,
+                              const char *password_hash);
+td_status td_cat_admin_count(td_db_t *db, int64_t *n);
+
+/* ---- system_config and services ---- */
+/* TD_E_NOTFOUND when the key is absent. */
+td_status td_cat_config_get(td_db_t *db, td_arena_t *a, const char *key, char **value);
+td_status td_cat_config_set(td_db_t *db, const char *key, const char *value);
+td_status td_cat_service_register(td_db_t *db, const char *name, int latest_version);
+
+#endif

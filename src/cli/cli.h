@@ -1,0 +1,67 @@
+/* cli.h — the command line: shared option handling, tables and JSON
+ * output. Each command lives in its own file (cmd_*.c) and returns an exit
+ * code: 0 ok, 1 failure, 2 usage. */
+#ifndef TD_CLI_H
+#define TD_CLI_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "common/config.h"
+#include "tenancy/tenancy.h"
+
+#define TD_EXIT_OK 0
+#define TD_EXIT_FAIL 1
+#define TD_EXIT_USAGE 2
+
+typedef struct {
+    td_config_t cfg;
+    int json;        /* --json */
+    int argc;        /* positional arguments and command flags left */
+    char **argv;
+} td_cli_t;
+
+/* A command: name, one-line summary, help text, entry point. */
+typedef struct {
+    const char *name;
+    const char *summary;
+    const char *help;
+    int (*run)(td_cli_t *cli);
+} td_cmd_t;
+
+/* Prints "tenantd: <msg>" on stderr. */
+void td_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Usage error: prints msg and a hint to run --help; returns TD_EXIT_USAGE. */
+int td_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Takes the value of option `name` at argv[*i] ("--name V" or "--name=V").
+ * Returns 1 when argv[*i] is that option (value in *out, NULL when
+ * missing), 0 otherwise. */
+int td_cli_opt(td_cli_t *cli, int *i, const char *name, const char **out);
+/* Opens the platform; prints the error and returns non-zero on failure. */
+int td_cli_open(td_cli_t *cli, td_platform_t *p, int init);
+/* Reads one line from stdin (without newline) into a malloc'd string. */
+char *td_cli_read_stdin_line(void);
+/* Prints a JSON value on stdout, indented, and frees it. */
+void td_cli_print_json(json_t *v);
+/* A table: column titles and rows of cells; widths are computed. */
+void td_cli_table(const char *const *titles, size_t ncols, const char *const *cells, size_t nrows);
+/* The tenant as the JSON object of SPEC §11. */
+json_t *td_cli_tenant_json(const td_tenant_t *t);
+
+/* Opens the platform creating what is missing (init), and the first
+ * superadmin unless one exists: *created = 1 then, and *generated holds a
+ * generated password (malloc'd) when pw is NULL. */
+int td_cli_init_platform(td_cli_t *cli, td_platform_t *p, const char *email, const char *pw,
+                         int *created, char **generated);
+
+int td_cmd_serve(td_cli_t *cli);
+int td_cmd_init(td_cli_t *cli);
+int td_cmd_tenant(td_cli_t *cli);
+int td_cmd_check(td_cli_t *cli);
+int td_cmd_key(td_cli_t *cli);
+int td_cmd_version(td_cli_t *cli);
+
+/* The command table (main.c), for help and the documentation test. */
+const td_cmd_t *td_cli_commands(size_t *n);
+
+#endif

@@ -1,0 +1,205 @@
+/* cmd_admin.c — tenantd init, check and key rotate. */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/password.h"
+#include "cli/cli.h"
+#include "common/id.h"
+#include "common/text.h"
+
+/* Creates the first superadmin unless one exists. *password_out gets a
+ * generated password (malloc'd) when pw is NULL. Returns 1 if created. */
+static int ensure_superadmin(td_platform_t *p, const char *email, const char *pw,
+                             char **password_out, td_status *st) {
+    td_db_t *db;
+    int64_t n = 0;
+    *password_out = NULL;
+    *st = td_catalog_lease(p->catalog, NULL, &db);
+    if (*st)
+        return 0;
+    *st = td_cat_admin_count(db, &n);
+    if (!*st && n == 0) {
+        char gen[25], hash[TD_PASSWORD_HASH_MAX], id[TD_ID_LEN + 1];
+        if (!pw) {
+            td_password_generate(gen, sizeof(gen));
+            pw = *password_out = strdup(gen);
+            sodium_memzero(gen, sizeof(gen));
+        }
+        td_id_new(id);
+        *st = td_password_hash(pw, hash);
+        if (!*st)
+            *st = td_cat_admin_insert(db, id, email, hash);
+    }
+    td_catalog_release(p->catalog, db);
+    return !*st && n == 0;
+}
+
+/* Shared by init and serve --demo. */
+int td_cli_init_platform(td_cli_t *cli, td_platform_t *p, const char *email, const char *pw,
+                         int *created, char **generated) {
+    if (td_cli_open(cli, p, 1))
+        return TD_EXIT_FAIL;
+    td_status st;
+    *created = ensure_superadmin(p, email, pw, generated, &st);
+    if (st) {
+        td_cli_error("cannot create the superadmin: %s", td_status_msg(st));
+        td_platform_close(p);
+        return TD_EXIT_FAIL;
+    }
+    return TD_EXIT_OK;
+}
+
+int td_cmd_init(td_cli_t *cli) {
+    const char *email = "root@example.com";
+    int pw_stdin = 0;
+    for (int i = 0; i < cli->argc; i++) {
+        const char *v;
+        if (td_cli_opt(cli, &i, "--admin-email", &v)) {
+            if (!v)
+                return td_cli_usage("init", "--admin-email needs a value");
+            email = v;
+        } else if (strcmp(cli->argv[i], "--admin-password-stdin") == 0)
+            pw_stdin = 1;
+        else
+            return td_cli_usage("init", "unexpected argument '%.40s'", cli->argv[i]);
+    }
+    if (!td_email_valid(email))
+        return td_cli_usage("init", "invalid --admin-email");
+    char *pw = NULL;
+    if (pw_stdin) {
+        pw = td_cli_read_stdin_line();
+        if (!pw || td_password_check(pw)) {
+            td_cli_error("the password on standard input must be 8 to 1024 characters");
+            free(pw);
+            return TD_EXIT_USAGE;
+        }
+    }
+    td_platform_t p;
+    int created;
+    char *generated = NULL;
+    int rc = td_cli_init_platform(cli, &p, email, pw, &created, &generated);
+    free(pw);
+    if (rc)
+        return rc;
+    if (cli->json) {
+        json_t *o = json_pack("{s:s, s:b}", "data", cli->cfg.data, "superadmin_created", created);
+        if (created)
+            json_object_set_new(o, "email", json_string(email));
+        if (generated)
+            json_object_set_new(o, "password", json_string(generated));
+        td_cli_print_json(o);
+    } else if (created) {
+        printf("initialised %s\nsuperadmin: %s\n", cli->cfg.data, email);
+        if (generated)
+            printf("password:   %s   (shown once: store it now)\n", generated);
+    } else {
+        printf("%s is already initialised; nothing changed\n", cli->cfg.data);
+    }
+    if (generated) {
+        sodium_memzero(generated, strlen(generated));
+        free(generated);
+    }
+    td_platform_close(&p);
+    return TD_EXIT_OK;
+}
+
+typedef struct {
+    json_t *items;
+    int json;
+    int bad;
+    int total;
+} check_ctx;
+
+static void report(void *ctx, const char *kind, const char *name, td_status st, const char *detail) {
+    check_ctx *c = ctx;
+    c->total++;
+    c->bad += st != TD_OK;
+    if (c->json)
+        json_array_append_new(c->items, json_pack("{s:s, s:s, s:s, s:s}", "kind", kind, "name",
+                                                  name, "status", st ? "fail" : "ok", "detail",
+                                                  detail));
+    else
+        printf("%-4s %-8s %-40s %s\n", st ? "FAIL" : "ok", kind, name, detail);
+}
+
+int td_cmd_check(td_cli_t *cli) {
+    if (cli->argc)
+        return td_cli_usage("check", "unexpected argument '%.40s'", cli->argv[0]);
+    td_platform_t p;
+    if (td_cli_open(cli, &p, 0))
+        return TD_EXIT_FAIL;
+    check_ctx c = {json_array(), cli->json, 0, 0};
+    td_arena_t *a = td_arena_new(0);
+    td_status st = td_catalog_ping(p.catalog);
+    report(&c, "catalog", td_catalog_dialect(p.catalog), st, st ? td_status_msg(st) : "reachable");
+    td_platform_check_servers(&p, a, report, &c);
+    const char *after = NULL;
+    int tenants = 0;
+    for (;;) {
+        td_arena_t *page = td_arena_new(0);
+        td_tenant_t *ts;
+        size_t n = 0;
+        st = td_tenant_list(&p, page, NULL, after, 200, &ts, &n);
+        if (st)
+            report(&c, "catalog", "tenants", st, "cannot list tenants");
+        for (size_t i = 0; !st && i < n; i++) {
+            char err[512] = "";
+            td_status r = TD_OK;
+            const char *detail = "healthy";
+            if (strcmp(ts[i].row.status, "active") && strcmp(ts[i].row.status, "suspended")) {
+                r = TD_E_STATE;
+                detail = td_arena_printf(page, "status %s%s%s", ts[i].row.status,
+                                         ts[i].row.error ? ": " : "",
+                                         ts[i].row.error ? ts[i].row.error : "");
+            } else if ((r = td_tenant_check(&p, page, &ts[i], err, sizeof(err))))
+                detail = td_arena_strdup(page, err[0] ? err : td_status_msg(r));
+            report(&c, "tenant", ts[i].row.slug, r, detail);
+            tenants++;
+        }
+        after = (n == 200) ? td_arena_strdup(a, ts[n - 1].row.id) : NULL;
+        td_arena_destroy(page);
+        if (!after || st)
+            break;
+    }
+    if (cli->json)
+        td_cli_print_json(json_pack("{s:o, s:i, s:i, s:i}", "checks", c.items, "total", c.total,
+                                    "failed", c.bad, "tenants", tenants));
+    else {
+        json_decref(c.items);
+        printf("%d checked, %d failed (%d tenants)\n", c.total, c.bad, tenants);
+    }
+    td_arena_destroy(a);
+    td_platform_close(&p);
+    return c.bad ? TD_EXIT_FAIL : TD_EXIT_OK;
+}
+
+int td_cmd_key(td_cli_t *cli) {
+    if (cli->argc != 1 || strcmp(cli->argv[0], "rotate"))
+        return td_cli_usage("key", "usage: tenantd key rotate");
+    td_platform_t p;
+    if (td_cli_open(cli, &p, 0))
+        return TD_EXIT_FAIL;
+    td_arena_t *a = td_arena_new(0);
+    char b64[64] = "", err[512] = "";
+    size_t n = 0;
+    td_status st = td_platform_rotate_key(&p, a, b64, sizeof(b64), &n, err, sizeof(err));
+    int env_key = cli->cfg.master_key[0] != '\0';
+    if (st)
+        td_cli_error("%s", err);
+    else if (cli->json) {
+        json_t *o = json_pack("{s:i}", "rewrapped", (int)n);
+        if (env_key)
+            json_object_set_new(o, "master_key", json_string(b64));
+        td_cli_print_json(o);
+    } else {
+        printf("rotated the master key: %zu tenant keys re-wrapped\n", n);
+        if (env_key)
+            printf("new TENANTD_MASTER_KEY (shown once): %s\n", b64);
+    }
+    sodium_memzero(b64, sizeof(b64));
+    td_arena_destroy(a);
+    td_platform_close(&p);
+    return st ? TD_EXIT_FAIL : TD_EXIT_OK;
+}

@@ -1,0 +1,119 @@
+/* cmd_serve.c — tenantd serve [--demo]. */
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "auth/password.h"
+#include "cli/cli.h"
+#include "common/log.h"
+#include "services/services.h"
+
+#define DEMO_SLUG "demo"
+#define DEMO_ADMIN "admin@demo.test"
+
+/* Creates the demo tenant with sample rows unless it exists; prints its
+ * admin's generated password once. */
+static int ensure_demo(td_platform_t *p) {
+    td_arena_t *a = td_arena_new(0);
+    td_tenant_t t;
+    int rc = TD_EXIT_OK;
+    if (td_tenant_find(p, a, DEMO_SLUG, &t) == TD_OK) {
+        td_arena_destroy(a);
+        return rc;
+    }
+    char pw[21], err[512] = "";
+    td_password_generate(pw, sizeof(pw));
+    static const char *const svcs[] = {"crm"};
+    td_tenant_spec_t spec = {.slug = DEMO_SLUG, .name = "Demo Company", .services = svcs,
+                             .nsvc = 1, .admin_email = DEMO_ADMIN, .admin_password = pw,
+                             .backend = "sqlite"};
+    td_status st = td_tenant_create(p, a, &spec, &t, err, sizeof(err));
+    td_db_t *db = NULL;
+    if (!st)
+        st = td_tenant_open_db(p, a, t.row.id, &db, err, sizeof(err));
+    if (!st)
+        st = td_services_demo_fill(db);
+    td_db_close(db);
+    if (st) {
+        td_cli_error("cannot create the demo tenant: %s", err[0] ? err : td_status_msg(st));
+        rc = TD_EXIT_FAIL;
+    } else {
+        printf("demo tenant '%s' created; its admin: %s  password: %s   (shown once)\n",
+               DEMO_SLUG, DEMO_ADMIN, pw);
+    }
+    sodium_memzero(pw, sizeof(pw));
+    td_arena_destroy(a);
+    return rc;
+}
+
+int td_cmd_serve(td_cli_t *cli) {
+    int demo = 0;
+    for (int i = 0; i < cli->argc; i++) {
+        if (strcmp(cli->argv[i], "--demo") == 0)
+            demo = 1;
+        else
+            return td_cli_usage("serve", "unexpected argument '%.40s'", cli->argv[i]);
+    }
+    td_platform_t p;
+    if (demo) {
+        int created;
+        char *generated = NULL;
+        if (td_cli_init_platform(cli, &p, "root@example.com", NULL, &created, &generated))
+            return TD_EXIT_FAIL;
+        if (generated) {
+            printf("superadmin root@example.com created; password: %s   (shown once)\n",
+                   generated);
+            sodium_memzero(generated, strlen(generated));
+            free(generated);
+        }
+        if (ensure_demo(&p)) {
+            td_platform_close(&p);
+            return TD_EXIT_FAIL;
+        }
+        fflush(stdout);
+    } else if (td_cli_open(cli, &p, 0)) {
+        return TD_EXIT_FAIL;
+    }
+
+    /* Block the signals before threads start so only sigwait sees them. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    td_app_t app = {.platform = &p};
+    size_t nroutes;
+    const td_route_t *routes = td_api_routes(&nroutes);
+    td_http_opts_t o = {
+        .listen = cli->cfg.listen,
+        .threads = (unsigned)cli->cfg.http_threads,
+        .body_max = (size_t)cli->cfg.body_max,
+        .header_max = (unsigned)cli->cfg.header_max,
+        .timeout_s = (unsigned)cli->cfg.request_timeout,
+        .routes = routes,
+        .nroutes = nroutes,
+        .app = &app,
+    };
+    char err[512] = "";
+    td_status st = td_platform_start_pool(&p);
+    if (!st)
+        st = td_http_start(&o, &app.http, err, sizeof(err));
+    if (st) {
+        td_cli_error("cannot start the server: %s", err[0] ? err : td_status_msg(st));
+        td_platform_close(&p);
+        return TD_EXIT_FAIL;
+    }
+    td_log(TD_LOG_INFO, "tenantd listening", "listen", cli->cfg.listen, "version", TD_VERSION,
+           "catalog", td_catalog_dialect(p.catalog), NULL);
+    int sig = 0;
+    sigwait(&set, &sig);
+    td_log(TD_LOG_INFO, "tenantd stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
+    td_http_stop(app.http);
+    td_platform_close(&p);
+    return TD_EXIT_OK;
+}

@@ -1,0 +1,203 @@
+/* cmd_tenant.c — tenantd tenant create|list|show|suspend|resume|retry|delete. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+#define LIST_PAGE 500
+
+/* Splits "a,b,c" into an arena array. */
+static const char **split_list(td_arena_t *a, const char *s, size_t *n) {
+    char *copy = td_arena_strdup(a, s);
+    const char **out = td_arena_alloc(a, sizeof(char *) * (strlen(s) / 2 + 2));
+    size_t k = 0;
+    for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+        if (*tok)
+            out[k++] = tok;
+    *n = k;
+    return out;
+}
+
+static int print_tenant(td_cli_t *cli, const td_tenant_t *t) {
+    if (cli->json) {
+        td_cli_print_json(td_cli_tenant_json(t));
+        return TD_EXIT_OK;
+    }
+    char svcs[512] = "";
+    for (size_t i = 0; i < t->nsvc; i++)
+        snprintf(svcs + strlen(svcs), sizeof(svcs) - strlen(svcs), "%s%s", i ? "," : "",
+                 t->services[i]);
+    printf("id:         %s\nslug:       %s\nname:       %s\nstatus:     %s\nbackend:    %s\n"
+           "services:   %s\ncreated_at: %s\n",
+           t->row.id, t->row.slug, t->row.name, t->row.status, t->row.backend, svcs,
+           t->row.created_at);
+    if (t->row.error)
+        printf("error:      %s\n", t->row.error);
+    return TD_EXIT_OK;
+}
+
+static int create(td_cli_t *cli, td_platform_t *p, td_arena_t *a) {
+    td_tenant_spec_t spec = {0};
+    int pw_stdin = 0;
+    for (int i = 1; i < cli->argc; i++) {
+        const char *v = NULL, *arg = cli->argv[i];
+        if (td_cli_opt(cli, &i, "--name", &v) && v)
+            spec.name = v;
+        else if (td_cli_opt(cli, &i, "--services", &v) && v)
+            spec.services = split_list(a, v, &spec.nsvc);
+        else if (td_cli_opt(cli, &i, "--admin-email", &v) && v)
+            spec.admin_email = v;
+        else if (td_cli_opt(cli, &i, "--backend", &v) && v)
+            spec.backend = v;
+        else if (td_cli_opt(cli, &i, "--plan", &v) && v)
+            spec.plan = v;
+        else if (strcmp(arg, "--admin-password-stdin") == 0)
+            pw_stdin = 1;
+        else if (arg[0] == '-')
+            return td_cli_usage("tenant", "unknown or incomplete option '%.40s'", arg);
+        else if (!spec.slug)
+            spec.slug = arg;
+        else
+            return td_cli_usage("tenant", "unexpected argument '%.40s'", arg);
+    }
+    if (!spec.slug)
+        return td_cli_usage("tenant", "tenant create needs a SLUG");
+    if (!!spec.admin_email != pw_stdin)
+        return td_cli_usage("tenant", "--admin-email and --admin-password-stdin go together");
+    char *pw = NULL;
+    if (pw_stdin && !(pw = td_cli_read_stdin_line())) {
+        td_cli_error("no password on standard input");
+        return TD_EXIT_FAIL;
+    }
+    spec.admin_password = pw;
+    if (pw)
+        td_arena_defer(a, free, pw);
+    td_tenant_t t;
+    char err[512] = "";
+    td_status st = td_tenant_create(p, a, &spec, &t, err, sizeof(err));
+    if (st) {
+        td_cli_error("%s", err[0] ? err : td_status_msg(st));
+        return st == TD_E_INVALID ? TD_EXIT_USAGE : TD_EXIT_FAIL;
+    }
+    return print_tenant(cli, &t);
+}
+
+static int list(td_cli_t *cli, td_platform_t *p, td_arena_t *a) {
+    const char *status = NULL;
+    for (int i = 1; i < cli->argc; i++) {
+        if (td_cli_opt(cli, &i, "--status", &status) && status)
+            continue;
+        return td_cli_usage("tenant", "unexpected argument '%.40s'", cli->argv[i]);
+    }
+    json_t *arr = json_array();
+    const char *titles[] = {"SLUG", "STATUS", "BACKEND", "SERVICES", "ID", "CREATED"};
+    size_t cap = 0, nrows = 0;
+    const char **cells = NULL;
+    const char *after = NULL;
+    for (;;) {
+        td_tenant_t *ts;
+        size_t n;
+        td_status st = td_tenant_list(p, a, status, after, LIST_PAGE, &ts, &n);
+        if (st) {
+            td_cli_error("cannot list tenants: %s", td_status_msg(st));
+            json_decref(arr);
+            return TD_EXIT_FAIL;
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (cli->json) {
+                json_array_append_new(arr, td_cli_tenant_json(&ts[i]));
+                continue;
+            }
+            if (nrows == cap) {
+                cap = cap ? cap * 2 : 64;
+                const char **grown = td_arena_alloc(a, sizeof(char *) * 6 * cap);
+                if (cells)
+                    memcpy(grown, cells, sizeof(char *) * 6 * nrows);
+                cells = grown;
+            }
+            char *svcs = td_arena_strdup(a, "");
+            for (size_t s = 0; s < ts[i].nsvc; s++)
+                svcs = td_arena_printf(a, "%s%s%s", svcs, s ? "," : "", ts[i].services[s]);
+            const char *row[] = {ts[i].row.slug, ts[i].row.status, ts[i].row.backend, svcs,
+                                 ts[i].row.id, ts[i].row.created_at};
+            memcpy(&cells[nrows++ * 6], row, sizeof(row));
+        }
+        if (n < LIST_PAGE)
+            break;
+        after = ts[n - 1].row.id;
+    }
+    if (cli->json)
+        td_cli_print_json(arr);
+    else {
+        json_decref(arr);
+        td_cli_table(titles, 6, cells, nrows);
+    }
+    return TD_EXIT_OK;
+}
+
+int td_cmd_tenant(td_cli_t *cli) {
+    if (cli->argc < 1)
+        return td_cli_usage("tenant", "tenant needs a subcommand (create, list, show, suspend, "
+                                      "resume, retry, delete)");
+    const char *sub = cli->argv[0];
+    static const char *const subs[] = {"create", "list",  "show",  "suspend",
+                                       "resume", "retry", "delete"};
+    int known = 0;
+    for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
+        known |= strcmp(sub, subs[i]) == 0;
+    if (!known)
+        return td_cli_usage("tenant", "unknown subcommand '%.40s'", sub);
+    int takes_key = strcmp(sub, "create") && strcmp(sub, "list");
+    if (takes_key && cli->argc != 2)
+        return td_cli_usage("tenant", "tenant %s needs exactly one SLUG or ID", sub);
+    if (takes_key && cli->argv[1][0] == '-')
+        return td_cli_usage("tenant", "unknown option '%.40s'", cli->argv[1]);
+
+    td_platform_t p;
+    if (td_cli_open(cli, &p, 0))
+        return TD_EXIT_FAIL;
+    td_arena_t *a = td_arena_new(0);
+    int rc;
+    if (strcmp(sub, "create") == 0)
+        rc = create(cli, &p, a);
+    else if (strcmp(sub, "list") == 0)
+        rc = list(cli, &p, a);
+    else {
+        const char *key = cli->argv[1];
+        td_tenant_t t;
+        char err[512] = "";
+        td_status st;
+        if (strcmp(sub, "show") == 0) {
+            st = td_tenant_find(&p, a, key, &t);
+            if (st == TD_E_NOTFOUND)
+                snprintf(err, sizeof(err), "no tenant '%.80s'", key);
+        } else if (strcmp(sub, "suspend") == 0)
+            st = td_tenant_suspend(&p, a, key, &t, err, sizeof(err));
+        else if (strcmp(sub, "resume") == 0)
+            st = td_tenant_resume(&p, a, key, &t, err, sizeof(err));
+        else if (strcmp(sub, "retry") == 0)
+            st = td_tenant_retry(&p, a, key, &t, err, sizeof(err));
+        else {
+            st = td_tenant_delete(&p, a, key, err, sizeof(err));
+            if (!st)
+                st = td_tenant_find(&p, a, key, &t);
+            if (st == TD_E_NOTFOUND) /* a slug no longer names a deleted tenant */
+                st = TD_OK, t.row.id = NULL;
+        }
+        if (st) {
+            td_cli_error("%s", err[0] ? err : td_status_msg(st));
+            rc = TD_EXIT_FAIL;
+        } else if (!t.row.id) {
+            if (cli->json)
+                td_cli_print_json(json_pack("{s:s, s:s}", "slug", key, "status", "deleted"));
+            else
+                printf("deleted %s\n", key);
+            rc = TD_EXIT_OK;
+        } else
+            rc = print_tenant(cli, &t);
+    }
+    td_arena_destroy(a);
+    td_platform_close(&p);
+    return rc;
+}

@@ -1,0 +1,110 @@
+/* util.c — helpers shared by the commands. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+void td_cli_error(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("tenantd: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int td_cli_usage(const char *cmd, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("tenantd: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\nRun 'tenantd %s --help' for usage.\n", cmd);
+    va_end(ap);
+    return TD_EXIT_USAGE;
+}
+
+int td_cli_opt(td_cli_t *cli, int *i, const char *name, const char **out) {
+    const char *a = cli->argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(a, name, n) != 0)
+        return 0;
+    if (a[n] == '=') {
+        *out = a + n + 1;
+        return 1;
+    }
+    if (a[n] != '\0')
+        return 0;
+    *out = (*i + 1 < cli->argc) ? cli->argv[++*i] : NULL;
+    return 1;
+}
+
+int td_cli_open(td_cli_t *cli, td_platform_t *p, int init) {
+    char err[512] = "";
+    td_status st = td_platform_open(p, &cli->cfg, init, err, sizeof(err));
+    if (st) {
+        td_cli_error("%s", err[0] ? err : td_status_msg(st));
+        td_platform_close(p);
+        return TD_EXIT_FAIL;
+    }
+    return TD_EXIT_OK;
+}
+
+char *td_cli_read_stdin_line(void) {
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n = getline(&line, &cap, stdin);
+    if (n < 0) {
+        free(line);
+        return NULL;
+    }
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        line[--n] = '\0';
+    return line;
+}
+
+void td_cli_print_json(json_t *v) {
+    char *s = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    if (s)
+        puts(s);
+    free(s);
+    json_decref(v);
+}
+
+void td_cli_table(const char *const *titles, size_t ncols, const char *const *cells, size_t nrows) {
+    size_t w[16] = {0};
+    for (size_t c = 0; c < ncols && c < 16; c++) {
+        w[c] = strlen(titles[c]);
+        for (size_t r = 0; r < nrows; r++) {
+            const char *v = cells[r * ncols + c];
+            size_t l = v ? strlen(v) : 1;
+            if (l > w[c])
+                w[c] = l;
+        }
+    }
+    for (size_t c = 0; c < ncols; c++)
+        printf("%-*s%s", (int)w[c], titles[c], c + 1 < ncols ? "  " : "\n");
+    for (size_t r = 0; r < nrows; r++)
+        for (size_t c = 0; c < ncols; c++) {
+            const char *v = cells[r * ncols + c];
+            printf("%-*s%s", (int)w[c], v ? v : "-", c + 1 < ncols ? "  " : "\n");
+        }
+}
+
+json_t *td_cli_tenant_json(const td_tenant_t *t) {
+    json_t *svcs = json_array();
+    for (size_t i = 0; i < t->nsvc; i++)
+        json_array_append_new(svcs, json_string(t->services[i]));
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s}", "id", t->row.id, "slug", t->row.slug,
+                          "name", t->row.name, "status", t->row.status, "services", svcs,
+                          "backend", t->row.backend);
+    json_object_set_new(o, "plan", t->row.plan ? json_string(t->row.plan) : json_null());
+    if (t->row.error)
+        json_object_set_new(o, "error", json_string(t->row.error));
+    json_object_set_new(o, "created_at", json_string(t->row.created_at));
+    json_object_set_new(o, "updated_at", json_string(t->row.updated_at));
+    if (t->row.deleted_at)
+        json_object_set_new(o, "deleted_at", json_string(t->row.deleted_at));
+    return o;
+}

@@ -1,0 +1,147 @@
+/* config.c — the configuration table and its loaders. */
+#include "common/config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+
+typedef enum { T_STR, T_LONG, T_LOGLEVEL } ctype_t;
+
+typedef struct {
+    td_config_row_t row;
+    ctype_t type;
+    size_t offset; /* into td_config_t */
+    long min, max; /* for T_LONG */
+} crow_t;
+
+#define S(k, e, d, sec, h) {{#k, e, d, h, sec}, T_STR, offsetof(td_config_t, k), 0, 0}
+#define L(k, e, d, lo, hi, h) {{#k, e, #d, h, 0}, T_LONG, offsetof(td_config_t, k), lo, hi}
+
+static const crow_t table[] = {
+    S(listen, "TENANTD_LISTEN", "127.0.0.1:8080", 0, "address and port the HTTP server listens on"),
+    S(data, "TENANTD_DATA", "./data", 0, "data folder: catalog, master key, SQLite tenant files"),
+    S(catalog_url, "TENANTD_CATALOG_URL", "", 1, "catalog database: empty = SQLite in the data folder, or postgres://…"),
+    S(tenant_db_url, "TENANTD_TENANT_DB_URL", "", 1, "where new tenants go: empty = SQLite, or a postgres:// server URL"),
+    S(master_key, "TENANTD_MASTER_KEY", "", 1, "32-byte master key in base64; empty = read $TENANTD_DATA/master.key"),
+    S(base_domain, "TENANTD_BASE_DOMAIN", "", 0, "resolve <slug>.<domain> Host headers to tenants; empty = off"),
+    {{"log", "TENANTD_LOG", "info", "log level: debug, info, warn, error, off", 0}, T_LOGLEVEL, offsetof(td_config_t, log), 0, 0},
+    L(pool_max, "TENANTD_POOL_MAX", 1000, 2, 1000000, "open tenant database handles across all tenants"),
+    L(http_threads, "TENANTD_HTTP_THREADS", 0, 0, 1024, "HTTP worker threads; 0 = one per core"),
+    L(body_max, "TENANTD_BODY_MAX", 1048576, 1024, 1073741824, "largest request body in bytes (413 above)"),
+    L(header_max, "TENANTD_HEADER_MAX", 64, 8, 1024, "most headers in one request (431 above)"),
+    L(request_timeout, "TENANTD_REQUEST_TIMEOUT", 30, 1, 3600, "seconds an idle connection is kept"),
+};
+#define NROWS (sizeof(table) / sizeof(table[0]))
+
+static td_config_row_t rows_view[NROWS];
+
+size_t td_config_rows(const td_config_row_t **rows) {
+    for (size_t i = 0; i < NROWS; i++)
+        rows_view[i] = table[i].row;
+    *rows = rows_view;
+    return NROWS;
+}
+
+static td_status set_row(td_config_t *cfg, const crow_t *r, const char *value, char *err,
+                         size_t errlen) {
+    void *field = (char *)cfg + r->offset;
+    if (r->type == T_LONG) {
+        char *end;
+        errno = 0;
+        long v = strtol(value, &end, 10);
+        if (errno || end == value || *end || v < r->min || v > r->max) {
+            snprintf(err, errlen, "%s must be an integer from %ld to %ld", r->row.key, r->min,
+                     r->max);
+            return TD_E_CONFIG;
+        }
+        *(long *)field = v;
+        return TD_OK;
+    }
+    if (r->type == T_LOGLEVEL && td_log_parse_level(value) < 0) {
+        snprintf(err, errlen, "log must be one of debug, info, warn, error, off");
+        return TD_E_CONFIG;
+    }
+    char *dup = strdup(value);
+    if (!dup)
+        return TD_E_NOMEM;
+    free(*(char **)field);
+    *(char **)field = dup;
+    return TD_OK;
+}
+
+void td_config_defaults(td_config_t *cfg) {
+    memset(cfg, 0, sizeof(*cfg));
+    char err[8];
+    for (size_t i = 0; i < NROWS; i++)
+        set_row(cfg, &table[i], table[i].row.def, err, sizeof(err));
+}
+
+void td_config_free(td_config_t *cfg) {
+    for (size_t i = 0; i < NROWS; i++)
+        if (table[i].type != T_LONG) {
+            char **f = (char **)((char *)cfg + table[i].offset);
+            free(*f);
+            *f = NULL;
+        }
+}
+
+td_status td_config_set(td_config_t *cfg, const char *key, const char *value, char *err,
+                        size_t errlen) {
+    for (size_t i = 0; i < NROWS; i++)
+        if (strcmp(table[i].row.key, key) == 0)
+            return set_row(cfg, &table[i], value, err, errlen);
+    snprintf(err, errlen, "unknown configuration key '%.64s'", key);
+    return TD_E_CONFIG;
+}
+
+typedef struct {
+    td_config_t *cfg;
+    char *err;
+    size_t errlen;
+    td_status st;
+} ini_ctx;
+
+static int on_ini(void *user, const char *section, const char *name, const char *value) {
+    ini_ctx *c = user;
+    if (c->st)
+        return 0;
+    if (section[0] && strcmp(section, "tenantd") != 0) {
+        snprintf(c->err, c->errlen, "unknown section [%.64s]", section);
+        c->st = TD_E_CONFIG;
+        return 0;
+    }
+    c->st = td_config_set(c->cfg, name, value, c->err, c->errlen);
+    return c->st == TD_OK;
+}
+
+td_status td_config_load_file(td_config_t *cfg, const char *path, char *err, size_t errlen) {
+    ini_ctx c = {cfg, err, errlen, TD_OK};
+    int rc = ini_parse(path, on_ini, &c);
+    if (rc == -1) {
+        snprintf(err, errlen, "cannot read config file %.200s: %s", path, strerror(errno));
+        return TD_E_CONFIG;
+    }
+    if (c.st)
+        return c.st;
+    if (rc != 0) {
+        snprintf(err, errlen, "%.200s:%d: syntax error", path, rc);
+        return TD_E_CONFIG;
+    }
+    return TD_OK;
+}
+
+td_status td_config_load_env(td_config_t *cfg, char *err, size_t errlen) {
+    for (size_t i = 0; i < NROWS; i++) {
+        const char *v = getenv(table[i].row.env);
+        if (v) {
+            td_status st = set_row(cfg, &table[i], v, err, errlen);
+            if (st)
+                return st;
+        }
+    }
+    return TD_OK;
+}

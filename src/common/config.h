@@ -1,0 +1,53 @@
+/* config.h — the configuration table.
+ *
+ * Every setting is one row of a table (config.c): its file key, its
+ * environment variable, type, default, bounds and whether it is a secret.
+ * Values are merged defaults < config file < environment < flags; each
+ * layer may only set keys of the table. The resolved values live in a
+ * td_config_t owned by the caller (one per process). */
+#ifndef TD_CONFIG_H
+#define TD_CONFIG_H
+
+#include <stddef.h>
+
+#include "common/status.h"
+
+typedef struct {
+    char *listen;          /* ADDR:PORT for the HTTP server */
+    char *data;            /* data folder */
+    char *catalog_url;     /* "" = SQLite catalog.db in the data folder */
+    char *tenant_db_url;   /* "" = SQLite; postgres://… = that server */
+    char *master_key;      /* secret: base64, or "" = data/master.key */
+    char *base_domain;     /* "" = no host-based tenant resolution */
+    char *log;             /* debug|info|warn|error|off */
+    long pool_max;         /* open tenant database handles, all tenants */
+    long http_threads;     /* 0 = one per core */
+    long body_max;         /* bytes in a request body */
+    long header_max;       /* headers in a request */
+    long request_timeout;  /* seconds a connection may stay idle */
+} td_config_t;
+
+/* Fills cfg with the defaults. Strings are malloc'd; td_config_free frees. */
+void td_config_defaults(td_config_t *cfg);
+void td_config_free(td_config_t *cfg);
+/* Sets one key by its file name ("listen", "pool_max"…). Errors: unknown
+ * key or value out of bounds (message in err, which never holds the value
+ * of a secret key). */
+td_status td_config_set(td_config_t *cfg, const char *key, const char *value,
+                        char *err, size_t errlen);
+/* Reads an INI file (keys at top level or under [tenantd]). */
+td_status td_config_load_file(td_config_t *cfg, const char *path, char *err, size_t errlen);
+/* Applies every TENANTD_* variable of the table that is set. */
+td_status td_config_load_env(td_config_t *cfg, char *err, size_t errlen);
+
+/* Iteration over the table, for documentation checks and `--help`. */
+typedef struct {
+    const char *key;     /* file key */
+    const char *env;     /* environment variable */
+    const char *def;     /* default, as text */
+    const char *help;    /* one line */
+    int secret;          /* 1 = never printed */
+} td_config_row_t;
+size_t td_config_rows(const td_config_row_t **rows);
+
+#endif

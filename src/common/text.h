@@ -1,0 +1,14 @@
+/* text.h — checks on user-supplied text. */
+#ifndef TD_TEXT_H
+#define TD_TEXT_H
+
+#include <stddef.h>
+
+/* 1 when s is valid UTF-8 (no overlong forms, surrogates or code points
+ * above U+10FFFF) without C0 control characters or DEL. */
+int td_text_printable_utf8(const char *s);
+/* 1 for a plausible e-mail address: local@domain, 3..254 printable ASCII
+ * characters, one @, no quotes, spaces, backslashes or angle brackets. */
+int td_email_valid(const char *e);
+
+#endif

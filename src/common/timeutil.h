@@ -1,0 +1,15 @@
+/* timeutil.h — wall-clock and monotonic time, ISO-8601 formatting. */
+#ifndef TD_TIMEUTIL_H
+#define TD_TIMEUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Milliseconds since the Unix epoch (wall clock). */
+int64_t td_now_ms(void);
+/* Monotonic nanoseconds, for measuring durations. */
+int64_t td_mono_ns(void);
+/* Writes "2026-11-22T10:00:00.123Z" into out (at least 25 bytes). */
+void td_time_iso(int64_t ms, char *out, size_t n);
+
+#endif

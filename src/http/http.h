@@ -1,0 +1,123 @@
+/* http.h — the HTTP layer: listener, limits, router, responses, metrics.
+ *
+ * http/ knows nothing of tenants, SQL or JSON schemas: it accepts a
+ * connection (libmicrohttpd, epoll with a thread pool), enforces limits
+ * (header count, body size, idle time, ambiguous message length), gives the
+ * request an id and an arena, matches method and path against a route table
+ * (404 when no pattern matches, 405 with Allow when the pattern matches but
+ * the method does not), calls the route's handler, and sends what the
+ * handler put in the request's response fields. It counts requests by
+ * route and status and keeps a latency histogram for /metrics.
+ *
+ * Route tables are data, owned by the caller (api/routes.c) and static. */
+#ifndef TD_HTTP_H
+#define TD_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/arena.h"
+#include "common/buf.h"
+#include "common/status.h"
+
+enum {
+    TD_GET = 1 << 0,
+    TD_POST = 1 << 1,
+    TD_PUT = 1 << 2,
+    TD_PATCH = 1 << 3,
+    TD_DELETE = 1 << 4,
+    TD_HEAD = 1 << 5,
+    TD_OPTIONS = 1 << 6,
+};
+
+#define TD_MAX_PATH_PARAMS 4
+#define TD_MAX_RESP_HEADERS 8
+
+typedef struct td_req td_req_t;
+typedef struct td_http td_http_t;
+
+/* A handler fills req->status, req->body… (usually through td_resp_*). It
+ * returns nothing: every outcome is a response. app is the pointer given to
+ * td_http_start. */
+typedef void (*td_handler_fn)(td_req_t *req, void *app);
+
+typedef struct {
+    unsigned methods;     /* TD_GET | TD_POST … */
+    const char *pattern;  /* "/v1/tenants/{tenant}/suspend"; {x} = one segment */
+    td_handler_fn handler;
+    const char *summary;  /* one line, for the OpenAPI document */
+    unsigned flags;       /* meaning defined by api/ (access needs) */
+} td_route_t;
+
+struct td_req {
+    td_arena_t *arena;        /* dies when the response has been sent */
+    unsigned method;          /* one TD_* bit */
+    const char *method_name;  /* "GET" */
+    const char *path;         /* without the query string */
+    const char *body;         /* NUL-terminated; "" when none */
+    size_t body_len;
+    char request_id[40];      /* from a sane X-Request-Id, or generated */
+    const td_route_t *route;  /* the matched route */
+    const char *params[TD_MAX_PATH_PARAMS]; /* {x} segments in order, decoded */
+    int nparams;
+    void *conn;               /* private to http/ */
+
+    /* the response */
+    int status;
+    const char *content_type;  /* default application/json */
+    const char *resp_body;     /* arena or static memory */
+    size_t resp_len;
+    const char *hdr_names[TD_MAX_RESP_HEADERS];
+    const char *hdr_values[TD_MAX_RESP_HEADERS];
+    int nhdrs;
+};
+
+typedef struct {
+    const char *listen;      /* "127.0.0.1:8080" */
+    unsigned threads;        /* 0 = one per core */
+    size_t body_max;         /* 413 above */
+    unsigned header_max;     /* 431 above */
+    unsigned timeout_s;      /* idle connection timeout */
+    const td_route_t *routes;
+    size_t nroutes;
+    void *app;               /* passed to every handler */
+} td_http_opts_t;
+
+/* Starts listening; returns TD_OK and a server the caller stops with
+ * td_http_stop. err receives a reason on failure (e.g. port in use). */
+td_status td_http_start(const td_http_opts_t *o, td_http_t **out, char *err, size_t errlen);
+void td_http_stop(td_http_t *h);
+
+/* Request accessors. Values are owned by the request; NULL when absent. */
+const char *td_req_header(td_req_t *req, const char *name);
+const char *td_req_query(td_req_t *req, const char *name);
+/* The client's address as text ("127.0.0.1"), arena-owned. */
+const char *td_req_client_addr(td_req_t *req);
+
+/* Responses. Bodies are copied into the request arena unless noted. */
+void td_resp_bytes(td_req_t *req, int status, const char *content_type, const char *body,
+                   size_t len);
+/* body must outlive the request (a string literal or static buffer). */
+void td_resp_static(td_req_t *req, int status, const char *content_type, const char *body,
+                    size_t len);
+void td_resp_header(td_req_t *req, const char *name, const char *value);
+/* RFC 9457 problem+json: {"type":"/problems/<code with dashes>","title",
+ * "status","code","detail","request_id"}. detail may be NULL. */
+void td_resp_problem(td_req_t *req, int status, const char *code, const char *title,
+                     const char *detail);
+
+/* Appends the Prometheus text of the HTTP metrics (requests by route and
+ * status, latency histogram) to out. */
+td_status td_http_metrics(td_http_t *h, td_buf_t *out);
+
+/* Router, exposed for tests and for the OpenAPI generator: finds the route
+ * for method+path. Returns 0 and sets *route/params, 404 when no pattern
+ * matches, 405 when a pattern matches but not the method (then *allowed
+ * receives the allowed method mask). */
+int td_router_match(const td_route_t *routes, size_t n, unsigned method, const char *path,
+                    td_arena_t *arena, const td_route_t **route, const char **params,
+                    int *nparams, unsigned *allowed);
+/* "GET, POST" for a mask, into out. */
+void td_http_methods_text(unsigned mask, char *out, size_t n);
+
+#endif

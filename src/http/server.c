@@ -1,0 +1,749 @@
+/* server.c — the libmicrohttpd glue: listener, limits, request lifecycle,
+ * request accessors, responses and metrics.
+ *
+ * One request's life: libmicrohttpd calls on_request once when the headers
+ * are in (first_call: arena, id, method, header count, message framing),
+ * once per piece of body (accumulated into a bounded buffer), and once at
+ * the end (final_call: route, handler, send). The response body lives in
+ * the request arena, which on_completed destroys once libmicrohttpd is done
+ * with the response; metrics are recorded there too.
+ *
+ * Metrics live in this file rather than metrics.c because they need the
+ * server struct and http/ has no internal header; they are the last
+ * section. */
+#include "http/http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/id.h"
+#include "common/log.h"
+#include "common/timeutil.h"
+
+#define DEFAULT_BODY_MAX ((size_t)1 << 20)
+#define DEFAULT_HEADER_MAX 100u
+#define DEFAULT_TIMEOUT_S 30u
+#define LISTEN_BACKLOG 1024u
+#define CONN_MEMORY ((size_t)32 << 10) /* per connection: request line + headers */
+#define CONN_LIMIT_MAX 10000u
+#define ARENA_EXTRA ((size_t)64 << 20) /* arena cap beyond the body */
+#define DISCARD_MIN ((size_t)64 << 10)  /* oversized chunked upload read before closing */
+
+/* ---- metrics state ------------------------------------------------------ */
+
+static const int k_status_codes[] = {200, 201, 202, 204, 304, 400, 401, 403, 404, 405,
+                                     409, 412, 413, 422, 429, 431, 500, 501, 503};
+#define NSTATUS (sizeof(k_status_codes) / sizeof(k_status_codes[0]) + 1) /* + "other" */
+
+static const int64_t k_bucket_ns[] = {500000,    1000000,   2500000,    5000000,
+                                      10000000,  25000000,  50000000,   100000000,
+                                      250000000, 500000000, 1000000000, 2500000000};
+static const char *const k_bucket_le[] = {"0.0005", "0.001", "0.0025", "0.005",
+                                          "0.01",   "0.025", "0.05",   "0.1",
+                                          "0.25",   "0.5",   "1",      "2.5"};
+#define NBUCKETS (sizeof(k_bucket_ns) / sizeof(k_bucket_ns[0]) + 1) /* + +Inf */
+
+typedef struct {
+    size_t nslots;                    /* distinct route patterns + 1 ("unmatched", last) */
+    const char **slot_name;           /* pattern text per slot */
+    size_t *route_slot;               /* route index → slot (routes sharing a pattern share it) */
+    atomic_uint_fast64_t *count;      /* nslots × NSTATUS request counters */
+    atomic_uint_fast64_t bucket[NBUCKETS]; /* per bucket, not cumulative */
+    atomic_uint_fast64_t sum_ns;
+    unsigned char status_idx[600];    /* HTTP status → column; NSTATUS-1 = other */
+} metrics_t;
+
+/* ---- server and request state ------------------------------------------- */
+
+struct td_http {
+    struct MHD_Daemon *d;
+    td_http_opts_t o;          /* copy; routes and app stay owned by the caller */
+    size_t arena_max;
+    size_t discard_max;        /* see body_call */
+    uint64_t id_seed;          /* per-process random, mixes the id counter */
+    char id_prefix[17];        /* per-process random hex */
+    atomic_uint_fast64_t id_next;
+    atomic_bool running;       /* false while starting: MHD messages go to start_err */
+    char start_err[256];       /* last libmicrohttpd message while starting */
+    metrics_t m;
+};
+
+/* Per-request state, allocated first in the request's own arena. */
+typedef struct {
+    td_req_t req;
+    td_http_t *h;
+    td_buf_t body;             /* accumulates the upload; freed at the final call */
+    int64_t t0;                /* td_mono_ns at the first call */
+    bool responded;            /* a response is queued: ignore further calls */
+    bool too_big;              /* upload passed body_max after the first call */
+    size_t discarded;          /* body bytes thrown away since then */
+} rctx_t;
+
+/* What first_call learns from one pass over the request headers. */
+typedef struct {
+    unsigned n;                /* header lines */
+    unsigned ncl, nte;         /* Content-Length / Transfer-Encoding lines */
+    const char *cl, *te, *rid;
+} hscan_t;
+
+static void metrics_record(td_http_t *h, const rctx_t *x);
+
+/* ---- listen address ----------------------------------------------------- */
+
+/* Parses "ADDR:PORT" (IPv4) or "[ADDR]:PORT" (IPv6) into ss. Returns
+ * TD_E_INVALID with a reason in err for anything else, including port 0. */
+static td_status parse_listen(const char *s, struct sockaddr_storage *ss, bool *v6, char *err,
+                              size_t errlen) {
+    char host[64];
+    const char *colon = s ? strrchr(s, ':') : NULL;
+    const char *hs = s, *he = colon;
+    memset(ss, 0, sizeof(*ss));
+    *v6 = s && s[0] == '[';
+    if (*v6) {
+        hs = s + 1;
+        he = strchr(s, ']');
+        if (!he || he[1] != ':')
+            colon = NULL;
+    }
+    char *end = NULL;
+    unsigned long port = colon && colon[1] >= '0' && colon[1] <= '9' ? strtoul(colon + 1, &end, 10)
+                                                                      : 0;
+    if (!colon || !end || *end || port == 0 || port > 65535 || he <= hs ||
+        (size_t)(he - hs) >= sizeof(host)) {
+        snprintf(err, errlen, "listen \"%s\": expected IPV4:PORT or [IPV6]:PORT, port 1-65535",
+                 s ? s : "");
+        return TD_E_INVALID;
+    }
+    memcpy(host, hs, (size_t)(he - hs));
+    host[he - hs] = '\0';
+    struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+    int ok = *v6 ? inet_pton(AF_INET6, host, &in6->sin6_addr)
+                 : inet_pton(AF_INET, host, &in4->sin_addr);
+    if (ok != 1) {
+        snprintf(err, errlen, "listen \"%s\": \"%s\" is not a numeric %s address%s", s, host,
+                 *v6 ? "IPv6" : "IPv4", strchr(host, ':') ? " (write IPv6 as [ADDR]:PORT)" : "");
+        return TD_E_INVALID;
+    }
+    if (*v6) {
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons((uint16_t)port);
+    } else {
+        in4->sin_family = AF_INET;
+        in4->sin_port = htons((uint16_t)port);
+    }
+    return TD_OK;
+}
+
+/* ---- small helpers ------------------------------------------------------ */
+
+/* libmicrohttpd's error log. While starting, the last message is kept for
+ * td_http_start's err ("Failed to bind to port 8080: Address already in
+ * use"); afterwards messages become warn log lines. */
+static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
+    td_http_t *h = cls;
+    char msg[256];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    msg[strcspn(msg, "\r\n")] = '\0';
+    if (!atomic_load_explicit(&h->running, memory_order_relaxed))
+        memcpy(h->start_err, msg, sizeof(msg));
+    else
+        td_log(TD_LOG_WARN, "libmicrohttpd", "detail", msg, NULL);
+}
+
+/* Keeps the path exactly as sent: the router decodes segment by segment so
+ * that "%2F" can never become a separator. Query arguments are decoded by
+ * td_req_query instead. */
+static size_t keep_escaped(void *cls, struct MHD_Connection *c, char *s) {
+    return strlen(s);
+}
+
+static const struct {
+    const char *name;
+    unsigned bit;
+} k_method_names[] = {
+    {"GET", TD_GET},       {"POST", TD_POST}, {"PUT", TD_PUT},         {"PATCH", TD_PATCH},
+    {"DELETE", TD_DELETE}, {"HEAD", TD_HEAD}, {"OPTIONS", TD_OPTIONS},
+};
+
+static unsigned method_bit(const char *method, const char **name) {
+    for (size_t i = 0; i < sizeof(k_method_names) / sizeof(k_method_names[0]); i++)
+        if (strcmp(method, k_method_names[i].name) == 0) {
+            *name = k_method_names[i].name;
+            return k_method_names[i].bit;
+        }
+    *name = "OTHER"; /* never echo an arbitrary token into logs */
+    return 0;
+}
+
+static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value) {
+    hscan_t *s = cls;
+    s->n++;
+    switch (key[0] | 0x20) {
+    case 'c':
+        if (strcasecmp(key, "Content-Length") == 0) {
+            s->ncl++;
+            s->cl = value;
+        }
+        break;
+    case 't':
+        if (strcasecmp(key, "Transfer-Encoding") == 0) {
+            s->nte++;
+            s->te = value;
+        }
+        break;
+    case 'x':
+        if (strcasecmp(key, "X-Request-Id") == 0)
+            s->rid = value;
+        break;
+    }
+    return MHD_YES;
+}
+
+/* SplitMix64's finaliser: a bijection on 64 bits, so distinct counters give
+ * distinct ids without revealing how many requests came before. */
+static uint64_t mix64(uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+}
+
+/* Uses the client's X-Request-Id when it is 1..(size-1) characters of
+ * [A-Za-z0-9._-]; otherwise "<process prefix>-<16 hex>", unique within the
+ * process and, thanks to the random prefix, across restarts. No syscall. */
+static void set_request_id(td_http_t *h, td_req_t *r, const char *rid) {
+    size_t n = rid ? strspn(rid, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                 "0123456789._-")
+                   : 0;
+    if (n > 0 && rid[n] == '\0' && n < sizeof(r->request_id)) {
+        memcpy(r->request_id, rid, n + 1);
+        return;
+    }
+    static const char hex[] = "0123456789abcdef";
+    uint64_t k = atomic_fetch_add_explicit(&h->id_next, 1, memory_order_relaxed);
+    uint64_t v = mix64(h->id_seed + k * 0x9e3779b97f4a7c15u);
+    char *o = r->request_id;
+    memcpy(o, h->id_prefix, 16);
+    o[16] = '-';
+    for (int i = 0; i < 16; i++)
+        o[17 + i] = hex[(v >> (60 - 4 * i)) & 15];
+    o[33] = '\0';
+}
+
+/* "chunked" alone is the only transfer coding accepted. Returns 0, 400
+ * (chunked is not the final coding: the length is unknowable, RFC 9112
+ * §6.3) or 501 (a coding we do not implement before a final chunked). */
+static int check_te(const char *te) {
+    size_t n = strlen(te);
+    while (n && (te[n - 1] == ' ' || te[n - 1] == '\t'))
+        n--;
+    size_t start = n;
+    while (start && te[start - 1] != ',' && te[start - 1] != ' ' && te[start - 1] != '\t')
+        start--;
+    if (n - start != 7 || strncasecmp(te + start, "chunked", 7) != 0)
+        return 400;
+    return strspn(te, " \t") == start ? 0 : 501;
+}
+
+/* ---- responses ---------------------------------------------------------- */
+
+/* Queues what req's response fields say, plus Content-Type and
+ * X-Request-Id. close adds "Connection: close": used for answers given
+ * before the body was read, so that unread body bytes can never be taken
+ * for a next request. The body is arena or static memory, alive until
+ * on_completed. */
+static enum MHD_Result send_response(rctx_t *x, bool close) {
+    td_req_t *r = &x->req;
+    x->responded = true;
+    if (r->status < 100 || r->status > 599)
+        td_resp_problem(r, 500, "internal", "Internal Server Error", "the handler gave no response");
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        r->resp_len, (void *)(r->resp_body ? r->resp_body : ""), MHD_RESPMEM_PERSISTENT);
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            r->content_type ? r->content_type : "application/json");
+    for (int i = 0; i < r->nhdrs; i++)
+        MHD_add_response_header(resp, r->hdr_names[i], r->hdr_values[i]);
+    MHD_add_response_header(resp, "X-Request-Id", r->request_id);
+    if (close)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static enum MHD_Result reject(rctx_t *x, int status, const char *code, const char *detail) {
+    td_resp_problem(&x->req, status, code, NULL, detail);
+    return send_response(x, true);
+}
+
+void td_resp_bytes(td_req_t *req, int status, const char *content_type, const char *body,
+                   size_t len) {
+    char *copy = td_arena_alloc(req->arena, len + 1);
+    if (!copy) {
+        static const char oom[] = "{\"code\":\"internal\",\"title\":\"out of memory\"}";
+        td_resp_static(req, 500, "application/problem+json", oom, sizeof(oom) - 1);
+        return;
+    }
+    if (len)
+        memcpy(copy, body, len);
+    td_resp_static(req, status, content_type, copy, len);
+}
+
+void td_resp_static(td_req_t *req, int status, const char *content_type, const char *body,
+                    size_t len) {
+    req->status = status;
+    req->content_type = content_type;
+    req->resp_body = body;
+    req->resp_len = len;
+}
+
+/* Copies name and value into the arena. A header with CR, LF or NUL-less
+ * garbage would split the response, so such a header is dropped (and
+ * logged by name only: values may be secrets). */
+void td_resp_header(td_req_t *req, const char *name, const char *value) {
+    if (!name || !value || req->nhdrs >= TD_MAX_RESP_HEADERS || strpbrk(name, "\r\n: \t") ||
+        strpbrk(value, "\r\n")) {
+        td_log(TD_LOG_WARN, "response header dropped", "header", name ? name : "",
+               "request_id", req->request_id, NULL);
+        return;
+    }
+    const char *n = td_arena_strdup(req->arena, name);
+    const char *v = td_arena_strdup(req->arena, value);
+    if (!n || !v)
+        return;
+    req->hdr_names[req->nhdrs] = n;
+    req->hdr_values[req->nhdrs] = v;
+    req->nhdrs++;
+}
+
+void td_resp_problem(td_req_t *req, int status, const char *code, const char *title,
+                     const char *detail) {
+    if (!code)
+        code = "error";
+    if (!title) {
+        title = MHD_get_reason_phrase_for((unsigned)status);
+        title = title && *title ? title : "Error";
+    }
+    td_buf_t b;
+    td_buf_init(&b, 64 << 10);
+    td_buf_puts(&b, "{\"type\":\"/problems/");
+    size_t at = b.len;
+    td_buf_json_escape(&b, code);
+    for (size_t i = at; i < b.len; i++)
+        if (b.data[i] == '_')
+            b.data[i] = '-';
+    td_buf_puts(&b, "\",\"title\":\"");
+    td_buf_json_escape(&b, title);
+    td_buf_printf(&b, "\",\"status\":%d,\"code\":\"", status);
+    td_buf_json_escape(&b, code);
+    td_buf_puts(&b, "\",\"detail\":");
+    if (detail) {
+        td_buf_puts(&b, "\"");
+        td_buf_json_escape(&b, detail);
+        td_buf_puts(&b, "\"");
+    } else {
+        td_buf_puts(&b, "null");
+    }
+    td_buf_puts(&b, ",\"request_id\":\"");
+    td_buf_json_escape(&b, req->request_id);
+    td_status st = td_buf_puts(&b, "\"}");
+    if (st == TD_OK)
+        td_resp_bytes(req, status, "application/problem+json", b.data, b.len);
+    else
+        td_resp_bytes(req, status, "application/problem+json", "{}", 2);
+    td_buf_free(&b);
+}
+
+/* ---- the request lifecycle ---------------------------------------------- */
+
+/* Message framing, checked before any body byte is read. libmicrohttpd
+ * 0.9.75 takes the first of several Content-Length headers and prefers
+ * Transfer-Encoding over Content-Length without complaint; a proxy in front
+ * may pick the other one, which is how requests are smuggled. */
+static enum MHD_Result check_framing(rctx_t *x, const hscan_t *s) {
+    td_http_t *h = x->h;
+    if (s->ncl > 1 || s->nte > 1 || (s->ncl && s->nte))
+        return reject(x, 400, "ambiguous_length",
+                      "conflicting Content-Length / Transfer-Encoding headers");
+    if (s->nte) {
+        int st = check_te(s->te);
+        if (st)
+            return reject(x, st, st == 400 ? "ambiguous_length" : "transfer_encoding_not_implemented",
+                          "only Transfer-Encoding: chunked is supported");
+    }
+    if (s->ncl) {
+        size_t digits = strspn(s->cl, "0123456789");
+        if (digits == 0 || s->cl[digits] || digits > 19)
+            return reject(x, digits > 19 ? 413 : 400, digits > 19 ? "payload_too_large" : "bad_content_length",
+                          NULL);
+        if (strtoull(s->cl, NULL, 10) > h->o.body_max)
+            return reject(x, 413, "payload_too_large", "the request body exceeds the size limit");
+    }
+    return MHD_YES;
+}
+
+/* The first call for a request: headers are in, no body has been read. */
+static enum MHD_Result first_call(td_http_t *h, struct MHD_Connection *c, const char *url,
+                                  const char *method, void **con_cls) {
+    td_arena_t *a = td_arena_new(h->arena_max);
+    rctx_t *x = a ? td_arena_alloc(a, sizeof(*x)) : NULL;
+    if (!x) {
+        td_arena_destroy(a);
+        return MHD_NO;
+    }
+    *con_cls = x;
+    x->h = h;
+    x->t0 = td_mono_ns();
+    td_buf_init(&x->body, h->o.body_max);
+    td_req_t *r = &x->req;
+    r->arena = a;
+    r->conn = c;
+    r->path = url;
+    r->body = "";
+    hscan_t s = {0};
+    MHD_get_connection_values(c, MHD_HEADER_KIND, scan_header, &s);
+    set_request_id(h, r, s.rid);
+    r->method = method_bit(method, &r->method_name);
+    if (!r->method)
+        return reject(x, 501, "method_not_implemented", NULL);
+    if (s.n > h->o.header_max)
+        return reject(x, 431, "too_many_headers", NULL);
+    return check_framing(x, &s);
+}
+
+/* One piece of the body. libmicrohttpd 0.9.75 refuses to queue a response
+ * in the middle of an upload, so past body_max (only possible with a chunked
+ * body: a larger Content-Length was refused at the first call) the rest is
+ * read and discarded so that the final call can answer 413. An upload that
+ * keeps going for another body_max (at least DISCARD_MIN) bytes is cut off
+ * by closing the connection. */
+static enum MHD_Result body_call(rctx_t *x, const char *data, size_t *size) {
+    size_t n = *size;
+    *size = 0;
+    if (x->responded)
+        return MHD_YES;
+    if (x->too_big) {
+        x->discarded += n;
+        return x->discarded <= x->h->discard_max ? MHD_YES : MHD_NO;
+    }
+    td_status st = td_buf_append(&x->body, data, n);
+    if (st == TD_E_TOOBIG) {
+        x->too_big = true;
+        x->discarded = n;
+        td_buf_free(&x->body);
+        return MHD_YES;
+    }
+    return st == TD_OK ? MHD_YES : MHD_NO;
+}
+
+static void not_routed(rctx_t *x, int code, unsigned allowed) {
+    td_req_t *r = &x->req;
+    if (code == 404) {
+        td_resp_problem(r, 404, "not_found", NULL, "no route for this path");
+        return;
+    }
+    char allow[64];
+    if (allowed & TD_GET)
+        allowed |= TD_HEAD;
+    td_http_methods_text(allowed, allow, sizeof(allow));
+    td_resp_problem(r, 405, "method_not_allowed", NULL, NULL);
+    td_resp_header(r, "Allow", allow);
+}
+
+/* The last call: the whole body is in. Routes, runs the handler, sends. */
+static enum MHD_Result final_call(rctx_t *x) {
+    td_req_t *r = &x->req;
+    if (x->too_big)
+        return reject(x, 413, "payload_too_large", "the request body exceeds the size limit");
+    if (x->body.len) {
+        char *b = td_arena_strndup(r->arena, x->body.data, x->body.len);
+        if (!b)
+            return MHD_NO;
+        r->body = b;
+        r->body_len = x->body.len;
+        td_buf_free(&x->body);
+    }
+    unsigned allowed = 0;
+    unsigned want = r->method == TD_HEAD ? TD_HEAD | TD_GET : r->method;
+    int code = td_router_match(x->h->o.routes, x->h->o.nroutes, want, r->path, r->arena,
+                               &r->route, r->params, &r->nparams, &allowed);
+    if (code)
+        not_routed(x, code, allowed);
+    else
+        r->route->handler(r, x->h->o.app);
+    return send_response(x, false);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_size, void **con_cls) {
+    rctx_t *x = *con_cls;
+    if (!x)
+        return first_call(cls, c, url, method, con_cls);
+    if (*upload_size)
+        return body_call(x, upload_data, upload_size);
+    if (x->responded)
+        return MHD_YES;
+    return final_call(x);
+}
+
+/* Called by libmicrohttpd when it is done with a request, sent or not:
+ * counts it, logs it at debug level, and frees everything it owned. */
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe) {
+    rctx_t *x = *con_cls;
+    if (!x)
+        return;
+    *con_cls = NULL;
+    td_http_t *h = cls;
+    if (x->responded) {
+        metrics_record(h, x);
+        if (td_log_enabled(TD_LOG_DEBUG)) {
+            char st[8], ms[32];
+            snprintf(st, sizeof(st), "%d", x->req.status);
+            snprintf(ms, sizeof(ms), "%.3f", (double)(td_mono_ns() - x->t0) / 1e6);
+            td_log(TD_LOG_DEBUG, "request", "method", x->req.method_name, "route",
+                   x->req.route ? x->req.route->pattern : "unmatched", "status", st,
+                   "duration_ms", ms, "request_id", x->req.request_id, NULL);
+        }
+    }
+    td_buf_free(&x->body);
+    td_arena_destroy(x->req.arena);
+}
+
+/* ---- request accessors -------------------------------------------------- */
+
+const char *td_req_header(td_req_t *req, const char *name) {
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+typedef struct {
+    td_req_t *req;
+    const char *name;
+    const char *found;
+} qfind_t;
+
+/* Query keys and values arrive undecoded (see keep_escaped) apart from '+'
+ * → ' ', which libmicrohttpd does first; decode into arena copies. */
+static char *unescape_copy(td_arena_t *a, const char *s) {
+    char *c = td_arena_strdup(a, s);
+    if (c && strchr(c, '%'))
+        MHD_http_unescape(c);
+    return c;
+}
+
+static enum MHD_Result find_query(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value) {
+    qfind_t *q = cls;
+    const char *k = strchr(key, '%') ? unescape_copy(q->req->arena, key) : key;
+    if (!k || strcmp(k, q->name) != 0)
+        return MHD_YES;
+    q->found = unescape_copy(q->req->arena, value ? value : "");
+    return MHD_NO; /* first one wins */
+}
+
+const char *td_req_query(td_req_t *req, const char *name) {
+    qfind_t q = {req, name, NULL};
+    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, find_query, &q);
+    return q.found;
+}
+
+const char *td_req_client_addr(td_req_t *req) {
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    char *out = td_arena_alloc(req->arena, INET6_ADDRSTRLEN);
+    if (!ci || !ci->client_addr || !out)
+        return NULL;
+    const struct sockaddr *sa = ci->client_addr;
+    const void *src = sa->sa_family == AF_INET6
+                          ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
+                          : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
+    if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
+        return NULL;
+    return inet_ntop(sa->sa_family, src, out, INET6_ADDRSTRLEN) ? out : NULL;
+}
+
+/* ---- start and stop ----------------------------------------------------- */
+
+static unsigned conn_limit(void) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return CONN_LIMIT_MAX;
+    rlim_t lim = rl.rlim_cur > 256 ? rl.rlim_cur - rl.rlim_cur / 4 : 64;
+    return lim < CONN_LIMIT_MAX ? (unsigned)lim : CONN_LIMIT_MAX;
+}
+
+static td_status metrics_init(td_http_t *h);
+
+static void http_free(td_http_t *h) {
+    free(h->m.slot_name);
+    free(h->m.route_slot);
+    free(h->m.count);
+    free(h);
+}
+
+/* Starts the daemon; see http.h. The routes and app must outlive it. */
+td_status td_http_start(const td_http_opts_t *o, td_http_t **out, char *err, size_t errlen) {
+    struct sockaddr_storage ss;
+    bool v6;
+    *out = NULL;
+    td_status st = parse_listen(o->listen, &ss, &v6, err, errlen);
+    td_http_t *h = st ? NULL : calloc(1, sizeof(*h));
+    if (!h)
+        return st ? st : TD_E_NOMEM;
+    h->o = *o;
+    h->o.body_max = o->body_max ? o->body_max : DEFAULT_BODY_MAX;
+    h->o.header_max = o->header_max ? o->header_max : DEFAULT_HEADER_MAX;
+    h->o.timeout_s = o->timeout_s ? o->timeout_s : DEFAULT_TIMEOUT_S;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    h->o.threads = o->threads ? o->threads : (cores > 0 ? (unsigned)cores : 2);
+    h->arena_max = h->o.body_max + ARENA_EXTRA;
+    h->discard_max = h->o.body_max > DISCARD_MIN ? h->o.body_max : DISCARD_MIN;
+    td_random_hex(h->id_prefix, 8);
+    char seed[17];
+    td_random_hex(seed, 8);
+    h->id_seed = strtoull(seed, NULL, 16);
+    if (metrics_init(h) != TD_OK) {
+        http_free(h);
+        snprintf(err, errlen, "out of memory");
+        return TD_E_NOMEM;
+    }
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_TURBO |
+                     (v6 ? MHD_USE_IPv6 : 0);
+    uint16_t port = ntohs(v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                             : ((struct sockaddr_in *)&ss)->sin_port);
+    errno = 0;
+    h->d = MHD_start_daemon(
+        flags, port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_THREAD_POOL_SIZE, h->o.threads, MHD_OPTION_CONNECTION_TIMEOUT,
+        h->o.timeout_s, MHD_OPTION_CONNECTION_LIMIT, conn_limit(),
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, LISTEN_BACKLOG, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        CONN_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+        MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
+        h, MHD_OPTION_END);
+    if (!h->d) {
+        int e = errno;
+        snprintf(err, errlen, "listen %s: %s", o->listen,
+                 h->start_err[0] ? h->start_err : (e ? strerror(e) : "libmicrohttpd failed to start"));
+        http_free(h);
+        return TD_E_IO;
+    }
+    atomic_store(&h->running, true);
+    *out = h;
+    return TD_OK;
+}
+
+/* Stops accepting, waits for the worker threads (in-flight requests are
+ * completed or aborted, their arenas destroyed), frees h. NULL is ok. */
+void td_http_stop(td_http_t *h) {
+    if (!h)
+        return;
+    MHD_stop_daemon(h->d);
+    http_free(h);
+}
+
+/* ---- metrics ------------------------------------------------------------ */
+
+/* Sizes the counters from the route table. Routes that share a pattern
+ * (GET and POST /v1/tenants as two rows) share a slot, so each
+ * route/status series appears once in the exposition. */
+static td_status metrics_init(td_http_t *h) {
+    metrics_t *m = &h->m;
+    size_t n = h->o.nroutes;
+    m->slot_name = calloc(n + 1, sizeof(*m->slot_name));
+    m->route_slot = calloc(n + 1, sizeof(*m->route_slot));
+    if (!m->slot_name || !m->route_slot)
+        return TD_E_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        size_t s = 0;
+        while (s < m->nslots && strcmp(m->slot_name[s], h->o.routes[i].pattern) != 0)
+            s++;
+        if (s == m->nslots)
+            m->slot_name[m->nslots++] = h->o.routes[i].pattern;
+        m->route_slot[i] = s;
+    }
+    m->slot_name[m->nslots++] = "unmatched";
+    m->count = calloc(m->nslots * NSTATUS, sizeof(*m->count));
+    if (!m->count)
+        return TD_E_NOMEM;
+    for (size_t i = 0; i < m->nslots * NSTATUS; i++)
+        atomic_init(&m->count[i], 0);
+    memset(m->status_idx, NSTATUS - 1, sizeof(m->status_idx));
+    for (size_t i = 0; i < NSTATUS - 1; i++)
+        m->status_idx[k_status_codes[i]] = (unsigned char)i;
+    return TD_OK;
+}
+
+/* Lock-free: relaxed atomic increments only. */
+static void metrics_record(td_http_t *h, const rctx_t *x) {
+    metrics_t *m = &h->m;
+    const td_req_t *r = &x->req;
+    size_t slot = r->route ? m->route_slot[r->route - h->o.routes] : m->nslots - 1;
+    size_t col = r->status >= 0 && r->status < 600 ? m->status_idx[r->status] : NSTATUS - 1;
+    atomic_fetch_add_explicit(&m->count[slot * NSTATUS + col], 1, memory_order_relaxed);
+    int64_t ns = td_mono_ns() - x->t0;
+    size_t b = 0;
+    while (b < NBUCKETS - 1 && ns > k_bucket_ns[b])
+        b++;
+    atomic_fetch_add_explicit(&m->bucket[b], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->sum_ns, (uint64_t)(ns > 0 ? ns : 0), memory_order_relaxed);
+}
+
+static void put_label(td_buf_t *out, const char *s) {
+    for (; *s; s++) {
+        if (*s == '\\' || *s == '"')
+            td_buf_append(out, "\\", 1);
+        if (*s == '\n')
+            td_buf_puts(out, "\\n");
+        else
+            td_buf_append(out, s, 1);
+    }
+}
+
+/* Prometheus text format. Counters are read one by one while requests
+ * run, so _count may trail the buckets by a request or two: harmless. */
+td_status td_http_metrics(td_http_t *h, td_buf_t *out) {
+    metrics_t *m = &h->m;
+    td_buf_puts(out, "# HELP tenantd_http_requests_total HTTP requests by route pattern and "
+                     "status.\n# TYPE tenantd_http_requests_total counter\n");
+    for (size_t s = 0; s < m->nslots; s++)
+        for (size_t c = 0; c < NSTATUS; c++) {
+            uint64_t v = atomic_load_explicit(&m->count[s * NSTATUS + c], memory_order_relaxed);
+            if (!v)
+                continue;
+            td_buf_puts(out, "tenantd_http_requests_total{route=\"");
+            put_label(out, m->slot_name[s]);
+            if (c < NSTATUS - 1)
+                td_buf_printf(out, "\",status=\"%d\"} %llu\n", k_status_codes[c],
+                              (unsigned long long)v);
+            else
+                td_buf_printf(out, "\",status=\"other\"} %llu\n", (unsigned long long)v);
+        }
+    td_buf_puts(out, "# HELP tenantd_http_request_duration_seconds Time from request headers "
+                     "to response sent.\n# TYPE tenantd_http_request_duration_seconds "
+                     "histogram\n");
+    uint64_t cum = 0;
+    for (size_t b = 0; b < NBUCKETS; b++) {
+        cum += atomic_load_explicit(&m->bucket[b], memory_order_relaxed);
+        td_buf_printf(out, "tenantd_http_request_duration_seconds_bucket{le=\"%s\"} %llu\n",
+                      b < NBUCKETS - 1 ? k_bucket_le[b] : "+Inf", (unsigned long long)cum);
+    }
+    uint64_t sum = atomic_load_explicit(&m->sum_ns, memory_order_relaxed);
+    td_buf_printf(out, "tenantd_http_request_duration_seconds_sum %.9f\n", (double)sum / 1e9);
+    return td_buf_printf(out, "tenantd_http_request_duration_seconds_count %llu\n",
+                         (unsigned long long)cum);
+}

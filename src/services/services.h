@@ -1,0 +1,30 @@
+/* services.h — the registry of service modules.
+ *
+ * A service is a folder src/services/<name>/ with numbered migrations per
+ * dialect (compiled into the binary by cmake/embed.cmake). This module
+ * answers which services exist and hands out their schemas for a dialect.
+ * `auth` is always enabled for a tenant: it holds the tenant's users. */
+#ifndef TD_SERVICES_H
+#define TD_SERVICES_H
+
+#include <stddef.h>
+
+#include "store/store.h"
+
+#define TD_SERVICES_MAX 16
+
+/* Names of the known services, sorted; *n receives the count. Static. */
+const char *const *td_services_names(size_t *n);
+/* 1 when name is a known service. */
+int td_service_known(const char *name);
+/* The schema of service name in dialect ("sqlite"|"postgres"): migrations
+ * in version order; the arrays are static. TD_E_NOTFOUND when unknown. */
+td_status td_service_schema(const char *name, const char *dialect, td_schema_t *out);
+/* Latest migration version of a service (0 when unknown). */
+int td_service_latest_version(const char *name, const char *dialect);
+
+/* Fills a tenant's crm with sample rows (the demo tenant). One
+ * transaction: all rows or none. */
+td_status td_services_demo_fill(td_db_t *db);
+
+#endif

@@ -1,0 +1,488 @@
+/* sqlite.c — the SQLite driver (libsqlite3).
+ *
+ * A tenant is a folder <root>/<tenant-id>/ with one file per service
+ * (crm.db, auth.db…). Opening a tenant gives one connection whose main
+ * database is in memory and every service file is attached under the
+ * service's name, so SQL says crm.customers as on PostgreSQL. Files are
+ * created by copying a template: a freshly migrated, closed database kept
+ * in <template_root>/<service>-<hash>.db, where the hash covers the
+ * migrations' versions and text, so a changed migration makes a new
+ * template. Every file appears by rename(2) of a complete, fsynced copy, so
+ * a crash never leaves a half-written service file under its final name. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/id.h"
+#include "store/store.h"
+
+typedef struct {
+    td_db_t base;
+    sqlite3 *db;
+} lite_db;
+
+typedef struct {
+    td_stmt_t base;
+    lite_db *owner;
+    sqlite3_stmt *st;
+    int64_t changes;
+} lite_stmt;
+
+static td_status map_rc(int rc) {
+    switch (rc & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_DONE:
+    case SQLITE_ROW: return TD_OK;
+    case SQLITE_NOMEM: return TD_E_NOMEM;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: return TD_E_BUSY;
+    case SQLITE_CONSTRAINT:
+        return (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+                   ? TD_E_EXISTS
+                   : TD_E_CONFLICT;
+    case SQLITE_CANTOPEN:
+    case SQLITE_NOTADB:
+    case SQLITE_CORRUPT:
+    case SQLITE_IOERR: return TD_E_UNAVAILABLE;
+    default: return TD_E_DB;
+    }
+}
+
+static const char *lite_path(const char *url) {
+    return strncmp(url, "sqlite:", 7) == 0 ? url + 7 : url;
+}
+
+static td_status open_raw(const char *path, int flags, int sqlite_flags, lite_db **out, char *err,
+                          size_t errlen) {
+    lite_db *l = calloc(1, sizeof(*l));
+    if (!l)
+        return TD_E_NOMEM;
+    l->base.drv = &td_sqlite_driver;
+    int rc = sqlite3_open_v2(path, &l->db, sqlite_flags | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "cannot open %s: %s", path,
+                 l->db ? sqlite3_errmsg(l->db) : sqlite3_errstr(rc));
+        sqlite3_close(l->db);
+        free(l);
+        return TD_E_UNAVAILABLE;
+    }
+    sqlite3_busy_timeout(l->db, 5000);
+    sqlite3_extended_result_codes(l->db, 1);
+    const char *pragmas = (flags & TD_DB_CATALOG)
+                              ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                                " PRAGMA foreign_keys=ON;"
+                              : "PRAGMA foreign_keys=ON;";
+    rc = sqlite3_exec(l->db, pragmas, NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "cannot open %s: %s", path, sqlite3_errmsg(l->db));
+        sqlite3_close(l->db);
+        free(l);
+        return TD_E_UNAVAILABLE;
+    }
+    *out = l;
+    return TD_OK;
+}
+
+static td_status lite_open(const char *url, int flags, td_db_t **out, char *err, size_t errlen) {
+    lite_db *l;
+    td_status rc = open_raw(lite_path(url), flags, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                            &l, err, errlen);
+    if (!rc)
+        *out = &l->base;
+    return rc;
+}
+
+static void lite_close(td_db_t *db) {
+    lite_db *l = (lite_db *)db;
+    sqlite3_close(l->db);
+    free(l);
+}
+
+static td_status lite_exec(td_db_t *db, const char *sql) {
+    return map_rc(sqlite3_exec(((lite_db *)db)->db, sql, NULL, NULL, NULL));
+}
+
+static td_status lite_prepare(td_db_t *db, const char *sql, td_stmt_t **out) {
+    lite_db *l = (lite_db *)db;
+    lite_stmt *s = calloc(1, sizeof(*s));
+    if (!s)
+        return TD_E_NOMEM;
+    int rc = sqlite3_prepare_v2(l->db, sql, -1, &s->st, NULL);
+    if (rc != SQLITE_OK) {
+        free(s);
+        return map_rc(rc) ? map_rc(rc) : TD_E_DB;
+    }
+    s->base.drv = &td_sqlite_driver;
+    s->owner = l;
+    *out = &s->base;
+    return TD_OK;
+}
+
+#define ST(x) (((lite_stmt *)(x))->st)
+
+static td_status lite_bind_text(td_stmt_t *st, int i, const char *v) {
+    return map_rc(sqlite3_bind_text(ST(st), i, v, -1, SQLITE_TRANSIENT));
+}
+static td_status lite_bind_int64(td_stmt_t *st, int i, int64_t v) {
+    return map_rc(sqlite3_bind_int64(ST(st), i, v));
+}
+static td_status lite_bind_null(td_stmt_t *st, int i) { return map_rc(sqlite3_bind_null(ST(st), i)); }
+static td_status lite_bind_blob(td_stmt_t *st, int i, const void *p, size_t n) {
+    return map_rc(sqlite3_bind_blob64(ST(st), i, p, n, SQLITE_TRANSIENT));
+}
+
+static int lite_step(td_stmt_t *st) {
+    lite_stmt *s = (lite_stmt *)st;
+    int rc = sqlite3_step(s->st);
+    if (rc == SQLITE_ROW)
+        return TD_DB_ROW;
+    if (rc == SQLITE_DONE) {
+        s->changes = sqlite3_changes64(s->owner->db);
+        return TD_DB_DONE;
+    }
+    td_status m = map_rc(sqlite3_extended_errcode(s->owner->db));
+    return m ? m : TD_E_DB;
+}
+
+static int lite_column_count(td_stmt_t *st) { return sqlite3_column_count(ST(st)); }
+static const char *lite_column_name(td_stmt_t *st, int c) { return sqlite3_column_name(ST(st), c); }
+static int lite_column_is_null(td_stmt_t *st, int c) {
+    return sqlite3_column_type(ST(st), c) == SQLITE_NULL;
+}
+static const char *lite_column_text(td_stmt_t *st, int c) {
+    return (const char *)sqlite3_column_text(ST(st), c);
+}
+static int64_t lite_column_int64(td_stmt_t *st, int c) { return sqlite3_column_int64(ST(st), c); }
+static const void *lite_column_blob(td_stmt_t *st, int c, size_t *len) {
+    const void *p = sqlite3_column_blob(ST(st), c);
+    *len = (size_t)sqlite3_column_bytes(ST(st), c);
+    return p;
+}
+static int64_t lite_changes(td_stmt_t *st) { return ((lite_stmt *)st)->changes; }
+static void lite_finalize(td_stmt_t *st) {
+    sqlite3_finalize(ST(st));
+    free(st);
+}
+static const char *lite_errmsg(td_db_t *db) { return sqlite3_errmsg(((lite_db *)db)->db); }
+static td_status lite_begin(td_db_t *db, td_db_txn_kind k) {
+    return lite_exec(db, k == TD_DB_WRITE ? "BEGIN IMMEDIATE" : "BEGIN");
+}
+static td_status lite_commit(td_db_t *db) { return lite_exec(db, "COMMIT"); }
+static td_status lite_rollback(td_db_t *db) { return lite_exec(db, "ROLLBACK"); }
+
+/* ---- tenant files ---- */
+
+static int valid_service_name(const char *s) {
+    if (!s || !(*s >= 'a' && *s <= 'z') || strlen(s) > 32)
+        return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
+            return 0;
+    return 1;
+}
+
+static td_status check_names(const char *tid, const char *svc, char *err, size_t errlen) {
+    if (!td_id_valid(tid) || (svc && !valid_service_name(svc))) {
+        snprintf(err, errlen, "invalid tenant id or service name");
+        return TD_E_INVALID;
+    }
+    return TD_OK;
+}
+
+static td_status mkdir_p(const char *path) {
+    char tmp[4096];
+    snprintf(tmp, sizeof(tmp), "%s", path);
+    for (char *p = tmp + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(tmp, 0700) && errno != EEXIST)
+                return TD_E_IO;
+            *p = '/';
+        }
+    return (mkdir(tmp, 0700) && errno != EEXIST) ? TD_E_IO : TD_OK;
+}
+
+static td_status fsync_path(const char *path, int dir) {
+    int fd = open(path, dir ? (O_RDONLY | O_DIRECTORY) : O_RDONLY);
+    if (fd < 0)
+        return TD_E_IO;
+    int rc = fsync(fd);
+    close(fd);
+    return rc ? TD_E_IO : TD_OK;
+}
+
+/* The template's name: service + hash of every migration's version and SQL. */
+static void template_path(const td_place_t *pl, const td_schema_t *svc, char *out, size_t n) {
+    unsigned char h[8];
+    crypto_generichash_state gs;
+    crypto_generichash_init(&gs, NULL, 0, sizeof(h));
+    for (size_t i = 0; i < svc->n; i++) {
+        char v[16];
+        snprintf(v, sizeof(v), "%d:", svc->migs[i].version);
+        crypto_generichash_update(&gs, (const unsigned char *)v, strlen(v));
+        crypto_generichash_update(&gs, (const unsigned char *)svc->migs[i].sql,
+                                  strlen(svc->migs[i].sql));
+    }
+    crypto_generichash_final(&gs, h, sizeof(h));
+    char hex[17];
+    sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+    snprintf(out, n, "%s/%s-%s.db", pl->template_root, svc->name, hex);
+}
+
+/* Builds the template for svc unless it exists: migrate a temporary file,
+ * switch it to WAL, close it (which checkpoints), then rename. */
+static td_status ensure_template(const td_place_t *pl, const td_schema_t *svc, char *path,
+                                 size_t pathlen, char *err, size_t errlen) {
+    template_path(pl, svc, path, pathlen);
+    if (access(path, R_OK) == 0)
+        return TD_OK;
+    if (mkdir_p(pl->template_root)) {
+        snprintf(err, errlen, "cannot create template folder: %s", strerror(errno));
+        return TD_E_IO;
+    }
+    char tmp[4200], rnd[17];
+    td_random_hex(rnd, 8);
+    snprintf(tmp, sizeof(tmp), "%s.%s.tmp", path, rnd);
+    lite_db *l;
+    td_status rc = open_raw(tmp, 0, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &l, err, errlen);
+    if (rc)
+        return rc;
+    int v;
+    rc = td_db_migrate(&l->base, svc->name, svc->migs, svc->n, &v, err, errlen);
+    if (!rc)
+        rc = lite_exec(&l->base, "PRAGMA journal_mode=WAL");
+    lite_close(&l->base);
+    if (!rc && (fsync_path(tmp, 0) || rename(tmp, path))) {
+        snprintf(err, errlen, "cannot install template %s: %s", path, strerror(errno));
+        rc = TD_E_IO;
+    }
+    if (rc)
+        unlink(tmp);
+    return rc;
+}
+
+static td_status copy_file(const char *from, const char *to) {
+    int in = open(from, O_RDONLY);
+    if (in < 0)
+        return TD_E_IO;
+    int out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    td_status rc = out < 0 ? TD_E_IO : TD_OK;
+    char buf[65536];
+    ssize_t r;
+    while (!rc && (r = read(in, buf, sizeof(buf))) != 0) {
+        if (r < 0 || write(out, buf, (size_t)r) != r)
+            rc = TD_E_IO;
+    }
+    if (!rc && fsync(out))
+        rc = TD_E_IO;
+    if (out >= 0)
+        close(out);
+    close(in);
+    return rc;
+}
+
+static td_status add_service_file(const td_place_t *pl, const char *tid, const td_schema_t *svc,
+                                  char *err, size_t errlen) {
+    td_status rc = check_names(tid, svc->name, err, errlen);
+    if (rc)
+        return rc;
+    char dir[4096], dst[4200], tmp[4300], tpl[4200];
+    snprintf(dir, sizeof(dir), "%s/%s", pl->root, tid);
+    snprintf(dst, sizeof(dst), "%s/%s.db", dir, svc->name);
+    if (access(dst, F_OK) == 0)
+        return TD_OK; /* a complete file: it only ever appears by rename */
+    if (mkdir_p(dir)) {
+        snprintf(err, errlen, "cannot create tenant folder: %s", strerror(errno));
+        return TD_E_IO;
+    }
+    rc = ensure_template(pl, svc, tpl, sizeof(tpl), err, errlen);
+    if (rc)
+        return rc;
+    snprintf(tmp, sizeof(tmp), "%s.tmp", dst);
+    if (copy_file(tpl, tmp) || rename(tmp, dst) || fsync_path(dir, 1)) {
+        snprintf(err, errlen, "cannot write %s file: %s", svc->name, strerror(errno));
+        unlink(tmp);
+        return TD_E_IO;
+    }
+    return TD_OK;
+}
+
+static td_status lite_tenant_create(const td_place_t *pl, const char *tid,
+                                    const td_tenant_cred_t *cred, const td_schema_t *svcs,
+                                    size_t n, char *err, size_t errlen) {
+    if (n > 10) {
+        snprintf(err, errlen, "SQLite attaches at most 10 service files per tenant");
+        return TD_E_INVALID;
+    }
+    td_status rc = TD_OK;
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = add_service_file(pl, tid, &svcs[i], err, errlen);
+    return rc;
+}
+
+static td_status lite_tenant_add_service(const td_place_t *pl, const char *tid,
+                                         const td_tenant_cred_t *cred, const td_schema_t *svc,
+                                         char *err, size_t errlen) {
+    return add_service_file(pl, tid, svc, err, errlen);
+}
+
+static td_status lite_tenant_drop(const td_place_t *pl, const char *tid, char *err,
+                                  size_t errlen) {
+    td_status rc = check_names(tid, NULL, err, errlen);
+    if (rc)
+        return rc;
+    char dir[4096];
+    snprintf(dir, sizeof(dir), "%s/%s", pl->root, tid);
+    DIR *d = opendir(dir);
+    if (!d)
+        return errno == ENOENT ? TD_OK : TD_E_IO;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.')
+            continue;
+        char p[4400];
+        snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+        if (unlink(p) && errno != ENOENT)
+            rc = TD_E_IO;
+    }
+    closedir(d);
+    if (!rc && rmdir(dir) && errno != ENOENT)
+        rc = TD_E_IO;
+    if (!rc)
+        rc = fsync_path(pl->root, 1);
+    if (rc)
+        snprintf(err, errlen, "cannot remove tenant folder: %s", strerror(errno));
+    return rc;
+}
+
+/* Appends path to out as a file: URI, escaping what URIs reserve. */
+static void file_uri(const char *path, char *out, size_t n) {
+    size_t j = snprintf(out, n, "file:");
+    for (const char *p = path; *p && j + 4 < n; p++) {
+        if (*p == '%' || *p == '?' || *p == '#')
+            j += snprintf(out + j, n - j, "%%%02X", (unsigned char)*p);
+        else
+            out[j++] = *p;
+    }
+    snprintf(out + j, n - j, "?mode=rw");
+}
+
+static td_status lite_tenant_open(const td_place_t *pl, const char *tid,
+                                  const td_tenant_cred_t *cred, const char *const *services,
+                                  size_t n, td_db_t **out, char *err, size_t errlen) {
+    td_status rc = check_names(tid, NULL, err, errlen);
+    if (rc)
+        return rc;
+    lite_db *l = NULL;
+    rc = open_raw(":memory:", 0, SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI, &l, err, errlen);
+    for (size_t i = 0; i < n && !rc; i++) {
+        rc = check_names(tid, services[i], err, errlen);
+        if (rc)
+            break;
+        char path[4200], uri[8600], sql[200];
+        snprintf(path, sizeof(path), "%s/%s/%s.db", pl->root, tid, services[i]);
+        file_uri(path, uri, sizeof(uri));
+        snprintf(sql, sizeof(sql), "ATTACH ? AS %s", services[i]);
+        sqlite3_stmt *st;
+        int r = sqlite3_prepare_v2(l->db, sql, -1, &st, NULL);
+        if (r == SQLITE_OK) {
+            sqlite3_bind_text(st, 1, uri, -1, SQLITE_TRANSIENT);
+            r = sqlite3_step(st);
+            sqlite3_finalize(st);
+        }
+        if (r != SQLITE_DONE) {
+            snprintf(err, errlen, "tenant %s: cannot open %s: %s", tid, services[i],
+                     sqlite3_errmsg(l->db));
+            rc = TD_E_UNAVAILABLE;
+            break;
+        }
+        snprintf(sql, sizeof(sql), "PRAGMA %s.synchronous=FULL", services[i]);
+        sqlite3_exec(l->db, sql, NULL, NULL, NULL);
+    }
+    if (rc) {
+        if (l)
+            lite_close(&l->base);
+        return rc;
+    }
+    *out = &l->base;
+    return TD_OK;
+}
+
+static int lite_tenant_exists(const td_place_t *pl, const char *tid) {
+    char dir[4096];
+    snprintf(dir, sizeof(dir), "%s/%s", pl->root, tid);
+    return access(dir, F_OK) == 0;
+}
+
+static td_status lite_place_check(const td_place_t *pl, char *err, size_t errlen) {
+    if (mkdir_p(pl->root) || access(pl->root, W_OK)) {
+        snprintf(err, errlen, "tenant folder %s is not writable: %s", pl->root, strerror(errno));
+        return TD_E_IO;
+    }
+    return TD_OK;
+}
+
+/* Reads each attached file's schema and runs SQLite's quick check on it:
+ * a missing, truncated or corrupted service file fails here. */
+static td_status lite_tenant_ping(td_db_t *db, const char *const *services, size_t n, char *err,
+                                  size_t errlen) {
+    lite_db *l = (lite_db *)db;
+    for (size_t i = 0; i < n; i++) {
+        if (!valid_service_name(services[i]))
+            return TD_E_INVALID;
+        char sql[128];
+        snprintf(sql, sizeof(sql), "PRAGMA %s.quick_check", services[i]);
+        sqlite3_stmt *st;
+        int rc = sqlite3_prepare_v2(l->db, sql, -1, &st, NULL);
+        int ok = 0;
+        if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+            ok = strcmp((const char *)sqlite3_column_text(st, 0), "ok") == 0;
+        if (rc == SQLITE_OK)
+            sqlite3_finalize(st);
+        if (!ok) {
+            snprintf(err, errlen, "service %s: %s", services[i],
+                     rc == SQLITE_OK ? "integrity check failed" : sqlite3_errmsg(l->db));
+            return TD_E_UNAVAILABLE;
+        }
+    }
+    return TD_OK;
+}
+
+const td_db_driver_t td_sqlite_driver = {
+    .version = TD_DB_DRIVER_VERSION,
+    .name = "sqlite",
+    .open = lite_open,
+    .close = lite_close,
+    .exec = lite_exec,
+    .prepare = lite_prepare,
+    .bind_text = lite_bind_text,
+    .bind_int64 = lite_bind_int64,
+    .bind_null = lite_bind_null,
+    .bind_blob = lite_bind_blob,
+    .step = lite_step,
+    .column_count = lite_column_count,
+    .column_name = lite_column_name,
+    .column_is_null = lite_column_is_null,
+    .column_text = lite_column_text,
+    .column_int64 = lite_column_int64,
+    .column_blob = lite_column_blob,
+    .changes = lite_changes,
+    .finalize = lite_finalize,
+    .errmsg = lite_errmsg,
+    .begin = lite_begin,
+    .commit = lite_commit,
+    .rollback = lite_rollback,
+    .tenant_create = lite_tenant_create,
+    .tenant_add_service = lite_tenant_add_service,
+    .tenant_drop = lite_tenant_drop,
+    .tenant_open = lite_tenant_open,
+    .tenant_exists = lite_tenant_exists,
+    .place_check = lite_place_check,
+    .tenant_ping = lite_tenant_ping,
+};

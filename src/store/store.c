@@ -1,0 +1,190 @@
+/* store.c — the td_db_* wrappers, URL helpers and the migration runner.
+ *
+ * Callers never touch a driver's struct: every call passes through here,
+ * which is where argument checks and (in test builds) faults belong. */
+#include "store/store.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/timeutil.h"
+
+int td_db_url_is_postgres(const char *url) {
+    return url && (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0);
+}
+
+const td_db_driver_t *td_db_driver_for_url(const char *url) {
+    return td_db_url_is_postgres(url) ? &td_postgres_driver : &td_sqlite_driver;
+}
+
+void td_db_url_redact(const char *url, char *out, size_t n) {
+    /* scheme://user:password@host → scheme://user:***@host */
+    const char *scheme = strstr(url, "://");
+    const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
+    const char *colon = at ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) : NULL;
+    if (!colon) {
+        snprintf(out, n, "%s", url);
+        return;
+    }
+    snprintf(out, n, "%.*s:***%s", (int)(colon - url), url, at);
+}
+
+td_status td_db_open(const char *url, int flags, td_db_t **out, char *err, size_t errlen) {
+    return td_db_driver_for_url(url)->open(url, flags, out, err, errlen);
+}
+void td_db_close(td_db_t *db) {
+    if (db)
+        db->drv->close(db);
+}
+const char *td_db_dialect(const td_db_t *db) { return db->drv->name; }
+td_status td_db_exec(td_db_t *db, const char *sql) { return db->drv->exec(db, sql); }
+td_status td_db_prepare(td_db_t *db, const char *sql, td_stmt_t **out) {
+    return db->drv->prepare(db, sql, out);
+}
+td_status td_db_bind_text(td_stmt_t *st, int idx, const char *v) {
+    return v ? st->drv->bind_text(st, idx, v) : st->drv->bind_null(st, idx);
+}
+td_status td_db_bind_int64(td_stmt_t *st, int idx, int64_t v) {
+    return st->drv->bind_int64(st, idx, v);
+}
+td_status td_db_bind_null(td_stmt_t *st, int idx) { return st->drv->bind_null(st, idx); }
+td_status td_db_bind_blob(td_stmt_t *st, int idx, const void *p, size_t n) {
+    return st->drv->bind_blob(st, idx, p, n);
+}
+int td_db_step(td_stmt_t *st) { return st->drv->step(st); }
+int td_db_column_count(td_stmt_t *st) { return st->drv->column_count(st); }
+const char *td_db_column_name(td_stmt_t *st, int col) { return st->drv->column_name(st, col); }
+int td_db_column_is_null(td_stmt_t *st, int col) { return st->drv->column_is_null(st, col); }
+const char *td_db_column_text(td_stmt_t *st, int col) { return st->drv->column_text(st, col); }
+int64_t td_db_column_int64(td_stmt_t *st, int col) { return st->drv->column_int64(st, col); }
+const void *td_db_column_blob(td_stmt_t *st, int col, size_t *len) {
+    return st->drv->column_blob(st, col, len);
+}
+int64_t td_db_changes(td_stmt_t *st) { return st->drv->changes(st); }
+void td_db_finalize(td_stmt_t *st) {
+    if (st)
+        st->drv->finalize(st);
+}
+const char *td_db_errmsg(td_db_t *db) { return db->drv->errmsg(db); }
+td_status td_db_begin(td_db_t *db, td_db_txn_kind kind) { return db->drv->begin(db, kind); }
+td_status td_db_commit(td_db_t *db) { return db->drv->commit(db); }
+td_status td_db_rollback(td_db_t *db) { return db->drv->rollback(db); }
+
+td_status td_db_execv(td_db_t *db, int64_t *changes, const char *sql, ...) {
+    td_stmt_t *st = NULL;
+    td_status rc = td_db_prepare(db, sql, &st);
+    if (rc)
+        return rc;
+    va_list ap;
+    va_start(ap, sql);
+    int i = 1;
+    for (const char *v; !rc && (v = va_arg(ap, const char *)); i++)
+        rc = td_db_bind_text(st, i, v);
+    va_end(ap);
+    if (!rc) {
+        int r;
+        while ((r = td_db_step(st)) == TD_DB_ROW)
+            ;
+        rc = r < 0 ? (td_status)r : TD_OK;
+    }
+    if (!rc && changes)
+        *changes = td_db_changes(st);
+    td_db_finalize(st);
+    return rc;
+}
+
+td_status td_db_tenant_create(const td_place_t *pl, const char *tenant_id,
+                              const td_tenant_cred_t *cred, const td_schema_t *svcs, size_t n,
+                              char *err, size_t errlen) {
+    return pl->drv->tenant_create(pl, tenant_id, cred, svcs, n, err, errlen);
+}
+td_status td_db_tenant_add_service(const td_place_t *pl, const char *tenant_id,
+                                   const td_tenant_cred_t *cred, const td_schema_t *svc,
+                                   char *err, size_t errlen) {
+    return pl->drv->tenant_add_service(pl, tenant_id, cred, svc, err, errlen);
+}
+td_status td_db_tenant_drop(const td_place_t *pl, const char *tenant_id, char *err,
+                            size_t errlen) {
+    return pl->drv->tenant_drop(pl, tenant_id, err, errlen);
+}
+td_status td_db_tenant_open(const td_place_t *pl, const char *tenant_id,
+                            const td_tenant_cred_t *cred, const char *const *services, size_t n,
+                            td_db_t **out, char *err, size_t errlen) {
+    return pl->drv->tenant_open(pl, tenant_id, cred, services, n, out, err, errlen);
+}
+int td_db_tenant_exists(const td_place_t *pl, const char *tenant_id) {
+    return pl->drv->tenant_exists(pl, tenant_id);
+}
+td_status td_db_place_check(const td_place_t *pl, char *err, size_t errlen) {
+    return pl->drv->place_check(pl, err, errlen);
+}
+td_status td_db_tenant_ping(td_db_t *db, const char *const *services, size_t n, char *err,
+                            size_t errlen) {
+    if (!db->drv->tenant_ping) {
+        snprintf(err, errlen, "driver %s cannot check tenants", db->drv->name);
+        return TD_E_INTERNAL;
+    }
+    return db->drv->tenant_ping(db, services, n, err, errlen);
+}
+
+/* Reads the highest applied version of scope, creating the ledger table
+ * when the database has none. */
+static td_status current_version(td_db_t *db, const char *scope, int *v) {
+    td_status rc = td_db_exec(db, "CREATE TABLE IF NOT EXISTS td_migrations ("
+                                  "scope TEXT NOT NULL, version INTEGER NOT NULL,"
+                                  " name TEXT NOT NULL, applied_at TEXT NOT NULL,"
+                                  " PRIMARY KEY (scope, version))");
+    td_stmt_t *st = NULL;
+    if (!rc)
+        rc = td_db_prepare(db, "SELECT COALESCE(MAX(version), 0) FROM td_migrations WHERE scope = ?",
+                           &st);
+    if (!rc)
+        rc = td_db_bind_text(st, 1, scope);
+    if (!rc) {
+        int r = td_db_step(st);
+        if (r == TD_DB_ROW)
+            *v = (int)td_db_column_int64(st, 0);
+        else
+            rc = r < 0 ? (td_status)r : TD_E_DB;
+    }
+    td_db_finalize(st);
+    return rc;
+}
+
+td_status td_db_migrate(td_db_t *db, const char *scope, const td_migration_t *migs, size_t n,
+                        int *version_out, char *err, size_t errlen) {
+    int v = 0;
+    td_status rc = current_version(db, scope, &v);
+    if (rc) {
+        snprintf(err, errlen, "%s: cannot read migration ledger: %s", scope, td_db_errmsg(db));
+        return rc;
+    }
+    for (size_t i = 0; i < n && !rc; i++) {
+        if (migs[i].version <= v)
+            continue;
+        char ts[40], ver[16];
+        td_time_iso(td_now_ms(), ts, sizeof(ts));
+        snprintf(ver, sizeof(ver), "%d", migs[i].version);
+        rc = td_db_begin(db, TD_DB_WRITE);
+        if (!rc)
+            rc = td_db_exec(db, migs[i].sql);
+        if (!rc)
+            rc = td_db_execv(db, NULL,
+                             "INSERT INTO td_migrations (scope, version, name, applied_at)"
+                             " VALUES (?, ?, ?, ?)",
+                             scope, ver, migs[i].name, ts, NULL);
+        if (!rc)
+            rc = td_db_commit(db);
+        if (rc) {
+            snprintf(err, errlen, "%s migration %s failed: %s", scope, migs[i].name,
+                     td_db_errmsg(db));
+            td_db_rollback(db);
+        } else {
+            v = migs[i].version;
+        }
+    }
+    if (version_out)
+        *version_out = v;
+    return rc;
+}

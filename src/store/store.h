@@ -1,0 +1,200 @@
+/* store.h — the storage driver interface.
+ *
+ * Everything above store/ talks to databases through this header only. A
+ * driver is a versioned const struct of function pointers (like SQLite's
+ * VFS): methods are only ever appended, and callers always go through the
+ * td_db_* wrappers below, never through the struct. Two drivers exist:
+ * "sqlite" (libsqlite3) and "postgres" (libpq). SQL dialect differences —
+ * placeholders, how a tenant database is created, copied, opened and
+ * dropped — live inside the drivers and nowhere else.
+ *
+ * SQL given to td_db_prepare uses '?' placeholders, numbered left to right;
+ * the PostgreSQL driver rewrites them to $1, $2… Tables are named
+ * schema-qualified where a service owns them ("crm.customers"): on SQLite
+ * the service file is attached under that name, on PostgreSQL it is a
+ * schema of the tenant database.
+ *
+ * Threading: a td_db_t is one connection, used by one thread at a time.
+ * Ownership: td_db_open/td_db_tenant_open return a handle the caller closes
+ * with td_db_close; td_db_prepare returns a statement the caller finalizes
+ * (before closing its connection). */
+#ifndef TD_STORE_H
+#define TD_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/status.h"
+
+#define TD_DB_DRIVER_VERSION 1
+
+typedef struct td_db td_db_t;
+typedef struct td_stmt td_stmt_t;
+typedef struct td_db_driver td_db_driver_t;
+
+/* One numbered migration of one scope ("catalog", "crm"…). */
+typedef struct {
+    const char *scope;
+    int version;      /* 1, 2, 3… */
+    const char *name; /* file name, e.g. "0001_init.sql" */
+    const char *sql;  /* one or more statements */
+} td_migration_t;
+
+/* A service's schema: its migrations in ascending version order, in the
+ * dialect of the driver it is given to. */
+typedef struct {
+    const char *name; /* "crm" */
+    const td_migration_t *migs;
+    size_t n;
+} td_schema_t;
+
+/* Where tenant databases live. SQLite: a folder (tenants go in
+ * <root>/<tenant-id>/<service>.db, templates in <template_root>).
+ * PostgreSQL: a server, reached with an administrative URL that may create
+ * databases and roles; template_root is unused. */
+typedef struct {
+    const td_db_driver_t *drv;
+    const char *root;          /* SQLite folder, or the admin URL (a secret) */
+    const char *template_root; /* SQLite only */
+} td_place_t;
+
+/* Credentials of a tenant's own database role (PostgreSQL). The caller
+ * generates the password, stores it encrypted, and passes it in: the store
+ * never invents secrets, so a retried provisioning uses the same one. */
+typedef struct {
+    const char *password; /* NULL on SQLite */
+} td_tenant_cred_t;
+
+typedef enum { TD_DB_READ = 0, TD_DB_WRITE = 1 } td_db_txn_kind;
+
+/* Open flags. */
+#define TD_DB_CATALOG 0x1 /* the catalog: SQLite synchronous=FULL */
+
+struct td_db_driver {
+    int version;      /* TD_DB_DRIVER_VERSION */
+    const char *name; /* "sqlite" | "postgres"; also the migration dialect */
+
+    /* -- version 1: connections and statements -- */
+    td_status (*open)(const char *url, int flags, td_db_t **out, char *err, size_t errlen);
+    void (*close)(td_db_t *db);
+    td_status (*exec)(td_db_t *db, const char *sql);
+    td_status (*prepare)(td_db_t *db, const char *sql, td_stmt_t **out);
+    td_status (*bind_text)(td_stmt_t *st, int idx, const char *v);
+    td_status (*bind_int64)(td_stmt_t *st, int idx, int64_t v);
+    td_status (*bind_null)(td_stmt_t *st, int idx);
+    td_status (*bind_blob)(td_stmt_t *st, int idx, const void *p, size_t n);
+    int (*step)(td_stmt_t *st);
+    int (*column_count)(td_stmt_t *st);
+    const char *(*column_name)(td_stmt_t *st, int col);
+    int (*column_is_null)(td_stmt_t *st, int col);
+    const char *(*column_text)(td_stmt_t *st, int col);
+    int64_t (*column_int64)(td_stmt_t *st, int col);
+    const void *(*column_blob)(td_stmt_t *st, int col, size_t *len);
+    int64_t (*changes)(td_stmt_t *st);
+    void (*finalize)(td_stmt_t *st);
+    const char *(*errmsg)(td_db_t *db);
+    td_status (*begin)(td_db_t *db, td_db_txn_kind kind);
+    td_status (*commit)(td_db_t *db);
+    td_status (*rollback)(td_db_t *db);
+
+    /* -- version 1: tenant databases -- */
+    td_status (*tenant_create)(const td_place_t *pl, const char *tenant_id,
+                               const td_tenant_cred_t *cred, const td_schema_t *svcs,
+                               size_t n, char *err, size_t errlen);
+    td_status (*tenant_add_service)(const td_place_t *pl, const char *tenant_id,
+                                    const td_tenant_cred_t *cred, const td_schema_t *svc,
+                                    char *err, size_t errlen);
+    td_status (*tenant_drop)(const td_place_t *pl, const char *tenant_id, char *err,
+                             size_t errlen);
+    td_status (*tenant_open)(const td_place_t *pl, const char *tenant_id,
+                             const td_tenant_cred_t *cred, const char *const *services,
+                             size_t n, td_db_t **out, char *err, size_t errlen);
+    /* 1 when anything of the tenant's database exists at pl, 0 when none. */
+    int (*tenant_exists)(const td_place_t *pl, const char *tenant_id);
+    /* Checks a server (PostgreSQL) or folder (SQLite) answers. */
+    td_status (*place_check)(const td_place_t *pl, char *err, size_t errlen);
+    /* Checks an open tenant connection: every service's schema is there
+     * and readable. */
+    td_status (*tenant_ping)(td_db_t *db, const char *const *services, size_t n, char *err,
+                             size_t errlen);
+};
+
+/* Every handle starts with this, so the wrappers can find the driver. */
+struct td_db {
+    const td_db_driver_t *drv;
+};
+struct td_stmt {
+    const td_db_driver_t *drv;
+};
+
+extern const td_db_driver_t td_sqlite_driver;
+extern const td_db_driver_t td_postgres_driver;
+
+/* The driver for a URL: "" or a path or sqlite:PATH → SQLite;
+ * postgres:// or postgresql:// → PostgreSQL. */
+const td_db_driver_t *td_db_driver_for_url(const char *url);
+/* 1 for a postgres:// or postgresql:// URL. */
+int td_db_url_is_postgres(const char *url);
+
+/* step() results besides errors. */
+#define TD_DB_ROW 1
+#define TD_DB_DONE 0
+
+td_status td_db_open(const char *url, int flags, td_db_t **out, char *err, size_t errlen);
+void td_db_close(td_db_t *db);
+const char *td_db_dialect(const td_db_t *db);
+td_status td_db_exec(td_db_t *db, const char *sql);
+td_status td_db_prepare(td_db_t *db, const char *sql, td_stmt_t **out);
+td_status td_db_bind_text(td_stmt_t *st, int idx, const char *v);
+td_status td_db_bind_int64(td_stmt_t *st, int idx, int64_t v);
+td_status td_db_bind_null(td_stmt_t *st, int idx);
+td_status td_db_bind_blob(td_stmt_t *st, int idx, const void *p, size_t n);
+int td_db_step(td_stmt_t *st);
+int td_db_column_count(td_stmt_t *st);
+const char *td_db_column_name(td_stmt_t *st, int col);
+int td_db_column_is_null(td_stmt_t *st, int col);
+const char *td_db_column_text(td_stmt_t *st, int col);
+int64_t td_db_column_int64(td_stmt_t *st, int col);
+const void *td_db_column_blob(td_stmt_t *st, int col, size_t *len);
+int64_t td_db_changes(td_stmt_t *st);
+void td_db_finalize(td_stmt_t *st);
+const char *td_db_errmsg(td_db_t *db);
+td_status td_db_begin(td_db_t *db, td_db_txn_kind kind);
+td_status td_db_commit(td_db_t *db);
+td_status td_db_rollback(td_db_t *db);
+
+/* Convenience: prepare sql, bind the NULL-terminated text arguments (a NULL
+ * argument list entry ends it; use td_db_prepare for NULL values), step to
+ * the end, finalize. Returns the number of affected rows in *changes when
+ * changes is not NULL. */
+td_status td_db_execv(td_db_t *db, int64_t *changes, const char *sql, ...)
+    __attribute__((sentinel));
+
+/* Migrations: applies, in one transaction each, every migration of migs
+ * whose version is above the one recorded in the database's td_migrations
+ * table for that scope. *version_out gets the version reached. On error the
+ * failing migration leaves nothing behind and err names it. */
+td_status td_db_migrate(td_db_t *db, const char *scope, const td_migration_t *migs, size_t n,
+                        int *version_out, char *err, size_t errlen);
+
+/* Tenant databases, through the place's driver. */
+td_status td_db_tenant_create(const td_place_t *pl, const char *tenant_id,
+                              const td_tenant_cred_t *cred, const td_schema_t *svcs, size_t n,
+                              char *err, size_t errlen);
+td_status td_db_tenant_add_service(const td_place_t *pl, const char *tenant_id,
+                                   const td_tenant_cred_t *cred, const td_schema_t *svc,
+                                   char *err, size_t errlen);
+td_status td_db_tenant_drop(const td_place_t *pl, const char *tenant_id, char *err,
+                            size_t errlen);
+td_status td_db_tenant_open(const td_place_t *pl, const char *tenant_id,
+                            const td_tenant_cred_t *cred, const char *const *services, size_t n,
+                            td_db_t **out, char *err, size_t errlen);
+int td_db_tenant_exists(const td_place_t *pl, const char *tenant_id);
+td_status td_db_place_check(const td_place_t *pl, char *err, size_t errlen);
+td_status td_db_tenant_ping(td_db_t *db, const char *const *services, size_t n, char *err,
+                            size_t errlen);
+
+/* Copies a URL into out with any password replaced by "***", for messages. */
+void td_db_url_redact(const char *url, char *out, size_t n);
+
+#endif

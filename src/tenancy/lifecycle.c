@@ -1,0 +1,395 @@
+/* lifecycle.c — creating, resuming, suspending and deleting tenants.
+ *
+ * Provisioning is a sequence of idempotent steps bracketed by catalog
+ * records: the tenant is recorded as `provisioning` (with its sealed key,
+ * services and placement) before anything is created, and becomes `active`
+ * only after every database exists, every schema version is recorded and
+ * its first admin is in place. A crash in between leaves `provisioning`;
+ * an error leaves `failed` with the reason; `retry` runs the same steps
+ * again. Deletion mirrors it with `deleting`. TD_FAULT points mark the
+ * steps the crash tests kill the process at. */
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/password.h"
+#include "common/fault.h"
+#include "common/id.h"
+#include "common/log.h"
+#include "common/text.h"
+#include "common/timeutil.h"
+#include "services/services.h"
+#include "tenancy/tenancy_int.h"
+
+#define ROLE_PASSWORD_LEN 40
+
+static td_status fail(char *err, size_t errlen, td_status st, const char *fmt, const char *arg) {
+    snprintf(err, errlen, fmt, arg);
+    return st;
+}
+
+static td_status load_tenant(td_db_t *db, td_arena_t *a, const char *key, td_tenant_t *out) {
+    td_status st = td_cat_tenant_get(db, a, key, &out->row);
+    if (!st)
+        st = td_cat_tenant_services(db, a, out->row.id, &out->services, &out->nsvc);
+    return st;
+}
+
+td_status td_tenant_find(td_platform_t *p, td_arena_t *a, const char *key, td_tenant_t *out) {
+    td_db_t *db;
+    td_status st = td_catalog_lease(p->catalog, a, &db);
+    return st ? st : load_tenant(db, a, key, out);
+}
+
+td_status td_tenant_list(td_platform_t *p, td_arena_t *a, const char *status, const char *after,
+                         int limit, td_tenant_t **out, size_t *n) {
+    td_db_t *db;
+    td_tenant_row_t *rows = NULL;
+    td_status st = td_catalog_lease(p->catalog, a, &db);
+    if (!st)
+        st = td_cat_tenant_list(db, a, status, after, limit, &rows, n);
+    td_tenant_t *ts = st ? NULL : td_arena_alloc(a, sizeof(*ts) * (*n + 1));
+    if (!st && !ts)
+        st = TD_E_NOMEM;
+    for (size_t i = 0; !st && i < *n; i++) {
+        ts[i].row = rows[i];
+        st = td_cat_tenant_services(db, a, rows[i].id, &ts[i].services, &ts[i].nsvc);
+    }
+    *out = ts;
+    return st;
+}
+
+/* The place and credentials of a tenant's database. */
+static td_status placement(td_platform_t *p, td_arena_t *a, td_db_t *db, const td_tenant_row_t *t,
+                           td_place_t *pl, td_tenant_cred_t *cred) {
+    td_tenant_db_row_t d;
+    td_status st = td_cat_tenant_db(db, a, t->id, &d);
+    if (!st)
+        st = td_platform_place(p, a, db, d.backend, d.server_id, pl);
+    cred->password = NULL;
+    if (!st && d.secret_enc) {
+        td_key_t tk;
+        unsigned char *pw;
+        size_t n;
+        st = t->wrapped_key ? td_platform_unwrap(p, a, t->id, t->wrapped_key, &tk) : TD_E_CRYPTO;
+        if (!st)
+            st = td_open(a, &tk, t->id, TD_PURPOSE_DB_PASSWORD, d.secret_enc, &pw, &n);
+        sodium_memzero(&tk, sizeof(tk));
+        if (!st)
+            cred->password = (const char *)pw;
+    }
+    return st;
+}
+
+td_status td_tenant_open_db(td_platform_t *p, td_arena_t *a, const char *tenant_id, td_db_t **out,
+                            char *err, size_t errlen) {
+    td_db_t *db;
+    td_tenant_t t;
+    td_place_t pl;
+    td_tenant_cred_t cred;
+    td_status st = td_catalog_lease(p->catalog, a, &db);
+    if (!st)
+        st = load_tenant(db, a, tenant_id, &t);
+    if (!st)
+        st = placement(p, a, db, &t.row, &pl, &cred);
+    if (st)
+        return fail(err, errlen, st, "tenant %s: cannot find its database", tenant_id);
+    return td_db_tenant_open(&pl, t.row.id, &cred, t.services, t.nsvc, out, err, errlen);
+}
+
+td_status td_tenant_lease(td_platform_t *p, td_arena_t *a, const char *tenant_id, td_db_t **out,
+                          char *err, size_t errlen) {
+    td_status st = td_pool_lease(p->pool, a, tenant_id, out);
+    if (st)
+        snprintf(err, errlen, "tenant database unavailable");
+    return st;
+}
+
+/* Inserts the pending first admin into the tenant's auth.users (a no-op
+ * when a retry finds it there already). */
+static td_status create_admin(td_db_t *tdb, td_arena_t *a, const char *pending,
+                              const char **services, size_t nsvc) {
+    json_error_t jerr;
+    json_t *j = json_loads(pending, 0, &jerr);
+    const char *email = json_string_value(json_object_get(j, "email"));
+    const char *hash = json_string_value(json_object_get(j, "hash"));
+    td_status st = (email && hash) ? TD_OK : TD_E_INTERNAL;
+    char id[TD_ID_LEN + 1], now[32];
+    td_id_new(id);
+    td_time_iso(td_now_ms(), now, sizeof(now));
+    if (!st)
+        st = td_db_begin(tdb, TD_DB_WRITE);
+    if (!st)
+        st = td_db_execv(tdb, NULL,
+                         "INSERT INTO auth.users (id, email, password_hash, role, created_at,"
+                         " updated_at) VALUES (?, ?, ?, 'admin', ?, ?) ON CONFLICT (email) DO NOTHING",
+                         id, email, hash, now, now, NULL);
+    for (size_t i = 0; !st && i < nsvc; i++)
+        st = td_db_execv(tdb, NULL,
+                         "INSERT INTO auth.user_services (user_id, service)"
+                         " SELECT id, ? FROM auth.users WHERE email = ?"
+                         " ON CONFLICT (user_id, service) DO NOTHING",
+                         services[i], email, NULL);
+    if (!st)
+        st = td_db_commit(tdb);
+    else
+        td_db_rollback(tdb);
+    json_decref(j);
+    (void)a;
+    return st;
+}
+
+/* The steps after the catalog record, shared by create and retry. */
+static td_status provision(td_platform_t *p, td_arena_t *a, td_db_t *db, td_tenant_t *t, char *err,
+                           size_t errlen) {
+    td_place_t pl;
+    td_tenant_cred_t cred;
+    td_status st = placement(p, a, db, &t->row, &pl, &cred);
+    if (st)
+        return fail(err, errlen, st, "cannot read the placement of tenant %s", t->row.slug);
+    td_schema_t *schemas = td_arena_alloc(a, sizeof(*schemas) * (t->nsvc + 1));
+    for (size_t i = 0; !st && i < t->nsvc; i++)
+        if (td_service_schema(t->services[i], pl.drv->name, &schemas[i]))
+            st = fail(err, errlen, TD_E_NOTFOUND, "service %s has no schema", t->services[i]);
+    if (!st)
+        st = td_db_tenant_create(&pl, t->row.id, &cred, schemas, t->nsvc, err, errlen);
+    TD_FAULT("create.databases");
+    for (size_t i = 0; !st && i < t->nsvc; i++)
+        st = td_cat_schema_version_set(db, t->row.id, t->services[i],
+                                       schemas[i].migs[schemas[i].n - 1].version);
+    if (!st && t->row.pending_admin) {
+        td_db_t *tdb;
+        st = td_db_tenant_open(&pl, t->row.id, &cred, t->services, t->nsvc, &tdb, err, errlen);
+        if (!st) {
+            st = create_admin(tdb, a, t->row.pending_admin, t->services, t->nsvc);
+            if (st)
+                snprintf(err, errlen, "cannot create the first admin: %s", td_db_errmsg(tdb));
+            td_db_close(tdb);
+        }
+    }
+    TD_FAULT("create.admin");
+    if (!st)
+        st = td_db_begin(db, TD_DB_WRITE);
+    if (!st) {
+        st = td_cat_tenant_clear_pending_admin(db, t->row.id);
+        if (!st)
+            st = td_cat_tenant_transition(db, t->row.id, "provisioning,failed", "active", NULL);
+        st = st ? st : td_db_commit(db);
+        if (st)
+            td_db_rollback(db);
+    }
+    if (st) {
+        if (!err[0])
+            snprintf(err, errlen, "provisioning failed: %s", td_status_msg(st));
+        td_cat_tenant_transition(db, t->row.id, "provisioning,failed", "failed", err);
+        td_log(TD_LOG_WARN, "tenant provisioning failed", "tenant_id", t->row.id, "error", err, NULL);
+        return st;
+    }
+    TD_FAULT("create.activated");
+    return load_tenant(db, a, t->row.id, t);
+}
+
+static td_status check_services(const td_tenant_spec_t *spec, td_arena_t *a, const char ***out,
+                                size_t *n, char *err, size_t errlen) {
+    const char **list = td_arena_alloc(a, sizeof(char *) * (spec->nsvc + 2));
+    size_t k = 0;
+    list[k++] = "auth";
+    for (size_t i = 0; i < spec->nsvc; i++) {
+        const char *s = spec->services[i];
+        if (!td_service_known(s)) {
+            size_t nn;
+            const char *const *names = td_services_names(&nn);
+            char known[256] = "";
+            for (size_t j = 0; j < nn; j++)
+                snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s%s",
+                         j ? ", " : "", names[j]);
+            return fail(err, errlen, TD_E_INVALID, "unknown service (known: %s)", known);
+        }
+        int dup = 0;
+        for (size_t j = 0; j < k; j++)
+            dup |= strcmp(list[j], s) == 0;
+        if (!dup)
+            list[k++] = s;
+    }
+    *out = list;
+    *n = k;
+    return TD_OK;
+}
+
+static td_status pending_admin(const td_tenant_spec_t *spec, td_arena_t *a, const char **out,
+                               char *err, size_t errlen) {
+    *out = NULL;
+    if (!spec->admin_email && !spec->admin_password)
+        return TD_OK;
+    if (!td_email_valid(spec->admin_email))
+        return fail(err, errlen, TD_E_INVALID, "invalid admin email%s", "");
+    if (td_password_check(spec->admin_password))
+        return fail(err, errlen, TD_E_INVALID,
+                    "the admin password must be 8 to 1024 characters%s", "");
+    char hash[TD_PASSWORD_HASH_MAX];
+    td_status st = td_password_hash(spec->admin_password, hash);
+    if (st)
+        return st;
+    json_t *j = json_pack("{s:s, s:s}", "email", spec->admin_email, "hash", hash);
+    char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    *out = s ? td_arena_strdup(a, s) : NULL;
+    free(s);
+    json_decref(j);
+    return *out ? TD_OK : TD_E_NOMEM;
+}
+
+td_status td_tenant_create(td_platform_t *p, td_arena_t *a, const td_tenant_spec_t *spec,
+                           td_tenant_t *out, char *err, size_t errlen) {
+    err[0] = '\0';
+    const char *name = spec->name ? spec->name : spec->slug;
+    const char *backend = spec->backend ? spec->backend
+                          : td_db_url_is_postgres(p->cfg->tenant_db_url) ? "postgres"
+                                                                          : "sqlite";
+    const char **svcs;
+    size_t nsvc;
+    const char *pending;
+    td_status st = td_slug_check(spec->slug, err, errlen);
+    if (!st)
+        st = td_name_check(name, err, errlen);
+    if (!st && strcmp(backend, "sqlite") && strcmp(backend, "postgres"))
+        st = fail(err, errlen, TD_E_INVALID, "backend must be sqlite or postgres%s", "");
+    if (!st)
+        st = check_services(spec, a, &svcs, &nsvc, err, errlen);
+    if (!st)
+        st = pending_admin(spec, a, &pending, err, errlen);
+    td_db_t *db = NULL;
+    if (!st)
+        st = td_catalog_lease(p->catalog, a, &db);
+    if (st)
+        return st;
+
+    char *id = td_arena_alloc(a, TD_ID_LEN + 1);
+    td_id_new(id);
+    td_key_t tk;
+    td_key_random(&tk);
+    char *wrapped = NULL, *secret = NULL;
+    td_tenant_db_row_t place = {.backend = backend};
+    st = td_key_wrap(a, &p->master, id, &tk, &wrapped);
+    if (!st && strcmp(backend, "postgres") == 0) {
+        td_server_row_t srv;
+        char pw[ROLE_PASSWORD_LEN + 1];
+        st = td_cat_server_least_loaded(db, a, &srv);
+        if (st == TD_E_NOTFOUND)
+            st = fail(err, errlen, TD_E_INVALID,
+                      "no PostgreSQL server is registered (set TENANTD_TENANT_DB_URL)%s", "");
+        td_password_generate(pw, sizeof(pw));
+        if (!st)
+            st = td_seal(a, &tk, id, TD_PURPOSE_DB_PASSWORD, pw, strlen(pw), &secret);
+        sodium_memzero(pw, sizeof(pw));
+        place.server_id = st ? NULL : srv.id;
+        place.secret_enc = secret;
+    }
+    sodium_memzero(&tk, sizeof(tk));
+    td_tenant_row_t row = {.id = id, .slug = spec->slug, .name = name, .backend = backend,
+                           .plan = spec->plan, .pending_admin = pending, .wrapped_key = wrapped};
+    if (!st)
+        st = td_cat_tenant_insert(db, &row, svcs, nsvc, &place);
+    if (st == TD_E_EXISTS)
+        return fail(err, errlen, st, "slug '%s' is already taken", spec->slug);
+    if (st)
+        return err[0] ? st : fail(err, errlen, st, "cannot record the tenant: %s", td_status_msg(st));
+    TD_FAULT("create.recorded");
+    st = load_tenant(db, a, id, out);
+    if (!st)
+        st = provision(p, a, db, out, err, errlen);
+    if (!st)
+        td_log(TD_LOG_INFO, "tenant created", "tenant_id", id, "slug", spec->slug, "backend",
+               backend, NULL);
+    return st;
+}
+
+td_status td_tenant_retry(td_platform_t *p, td_arena_t *a, const char *key, td_tenant_t *out,
+                          char *err, size_t errlen) {
+    err[0] = '\0';
+    td_db_t *db;
+    td_status st = td_catalog_lease(p->catalog, a, &db);
+    if (!st)
+        st = load_tenant(db, a, key, out);
+    if (st)
+        return st == TD_E_NOTFOUND ? fail(err, errlen, st, "no tenant '%s'", key) : st;
+    if (strcmp(out->row.status, "provisioning") && strcmp(out->row.status, "failed"))
+        return fail(err, errlen, TD_E_STATE, "tenant is %s: only provisioning or failed tenants can be retried",
+                    out->row.status);
+    return provision(p, a, db, out, err, errlen);
+}
+
+static td_status transition(td_platform_t *p, td_arena_t *a, const char *key, const char *from,
+                            const char *to, td_tenant_t *out, char *err, size_t errlen) {
+    err[0] = '\0';
+    td_db_t *db;
+    td_status st = td_catalog_lease(p->catalog, a, &db);
+    if (!st)
+        st = load_tenant(db, a, key, out);
+    if (st == TD_E_NOTFOUND)
+        return fail(err, errlen, st, "no tenant '%s'", key);
+    if (!st && strcmp(out->row.status, to) == 0)
+        return TD_OK; /* already there: idempotent */
+    if (!st)
+        st = td_cat_tenant_transition(db, out->row.id, from, to, NULL);
+    if (st == TD_E_STATE)
+        return fail(err, errlen, st, "tenant is %s: cannot do that now", out->row.status);
+    if (!st && p->pool && strcmp(to, "active"))
+        td_pool_forget(p->pool, out->row.id);
+    return st ? st : load_tenant(db, a, out->row.id, out);
+}
+
+td_status td_tenant_suspend(td_platform_t *p, td_arena_t *a, const char *key, td_tenant_t *out,
+                            char *err, size_t errlen) {
+    return transition(p, a, key, "active", "suspended", out, err, errlen);
+}
+
+td_status td_tenant_resume(td_platform_t *p, td_arena_t *a, const char *key, td_tenant_t *out,
+                           char *err, size_t errlen) {
+    return transition(p, a, key, "suspended", "active", out, err, errlen);
+}
+
+td_status td_tenant_delete(td_platform_t *p, td_arena_t *a, const char *key, char *err,
+                           size_t errlen) {
+    td_tenant_t t;
+    td_status st = transition(p, a, key, "active,suspended,failed,provisioning,deleting",
+                              "deleting", &t, err, errlen);
+    if (st)
+        return st;
+    if (strcmp(t.row.status, "deleting"))
+        return fail(err, errlen, TD_E_STATE, "tenant is %s", t.row.status);
+    if (p->pool)
+        td_pool_forget(p->pool, t.row.id);
+    td_db_t *db;
+    td_place_t pl;
+    td_tenant_cred_t cred;
+    td_tenant_db_row_t d;
+    st = td_catalog_lease(p->catalog, a, &db);
+    if (!st)
+        st = td_cat_tenant_db(db, a, t.row.id, &d);
+    if (!st)
+        st = td_platform_place(p, a, db, d.backend, d.server_id, &pl);
+    (void)cred;
+    if (!st)
+        st = td_db_tenant_drop(&pl, t.row.id, err, errlen);
+    TD_FAULT("delete.dropped");
+    if (!st)
+        st = td_cat_tenant_tombstone(db, t.row.id);
+    if (st && !err[0])
+        snprintf(err, errlen, "cannot delete tenant: %s", td_status_msg(st));
+    if (!st)
+        td_log(TD_LOG_INFO, "tenant deleted", "tenant_id", t.row.id, "slug", t.row.slug, NULL);
+    return st;
+}
+
+td_status td_tenant_check(td_platform_t *p, td_arena_t *a, const td_tenant_t *t, char *err,
+                          size_t errlen) {
+    td_db_t *tdb;
+    td_status st = td_tenant_open_db(p, a, t->row.id, &tdb, err, errlen);
+    if (st)
+        return st;
+    st = td_db_tenant_ping(tdb, t->services, t->nsvc, err, errlen);
+    td_db_close(tdb);
+    return st;
+}

@@ -1,0 +1,128 @@
+/* tenancy.h — tenants: the platform context, slugs, provisioning and the
+ * lifecycle, placement, and the pool of open tenant databases.
+ *
+ * td_platform_t is the process's view of the control plane (catalog,
+ * master key, pool, folders). It is process state, not tenant context:
+ * every tenant operation names its tenant explicitly.
+ *
+ * Lifecycle (SPEC §3): provisioning → active ⇄ suspended → deleting →
+ * deleted, and failed (retry resumes). Each step is recorded in the
+ * catalog before and after the work it guards, and the work is idempotent,
+ * so a crash at any point leaves a tenant that `retry` (or `delete`)
+ * finishes — never one that is active with a missing database. */
+#ifndef TD_TENANCY_H
+#define TD_TENANCY_H
+
+#include <pthread.h>
+#include <stddef.h>
+
+#include "catalog/catalog.h"
+#include "common/arena.h"
+#include "common/config.h"
+#include "secrets/secrets.h"
+#include "store/store.h"
+
+typedef struct td_pool td_pool_t;
+
+typedef struct {
+    const td_config_t *cfg;
+    td_catalog_t *catalog;
+    td_key_t master;          /* the master key in force */
+    pthread_mutex_t key_mu;   /* guards master while it is reloaded */
+    char *catalog_url;        /* resolved (secret when PostgreSQL) */
+    char *tenants_dir;        /* $data/tenants */
+    char *templates_dir;      /* $data/templates */
+    char *master_key_path;    /* $data/master.key */
+    td_pool_t *pool;          /* NULL until td_platform_start_pool */
+} td_platform_t;
+
+/* Opens the data folder, the catalog (migrated), and the master key, and
+ * checks that the key is the one the catalog was made with. With init set
+ * a missing key file is created and the key check recorded; otherwise a
+ * missing or wrong key is TD_E_KEY with an explanation. Registers the
+ * TENANTD_TENANT_DB_URL server, if any. */
+td_status td_platform_open(td_platform_t *p, const td_config_t *cfg, int init, char *err,
+                           size_t errlen);
+void td_platform_close(td_platform_t *p);
+/* Creates the pool of open tenant databases (max handles from cfg). */
+td_status td_platform_start_pool(td_platform_t *p);
+
+/* Slug rules: ^[a-z][a-z0-9-]{1,62}$, no leading/trailing or double dash,
+ * not reserved. TD_E_INVALID with the reason in err. */
+td_status td_slug_check(const char *slug, char *err, size_t errlen);
+/* Display names: 1..200 bytes of valid UTF-8 without control characters. */
+td_status td_name_check(const char *name, char *err, size_t errlen);
+
+typedef struct {
+    const char *slug;
+    const char *name;            /* NULL = the slug */
+    const char *const *services; /* besides auth, which is always on */
+    size_t nsvc;
+    const char *admin_email;     /* optional first admin */
+    const char *admin_password;
+    const char *backend;         /* NULL = default placement */
+    const char *plan;
+} td_tenant_spec_t;
+
+typedef struct {
+    td_tenant_row_t row;
+    const char **services; /* enabled, sorted */
+    size_t nsvc;
+} td_tenant_t;
+
+td_status td_tenant_create(td_platform_t *p, td_arena_t *a, const td_tenant_spec_t *spec,
+                           td_tenant_t *out, char *err, size_t errlen);
+/* Resumes provisioning of a provisioning or failed tenant. */
+td_status td_tenant_retry(td_platform_t *p, td_arena_t *a, const char *key, td_tenant_t *out,
+                          char *err, size_t errlen);
+td_status td_tenant_suspend(td_platform_t *p, td_arena_t *a, const char *key, td_tenant_t *out,
+                            char *err, size_t errlen);
+td_status td_tenant_resume(td_platform_t *p, td_arena_t *a, const char *key, td_tenant_t *out,
+                           char *err, size_t errlen);
+/* Destroys the tenant's databases, files, role and key; keeps a tombstone. */
+td_status td_tenant_delete(td_platform_t *p, td_arena_t *a, const char *key, char *err,
+                           size_t errlen);
+/* By slug or id. */
+td_status td_tenant_find(td_platform_t *p, td_arena_t *a, const char *key, td_tenant_t *out);
+td_status td_tenant_list(td_platform_t *p, td_arena_t *a, const char *status, const char *after,
+                         int limit, td_tenant_t **out, size_t *n);
+/* Opens the tenant's database and checks every service. */
+td_status td_tenant_check(td_platform_t *p, td_arena_t *a, const td_tenant_t *t, char *err,
+                          size_t errlen);
+/* Checks every registered database server. *n servers, *bad failures. */
+typedef void (*td_check_cb)(void *ctx, const char *kind, const char *name, td_status st,
+                            const char *detail);
+td_status td_platform_check_servers(td_platform_t *p, td_arena_t *a, td_check_cb cb, void *ctx);
+
+/* Opens a tenant's database outside the pool; caller closes. */
+td_status td_tenant_open_db(td_platform_t *p, td_arena_t *a, const char *tenant_id, td_db_t **out,
+                            char *err, size_t errlen);
+
+/* Leases the tenant's database from the pool; the arena's cleanup returns
+ * it. TD_E_BUSY when every handle is in use for longer than the wait. */
+td_status td_tenant_lease(td_platform_t *p, td_arena_t *a, const char *tenant_id, td_db_t **out,
+                          char *err, size_t errlen);
+
+/* Re-wraps every tenant key under a new master key, then installs the new
+ * key (file, or printed for TENANTD_MASTER_KEY users via new_b64). Safe
+ * while servers run: they reload the key when an unwrap fails. */
+td_status td_platform_rotate_key(td_platform_t *p, td_arena_t *a, char *new_b64, size_t b64len,
+                                 size_t *rewrapped, char *err, size_t errlen);
+
+/* ---- the pool (pool.c) ---- */
+typedef td_status (*td_pool_open_fn)(void *ctx, const char *tenant_id, td_db_t **out);
+td_pool_t *td_pool_new(size_t max_open, td_pool_open_fn open, void *ctx);
+void td_pool_free(td_pool_t *pool);
+/* With an arena, the handle returns to the pool when the arena dies. */
+td_status td_pool_lease(td_pool_t *pool, td_arena_t *a, const char *tenant_id, td_db_t **out);
+/* broken = 1 closes the handle instead of keeping it. */
+void td_pool_release(td_pool_t *pool, const char *tenant_id, td_db_t *db, int broken);
+/* Closes every idle handle of a tenant and refuses to keep its leased ones. */
+void td_pool_forget(td_pool_t *pool, const char *tenant_id);
+typedef struct {
+    size_t open, idle, max;
+    unsigned long long hits, misses, evictions;
+} td_pool_stats_t;
+void td_pool_stats(td_pool_t *pool, td_pool_stats_t *out);
+
+#endif

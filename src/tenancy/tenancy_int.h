@@ -1,0 +1,16 @@
+/* tenancy_int.h — what the files of tenancy/ share. */
+#ifndef TD_TENANCY_INT_H
+#define TD_TENANCY_INT_H
+
+#include "tenancy/tenancy.h"
+
+/* Unwraps a tenant's data key, reloading the master key once if a
+ * rotation replaced it. */
+td_status td_platform_unwrap(td_platform_t *p, td_arena_t *a, const char *tenant_id,
+                             const char *wrapped, td_key_t *out);
+int td_platform_reload_key(td_platform_t *p);
+/* The place of a backend/server; the URL inside is arena-owned. */
+td_status td_platform_place(td_platform_t *p, td_arena_t *a, td_db_t *db, const char *backend,
+                            const char *server_id, td_place_t *out);
+
+#endif
