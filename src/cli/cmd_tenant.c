@@ -180,10 +180,7 @@ int td_cmd_tenant(td_cli_t *cli) {
             st = td_tenant_retry(&p, a, key, &t, err, sizeof(err));
         else {
             st = td_tenant_delete(&p, a, key, err, sizeof(err));
-            if (!st)
-                st = td_tenant_find(&p, a, key, &t);
-            if (st == TD_E_NOTFOUND) /* a slug no longer names a deleted tenant */
-                st = TD_OK, t.row.id = NULL;
+            t.row.id = NULL; /* printed as "deleted KEY" */
         }
         if (st) {
             td_cli_error("%s", err[0] ? err : td_status_msg(st));

@@ -98,14 +98,18 @@ int main(int argc, char **argv) {
         td_cli_t tmp = {.argc = argc, .argv = argv};
         for (size_t f = 0; f < 3 && !used; f++)
             if ((used = td_cli_opt(&tmp, &i, config_flags[f].flag, &v))) {
-                if (!v)
+                if (!v) {
+                    free(cli.argv);
                     return td_cli_usage(cmd_name ? cmd_name : "", "%s needs a value",
                                         config_flags[f].flag);
+                }
                 flag_vals[f] = v;
             }
         if (!used && (used = td_cli_opt(&tmp, &i, "--config", &v))) {
-            if (!v)
+            if (!v) {
+                free(cli.argv);
                 return td_cli_usage(cmd_name ? cmd_name : "", "--config needs a value");
+            }
             config_file = v;
         }
         if (used)

@@ -224,7 +224,7 @@ static td_status pg_connect(const char *url, const char *dbname, const char *use
         PQfreemem(perr); /* it may quote the password */
         return TD_E_INVALID;
     }
-    for (PQconninfoOption *o = opts; o->keyword; o++)
+    for (PQconninfoOption *o = opts; o->keyword && !url_pw; o++)
         if (strcmp(o->keyword, "password") == 0 && o->val)
             url_pw = strdup(o->val);
     PQconninfoFree(opts);
@@ -244,8 +244,10 @@ static td_status pg_connect(const char *url, const char *dbname, const char *use
         pg_seterr(err, errlen, "cannot connect to %s%s%s: %s", what ? what : red,
                   dbname && !what ? " database " : "", dbname && !what ? dbname : "",
                   PQerrorMessage(c));
-        pg_scrub(err, url_pw);
-        pg_scrub(err, password);
+        if (err && errlen) {
+            pg_scrub(err, url_pw);
+            pg_scrub(err, password);
+        }
         PQfinish(c);
         st = TD_E_UNAVAILABLE;
     } else {
@@ -783,16 +785,17 @@ static td_status pg_apply(PGconn *c, const char *svc, const td_migration_t *m, c
 static td_status pg_grant_schema(PGconn *c, const char *schema, const char *role, char *err,
                                  size_t errlen) {
     char sql[1024], what[128];
+    const char *s = schema, *r = role;
     snprintf(sql, sizeof(sql),
-             "GRANT USAGE ON SCHEMA %1$s TO %2$s;"
-             "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %1$s TO %2$s;"
-             "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA %1$s TO %2$s;"
-             "ALTER DEFAULT PRIVILEGES IN SCHEMA %1$s "
-             "GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO %2$s;"
-             "ALTER DEFAULT PRIVILEGES IN SCHEMA %1$s GRANT USAGE, SELECT ON SEQUENCES TO %2$s;"
-             "GRANT SELECT ON public.td_migrations TO %2$s;"
+             "GRANT USAGE ON SCHEMA %s TO %s;"
+             "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %s TO %s;"
+             "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA %s TO %s;"
+             "ALTER DEFAULT PRIVILEGES IN SCHEMA %s "
+             "GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO %s;"
+             "ALTER DEFAULT PRIVILEGES IN SCHEMA %s GRANT USAGE, SELECT ON SEQUENCES TO %s;"
+             "GRANT SELECT ON public.td_migrations TO %s;"
              "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
-             schema, role);
+             s, r, s, r, s, r, s, r, s, r, r);
     snprintf(what, sizeof(what), "granting schema %s", schema);
     return pg_do(c, sql, what, err, errlen);
 }
@@ -845,7 +848,8 @@ static td_status pg_template_name(const td_schema_t *svcs, size_t n, const td_sc
     return TD_OK;
 }
 
-static const char pg_db_exists_sql[] = "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)";
+static const char pg_db_exists_sql[] =
+    "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)";
 
 /* Builds template tpl unless it exists; the caller holds PG_LOCK_PROVISION
  * on admin. Built under a _tmp name and renamed when complete, so a crash
@@ -882,8 +886,11 @@ static td_status pg_template_ensure(const td_place_t *pl, PGconn *admin, const c
     if (!st)
         st = pg_do(t, "COMMIT", "committing the template", err, errlen);
     PQfinish(t);
-    if (st)
+    if (st) { /* best effort: the next run would drop it anyway */
+        snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", tmp);
+        PQclear(PQexec(admin, sql));
         return st;
+    }
     snprintf(sql, sizeof(sql), "ALTER DATABASE %s WITH ALLOW_CONNECTIONS false", tmp);
     if ((st = pg_do(admin, sql, "closing the template", err, errlen)))
         return st;
@@ -935,9 +942,9 @@ static td_status pg_provision(const td_place_t *pl, PGconn *admin, const char *n
         st = pg_role_ensure(admin, name, password, err, errlen);
     if (!st) {
         snprintf(sql, sizeof(sql),
-                 "REVOKE ALL ON DATABASE %1$s FROM PUBLIC;"
-                 "GRANT CONNECT, TEMPORARY ON DATABASE %1$s TO %1$s",
-                 name);
+                 "REVOKE ALL ON DATABASE %s FROM PUBLIC;"
+                 "GRANT CONNECT, TEMPORARY ON DATABASE %s TO %s",
+                 name, name, name);
         st = pg_do(admin, sql, "granting the tenant database", err, errlen);
     }
     return st;
@@ -966,7 +973,7 @@ static td_status pg_tenant_create(const td_place_t *pl, const char *tenant_id,
         st = pg_connect(pl->root, NULL, NULL, NULL, NULL, &admin, err, errlen);
     if (!st && !(st = pg_lock(admin, PG_LOCK_PROVISION, 1, err, errlen))) {
         st = pg_provision(pl, admin, name, tpl, sorted, n, cred->password, err, errlen);
-        td_status ul = pg_lock(admin, PG_LOCK_PROVISION, 0, err, errlen);
+        td_status ul = pg_lock(admin, PG_LOCK_PROVISION, 0, st ? NULL : err, errlen);
         st = st ? st : ul;
     }
     if (!st)
@@ -1049,7 +1056,7 @@ static td_status pg_tenant_drop(const td_place_t *pl, const char *tenant_id, cha
         snprintf(sql, sizeof(sql), "DROP ROLE IF EXISTS %s", name);
         if (!st)
             st = pg_do(admin, sql, "dropping the tenant role", err, errlen);
-        td_status ul = pg_lock(admin, PG_LOCK_PROVISION, 0, err, errlen);
+        td_status ul = pg_lock(admin, PG_LOCK_PROVISION, 0, st ? NULL : err, errlen);
         st = st ? st : ul;
     }
     if (admin)

@@ -217,8 +217,8 @@ int main(int argc, char **argv) {
 
     /* bad URLs and unreachable servers, without leaking the password */
     CHECK(D->open("mysql://u:pw@h/x", 0, &db, err, sizeof(err)) == TD_E_INVALID && !db);
-    CHECK(D->open("postgres://u:sekrit99@127.0.0.1:5/x?password=sekrit99&bogus=1", 0, &db, err, sizeof(err)) ==
-          TD_E_INVALID);
+    CHECK(D->open("postgres://u:sekrit99@127.0.0.1:5/x?password=sekrit99&bogus=1", 0, &db, err,
+                  sizeof(err)) == TD_E_INVALID);
     CHECK(!strstr(err, "sekrit99"));
     CHECK(D->open("postgres://u:sekrit99@127.0.0.1:1/x?connect_timeout=2", 0, &db, err,
                   sizeof(err)) == TD_E_UNAVAILABLE);
@@ -229,6 +229,22 @@ int main(int argc, char **argv) {
     CHECK(D->tenant_exists(&bad, a) == 1);
     CHECK(D->tenant_exists(&pl, "Not/An;Id") == 0);
     CHECK(D->tenant_create(&pl, "x'; DROP", &cra, schemas, 2, err, sizeof(err)) == TD_E_INVALID);
+
+    /* a failing migration: the error names it, nothing is left behind */
+    {
+        static const td_migration_t badm[] = {
+            {"bad", 1, "0001_init.sql", "CREATE SCHEMA bad; CREATE TABLE bad.t (a nope);"}};
+        const td_schema_t bads[] = {{"bad", badm, 1}};
+        CHECK(D->tenant_create(&pl, a, &cra, bads, 1, err, sizeof(err)) == TD_E_DB);
+        printf("bad migration: %s\n", err);
+        CHECK(strstr(err, "0001_init.sql") && strstr(err, "nope"));
+        CHECK(D->tenant_exists(&pl, a) == 0);
+        td_db_t *adm;
+        OK(D->open(url, 0, &adm, err, sizeof(err)));
+        CHECK(strcmp(q1(adm, "SELECT count(*) FROM pg_database WHERE datname LIKE '%_tmp'"),
+                     "0") == 0);
+        D->close(adm);
+    }
 
     /* create: twice is fine; a second tenant times the clone alone */
     CHECK(D->tenant_exists(&pl, a) == 0);
@@ -284,6 +300,24 @@ int main(int argc, char **argv) {
     OK(D->exec(db, "INSERT INTO tasks.t (title) VALUES ('t1')"));
     CHECK(strcmp(q1(db, "SELECT done FROM tasks.t"), "f") == 0);
     CHECK(strcmp(q1(db, "SELECT count(*) FROM public.td_migrations"), "5") == 0);
+    /* the same service added by three processes at once */
+    {
+        static const td_migration_t xm[] = {
+            {"extra", 1, "0001.sql", "CREATE SCHEMA extra; CREATE TABLE extra.e (v INT);"},
+            {"extra", 2, "0002.sql", "CREATE TABLE extra.f (v INT);"}};
+        const td_schema_t extra = {"extra", xm, 2};
+        pid_t k[3];
+        for (int i = 0; i < 3; i++)
+            if ((k[i] = fork()) == 0)
+                _exit(D->tenant_add_service(&pl, a, &cra, &extra, err, sizeof(err)) != TD_OK);
+        for (int i = 0; i < 3; i++) {
+            int ws;
+            waitpid(k[i], &ws, 0);
+            CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+        }
+        OK(D->exec(db, "INSERT INTO extra.f VALUES (1)"));
+        CHECK(strcmp(q1(db, "SELECT count(*) FROM public.td_migrations"), "7") == 0);
+    }
     D->close(db);
 
     /* concurrent provisioning of a new template */
