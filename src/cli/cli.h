@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "common/config.h"
 #include "tenancy/tenancy.h"
@@ -63,5 +64,7 @@ int td_cmd_version(td_cli_t *cli);
 
 /* The command table (main.c), for help and the documentation test. */
 const td_cmd_t *td_cli_commands(size_t *n);
+/* The top-level usage text. */
+void td_cli_print_usage(FILE *f);
 
 #endif

@@ -73,6 +73,7 @@ td_status td_buf_printf(td_buf_t *b, const char *fmt, ...) {
 
 td_status td_buf_json_escape(td_buf_t *b, const char *s) {
     td_status st = TD_OK;
+    size_t mark = b->len;
     for (const unsigned char *p = (const unsigned char *)s; *p && !st; p++) {
         switch (*p) {
         case '"': st = td_buf_append(b, "\\\"", 2); break;
@@ -86,6 +87,10 @@ td_status td_buf_json_escape(td_buf_t *b, const char *s) {
             else
                 st = td_buf_append(b, p, 1);
         }
+    }
+    if (st && b->data) { /* all or nothing */
+        b->len = mark;
+        b->data[mark] = '\0';
     }
     return st;
 }

@@ -416,6 +416,8 @@ static td_status lite_tenant_open(const td_place_t *pl, const char *tid,
 
 static int lite_tenant_exists(const td_place_t *pl, const char *tid) {
     char dir[4096];
+    if (!td_id_valid(tid))
+        return 0;
     snprintf(dir, sizeof(dir), "%s/%s", pl->root, tid);
     return access(dir, F_OK) == 0;
 }

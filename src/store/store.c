@@ -18,16 +18,44 @@ const td_db_driver_t *td_db_driver_for_url(const char *url) {
     return td_db_url_is_postgres(url) ? &td_postgres_driver : &td_sqlite_driver;
 }
 
+static void put_bounded(char *out, size_t n, size_t *o, const char *s, size_t len) {
+    for (size_t i = 0; i < len && *o + 1 < n; i++)
+        out[(*o)++] = s[i];
+    out[*o < n ? *o : n - 1] = '\0';
+}
+
+/* Copies url into out with the password of its user info and any
+ * password= query parameter replaced by "***". */
 void td_db_url_redact(const char *url, char *out, size_t n) {
-    /* scheme://user:password@host → scheme://user:***@host */
-    const char *scheme = strstr(url, "://");
-    const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
-    const char *colon = at ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) : NULL;
-    if (!colon) {
-        snprintf(out, n, "%s", url);
+    size_t o = 0;
+    if (n == 0)
         return;
+    out[0] = '\0';
+    const char *p = strstr(url, "://");
+    const char *auth = p ? p + 3 : url;
+    const char *end = auth + strcspn(auth, "/?#");
+    const char *at = NULL;
+    for (const char *q = auth; q < end; q++)
+        if (*q == '@')
+            at = q;
+    const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+    if (colon) {
+        put_bounded(out, n, &o, url, (size_t)(colon + 1 - url));
+        put_bounded(out, n, &o, "***", 3);
+        p = at;
+    } else {
+        p = url;
     }
-    snprintf(out, n, "%.*s:***%s", (int)(colon - url), url, at);
+    for (;;) {
+        const char *k = strstr(p, "password=");
+        if (!k) {
+            put_bounded(out, n, &o, p, strlen(p));
+            return;
+        }
+        put_bounded(out, n, &o, p, (size_t)(k - p) + 9);
+        put_bounded(out, n, &o, "***", 3);
+        p = k + 9 + strcspn(k + 9, "&#");
+    }
 }
 
 td_status td_db_open(const char *url, int flags, td_db_t **out, char *err, size_t errlen) {

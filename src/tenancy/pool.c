@@ -7,9 +7,11 @@
  * the caller waits (bounded) for one to come back. Handles are opened and
  * closed outside the lock, which guards only list and counter updates. A
  * tenant that is suspended or deleted is "forgotten": its idle handles are
- * closed (a handle leased at that moment goes back to the pool and is
- * unused until evicted, since lookups go through the catalog first). */
+ * closed, and a handle leased at that moment is marked so that it is
+ * closed when it comes back. Leased handles are kept in a second table,
+ * keyed by the connection pointer, for exactly that. */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,14 +26,16 @@
 typedef struct handle {
     td_db_t *db;
     char tid[TD_ID_LEN + 1];
-    struct handle *bnext;              /* bucket chain */
-    struct handle *lru_prev, *lru_next; /* most recent at head */
+    int forgotten;                      /* close instead of keeping */
+    struct handle *bnext;               /* bucket chain (idle or leased) */
+    struct handle *lru_prev, *lru_next; /* idle only: most recent at head */
 } handle_t;
 
 struct td_pool {
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    handle_t *buckets[NBUCKETS];
+    handle_t *buckets[NBUCKETS]; /* idle handles by tenant id */
+    handle_t *leased[NBUCKETS];  /* leased handles by connection pointer */
     handle_t *lru_head, *lru_tail;
     size_t open, idle, max;
     unsigned long long hits, misses, evictions;
@@ -70,8 +74,9 @@ static void lru_unlink(td_pool_t *p, handle_t *h) {
     h->lru_prev = h->lru_next = NULL;
 }
 
-static void bucket_unlink(td_pool_t *p, handle_t *h) {
-    handle_t **pp = &p->buckets[hash(h->tid) % NBUCKETS];
+static unsigned ptr_slot(const td_db_t *db) { return (unsigned)(((uintptr_t)db >> 4) % NBUCKETS); }
+
+static void chain_unlink(handle_t **pp, handle_t *h) {
     while (*pp && *pp != h)
         pp = &(*pp)->bnext;
     if (*pp)
@@ -81,7 +86,7 @@ static void bucket_unlink(td_pool_t *p, handle_t *h) {
 
 /* Takes h out of the idle structures (lock held). */
 static void take(td_pool_t *p, handle_t *h) {
-    bucket_unlink(p, h);
+    chain_unlink(&p->buckets[hash(h->tid) % NBUCKETS], h);
     lru_unlink(p, h);
     p->idle--;
 }
@@ -95,6 +100,11 @@ void td_pool_free(td_pool_t *p) {
         td_db_close(h->db);
         free(h);
     }
+    for (size_t i = 0; i < NBUCKETS; i++) /* leases never returned */
+        for (handle_t *h = p->leased[i], *n; h; h = n) {
+            n = h->bnext;
+            free(h);
+        }
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv);
     free(p);
@@ -102,7 +112,7 @@ void td_pool_free(td_pool_t *p) {
 
 typedef struct {
     td_pool_t *pool;
-    const char *tid;
+    char tid[TD_ID_LEN + 1];
     td_db_t *db;
 } lease_t;
 
@@ -111,12 +121,22 @@ static void lease_cleanup(void *arg) {
     td_pool_release(l->pool, l->tid, l->db, 0);
 }
 
+/* Puts h into the leased table (lock held). */
+static void mark_leased(td_pool_t *p, handle_t *h) {
+    handle_t **b = &p->leased[ptr_slot(h->db)];
+    h->bnext = *b;
+    *b = h;
+}
+
 td_status td_pool_lease(td_pool_t *p, td_arena_t *a, const char *tid, td_db_t **out) {
     if (!td_id_valid(tid))
         return TD_E_INVALID;
     lease_t *l = a ? td_arena_alloc(a, sizeof(*l)) : NULL;
-    if (a && !l)
+    handle_t *fresh = malloc(sizeof(*fresh));
+    if ((a && !l) || !fresh) {
+        free(fresh);
         return TD_E_NOMEM;
+    }
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += WAIT_SECONDS;
@@ -129,8 +149,8 @@ td_status td_pool_lease(td_pool_t *p, td_arena_t *a, const char *tid, td_db_t **
             h = h->bnext;
         if (h) {
             take(p, h);
+            mark_leased(p, h);
             db = h->db;
-            free(h);
             p->hits++;
             break;
         }
@@ -147,6 +167,7 @@ td_status td_pool_lease(td_pool_t *p, td_arena_t *a, const char *tid, td_db_t **
         }
         if (pthread_cond_timedwait(&p->cv, &p->mu, &until)) {
             pthread_mutex_unlock(&p->mu);
+            free(fresh);
             return TD_E_BUSY;
         }
     }
@@ -155,36 +176,51 @@ td_status td_pool_lease(td_pool_t *p, td_arena_t *a, const char *tid, td_db_t **
         td_db_close(victim->db);
         free(victim);
     }
-    if (!db) {
+    if (db) {
+        free(fresh);
+    } else {
         td_status st = p->open_fn(p->ctx, tid, &db);
+        pthread_mutex_lock(&p->mu);
         if (st) {
-            pthread_mutex_lock(&p->mu);
             p->open--;
             pthread_cond_signal(&p->cv);
-            pthread_mutex_unlock(&p->mu);
+        } else {
+            memset(fresh, 0, sizeof(*fresh));
+            fresh->db = db;
+            snprintf(fresh->tid, sizeof(fresh->tid), "%s", tid);
+            mark_leased(p, fresh);
+        }
+        pthread_mutex_unlock(&p->mu);
+        if (st) {
+            free(fresh);
             return st;
         }
     }
     if (l) {
         l->pool = p;
-        l->tid = td_arena_strdup(a, tid);
+        snprintf(l->tid, sizeof(l->tid), "%s", tid);
         l->db = db;
-        td_arena_defer(a, lease_cleanup, l);
+        if (td_arena_defer(a, lease_cleanup, l)) /* the cleanup ran: handle returned */
+            return TD_E_NOMEM;
     }
     *out = db;
     return TD_OK;
 }
 
 void td_pool_release(td_pool_t *p, const char *tid, td_db_t *db, int broken) {
-    handle_t *h = broken ? NULL : malloc(sizeof(*h));
     pthread_mutex_lock(&p->mu);
-    if (h) {
-        memset(h, 0, sizeof(*h));
-        h->db = db;
-        snprintf(h->tid, sizeof(h->tid), "%s", tid);
-        handle_t **b = &p->buckets[hash(tid) % NBUCKETS];
+    handle_t **pp = &p->leased[ptr_slot(db)];
+    while (*pp && (*pp)->db != db)
+        pp = &(*pp)->bnext;
+    handle_t *h = *pp;
+    if (h)
+        *pp = h->bnext;
+    int keep = h && !broken && !h->forgotten;
+    if (keep) {
+        handle_t **b = &p->buckets[hash(h->tid) % NBUCKETS];
         h->bnext = *b;
         *b = h;
+        h->lru_prev = NULL;
         h->lru_next = p->lru_head;
         if (p->lru_head)
             p->lru_head->lru_prev = h;
@@ -192,37 +228,53 @@ void td_pool_release(td_pool_t *p, const char *tid, td_db_t *db, int broken) {
         if (!p->lru_tail)
             p->lru_tail = h;
         p->idle++;
-    } else {
-        p->open--;
     }
+    pthread_mutex_unlock(&p->mu);
+    if (!keep) {
+        td_db_close(db); /* close first, then give the slot back */
+        free(h);
+        pthread_mutex_lock(&p->mu);
+        p->open--;
+        pthread_cond_signal(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+        return;
+    }
+    pthread_mutex_lock(&p->mu);
     pthread_cond_signal(&p->cv);
     pthread_mutex_unlock(&p->mu);
-    if (!h)
-        td_db_close(db);
+    (void)tid;
 }
 
 void td_pool_forget(td_pool_t *p, const char *tid) {
     handle_t *gone = NULL;
+    size_t closed = 0;
     pthread_mutex_lock(&p->mu);
     handle_t *h = p->buckets[hash(tid) % NBUCKETS];
     while (h) {
         handle_t *next = h->bnext;
         if (strcmp(h->tid, tid) == 0) {
             take(p, h);
-            p->open--;
             h->bnext = gone;
             gone = h;
         }
         h = next;
     }
-    pthread_cond_broadcast(&p->cv);
+    for (size_t i = 0; i < NBUCKETS; i++)
+        for (handle_t *l = p->leased[i]; l; l = l->bnext)
+            if (strcmp(l->tid, tid) == 0)
+                l->forgotten = 1;
     pthread_mutex_unlock(&p->mu);
-    while (gone) {
+    while (gone) { /* close first, then give the slots back */
         handle_t *n = gone->bnext;
         td_db_close(gone->db);
         free(gone);
         gone = n;
+        closed++;
     }
+    pthread_mutex_lock(&p->mu);
+    p->open -= closed;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
 }
 
 void td_pool_stats(td_pool_t *p, td_pool_stats_t *out) {

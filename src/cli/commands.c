@@ -1,0 +1,72 @@
+/* commands.c — the command table: names, summaries and help texts. The
+ * documentation test checks that docs/cli.md covers every entry. */
+#include <stdio.h>
+
+#include "cli/cli.h"
+
+static const td_cmd_t commands[] = {
+    {"serve", "run the HTTP server",
+     "usage: tenantd serve [--listen ADDR:PORT] [--data DIR] [--config FILE] [--demo]\n"
+     "\n"
+     "Runs the HTTP API until SIGINT or SIGTERM. --demo initialises the data\n"
+     "folder when needed (printing the new superadmin password once) and creates\n"
+     "a `demo` tenant with sample rows.\n",
+     td_cmd_serve},
+    {"init", "create the data folder, master key, catalog and first superadmin",
+     "usage: tenantd init [--data DIR] [--admin-email EMAIL] [--admin-password-stdin]\n"
+     "\n"
+     "Creates the master key (data/master.key, mode 0600) unless TENANTD_MASTER_KEY\n"
+     "is set, the catalog and its schema, and the first superadmin. Without\n"
+     "--admin-password-stdin a password is generated and printed once.\n"
+     "Running it again on an initialised folder changes nothing.\n",
+     td_cmd_init},
+    {"tenant", "create, list, show, suspend, resume, retry or delete tenants",
+     "usage: tenantd tenant create SLUG [--name NAME] [--services a,b] [--admin-email E\n"
+     "                      --admin-password-stdin] [--backend sqlite|postgres] [--plan P]\n"
+     "       tenantd tenant list [--status STATUS] [--json]\n"
+     "       tenantd tenant show SLUG|ID [--json]\n"
+     "       tenantd tenant suspend|resume|retry|delete SLUG|ID [--json]\n"
+     "\n"
+     "Slugs match ^[a-z][a-z0-9-]{1,62}$ and are not reserved words. The auth\n"
+     "service is always enabled. retry resumes a tenant left provisioning or\n"
+     "failed; delete removes its databases, files, role and key and keeps a\n"
+     "tombstone row in the catalog.\n",
+     td_cmd_tenant},
+    {"check", "check the catalog, every database server and every tenant database",
+     "usage: tenantd check [--data DIR] [--json]\n"
+     "\n"
+     "Exits 0 when everything answers, 1 when anything does not.\n",
+     td_cmd_check},
+    {"key", "rotate the master key",
+     "usage: tenantd key rotate [--data DIR]\n"
+     "\n"
+     "Re-wraps every tenant key under a new master key, safe while the server\n"
+     "runs. With TENANTD_MASTER_KEY set, the new key is printed once: put it in\n"
+     "the environment before the next start.\n",
+     td_cmd_key},
+    {"version", "print the version", "usage: tenantd version\n", td_cmd_version},
+};
+
+const td_cmd_t *td_cli_commands(size_t *n) {
+    *n = sizeof(commands) / sizeof(commands[0]);
+    return commands;
+}
+
+void td_cli_print_usage(FILE *f) {
+    fprintf(f, "usage: tenantd [--data DIR] [--config FILE] [--json] COMMAND [ARGS]\n\n"
+               "Commands:\n");
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\nRun 'tenantd COMMAND --help' for a command's options.\n"
+               "Configuration: flags over TENANTD_* environment over --config file over "
+               "defaults (docs/configuration.md).\n");
+}
+
+int td_cmd_version(td_cli_t *cli) {
+    if (cli->json)
+        td_cli_print_json(json_pack("{s:s}", "version", TD_VERSION));
+    else
+        printf("tenantd %s\n", TD_VERSION);
+    return TD_EXIT_OK;
+}
+

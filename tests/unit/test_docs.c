@@ -1,0 +1,99 @@
+/* test_docs.c — every CLI command, configuration key and route is
+ * documented: a new one without its documentation fails here. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "cli/cli.h"
+#include "common/config.h"
+
+static char *slurp(const char *rel) {
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/%s", TD_SOURCE_DIR, rel);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    assert_int_equal(fread(s, 1, (size_t)n, f), (size_t)n);
+    s[n] = '\0';
+    fclose(f);
+    return s;
+}
+
+static void expect_in(const char *doc, const char *docname, const char *what) {
+    if (!strstr(doc, what))
+        fail_msg("%s does not document %s", docname, what);
+}
+
+static void commands_documented(void **state) {
+    (void)state;
+    char *doc = slurp("docs/cli.md");
+    size_t n;
+    const td_cmd_t *cmds = td_cli_commands(&n);
+    assert_true(n >= 6);
+    for (size_t i = 0; i < n; i++) {
+        char h[64];
+        snprintf(h, sizeof(h), "## %s\n", cmds[i].name);
+        expect_in(doc, "docs/cli.md", h);
+        snprintf(h, sizeof(h), "usage: tenantd %s", cmds[i].name);
+        expect_in(cmds[i].help, "the command's --help", h);
+    }
+    free(doc);
+}
+
+static void config_documented(void **state) {
+    (void)state;
+    char *doc = slurp("docs/configuration.md");
+    const td_config_row_t *rows;
+    size_t n = td_config_rows(&rows);
+    for (size_t i = 0; i < n; i++) {
+        char k[96];
+        snprintf(k, sizeof(k), "| `%s` | `%s` |", rows[i].key, rows[i].env);
+        expect_in(doc, "docs/configuration.md", k);
+    }
+    free(doc);
+}
+
+static void routes_documented(void **state) {
+    (void)state;
+    char *doc = slurp("docs/api.md");
+    size_t n;
+    const td_route_t *routes = td_api_routes(&n);
+    for (size_t i = 0; i < n; i++) {
+        char methods[64], row[256];
+        td_http_methods_text(routes[i].methods, methods, sizeof(methods));
+        /* one table row per method */
+        for (char *save = NULL, *m = strtok_r(methods, ", ", &save); m;
+             m = strtok_r(NULL, ", ", &save)) {
+            snprintf(row, sizeof(row), "| %s | `%s` |", m, routes[i].pattern);
+            expect_in(doc, "docs/api.md", row);
+        }
+    }
+    free(doc);
+}
+
+static void readme_front_door(void **state) {
+    (void)state;
+    char *doc = slurp("README.md");
+    expect_in(doc, "README.md", "make run");
+    expect_in(doc, "README.md", "make test");
+    free(doc);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(commands_documented),
+        cmocka_unit_test(config_documented),
+        cmocka_unit_test(routes_documented),
+        cmocka_unit_test(readme_front_door),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

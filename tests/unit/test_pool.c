@@ -1,0 +1,531 @@
+/* test_pool.c — the pool of open tenant databases (tenancy/tenancy.h,
+ * td_pool_*), with a real open function: one SQLite file per tenant id in
+ * a mkdtemp folder, each holding its own id so a test can tell whose
+ * handle it was given.
+ *
+ * Handles are wrapped in a copy of the SQLite driver whose close counts,
+ * so the tests see how many handles really exist, not only what the pool's
+ * counters claim. The pool does not depend on the backend, so this file
+ * runs the same under TD_TEST_BACKEND=sqlite and =postgres. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <ftw.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/arena.h"
+#include "common/id.h"
+#include "tenancy/tenancy.h"
+
+#define NTENANTS 50
+
+static char g_dir[256];                          /* the mkdtemp folder */
+static char g_ids[NTENANTS][TD_ID_LEN + 1];      /* tenants with a file each */
+static td_db_driver_t g_counting;                /* SQLite, with a counting close */
+static atomic_int g_opens;                       /* successful opens */
+static atomic_int g_live;                        /* handles open right now */
+static atomic_int g_max_live;                    /* most handles open at once */
+static char g_fail_id[TD_ID_LEN + 1];            /* open fails for this tenant */
+
+static void counting_close(td_db_t *db) {
+    atomic_fetch_sub(&g_live, 1);
+    td_sqlite_driver.close(db);
+}
+
+/* The pool's open function: opens <dir>/<id>.db and counts. */
+static td_status open_tenant(void *ctx, const char *tid, td_db_t **out) {
+    const char *dir = ctx;
+    char path[512], err[256];
+    if (strcmp(tid, g_fail_id) == 0)
+        return TD_E_UNAVAILABLE;
+    snprintf(path, sizeof(path), "%s/%s.db", dir, tid);
+    td_db_t *db = NULL;
+    td_status st = td_db_open(path, 0, &db, err, sizeof(err));
+    if (st)
+        return st;
+    db->drv = &g_counting;
+    atomic_fetch_add(&g_opens, 1);
+    int live = atomic_fetch_add(&g_live, 1) + 1;
+    for (int m = atomic_load(&g_max_live); live > m;)
+        if (atomic_compare_exchange_weak(&g_max_live, &m, live))
+            break;
+    *out = db;
+    return TD_OK;
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+    (void)sb, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static int group_setup(void **state) {
+    (void)state;
+    g_counting = td_sqlite_driver;
+    g_counting.close = counting_close;
+    snprintf(g_dir, sizeof(g_dir), "/tmp/tdunit_pool.XXXXXX");
+    if (!mkdtemp(g_dir))
+        return -1;
+    for (int i = 0; i < NTENANTS; i++) {
+        char path[512], err[256], sql[128];
+        td_db_t *db;
+        td_id_new(g_ids[i]);
+        snprintf(path, sizeof(path), "%s/%s.db", g_dir, g_ids[i]);
+        snprintf(sql, sizeof(sql), "CREATE TABLE who (id TEXT); INSERT INTO who VALUES ('%s')",
+                 g_ids[i]);
+        if (td_db_open(path, 0, &db, err, sizeof(err)) || td_db_exec(db, sql)) {
+            fprintf(stderr, "setup: %s\n", err);
+            return -1;
+        }
+        td_db_close(db);
+    }
+    return 0;
+}
+
+static int group_teardown(void **state) {
+    (void)state;
+    return nftw(g_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Each test starts with fresh counters and a pool of max handles. */
+static td_pool_t *new_pool(size_t max) {
+    atomic_store(&g_opens, 0);
+    atomic_store(&g_live, 0);
+    atomic_store(&g_max_live, 0);
+    g_fail_id[0] = '\0';
+    td_pool_t *p = td_pool_new(max, open_tenant, g_dir);
+    assert_non_null(p);
+    return p;
+}
+
+static void free_pool(td_pool_t *p) {
+    td_pool_free(p);
+    assert_int_equal(atomic_load(&g_live), 0); /* every handle closed */
+}
+
+/* The tenant id stored in the database behind db. */
+static void whose(td_db_t *db, char out[TD_ID_LEN + 1]) {
+    td_stmt_t *st = NULL;
+    out[0] = '\0';
+    if (td_db_prepare(db, "SELECT id FROM who", &st) == TD_OK && td_db_step(st) == TD_DB_ROW)
+        snprintf(out, TD_ID_LEN + 1, "%s", td_db_column_text(st, 0));
+    td_db_finalize(st);
+}
+
+static td_db_t *lease(td_pool_t *p, td_arena_t *a, const char *tid) {
+    td_db_t *db = NULL;
+    td_status st = td_pool_lease(p, a, tid, &db);
+    if (st != TD_OK)
+        fail_msg("lease = %s", td_status_code(st));
+    assert_non_null(db);
+    char got[TD_ID_LEN + 1];
+    whose(db, got);
+    assert_string_equal(got, tid); /* never another tenant's database */
+    return db;
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- tests -------------------------------------------------------------- */
+
+static void test_reuse(void **state) {
+    (void)state;
+    td_pool_t *p = new_pool(4);
+    td_db_t *d1 = lease(p, NULL, g_ids[0]);
+    td_pool_stats_t s;
+    td_pool_stats(p, &s);
+    assert_int_equal(s.open, 1);
+    assert_int_equal(s.idle, 0);
+    assert_int_equal(s.max, 4);
+    td_pool_release(p, g_ids[0], d1, 0);
+    td_pool_stats(p, &s);
+    assert_int_equal(s.idle, 1);
+    td_db_t *d2 = lease(p, NULL, g_ids[0]);
+    assert_ptr_equal(d1, d2);
+    td_pool_release(p, g_ids[0], d2, 0);
+    for (int i = 0; i < 10; i++)
+        td_pool_release(p, g_ids[0], lease(p, NULL, g_ids[0]), 0);
+    td_pool_stats(p, &s);
+    assert_int_equal(s.misses, 1);
+    assert_int_equal(s.hits, 11);
+    assert_int_equal(s.open, 1);
+    assert_int_equal(atomic_load(&g_opens), 1);
+    free_pool(p);
+}
+
+/* A tenant leased twice at once gets two handles, each for one user. */
+static void test_same_tenant_twice(void **state) {
+    (void)state;
+    td_pool_t *p = new_pool(4);
+    td_db_t *a = lease(p, NULL, g_ids[0]);
+    td_db_t *b = lease(p, NULL, g_ids[0]);
+    assert_ptr_not_equal(a, b);
+    assert_int_equal(atomic_load(&g_opens), 2);
+    td_pool_release(p, g_ids[0], a, 0);
+    td_pool_release(p, g_ids[0], b, 0);
+    td_pool_stats_t s;
+    td_pool_stats(p, &s);
+    assert_int_equal(s.open, 2);
+    assert_int_equal(s.idle, 2);
+    free_pool(p);
+}
+
+static void test_max_open(void **state) {
+    (void)state;
+    td_pool_t *p = new_pool(4);
+    td_pool_stats_t s;
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < 20; i++) {
+            td_pool_release(p, g_ids[i], lease(p, NULL, g_ids[i]), 0);
+            td_pool_stats(p, &s);
+            assert_true(s.open <= 4);
+            assert_true(atomic_load(&g_live) <= 4);
+        }
+    td_pool_stats(p, &s);
+    assert_int_equal(s.open, 4);
+    assert_int_equal(s.idle, 4);
+    assert_int_equal(s.misses, 40); /* LRU over 20 tenants, 4 slots: no hit */
+    assert_int_equal(s.hits, 0);
+    assert_int_equal(s.evictions, 36);
+    assert_int_equal(atomic_load(&g_opens), 40);
+    assert_int_equal(atomic_load(&g_live), 4);
+    assert_int_equal(atomic_load(&g_max_live), 4);
+    free_pool(p);
+}
+
+static void test_lru_order(void **state) {
+    (void)state;
+    const char *A = g_ids[0], *B = g_ids[1], *C = g_ids[2];
+    td_pool_t *p = new_pool(2);
+    td_db_t *a = lease(p, NULL, A), *b = lease(p, NULL, B);
+    td_pool_release(p, A, a, 0);
+    td_pool_release(p, B, b, 0);
+    td_pool_release(p, A, lease(p, NULL, A), 0); /* touch A: B is now the oldest */
+    assert_int_equal(atomic_load(&g_opens), 2);
+    td_pool_release(p, C, lease(p, NULL, C), 0); /* evicts B */
+    assert_int_equal(atomic_load(&g_opens), 3);
+    assert_int_equal(atomic_load(&g_live), 2);
+    td_db_t *a2 = lease(p, NULL, A); /* still open: no new open */
+    assert_ptr_equal(a2, a);
+    assert_int_equal(atomic_load(&g_opens), 3);
+    td_pool_release(p, A, a2, 0);
+    td_pool_release(p, B, lease(p, NULL, B), 0); /* was evicted: opens again */
+    assert_int_equal(atomic_load(&g_opens), 4);
+    td_pool_stats_t s;
+    td_pool_stats(p, &s);
+    assert_int_equal(s.evictions, 2);
+    assert_int_equal(s.open, 2);
+    free_pool(p);
+}
+
+static void test_arena_returns_lease(void **state) {
+    (void)state;
+    td_pool_t *p = new_pool(2);
+    td_arena_t *a = td_arena_new(0);
+    td_db_t *d = lease(p, a, g_ids[3]);
+    td_pool_stats_t s;
+    td_pool_stats(p, &s);
+    assert_int_equal(s.open, 1);
+    assert_int_equal(s.idle, 0);
+    td_arena_destroy(a);
+    td_pool_stats(p, &s);
+    assert_int_equal(s.open, 1);
+    assert_int_equal(s.idle, 1);
+    td_db_t *again = lease(p, NULL, g_ids[3]);
+    assert_ptr_equal(again, d);
+    td_pool_release(p, g_ids[3], again, 0);
+    free_pool(p);
+}
+
+/* A lease made when the request's arena is almost at its cap must either
+ * fail cleanly or return the handle when the arena dies. Run in a child:
+ * the failure mode is a crash. */
+static void test_arena_near_cap(void **state) {
+    (void)state;
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        td_pool_t *p = td_pool_new(2, open_tenant, g_dir);
+        td_arena_t *a = td_arena_new(32); /* room for the lease record only */
+        td_db_t *d = NULL;
+        td_status st = td_pool_lease(p, a, g_ids[4], &d);
+        td_arena_destroy(a);
+        td_pool_stats_t s;
+        td_pool_stats(p, &s);
+        int ok = st == TD_OK ? (s.open == 1 && s.idle == 1)
+                             : (st == TD_E_NOMEM && s.open == 0 && s.idle == 0);
+        td_pool_free(p);
+        _exit(ok ? 0 : 3);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    if (WIFSIGNALED(status))
+        fail_msg("lease with a nearly full arena: killed by signal %d", WTERMSIG(status));
+    if (WEXITSTATUS(status) != 0)
+        fail_msg("lease with a nearly full arena: child exit %d (3 = wrong accounting, "
+                 "other = crash report above)",
+                 WEXITSTATUS(status));
+}
+
+static void test_busy_when_all_leased(void **state) {
+    (void)state;
+    td_pool_t *p = new_pool(2);
+    td_db_t *a = lease(p, NULL, g_ids[0]), *b = lease(p, NULL, g_ids[1]);
+    td_db_t *c = NULL;
+    double t0 = now_s();
+    td_status st = td_pool_lease(p, NULL, g_ids[2], &c);
+    double waited = now_s() - t0;
+    assert_int_equal(st, TD_E_BUSY);
+    assert_null(c);
+    assert_true(waited >= 4.5);
+    assert_true(waited < 15.0);
+    td_pool_stats_t s;
+    td_pool_stats(p, &s);
+    assert_int_equal(s.open, 2);
+    assert_int_equal(atomic_load(&g_opens), 2);
+    td_pool_release(p, g_ids[0], a, 0);
+    td_pool_release(p, g_ids[1], b, 0);
+    td_pool_release(p, g_ids[2], lease(p, NULL, g_ids[2]), 0); /* works again */
+    free_pool(p);
+}
+
+typedef struct {
+    td_pool_t *p;
+    const char *tid;
+    td_db_t *db;
+} release_later_t;
+
+static void *release_later(void *arg) {
+    release_later_t *r = arg;
+    usleep(200 * 1000);
+    td_pool_release(r->p, r->tid, r->db, 0);
+    return NULL;
+}
+
+/* A waiting lease proceeds as soon as a handle comes back. */
+static void test_waiter_wakes_on_release(void **state) {
+    (void)state;
+    td_pool_t *p = new_pool(1);
+    release_later_t r = {p, g_ids[0], lease(p, NULL, g_ids[0])};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, release_later, &r), 0);
+    double t0 = now_s();
+    td_db_t *b = lease(p, NULL, g_ids[1]);
+    double waited = now_s() - t0;
+    pthread_join(th, NULL);
+    assert_true(waited < 3.0);
+    td_pool_stats_t s;
+    td_pool_stats(p, &s);
+    assert_int_equal(s.evictions, 1);
+    assert_int_equal(atomic_load(&g_live), 1);
+    td_pool_release(p, g_ids[1], b, 0);
+    free_pool(p);
+}
+
+static void test_release_broken(void **state) {
+    (void)state;
+    td_pool_t *p = new_pool(2);
+    td_db_t *a = lease(p, NULL, g_ids[0]);
+    td_pool_release(p, g_ids[0], a, 1);
+    td_pool_stats_t s;
+    td_pool_stats(p, &s);
+    assert_int_equal(s.open, 0);
+    assert_int_equal(s.idle, 0);
+    assert_int_equal(atomic_load(&g_live), 0);
+    td_pool_release(p, g_ids[0], lease(p, NULL, g_ids[0]), 0);
+    assert_int_equal(atomic_load(&g_opens), 2); /* not reused */
+    free_pool(p);
+}
+
+static void test_open_failure(void **state) {
+    (void)state;
+    td_pool_t *p = new_pool(1);
+    snprintf(g_fail_id, sizeof(g_fail_id), "%s", g_ids[5]);
+    td_db_t *d = NULL;
+    assert_int_equal(td_pool_lease(p, NULL, g_ids[5], &d), TD_E_UNAVAILABLE);
+    assert_null(d);
+    td_pool_stats_t s;
+    td_pool_stats(p, &s);
+    assert_int_equal(s.open, 0); /* the reserved slot is given back */
+    double t0 = now_s();
+    td_pool_release(p, g_ids[6], lease(p, NULL, g_ids[6]), 0);
+    assert_true(now_s() - t0 < 3.0);
+    free_pool(p);
+}
+
+static void test_forget(void **state) {
+    (void)state;
+    td_pool_t *p = new_pool(4);
+    const char *A = g_ids[0], *B = g_ids[1];
+    td_db_t *a1 = lease(p, NULL, A), *a2 = lease(p, NULL, A), *b = lease(p, NULL, B);
+    td_pool_release(p, A, a1, 0);
+    td_pool_release(p, A, a2, 0);
+    td_pool_release(p, B, b, 0);
+    assert_int_equal(atomic_load(&g_live), 3);
+    td_pool_forget(p, A);
+    td_pool_stats_t s;
+    td_pool_stats(p, &s);
+    assert_int_equal(s.open, 1);
+    assert_int_equal(s.idle, 1);
+    assert_int_equal(atomic_load(&g_live), 1);
+    td_pool_forget(p, g_ids[9]); /* nothing of it: no effect */
+    td_pool_stats(p, &s);
+    assert_int_equal(s.open, 1);
+    int opens = atomic_load(&g_opens);
+    td_pool_release(p, A, lease(p, NULL, A), 0); /* opens afresh */
+    assert_int_equal(atomic_load(&g_opens), opens + 1);
+    td_pool_release(p, B, lease(p, NULL, B), 0); /* B untouched: a hit */
+    assert_int_equal(atomic_load(&g_opens), opens + 1);
+    free_pool(p);
+}
+
+/* tenancy.h: forget "closes every idle handle of a tenant and refuses to
+ * keep its leased ones" — a handle leased while the tenant was forgotten
+ * is closed when it comes back, not parked for reuse. */
+static void test_forget_leased_handle(void **state) {
+    (void)state;
+    td_pool_t *p = new_pool(4);
+    const char *A = g_ids[0];
+    td_db_t *a = lease(p, NULL, A);
+    td_pool_forget(p, A);
+    td_pool_release(p, A, a, 0);
+    td_pool_stats_t s;
+    td_pool_stats(p, &s);
+    int live = atomic_load(&g_live);
+    int opens = atomic_load(&g_opens);
+    td_db_t *again = NULL;
+    td_status st = td_pool_lease(p, NULL, A, &again);
+    int reused = st == TD_OK && again == a;
+    if (st == TD_OK)
+        td_pool_release(p, A, again, 0);
+    free_pool(p);
+    if (s.idle != 0 || s.open != 0 || live != 0 || reused)
+        fail_msg("after forget, the leased handle came back into the pool: idle %zu, open %zu, "
+                 "live %d, reused by the next lease: %s (opens %d)",
+                 s.idle, s.open, live, reused ? "yes" : "no", opens);
+}
+
+static void test_invalid_tenant_id(void **state) {
+    (void)state;
+    td_pool_t *p = new_pool(2);
+    char upper[TD_ID_LEN + 1];
+    snprintf(upper, sizeof(upper), "%s", g_ids[0]);
+    for (char *c = upper; *c; c++)
+        if (*c >= 'a' && *c <= 'f')
+            *c = (char)(*c - 'a' + 'A');
+    const char *bad[] = {"../x", "", NULL, upper, "../../../../../../../../etc/passwd.db"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        td_db_t *d = NULL;
+        td_arena_t *a = td_arena_new(0);
+        td_status st = td_pool_lease(p, a, bad[i], &d);
+        td_arena_destroy(a);
+        if (st != TD_E_INVALID)
+            fail_msg("lease of bad id #%zu = %s", i, td_status_code(st));
+        assert_null(d);
+    }
+    assert_int_equal(atomic_load(&g_opens), 0); /* the open function never ran */
+    td_pool_stats_t s;
+    td_pool_stats(p, &s);
+    assert_int_equal(s.open, 0);
+    free_pool(p);
+}
+
+/* ---- stress -------------------------------------------------------------- */
+
+#define THREADS 4
+#define LEASES 2000
+
+typedef struct {
+    td_pool_t *p;
+    unsigned seed;
+    int errors, wrong_tenant;
+} worker_t;
+
+static void *worker(void *arg) {
+    worker_t *w = arg;
+    for (int i = 0; i < LEASES; i++) {
+        const char *tid = g_ids[rand_r(&w->seed) % NTENANTS];
+        td_arena_t *a = (i & 1) ? td_arena_new(0) : NULL;
+        td_db_t *db = NULL;
+        if (td_pool_lease(w->p, a, tid, &db) != TD_OK) {
+            w->errors++;
+            td_arena_destroy(a);
+            continue;
+        }
+        char got[TD_ID_LEN + 1];
+        whose(db, got);
+        if (strcmp(got, tid) != 0)
+            w->wrong_tenant++;
+        if (a)
+            td_arena_destroy(a);
+        else
+            td_pool_release(w->p, tid, db, 0);
+    }
+    return NULL;
+}
+
+static void test_stress_threads(void **state) {
+    (void)state;
+    td_pool_t *p = new_pool(8);
+    pthread_t th[THREADS];
+    worker_t w[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        w[i] = (worker_t){p, (unsigned)(i * 7919 + 17), 0, 0};
+        assert_int_equal(pthread_create(&th[i], NULL, worker, &w[i]), 0);
+    }
+    for (int i = 0; i < THREADS; i++)
+        pthread_join(th[i], NULL);
+    int errors = 0, wrong = 0;
+    for (int i = 0; i < THREADS; i++)
+        errors += w[i].errors, wrong += w[i].wrong_tenant;
+    td_pool_stats_t s;
+    td_pool_stats(p, &s);
+    assert_int_equal(errors, 0);
+    assert_int_equal(wrong, 0);
+    assert_true(s.open <= 8);
+    assert_int_equal(s.idle, s.open); /* nothing leased any more */
+    assert_int_equal(s.hits + s.misses, THREADS * LEASES);
+    assert_int_equal(s.misses, (unsigned long long)atomic_load(&g_opens));
+    assert_int_equal((int)s.open, atomic_load(&g_live));
+    assert_true(atomic_load(&g_max_live) <= 8);
+    free_pool(p);
+}
+
+int main(void) {
+    if (sodium_init() < 0)
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reuse),
+        cmocka_unit_test(test_same_tenant_twice),
+        cmocka_unit_test(test_max_open),
+        cmocka_unit_test(test_lru_order),
+        cmocka_unit_test(test_arena_returns_lease),
+        cmocka_unit_test(test_arena_near_cap),
+        cmocka_unit_test(test_busy_when_all_leased),
+        cmocka_unit_test(test_waiter_wakes_on_release),
+        cmocka_unit_test(test_release_broken),
+        cmocka_unit_test(test_open_failure),
+        cmocka_unit_test(test_forget),
+        cmocka_unit_test(test_forget_leased_handle),
+        cmocka_unit_test(test_invalid_tenant_id),
+        cmocka_unit_test(test_stress_threads),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
