@@ -249,7 +249,10 @@ static td_status ensure_template(const td_place_t *pl, const td_schema_t *svc, c
     }
     char tmp[4200], rnd[17];
     td_random_hex(rnd, 8);
-    snprintf(tmp, sizeof(tmp), "%s.%s.tmp", path, rnd);
+    if (snprintf(tmp, sizeof(tmp), "%s.%s.tmp", path, rnd) >= (int)sizeof(tmp)) {
+        snprintf(err, errlen, "template path too long");
+        return TD_E_INVALID;
+    }
     lite_db *l;
     td_status rc = open_raw(tmp, 0, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &l, err, errlen);
     if (rc)

@@ -82,9 +82,10 @@ static int group_setup(void **state) {
         char path[512], err[256], sql[128];
         td_db_t *db;
         td_id_new(g_ids[i]);
-        snprintf(path, sizeof(path), "%s/%s.db", g_dir, g_ids[i]);
-        snprintf(sql, sizeof(sql), "CREATE TABLE who (id TEXT); INSERT INTO who VALUES ('%s')",
-                 g_ids[i]);
+        assert_true(snprintf(path, sizeof(path), "%s/%s.db", g_dir, g_ids[i]) < (int)sizeof(path));
+        assert_true(snprintf(sql, sizeof(sql),
+                             "CREATE TABLE who (id TEXT); INSERT INTO who VALUES ('%s')",
+                             g_ids[i]) < (int)sizeof(sql));
         if (td_db_open(path, 0, &db, err, sizeof(err)) || td_db_exec(db, sql)) {
             fprintf(stderr, "setup: %s\n", err);
             return -1;

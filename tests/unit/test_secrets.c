@@ -217,7 +217,7 @@ static void test_key_wrap_unwrap(void **state) {
 /* ---- master key --------------------------------------------------------- */
 
 static void key_path(char *out, size_t n, const char *name) {
-    snprintf(out, n, "%s/%s", g_dir, name);
+    assert_true(snprintf(out, n, "%s/%s", g_dir, name) < (int)n);
 }
 
 static void test_master_key_from_env_value(void **state) {
