@@ -66,6 +66,7 @@ int td_cmd_serve(td_cli_t *cli) {
         if (generated) {
             printf("superadmin root@example.com created; password: %s   (shown once)\n",
                    generated);
+            fflush(stdout);
             sodium_memzero(generated, strlen(generated));
             free(generated);
         }

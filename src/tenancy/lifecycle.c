@@ -156,9 +156,6 @@ static td_status provision(td_platform_t *p, td_arena_t *a, td_db_t *db, td_tena
     if (!st)
         st = td_db_tenant_create(&pl, t->row.id, &cred, schemas, t->nsvc, err, errlen);
     TD_FAULT("create.databases");
-    for (size_t i = 0; !st && i < t->nsvc; i++)
-        st = td_cat_schema_version_set(db, t->row.id, t->services[i],
-                                       schemas[i].migs[schemas[i].n - 1].version);
     if (!st && t->row.pending_admin) {
         td_db_t *tdb;
         st = td_db_tenant_open(&pl, t->row.id, &cred, t->services, t->nsvc, &tdb, err, errlen);
@@ -172,8 +169,12 @@ static td_status provision(td_platform_t *p, td_arena_t *a, td_db_t *db, td_tena
     TD_FAULT("create.admin");
     if (!st)
         st = td_db_begin(db, TD_DB_WRITE);
-    if (!st) {
-        st = td_cat_tenant_clear_pending_admin(db, t->row.id);
+    if (!st) { /* one commit records the versions and the activation */
+        for (size_t i = 0; !st && i < t->nsvc; i++)
+            st = td_cat_schema_version_set(db, t->row.id, t->services[i],
+                                           schemas[i].migs[schemas[i].n - 1].version);
+        if (!st)
+            st = td_cat_tenant_clear_pending_admin(db, t->row.id);
         if (!st)
             st = td_cat_tenant_transition(db, t->row.id, "provisioning,failed", "active", NULL);
         st = st ? st : td_db_commit(db);
