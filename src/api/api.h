@@ -24,5 +24,7 @@ void td_api_fail(td_req_t *req, td_status st, const char *detail);
 void td_api_health(td_req_t *req, void *app);
 void td_api_ready(td_req_t *req, void *app);
 void td_api_metrics(td_req_t *req, void *app);
+/* wellknown.c */
+void td_api_jwks(td_req_t *req, void *app);
 
 #endif

@@ -6,6 +6,7 @@ static const td_route_t routes[] = {
     {TD_GET, "/health", td_api_health, "Liveness: the process answers", 0},
     {TD_GET, "/ready", td_api_ready, "Readiness: the catalog database answers", 0},
     {TD_GET, "/metrics", td_api_metrics, "Prometheus metrics", 0},
+    {TD_GET, "/.well-known/jwks.json", td_api_jwks, "Public keys that verify access tokens", 0},
 };
 
 const td_route_t *td_api_routes(size_t *n) {

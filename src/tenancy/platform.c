@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "auth/signing.h"
 #include "common/id.h"
 #include "common/log.h"
 #include "services/services.h"
@@ -123,6 +124,8 @@ td_status td_platform_open(td_platform_t *p, const td_config_t *cfg, int init, c
         st = td_cat_service_register(db, names[i], td_service_latest_version(names[i], "sqlite"));
     if (!st)
         st = register_server(p, db, err, errlen);
+    if (!st && (st = td_signing_load(db, &p->master, &p->jwt)))
+        snprintf(err, errlen, "cannot load the token signing keys: %s", td_status_msg(st));
     if (db)
         td_catalog_release(p->catalog, db);
     if (st && !err[0])
@@ -138,6 +141,7 @@ void td_platform_close(td_platform_t *p) {
     free(p->master_key_path);
     free(p->catalog_url);
     sodium_memzero(&p->master, sizeof(p->master));
+    sodium_memzero(&p->jwt, sizeof(p->jwt));
     pthread_mutex_destroy(&p->key_mu);
     memset(p, 0, sizeof(*p));
 }
@@ -292,6 +296,8 @@ td_status td_platform_rotate_key(td_platform_t *p, td_arena_t *a, char *new_b64,
             st = td_db_execv(db, NULL, "UPDATE db_servers SET url_enc = ? WHERE id = ?", enc,
                              srv[i].id, NULL);
     }
+    if (!st)
+        st = td_signing_reseal(db, a, &p->master, &nk);
     if (!st)
         st = td_db_commit(db);
     if (st && in_txn)

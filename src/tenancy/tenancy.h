@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <stddef.h>
 
+#include "auth/jwt.h"
 #include "catalog/catalog.h"
 #include "common/arena.h"
 #include "common/config.h"
@@ -34,6 +35,7 @@ typedef struct {
     char *templates_dir;      /* $data/templates */
     char *master_key_path;    /* $data/master.key */
     td_pool_t *pool;          /* NULL until td_platform_start_pool */
+    td_jwt_keyset_t jwt;      /* token signing keys (auth/signing.h) */
 } td_platform_t;
 
 /* Opens the data folder, the catalog (migrated), and the master key, and

@@ -58,6 +58,12 @@ grep -qi '^X-Request-Id:' "$T/raw" || fail "no request id on 400"; pass
 raw 'POST /health HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n0\r\n\r\n'
 head -n1 "$T/raw" | grep -q ' 400 ' || { cat "$T/raw"; fail "CL + TE not refused"; }; pass
 
+# the token signing keys are published, public halves only
+eq "$(req "$BASE/.well-known/jwks.json")" 200 "jwks"
+eq "$(jq -r '.keys[0].kty + " " + .keys[0].crv + " " + .keys[0].alg' "$T/body")" "OKP Ed25519 EdDSA" "jwks key"
+eq "$(jq -r '.keys[0].d // "none"' "$T/body")" none "no private half in jwks"
+[ "$(jq -r '.keys[0].kid' "$T/body" | wc -c)" -gt 8 ] || fail "jwks kid"; pass
+
 # metrics count what happened
 eq "$(req "$BASE/metrics")" 200 "metrics"
 grep -q '^tenantd_http_requests_total{route="/health",status="200"} [1-9]' "$T/body" || fail "health not counted"; pass
