@@ -1,7 +1,7 @@
 /* http.h — the HTTP layer: listener, limits, router, responses, metrics.
  *
  * http/ knows nothing of tenants, SQL or JSON schemas: it accepts a
- * connection (libmicrohttpd, epoll with a thread pool), enforces limits
+ * connection (libmicrohttpd, a poll() thread pool), enforces limits
  * (header count, body size, idle time, ambiguous message length), gives the
  * request an id and an arena, matches method and path against a route table
  * (404 when no pattern matches, 405 with Allow when the pattern matches but
@@ -56,7 +56,7 @@ struct td_req {
     const char *path;         /* without the query string */
     const char *body;         /* NUL-terminated; "" when none */
     size_t body_len;
-    char request_id[40];      /* from a sane X-Request-Id, or generated */
+    char request_id[65];      /* from a sane X-Request-Id (≤ 64), or generated */
     const td_route_t *route;  /* the matched route */
     const char *params[TD_MAX_PATH_PARAMS]; /* {x} segments in order, decoded */
     int nparams;
