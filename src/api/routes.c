@@ -6,6 +6,10 @@ static const td_route_t routes[] = {
     {TD_GET, "/health", td_api_health, "Liveness: the process answers", 0},
     {TD_GET, "/ready", td_api_ready, "Readiness: the catalog database answers", 0},
     {TD_GET, "/metrics", td_api_metrics, "Prometheus metrics", 0},
+    {TD_POST, "/v1/auth/login", td_api_login, "Log in: a superadmin, or a tenant's user", 0},
+    {TD_GET, "/v1/auth/me", td_api_me, "The caller, from its access token", TD_ROUTE_AUTH},
+    {TD_POST, "/v1/auth/logout", td_api_logout, "Revoke the caller's access token at once",
+     TD_ROUTE_AUTH},
     {TD_GET, "/.well-known/jwks.json", td_api_jwks, "Public keys that verify access tokens", 0},
 };
 

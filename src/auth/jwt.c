@@ -64,6 +64,17 @@ static unsigned char *unb64(const char *p, size_t n, size_t *len) {
         free(out);
         return NULL;
     }
+    /* Only the canonical encoding is accepted: the unused low bits of the
+     * last character must be zero, so one token has exactly one spelling. */
+    size_t elen = sodium_base64_encoded_len(*len, B64);
+    char *again = malloc(elen);
+    int canonical = again && sodium_bin2base64(again, elen, out, *len, B64) &&
+                    strlen(again) == n && memcmp(again, p, n) == 0;
+    free(again);
+    if (!canonical) {
+        free(out);
+        return NULL;
+    }
     out[*len] = '\0';
     return out;
 }

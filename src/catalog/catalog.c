@@ -228,3 +228,39 @@ td_status td_cat_service_register(td_db_t *db, const char *name, int latest_vers
                        " updated_at = excluded.updated_at",
                        name, v, now, NULL);
 }
+
+td_status td_cat_admin_find(td_db_t *db, td_arena_t *a, const char *key, int by_id,
+                            td_admin_row_t *out) {
+    td_stmt_t *st = NULL;
+    td_status rc = td_db_prepare(db,
+                                 by_id ? "SELECT id, email, password_hash, disabled FROM"
+                                         " platform_admins WHERE id = ?"
+                                       : "SELECT id, email, password_hash, disabled FROM"
+                                         " platform_admins WHERE email = ?",
+                                 &st);
+    if (!rc)
+        rc = td_db_bind_text(st, 1, key);
+    if (!rc) {
+        int r = td_db_step(st);
+        rc = r == TD_DB_ROW ? TD_OK : r < 0 ? (td_status)r : TD_E_NOTFOUND;
+        if (!rc) {
+            out->id = td_cat_col(st, a, 0);
+            out->email = td_cat_col(st, a, 1);
+            out->password_hash = td_cat_col(st, a, 2);
+            out->disabled = (int)td_db_column_int64(st, 3);
+        }
+    }
+    td_db_finalize(st);
+    return rc;
+}
+
+td_status td_cat_platform_session_insert(td_db_t *db, const char *id, const char *admin_id,
+                                         const char *family_id, const char *refresh_hash,
+                                         const char *expires_at) {
+    char now[32];
+    td_cat_now(now);
+    return td_db_execv(db, NULL,
+                       "INSERT INTO platform_sessions (id, admin_id, family_id, refresh_hash,"
+                       " expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                       id, admin_id, family_id, refresh_hash, expires_at, now, NULL);
+}

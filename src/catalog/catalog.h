@@ -92,6 +92,17 @@ td_status td_cat_server_least_loaded(td_db_t *db, td_arena_t *a, td_server_row_t
 td_status td_cat_admin_insert(td_db_t *db, const char *id, const char *email,
                               const char *password_hash);
 td_status td_cat_admin_count(td_db_t *db, int64_t *n);
+typedef struct {
+    const char *id, *email, *password_hash;
+    int disabled;
+} td_admin_row_t;
+/* By email, or by id when by_id is set. TD_E_NOTFOUND when absent. */
+td_status td_cat_admin_find(td_db_t *db, td_arena_t *a, const char *key, int by_id,
+                            td_admin_row_t *out);
+/* Records a superadmin's refresh token (its hash only). */
+td_status td_cat_platform_session_insert(td_db_t *db, const char *id, const char *admin_id,
+                                         const char *family_id, const char *refresh_hash,
+                                         const char *expires_at);
 
 /* ---- system_config and services ---- */
 /* TD_E_NOTFOUND when the key is absent. */

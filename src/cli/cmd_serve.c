@@ -9,6 +9,7 @@
 #include "auth/password.h"
 #include "cli/cli.h"
 #include "common/log.h"
+#include "common/timeutil.h"
 #include "services/services.h"
 
 #define DEMO_SLUG "demo"
@@ -87,7 +88,7 @@ int td_cmd_serve(td_cli_t *cli) {
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    td_app_t app = {.platform = &p};
+    td_app_t app = {.platform = &p, .revoked = td_revocations_new()};
     size_t nroutes;
     const td_route_t *routes = td_api_routes(&nroutes);
     td_http_opts_t o = {
@@ -101,11 +102,17 @@ int td_cmd_serve(td_cli_t *cli) {
         .app = &app,
     };
     char err[512] = "";
-    td_status st = td_platform_start_pool(&p);
+    td_status st = app.revoked ? td_platform_start_pool(&p) : TD_E_NOMEM;
+    td_db_t *cdb;
+    if (!st && !(st = td_catalog_lease(p.catalog, NULL, &cdb))) {
+        st = td_revocations_load(app.revoked, cdb, td_now_ms() / 1000);
+        td_catalog_release(p.catalog, cdb);
+    }
     if (!st)
         st = td_http_start(&o, &app.http, err, sizeof(err));
     if (st) {
         td_cli_error("cannot start the server: %s", err[0] ? err : td_status_msg(st));
+        td_revocations_free(app.revoked);
         td_platform_close(&p);
         return TD_EXIT_FAIL;
     }
@@ -115,6 +122,7 @@ int td_cmd_serve(td_cli_t *cli) {
     sigwait(&set, &sig);
     td_log(TD_LOG_INFO, "tenantd stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
     td_http_stop(app.http);
+    td_revocations_free(app.revoked);
     td_platform_close(&p);
     return TD_EXIT_OK;
 }

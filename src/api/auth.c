@@ -1,0 +1,287 @@
+/* auth.c — POST /v1/auth/login, GET /v1/auth/me, POST /v1/auth/logout.
+ *
+ * Login without a tenant is a superadmin login against the catalog; with a
+ * tenant (X-Tenant header, or the body's "tenant") it is a tenant user's
+ * login against that tenant's auth.users. An unknown account costs the same
+ * argon2id verification as a wrong password (a dummy hash), and both answer
+ * the same 401 invalid_credentials. */
+#include <jansson.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "auth/password.h"
+#include "auth/tokens.h"
+#include "common/id.h"
+#include "common/json.h"
+#include "common/timeutil.h"
+
+static char g_dummy_hash[TD_PASSWORD_HASH_MAX];
+static pthread_once_t g_dummy_once = PTHREAD_ONCE_INIT;
+
+static void make_dummy(void) {
+    char pw[33];
+    td_password_generate(pw, sizeof(pw));
+    td_password_hash(pw, g_dummy_hash);
+}
+
+/* Verifies pw against hash, or against a dummy when there is no account. */
+static int password_ok(const char *hash, const char *pw) {
+    pthread_once(&g_dummy_once, make_dummy);
+    int ok = td_password_verify(hash ? hash : g_dummy_hash, pw) == TD_OK;
+    return ok && hash;
+}
+
+int td_api_json_body(td_req_t *req, json_t **out) {
+    td_json_error_t e;
+    if (td_json_parse(req->body, req->body_len, TD_JSON_MAX_DEPTH, out, &e)) {
+        td_resp_problem(req, 400, e.code, "Bad request body", e.message);
+        return -1;
+    }
+    return 0;
+}
+
+/* Verifies the bearer token: 401 with a code when missing, invalid or
+ * revoked. On success *claims is a new reference. */
+int td_api_authenticate(td_req_t *req, td_app_t *app, json_t **claims) {
+    const char *h = td_req_header(req, "Authorization");
+    *claims = NULL;
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0) {
+        td_resp_header(req, "WWW-Authenticate", "Bearer");
+        td_resp_problem(req, 401, "unauthorized", "Authentication required",
+                        "send Authorization: Bearer <access token>");
+        return -1;
+    }
+    const char *why = NULL;
+    if (td_jwt_verify(&app->platform->jwt, h + 7, TD_ISSUER, td_now_ms() / 1000, claims, &why)) {
+        td_resp_header(req, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+        td_resp_problem(req, 401, "invalid_token", "Invalid token", why);
+        return -1;
+    }
+    const char *jti = json_string_value(json_object_get(*claims, "jti"));
+    if (td_revocations_contains(app->revoked, jti)) {
+        json_decref(*claims);
+        *claims = NULL;
+        td_resp_problem(req, 401, "token_revoked", "Token revoked", "this token was logged out");
+        return -1;
+    }
+    return 0;
+}
+
+static json_t *string_array(const char *const *v, size_t n) {
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_string(v[i]));
+    return a;
+}
+
+static void answer_tokens(td_req_t *req, td_app_t *app, const td_principal_t *p, const char *email,
+                          const td_tenant_t *t, const char *refresh) {
+    char *access = NULL, jti[33];
+    if (td_token_issue(&app->platform->jwt, p, td_now_ms() / 1000, &access, jti)) {
+        td_api_fail(req, TD_E_INTERNAL, "cannot sign the token");
+        return;
+    }
+    json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:{s:s, s:s, s:s}}", "access_token", access,
+                          "refresh_token", refresh, "token_type", "Bearer", "expires_in",
+                          TD_ACCESS_TTL, "user", "id", p->sub, "email", email, "role", p->role);
+    if (t)
+        json_object_set_new(o, "tenant", json_pack("{s:s, s:s}", "id", t->row.id, "slug", t->row.slug));
+    json_object_set_new(o, "services", string_array(p->svc, p->nsvc));
+    char *s = json_dumps(o, JSON_COMPACT);
+    td_resp_bytes(req, 200, "application/json", s, strlen(s));
+    td_resp_header(req, "Cache-Control", "no-store");
+    sodium_memzero(s, strlen(s));
+    free(s);
+    free(access);
+    json_decref(o);
+}
+
+static void bad_credentials(td_req_t *req) {
+    td_resp_problem(req, 401, "invalid_credentials", "Invalid credentials",
+                    "wrong email or password");
+}
+
+static void login_superadmin(td_req_t *req, td_app_t *app, const char *email, const char *pw) {
+    td_db_t *db;
+    td_admin_row_t adm = {0};
+    td_status st = td_catalog_lease(app->platform->catalog, req->arena, &db);
+    if (!st)
+        st = td_cat_admin_find(db, req->arena, email, 0, &adm);
+    if (st && st != TD_E_NOTFOUND) {
+        td_api_fail(req, st, "the catalog does not answer");
+        return;
+    }
+    if (!password_ok(st ? NULL : adm.password_hash, pw) || adm.disabled) {
+        bad_credentials(req);
+        return;
+    }
+    char refresh[TD_REFRESH_LEN + 1], hash[TD_HASH_HEX], sid[TD_ID_LEN + 1], exp[32];
+    td_refresh_new(refresh, hash);
+    td_id_new(sid);
+    td_time_iso(td_now_ms() + (int64_t)TD_REFRESH_TTL * 1000, exp, sizeof(exp));
+    if ((st = td_cat_platform_session_insert(db, sid, adm.id, sid, hash, exp))) {
+        td_api_fail(req, st, "cannot record the session");
+        return;
+    }
+    td_principal_t p = {.sub = adm.id, .role = "superadmin"};
+    answer_tokens(req, app, &p, adm.email, NULL, refresh);
+    sodium_memzero(refresh, sizeof(refresh));
+}
+
+/* Services a tenant user may use: all of the tenant's for an admin, the
+ * granted ones (that are enabled) for others. */
+static td_status user_services(td_db_t *tdb, td_arena_t *a, const td_tenant_t *t, const char *uid,
+                               const char *role, const char ***out, size_t *n) {
+    if (strcmp(role, "admin") == 0) {
+        *out = t->services;
+        *n = t->nsvc;
+        return TD_OK;
+    }
+    const char **v = td_arena_alloc(a, sizeof(char *) * (t->nsvc + 1));
+    size_t k = 0;
+    td_stmt_t *st = NULL;
+    td_status rc = td_db_prepare(tdb, "SELECT service FROM auth.user_services WHERE user_id = ?"
+                                      " ORDER BY service", &st);
+    if (!rc)
+        rc = td_db_bind_text(st, 1, uid);
+    int r = 0;
+    while (!rc && (r = td_db_step(st)) == TD_DB_ROW)
+        for (size_t i = 0; i < t->nsvc && k < t->nsvc; i++)
+            if (strcmp(t->services[i], td_db_column_text(st, 0)) == 0)
+                v[k++] = t->services[i];
+    if (!rc && r < 0)
+        rc = (td_status)r;
+    td_db_finalize(st);
+    *out = v;
+    *n = k;
+    return rc;
+}
+
+static void login_tenant(td_req_t *req, td_app_t *app, const char *key, const char *email,
+                         const char *pw) {
+    td_platform_t *p = app->platform;
+    td_tenant_t t;
+    td_status st = td_tenant_find(p, req->arena, key, &t);
+    if (st == TD_E_NOTFOUND || (!st && strcmp(t.row.status, "deleted") == 0)) {
+        password_ok(NULL, pw); /* same cost as a real attempt */
+        bad_credentials(req);
+        return;
+    }
+    if (!st && strcmp(t.row.status, "suspended") == 0) {
+        td_resp_problem(req, 403, "tenant_suspended", "Tenant suspended",
+                        "this tenant is suspended");
+        return;
+    }
+    if (!st && strcmp(t.row.status, "active"))
+        st = TD_E_UNAVAILABLE;
+    td_db_t *tdb = NULL;
+    char err[256];
+    if (!st)
+        st = td_tenant_lease(p, req->arena, t.row.id, &tdb, err, sizeof(err));
+    if (st) {
+        td_resp_problem(req, 503, "tenant_unavailable", "Tenant unavailable",
+                        "the tenant's database does not answer");
+        return;
+    }
+    td_stmt_t *s = NULL;
+    const char *uid = NULL, *hash = NULL, *role = NULL;
+    int disabled = 0;
+    st = td_db_prepare(tdb, "SELECT id, password_hash, role, disabled FROM auth.users WHERE email = ?",
+                       &s);
+    if (!st)
+        st = td_db_bind_text(s, 1, email);
+    if (!st && td_db_step(s) == TD_DB_ROW) {
+        uid = td_arena_strdup(req->arena, td_db_column_text(s, 0));
+        hash = td_arena_strdup(req->arena, td_db_column_text(s, 1));
+        role = td_arena_strdup(req->arena, td_db_column_text(s, 2));
+        disabled = (int)td_db_column_int64(s, 3);
+    }
+    td_db_finalize(s);
+    if (!password_ok(hash, pw) || disabled) {
+        bad_credentials(req);
+        return;
+    }
+    const char **svc;
+    size_t nsvc;
+    char refresh[TD_REFRESH_LEN + 1], rhash[TD_HASH_HEX], sid[TD_ID_LEN + 1], exp[32], now[32];
+    td_refresh_new(refresh, rhash);
+    td_id_new(sid);
+    td_time_iso(td_now_ms(), now, sizeof(now));
+    td_time_iso(td_now_ms() + (int64_t)TD_REFRESH_TTL * 1000, exp, sizeof(exp));
+    st = user_services(tdb, req->arena, &t, uid, role, &svc, &nsvc);
+    if (!st)
+        st = td_db_execv(tdb, NULL,
+                         "INSERT INTO auth.sessions (id, user_id, family_id, refresh_hash, expires_at,"
+                         " client_addr, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                         sid, uid, sid, rhash, exp, td_req_client_addr(req), now, now, NULL);
+    if (st) {
+        td_api_fail(req, st, "cannot record the session");
+        return;
+    }
+    td_principal_t pr = {.sub = uid, .role = role, .tid = t.row.id, .svc = svc, .nsvc = nsvc};
+    answer_tokens(req, app, &pr, email, &t, refresh);
+    sodium_memzero(refresh, sizeof(refresh));
+}
+
+void td_api_login(td_req_t *req, void *app_) {
+    td_app_t *app = app_;
+    json_t *body;
+    if (td_api_json_body(req, &body))
+        return;
+    const char *email = json_string_value(json_object_get(body, "email"));
+    const char *pw = json_string_value(json_object_get(body, "password"));
+    const char *tenant = td_req_header(req, "X-Tenant");
+    if (!tenant)
+        tenant = json_string_value(json_object_get(body, "tenant"));
+    const char *k;
+    json_t *v;
+    int unknown = 0;
+    json_object_foreach(body, k, v) unknown |= strcmp(k, "email") && strcmp(k, "password") &&
+                                                strcmp(k, "tenant");
+    if (!email || !pw || unknown || td_password_check(pw) || strlen(email) > 254 ||
+        (json_object_get(body, "tenant") && !json_is_string(json_object_get(body, "tenant"))))
+        td_resp_problem(req, 400, "invalid_request", "Invalid login request",
+                        "send {\"email\", \"password\"} and, for a tenant user, \"tenant\"");
+    else if (tenant)
+        login_tenant(req, app, tenant, email, pw);
+    else
+        login_superadmin(req, app, email, pw);
+    json_decref(body);
+}
+
+void td_api_me(td_req_t *req, void *app_) {
+    td_app_t *app = app_;
+    json_t *c;
+    if (td_api_authenticate(req, app, &c))
+        return;
+    json_t *o = json_pack("{s:O, s:O, s:O}", "id", json_object_get(c, "sub"), "role",
+                          json_object_get(c, "role"), "services", json_object_get(c, "svc"));
+    json_t *tid = json_object_get(c, "tid");
+    json_object_set(o, "tenant_id", tid ? tid : json_null());
+    json_object_set_new(o, "expires_at", json_integer(json_integer_value(json_object_get(c, "exp"))));
+    char *s = json_dumps(o, JSON_COMPACT);
+    td_resp_bytes(req, 200, "application/json", s, strlen(s));
+    free(s);
+    json_decref(o);
+    json_decref(c);
+}
+
+void td_api_logout(td_req_t *req, void *app_) {
+    td_app_t *app = app_;
+    json_t *c;
+    if (td_api_authenticate(req, app, &c))
+        return;
+    td_db_t *db;
+    td_status st = td_catalog_lease(app->platform->catalog, req->arena, &db);
+    if (!st)
+        st = td_revocations_add(app->revoked, db, json_string_value(json_object_get(c, "jti")),
+                                json_integer_value(json_object_get(c, "exp")));
+    json_decref(c);
+    if (st)
+        td_api_fail(req, st, "cannot record the logout");
+    else
+        td_resp_static(req, 204, "application/json", "", 0);
+}

@@ -1,0 +1,126 @@
+/* revoke.c — revoked token ids: a catalog table and an in-memory set.
+ *
+ * The set is a chained hash table under one mutex; entries past their
+ * expiry are dropped when a chain is walked. Sizes stay small: only tokens
+ * revoked before their natural end (15 minutes by default) are held. */
+#include "auth/revoke.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/timeutil.h"
+
+#define NBUCKETS 1024
+#define JTI_MAX 64
+
+typedef struct entry {
+    struct entry *next;
+    int64_t exp;
+    char jti[JTI_MAX + 1];
+} entry_t;
+
+struct td_revocations {
+    pthread_mutex_t mu;
+    entry_t *buckets[NBUCKETS];
+};
+
+static unsigned slot(const char *s) {
+    unsigned h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h % NBUCKETS;
+}
+
+td_revocations_t *td_revocations_new(void) {
+    td_revocations_t *r = calloc(1, sizeof(*r));
+    if (r)
+        pthread_mutex_init(&r->mu, NULL);
+    return r;
+}
+
+void td_revocations_free(td_revocations_t *r) {
+    if (!r)
+        return;
+    for (size_t i = 0; i < NBUCKETS; i++)
+        for (entry_t *e = r->buckets[i], *n; e; e = n) {
+            n = e->next;
+            free(e);
+        }
+    pthread_mutex_destroy(&r->mu);
+    free(r);
+}
+
+static void remember(td_revocations_t *r, const char *jti, int64_t exp) {
+    if (strlen(jti) > JTI_MAX)
+        return;
+    entry_t *e = malloc(sizeof(*e));
+    if (!e)
+        return;
+    e->exp = exp;
+    snprintf(e->jti, sizeof(e->jti), "%s", jti);
+    pthread_mutex_lock(&r->mu);
+    entry_t **b = &r->buckets[slot(jti)];
+    e->next = *b;
+    *b = e;
+    pthread_mutex_unlock(&r->mu);
+}
+
+td_status td_revocations_load(td_revocations_t *r, td_db_t *db, int64_t now) {
+    td_stmt_t *st = NULL;
+    td_status rc = td_db_prepare(db, "SELECT jti, expires_at FROM revoked_tokens WHERE expires_at > ?",
+                                 &st);
+    if (!rc)
+        rc = td_db_bind_int64(st, 1, now);
+    int step = 0;
+    while (!rc && (step = td_db_step(st)) == TD_DB_ROW)
+        remember(r, td_db_column_text(st, 0), td_db_column_int64(st, 1));
+    if (!rc && step < 0)
+        rc = (td_status)step;
+    td_db_finalize(st);
+    char cutoff[24];
+    snprintf(cutoff, sizeof(cutoff), "%lld", (long long)now);
+    if (!rc) /* forget what can no longer matter */
+        td_db_execv(db, NULL, "DELETE FROM revoked_tokens WHERE expires_at <= CAST(? AS BIGINT)",
+                    cutoff, NULL);
+    return rc;
+}
+
+td_status td_revocations_add(td_revocations_t *r, td_db_t *db, const char *jti, int64_t exp) {
+    td_stmt_t *st = NULL;
+    td_status rc = td_db_prepare(db,
+                                 "INSERT INTO revoked_tokens (jti, expires_at) VALUES (?, ?)"
+                                 " ON CONFLICT (jti) DO NOTHING",
+                                 &st);
+    if (!rc)
+        rc = td_db_bind_text(st, 1, jti);
+    if (!rc)
+        rc = td_db_bind_int64(st, 2, exp);
+    if (!rc) {
+        int s = td_db_step(st);
+        rc = s < 0 ? (td_status)s : TD_OK;
+    }
+    td_db_finalize(st);
+    if (!rc)
+        remember(r, jti, exp);
+    return rc;
+}
+
+int td_revocations_contains(td_revocations_t *r, const char *jti) {
+    int64_t now = td_now_ms() / 1000;
+    int found = 0;
+    pthread_mutex_lock(&r->mu);
+    for (entry_t **pp = &r->buckets[slot(jti)]; *pp;) {
+        entry_t *e = *pp;
+        if (e->exp <= now) { /* expired: the token is dead anyway */
+            *pp = e->next;
+            free(e);
+            continue;
+        }
+        found |= strcmp(e->jti, jti) == 0;
+        pp = &e->next;
+    }
+    pthread_mutex_unlock(&r->mu);
+    return found;
+}

@@ -1,0 +1,40 @@
+/* tokens.c — access and refresh tokens. */
+#include "auth/tokens.h"
+
+#include <string.h>
+
+#include "common/id.h"
+
+td_status td_token_issue(const td_jwt_keyset_t *ks, const td_principal_t *p, int64_t now,
+                         char **access, char jti[33]) {
+    td_random_hex(jti, 16);
+    json_t *svc = json_array();
+    for (size_t i = 0; i < p->nsvc; i++)
+        json_array_append_new(svc, json_string(p->svc[i]));
+    json_t *c = json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:s}", "iss", TD_ISSUER, "sub", p->sub,
+                          "role", p->role, "svc", svc, "iat", (json_int_t)now, "exp",
+                          (json_int_t)(now + TD_ACCESS_TTL), "jti", jti);
+    if (!c)
+        return TD_E_NOMEM;
+    if (p->tid)
+        json_object_set_new(c, "tid", json_string(p->tid));
+    td_status st = td_jwt_sign(ks, c, access);
+    json_decref(c);
+    return st;
+}
+
+void td_refresh_hash(const char *token, char hash[TD_HASH_HEX]) {
+    unsigned char h[32];
+    crypto_generichash(h, sizeof(h), (const unsigned char *)token, strlen(token), NULL, 0);
+    sodium_bin2hex(hash, TD_HASH_HEX, h, sizeof(h));
+}
+
+void td_refresh_new(char token[TD_REFRESH_LEN + 1], char hash[TD_HASH_HEX]) {
+    unsigned char r[32];
+    randombytes_buf(r, sizeof(r));
+    memcpy(token, "tdr_", 4);
+    sodium_bin2base64(token + 4, TD_REFRESH_LEN - 3, r, sizeof(r),
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    sodium_memzero(r, sizeof(r));
+    td_refresh_hash(token, hash);
+}

@@ -1,0 +1,37 @@
+/* tokens.h — issuing access and refresh tokens.
+ *
+ * Access tokens are EdDSA JWTs (jwt.h) carrying iss, sub, tid (absent for
+ * superadmins), role, svc, iat, exp and jti, valid TD_ACCESS_TTL seconds.
+ * Refresh tokens are opaque random strings ("tdr_" + 43 base64url
+ * characters); only their BLAKE2b hash is ever stored. */
+#ifndef TD_TOKENS_H
+#define TD_TOKENS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth/jwt.h"
+
+#define TD_ISSUER "tenantd"
+#define TD_ACCESS_TTL 900
+#define TD_REFRESH_TTL (30 * 24 * 3600)
+#define TD_REFRESH_LEN 47 /* "tdr_" + 43 */
+#define TD_HASH_HEX 65    /* 32-byte hash as hex + NUL */
+
+typedef struct {
+    const char *sub;  /* user or admin id */
+    const char *role; /* superadmin | admin | manager | client */
+    const char *tid;  /* tenant id; NULL for superadmins */
+    const char *const *svc;
+    size_t nsvc;
+} td_principal_t;
+
+/* A signed access token (malloc'd) and its jti. */
+td_status td_token_issue(const td_jwt_keyset_t *ks, const td_principal_t *p, int64_t now,
+                         char **access, char jti[33]);
+/* A new refresh token and the hash to store. */
+void td_refresh_new(char token[TD_REFRESH_LEN + 1], char hash[TD_HASH_HEX]);
+/* The stored form of a refresh token. */
+void td_refresh_hash(const char *token, char hash[TD_HASH_HEX]);
+
+#endif

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Login, tokens and logout over HTTP (SPEC §11): a superadmin and a tenant
+# admin log in; the token works for /v1/auth/me until logout, and keeps not
+# working after a restart; wrong and unknown accounts get the same 401;
+# forged, tampered and malformed tokens get 401 invalid_token; a suspended
+# tenant's users get 403 tenant_suspended; bad bodies get 400; no password
+# reaches the log.
+. "$(dirname "$0")/lib.sh"
+td_init
+echo 'ada-password-1' | td tenant create acme --services crm --admin-email ada@acme.test --admin-password-stdin >/dev/null
+start_server --log info
+
+post() { curl -sS -o "$T/body" -w '%{http_code}' -X POST -H 'Content-Type: application/json' "$@"; }
+get() { curl -sS -o "$T/body" -w '%{http_code}' "$@"; }
+
+eq "$(post --data '{"email":"root@example.com","password":"root-password-1"}' "$BASE/v1/auth/login")" 200 "superadmin login"
+eq "$(jq -r '.token_type + " " + (.expires_in|tostring) + " " + .user.role + " " + (.services|length|tostring)' "$T/body")" "Bearer 900 superadmin 0" "superadmin login shape"
+eq "$(jq -r .user.email "$T/body")" root@example.com "login email"
+jq -e '.refresh_token|startswith("tdr_")' "$T/body" >/dev/null || fail "refresh token"; pass
+jq -e 'has("tenant")|not' "$T/body" >/dev/null || fail "superadmin login has no tenant"; pass
+ROOT=$(jq -r .access_token "$T/body")
+
+# the token's header pins EdDSA and names a published key
+hdr=$(echo "$ROOT" | cut -d. -f1 | tr '_-' '/+'); while [ $(( ${#hdr} % 4 )) -ne 0 ]; do hdr="$hdr="; done
+eq "$(echo "$hdr" | base64 -d | jq -r .alg)" EdDSA "alg"
+kid=$(echo "$hdr" | base64 -d | jq -r .kid)
+eq "$(get "$BASE/.well-known/jwks.json")" 200 "jwks"
+eq "$(jq -r --arg k "$kid" '[.keys[]|select(.kid==$k)]|length' "$T/body")" 1 "kid published"
+
+eq "$(get -H "Authorization: Bearer $ROOT" "$BASE/v1/auth/me")" 200 "me"
+eq "$(jq -r '.role + " " + (.tenant_id|tostring)' "$T/body")" "superadmin null" "me shape"
+
+# wrong password and unknown account: same answer
+eq "$(post --data '{"email":"root@example.com","password":"wrong-password"}' "$BASE/v1/auth/login")" 401 "wrong password"
+eq "$(jq -r .code "$T/body")" invalid_credentials "wrong password code"
+eq "$(post --data '{"email":"nobody@example.com","password":"wrong-password"}' "$BASE/v1/auth/login")" 401 "unknown account"
+eq "$(jq -r .code "$T/body")" invalid_credentials "unknown account code"
+
+# tenant login (tenant in the body, or X-Tenant)
+eq "$(post --data '{"tenant":"acme","email":"ada@acme.test","password":"ada-password-1"}' "$BASE/v1/auth/login")" 200 "tenant login"
+eq "$(jq -r '.user.role + " " + .tenant.slug + " " + (.services|join(","))' "$T/body")" "admin acme auth,crm" "tenant login shape"
+ADA=$(jq -r .access_token "$T/body")
+eq "$(post -H 'X-Tenant: acme' --data '{"email":"ada@acme.test","password":"ada-password-1"}' "$BASE/v1/auth/login")" 200 "tenant login by X-Tenant"
+eq "$(get -H "Authorization: Bearer $ADA" "$BASE/v1/auth/me")" 200 "tenant me"
+eq "$(jq -r .role "$T/body")" admin "tenant me role"
+[ "$(jq -r .tenant_id "$T/body")" != null ] || fail "tenant me has a tenant"; pass
+# the tenant admin is not a superadmin in another tenant or without one
+eq "$(post --data '{"tenant":"nosuch","email":"ada@acme.test","password":"ada-password-1"}' "$BASE/v1/auth/login")" 401 "unknown tenant"
+eq "$(post --data '{"email":"ada@acme.test","password":"ada-password-1"}' "$BASE/v1/auth/login")" 401 "tenant user without a tenant"
+# the password is stored hashed in the session table, never the refresh token
+if [ "$BACKEND" = sqlite ]; then
+  id=$(td tenant show acme --json | jq -r .id)
+  eq "$(sqlite3 "$DATA/tenants/$id/auth.db" "SELECT count(*) FROM sessions WHERE refresh_hash LIKE 'tdr_%'")" 0 "refresh tokens stored hashed"
+fi
+
+# bad tokens: 401 invalid_token, never 200
+forge() { eq "$(get -H "Authorization: Bearer $1" "$BASE/v1/auth/me")" 401 "$2"; }
+b64u() { printf '%s' "$1" | base64 -w0 | tr '+/' '-_' | tr -d '='; }
+payload=$(echo "$ADA" | cut -d. -f2); sig=$(echo "$ADA" | cut -d. -f3)
+forge "$(b64u '{"alg":"none","typ":"JWT"}').$payload." "alg none"
+forge "$(b64u "{\"alg\":\"HS256\",\"kid\":\"$kid\"}").$payload.$sig" "HS256"
+forge "$(b64u '{"alg":"EdDSA","kid":"ffffffffffffffff"}').$payload.$sig" "unknown kid"
+forge "$(echo "$ADA" | cut -d. -f1).$(b64u '{"iss":"tenantd","sub":"x","role":"superadmin","jti":"j","iat":1,"exp":9999999999}').$sig" "tampered payload"
+mid=$(( ${#sig} / 2 )); c=${sig:$mid:1}; [ "$c" = A ] && n=B || n=A
+forge "$(echo "$ADA" | cut -d. -f1-2).${sig:0:$mid}$n${sig:$((mid + 1))}" "flipped signature"
+last=${sig: -1}; [ "$last" = A ] && n=B || n=A
+forge "$(echo "$ADA" | cut -d. -f1-2).${sig%?}$n" "another spelling of the last character"
+forge "not.a.token" "garbage"
+forge "$(head -c 10240 /dev/zero | tr '\0' 'a').b.c" "10 KB token"
+forge "$(echo "$ADA" | cut -d. -f1)=.$payload.$sig" "padding"
+eq "$(jq -r .code "$T/body")" invalid_token "bad token code"
+eq "$(get "$BASE/v1/auth/me")" 401 "no token"
+eq "$(jq -r .code "$T/body")" unauthorized "no token code"
+
+# bad bodies
+eq "$(post --data '{"email":"a@b.c","email":"x@y.z","password":"12345678"}' "$BASE/v1/auth/login")" 400 "duplicate keys"
+eq "$(jq -r .code "$T/body")" malformed_json "duplicate keys code"
+eq "$(post --data '{"email":' "$BASE/v1/auth/login")" 400 "truncated JSON"
+eq "$(post --data '[1,2]' "$BASE/v1/auth/login")" 400 "array body"
+eq "$(jq -r .code "$T/body")" not_an_object "array code"
+deep=$(printf '{"a":%.0s' $(seq 1 40))1$(printf '}%.0s' $(seq 1 40))
+eq "$(post --data "$deep" "$BASE/v1/auth/login")" 400 "deep nesting"
+eq "$(jq -r .code "$T/body")" too_deep "deep code"
+printf '{"email":"\xff\xfe","password":"12345678"}' > "$T/badutf8"
+eq "$(post --data-binary @"$T/badutf8" "$BASE/v1/auth/login")" 400 "invalid UTF-8"
+eq "$(post --data '{"email":"root@example.com","password":"root-password-1","role":"superadmin"}' "$BASE/v1/auth/login")" 400 "unknown field"
+eq "$(post --data '{"email":"root@example.com","password":"x-secret-x"' "$BASE/v1/auth/login")" 400 "secret in a broken body"
+! grep -q 'x-secret-x' "$T/body" || fail "the error quoted the body"; pass
+
+# logout: the token stops working at once, and after a restart
+eq "$(post -H "Authorization: Bearer $ADA" "$BASE/v1/auth/logout")" 204 "logout"
+eq "$(get -H "Authorization: Bearer $ADA" "$BASE/v1/auth/me")" 401 "after logout"
+eq "$(jq -r .code "$T/body")" token_revoked "revoked code"
+eq "$(get -H "Authorization: Bearer $ROOT" "$BASE/v1/auth/me")" 200 "other tokens unaffected"
+kill -TERM "$SERVER_PID"; wait "$SERVER_PID" || true; SERVER_PID=
+cp "$T/server.log" "$T/server1.log"
+start_server --log info
+eq "$(get -H "Authorization: Bearer $ADA" "$BASE/v1/auth/me")" 401 "revocation survives a restart"
+eq "$(get -H "Authorization: Bearer $ROOT" "$BASE/v1/auth/me")" 200 "tokens survive a restart (keys in the catalog)"
+
+# a suspended tenant's users cannot log in
+td tenant suspend acme >/dev/null
+eq "$(post --data '{"tenant":"acme","email":"ada@acme.test","password":"ada-password-1"}' "$BASE/v1/auth/login")" 403 "suspended tenant"
+eq "$(jq -r .code "$T/body")" tenant_suspended "suspended code"
+
+! grep -q 'password-1' "$T/server1.log" "$T/server.log" || fail "a password reached the log"; pass
+! grep -qF "$ROOT" "$T/server1.log" "$T/server.log" || fail "a token reached the log"; pass
+done_ok
