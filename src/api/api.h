@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "auth/policy.h"
 #include "auth/revoke.h"
 #include "http/http.h"
 #include "tenancy/tenancy.h"
@@ -18,8 +19,28 @@ typedef struct {
     td_revocations_t *revoked; /* logged-out access tokens */
 } td_app_t;
 
-/* Route flags (td_route_t.flags). */
-#define TD_ROUTE_AUTH 0x1 /* needs a valid access token */
+/* What a route needs (td_route_t.need), checked by td_api_before. */
+enum { TD_NEED_PUBLIC = 0, TD_NEED_PRINCIPAL, TD_NEED_ACCESS };
+typedef struct {
+    int kind;            /* TD_NEED_* */
+    const char *service; /* TD_NEED_ACCESS: "platform" or a service */
+    td_action act;       /* TD_NEED_ACCESS: read or write */
+    int tenant;          /* resolve the tenant from the token or X-Tenant */
+    int path_tenant;     /* the first path parameter names the tenant */
+} td_need_t;
+
+/* The per-request result of the checks (req->ctx), arena-owned. */
+typedef struct {
+    json_t *claims;          /* the verified token */
+    const char *sub, *role, *tid;
+    const char **svc;        /* granted services from the token */
+    size_t nsvc;
+    td_tenant_t *tenant;     /* the tenant the request is about, or NULL */
+    td_scope scope;          /* what the policy allows */
+} td_ctx_t;
+
+/* The http before-hook: authentication, tenant resolution, policy. */
+int td_api_before(td_req_t *req, void *app);
 
 /* The route table (static). */
 const td_route_t *td_api_routes(size_t *n);
@@ -42,6 +63,15 @@ int td_api_authenticate(td_req_t *req, td_app_t *app, json_t **claims);
 void td_api_login(td_req_t *req, void *app);
 void td_api_me(td_req_t *req, void *app);
 void td_api_logout(td_req_t *req, void *app);
+/* tenants.c */
+void td_api_tenant_create(td_req_t *req, void *app);
+void td_api_tenant_list(td_req_t *req, void *app);
+void td_api_tenant_get(td_req_t *req, void *app);
+void td_api_tenant_patch(td_req_t *req, void *app);
+void td_api_tenant_suspend(td_req_t *req, void *app);
+void td_api_tenant_resume(td_req_t *req, void *app);
+void td_api_tenant_retry(td_req_t *req, void *app);
+void td_api_tenant_delete(td_req_t *req, void *app);
 /* wellknown.c */
 void td_api_jwks(td_req_t *req, void *app);
 

@@ -2,15 +2,40 @@
  * the OpenAPI document; docs/api.md lists the same routes (a test checks). */
 #include "api/api.h"
 
+static const td_need_t public_ = {TD_NEED_PUBLIC, NULL, TD_ACT_READ, 0, 0};
+static const td_need_t principal = {TD_NEED_PRINCIPAL, NULL, TD_ACT_READ, 0, 0};
+
+/* platform: the catalog's tenants */
+static const td_need_t platform_read = {TD_NEED_ACCESS, TD_SVC_PLATFORM, TD_ACT_READ, 0, 0};
+static const td_need_t platform_write = {TD_NEED_ACCESS, TD_SVC_PLATFORM, TD_ACT_WRITE, 0, 0};
+static const td_need_t tenant_read = {TD_NEED_ACCESS, TD_SVC_PLATFORM, TD_ACT_READ, 0, 1};
+static const td_need_t tenant_write = {TD_NEED_ACCESS, TD_SVC_PLATFORM, TD_ACT_WRITE, 0, 1};
+
 static const td_route_t routes[] = {
-    {TD_GET, "/health", td_api_health, "Liveness: the process answers", 0},
-    {TD_GET, "/ready", td_api_ready, "Readiness: the catalog database answers", 0},
-    {TD_GET, "/metrics", td_api_metrics, "Prometheus metrics", 0},
-    {TD_POST, "/v1/auth/login", td_api_login, "Log in: a superadmin, or a tenant's user", 0},
-    {TD_GET, "/v1/auth/me", td_api_me, "The caller, from its access token", TD_ROUTE_AUTH},
-    {TD_POST, "/v1/auth/logout", td_api_logout, "Revoke the caller's access token at once",
-     TD_ROUTE_AUTH},
-    {TD_GET, "/.well-known/jwks.json", td_api_jwks, "Public keys that verify access tokens", 0},
+    {TD_GET, "/health", td_api_health, "Liveness: the process answers", 0, &public_},
+    {TD_GET, "/ready", td_api_ready, "Readiness: the catalog database answers", 0, &public_},
+    {TD_GET, "/metrics", td_api_metrics, "Prometheus metrics", 0, &public_},
+    {TD_POST, "/v1/auth/login", td_api_login, "Log in: a superadmin, or a tenant's user", 0,
+     &public_},
+    {TD_GET, "/v1/auth/me", td_api_me, "The caller, from its access token", 0, &principal},
+    {TD_POST, "/v1/auth/logout", td_api_logout, "Revoke the caller's access token at once", 0,
+     &principal},
+    {TD_POST, "/v1/tenants", td_api_tenant_create, "Create a tenant (with its first admin)", 0,
+     &platform_write},
+    {TD_GET, "/v1/tenants", td_api_tenant_list, "List tenants (cursor, limit, status)", 0,
+     &platform_read},
+    {TD_GET, "/v1/tenants/{tenant}", td_api_tenant_get, "A tenant by slug or id", 0, &tenant_read},
+    {TD_PATCH, "/v1/tenants/{tenant}", td_api_tenant_patch, "Rename a tenant", 0, &tenant_write},
+    {TD_DELETE, "/v1/tenants/{tenant}", td_api_tenant_delete,
+     "Delete a tenant: databases, files, role and key; a tombstone stays", 0, &tenant_write},
+    {TD_POST, "/v1/tenants/{tenant}/suspend", td_api_tenant_suspend, "Suspend a tenant", 0,
+     &tenant_write},
+    {TD_POST, "/v1/tenants/{tenant}/resume", td_api_tenant_resume, "Resume a suspended tenant", 0,
+     &tenant_write},
+    {TD_POST, "/v1/tenants/{tenant}/retry", td_api_tenant_retry,
+     "Resume a tenant's interrupted or failed provisioning", 0, &tenant_write},
+    {TD_GET, "/.well-known/jwks.json", td_api_jwks, "Public keys that verify access tokens", 0,
+     &public_},
 };
 
 const td_route_t *td_api_routes(size_t *n) {

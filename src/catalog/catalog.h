@@ -62,6 +62,7 @@ td_status td_cat_tenant_list(td_db_t *db, td_arena_t *a, const char *status, con
 td_status td_cat_tenant_transition(td_db_t *db, const char *id, const char *from, const char *to,
                                    const char *error);
 td_status td_cat_tenant_clear_pending_admin(td_db_t *db, const char *id);
+td_status td_cat_tenant_rename(td_db_t *db, const char *id, const char *name);
 /* Enabled services of a tenant, sorted; arena-owned array. */
 td_status td_cat_tenant_services(td_db_t *db, td_arena_t *a, const char *id, const char ***out,
                                  size_t *n);

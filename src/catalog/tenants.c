@@ -141,6 +141,13 @@ td_status td_cat_tenant_clear_pending_admin(td_db_t *db, const char *id) {
     return td_db_execv(db, NULL, "UPDATE tenants SET pending_admin = NULL WHERE id = ?", id, NULL);
 }
 
+td_status td_cat_tenant_rename(td_db_t *db, const char *id, const char *name) {
+    char now[32];
+    td_cat_now(now);
+    return td_db_execv(db, NULL, "UPDATE tenants SET name = ?, updated_at = ? WHERE id = ?", name,
+                       now, id, NULL);
+}
+
 td_status td_cat_tenant_services(td_db_t *db, td_arena_t *a, const char *id, const char ***out,
                                  size_t *n) {
     td_stmt_t *st = NULL;

@@ -46,8 +46,6 @@ char *td_cli_read_stdin_line(void);
 void td_cli_print_json(json_t *v);
 /* A table: column titles and rows of cells; widths are computed. */
 void td_cli_table(const char *const *titles, size_t ncols, const char *const *cells, size_t nrows);
-/* The tenant as the JSON object of SPEC §11. */
-json_t *td_cli_tenant_json(const td_tenant_t *t);
 
 /* Opens the platform creating what is missing (init), and the first
  * superadmin unless one exists: *created = 1 then, and *generated holds a

@@ -100,6 +100,7 @@ int td_cmd_serve(td_cli_t *cli) {
         .routes = routes,
         .nroutes = nroutes,
         .app = &app,
+        .before = td_api_before,
     };
     char err[512] = "";
     td_status st = app.revoked ? td_platform_start_pool(&p) : TD_E_NOMEM;

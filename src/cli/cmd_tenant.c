@@ -21,7 +21,7 @@ static const char **split_list(td_arena_t *a, const char *s, size_t *n) {
 
 static int print_tenant(td_cli_t *cli, const td_tenant_t *t) {
     if (cli->json) {
-        td_cli_print_json(td_cli_tenant_json(t));
+        td_cli_print_json(td_tenant_json(t));
         return TD_EXIT_OK;
     }
     char svcs[512] = "";
@@ -106,7 +106,7 @@ static int list(td_cli_t *cli, td_platform_t *p, td_arena_t *a) {
         }
         for (size_t i = 0; i < n; i++) {
             if (cli->json) {
-                json_array_append_new(arr, td_cli_tenant_json(&ts[i]));
+                json_array_append_new(arr, td_tenant_json(&ts[i]));
                 continue;
             }
             if (nrows == cap) {

@@ -46,7 +46,8 @@ typedef struct {
     const char *pattern;  /* "/v1/tenants/{tenant}/suspend"; {x} = one segment */
     td_handler_fn handler;
     const char *summary;  /* one line, for the OpenAPI document */
-    unsigned flags;       /* meaning defined by api/ (access needs) */
+    unsigned flags;       /* meaning defined by api/ */
+    const void *need;     /* api/'s declaration of what the route requires */
 } td_route_t;
 
 struct td_req {
@@ -61,6 +62,7 @@ struct td_req {
     const char *params[TD_MAX_PATH_PARAMS]; /* {x} segments in order, decoded */
     int nparams;
     void *conn;               /* private to http/ */
+    void *ctx;                /* the application's per-request state (arena) */
 
     /* the response */
     int status;
@@ -81,6 +83,10 @@ typedef struct {
     const td_route_t *routes;
     size_t nroutes;
     void *app;               /* passed to every handler */
+    /* Called after routing, before the handler; returns 0 to go on, or
+     * non-zero when it has answered (e.g. 401) and the handler must not
+     * run. NULL = none. */
+    int (*before)(td_req_t *req, void *app);
 } td_http_opts_t;
 
 /* Starts listening; returns TD_OK and a server the caller stops with

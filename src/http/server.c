@@ -488,7 +488,7 @@ static enum MHD_Result final_call(rctx_t *x) {
                                &r->route, r->params, &r->nparams, &allowed);
     if (code)
         not_routed(x, code, allowed);
-    else
+    else if (!x->h->o.before || x->h->o.before(r, x->h->o.app) == 0)
         r->route->handler(r, x->h->o.app);
     return send_response(x, false);
 }

@@ -394,3 +394,19 @@ td_status td_tenant_check(td_platform_t *p, td_arena_t *a, const td_tenant_t *t,
     td_db_close(tdb);
     return st;
 }
+
+td_status td_tenant_rename(td_platform_t *p, td_arena_t *a, const char *key, const char *name,
+                           td_tenant_t *out, char *err, size_t errlen) {
+    err[0] = '\0';
+    td_db_t *db;
+    td_status st = td_name_check(name, err, errlen);
+    if (!st)
+        st = td_catalog_lease(p->catalog, a, &db);
+    if (!st)
+        st = load_tenant(db, a, key, out);
+    if (!st && !strcmp(out->row.status, "deleted"))
+        st = TD_E_NOTFOUND;
+    if (!st)
+        st = td_cat_tenant_rename(db, out->row.id, name);
+    return st ? st : load_tenant(db, a, out->row.id, out);
+}

@@ -13,6 +13,7 @@
 #ifndef TD_TENANCY_H
 #define TD_TENANCY_H
 
+#include <jansson.h>
 #include <pthread.h>
 #include <stddef.h>
 
@@ -71,6 +72,12 @@ typedef struct {
     const char **services; /* enabled, sorted */
     size_t nsvc;
 } td_tenant_t;
+
+/* The tenant as the JSON object of SPEC §11 (new reference). */
+json_t *td_tenant_json(const td_tenant_t *t);
+/* Renames a tenant (display name only). */
+td_status td_tenant_rename(td_platform_t *p, td_arena_t *a, const char *key, const char *name,
+                           td_tenant_t *out, char *err, size_t errlen);
 
 td_status td_tenant_create(td_platform_t *p, td_arena_t *a, const td_tenant_spec_t *spec,
                            td_tenant_t *out, char *err, size_t errlen);

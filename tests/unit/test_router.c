@@ -17,15 +17,15 @@
 static void h_dummy(td_req_t *req, void *app) { (void)req, (void)app; }
 
 static const td_route_t k_routes[] = {
-    {TD_GET, "/", h_dummy, "root", 0},
-    {TD_GET, "/health", h_dummy, "health", 0},
-    {TD_GET | TD_POST, "/v1/tenants", h_dummy, "tenants", 0},
-    {TD_GET | TD_DELETE, "/v1/tenants/{tenant}", h_dummy, "one tenant", 0},
-    {TD_POST, "/v1/tenants/{tenant}/suspend", h_dummy, "suspend", 0},
-    {TD_PUT, "/v1/tenants/{tenant}", h_dummy, "replace tenant", 0},
-    {TD_GET, "/v1/tenants/{tenant}/items/{item}", h_dummy, "item", 0},
-    {TD_GET, "/v1/a/{p1}/{p2}/{p3}/{p4}/{p5}", h_dummy, "too many params", 0},
-    {TD_GET, "/v1/trailing/", h_dummy, "trailing slash spelled out", 0},
+    {TD_GET, "/", h_dummy, "root", 0, NULL},
+    {TD_GET, "/health", h_dummy, "health", 0, NULL},
+    {TD_GET | TD_POST, "/v1/tenants", h_dummy, "tenants", 0, NULL},
+    {TD_GET | TD_DELETE, "/v1/tenants/{tenant}", h_dummy, "one tenant", 0, NULL},
+    {TD_POST, "/v1/tenants/{tenant}/suspend", h_dummy, "suspend", 0, NULL},
+    {TD_PUT, "/v1/tenants/{tenant}", h_dummy, "replace tenant", 0, NULL},
+    {TD_GET, "/v1/tenants/{tenant}/items/{item}", h_dummy, "item", 0, NULL},
+    {TD_GET, "/v1/a/{p1}/{p2}/{p3}/{p4}/{p5}", h_dummy, "too many params", 0, NULL},
+    {TD_GET, "/v1/trailing/", h_dummy, "trailing slash spelled out", 0, NULL},
 };
 #define NROUTES (sizeof(k_routes) / sizeof(k_routes[0]))
 

@@ -1,0 +1,130 @@
+/* access.c — what runs between routing and every handler.
+ *
+ * Each route declares its need (td_need_t, in routes.c). This hook turns
+ * the need into checks, in order: authenticate the caller (access token);
+ * resolve the tenant (token claim, X-Tenant for superadmins, or the
+ * route's {tenant} path parameter); refuse a tenant user's X-Tenant
+ * pointing elsewhere; apply the tenant's status (suspended → 403
+ * tenant_suspended, reads still allowed to superadmins); ask the policy
+ * table (auth/policy.h) for the role × service × action scope; check the
+ * service is granted and enabled. Handlers receive the result in req->ctx
+ * and never decide access themselves. */
+#include <string.h>
+
+#include "api/api.h"
+#include "auth/policy.h"
+
+static void drop_claims(void *c) { json_decref(c); }
+
+static int forbid(td_req_t *req, const char *code, const char *title, const char *detail) {
+    td_resp_problem(req, 403, code, title, detail);
+    return -1;
+}
+
+/* Resolves key (slug or id) to a live tenant; answers 404 when none. */
+static int find_tenant(td_req_t *req, td_app_t *app, const char *key, td_tenant_t **out) {
+    td_tenant_t *t = td_arena_alloc(req->arena, sizeof(*t));
+    td_status st = t ? td_tenant_find(app->platform, req->arena, key, t) : TD_E_NOMEM;
+    if (!st && !strcmp(t->row.status, "deleted"))
+        st = TD_E_NOTFOUND;
+    if (st == TD_E_NOTFOUND) {
+        td_resp_problem(req, 404, "tenant_not_found", "Tenant not found", "no such tenant");
+        return -1;
+    }
+    if (st) {
+        td_api_fail(req, st, "the catalog does not answer");
+        return -1;
+    }
+    *out = t;
+    return 0;
+}
+
+static int same_tenant(const td_tenant_t *t, const char *tid) {
+    return tid && t && strcmp(t->row.id, tid) == 0;
+}
+
+int td_api_before(td_req_t *req, void *app_) {
+    td_app_t *app = app_;
+    const td_need_t *need = req->route->need;
+    if (!need || need->kind == TD_NEED_PUBLIC)
+        return 0;
+    td_ctx_t *ctx = td_arena_alloc(req->arena, sizeof(*ctx));
+    if (!ctx) {
+        td_api_fail(req, TD_E_NOMEM, NULL);
+        return -1;
+    }
+    req->ctx = ctx;
+    if (td_api_authenticate(req, app, &ctx->claims))
+        return -1;
+    td_arena_defer(req->arena, drop_claims, ctx->claims);
+    ctx->sub = json_string_value(json_object_get(ctx->claims, "sub"));
+    ctx->role = json_string_value(json_object_get(ctx->claims, "role"));
+    ctx->tid = json_string_value(json_object_get(ctx->claims, "tid"));
+    json_t *svc = json_object_get(ctx->claims, "svc");
+    ctx->nsvc = json_array_size(svc);
+    ctx->svc = td_arena_alloc(req->arena, sizeof(char *) * (ctx->nsvc + 1));
+    for (size_t i = 0; ctx->svc && i < ctx->nsvc; i++)
+        ctx->svc[i] = json_string_value(json_array_get(svc, i));
+    int super = strcmp(ctx->role, "superadmin") == 0;
+    if (!super && !ctx->tid) /* a tenant role must carry its tenant */
+        return forbid(req, "forbidden", "Forbidden", "token without a tenant");
+    if (need->kind == TD_NEED_PRINCIPAL)
+        return 0;
+
+    /* the tenant the request is about */
+    const char *xt = td_req_header(req, "X-Tenant");
+    const char *key = need->path_tenant && req->nparams ? req->params[0] : NULL;
+    if (key && find_tenant(req, app, key, &ctx->tenant))
+        return -1;
+    if (!key && need->tenant) {
+        if (super && !xt) {
+            td_resp_problem(req, 400, "tenant_required", "Tenant required",
+                            "name the tenant with the X-Tenant header");
+            return -1;
+        }
+        if (find_tenant(req, app, super ? xt : ctx->tid, &ctx->tenant))
+            return -1;
+    }
+    if (!super && ctx->tenant && !same_tenant(ctx->tenant, ctx->tid)) {
+        if (key) { /* do not reveal that another tenant exists */
+            td_resp_problem(req, 404, "tenant_not_found", "Tenant not found", "no such tenant");
+            return -1;
+        }
+        return forbid(req, "forbidden", "Forbidden", "not your tenant");
+    }
+    if (!super && xt && ctx->tenant) {
+        td_tenant_t *other;
+        if (find_tenant(req, app, xt, &other))
+            return -1;
+        if (!same_tenant(other, ctx->tid))
+            return forbid(req, "tenant_mismatch", "Forbidden",
+                          "X-Tenant names another tenant than the token");
+    }
+
+    /* the policy */
+    ctx->scope = td_policy(ctx->role, need->service, need->act);
+    if (ctx->scope == TD_SCOPE_NONE)
+        return forbid(req, "forbidden", "Forbidden", "your role may not do this");
+    int data = strcmp(need->service, TD_SVC_PLATFORM) != 0;
+    if (data && ctx->tenant) {
+        if (!strcmp(ctx->tenant->row.status, "suspended") && !(super && need->act == TD_ACT_READ))
+            return forbid(req, "tenant_suspended", "Tenant suspended", "this tenant is suspended");
+        if (strcmp(ctx->tenant->row.status, "active") && strcmp(ctx->tenant->row.status, "suspended")) {
+            td_resp_problem(req, 503, "tenant_unavailable", "Tenant unavailable",
+                            "the tenant is not active");
+            return -1;
+        }
+        int enabled = 0;
+        for (size_t i = 0; i < ctx->tenant->nsvc; i++)
+            enabled |= strcmp(ctx->tenant->services[i], need->service) == 0;
+        if (!enabled)
+            return forbid(req, "service_not_enabled", "Service not enabled",
+                          "this tenant does not use this service");
+        int needs_grant = strcmp(ctx->role, "manager") == 0 || strcmp(ctx->role, "client") == 0;
+        if (needs_grant && strcmp(need->service, "auth") &&
+            !td_policy_granted(need->service, ctx->svc, ctx->nsvc))
+            return forbid(req, "service_not_granted", "Forbidden",
+                          "this service was not granted to you");
+    }
+    return 0;
+}

@@ -1,0 +1,232 @@
+/* tenants.c — the platform's tenant routes (superadmins; a tenant admin may
+ * read its own tenant's record):
+ *   POST /v1/tenants, GET /v1/tenants, GET|PATCH|DELETE /v1/tenants/{tenant},
+ *   POST /v1/tenants/{tenant}/suspend|resume|retry. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "common/id.h"
+
+#define LIST_DEFAULT 50
+#define LIST_MAX 200
+
+static void send_json(td_req_t *req, int status, json_t *o) {
+    char *s = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    if (!s) {
+        td_api_fail(req, TD_E_NOMEM, NULL);
+        return;
+    }
+    td_resp_bytes(req, status, "application/json", s, strlen(s));
+    free(s);
+}
+
+/* Answers a domain failure with the message the domain wrote. */
+static void fail_with(td_req_t *req, td_status st, const char *err) {
+    if (st == TD_E_EXISTS)
+        td_resp_problem(req, 409, "slug_taken", "Slug taken", err);
+    else if (st == TD_E_INVALID)
+        td_resp_problem(req, 400, "invalid_request", "Invalid request", err);
+    else if (st == TD_E_STATE)
+        td_resp_problem(req, 409, "invalid_state", "Not in this state", err);
+    else if (st == TD_E_NOTFOUND)
+        td_resp_problem(req, 404, "tenant_not_found", "Tenant not found", "no such tenant");
+    else
+        td_api_fail(req, st, err && err[0] ? err : NULL);
+}
+
+/* 1 when every key of o is in allowed (NULL-terminated); else answers 400. */
+static int only_fields(td_req_t *req, json_t *o, const char *const *allowed) {
+    const char *k;
+    json_t *v;
+    json_object_foreach(o, k, v) {
+        int ok = 0;
+        for (size_t i = 0; allowed[i]; i++)
+            ok |= strcmp(k, allowed[i]) == 0;
+        if (!ok) {
+            char *d = td_arena_printf(req->arena, "unknown field '%.64s'", k);
+            td_resp_problem(req, 400, "unknown_field", "Unknown field", d);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static const char *opt_string(td_req_t *req, json_t *o, const char *key, int *bad) {
+    json_t *v = json_object_get(o, key);
+    if (v && !json_is_string(v)) {
+        *bad = 1;
+        td_resp_problem(req, 400, "invalid_request", "Invalid request",
+                        td_arena_printf(req->arena, "'%s' must be a string", key));
+    }
+    return json_string_value(v);
+}
+
+void td_api_tenant_create(td_req_t *req, void *app_) {
+    td_app_t *app = app_;
+    static const char *const fields[] = {"slug", "name", "services", "admin", "backend", "plan", NULL};
+    static const char *const admin_fields[] = {"email", "password", NULL};
+    json_t *b;
+    if (td_api_json_body(req, &b))
+        return;
+    td_arena_defer(req->arena, (td_cleanup_fn)json_decref, b);
+    if (!only_fields(req, b, fields))
+        return;
+    int bad = 0;
+    td_tenant_spec_t spec = {0};
+    spec.slug = opt_string(req, b, "slug", &bad);
+    spec.name = bad ? NULL : opt_string(req, b, "name", &bad);
+    spec.backend = bad ? NULL : opt_string(req, b, "backend", &bad);
+    spec.plan = bad ? NULL : opt_string(req, b, "plan", &bad);
+    if (bad)
+        return;
+    if (!spec.slug) {
+        td_resp_problem(req, 400, "invalid_request", "Invalid request", "'slug' is required");
+        return;
+    }
+    json_t *svc = json_object_get(b, "services");
+    if (svc && (!json_is_array(svc) || json_array_size(svc) > 16)) {
+        td_resp_problem(req, 400, "invalid_request", "Invalid request",
+                        "'services' must be an array of service names");
+        return;
+    }
+    spec.nsvc = json_array_size(svc);
+    const char **names = td_arena_alloc(req->arena, sizeof(char *) * (spec.nsvc + 1));
+    for (size_t i = 0; i < spec.nsvc; i++)
+        if (!(names[i] = json_string_value(json_array_get(svc, i)))) {
+            td_resp_problem(req, 400, "invalid_request", "Invalid request",
+                            "'services' must be an array of service names");
+            return;
+        }
+    spec.services = names;
+    json_t *adm = json_object_get(b, "admin");
+    if (adm) {
+        if (!json_is_object(adm)) {
+            td_resp_problem(req, 400, "invalid_request", "Invalid request",
+                            "'admin' must be {\"email\", \"password\"}");
+            return;
+        }
+        if (!only_fields(req, adm, admin_fields))
+            return;
+        spec.admin_email = opt_string(req, adm, "email", &bad);
+        spec.admin_password = bad ? NULL : opt_string(req, adm, "password", &bad);
+        if (bad)
+            return;
+        if (!spec.admin_email || !spec.admin_password) {
+            td_resp_problem(req, 400, "invalid_request", "Invalid request",
+                            "'admin' needs both email and password");
+            return;
+        }
+    }
+    td_tenant_t t;
+    char err[512] = "";
+    td_status st = td_tenant_create(app->platform, req->arena, &spec, &t, err, sizeof(err));
+    if (st) {
+        fail_with(req, st, err);
+        return;
+    }
+    td_resp_header(req, "Location", td_arena_printf(req->arena, "/v1/tenants/%s", t.row.id));
+    send_json(req, 201, td_tenant_json(&t));
+}
+
+void td_api_tenant_list(td_req_t *req, void *app_) {
+    td_app_t *app = app_;
+    td_ctx_t *ctx = req->ctx;
+    if (ctx->scope != TD_SCOPE_ALL) { /* a tenant admin sees its own tenant */
+        td_tenant_t t;
+        td_status st = td_tenant_find(app->platform, req->arena, ctx->tid, &t);
+        json_t *items = json_array();
+        if (!st)
+            json_array_append_new(items, td_tenant_json(&t));
+        send_json(req, 200, json_pack("{s:o, s:n}", "items", items, "next_cursor"));
+        return;
+    }
+    const char *status = td_req_query(req, "status");
+    const char *cursor = td_req_query(req, "cursor");
+    const char *lim = td_req_query(req, "limit");
+    char *end = NULL;
+    long limit = lim ? strtol(lim, &end, 10) : LIST_DEFAULT;
+    static const char *const statuses[] = {"provisioning", "active", "suspended", "deleting",
+                                           "deleted", "failed"};
+    int status_ok = !status;
+    for (size_t i = 0; status && i < 6; i++)
+        status_ok |= strcmp(status, statuses[i]) == 0;
+    if ((lim && (*end || limit < 1 || limit > LIST_MAX)) || !status_ok ||
+        (cursor && !td_id_valid(cursor))) {
+        td_resp_problem(req, 400, "invalid_request", "Invalid request",
+                        "limit is 1..200, status a tenant status, cursor a next_cursor value");
+        return;
+    }
+    td_tenant_t *ts;
+    size_t n;
+    td_status st = td_tenant_list(app->platform, req->arena, status, cursor, (int)limit, &ts, &n);
+    if (st) {
+        td_api_fail(req, st, NULL);
+        return;
+    }
+    json_t *items = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(items, td_tenant_json(&ts[i]));
+    json_t *o = json_pack("{s:o}", "items", items);
+    json_object_set_new(o, "next_cursor",
+                        n == (size_t)limit ? json_string(ts[n - 1].row.id) : json_null());
+    send_json(req, 200, o);
+}
+
+void td_api_tenant_get(td_req_t *req, void *app_) {
+    (void)app_;
+    send_json(req, 200, td_tenant_json(((td_ctx_t *)req->ctx)->tenant));
+}
+
+void td_api_tenant_patch(td_req_t *req, void *app_) {
+    td_app_t *app = app_;
+    static const char *const fields[] = {"name", NULL};
+    json_t *b;
+    if (td_api_json_body(req, &b))
+        return;
+    td_arena_defer(req->arena, (td_cleanup_fn)json_decref, b);
+    int bad = 0;
+    if (!only_fields(req, b, fields))
+        return;
+    const char *name = opt_string(req, b, "name", &bad);
+    if (bad)
+        return;
+    td_tenant_t *t = ((td_ctx_t *)req->ctx)->tenant, out;
+    char err[256] = "";
+    td_status st = name ? td_tenant_rename(app->platform, req->arena, t->row.id, name, &out, err,
+                                           sizeof(err))
+                        : td_tenant_find(app->platform, req->arena, t->row.id, &out);
+    if (st)
+        fail_with(req, st, err);
+    else
+        send_json(req, 200, td_tenant_json(&out));
+}
+
+typedef td_status (*transition_fn)(td_platform_t *, td_arena_t *, const char *, td_tenant_t *,
+                                   char *, size_t);
+
+static void transition(td_req_t *req, td_app_t *app, transition_fn fn) {
+    td_tenant_t *t = ((td_ctx_t *)req->ctx)->tenant, out;
+    char err[512] = "";
+    td_status st = fn(app->platform, req->arena, t->row.id, &out, err, sizeof(err));
+    if (st)
+        fail_with(req, st, err);
+    else
+        send_json(req, 200, td_tenant_json(&out));
+}
+
+void td_api_tenant_suspend(td_req_t *req, void *app) { transition(req, app, td_tenant_suspend); }
+void td_api_tenant_resume(td_req_t *req, void *app) { transition(req, app, td_tenant_resume); }
+void td_api_tenant_retry(td_req_t *req, void *app) { transition(req, app, td_tenant_retry); }
+
+void td_api_tenant_delete(td_req_t *req, void *app_) {
+    td_app_t *app = app_;
+    td_tenant_t *t = ((td_ctx_t *)req->ctx)->tenant;
+    char err[512] = "";
+    td_status st = td_tenant_delete(app->platform, req->arena, t->row.id, err, sizeof(err));
+    if (st)
+        fail_with(req, st, err);
+    else
+        td_resp_static(req, 204, "application/json", "", 0);
+}

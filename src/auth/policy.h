@@ -1,0 +1,30 @@
+/* policy.h — the access policy: one table of role × service × action
+ * (SPEC §6), deny by default. Every route declares its service and action;
+ * the api layer asks this table before any handler runs. */
+#ifndef TD_POLICY_H
+#define TD_POLICY_H
+
+#include <stddef.h>
+
+typedef enum { TD_ACT_READ, TD_ACT_WRITE } td_action;
+
+typedef enum {
+    TD_SCOPE_NONE = 0, /* refused */
+    TD_SCOPE_OWN,      /* only rows the caller owns (owner_id = caller) */
+    TD_SCOPE_TENANT,   /* every row of the caller's tenant */
+    TD_SCOPE_ALL,      /* any tenant (superadmins) */
+} td_scope;
+
+/* "platform" names the catalog (tenants, plans…); the others are services. */
+#define TD_SVC_PLATFORM "platform"
+
+/* The rows role may touch for action on service; TD_SCOPE_NONE when the
+ * role, service or action is unknown. */
+td_scope td_policy(const char *role, const char *service, td_action act);
+/* 1 when service is in the granted list (admins and superadmins need no
+ * grant: pass granted = NULL for them). */
+int td_policy_granted(const char *service, const char *const *granted, size_t n);
+/* The roles a tenant user may hold. */
+int td_role_valid_tenant(const char *role);
+
+#endif
