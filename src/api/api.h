@@ -72,6 +72,12 @@ void td_api_tenant_suspend(td_req_t *req, void *app);
 void td_api_tenant_resume(td_req_t *req, void *app);
 void td_api_tenant_retry(td_req_t *req, void *app);
 void td_api_tenant_delete(td_req_t *req, void *app);
+/* users.c */
+void td_api_user_create(td_req_t *req, void *app);
+void td_api_user_list(td_req_t *req, void *app);
+void td_api_user_get(td_req_t *req, void *app);
+void td_api_user_patch(td_req_t *req, void *app);
+void td_api_user_delete(td_req_t *req, void *app);
 /* wellknown.c */
 void td_api_jwks(td_req_t *req, void *app);
 

@@ -61,7 +61,10 @@ int td_api_authenticate(td_req_t *req, td_app_t *app, json_t **claims) {
         return -1;
     }
     const char *jti = json_string_value(json_object_get(*claims, "jti"));
-    if (td_revocations_contains(app->revoked, jti)) {
+    const char *sub = json_string_value(json_object_get(*claims, "sub"));
+    const char *tid = json_string_value(json_object_get(*claims, "tid"));
+    int64_t iat = json_integer_value(json_object_get(*claims, "iat"));
+    if (td_revocations_covers(app->revoked, jti, sub, tid, iat)) {
         json_decref(*claims);
         *claims = NULL;
         td_resp_problem(req, 401, "token_revoked", "Token revoked", "this token was logged out");
@@ -272,7 +275,9 @@ void td_api_logout(td_req_t *req, void *app_) {
     td_db_t *db;
     td_status st = td_catalog_lease(app->platform->catalog, req->arena, &db);
     if (!st)
-        st = td_revocations_add(app->revoked, db, json_string_value(json_object_get(c, "jti")),
+        st = td_revocations_add(app->revoked, db,
+                                td_arena_printf(req->arena, "jti:%s",
+                                                json_string_value(json_object_get(c, "jti"))),
                                 json_integer_value(json_object_get(c, "exp")));
     if (st)
         td_api_fail(req, st, "cannot record the logout");

@@ -11,6 +11,10 @@ static const td_need_t platform_write = {TD_NEED_ACCESS, TD_SVC_PLATFORM, TD_ACT
 static const td_need_t tenant_read = {TD_NEED_ACCESS, TD_SVC_PLATFORM, TD_ACT_READ, 0, 1};
 static const td_need_t tenant_write = {TD_NEED_ACCESS, TD_SVC_PLATFORM, TD_ACT_WRITE, 0, 1};
 
+/* a tenant's users: the auth service of the tenant named by the token */
+static const td_need_t users_read = {TD_NEED_ACCESS, "auth", TD_ACT_READ, 1, 0};
+static const td_need_t users_write = {TD_NEED_ACCESS, "auth", TD_ACT_WRITE, 1, 0};
+
 static const td_route_t routes[] = {
     {TD_GET, "/health", td_api_health, "Liveness: the process answers", 0, &public_},
     {TD_GET, "/ready", td_api_ready, "Readiness: the catalog database answers", 0, &public_},
@@ -20,6 +24,13 @@ static const td_route_t routes[] = {
     {TD_GET, "/v1/auth/me", td_api_me, "The caller, from its access token", 0, &principal},
     {TD_POST, "/v1/auth/logout", td_api_logout, "Revoke the caller's access token at once", 0,
      &principal},
+    {TD_POST, "/v1/auth/users", td_api_user_create, "Add a user to the tenant", 0, &users_write},
+    {TD_GET, "/v1/auth/users", td_api_user_list, "The tenant's users (yourself, unless admin)", 0,
+     &users_read},
+    {TD_GET, "/v1/auth/users/{id}", td_api_user_get, "One user", 0, &users_read},
+    {TD_PATCH, "/v1/auth/users/{id}", td_api_user_patch,
+     "Change a user's role, grants, name, disabled flag or password", 0, &users_write},
+    {TD_DELETE, "/v1/auth/users/{id}", td_api_user_delete, "Remove a user", 0, &users_write},
     {TD_POST, "/v1/tenants", td_api_tenant_create, "Create a tenant (with its first admin)", 0,
      &platform_write},
     {TD_GET, "/v1/tenants", td_api_tenant_list, "List tenants (cursor, limit, status)", 0,

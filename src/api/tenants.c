@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "auth/tokens.h"
 #include "common/id.h"
+#include "common/timeutil.h"
 
 #define LIST_DEFAULT 50
 #define LIST_MAX 200
@@ -225,6 +227,11 @@ void td_api_tenant_delete(td_req_t *req, void *app_) {
     td_tenant_t *t = ((td_ctx_t *)req->ctx)->tenant;
     char err[512] = "";
     td_status st = td_tenant_delete(app->platform, req->arena, t->row.id, err, sizeof(err));
+    td_db_t *cat;
+    if (!st && td_catalog_lease(app->platform->catalog, req->arena, &cat) == TD_OK)
+        /* every token of the tenant's users stops working now */
+        td_revocations_add(app->revoked, cat, td_arena_printf(req->arena, "tid:%s", t->row.id),
+                           td_now_ms() / 1000 + TD_ACCESS_TTL);
     if (st)
         fail_with(req, st, err);
     else

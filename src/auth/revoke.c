@@ -13,12 +13,13 @@
 #include "common/timeutil.h"
 
 #define NBUCKETS 1024
-#define JTI_MAX 64
+#define KEY_MAX 64
 
 typedef struct entry {
     struct entry *next;
-    int64_t exp;
-    char jti[JTI_MAX + 1];
+    int64_t exp;    /* drop after this */
+    int64_t since;  /* when it was revoked: tokens issued up to then */
+    char key[KEY_MAX + 1];
 } entry_t;
 
 struct td_revocations {
@@ -52,16 +53,17 @@ void td_revocations_free(td_revocations_t *r) {
     free(r);
 }
 
-static void remember(td_revocations_t *r, const char *jti, int64_t exp) {
-    if (strlen(jti) > JTI_MAX)
+static void remember(td_revocations_t *r, const char *key, int64_t exp, int64_t since) {
+    if (strlen(key) > KEY_MAX)
         return;
     entry_t *e = malloc(sizeof(*e));
     if (!e)
         return;
     e->exp = exp;
-    snprintf(e->jti, sizeof(e->jti), "%s", jti);
+    e->since = since;
+    snprintf(e->key, sizeof(e->key), "%s", key);
     pthread_mutex_lock(&r->mu);
-    entry_t **b = &r->buckets[slot(jti)];
+    entry_t **b = &r->buckets[slot(key)];
     e->next = *b;
     *b = e;
     pthread_mutex_unlock(&r->mu);
@@ -69,13 +71,14 @@ static void remember(td_revocations_t *r, const char *jti, int64_t exp) {
 
 td_status td_revocations_load(td_revocations_t *r, td_db_t *db, int64_t now) {
     td_stmt_t *st = NULL;
-    td_status rc = td_db_prepare(db, "SELECT jti, expires_at FROM revoked_tokens WHERE expires_at > ?",
-                                 &st);
+    td_status rc = td_db_prepare(
+        db, "SELECT jti, expires_at, revoked_at FROM revoked_tokens WHERE expires_at > ?", &st);
     if (!rc)
         rc = td_db_bind_int64(st, 1, now);
     int step = 0;
     while (!rc && (step = td_db_step(st)) == TD_DB_ROW)
-        remember(r, td_db_column_text(st, 0), td_db_column_int64(st, 1));
+        remember(r, td_db_column_text(st, 0), td_db_column_int64(st, 1),
+                 td_db_column_int64(st, 2));
     if (!rc && step < 0)
         rc = (td_status)step;
     td_db_finalize(st);
@@ -87,40 +90,59 @@ td_status td_revocations_load(td_revocations_t *r, td_db_t *db, int64_t now) {
     return rc;
 }
 
-td_status td_revocations_add(td_revocations_t *r, td_db_t *db, const char *jti, int64_t exp) {
+td_status td_revocations_add(td_revocations_t *r, td_db_t *db, const char *key, int64_t exp) {
+    int64_t now = td_now_ms() / 1000;
     td_stmt_t *st = NULL;
     td_status rc = td_db_prepare(db,
-                                 "INSERT INTO revoked_tokens (jti, expires_at) VALUES (?, ?)"
-                                 " ON CONFLICT (jti) DO NOTHING",
+                                 "INSERT INTO revoked_tokens (jti, expires_at, revoked_at)"
+                                 " VALUES (?, ?, ?) ON CONFLICT (jti) DO UPDATE SET"
+                                 " expires_at = excluded.expires_at, revoked_at = excluded.revoked_at",
                                  &st);
     if (!rc)
-        rc = td_db_bind_text(st, 1, jti);
+        rc = td_db_bind_text(st, 1, key);
     if (!rc)
         rc = td_db_bind_int64(st, 2, exp);
+    if (!rc)
+        rc = td_db_bind_int64(st, 3, now);
     if (!rc) {
         int s = td_db_step(st);
         rc = s < 0 ? (td_status)s : TD_OK;
     }
     td_db_finalize(st);
     if (!rc)
-        remember(r, jti, exp);
+        remember(r, key, exp, now);
     return rc;
 }
 
-int td_revocations_contains(td_revocations_t *r, const char *jti) {
-    int64_t now = td_now_ms() / 1000;
-    int found = 0;
-    pthread_mutex_lock(&r->mu);
-    for (entry_t **pp = &r->buckets[slot(jti)]; *pp;) {
+/* The revocation time of key, or -1 (lock held). */
+static int64_t lookup(td_revocations_t *r, const char *key, int64_t now) {
+    int64_t since = -1;
+    for (entry_t **pp = &r->buckets[slot(key)]; *pp;) {
         entry_t *e = *pp;
-        if (e->exp <= now) { /* expired: the token is dead anyway */
+        if (e->exp <= now) { /* expired: every token it covered is dead anyway */
             *pp = e->next;
             free(e);
             continue;
         }
-        found |= strcmp(e->jti, jti) == 0;
+        if (strcmp(e->key, key) == 0 && e->since > since)
+            since = e->since;
         pp = &e->next;
     }
+    return since;
+}
+
+int td_revocations_covers(td_revocations_t *r, const char *jti, const char *sub, const char *tid,
+                          int64_t iat) {
+    int64_t now = td_now_ms() / 1000;
+    char k[KEY_MAX + 8];
+    int hit = 0;
+    pthread_mutex_lock(&r->mu);
+    snprintf(k, sizeof(k), "jti:%s", jti ? jti : "");
+    hit |= lookup(r, k, now) >= 0;
+    snprintf(k, sizeof(k), "sub:%s", sub ? sub : "");
+    hit |= sub && lookup(r, k, now) >= iat;
+    snprintf(k, sizeof(k), "tid:%s", tid ? tid : "");
+    hit |= tid && lookup(r, k, now) >= iat;
     pthread_mutex_unlock(&r->mu);
-    return found;
+    return hit;
 }

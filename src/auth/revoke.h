@@ -3,7 +3,8 @@
  * Logout revokes an access token at once: its jti goes into the catalog
  * (revoked_tokens, kept until the token would have expired) and into this
  * in-memory set, which every authenticated request consults without a
- * database trip. Loaded from the catalog at start. */
+ * database trip. Loaded from the catalog at start. Deleting or disabling a
+ * user, or deleting a tenant, revokes every token issued to them so far. */
 #ifndef TD_REVOKE_H
 #define TD_REVOKE_H
 
@@ -17,9 +18,13 @@ td_revocations_t *td_revocations_new(void);
 void td_revocations_free(td_revocations_t *r);
 /* Loads the unexpired entries of the catalog. */
 td_status td_revocations_load(td_revocations_t *r, td_db_t *db, int64_t now);
-/* Records jti (valid until exp) in the catalog and in memory. */
-td_status td_revocations_add(td_revocations_t *r, td_db_t *db, const char *jti, int64_t exp);
-/* 1 when jti is revoked. */
-int td_revocations_contains(td_revocations_t *r, const char *jti);
+/* Records a revocation in the catalog and in memory, kept until exp (unix
+ * seconds, the last moment a token it covers could still be valid). Keys:
+ * "jti:<jti>" revokes one token; "sub:<id>" and "tid:<id>" revoke every
+ * token of a user or a tenant issued up to now. */
+td_status td_revocations_add(td_revocations_t *r, td_db_t *db, const char *key, int64_t exp);
+/* 1 when a token with these claims is revoked (tid may be NULL). */
+int td_revocations_covers(td_revocations_t *r, const char *jti, const char *sub, const char *tid,
+                          int64_t iat);
 
 #endif

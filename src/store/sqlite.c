@@ -301,7 +301,9 @@ static td_status add_service_file(const td_place_t *pl, const char *tid, const t
     snprintf(dst, sizeof(dst), "%s/%s.db", dir, svc->name);
     if (access(dst, F_OK) == 0)
         return TD_OK; /* a complete file: it only ever appears by rename */
-    if (mkdir_p(dir)) {
+    int fresh = access(dir, F_OK) != 0;
+    /* a new folder is durable only once its parent is synced */
+    if (mkdir_p(dir) || (fresh && fsync_path(pl->root, 1))) {
         snprintf(err, errlen, "cannot create tenant folder: %s", strerror(errno));
         return TD_E_IO;
     }
