@@ -89,5 +89,5 @@ eq "$(call DELETE "${R[@]}" "$BASE/v1/tenants/acme")" 204 "delete"
 assert_tenant_gone "$ACME"
 eq "$(call GET "${R[@]}" "$BASE/v1/tenants/acme")" 404 "deleted tenant"
 eq "$(call DELETE "${R[@]}" "$BASE/v1/tenants/$OK1")" 204 "delete by id"
-eq "$(call GET -H "Authorization: Bearer $ADA" "$BASE/v1/tenants/acme")" 404 "a deleted tenant's admin"
+eq "$(call GET -H "Authorization: Bearer $ADA" "$BASE/v1/tenants/acme")" 401 "a deleted tenant's admin token is revoked"
 done_ok
