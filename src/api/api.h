@@ -78,6 +78,9 @@ void td_api_user_list(td_req_t *req, void *app);
 void td_api_user_get(td_req_t *req, void *app);
 void td_api_user_patch(td_req_t *req, void *app);
 void td_api_user_delete(td_req_t *req, void *app);
+/* openapi.c: the document (new reference) and its route */
+json_t *td_api_openapi(void);
+void td_api_openapi_doc(td_req_t *req, void *app);
 /* wellknown.c */
 void td_api_jwks(td_req_t *req, void *app);
 

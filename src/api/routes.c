@@ -45,6 +45,7 @@ static const td_route_t routes[] = {
      &tenant_write},
     {TD_POST, "/v1/tenants/{tenant}/retry", td_api_tenant_retry,
      "Resume a tenant's interrupted or failed provisioning", 0, &tenant_write},
+    {TD_GET, "/openapi.json", td_api_openapi_doc, "This API's OpenAPI 3.1 document", 0, &public_},
     {TD_GET, "/.well-known/jwks.json", td_api_jwks, "Public keys that verify access tokens", 0,
      &public_},
 };

@@ -80,6 +80,55 @@ static void routes_documented(void **state) {
     free(doc);
 }
 
+/* The OpenAPI document has exactly the routes of the table: every route and
+ * method has an entry, and every entry is a route. */
+static void openapi_matches_routes(void **state) {
+    (void)state;
+    json_t *doc = td_api_openapi();
+    assert_string_equal(json_string_value(json_object_get(doc, "openapi")), "3.1.0");
+    json_t *paths = json_object_get(doc, "paths");
+    size_t n, ops = 0, entries = 0;
+    const td_route_t *routes = td_api_routes(&n);
+    static const char *const names[] = {"get", "post", "put", "patch", "delete"};
+    static const unsigned bits[] = {TD_GET, TD_POST, TD_PUT, TD_PATCH, TD_DELETE};
+    for (size_t i = 0; i < n; i++) {
+        json_t *item = json_object_get(paths, routes[i].pattern);
+        if (!item)
+            fail_msg("route %s has no OpenAPI entry", routes[i].pattern);
+        for (size_t m = 0; m < 5; m++)
+            if (routes[i].methods & bits[m]) {
+                ops++;
+                json_t *op = json_object_get(item, names[m]);
+                if (!op || !json_is_string(json_object_get(op, "summary")))
+                    fail_msg("%s %s has no OpenAPI operation", names[m], routes[i].pattern);
+            }
+    }
+    const char *path;
+    json_t *item;
+    json_object_foreach(paths, path, item) {
+        const char *m;
+        json_t *op;
+        json_object_foreach(item, m, op) {
+            entries++;
+            unsigned bit = 0;
+            for (size_t k = 0; k < 5; k++)
+                if (!strcmp(m, names[k]))
+                    bit = bits[k];
+            const td_route_t *r = NULL;
+            const char *params[TD_MAX_PATH_PARAMS];
+            int np;
+            unsigned allowed;
+            td_arena_t *a = td_arena_new(0);
+            int code = td_router_match(routes, n, bit, path, a, &r, params, &np, &allowed);
+            td_arena_destroy(a);
+            if (code || !r || strcmp(r->pattern, path))
+                fail_msg("OpenAPI entry %s %s has no route", m, path);
+        }
+    }
+    assert_int_equal(ops, entries);
+    json_decref(doc);
+}
+
 static void readme_front_door(void **state) {
     (void)state;
     char *doc = slurp("README.md");
@@ -93,6 +142,7 @@ int main(void) {
         cmocka_unit_test(commands_documented),
         cmocka_unit_test(config_documented),
         cmocka_unit_test(routes_documented),
+        cmocka_unit_test(openapi_matches_routes),
         cmocka_unit_test(readme_front_door),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
