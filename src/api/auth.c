@@ -107,6 +107,37 @@ static void bad_credentials(td_req_t *req) {
                     "wrong email or password");
 }
 
+/* Where a principal's sessions live: the catalog's platform_sessions for
+ * superadmins, the tenant's auth.sessions for its users. */
+typedef struct {
+    td_db_t *db;
+    int platform;
+    const char *scope; /* refresh-token scope: "p" or the compact tenant id */
+} sessions_t;
+
+static const char *s_table(const sessions_t *s) {
+    return s->platform ? "platform_sessions" : "auth.sessions";
+}
+static const char *s_owner(const sessions_t *s) { return s->platform ? "admin_id" : "user_id"; }
+
+/* Records a new session of owner (in family, or a new family) and writes
+ * its refresh token into refresh. */
+static td_status session_start(td_req_t *req, const sessions_t *s, const char *owner,
+                               const char *family, char refresh[TD_REFRESH_LEN + 1]) {
+    char hash[TD_HASH_HEX], sid[TD_ID_LEN + 1], exp[32], now[32];
+    td_refresh_new(s->scope, refresh, hash);
+    td_id_new(sid);
+    td_time_iso(td_now_ms(), now, sizeof(now));
+    td_time_iso(td_now_ms() + (int64_t)TD_REFRESH_TTL * 1000, exp, sizeof(exp));
+    if (s->platform)
+        return td_cat_platform_session_insert(s->db, sid, owner, family ? family : sid, hash, exp);
+    return td_db_execv(s->db, NULL,
+                       "INSERT INTO auth.sessions (id, user_id, family_id, refresh_hash, expires_at,"
+                       " client_addr, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       sid, owner, family ? family : sid, hash, exp, td_req_client_addr(req), now,
+                       now, NULL);
+}
+
 static void login_superadmin(td_req_t *req, td_app_t *app, const char *email, const char *pw) {
     td_db_t *db;
     td_admin_row_t adm = {0};
@@ -121,11 +152,9 @@ static void login_superadmin(td_req_t *req, td_app_t *app, const char *email, co
         bad_credentials(req);
         return;
     }
-    char refresh[TD_REFRESH_LEN + 1], hash[TD_HASH_HEX], sid[TD_ID_LEN + 1], exp[32];
-    td_refresh_new(refresh, hash);
-    td_id_new(sid);
-    td_time_iso(td_now_ms() + (int64_t)TD_REFRESH_TTL * 1000, exp, sizeof(exp));
-    if ((st = td_cat_platform_session_insert(db, sid, adm.id, sid, hash, exp))) {
+    char refresh[TD_REFRESH_LEN + 1];
+    sessions_t ss = {db, 1, "p"};
+    if ((st = session_start(req, &ss, adm.id, NULL, refresh))) {
         td_api_fail(req, st, "cannot record the session");
         return;
     }
@@ -209,17 +238,12 @@ static void login_tenant(td_req_t *req, td_app_t *app, const char *key, const ch
     }
     const char **svc;
     size_t nsvc;
-    char refresh[TD_REFRESH_LEN + 1], rhash[TD_HASH_HEX], sid[TD_ID_LEN + 1], exp[32], now[32];
-    td_refresh_new(refresh, rhash);
-    td_id_new(sid);
-    td_time_iso(td_now_ms(), now, sizeof(now));
-    td_time_iso(td_now_ms() + (int64_t)TD_REFRESH_TTL * 1000, exp, sizeof(exp));
+    char refresh[TD_REFRESH_LEN + 1], scope[33];
+    td_id_compact(t.row.id, scope);
+    sessions_t ss = {tdb, 0, scope};
     st = user_services(tdb, req->arena, &t, uid, role, &svc, &nsvc);
     if (!st)
-        st = td_db_execv(tdb, NULL,
-                         "INSERT INTO auth.sessions (id, user_id, family_id, refresh_hash, expires_at,"
-                         " client_addr, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                         sid, uid, sid, rhash, exp, td_req_client_addr(req), now, now, NULL);
+        st = session_start(req, &ss, uid, NULL, refresh);
     if (st) {
         td_api_fail(req, st, "cannot record the session");
         return;
@@ -252,6 +276,129 @@ void td_api_login(td_req_t *req, void *app_) {
         login_tenant(req, app, tenant, email, pw);
     else
         login_superadmin(req, app, email, pw);
+    json_decref(body);
+}
+
+/* Rotates the session holding the refresh token's hash: the old one is
+ * marked used (only once: a conditional update), a new one in the same
+ * family is created. A token used a second time revokes its whole family
+ * and every access token of its owner. Returns 0 with *owner on success,
+ * or answers 401 and returns -1. */
+static int rotate_session(td_req_t *req, td_app_t *app, const sessions_t *s, const char *token,
+                          const char **owner, char refresh[TD_REFRESH_LEN + 1]) {
+    char hash[TD_HASH_HEX], now[32], sql[256];
+    td_refresh_hash(token, hash);
+    td_time_iso(td_now_ms(), now, sizeof(now));
+    snprintf(sql, sizeof(sql),
+             "SELECT id, %s, family_id, expires_at, revoked_at FROM %s WHERE refresh_hash = ?",
+             s_owner(s), s_table(s));
+    td_stmt_t *st = NULL;
+    const char *sid = NULL, *family = NULL, *exp = NULL;
+    int used = 0;
+    if (td_db_prepare(s->db, sql, &st) == TD_OK && td_db_bind_text(st, 1, hash) == TD_OK &&
+        td_db_step(st) == TD_DB_ROW) {
+        sid = td_arena_strdup(req->arena, td_db_column_text(st, 0));
+        *owner = td_arena_strdup(req->arena, td_db_column_text(st, 1));
+        family = td_arena_strdup(req->arena, td_db_column_text(st, 2));
+        exp = td_arena_strdup(req->arena, td_db_column_text(st, 3));
+        used = !td_db_column_is_null(st, 4);
+    }
+    td_db_finalize(st);
+    if (!sid || strcmp(exp, now) < 0) {
+        td_resp_problem(req, 401, "invalid_grant", "Invalid refresh token",
+                        "unknown or expired refresh token");
+        return -1;
+    }
+    int64_t changed = 0;
+    snprintf(sql, sizeof(sql), "UPDATE %s SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+             s_table(s));
+    if (!used && td_db_execv(s->db, &changed, sql, now, sid, NULL) == TD_OK && changed == 1)
+        return session_start(req, s, *owner, family, refresh) == TD_OK ? 0 : -1;
+    /* reuse: someone holds a copy of this family's token */
+    snprintf(sql, sizeof(sql),
+             "UPDATE %s SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL", s_table(s));
+    td_db_execv(s->db, NULL, sql, now, family, NULL);
+    td_db_t *cat;
+    if (td_catalog_lease(app->platform->catalog, req->arena, &cat) == TD_OK)
+        td_revocations_add(app->revoked, cat, td_arena_printf(req->arena, "sub:%s", *owner),
+                           td_now_ms() / 1000 + TD_ACCESS_TTL);
+    td_resp_problem(req, 401, "refresh_reused", "Refresh token reused",
+                    "this refresh token was already used: its session family is revoked");
+    return -1;
+}
+
+static void refresh_platform(td_req_t *req, td_app_t *app, const char *token) {
+    td_db_t *db;
+    const char *owner;
+    char refresh[TD_REFRESH_LEN + 1];
+    td_admin_row_t adm;
+    if (td_catalog_lease(app->platform->catalog, req->arena, &db)) {
+        td_api_fail(req, TD_E_UNAVAILABLE, "the catalog does not answer");
+        return;
+    }
+    sessions_t ss = {db, 1, "p"};
+    if (rotate_session(req, app, &ss, token, &owner, refresh))
+        return;
+    if (td_cat_admin_find(db, req->arena, owner, 1, &adm) || adm.disabled) {
+        bad_credentials(req);
+        return;
+    }
+    td_principal_t p = {.sub = adm.id, .role = "superadmin"};
+    answer_tokens(req, app, &p, adm.email, NULL, refresh);
+    sodium_memzero(refresh, sizeof(refresh));
+}
+
+static void refresh_tenant(td_req_t *req, td_app_t *app, const char *scope, const char *token) {
+    char id[TD_ID_LEN + 1], err[256], refresh[TD_REFRESH_LEN + 1];
+    snprintf(id, sizeof(id), "%.8s-%.4s-%.4s-%.4s-%.12s", scope, scope + 8, scope + 12,
+             scope + 16, scope + 20);
+    td_tenant_t t;
+    td_db_t *tdb;
+    if (strlen(scope) != 32 || !td_id_valid(id) ||
+        td_tenant_find(app->platform, req->arena, id, &t) || strcmp(t.row.status, "active") ||
+        td_tenant_lease(app->platform, req->arena, t.row.id, &tdb, err, sizeof(err))) {
+        td_resp_problem(req, 401, "invalid_grant", "Invalid refresh token",
+                        "unknown or expired refresh token");
+        return;
+    }
+    sessions_t ss = {tdb, 0, scope};
+    const char *uid;
+    if (rotate_session(req, app, &ss, token, &uid, refresh))
+        return;
+    td_stmt_t *st = NULL;
+    const char *email = NULL, *role = NULL;
+    if (td_db_prepare(tdb, "SELECT email, role FROM auth.users WHERE id = ? AND disabled = 0",
+                      &st) == TD_OK &&
+        td_db_bind_text(st, 1, uid) == TD_OK && td_db_step(st) == TD_DB_ROW) {
+        email = td_arena_strdup(req->arena, td_db_column_text(st, 0));
+        role = td_arena_strdup(req->arena, td_db_column_text(st, 1));
+    }
+    td_db_finalize(st);
+    const char **svc;
+    size_t nsvc;
+    if (!email || user_services(tdb, req->arena, &t, uid, role, &svc, &nsvc)) {
+        bad_credentials(req);
+        return;
+    }
+    td_principal_t pr = {.sub = uid, .role = role, .tid = t.row.id, .svc = svc, .nsvc = nsvc};
+    answer_tokens(req, app, &pr, email, &t, refresh);
+    sodium_memzero(refresh, sizeof(refresh));
+}
+
+void td_api_refresh(td_req_t *req, void *app_) {
+    td_app_t *app = app_;
+    json_t *body;
+    if (td_api_json_body(req, &body))
+        return;
+    const char *token = json_string_value(json_object_get(body, "refresh_token"));
+    char scope[33];
+    if (json_object_size(body) != 1 || td_refresh_scope(token, scope))
+        td_resp_problem(req, 400, "invalid_request", "Invalid refresh request",
+                        "send {\"refresh_token\": \"tdr_…\"}");
+    else if (strcmp(scope, "p") == 0)
+        refresh_platform(req, app, token);
+    else
+        refresh_tenant(req, app, scope, token);
     json_decref(body);
 }
 

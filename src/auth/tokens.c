@@ -1,6 +1,7 @@
 /* tokens.c — access and refresh tokens. */
 #include "auth/tokens.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "common/id.h"
@@ -29,12 +30,27 @@ void td_refresh_hash(const char *token, char hash[TD_HASH_HEX]) {
     sodium_bin2hex(hash, TD_HASH_HEX, h, sizeof(h));
 }
 
-void td_refresh_new(char token[TD_REFRESH_LEN + 1], char hash[TD_HASH_HEX]) {
+void td_refresh_new(const char *scope, char token[TD_REFRESH_LEN + 1], char hash[TD_HASH_HEX]) {
     unsigned char r[32];
     randombytes_buf(r, sizeof(r));
-    memcpy(token, "tdr_", 4);
-    sodium_bin2base64(token + 4, TD_REFRESH_LEN - 3, r, sizeof(r),
+    int k = snprintf(token, TD_REFRESH_LEN + 1, "tdr_%.32s_", scope);
+    sodium_bin2base64(token + k, (size_t)(TD_REFRESH_LEN + 1 - k), r, sizeof(r),
                       sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     sodium_memzero(r, sizeof(r));
     td_refresh_hash(token, hash);
+}
+
+int td_refresh_scope(const char *token, char out[33]) {
+    if (!token || strncmp(token, "tdr_", 4) || strlen(token) > TD_REFRESH_LEN)
+        return -1;
+    const char *s = token + 4, *u = strchr(s, '_');
+    size_t n = u ? (size_t)(u - s) : 0;
+    if (!n || n > 32 || strlen(u + 1) != 43)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'z')))
+            return -1;
+    memcpy(out, s, n);
+    out[n] = '\0';
+    return 0;
 }

@@ -2,8 +2,10 @@
  *
  * Access tokens are EdDSA JWTs (jwt.h) carrying iss, sub, tid (absent for
  * superadmins), role, svc, iat, exp and jti, valid TD_ACCESS_TTL seconds.
- * Refresh tokens are opaque random strings ("tdr_" + 43 base64url
- * characters); only their BLAKE2b hash is ever stored. */
+ * Refresh tokens are opaque: "tdr_" + scope + "_" + 43 random base64url
+ * characters, where scope is "p" for a superadmin's session (kept in the
+ * catalog) or the tenant's compact id (kept in its auth.sessions). Only
+ * their BLAKE2b hash is ever stored. */
 #ifndef TD_TOKENS_H
 #define TD_TOKENS_H
 
@@ -15,7 +17,7 @@
 #define TD_ISSUER "tenantd"
 #define TD_ACCESS_TTL 900
 #define TD_REFRESH_TTL (30 * 24 * 3600)
-#define TD_REFRESH_LEN 47 /* "tdr_" + 43 */
+#define TD_REFRESH_LEN 80 /* "tdr_" + up to 32 + "_" + 43 */
 #define TD_HASH_HEX 65    /* 32-byte hash as hex + NUL */
 
 typedef struct {
@@ -29,8 +31,11 @@ typedef struct {
 /* A signed access token (malloc'd) and its jti. */
 td_status td_token_issue(const td_jwt_keyset_t *ks, const td_principal_t *p, int64_t now,
                          char **access, char jti[33]);
-/* A new refresh token and the hash to store. */
-void td_refresh_new(char token[TD_REFRESH_LEN + 1], char hash[TD_HASH_HEX]);
+/* A new refresh token for scope ("p" or a compact tenant id) and the hash
+ * to store. */
+void td_refresh_new(const char *scope, char token[TD_REFRESH_LEN + 1], char hash[TD_HASH_HEX]);
+/* The scope of a refresh token into out (≤ 32 chars); -1 when malformed. */
+int td_refresh_scope(const char *token, char out[33]);
 /* The stored form of a refresh token. */
 void td_refresh_hash(const char *token, char hash[TD_HASH_HEX]);
 

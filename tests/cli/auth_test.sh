@@ -53,6 +53,28 @@ if [ "$BACKEND" = sqlite ]; then
   eq "$(sqlite3 "$DATA/tenants/$id/auth.db" "SELECT count(*) FROM sessions WHERE refresh_hash LIKE 'tdr_%'")" 0 "refresh tokens stored hashed"
 fi
 
+# refresh: rotation, and reuse revoking the family
+RT=$(curl -sS -X POST "$BASE/v1/auth/login" --data '{"email":"root@example.com","password":"root-password-1"}' | jq -r .refresh_token)
+eq "$(post --data "{\"refresh_token\":\"$RT\"}" "$BASE/v1/auth/refresh")" 200 "refresh"
+RT2=$(jq -r .refresh_token "$T/body"); AT2=$(jq -r .access_token "$T/body")
+[ "$RT2" != "$RT" ] || fail "refresh token not rotated"; pass
+eq "$(jq -r .user.role "$T/body")" superadmin "refresh keeps the role"
+eq "$(get -H "Authorization: Bearer $AT2" "$BASE/v1/auth/me")" 200 "refreshed access token works"
+eq "$(post --data "{\"refresh_token\":\"$RT\"}" "$BASE/v1/auth/refresh")" 401 "reuse of a spent refresh token"
+eq "$(jq -r .code "$T/body")" refresh_reused "reuse code"
+eq "$(post --data "{\"refresh_token\":\"$RT2\"}" "$BASE/v1/auth/refresh")" 401 "the family is revoked"
+eq "$(get -H "Authorization: Bearer $AT2" "$BASE/v1/auth/me")" 401 "the user's access tokens are revoked"
+sleep 1.1 # a new login must be dated after that revocation
+ROOT=$(curl -sS -X POST "$BASE/v1/auth/login" --data '{"email":"root@example.com","password":"root-password-1"}' | jq -r .access_token)
+TRT=$(curl -sS -X POST "$BASE/v1/auth/login" --data '{"tenant":"acme","email":"ada@acme.test","password":"ada-password-1"}' | jq -r .refresh_token)
+eq "$(post --data "{\"refresh_token\":\"$TRT\"}" "$BASE/v1/auth/refresh")" 200 "tenant refresh"
+eq "$(jq -r '.user.role + " " + .tenant.slug + " " + (.services|join(","))' "$T/body")" "admin acme auth,crm" "tenant refresh shape"
+for bad in '{"refresh_token":"nope"}' '{"refresh_token":"tdr_p_short"}' '{}' '{"refresh_token":"tdr_../../x_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}'; do
+  code=$(post --data "$bad" "$BASE/v1/auth/refresh"); [ "$code" = 400 ] || fail "refresh $bad: $code"; pass
+done
+eq "$(post --data '{"refresh_token":"tdr_p_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}' "$BASE/v1/auth/refresh")" 401 "unknown refresh token"
+eq "$(jq -r .code "$T/body")" invalid_grant "unknown refresh code"
+
 # bad tokens: 401 invalid_token, never 200
 forge() { eq "$(get -H "Authorization: Bearer $1" "$BASE/v1/auth/me")" 401 "$2"; }
 b64u() { printf '%s' "$1" | base64 -w0 | tr '+/' '-_' | tr -d '='; }
