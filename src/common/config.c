@@ -75,7 +75,7 @@ static td_status set_row(td_config_t *cfg, const crow_t *r, const char *value, c
 
 void td_config_defaults(td_config_t *cfg) {
     memset(cfg, 0, sizeof(*cfg));
-    char err[8];
+    char err[128];
     for (size_t i = 0; i < NROWS; i++)
         set_row(cfg, &table[i], table[i].row.def, err, sizeof(err));
 }

@@ -291,8 +291,11 @@ static td_status copy_file(const char *from, const char *to) {
     return rc;
 }
 
+/* Copies svc's template into the tenant's folder unless the file is there.
+ * With sync_dir the folder is synced at once; otherwise the caller syncs
+ * it once after several files. */
 static td_status add_service_file(const td_place_t *pl, const char *tid, const td_schema_t *svc,
-                                  char *err, size_t errlen) {
+                                  int sync_dir, char *err, size_t errlen) {
     td_status rc = check_names(tid, svc->name, err, errlen);
     if (rc)
         return rc;
@@ -311,7 +314,7 @@ static td_status add_service_file(const td_place_t *pl, const char *tid, const t
     if (rc)
         return rc;
     snprintf(tmp, sizeof(tmp), "%s.tmp", dst);
-    if (copy_file(tpl, tmp) || rename(tmp, dst) || fsync_path(dir, 1)) {
+    if (copy_file(tpl, tmp) || rename(tmp, dst) || (sync_dir && fsync_path(dir, 1))) {
         snprintf(err, errlen, "cannot write %s file: %s", svc->name, strerror(errno));
         unlink(tmp);
         return TD_E_IO;
@@ -328,14 +331,20 @@ static td_status lite_tenant_create(const td_place_t *pl, const char *tid,
     }
     td_status rc = TD_OK;
     for (size_t i = 0; i < n && !rc; i++)
-        rc = add_service_file(pl, tid, &svcs[i], err, errlen);
+        rc = add_service_file(pl, tid, &svcs[i], 0, err, errlen);
+    char dir[4096];
+    snprintf(dir, sizeof(dir), "%s/%s", pl->root, tid);
+    if (!rc && fsync_path(dir, 1)) { /* one sync makes every rename durable */
+        snprintf(err, errlen, "cannot sync the tenant folder: %s", strerror(errno));
+        rc = TD_E_IO;
+    }
     return rc;
 }
 
 static td_status lite_tenant_add_service(const td_place_t *pl, const char *tid,
                                          const td_tenant_cred_t *cred, const td_schema_t *svc,
                                          char *err, size_t errlen) {
-    return add_service_file(pl, tid, svc, err, errlen);
+    return add_service_file(pl, tid, svc, 1, err, errlen);
 }
 
 static td_status lite_tenant_drop(const td_place_t *pl, const char *tid, char *err,

@@ -24,9 +24,13 @@ static json_t *claims(int64_t iat, int64_t exp) {
 
 static char *sign(json_t *c) {
     char *tok = NULL;
-    assert_int_equal(td_jwt_sign(&ks, c, &tok), TD_OK);
+    td_status st = td_jwt_sign(&ks, c, &tok);
     json_decref(c);
-    return tok;
+    if (st != TD_OK)
+        fail_msg("cannot sign: %d", st);
+    char *copy = strdup(tok); /* (GCC 12 -O3 misreads the out-parameter as dangling) */
+    free(tok);
+    return copy;
 }
 
 static void expect_refused(const char *tok, const char *reason) {
@@ -163,9 +167,9 @@ static void tampering_refused(void **s) {
     json_object_set_new(c, "role", json_string("superadmin"));
     char *cj = json_dumps(c, JSON_COMPACT);
     char *cb = b64(cj);
-    const char *d1 = strchr(tok, '.'), *d2 = strrchr(tok, '.');
+    size_t i1 = strcspn(tok, "."), i2 = (size_t)(strrchr(tok, '.') - tok);
     char forged[4096];
-    snprintf(forged, sizeof(forged), "%.*s.%s%s", (int)(d1 - tok), tok, cb, d2);
+    snprintf(forged, sizeof(forged), "%.*s.%s%s", (int)i1, tok, cb, tok + i2);
     expect_refused(forged, "bad signature");
     /* flip one character of the signature */
     char *flip = strdup(tok);
@@ -187,8 +191,8 @@ static void malformed_refused(void **s) {
     expect_refused("!!!.???.***", NULL);
     /* padding and standard-alphabet characters are not base64url */
     char *pad = malloc(strlen(tok) + 3);
-    const char *d1 = strchr(tok, '.');
-    sprintf(pad, "%.*s==%s", (int)(d1 - tok), tok, d1);
+    size_t i1 = strcspn(tok, ".");
+    sprintf(pad, "%.*s==%s", (int)i1, tok, tok + i1);
     expect_refused(pad, NULL);
     char *big = malloc(10 * 1024 + 1);
     memset(big, 'a', 10 * 1024);
