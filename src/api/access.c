@@ -65,6 +65,7 @@ int td_api_before(td_req_t *req, void *app_) {
     ctx->svc = td_arena_alloc(req->arena, sizeof(char *) * (ctx->nsvc + 1));
     for (size_t i = 0; ctx->svc && i < ctx->nsvc; i++)
         ctx->svc[i] = json_string_value(json_array_get(svc, i));
+    ctx->api_key = json_is_true(json_object_get(ctx->claims, "api_key"));
     int super = strcmp(ctx->role, "superadmin") == 0;
     if (!super && !ctx->tid) /* a tenant role must carry its tenant */
         return forbid(req, "forbidden", "Forbidden", "token without a tenant");
@@ -103,8 +104,10 @@ int td_api_before(td_req_t *req, void *app_) {
 
     /* the policy */
     ctx->scope = td_policy(ctx->role, need->service, need->act);
-    if (ctx->scope == TD_SCOPE_NONE)
+    if (ctx->scope == TD_SCOPE_NONE || (need->all_tenants && ctx->scope != TD_SCOPE_ALL))
         return forbid(req, "forbidden", "Forbidden", "your role may not do this");
+    if (need->act == TD_ACT_WRITE && json_is_true(json_object_get(ctx->claims, "read_only")))
+        return forbid(req, "read_only_key", "Forbidden", "this API key is read-only");
     int data = strcmp(need->service, TD_SVC_PLATFORM) != 0;
     if (data && ctx->tenant) {
         if (!strcmp(ctx->tenant->row.status, "suspended") && !(super && need->act == TD_ACT_READ))
@@ -121,7 +124,8 @@ int td_api_before(td_req_t *req, void *app_) {
             return forbid(req, "service_not_enabled", "Service not enabled",
                           "this tenant does not use this service");
         int needs_grant = strcmp(ctx->role, "manager") == 0 || strcmp(ctx->role, "client") == 0;
-        if (needs_grant && strcmp(need->service, "auth") &&
+        int all = json_is_true(json_object_get(ctx->claims, "svc_all"));
+        if (needs_grant && !all && strcmp(need->service, "auth") &&
             !td_policy_granted(need->service, ctx->svc, ctx->nsvc))
             return forbid(req, "service_not_granted", "Forbidden",
                           "this service was not granted to you");

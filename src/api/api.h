@@ -27,6 +27,7 @@ typedef struct {
     td_action act;       /* TD_NEED_ACCESS: read or write */
     int tenant;          /* resolve the tenant from the token or X-Tenant */
     int path_tenant;     /* the first path parameter names the tenant */
+    int all_tenants;     /* platform-wide: only a scope of every tenant will do */
 } td_need_t;
 
 /* The per-request result of the checks (req->ctx), arena-owned. */
@@ -37,6 +38,7 @@ typedef struct {
     size_t nsvc;
     td_tenant_t *tenant;     /* the tenant the request is about, or NULL */
     td_scope scope;          /* what the policy allows */
+    int api_key;             /* authenticated by an API key (sub = key id) */
 } td_ctx_t;
 
 /* The http before-hook: authentication, tenant resolution, policy. */
@@ -79,6 +81,10 @@ void td_api_user_list(td_req_t *req, void *app);
 void td_api_user_get(td_req_t *req, void *app);
 void td_api_user_patch(td_req_t *req, void *app);
 void td_api_user_delete(td_req_t *req, void *app);
+/* apikeys.c: tenant keys under /v1/auth, platform keys under /v1/admin */
+void td_api_key_create(td_req_t *req, void *app);
+void td_api_key_list(td_req_t *req, void *app);
+void td_api_key_revoke(td_req_t *req, void *app);
 /* openapi.c: the document (new reference) and its route */
 json_t *td_api_openapi(void);
 void td_api_openapi_doc(td_req_t *req, void *app);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "auth/apikey.h"
 #include "auth/password.h"
 #include "auth/tokens.h"
 #include "common/id.h"
@@ -45,13 +46,54 @@ int td_api_json_body(td_req_t *req, json_t **out) {
 
 /* Verifies the bearer token: 401 with a code when missing, invalid or
  * revoked. On success *claims is a new reference. */
+/* Authenticates an API key: the claims are synthesised from its record
+ * (sub = the key's id, so rows it writes are owned by the key). */
+static int authenticate_key(td_req_t *req, td_app_t *app, const char *key, json_t **claims) {
+    char id[TD_ID_LEN + 1], hash[TD_HASH_HEX], now[32];
+    td_apikey_row_t k;
+    td_db_t *db;
+    td_time_iso(td_now_ms(), now, sizeof(now));
+    int ok = td_apikey_parse(key, id) &&
+             td_catalog_lease(app->platform->catalog, req->arena, &db) == TD_OK &&
+             td_cat_apikey_get(db, req->arena, id, &k) == TD_OK;
+    if (ok) {
+        td_apikey_hash(key, hash);
+        ok = sodium_memcmp(hash, k.key_hash, TD_HASH_HEX - 1) == 0 && !k.revoked_at &&
+             (!k.expires_at || strcmp(k.expires_at, now) > 0);
+    }
+    if (!ok) {
+        td_resp_problem(req, 401, "invalid_api_key", "Invalid API key",
+                        "unknown, revoked or expired API key");
+        return -1;
+    }
+    td_cat_apikey_touch(db, k.id);
+    json_error_t e;
+    json_t *svc = k.services ? json_loads(k.services, 0, &e) : NULL;
+    *claims = json_pack("{s:s, s:s, s:s, s:I, s:I, s:b, s:b}", "sub", k.id, "role", k.role, "jti",
+                        k.id, "iat", (json_int_t)0, "exp", (json_int_t)(td_now_ms() / 1000 + 60),
+                        "api_key", 1, "read_only", k.read_only);
+    json_object_set_new(*claims, "svc", json_is_array(svc) ? svc : json_array());
+    if (!json_is_array(svc)) {
+        json_decref(svc);
+        json_object_set_new(*claims, "svc_all", json_true());
+    }
+    if (k.tenant_id)
+        json_object_set_new(*claims, "tid", json_string(k.tenant_id));
+    return 0;
+}
+
 int td_api_authenticate(td_req_t *req, td_app_t *app, json_t **claims) {
     const char *h = td_req_header(req, "Authorization");
+    const char *xkey = td_req_header(req, "X-API-Key");
     *claims = NULL;
+    if (xkey)
+        return authenticate_key(req, app, xkey, claims);
+    if (h && strncasecmp(h, "Bearer tdk_", 11) == 0)
+        return authenticate_key(req, app, h + 7, claims);
     if (!h || strncasecmp(h, "Bearer ", 7) != 0) {
         td_resp_header(req, "WWW-Authenticate", "Bearer");
         td_resp_problem(req, 401, "unauthorized", "Authentication required",
-                        "send Authorization: Bearer <access token>");
+                        "send Authorization: Bearer <access token or API key>, or X-API-Key");
         return -1;
     }
     const char *why = NULL;

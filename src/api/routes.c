@@ -2,18 +2,23 @@
  * the OpenAPI document; docs/api.md lists the same routes (a test checks). */
 #include "api/api.h"
 
-static const td_need_t public_ = {TD_NEED_PUBLIC, NULL, TD_ACT_READ, 0, 0};
-static const td_need_t principal = {TD_NEED_PRINCIPAL, NULL, TD_ACT_READ, 0, 0};
+static const td_need_t public_ = {.kind = TD_NEED_PUBLIC};
+static const td_need_t principal = {.kind = TD_NEED_PRINCIPAL};
 
-/* platform: the catalog's tenants */
-static const td_need_t platform_read = {TD_NEED_ACCESS, TD_SVC_PLATFORM, TD_ACT_READ, 0, 0};
-static const td_need_t platform_write = {TD_NEED_ACCESS, TD_SVC_PLATFORM, TD_ACT_WRITE, 0, 0};
-static const td_need_t tenant_read = {TD_NEED_ACCESS, TD_SVC_PLATFORM, TD_ACT_READ, 0, 1};
-static const td_need_t tenant_write = {TD_NEED_ACCESS, TD_SVC_PLATFORM, TD_ACT_WRITE, 0, 1};
+/* platform: the catalog's tenants and platform-wide objects */
+#define PLATFORM(a, ...) {.kind = TD_NEED_ACCESS, .service = TD_SVC_PLATFORM, .act = a, __VA_ARGS__}
+static const td_need_t platform_read = PLATFORM(TD_ACT_READ);
+static const td_need_t platform_write = PLATFORM(TD_ACT_WRITE);
+static const td_need_t tenant_read = PLATFORM(TD_ACT_READ, .path_tenant = 1);
+static const td_need_t tenant_write = PLATFORM(TD_ACT_WRITE, .path_tenant = 1);
+static const td_need_t all_read = PLATFORM(TD_ACT_READ, .all_tenants = 1);
+static const td_need_t all_write = PLATFORM(TD_ACT_WRITE, .all_tenants = 1);
 
-/* a tenant's users: the auth service of the tenant named by the token */
-static const td_need_t users_read = {TD_NEED_ACCESS, "auth", TD_ACT_READ, 1, 0};
-static const td_need_t users_write = {TD_NEED_ACCESS, "auth", TD_ACT_WRITE, 1, 0};
+/* a tenant's auth service (users, API keys), tenant from token or X-Tenant */
+static const td_need_t users_read = {.kind = TD_NEED_ACCESS, .service = "auth",
+                                     .act = TD_ACT_READ, .tenant = 1};
+static const td_need_t users_write = {.kind = TD_NEED_ACCESS, .service = "auth",
+                                      .act = TD_ACT_WRITE, .tenant = 1};
 
 static const td_route_t routes[] = {
     {TD_GET, "/health", td_api_health, "Liveness: the process answers", 0, &public_},
@@ -33,6 +38,18 @@ static const td_route_t routes[] = {
     {TD_PATCH, "/v1/auth/users/{id}", td_api_user_patch,
      "Change a user's role, grants, name, disabled flag or password", 0, &users_write},
     {TD_DELETE, "/v1/auth/users/{id}", td_api_user_delete, "Remove a user", 0, &users_write},
+    {TD_POST, "/v1/auth/api-keys", td_api_key_create,
+     "Create a tenant API key (shown once)", 0, &users_write},
+    {TD_GET, "/v1/auth/api-keys", td_api_key_list, "The tenant's API keys (never the secret)", 0,
+     &users_write},
+    {TD_DELETE, "/v1/auth/api-keys/{id}", td_api_key_revoke, "Revoke a tenant API key", 0,
+     &users_write},
+    {TD_POST, "/v1/admin/api-keys", td_api_key_create, "Create a platform API key (shown once)", 0,
+     &all_write},
+    {TD_GET, "/v1/admin/api-keys", td_api_key_list, "Platform API keys (never the secret)", 0,
+     &all_read},
+    {TD_DELETE, "/v1/admin/api-keys/{id}", td_api_key_revoke, "Revoke a platform API key", 0,
+     &all_write},
     {TD_POST, "/v1/tenants", td_api_tenant_create, "Create a tenant (with its first admin)", 0,
      &platform_write},
     {TD_GET, "/v1/tenants", td_api_tenant_list, "List tenants (cursor, limit, status)", 0,

@@ -105,6 +105,25 @@ td_status td_cat_platform_session_insert(td_db_t *db, const char *id, const char
                                          const char *family_id, const char *refresh_hash,
                                          const char *expires_at);
 
+/* ---- API keys (apikeys.c) ---- */
+typedef struct {
+    const char *id, *tenant_id, *name, *key_hash, *role, *services; /* services: JSON or NULL */
+    int read_only;
+    const char *expires_at, *last_used_at, *revoked_at, *created_by, *created_at;
+} td_apikey_row_t;
+
+td_status td_cat_apikey_insert(td_db_t *db, const td_apikey_row_t *k);
+/* TD_E_NOTFOUND when absent. */
+td_status td_cat_apikey_get(td_db_t *db, td_arena_t *a, const char *id, td_apikey_row_t *out);
+/* Keys of a tenant (NULL = platform keys), newest first, at most 1000. */
+td_status td_cat_apikey_list(td_db_t *db, td_arena_t *a, const char *tenant_id,
+                             td_apikey_row_t **out, size_t *n);
+/* Marks a key revoked; TD_E_NOTFOUND unless it belongs to tenant_id
+ * (NULL = platform) and is live. */
+td_status td_cat_apikey_revoke(td_db_t *db, const char *id, const char *tenant_id);
+/* Records a use, at most once a minute per key. */
+td_status td_cat_apikey_touch(td_db_t *db, const char *id);
+
 /* ---- system_config and services ---- */
 /* TD_E_NOTFOUND when the key is absent. */
 td_status td_cat_config_get(td_db_t *db, td_arena_t *a, const char *key, char **value);

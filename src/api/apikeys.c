@@ -1,0 +1,169 @@
+/* apikeys.c — API keys. Tenant keys (POST|GET /v1/auth/api-keys, DELETE
+ * /v1/auth/api-keys/{id}) are made by the tenant's admins (or a superadmin
+ * with X-Tenant) with a role no higher than admin, an optional list of the
+ * tenant's services and a read-only flag; platform keys (/v1/admin/api-keys)
+ * by superadmins, with the superadmin role. The key is in the creating
+ * response only; lists never carry it. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "auth/apikey.h"
+#include "common/text.h"
+#include "common/timeutil.h"
+
+static int platform_route(const td_req_t *req) {
+    return ((const td_need_t *)req->route->need)->all_tenants;
+}
+
+static void send_json(td_req_t *req, int status, json_t *o) {
+    char *s = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    td_resp_bytes(req, status, "application/json", s ? s : "{}", s ? strlen(s) : 2);
+    if (s)
+        sodium_memzero(s, strlen(s)); /* may hold a key */
+    free(s);
+}
+
+static json_t *key_json(const td_apikey_row_t *k) {
+    json_error_t e;
+    json_t *svc = k->services ? json_loads(k->services, 0, &e) : json_null();
+    json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:b}", "id", k->id, "name", k->name, "role",
+                          k->role, "services", svc ? svc : json_null(), "read_only", k->read_only);
+    const char *opt[][2] = {{"expires_at", k->expires_at}, {"last_used_at", k->last_used_at},
+                            {"revoked_at", k->revoked_at}, {"created_at", k->created_at}};
+    for (size_t i = 0; i < 4; i++)
+        json_object_set_new(o, opt[i][0], opt[i][1] ? json_string(opt[i][1]) : json_null());
+    return o;
+}
+
+static int refuse(td_req_t *req, const char *code, const char *detail) {
+    td_resp_problem(req, 400, code, "Invalid request", detail);
+    return -1;
+}
+
+/* Validates the body into k; answers 400 on the first problem. */
+static int read_body(td_req_t *req, json_t *b, int platform, td_apikey_row_t *k) {
+    td_ctx_t *ctx = req->ctx;
+    const char *key;
+    json_t *v;
+    json_object_foreach(b, key, v) {
+        if (strcmp(key, "name") && strcmp(key, "role") && strcmp(key, "services") &&
+            strcmp(key, "read_only") && strcmp(key, "expires_at"))
+            return refuse(req, "unknown_field",
+                          td_arena_printf(req->arena, "field '%.64s' cannot be set", key));
+    }
+    k->name = json_string_value(json_object_get(b, "name"));
+    if (!k->name || !*k->name || strlen(k->name) > 100 || !td_text_printable_utf8(k->name))
+        return refuse(req, "invalid_request", "'name' (1 to 100 characters) is required");
+    k->role = json_string_value(json_object_get(b, "role"));
+    if (platform)
+        k->role = k->role ? k->role : "superadmin";
+    if (platform ? strcmp(k->role, "superadmin") : !td_role_valid_tenant(k->role))
+        return refuse(req, "invalid_role",
+                      platform ? "platform keys have the superadmin role"
+                               : "role must be admin, manager or client");
+    json_t *ro = json_object_get(b, "read_only");
+    if (ro && !json_is_boolean(ro))
+        return refuse(req, "invalid_request", "'read_only' must be true or false");
+    k->read_only = json_is_true(ro);
+    json_t *exp = json_object_get(b, "expires_at");
+    char now[32];
+    td_time_iso(td_now_ms(), now, sizeof(now));
+    if (exp && (!json_is_string(exp) || strlen(json_string_value(exp)) < 20 ||
+                strlen(json_string_value(exp)) > 30 || strcmp(json_string_value(exp), now) <= 0))
+        return refuse(req, "invalid_request",
+                      "'expires_at' must be a future time like 2027-01-01T00:00:00Z");
+    k->expires_at = json_string_value(exp);
+    json_t *svc = json_object_get(b, "services");
+    if (svc && (platform || !json_is_array(svc)))
+        return refuse(req, "invalid_request", "'services' must be an array of service names");
+    for (size_t i = 0; svc && i < json_array_size(svc); i++) {
+        const char *s = json_string_value(json_array_get(svc, i));
+        int ok = 0;
+        for (size_t j = 0; s && j < ctx->tenant->nsvc; j++)
+            ok |= strcmp(s, ctx->tenant->services[j]) == 0;
+        if (!ok)
+            return refuse(req, "service_not_enabled",
+                          "a key's services must be enabled for the tenant");
+    }
+    char *txt = svc ? json_dumps(svc, JSON_COMPACT) : NULL;
+    k->services = txt ? td_arena_strdup(req->arena, txt) : NULL;
+    free(txt);
+    return 0;
+}
+
+void td_api_key_create(td_req_t *req, void *app_) {
+    td_app_t *app = app_;
+    td_ctx_t *ctx = req->ctx;
+    int platform = platform_route(req);
+    json_t *b;
+    if (td_api_json_body(req, &b))
+        return;
+    td_arena_defer(req->arena, (td_cleanup_fn)json_decref, b);
+    td_apikey_row_t k = {0};
+    if (read_body(req, b, platform, &k))
+        return;
+    char id[TD_ID_LEN + 1], key[TD_APIKEY_LEN + 1], hash[TD_HASH_HEX];
+    td_id_new(id);
+    td_apikey_new(id, key, hash);
+    k.id = id;
+    k.key_hash = hash;
+    k.tenant_id = platform ? NULL : ctx->tenant->row.id;
+    k.created_by = ctx->sub;
+    td_db_t *db;
+    td_status st = td_catalog_lease(app->platform->catalog, req->arena, &db);
+    if (!st)
+        st = td_cat_apikey_insert(db, &k);
+    td_apikey_row_t saved;
+    if (!st)
+        st = td_cat_apikey_get(db, req->arena, id, &saved);
+    if (st) {
+        sodium_memzero(key, sizeof(key));
+        td_api_fail(req, st, NULL);
+        return;
+    }
+    json_t *o = key_json(&saved);
+    json_object_set_new(o, "key", json_string(key));
+    sodium_memzero(key, sizeof(key));
+    td_resp_header(req, "Cache-Control", "no-store");
+    send_json(req, 201, o);
+}
+
+void td_api_key_list(td_req_t *req, void *app_) {
+    td_app_t *app = app_;
+    td_ctx_t *ctx = req->ctx;
+    td_db_t *db;
+    td_apikey_row_t *rows;
+    size_t n = 0;
+    td_status st = td_catalog_lease(app->platform->catalog, req->arena, &db);
+    if (!st)
+        st = td_cat_apikey_list(db, req->arena, platform_route(req) ? NULL : ctx->tenant->row.id,
+                                &rows, &n);
+    if (st) {
+        td_api_fail(req, st, NULL);
+        return;
+    }
+    json_t *items = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(items, key_json(&rows[i]));
+    send_json(req, 200, json_pack("{s:o, s:n}", "items", items, "next_cursor"));
+}
+
+void td_api_key_revoke(td_req_t *req, void *app_) {
+    td_app_t *app = app_;
+    td_ctx_t *ctx = req->ctx;
+    td_db_t *db;
+    td_status st = td_id_valid(req->params[0]) ? TD_OK : TD_E_NOTFOUND;
+    if (!st)
+        st = td_catalog_lease(app->platform->catalog, req->arena, &db);
+    if (!st)
+        st = td_cat_apikey_revoke(db, req->params[0],
+                                  platform_route(req) ? NULL : ctx->tenant->row.id);
+    if (st == TD_E_NOTFOUND)
+        td_resp_problem(req, 404, "api_key_not_found", "API key not found", "no such live key");
+    else if (st)
+        td_api_fail(req, st, NULL);
+    else
+        td_resp_static(req, 204, "application/json", "", 0);
+}

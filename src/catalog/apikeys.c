@@ -1,0 +1,119 @@
+/* apikeys.c — the api_keys table. */
+#include <stdio.h>
+#include <string.h>
+
+#include "catalog/catalog_int.h"
+#include "common/timeutil.h"
+
+#define KEY_COLS                                                                          \
+    "id, tenant_id, name, key_hash, role, services, read_only, expires_at, last_used_at," \
+    " revoked_at, created_by, created_at"
+
+static void read_key(td_stmt_t *st, td_arena_t *a, td_apikey_row_t *k) {
+    k->id = td_cat_col(st, a, 0);
+    k->tenant_id = td_cat_col(st, a, 1);
+    k->name = td_cat_col(st, a, 2);
+    k->key_hash = td_cat_col(st, a, 3);
+    k->role = td_cat_col(st, a, 4);
+    k->services = td_cat_col(st, a, 5);
+    k->read_only = (int)td_db_column_int64(st, 6);
+    k->expires_at = td_cat_col(st, a, 7);
+    k->last_used_at = td_cat_col(st, a, 8);
+    k->revoked_at = td_cat_col(st, a, 9);
+    k->created_by = td_cat_col(st, a, 10);
+    k->created_at = td_cat_col(st, a, 11);
+}
+
+td_status td_cat_apikey_insert(td_db_t *db, const td_apikey_row_t *k) {
+    char now[32];
+    td_cat_now(now);
+    td_stmt_t *st = NULL;
+    td_status rc = td_db_prepare(db,
+                                 "INSERT INTO api_keys (id, tenant_id, name, key_hash, role, services,"
+                                 " read_only, expires_at, created_by, created_at)"
+                                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                 &st);
+    const char *v[] = {k->id, k->tenant_id, k->name, k->key_hash, k->role, k->services};
+    for (int i = 0; !rc && i < 6; i++)
+        rc = td_db_bind_text(st, i + 1, v[i]);
+    if (!rc)
+        rc = td_db_bind_int64(st, 7, k->read_only);
+    if (!rc)
+        rc = td_db_bind_text(st, 8, k->expires_at);
+    if (!rc)
+        rc = td_db_bind_text(st, 9, k->created_by);
+    if (!rc)
+        rc = td_db_bind_text(st, 10, now);
+    if (!rc)
+        rc = td_cat_drain(st);
+    td_db_finalize(st);
+    return rc;
+}
+
+td_status td_cat_apikey_get(td_db_t *db, td_arena_t *a, const char *id, td_apikey_row_t *out) {
+    td_stmt_t *st = NULL;
+    td_status rc = td_db_prepare(db, "SELECT " KEY_COLS " FROM api_keys WHERE id = ?", &st);
+    if (!rc)
+        rc = td_db_bind_text(st, 1, id);
+    if (!rc) {
+        int r = td_db_step(st);
+        rc = r == TD_DB_ROW ? TD_OK : r < 0 ? (td_status)r : TD_E_NOTFOUND;
+        if (!rc)
+            read_key(st, a, out);
+    }
+    td_db_finalize(st);
+    return rc;
+}
+
+td_status td_cat_apikey_list(td_db_t *db, td_arena_t *a, const char *tenant_id,
+                             td_apikey_row_t **out, size_t *n) {
+    td_stmt_t *st = NULL;
+    td_status rc = td_db_prepare(
+        db,
+        tenant_id ? "SELECT " KEY_COLS " FROM api_keys WHERE tenant_id = ? ORDER BY id DESC LIMIT 1000"
+                  : "SELECT " KEY_COLS " FROM api_keys WHERE tenant_id IS NULL ORDER BY id DESC"
+                    " LIMIT 1000",
+        &st);
+    if (!rc && tenant_id)
+        rc = td_db_bind_text(st, 1, tenant_id);
+    td_apikey_row_t *rows = td_arena_alloc(a, sizeof(*rows) * 1000);
+    size_t k = 0;
+    int r = 0;
+    if (!rows)
+        rc = TD_E_NOMEM;
+    while (!rc && k < 1000 && (r = td_db_step(st)) == TD_DB_ROW)
+        read_key(st, a, &rows[k++]);
+    if (!rc && r < 0)
+        rc = (td_status)r;
+    td_db_finalize(st);
+    *out = rows;
+    *n = k;
+    return rc;
+}
+
+td_status td_cat_apikey_revoke(td_db_t *db, const char *id, const char *tenant_id) {
+    char now[32];
+    td_cat_now(now);
+    int64_t n = 0;
+    td_status rc =
+        tenant_id
+            ? td_db_execv(db, &n,
+                          "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND tenant_id = ?"
+                          " AND revoked_at IS NULL",
+                          now, id, tenant_id, NULL)
+            : td_db_execv(db, &n,
+                          "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND tenant_id IS NULL"
+                          " AND revoked_at IS NULL",
+                          now, id, NULL);
+    return rc ? rc : n ? TD_OK : TD_E_NOTFOUND;
+}
+
+td_status td_cat_apikey_touch(td_db_t *db, const char *id) {
+    char now[32], before[32];
+    td_cat_now(now);
+    td_time_iso(td_now_ms() - 60000, before, sizeof(before));
+    return td_db_execv(db, NULL,
+                       "UPDATE api_keys SET last_used_at = ? WHERE id = ?"
+                       " AND (last_used_at IS NULL OR last_used_at < ?)",
+                       now, id, before, NULL);
+}
