@@ -15,6 +15,7 @@
 #include "auth/apikey.h"
 #include "auth/password.h"
 #include "auth/tokens.h"
+#include "auth/users.h"
 #include "common/id.h"
 #include "common/json.h"
 #include "common/timeutil.h"
@@ -149,37 +150,6 @@ static void bad_credentials(td_req_t *req) {
                     "wrong email or password");
 }
 
-/* Where a principal's sessions live: the catalog's platform_sessions for
- * superadmins, the tenant's auth.sessions for its users. */
-typedef struct {
-    td_db_t *db;
-    int platform;
-    const char *scope; /* refresh-token scope: "p" or the compact tenant id */
-} sessions_t;
-
-static const char *s_table(const sessions_t *s) {
-    return s->platform ? "platform_sessions" : "auth.sessions";
-}
-static const char *s_owner(const sessions_t *s) { return s->platform ? "admin_id" : "user_id"; }
-
-/* Records a new session of owner (in family, or a new family) and writes
- * its refresh token into refresh. */
-static td_status session_start(td_req_t *req, const sessions_t *s, const char *owner,
-                               const char *family, char refresh[TD_REFRESH_LEN + 1]) {
-    char hash[TD_HASH_HEX], sid[TD_ID_LEN + 1], exp[32], now[32];
-    td_refresh_new(s->scope, refresh, hash);
-    td_id_new(sid);
-    td_time_iso(td_now_ms(), now, sizeof(now));
-    td_time_iso(td_now_ms() + (int64_t)TD_REFRESH_TTL * 1000, exp, sizeof(exp));
-    if (s->platform)
-        return td_cat_platform_session_insert(s->db, sid, owner, family ? family : sid, hash, exp);
-    return td_db_execv(s->db, NULL,
-                       "INSERT INTO auth.sessions (id, user_id, family_id, refresh_hash, expires_at,"
-                       " client_addr, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                       sid, owner, family ? family : sid, hash, exp, td_req_client_addr(req), now,
-                       now, NULL);
-}
-
 static void login_superadmin(td_req_t *req, td_app_t *app, const char *email, const char *pw) {
     td_db_t *db;
     td_admin_row_t adm = {0};
@@ -195,8 +165,8 @@ static void login_superadmin(td_req_t *req, td_app_t *app, const char *email, co
         return;
     }
     char refresh[TD_REFRESH_LEN + 1];
-    sessions_t ss = {db, 1, "p"};
-    if ((st = session_start(req, &ss, adm.id, NULL, refresh))) {
+    td_sessions_t ss = {db, 1, "p"};
+    if ((st = td_session_start(&ss, adm.id, NULL, td_req_client_addr(req), refresh))) {
         td_api_fail(req, st, "cannot record the session");
         return;
     }
@@ -205,93 +175,68 @@ static void login_superadmin(td_req_t *req, td_app_t *app, const char *email, co
     sodium_memzero(refresh, sizeof(refresh));
 }
 
-/* Services a tenant user may use: all of the tenant's for an admin, the
- * granted ones (that are enabled) for others. */
-static td_status user_services(td_db_t *tdb, td_arena_t *a, const td_tenant_t *t, const char *uid,
-                               const char *role, const char ***out, size_t *n) {
-    if (strcmp(role, "admin") == 0) {
-        *out = t->services;
-        *n = t->nsvc;
-        return TD_OK;
+/* The tenant of a login or refresh, active, with its database leased.
+ * Answers and returns -1 when it cannot be used. */
+static int usable_tenant(td_req_t *req, td_app_t *app, const char *key, td_tenant_t *t,
+                         td_db_t **tdb, const char *pw) {
+    td_status st = td_tenant_find(app->platform, req->arena, key, t);
+    if (st == TD_E_NOTFOUND || (!st && strcmp(t->row.status, "deleted") == 0)) {
+        if (pw)
+            password_ok(NULL, pw); /* same cost as a real attempt */
+        bad_credentials(req);
+        return -1;
     }
-    const char **v = td_arena_alloc(a, sizeof(char *) * (t->nsvc + 1));
-    size_t k = 0;
-    td_stmt_t *st = NULL;
-    td_status rc = td_db_prepare(tdb, "SELECT service FROM auth.user_services WHERE user_id = ?"
-                                      " ORDER BY service", &st);
-    if (!rc)
-        rc = td_db_bind_text(st, 1, uid);
-    int r = 0;
-    while (!rc && (r = td_db_step(st)) == TD_DB_ROW)
-        for (size_t i = 0; i < t->nsvc && k < t->nsvc; i++)
-            if (strcmp(t->services[i], td_db_column_text(st, 0)) == 0)
-                v[k++] = t->services[i];
-    if (!rc && r < 0)
-        rc = (td_status)r;
-    td_db_finalize(st);
-    *out = v;
-    *n = k;
-    return rc;
+    if (!st && strcmp(t->row.status, "suspended") == 0) {
+        td_resp_problem(req, 403, "tenant_suspended", "Tenant suspended",
+                        "this tenant is suspended");
+        return -1;
+    }
+    char err[256];
+    if (!st && strcmp(t->row.status, "active"))
+        st = TD_E_UNAVAILABLE;
+    if (!st)
+        st = td_tenant_lease(app->platform, req->arena, t->row.id, tdb, err, sizeof(err));
+    if (st) {
+        td_resp_problem(req, 503, "tenant_unavailable", "Tenant unavailable",
+                        "the tenant's database does not answer");
+        return -1;
+    }
+    return 0;
+}
+
+static void answer_user(td_req_t *req, td_app_t *app, const td_tenant_t *t, const td_user_t *u,
+                        const char *refresh) {
+    const char **svc;
+    size_t nsvc;
+    td_user_effective_services(u, t->services, t->nsvc, req->arena, &svc, &nsvc);
+    td_principal_t pr = {.sub = u->id, .role = u->role, .tid = t->row.id, .svc = svc, .nsvc = nsvc};
+    answer_tokens(req, app, &pr, u->email, t, refresh);
 }
 
 static void login_tenant(td_req_t *req, td_app_t *app, const char *key, const char *email,
                          const char *pw) {
-    td_platform_t *p = app->platform;
     td_tenant_t t;
-    td_status st = td_tenant_find(p, req->arena, key, &t);
-    if (st == TD_E_NOTFOUND || (!st && strcmp(t.row.status, "deleted") == 0)) {
-        password_ok(NULL, pw); /* same cost as a real attempt */
+    td_db_t *tdb;
+    if (usable_tenant(req, app, key, &t, &tdb, pw))
+        return;
+    td_user_t u;
+    td_status st = td_user_find(tdb, req->arena, email, 1, &u);
+    if (st && st != TD_E_NOTFOUND) {
+        td_api_fail(req, st, NULL);
+        return;
+    }
+    if (!password_ok(st ? NULL : u.password_hash, pw) || u.disabled) {
         bad_credentials(req);
         return;
     }
-    if (!st && strcmp(t.row.status, "suspended") == 0) {
-        td_resp_problem(req, 403, "tenant_suspended", "Tenant suspended",
-                        "this tenant is suspended");
-        return;
-    }
-    if (!st && strcmp(t.row.status, "active"))
-        st = TD_E_UNAVAILABLE;
-    td_db_t *tdb = NULL;
-    char err[256];
-    if (!st)
-        st = td_tenant_lease(p, req->arena, t.row.id, &tdb, err, sizeof(err));
-    if (st) {
-        td_resp_problem(req, 503, "tenant_unavailable", "Tenant unavailable",
-                        "the tenant's database does not answer");
-        return;
-    }
-    td_stmt_t *s = NULL;
-    const char *uid = NULL, *hash = NULL, *role = NULL;
-    int disabled = 0;
-    st = td_db_prepare(tdb, "SELECT id, password_hash, role, disabled FROM auth.users WHERE email = ?",
-                       &s);
-    if (!st)
-        st = td_db_bind_text(s, 1, email);
-    if (!st && td_db_step(s) == TD_DB_ROW) {
-        uid = td_arena_strdup(req->arena, td_db_column_text(s, 0));
-        hash = td_arena_strdup(req->arena, td_db_column_text(s, 1));
-        role = td_arena_strdup(req->arena, td_db_column_text(s, 2));
-        disabled = (int)td_db_column_int64(s, 3);
-    }
-    td_db_finalize(s);
-    if (!password_ok(hash, pw) || disabled) {
-        bad_credentials(req);
-        return;
-    }
-    const char **svc;
-    size_t nsvc;
     char refresh[TD_REFRESH_LEN + 1], scope[33];
     td_id_compact(t.row.id, scope);
-    sessions_t ss = {tdb, 0, scope};
-    st = user_services(tdb, req->arena, &t, uid, role, &svc, &nsvc);
-    if (!st)
-        st = session_start(req, &ss, uid, NULL, refresh);
-    if (st) {
+    td_sessions_t ss = {tdb, 0, scope};
+    if ((st = td_session_start(&ss, u.id, NULL, td_req_client_addr(req), refresh))) {
         td_api_fail(req, st, "cannot record the session");
         return;
     }
-    td_principal_t pr = {.sub = uid, .role = role, .tid = t.row.id, .svc = svc, .nsvc = nsvc};
-    answer_tokens(req, app, &pr, email, &t, refresh);
+    answer_user(req, app, &t, &u, refresh);
     sodium_memzero(refresh, sizeof(refresh));
 }
 
@@ -321,52 +266,26 @@ void td_api_login(td_req_t *req, void *app_) {
     json_decref(body);
 }
 
-/* Rotates the session holding the refresh token's hash: the old one is
- * marked used (only once: a conditional update), a new one in the same
- * family is created. A token used a second time revokes its whole family
- * and every access token of its owner. Returns 0 with *owner on success,
- * or answers 401 and returns -1. */
-static int rotate_session(td_req_t *req, td_app_t *app, const sessions_t *s, const char *token,
-                          const char **owner, char refresh[TD_REFRESH_LEN + 1]) {
-    char hash[TD_HASH_HEX], now[32], sql[256];
-    td_refresh_hash(token, hash);
-    td_time_iso(td_now_ms(), now, sizeof(now));
-    snprintf(sql, sizeof(sql),
-             "SELECT id, %s, family_id, expires_at, revoked_at FROM %s WHERE refresh_hash = ?",
-             s_owner(s), s_table(s));
-    td_stmt_t *st = NULL;
-    const char *sid = NULL, *family = NULL, *exp = NULL;
-    int used = 0;
-    if (td_db_prepare(s->db, sql, &st) == TD_OK && td_db_bind_text(st, 1, hash) == TD_OK &&
-        td_db_step(st) == TD_DB_ROW) {
-        sid = td_arena_strdup(req->arena, td_db_column_text(st, 0));
-        *owner = td_arena_strdup(req->arena, td_db_column_text(st, 1));
-        family = td_arena_strdup(req->arena, td_db_column_text(st, 2));
-        exp = td_arena_strdup(req->arena, td_db_column_text(st, 3));
-        used = !td_db_column_is_null(st, 4);
+/* Spends a refresh token: 0 with *owner and the next token, or answers
+ * 401 (a reused token also revokes its owner's access tokens). */
+static int rotate(td_req_t *req, td_app_t *app, const td_sessions_t *ss, const char *token,
+                  const char **owner, char refresh[TD_REFRESH_LEN + 1]) {
+    td_status st = td_session_rotate(ss, req->arena, token, td_req_client_addr(req), owner, refresh);
+    if (st == TD_E_CONFLICT) {
+        td_db_t *cat;
+        if (td_catalog_lease(app->platform->catalog, req->arena, &cat) == TD_OK)
+            td_revocations_add(app->revoked, cat, td_arena_printf(req->arena, "sub:%s", *owner),
+                               td_now_ms() / 1000 + TD_ACCESS_TTL);
+        td_resp_problem(req, 401, "refresh_reused", "Refresh token reused",
+                        "this refresh token was already used: its session family is revoked");
+        return -1;
     }
-    td_db_finalize(st);
-    if (!sid || strcmp(exp, now) < 0) {
+    if (st) {
         td_resp_problem(req, 401, "invalid_grant", "Invalid refresh token",
                         "unknown or expired refresh token");
         return -1;
     }
-    int64_t changed = 0;
-    snprintf(sql, sizeof(sql), "UPDATE %s SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-             s_table(s));
-    if (!used && td_db_execv(s->db, &changed, sql, now, sid, NULL) == TD_OK && changed == 1)
-        return session_start(req, s, *owner, family, refresh) == TD_OK ? 0 : -1;
-    /* reuse: someone holds a copy of this family's token */
-    snprintf(sql, sizeof(sql),
-             "UPDATE %s SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL", s_table(s));
-    td_db_execv(s->db, NULL, sql, now, family, NULL);
-    td_db_t *cat;
-    if (td_catalog_lease(app->platform->catalog, req->arena, &cat) == TD_OK)
-        td_revocations_add(app->revoked, cat, td_arena_printf(req->arena, "sub:%s", *owner),
-                           td_now_ms() / 1000 + TD_ACCESS_TTL);
-    td_resp_problem(req, 401, "refresh_reused", "Refresh token reused",
-                    "this refresh token was already used: its session family is revoked");
-    return -1;
+    return 0;
 }
 
 static void refresh_platform(td_req_t *req, td_app_t *app, const char *token) {
@@ -378,8 +297,8 @@ static void refresh_platform(td_req_t *req, td_app_t *app, const char *token) {
         td_api_fail(req, TD_E_UNAVAILABLE, "the catalog does not answer");
         return;
     }
-    sessions_t ss = {db, 1, "p"};
-    if (rotate_session(req, app, &ss, token, &owner, refresh))
+    td_sessions_t ss = {db, 1, "p"};
+    if (rotate(req, app, &ss, token, &owner, refresh))
         return;
     if (td_cat_admin_find(db, req->arena, owner, 1, &adm) || adm.disabled) {
         bad_credentials(req);
@@ -391,39 +310,27 @@ static void refresh_platform(td_req_t *req, td_app_t *app, const char *token) {
 }
 
 static void refresh_tenant(td_req_t *req, td_app_t *app, const char *scope, const char *token) {
-    char id[TD_ID_LEN + 1], err[256], refresh[TD_REFRESH_LEN + 1];
+    char id[TD_ID_LEN + 1], refresh[TD_REFRESH_LEN + 1];
     snprintf(id, sizeof(id), "%.8s-%.4s-%.4s-%.4s-%.12s", scope, scope + 8, scope + 12,
              scope + 16, scope + 20);
     td_tenant_t t;
     td_db_t *tdb;
-    if (strlen(scope) != 32 || !td_id_valid(id) ||
-        td_tenant_find(app->platform, req->arena, id, &t) || strcmp(t.row.status, "active") ||
-        td_tenant_lease(app->platform, req->arena, t.row.id, &tdb, err, sizeof(err))) {
+    if (strlen(scope) != 32 || !td_id_valid(id)) {
         td_resp_problem(req, 401, "invalid_grant", "Invalid refresh token",
                         "unknown or expired refresh token");
         return;
     }
-    sessions_t ss = {tdb, 0, scope};
+    if (usable_tenant(req, app, id, &t, &tdb, NULL))
+        return;
+    td_sessions_t ss = {tdb, 0, scope};
     const char *uid;
-    if (rotate_session(req, app, &ss, token, &uid, refresh))
+    if (rotate(req, app, &ss, token, &uid, refresh))
         return;
-    td_stmt_t *st = NULL;
-    const char *email = NULL, *role = NULL;
-    if (td_db_prepare(tdb, "SELECT email, role FROM auth.users WHERE id = ? AND disabled = 0",
-                      &st) == TD_OK &&
-        td_db_bind_text(st, 1, uid) == TD_OK && td_db_step(st) == TD_DB_ROW) {
-        email = td_arena_strdup(req->arena, td_db_column_text(st, 0));
-        role = td_arena_strdup(req->arena, td_db_column_text(st, 1));
-    }
-    td_db_finalize(st);
-    const char **svc;
-    size_t nsvc;
-    if (!email || user_services(tdb, req->arena, &t, uid, role, &svc, &nsvc)) {
+    td_user_t u;
+    if (td_user_find(tdb, req->arena, uid, 0, &u) || u.disabled)
         bad_credentials(req);
-        return;
-    }
-    td_principal_t pr = {.sub = uid, .role = role, .tid = t.row.id, .svc = svc, .nsvc = nsvc};
-    answer_tokens(req, app, &pr, email, &t, refresh);
+    else
+        answer_user(req, app, &t, &u, refresh);
     sodium_memzero(refresh, sizeof(refresh));
 }
 

@@ -12,6 +12,7 @@
 #include "api/api.h"
 #include "auth/password.h"
 #include "auth/tokens.h"
+#include "auth/users.h"
 #include "common/id.h"
 #include "common/text.h"
 #include "common/timeutil.h"
@@ -88,48 +89,19 @@ static int check_fields(td_req_t *req, json_t *b, const char *const *allowed) {
     return 0;
 }
 
-/* The user's row as JSON, or NULL when absent. */
+/* The user's public JSON, or NULL when absent. */
 static json_t *load_user(td_req_t *req, td_db_t *db, const char *id) {
-    td_stmt_t *st = NULL;
-    json_t *o = NULL;
-    if (td_db_prepare(db,
-                      "SELECT id, email, role, name, disabled, last_login_at, created_at,"
-                      " updated_at FROM auth.users WHERE id = ?",
-                      &st) == TD_OK &&
-        td_db_bind_text(st, 1, id) == TD_OK && td_db_step(st) == TD_DB_ROW) {
-        o = json_pack("{s:s, s:s, s:s}", "id", td_db_column_text(st, 0), "email",
-                      td_db_column_text(st, 1), "role", td_db_column_text(st, 2));
-        const char *name = td_db_column_text(st, 3);
-        json_object_set_new(o, "name", name ? json_string(name) : json_null());
-        json_object_set_new(o, "disabled", json_boolean(td_db_column_int64(st, 4)));
-        const char *ll = td_db_column_text(st, 5);
-        json_object_set_new(o, "last_login_at", ll ? json_string(ll) : json_null());
-        json_object_set_new(o, "created_at", json_string(td_db_column_text(st, 6)));
-        json_object_set_new(o, "updated_at", json_string(td_db_column_text(st, 7)));
-    }
-    td_db_finalize(st);
-    if (!o)
-        return NULL;
-    json_t *svc = json_array();
-    if (td_db_prepare(db, "SELECT service FROM auth.user_services WHERE user_id = ? ORDER BY service",
-                      &st) == TD_OK &&
-        td_db_bind_text(st, 1, id) == TD_OK)
-        while (td_db_step(st) == TD_DB_ROW)
-            json_array_append_new(svc, json_string(td_db_column_text(st, 0)));
-    td_db_finalize(st);
-    json_object_set_new(o, "services", svc);
-    (void)req;
-    return o;
+    td_user_t u;
+    return td_user_find(db, req->arena, id, 0, &u) ? NULL : td_user_json(&u);
 }
 
-static td_status set_grants(td_db_t *db, const char *id, json_t *svc) {
-    td_status st = td_db_execv(db, NULL, "DELETE FROM auth.user_services WHERE user_id = ?", id, NULL);
-    for (size_t i = 0; !st && i < json_array_size(svc); i++)
-        st = td_db_execv(db, NULL,
-                         "INSERT INTO auth.user_services (user_id, service) VALUES (?, ?)"
-                         " ON CONFLICT (user_id, service) DO NOTHING",
-                         id, json_string_value(json_array_get(svc, i)), NULL);
-    return st;
+/* A JSON array of names as an arena array. */
+static const char **names(td_req_t *req, json_t *arr, size_t *n) {
+    *n = json_array_size(arr);
+    const char **v = td_arena_alloc(req->arena, sizeof(char *) * (*n + 1));
+    for (size_t i = 0; v && i < *n; i++)
+        v[i] = json_string_value(json_array_get(arr, i));
+    return v;
 }
 
 static void revoke_user(td_req_t *req, td_app_t *app, const char *id) {
@@ -148,56 +120,31 @@ void td_api_user_create(td_req_t *req, void *app_) {
     td_arena_defer(req->arena, (td_cleanup_fn)json_decref, b);
     if (check_fields(req, b, fields))
         return;
-    const char *email = json_string_value(json_object_get(b, "email"));
-    const char *pw = json_string_value(json_object_get(b, "password"));
-    const char *role = json_string_value(json_object_get(b, "role"));
-    const char *name = json_string_value(json_object_get(b, "name"));
-    json_t *svc = json_object_get(b, "services");
-    if (!td_email_valid(email) || !pw || !role) {
+    td_user_spec_t spec = {
+        .email = json_string_value(json_object_get(b, "email")),
+        .password = json_string_value(json_object_get(b, "password")),
+        .role = json_string_value(json_object_get(b, "role")),
+        .name = json_string_value(json_object_get(b, "name")),
+    };
+    spec.services = names(req, json_object_get(b, "services"), &spec.nsvc);
+    if (!td_email_valid(spec.email) || !spec.password || !spec.role) {
         bad(req, "invalid_request", "'email', 'password' and 'role' are required");
         return;
     }
-    char hash[TD_PASSWORD_HASH_MAX], id[TD_ID_LEN + 1], now[32];
-    if (td_password_hash(pw, hash)) {
-        td_api_fail(req, TD_E_INTERNAL, NULL);
-        return;
-    }
-    td_id_new(id);
-    td_time_iso(td_now_ms(), now, sizeof(now));
     td_db_t *db = tenant_db(req, app);
     if (!db)
         return;
-    td_stmt_t *st = NULL;
-    td_status rc = td_db_begin(db, TD_DB_WRITE);
-    if (!rc)
-        rc = td_db_prepare(db,
-                           "INSERT INTO auth.users (id, email, password_hash, role, name, created_at,"
-                           " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           &st);
-    const char *vals[] = {id, email, hash, role, name, now, now};
-    for (int i = 0; !rc && i < 7; i++)
-        rc = td_db_bind_text(st, i + 1, vals[i]);
-    if (!rc) {
-        int r = td_db_step(st);
-        rc = r < 0 ? (td_status)r : TD_OK;
+    char id[TD_ID_LEN + 1];
+    td_status rc = td_user_create(db, &spec, id);
+    if (rc == TD_E_EXISTS)
+        td_resp_problem(req, 409, "email_taken", "Email taken", "a user with this email exists");
+    else if (rc)
+        td_api_fail(req, rc, NULL);
+    else {
+        json_t *o = load_user(req, db, id);
+        td_resp_header(req, "Location", td_arena_printf(req->arena, "/v1/auth/users/%s", id));
+        send_json(req, 201, o ? o : json_object());
     }
-    td_db_finalize(st);
-    if (!rc && svc)
-        rc = set_grants(db, id, svc);
-    if (!rc)
-        rc = td_db_commit(db);
-    if (rc) {
-        td_db_rollback(db);
-        if (rc == TD_E_EXISTS)
-            td_resp_problem(req, 409, "email_taken", "Email taken",
-                            "a user with this email exists");
-        else
-            td_api_fail(req, rc, NULL);
-        return;
-    }
-    json_t *o = load_user(req, db, id);
-    td_resp_header(req, "Location", td_arena_printf(req->arena, "/v1/auth/users/%s", id));
-    send_json(req, 201, o ? o : json_object());
 }
 
 void td_api_user_list(td_req_t *req, void *app_) {
@@ -212,13 +159,9 @@ void td_api_user_list(td_req_t *req, void *app_) {
         if (me)
             json_array_append_new(items, me);
     } else {
-        td_stmt_t *st = NULL;
-        const char **ids = td_arena_alloc(req->arena, sizeof(char *) * 1001);
+        const char **ids;
         size_t n = 0;
-        if (td_db_prepare(db, "SELECT id FROM auth.users ORDER BY id LIMIT 1000", &st) == TD_OK)
-            while (td_db_step(st) == TD_DB_ROW && n < 1000)
-                ids[n++] = td_arena_strdup(req->arena, td_db_column_text(st, 0));
-        td_db_finalize(st);
+        td_user_ids(db, req->arena, 1000, &ids, &n);
         for (size_t i = 0; i < n; i++) {
             json_t *u = load_user(req, db, ids[i]);
             if (u)
@@ -262,40 +205,22 @@ void td_api_user_patch(td_req_t *req, void *app_) {
         return;
     json_decref(u);
     const char *id = req->params[0];
-    char now[32], hash[TD_PASSWORD_HASH_MAX];
-    td_time_iso(td_now_ms(), now, sizeof(now));
-    const char *pw = json_string_value(json_object_get(b, "password"));
-    if (pw && td_password_hash(pw, hash)) {
-        td_api_fail(req, TD_E_INTERNAL, NULL);
-        return;
-    }
-    td_status rc = td_db_begin(db, TD_DB_WRITE);
-    json_t *role = json_object_get(b, "role"), *name = json_object_get(b, "name");
-    json_t *dis = json_object_get(b, "disabled"), *svc = json_object_get(b, "services");
-    if (!rc && role)
-        rc = td_db_execv(db, NULL, "UPDATE auth.users SET role = ? WHERE id = ?",
-                         json_string_value(role), id, NULL);
-    if (!rc && name)
-        rc = td_db_execv(db, NULL, "UPDATE auth.users SET name = ? WHERE id = ?",
-                         json_string_value(name), id, NULL);
-    if (!rc && dis)
-        rc = td_db_execv(db, NULL, "UPDATE auth.users SET disabled = ? WHERE id = ?",
-                         json_is_true(dis) ? "1" : "0", id, NULL);
-    if (!rc && pw)
-        rc = td_db_execv(db, NULL, "UPDATE auth.users SET password_hash = ? WHERE id = ?", hash,
-                         id, NULL);
-    if (!rc && svc)
-        rc = set_grants(db, id, svc);
-    if (!rc)
-        rc = td_db_execv(db, NULL, "UPDATE auth.users SET updated_at = ? WHERE id = ?", now, id,
-                         NULL);
-    if (!rc)
-        rc = td_db_commit(db);
+    json_t *svc = json_object_get(b, "services"), *dis = json_object_get(b, "disabled");
+    td_user_patch_t p = {
+        .role = json_string_value(json_object_get(b, "role")),
+        .name = json_string_value(json_object_get(b, "name")),
+        .password = json_string_value(json_object_get(b, "password")),
+        .set_disabled = dis != NULL,
+        .disabled = json_is_true(dis),
+        .set_services = svc != NULL,
+    };
+    p.services = names(req, svc, &p.nsvc);
+    td_status rc = td_user_update(db, id, &p);
     if (rc) {
-        td_db_rollback(db);
         td_api_fail(req, rc, NULL);
         return;
     }
+    const char *role = p.role, *pw = p.password;
     if (role || svc || json_is_true(dis) || pw)
         revoke_user(req, app, id);
     json_t *o = load_user(req, db, id);
@@ -315,8 +240,7 @@ void td_api_user_delete(td_req_t *req, void *app_) {
         td_resp_problem(req, 409, "cannot_delete_self", "Conflict", "you cannot delete yourself");
         return;
     }
-    int64_t n = 0;
-    td_status rc = td_db_execv(db, &n, "DELETE FROM auth.users WHERE id = ?", id, NULL);
+    td_status rc = td_user_delete(db, id);
     if (rc) {
         td_api_fail(req, rc, NULL);
         return;

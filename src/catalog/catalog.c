@@ -253,14 +253,3 @@ td_status td_cat_admin_find(td_db_t *db, td_arena_t *a, const char *key, int by_
     td_db_finalize(st);
     return rc;
 }
-
-td_status td_cat_platform_session_insert(td_db_t *db, const char *id, const char *admin_id,
-                                         const char *family_id, const char *refresh_hash,
-                                         const char *expires_at) {
-    char now[32];
-    td_cat_now(now);
-    return td_db_execv(db, NULL,
-                       "INSERT INTO platform_sessions (id, admin_id, family_id, refresh_hash,"
-                       " expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                       id, admin_id, family_id, refresh_hash, expires_at, now, NULL);
-}

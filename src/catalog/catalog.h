@@ -100,10 +100,7 @@ typedef struct {
 /* By email, or by id when by_id is set. TD_E_NOTFOUND when absent. */
 td_status td_cat_admin_find(td_db_t *db, td_arena_t *a, const char *key, int by_id,
                             td_admin_row_t *out);
-/* Records a superadmin's refresh token (its hash only). */
-td_status td_cat_platform_session_insert(td_db_t *db, const char *id, const char *admin_id,
-                                         const char *family_id, const char *refresh_hash,
-                                         const char *expires_at);
+
 
 /* ---- API keys (apikeys.c) ---- */
 typedef struct {

@@ -64,18 +64,27 @@ free_port() {
 }
 
 # Starts the server in the background on a free port; sets PORT and BASE.
+# Tests run in parallel, so a port found free may be taken before the
+# server binds it: then another port is tried.
 start_server() {
-  PORT=$(free_port)
-  BASE="http://127.0.0.1:$PORT"
-  "$TD_BIN" serve --data "$DATA" --listen "127.0.0.1:$PORT" "$@" >"$T/server.log" 2>&1 &
-  SERVER_PID=$!
-  for _ in $(seq 1 100); do
-    curl -fsS "$BASE/health" >/dev/null 2>&1 && return 0
-    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$T/server.log" >&2; fail "server exited"; }
-    sleep 0.1
+  local attempt
+  for attempt in 1 2 3 4 5; do
+    PORT=$(free_port)
+    BASE="http://127.0.0.1:$PORT"
+    "$TD_BIN" serve --data "$DATA" --listen "127.0.0.1:$PORT" "$@" >"$T/server.log" 2>&1 &
+    SERVER_PID=$!
+    for _ in $(seq 1 100); do
+      curl -fsS "$BASE/health" >/dev/null 2>&1 && return 0
+      kill -0 "$SERVER_PID" 2>/dev/null || break
+      sleep 0.1
+    done
+    if kill -0 "$SERVER_PID" 2>/dev/null || ! grep -q 'already in use' "$T/server.log"; then
+      cat "$T/server.log" >&2
+      fail "server did not answer /health"
+    fi
+    wait "$SERVER_PID" 2>/dev/null || true
   done
-  cat "$T/server.log" >&2
-  fail "server did not answer /health"
+  fail "no free port after 5 attempts"
 }
 
 # Asserts that nothing of tenant ID remains: files, database, role.

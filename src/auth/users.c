@@ -1,0 +1,257 @@
+/* users.c — auth.users, auth.user_services and the session tables. */
+#include "auth/users.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "auth/password.h"
+#include "common/timeutil.h"
+
+static const char *col(td_stmt_t *st, td_arena_t *a, int i) {
+    const char *v = td_db_column_text(st, i);
+    return v ? td_arena_strdup(a, v) : NULL;
+}
+
+static td_status drain(td_stmt_t *st) {
+    int r;
+    while ((r = td_db_step(st)) == TD_DB_ROW)
+        ;
+    return r < 0 ? (td_status)r : TD_OK;
+}
+
+static td_status grants(td_db_t *db, td_arena_t *a, td_user_t *u) {
+    td_stmt_t *st = NULL;
+    td_status rc = td_db_prepare(
+        db, "SELECT service FROM auth.user_services WHERE user_id = ? ORDER BY service", &st);
+    if (!rc)
+        rc = td_db_bind_text(st, 1, u->id);
+    u->services = td_arena_alloc(a, sizeof(char *) * 32);
+    u->nsvc = 0;
+    int r = 0;
+    while (!rc && u->services && u->nsvc < 32 && (r = td_db_step(st)) == TD_DB_ROW)
+        u->services[u->nsvc++] = col(st, a, 0);
+    if (!rc && r < 0)
+        rc = (td_status)r;
+    td_db_finalize(st);
+    return u->services ? rc : TD_E_NOMEM;
+}
+
+td_status td_user_find(td_db_t *db, td_arena_t *a, const char *key, int by_email, td_user_t *out) {
+    td_stmt_t *st = NULL;
+    td_status rc = td_db_prepare(db,
+                                 by_email ? "SELECT id, email, role, name, password_hash, disabled,"
+                                            " last_login_at, created_at, updated_at FROM auth.users"
+                                            " WHERE email = ?"
+                                          : "SELECT id, email, role, name, password_hash, disabled,"
+                                            " last_login_at, created_at, updated_at FROM auth.users"
+                                            " WHERE id = ?",
+                                 &st);
+    if (!rc)
+        rc = td_db_bind_text(st, 1, key);
+    if (!rc) {
+        int r = td_db_step(st);
+        rc = r == TD_DB_ROW ? TD_OK : r < 0 ? (td_status)r : TD_E_NOTFOUND;
+    }
+    if (!rc) {
+        memset(out, 0, sizeof(*out));
+        out->id = col(st, a, 0);
+        out->email = col(st, a, 1);
+        out->role = col(st, a, 2);
+        out->name = col(st, a, 3);
+        out->password_hash = col(st, a, 4);
+        out->disabled = (int)td_db_column_int64(st, 5);
+        out->last_login_at = col(st, a, 6);
+        out->created_at = col(st, a, 7);
+        out->updated_at = col(st, a, 8);
+    }
+    td_db_finalize(st);
+    return rc ? rc : grants(db, a, out);
+}
+
+td_status td_user_ids(td_db_t *db, td_arena_t *a, size_t max, const char ***ids, size_t *n) {
+    td_stmt_t *st = NULL;
+    td_status rc = td_db_prepare(db, "SELECT id FROM auth.users ORDER BY id LIMIT ?", &st);
+    if (!rc)
+        rc = td_db_bind_int64(st, 1, (int64_t)max);
+    const char **v = td_arena_alloc(a, sizeof(char *) * (max + 1));
+    size_t k = 0;
+    int r = 0;
+    while (!rc && v && k < max && (r = td_db_step(st)) == TD_DB_ROW)
+        v[k++] = col(st, a, 0);
+    if (!rc && r < 0)
+        rc = (td_status)r;
+    td_db_finalize(st);
+    *ids = v;
+    *n = k;
+    return v ? rc : TD_E_NOMEM;
+}
+
+static td_status set_grants(td_db_t *db, const char *id, const char *const *svc, size_t n) {
+    td_status rc = td_db_execv(db, NULL, "DELETE FROM auth.user_services WHERE user_id = ?", id,
+                               NULL);
+    for (size_t i = 0; !rc && i < n; i++)
+        rc = td_db_execv(db, NULL,
+                         "INSERT INTO auth.user_services (user_id, service) VALUES (?, ?)"
+                         " ON CONFLICT (user_id, service) DO NOTHING",
+                         id, svc[i], NULL);
+    return rc;
+}
+
+td_status td_user_create(td_db_t *db, const td_user_spec_t *s, char id[TD_ID_LEN + 1]) {
+    char hash[TD_PASSWORD_HASH_MAX], now[32];
+    td_status rc = td_password_hash(s->password, hash);
+    if (rc)
+        return rc;
+    td_id_new(id);
+    td_time_iso(td_now_ms(), now, sizeof(now));
+    rc = td_db_begin(db, TD_DB_WRITE);
+    td_stmt_t *st = NULL;
+    if (!rc)
+        rc = td_db_prepare(db,
+                           "INSERT INTO auth.users (id, email, password_hash, role, name, created_at,"
+                           " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           &st);
+    const char *vals[] = {id, s->email, hash, s->role, s->name, now, now};
+    for (int i = 0; !rc && i < 7; i++)
+        rc = td_db_bind_text(st, i + 1, vals[i]);
+    if (!rc)
+        rc = drain(st);
+    td_db_finalize(st);
+    if (!rc)
+        rc = set_grants(db, id, s->services, s->nsvc);
+    if (!rc)
+        rc = td_db_commit(db);
+    if (rc)
+        td_db_rollback(db);
+    sodium_memzero(hash, sizeof(hash));
+    return rc;
+}
+
+td_status td_user_update(td_db_t *db, const char *id, const td_user_patch_t *p) {
+    char now[32], hash[TD_PASSWORD_HASH_MAX];
+    td_time_iso(td_now_ms(), now, sizeof(now));
+    td_status rc = p->password ? td_password_hash(p->password, hash) : TD_OK;
+    if (!rc)
+        rc = td_db_begin(db, TD_DB_WRITE);
+    if (!rc && p->role)
+        rc = td_db_execv(db, NULL, "UPDATE auth.users SET role = ? WHERE id = ?", p->role, id, NULL);
+    if (!rc && p->name)
+        rc = td_db_execv(db, NULL, "UPDATE auth.users SET name = ? WHERE id = ?", p->name, id, NULL);
+    if (!rc && p->set_disabled)
+        rc = td_db_execv(db, NULL, "UPDATE auth.users SET disabled = ? WHERE id = ?",
+                         p->disabled ? "1" : "0", id, NULL);
+    if (!rc && p->password)
+        rc = td_db_execv(db, NULL, "UPDATE auth.users SET password_hash = ? WHERE id = ?", hash, id,
+                         NULL);
+    if (!rc && p->set_services)
+        rc = set_grants(db, id, p->services, p->nsvc);
+    int64_t n = 0;
+    if (!rc)
+        rc = td_db_execv(db, &n, "UPDATE auth.users SET updated_at = ? WHERE id = ?", now, id, NULL);
+    if (!rc && !n)
+        rc = TD_E_NOTFOUND;
+    if (!rc)
+        rc = td_db_commit(db);
+    if (rc)
+        td_db_rollback(db);
+    sodium_memzero(hash, sizeof(hash));
+    return rc;
+}
+
+td_status td_user_delete(td_db_t *db, const char *id) {
+    int64_t n = 0;
+    td_status rc = td_db_execv(db, &n, "DELETE FROM auth.users WHERE id = ?", id, NULL);
+    return rc ? rc : n ? TD_OK : TD_E_NOTFOUND;
+}
+
+json_t *td_user_json(const td_user_t *u) {
+    json_t *svc = json_array();
+    for (size_t i = 0; i < u->nsvc; i++)
+        json_array_append_new(svc, json_string(u->services[i]));
+    json_t *o = json_pack("{s:s, s:s, s:s, s:o}", "id", u->id, "email", u->email, "role", u->role,
+                          "services", svc);
+    const char *opt[][2] = {{"name", u->name},
+                            {"last_login_at", u->last_login_at},
+                            {"created_at", u->created_at},
+                            {"updated_at", u->updated_at}};
+    for (size_t i = 0; i < 4; i++)
+        json_object_set_new(o, opt[i][0], opt[i][1] ? json_string(opt[i][1]) : json_null());
+    json_object_set_new(o, "disabled", json_boolean(u->disabled));
+    return o;
+}
+
+void td_user_effective_services(const td_user_t *u, const char *const *tenant_svcs, size_t nt,
+                                td_arena_t *a, const char ***out, size_t *n) {
+    const char **v = td_arena_alloc(a, sizeof(char *) * (nt + 1));
+    size_t k = 0;
+    int admin = strcmp(u->role, "admin") == 0;
+    for (size_t i = 0; v && i < nt; i++) {
+        int granted = admin;
+        for (size_t j = 0; !granted && j < u->nsvc; j++)
+            granted = strcmp(u->services[j], tenant_svcs[i]) == 0;
+        if (granted)
+            v[k++] = tenant_svcs[i];
+    }
+    *out = v;
+    *n = k;
+}
+
+/* ---- sessions ---- */
+
+static const char *s_table(const td_sessions_t *s) {
+    return s->platform ? "platform_sessions" : "auth.sessions";
+}
+static const char *s_owner(const td_sessions_t *s) { return s->platform ? "admin_id" : "user_id"; }
+
+td_status td_session_start(const td_sessions_t *s, const char *owner, const char *family,
+                           const char *client_addr, char refresh[TD_REFRESH_LEN + 1]) {
+    char hash[TD_HASH_HEX], sid[TD_ID_LEN + 1], exp[32], now[32];
+    td_refresh_new(s->scope, refresh, hash);
+    td_id_new(sid);
+    td_time_iso(td_now_ms(), now, sizeof(now));
+    td_time_iso(td_now_ms() + (int64_t)TD_REFRESH_TTL * 1000, exp, sizeof(exp));
+    if (s->platform)
+        return td_db_execv(s->db, NULL,
+                           "INSERT INTO platform_sessions (id, admin_id, family_id, refresh_hash,"
+                           " expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                           sid, owner, family ? family : sid, hash, exp, now, NULL);
+    return td_db_execv(s->db, NULL,
+                       "INSERT INTO auth.sessions (id, user_id, family_id, refresh_hash, expires_at,"
+                       " client_addr, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       sid, owner, family ? family : sid, hash, exp, client_addr, now, now, NULL);
+}
+
+td_status td_session_rotate(const td_sessions_t *s, td_arena_t *a, const char *token,
+                            const char *client_addr, const char **owner,
+                            char refresh[TD_REFRESH_LEN + 1]) {
+    char hash[TD_HASH_HEX], now[32], sql[256];
+    td_refresh_hash(token, hash);
+    td_time_iso(td_now_ms(), now, sizeof(now));
+    snprintf(sql, sizeof(sql),
+             "SELECT id, %s, family_id, expires_at, revoked_at FROM %s WHERE refresh_hash = ?",
+             s_owner(s), s_table(s));
+    td_stmt_t *st = NULL;
+    const char *sid = NULL, *family = NULL, *exp = NULL;
+    int used = 0;
+    if (td_db_prepare(s->db, sql, &st) == TD_OK && td_db_bind_text(st, 1, hash) == TD_OK &&
+        td_db_step(st) == TD_DB_ROW) {
+        sid = col(st, a, 0);
+        *owner = col(st, a, 1);
+        family = col(st, a, 2);
+        exp = col(st, a, 3);
+        used = !td_db_column_is_null(st, 4);
+    }
+    td_db_finalize(st);
+    if (!sid || !exp || strcmp(exp, now) < 0)
+        return TD_E_NOTFOUND;
+    int64_t changed = 0;
+    snprintf(sql, sizeof(sql), "UPDATE %s SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+             s_table(s));
+    if (!used && td_db_execv(s->db, &changed, sql, now, sid, NULL) == TD_OK && changed == 1)
+        return td_session_start(s, *owner, family, client_addr, refresh);
+    /* spent before: someone holds a copy of this family's token */
+    snprintf(sql, sizeof(sql),
+             "UPDATE %s SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL", s_table(s));
+    td_db_execv(s->db, NULL, sql, now, family, NULL);
+    return TD_E_CONFLICT;
+}

@@ -1,0 +1,74 @@
+/* users.h — a tenant's users and their sessions, in the tenant's auth
+ * service (auth.users, auth.user_services, auth.sessions), and the
+ * superadmins' sessions in the catalog. Everything here runs on a
+ * connection the caller leased; strings come back in the caller's arena. */
+#ifndef TD_USERS_H
+#define TD_USERS_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "auth/tokens.h"
+#include "common/arena.h"
+#include "common/id.h"
+#include "store/store.h"
+
+typedef struct {
+    const char *id, *email, *role, *name, *password_hash;
+    int disabled;
+    const char *last_login_at, *created_at, *updated_at;
+    const char **services; /* granted, sorted */
+    size_t nsvc;
+} td_user_t;
+
+typedef struct {
+    const char *email, *password, *role, *name; /* password in clear: hashed here */
+    const char *const *services;
+    size_t nsvc;
+} td_user_spec_t;
+
+/* A change; NULL fields and unset flags stay as they are. */
+typedef struct {
+    const char *role, *name, *password;
+    int set_disabled, disabled;
+    int set_services;
+    const char *const *services;
+    size_t nsvc;
+} td_user_patch_t;
+
+/* By id, or by email with by_email. TD_E_NOTFOUND when absent. */
+td_status td_user_find(td_db_t *db, td_arena_t *a, const char *key, int by_email, td_user_t *out);
+/* Ids of every user (at most max), in id order. */
+td_status td_user_ids(td_db_t *db, td_arena_t *a, size_t max, const char ***ids, size_t *n);
+/* Creates a user and its grants in one transaction; TD_E_EXISTS when the
+ * email is taken. */
+td_status td_user_create(td_db_t *db, const td_user_spec_t *s, char id[TD_ID_LEN + 1]);
+td_status td_user_update(td_db_t *db, const char *id, const td_user_patch_t *p);
+td_status td_user_delete(td_db_t *db, const char *id);
+/* The public view of a user (never the hash); new reference. */
+json_t *td_user_json(const td_user_t *u);
+/* The services a user may use: every one of the tenant's for an admin, the
+ * granted ones that the tenant has for others. Arena-owned array. */
+void td_user_effective_services(const td_user_t *u, const char *const *tenant_svcs, size_t nt,
+                                td_arena_t *a, const char ***out, size_t *n);
+
+/* ---- sessions (refresh tokens) ---- */
+typedef struct {
+    td_db_t *db;
+    int platform;      /* 1: catalog platform_sessions; 0: tenant auth.sessions */
+    const char *scope; /* refresh-token scope: "p" or the compact tenant id */
+} td_sessions_t;
+
+/* Starts a session of owner (in family, or a new one) and writes its
+ * refresh token. */
+td_status td_session_start(const td_sessions_t *s, const char *owner, const char *family,
+                           const char *client_addr, char refresh[TD_REFRESH_LEN + 1]);
+/* Spends token and starts the next session of its family. TD_E_NOTFOUND
+ * for an unknown or expired token; TD_E_CONFLICT when it was spent
+ * already — then its whole family is revoked. *owner is set in both of
+ * the last cases. */
+td_status td_session_rotate(const td_sessions_t *s, td_arena_t *a, const char *token,
+                            const char *client_addr, const char **owner,
+                            char refresh[TD_REFRESH_LEN + 1]);
+
+#endif
