@@ -32,6 +32,26 @@ static const td_cmd_t commands[] = {
      "failed; delete removes its databases, files, role and key and keeps a\n"
      "tombstone row in the catalog.\n",
      td_cmd_tenant},
+    {"user", "add, list or disable a tenant's users",
+     "usage: tenantd user add EMAIL --tenant SLUG --role admin|manager|client [--services a,b]\n"
+     "                        [--name NAME] [--password-stdin]\n"
+     "       tenantd user list --tenant SLUG [--json]\n"
+     "       tenantd user disable EMAIL|ID --tenant SLUG\n"
+     "\n"
+     "Without --password-stdin a password is generated and printed once. Granted\n"
+     "services must be enabled for the tenant. A disabled user can no longer log\n"
+     "in or refresh.\n",
+     td_cmd_user},
+    {"apikey", "create, list or revoke API keys",
+     "usage: tenantd apikey create --name NAME [--tenant SLUG --role admin|manager|client]\n"
+     "                             [--services a,b] [--read-only] [--expires-at TIME]\n"
+     "       tenantd apikey list [--tenant SLUG] [--json]\n"
+     "       tenantd apikey revoke ID [--tenant SLUG]\n"
+     "\n"
+     "With --tenant the key acts in that tenant with the given role; without, it\n"
+     "is a platform key with the superadmin role. The key (tdk_...) is printed\n"
+     "once and stored only as a hash.\n",
+     td_cmd_apikey},
     {"check", "check the catalog, every database server and every tenant database",
      "usage: tenantd check [--data DIR] [--json]\n"
      "\n"

@@ -57,7 +57,7 @@ if [ "$BACKEND" = postgres ]; then
 fi
 
 # Help for every command, exit 0.
-for c in serve init tenant check key version; do
+for c in serve init tenant user apikey check key version; do
   expect_rc 0 "$TD_BIN" "$c" --help
   expect_contains "$T/out" "usage: tenantd $c"
 done

@@ -1,0 +1,335 @@
+/* cmd_access.c — tenantd user add|list|disable and tenantd apikey
+ * create|list|revoke: the same operations as /v1/auth/users and the API
+ * key routes, for operators at the console. */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/apikey.h"
+#include "auth/password.h"
+#include "auth/policy.h"
+#include "auth/users.h"
+#include "cli/cli.h"
+#include "common/text.h"
+
+typedef struct {
+    const char *tenant, *role, *services, *name, *expires_at, *positional;
+    int password_stdin, read_only;
+} opts_t;
+
+/* Parses the options the two commands share; returns 0 or an exit code. */
+static int parse(td_cli_t *cli, const char *cmd, opts_t *o) {
+    memset(o, 0, sizeof(*o));
+    for (int i = 1; i < cli->argc; i++) {
+        const char *v = NULL, *a = cli->argv[i];
+        const char **slot = NULL;
+        if (td_cli_opt(cli, &i, "--tenant", &v))
+            slot = &o->tenant;
+        else if (td_cli_opt(cli, &i, "--role", &v))
+            slot = &o->role;
+        else if (td_cli_opt(cli, &i, "--services", &v))
+            slot = &o->services;
+        else if (td_cli_opt(cli, &i, "--name", &v))
+            slot = &o->name;
+        else if (td_cli_opt(cli, &i, "--expires-at", &v))
+            slot = &o->expires_at;
+        if (slot) {
+            if (!v)
+                return td_cli_usage(cmd, "%s needs a value", a);
+            *slot = v;
+        } else if (strcmp(a, "--password-stdin") == 0)
+            o->password_stdin = 1;
+        else if (strcmp(a, "--read-only") == 0)
+            o->read_only = 1;
+        else if (a[0] == '-')
+            return td_cli_usage(cmd, "unknown option '%.40s'", a);
+        else if (!o->positional)
+            o->positional = a;
+        else
+            return td_cli_usage(cmd, "unexpected argument '%.40s'", a);
+    }
+    return 0;
+}
+
+/* Splits "a,b" and checks each name is one of the tenant's services. */
+static int services_of(td_arena_t *a, const char *list, const td_tenant_t *t, const char ***out,
+                       size_t *n) {
+    *n = 0;
+    *out = td_arena_alloc(a, sizeof(char *) * 33);
+    if (!list)
+        return 0;
+    char *copy = td_arena_strdup(a, list);
+    for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok && *n < 32;
+         tok = strtok_r(NULL, ",", &save)) {
+        if (!td_policy_granted(tok, t->services, t->nsvc)) {
+            td_cli_error("service '%.40s' is not enabled for tenant %s", tok, t->row.slug);
+            return TD_EXIT_USAGE;
+        }
+        (*out)[(*n)++] = tok;
+    }
+    return 0;
+}
+
+static int open_tenant(td_platform_t *p, td_arena_t *a, const char *key, td_tenant_t *t,
+                       td_db_t **db) {
+    char err[512] = "";
+    if (td_tenant_find(p, a, key, t) || strcmp(t->row.status, "deleted") == 0) {
+        td_cli_error("no tenant '%.80s'", key);
+        return TD_EXIT_FAIL;
+    }
+    if (td_tenant_open_db(p, a, t->row.id, db, err, sizeof(err))) {
+        td_cli_error("%s", err);
+        return TD_EXIT_FAIL;
+    }
+    return 0;
+}
+
+static int user_add(td_cli_t *cli, td_platform_t *p, td_arena_t *a, const opts_t *o, td_db_t *db,
+                    const td_tenant_t *t) {
+    td_user_spec_t s = {.email = o->positional, .role = o->role, .name = o->name};
+    if (!td_email_valid(s.email) || !td_role_valid_tenant(s.role))
+        return td_cli_usage("user", "user add needs EMAIL and --role admin|manager|client");
+    int rc = services_of(a, o->services, t, (const char ***)&s.services, &s.nsvc);
+    if (rc)
+        return rc;
+    char gen[21], *pw = NULL;
+    if (o->password_stdin) {
+        pw = td_cli_read_stdin_line();
+        if (!pw || td_password_check(pw)) {
+            free(pw);
+            td_cli_error("the password on standard input must be 8 to 1024 characters");
+            return TD_EXIT_USAGE;
+        }
+        s.password = pw;
+    } else {
+        td_password_generate(gen, sizeof(gen));
+        s.password = gen;
+    }
+    char id[TD_ID_LEN + 1];
+    td_status st = td_user_create(db, &s, id);
+    if (pw) {
+        sodium_memzero(pw, strlen(pw));
+        free(pw);
+    }
+    if (st) {
+        td_cli_error(st == TD_E_EXISTS ? "a user with this email exists" : "cannot add the user: %s",
+                     td_status_msg(st));
+        sodium_memzero(gen, sizeof(gen));
+        return TD_EXIT_FAIL;
+    }
+    td_user_t u;
+    td_user_find(db, a, id, 0, &u);
+    json_t *j = td_user_json(&u);
+    if (!o->password_stdin)
+        json_object_set_new(j, "password", json_string(gen));
+    if (cli->json)
+        td_cli_print_json(j);
+    else {
+        printf("added %s (%s) to %s, id %s\n", u.email, u.role, t->row.slug, u.id);
+        if (!o->password_stdin)
+            printf("password: %s   (shown once)\n", gen);
+        json_decref(j);
+    }
+    sodium_memzero(gen, sizeof(gen));
+    (void)p;
+    return TD_EXIT_OK;
+}
+
+static int user_list(td_cli_t *cli, td_arena_t *a, td_db_t *db) {
+    const char **ids;
+    size_t n = 0;
+    if (td_user_ids(db, a, 100000, &ids, &n)) {
+        td_cli_error("cannot list users");
+        return TD_EXIT_FAIL;
+    }
+    json_t *arr = json_array();
+    const char **cells = td_arena_alloc(a, sizeof(char *) * 5 * (n + 1));
+    for (size_t i = 0; i < n; i++) {
+        td_user_t u;
+        if (td_user_find(db, a, ids[i], 0, &u))
+            continue;
+        json_array_append_new(arr, td_user_json(&u));
+        char *svc = td_arena_strdup(a, "");
+        for (size_t k = 0; k < u.nsvc; k++)
+            svc = td_arena_printf(a, "%s%s%s", svc, k ? "," : "", u.services[k]);
+        const char *row[] = {u.email, u.role, svc, u.disabled ? "disabled" : "active", u.id};
+        memcpy(&cells[i * 5], row, sizeof(row));
+    }
+    static const char *const titles[] = {"EMAIL", "ROLE", "SERVICES", "STATE", "ID"};
+    if (cli->json)
+        td_cli_print_json(arr);
+    else {
+        json_decref(arr);
+        td_cli_table(titles, 5, cells, n);
+    }
+    return TD_EXIT_OK;
+}
+
+int td_cmd_user(td_cli_t *cli) {
+    const char *sub = cli->argc ? cli->argv[0] : "";
+    if (strcmp(sub, "add") && strcmp(sub, "list") && strcmp(sub, "disable"))
+        return td_cli_usage("user", "user needs a subcommand: add, list or disable");
+    opts_t o;
+    int rc = parse(cli, "user", &o);
+    if (rc)
+        return rc;
+    if (!o.tenant)
+        return td_cli_usage("user", "--tenant SLUG is required");
+    if (strcmp(sub, "list") && !o.positional)
+        return td_cli_usage("user", "user %s needs an EMAIL", sub);
+    td_platform_t p;
+    if (td_cli_open(cli, &p, 0))
+        return TD_EXIT_FAIL;
+    td_arena_t *a = td_arena_new(0);
+    td_tenant_t t;
+    td_db_t *db = NULL;
+    rc = open_tenant(&p, a, o.tenant, &t, &db);
+    if (!rc && !strcmp(sub, "add"))
+        rc = user_add(cli, &p, a, &o, db, &t);
+    else if (!rc && !strcmp(sub, "list"))
+        rc = user_list(cli, a, db);
+    else if (!rc) {
+        td_user_t u;
+        td_user_patch_t patch = {.set_disabled = 1, .disabled = 1};
+        if (td_user_find(db, a, o.positional, !td_id_valid(o.positional), &u) ||
+            td_user_update(db, u.id, &patch)) {
+            td_cli_error("no user '%.80s' in %s", o.positional, t.row.slug);
+            rc = TD_EXIT_FAIL;
+        } else if (cli->json) {
+            td_user_find(db, a, u.id, 0, &u);
+            td_cli_print_json(td_user_json(&u));
+        } else
+            printf("disabled %s in %s: it can no longer log in or refresh; access tokens already"
+                   " issued end within 15 minutes\n",
+                   u.email, t.row.slug);
+    }
+    td_db_close(db);
+    td_arena_destroy(a);
+    td_platform_close(&p);
+    return rc;
+}
+
+static json_t *apikey_json(const td_apikey_row_t *k) {
+    json_t *o = json_pack("{s:s, s:s, s:s, s:b}", "id", k->id, "name", k->name, "role", k->role,
+                          "read_only", k->read_only);
+    json_error_t e;
+    json_t *svc = k->services ? json_loads(k->services, 0, &e) : NULL;
+    json_object_set_new(o, "services", svc ? svc : json_null());
+    json_object_set_new(o, "tenant_id", k->tenant_id ? json_string(k->tenant_id) : json_null());
+    const char *opt[][2] = {{"expires_at", k->expires_at}, {"last_used_at", k->last_used_at},
+                            {"revoked_at", k->revoked_at}, {"created_at", k->created_at}};
+    for (size_t i = 0; i < 4; i++)
+        json_object_set_new(o, opt[i][0], opt[i][1] ? json_string(opt[i][1]) : json_null());
+    return o;
+}
+
+static int apikey_create(td_cli_t *cli, td_arena_t *a, td_db_t *cat, const opts_t *o,
+                         const td_tenant_t *t) {
+    td_apikey_row_t k = {.name = o->name, .read_only = o->read_only, .expires_at = o->expires_at,
+                         .created_by = "cli"};
+    if (!k.name || !*k.name || strlen(k.name) > 100 || !td_text_printable_utf8(k.name))
+        return td_cli_usage("apikey", "apikey create needs --name (1 to 100 characters)");
+    if (t) {
+        k.tenant_id = t->row.id;
+        k.role = o->role;
+        if (!td_role_valid_tenant(k.role))
+            return td_cli_usage("apikey", "a tenant key needs --role admin|manager|client");
+        const char **svc;
+        size_t n;
+        int rc = services_of(a, o->services, t, &svc, &n);
+        if (rc)
+            return rc;
+        if (o->services) {
+            json_t *arr = json_array();
+            for (size_t i = 0; i < n; i++)
+                json_array_append_new(arr, json_string(svc[i]));
+            char *s = json_dumps(arr, JSON_COMPACT);
+            k.services = td_arena_strdup(a, s);
+            free(s);
+            json_decref(arr);
+        }
+    } else {
+        if (o->role && strcmp(o->role, "superadmin"))
+            return td_cli_usage("apikey", "platform keys (no --tenant) have the superadmin role");
+        if (o->services)
+            return td_cli_usage("apikey", "--services is for tenant keys");
+        k.role = "superadmin";
+    }
+    char id[TD_ID_LEN + 1], key[TD_APIKEY_LEN + 1], hash[TD_HASH_HEX];
+    td_id_new(id);
+    td_apikey_new(id, key, hash);
+    k.id = id;
+    k.key_hash = hash;
+    if (td_cat_apikey_insert(cat, &k) || td_cat_apikey_get(cat, a, id, &k)) {
+        sodium_memzero(key, sizeof(key));
+        td_cli_error("cannot store the key");
+        return TD_EXIT_FAIL;
+    }
+    if (cli->json) {
+        json_t *j = apikey_json(&k);
+        json_object_set_new(j, "key", json_string(key));
+        td_cli_print_json(j);
+    } else
+        printf("created key %s (%s, %s)\nkey: %s   (shown once)\n", k.id, k.name, k.role, key);
+    sodium_memzero(key, sizeof(key));
+    return TD_EXIT_OK;
+}
+
+int td_cmd_apikey(td_cli_t *cli) {
+    const char *sub = cli->argc ? cli->argv[0] : "";
+    if (strcmp(sub, "create") && strcmp(sub, "list") && strcmp(sub, "revoke"))
+        return td_cli_usage("apikey", "apikey needs a subcommand: create, list or revoke");
+    opts_t o;
+    int rc = parse(cli, "apikey", &o);
+    if (rc)
+        return rc;
+    if (!strcmp(sub, "revoke") != !!o.positional)
+        return td_cli_usage("apikey", "apikey revoke takes one ID; create and list none");
+    td_platform_t p;
+    if (td_cli_open(cli, &p, 0))
+        return TD_EXIT_FAIL;
+    td_arena_t *a = td_arena_new(0);
+    td_tenant_t t;
+    td_db_t *cat = NULL;
+    if (o.tenant && (td_tenant_find(&p, a, o.tenant, &t) || !strcmp(t.row.status, "deleted"))) {
+        td_cli_error("no tenant '%.80s'", o.tenant);
+        rc = TD_EXIT_FAIL;
+    } else if (td_catalog_lease(p.catalog, a, &cat)) {
+        td_cli_error("the catalog does not answer");
+        rc = TD_EXIT_FAIL;
+    } else if (!strcmp(sub, "create"))
+        rc = apikey_create(cli, a, cat, &o, o.tenant ? &t : NULL);
+    else if (!strcmp(sub, "revoke")) {
+        if (!td_id_valid(o.positional) ||
+            td_cat_apikey_revoke(cat, o.positional, o.tenant ? t.row.id : NULL)) {
+            td_cli_error("no live key '%.80s'%s", o.positional,
+                         o.tenant ? " in this tenant" : " among platform keys (use --tenant?)");
+            rc = TD_EXIT_FAIL;
+        } else
+            printf("revoked %s\n", o.positional);
+    } else {
+        td_apikey_row_t *rows;
+        size_t n = 0;
+        td_cat_apikey_list(cat, a, o.tenant ? t.row.id : NULL, &rows, &n);
+        json_t *arr = json_array();
+        const char **cells = td_arena_alloc(a, sizeof(char *) * 5 * (n + 1));
+        for (size_t i = 0; i < n; i++) {
+            json_array_append_new(arr, apikey_json(&rows[i]));
+            const char *row[] = {rows[i].name, rows[i].role,
+                                 rows[i].revoked_at ? "revoked" : "live",
+                                 rows[i].last_used_at ? rows[i].last_used_at : "never", rows[i].id};
+            memcpy(&cells[i * 5], row, sizeof(row));
+        }
+        static const char *const titles[] = {"NAME", "ROLE", "STATE", "LAST USED", "ID"};
+        if (cli->json)
+            td_cli_print_json(arr);
+        else {
+            json_decref(arr);
+            td_cli_table(titles, 5, cells, n);
+        }
+    }
+    td_arena_destroy(a);
+    td_platform_close(&p);
+    return rc;
+}
