@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "auth/policy.h"
+#include "auth/ratelimit.h"
 #include "auth/revoke.h"
 #include "http/http.h"
 #include "tenancy/tenancy.h"
@@ -17,6 +18,8 @@ typedef struct {
     td_platform_t *platform;
     td_http_t *http;           /* set once the server runs; for /metrics */
     td_revocations_t *revoked; /* logged-out access tokens */
+    td_limiter_t *login_limits; /* failed logins per account */
+    td_limiter_t *ip_limits;    /* failed logins per client address */
 } td_app_t;
 
 /* What a route needs (td_route_t.need), checked by td_api_before. */

@@ -259,10 +259,32 @@ void td_api_login(td_req_t *req, void *app_) {
         (json_object_get(body, "tenant") && !json_is_string(json_object_get(body, "tenant"))))
         td_resp_problem(req, 400, "invalid_request", "Invalid login request",
                         "send {\"email\", \"password\"} and, for a tenant user, \"tenant\"");
-    else if (tenant)
-        login_tenant(req, app, tenant, email, pw);
-    else
-        login_superadmin(req, app, email, pw);
+    else {
+        /* brute force: refuse a locked account or address before any hash */
+        int64_t now = td_now_ms() / 1000;
+        const char *acct = td_arena_printf(req->arena, "acct:%s:%s", tenant ? tenant : "-", email);
+        const char *ip = td_arena_printf(req->arena, "ip:%s", td_req_client_addr(req));
+        int64_t wait = td_limiter_wait(app->login_limits, acct, now);
+        int64_t wip = td_limiter_wait(app->ip_limits, ip, now);
+        if (wip > wait)
+            wait = wip;
+        if (wait > 0) {
+            td_resp_header(req, "Retry-After", td_arena_printf(req->arena, "%lld", (long long)wait));
+            td_resp_problem(req, 429, "too_many_attempts", "Too many failed logins",
+                            "wait before trying again (see Retry-After)");
+        } else {
+            if (tenant)
+                login_tenant(req, app, tenant, email, pw);
+            else
+                login_superadmin(req, app, email, pw);
+            if (req->status == 401) {
+                td_limiter_fail(app->login_limits, acct, now);
+                td_limiter_fail(app->ip_limits, ip, now);
+            } else if (req->status == 200) {
+                td_limiter_reset(app->login_limits, acct);
+            }
+        }
+    }
     json_decref(body);
 }
 

@@ -88,7 +88,12 @@ int td_cmd_serve(td_cli_t *cli) {
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    td_app_t app = {.platform = &p, .revoked = td_revocations_new()};
+    /* accounts: 5 free failures, then doubling delays, at most 100 an hour;
+     * addresses: 50 free (offices share one), same caps */
+    td_app_t app = {.platform = &p,
+                    .revoked = td_revocations_new(),
+                    .login_limits = td_limiter_new(5, 100),
+                    .ip_limits = td_limiter_new(50, 1000)};
     size_t nroutes;
     const td_route_t *routes = td_api_routes(&nroutes);
     td_http_opts_t o = {
@@ -103,7 +108,8 @@ int td_cmd_serve(td_cli_t *cli) {
         .before = td_api_before,
     };
     char err[512] = "";
-    td_status st = app.revoked ? td_platform_start_pool(&p) : TD_E_NOMEM;
+    td_status st = app.revoked && app.login_limits && app.ip_limits ? td_platform_start_pool(&p)
+                                                                    : TD_E_NOMEM;
     td_db_t *cdb;
     if (!st && !(st = td_catalog_lease(p.catalog, NULL, &cdb))) {
         st = td_revocations_load(app.revoked, cdb, td_now_ms() / 1000);
@@ -114,6 +120,8 @@ int td_cmd_serve(td_cli_t *cli) {
     if (st) {
         td_cli_error("cannot start the server: %s", err[0] ? err : td_status_msg(st));
         td_revocations_free(app.revoked);
+        td_limiter_free(app.login_limits);
+        td_limiter_free(app.ip_limits);
         td_platform_close(&p);
         return TD_EXIT_FAIL;
     }
@@ -124,6 +132,8 @@ int td_cmd_serve(td_cli_t *cli) {
     td_log(TD_LOG_INFO, "tenantd stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
     td_http_stop(app.http);
     td_revocations_free(app.revoked);
+    td_limiter_free(app.login_limits);
+    td_limiter_free(app.ip_limits);
     td_platform_close(&p);
     return TD_EXIT_OK;
 }

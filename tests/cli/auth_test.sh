@@ -120,6 +120,19 @@ start_server --log info
 eq "$(get -H "Authorization: Bearer $ADA" "$BASE/v1/auth/me")" 401 "revocation survives a restart"
 eq "$(get -H "Authorization: Bearer $ROOT" "$BASE/v1/auth/me")" 200 "tokens survive a restart (keys in the catalog)"
 
+# brute force: after 5 free failures an account is locked with growing
+# delays; while locked even the right password gets 429 with Retry-After
+for i in 1 2 3 4 5 6; do
+  post --data '{"tenant":"acme","email":"ada@acme.test","password":"guess-number-x"}' "$BASE/v1/auth/login" >/dev/null
+done
+code=$(curl -sS -o "$T/body" -D "$T/hdr" -w '%{http_code}' -X POST --data '{"tenant":"acme","email":"ada@acme.test","password":"ada-password-1"}' "$BASE/v1/auth/login")
+eq "$code" 429 "locked account"
+eq "$(jq -r .code "$T/body")" too_many_attempts "429 code"
+grep -qi '^Retry-After: [1-9]' "$T/hdr" || fail "no Retry-After"; pass
+eq "$(post --data '{"email":"root@example.com","password":"root-password-1"}' "$BASE/v1/auth/login")" 200 "other accounts unaffected"
+sleep 2.1
+eq "$(post --data '{"tenant":"acme","email":"ada@acme.test","password":"ada-password-1"}' "$BASE/v1/auth/login")" 200 "unlocked after the delay"
+
 # a suspended tenant's users cannot log in
 td tenant suspend acme >/dev/null
 eq "$(post --data '{"tenant":"acme","email":"ada@acme.test","password":"ada-password-1"}' "$BASE/v1/auth/login")" 403 "suspended tenant"
