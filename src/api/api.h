@@ -10,6 +10,7 @@
 #include "auth/policy.h"
 #include "auth/ratelimit.h"
 #include "auth/revoke.h"
+#include "auth/tokencache.h"
 #include "http/http.h"
 #include "tenancy/tenancy.h"
 
@@ -20,6 +21,7 @@ typedef struct {
     td_revocations_t *revoked; /* logged-out access tokens */
     td_limiter_t *login_limits; /* failed logins per account */
     td_limiter_t *ip_limits;    /* failed logins per client address */
+    td_token_cache_t *tokens;   /* verified access tokens (NULL = none) */
 } td_app_t;
 
 /* What a route needs (td_route_t.need), checked by td_api_before. */

@@ -98,10 +98,16 @@ int td_api_authenticate(td_req_t *req, td_app_t *app, json_t **claims) {
         return -1;
     }
     const char *why = NULL;
-    if (td_jwt_verify(&app->platform->jwt, h + 7, TD_ISSUER, td_now_ms() / 1000, claims, &why)) {
-        td_resp_header(req, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
-        td_resp_problem(req, 401, "invalid_token", "Invalid token", why);
-        return -1;
+    int64_t now = td_now_ms() / 1000;
+    *claims = app->tokens ? td_token_cache_get(app->tokens, h + 7, now) : NULL;
+    if (!*claims) {
+        if (td_jwt_verify(&app->platform->jwt, h + 7, TD_ISSUER, now, claims, &why)) {
+            td_resp_header(req, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+            td_resp_problem(req, 401, "invalid_token", "Invalid token", why);
+            return -1;
+        }
+        if (app->tokens)
+            td_token_cache_put(app->tokens, h + 7, *claims);
     }
     const char *jti = json_string_value(json_object_get(*claims, "jti"));
     const char *sub = json_string_value(json_object_get(*claims, "sub"));

@@ -93,7 +93,8 @@ int td_cmd_serve(td_cli_t *cli) {
     td_app_t app = {.platform = &p,
                     .revoked = td_revocations_new(),
                     .login_limits = td_limiter_new(5, 100),
-                    .ip_limits = td_limiter_new(50, 1000)};
+                    .ip_limits = td_limiter_new(50, 1000),
+                    .tokens = td_token_cache_new(65536)};
     size_t nroutes;
     const td_route_t *routes = td_api_routes(&nroutes);
     td_http_opts_t o = {
@@ -119,6 +120,7 @@ int td_cmd_serve(td_cli_t *cli) {
         st = td_http_start(&o, &app.http, err, sizeof(err));
     if (st) {
         td_cli_error("cannot start the server: %s", err[0] ? err : td_status_msg(st));
+        td_token_cache_free(app.tokens);
         td_revocations_free(app.revoked);
         td_limiter_free(app.login_limits);
         td_limiter_free(app.ip_limits);
@@ -131,6 +133,7 @@ int td_cmd_serve(td_cli_t *cli) {
     sigwait(&set, &sig);
     td_log(TD_LOG_INFO, "tenantd stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
     td_http_stop(app.http);
+    td_token_cache_free(app.tokens);
     td_revocations_free(app.revoked);
     td_limiter_free(app.login_limits);
     td_limiter_free(app.ip_limits);
