@@ -237,3 +237,48 @@ void td_api_tenant_delete(td_req_t *req, void *app_) {
     else
         td_resp_static(req, 204, "application/json", "", 0);
 }
+
+void td_api_tenant_services(td_req_t *req, void *app_) {
+    (void)app_;
+    td_tenant_t *t = ((td_ctx_t *)req->ctx)->tenant;
+    json_t *items = json_array();
+    for (size_t i = 0; i < t->nsvc; i++)
+        json_array_append_new(items, json_pack("{s:s, s:b}", "name", t->services[i], "enabled", 1));
+    send_json(req, 200, json_pack("{s:o}", "items", items));
+}
+
+void td_api_tenant_service_enable(td_req_t *req, void *app_) {
+    td_app_t *app = app_;
+    json_t *b;
+    if (td_api_json_body(req, &b))
+        return;
+    td_arena_defer(req->arena, (td_cleanup_fn)json_decref, b);
+    static const char *const fields[] = {"service", NULL};
+    if (!only_fields(req, b, fields))
+        return;
+    const char *svc = json_string_value(json_object_get(b, "service"));
+    if (!svc) {
+        td_resp_problem(req, 400, "invalid_request", "Invalid request", "'service' is required");
+        return;
+    }
+    td_tenant_t *t = ((td_ctx_t *)req->ctx)->tenant, out;
+    char err[512] = "";
+    td_status st = td_tenant_enable_service(app->platform, req->arena, t->row.id, svc, &out, err,
+                                            sizeof(err));
+    if (st)
+        fail_with(req, st, err);
+    else
+        send_json(req, 200, td_tenant_json(&out));
+}
+
+void td_api_tenant_service_disable(td_req_t *req, void *app_) {
+    td_app_t *app = app_;
+    td_tenant_t *t = ((td_ctx_t *)req->ctx)->tenant, out;
+    char err[512] = "";
+    td_status st = td_tenant_disable_service(app->platform, req->arena, t->row.id, req->params[1],
+                                             &out, err, sizeof(err));
+    if (st)
+        fail_with(req, st, err);
+    else
+        send_json(req, 200, td_tenant_json(&out));
+}

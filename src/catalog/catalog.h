@@ -63,6 +63,8 @@ td_status td_cat_tenant_transition(td_db_t *db, const char *id, const char *from
                                    const char *error);
 td_status td_cat_tenant_clear_pending_admin(td_db_t *db, const char *id);
 td_status td_cat_tenant_rename(td_db_t *db, const char *id, const char *name);
+/* Enables or disables one service of a tenant (upsert). */
+td_status td_cat_tenant_service_set(td_db_t *db, const char *id, const char *service, int enabled);
 /* Enabled services of a tenant, sorted; arena-owned array. */
 td_status td_cat_tenant_services(td_db_t *db, td_arena_t *a, const char *id, const char ***out,
                                  size_t *n);

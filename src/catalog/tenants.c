@@ -148,6 +148,16 @@ td_status td_cat_tenant_rename(td_db_t *db, const char *id, const char *name) {
                        now, id, NULL);
 }
 
+td_status td_cat_tenant_service_set(td_db_t *db, const char *id, const char *service, int enabled) {
+    char now[32];
+    td_cat_now(now);
+    return td_db_execv(db, NULL,
+                       "INSERT INTO tenant_services (tenant_id, service, enabled, updated_at)"
+                       " VALUES (?, ?, ?, ?) ON CONFLICT (tenant_id, service) DO UPDATE"
+                       " SET enabled = excluded.enabled, updated_at = excluded.updated_at",
+                       id, service, enabled ? "1" : "0", now, NULL);
+}
+
 td_status td_cat_tenant_services(td_db_t *db, td_arena_t *a, const char *id, const char ***out,
                                  size_t *n) {
     td_stmt_t *st = NULL;

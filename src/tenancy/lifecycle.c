@@ -410,3 +410,69 @@ td_status td_tenant_rename(td_platform_t *p, td_arena_t *a, const char *key, con
         st = td_cat_tenant_rename(db, out->row.id, name);
     return st ? st : load_tenant(db, a, out->row.id, out);
 }
+
+/* The live tenant and its database's place, for a service change. */
+static td_status service_target(td_platform_t *p, td_arena_t *a, td_db_t *db, const char *key,
+                                const char *service, td_tenant_t *t, char *err, size_t errlen) {
+    if (!td_service_known(service))
+        return fail(err, errlen, TD_E_INVALID, "unknown service '%.40s'", service);
+    td_status st = load_tenant(db, a, key, t);
+    if (st == TD_E_NOTFOUND || (!st && !strcmp(t->row.status, "deleted")))
+        return fail(err, errlen, TD_E_NOTFOUND, "no tenant '%.80s'", key);
+    if (!st && strcmp(t->row.status, "active") && strcmp(t->row.status, "suspended"))
+        return fail(err, errlen, TD_E_STATE, "tenant is %s", t->row.status);
+    return st;
+}
+
+td_status td_tenant_enable_service(td_platform_t *p, td_arena_t *a, const char *key,
+                                   const char *service, td_tenant_t *out, char *err,
+                                   size_t errlen) {
+    err[0] = '\0';
+    td_db_t *db;
+    td_place_t pl;
+    td_tenant_cred_t cred;
+    td_schema_t schema;
+    td_status st = td_catalog_lease(p->catalog, a, &db);
+    if (!st)
+        st = service_target(p, a, db, key, service, out, err, errlen);
+    if (!st)
+        st = placement(p, a, db, &out->row, &pl, &cred);
+    if (!st && td_service_schema(service, pl.drv->name, &schema))
+        st = fail(err, errlen, TD_E_INVALID, "service %s has no schema here", service);
+    if (!st)
+        st = td_db_tenant_add_service(&pl, out->row.id, &cred, &schema, err, errlen);
+    if (!st)
+        st = td_db_begin(db, TD_DB_WRITE);
+    if (!st) {
+        st = td_cat_tenant_service_set(db, out->row.id, service, 1);
+        if (!st)
+            st = td_cat_schema_version_set(db, out->row.id, service,
+                                           schema.migs[schema.n - 1].version);
+        st = st ? st : td_db_commit(db);
+        if (st)
+            td_db_rollback(db);
+    }
+    if (!st && p->pool) /* open handles lack the new service */
+        td_pool_forget(p->pool, out->row.id);
+    if (st && !err[0])
+        snprintf(err, errlen, "cannot enable %s: %s", service, td_status_msg(st));
+    return st ? st : load_tenant(db, a, out->row.id, out);
+}
+
+td_status td_tenant_disable_service(td_platform_t *p, td_arena_t *a, const char *key,
+                                    const char *service, td_tenant_t *out, char *err,
+                                    size_t errlen) {
+    err[0] = '\0';
+    if (service && !strcmp(service, "auth"))
+        return fail(err, errlen, TD_E_INVALID, "%s holds the tenant's users: it stays enabled",
+                    service);
+    td_db_t *db;
+    td_status st = td_catalog_lease(p->catalog, a, &db);
+    if (!st)
+        st = service_target(p, a, db, key, service, out, err, errlen);
+    if (!st)
+        st = td_cat_tenant_service_set(db, out->row.id, service, 0);
+    if (!st && p->pool)
+        td_pool_forget(p->pool, out->row.id);
+    return st ? st : load_tenant(db, a, out->row.id, out);
+}

@@ -79,6 +79,16 @@ json_t *td_tenant_json(const td_tenant_t *t);
 td_status td_tenant_rename(td_platform_t *p, td_arena_t *a, const char *key, const char *name,
                            td_tenant_t *out, char *err, size_t errlen);
 
+/* Enables a service: runs its migrations in the tenant's database, then
+ * records it (and its schema version). Idempotent. */
+td_status td_tenant_enable_service(td_platform_t *p, td_arena_t *a, const char *key,
+                                   const char *service, td_tenant_t *out, char *err, size_t errlen);
+/* Disables a service; its data stays (enabling it again brings it back).
+ * auth cannot be disabled. */
+td_status td_tenant_disable_service(td_platform_t *p, td_arena_t *a, const char *key,
+                                    const char *service, td_tenant_t *out, char *err,
+                                    size_t errlen);
+
 td_status td_tenant_create(td_platform_t *p, td_arena_t *a, const td_tenant_spec_t *spec,
                            td_tenant_t *out, char *err, size_t errlen);
 /* Resumes provisioning of a provisioning or failed tenant. */

@@ -78,6 +78,28 @@ eq "$(call GET -H "X-Tenant: beta" "${A[@]}" "$BASE/v1/tenants/acme")" 403 "X-Te
 eq "$(jq -r .code "$T/body")" tenant_mismatch "mismatch code"
 eq "$(call GET "$BASE/v1/tenants")" 401 "no credentials"
 
+# services: enable runs migrations, disable keeps the data
+eq "$(call GET "${R[@]}" "$BASE/v1/tenants/beta/services")" 200 "services"
+eq "$(jq -r '[.items[].name]|join(",")' "$T/body")" auth "beta has auth only"
+eq "$(call POST "${R[@]}" --data '{"service":"crm"}' "$BASE/v1/tenants/beta/services")" 200 "enable crm"
+eq "$(jq -r '.services|join(",")' "$T/body")" "auth,crm" "crm enabled"
+BETA=$(jq -r .id "$T/body")
+eq "$(call POST "${R[@]}" --data '{"service":"crm"}' "$BASE/v1/tenants/beta/services")" 200 "enable again: no-op"
+expect_rc 0 td check --json
+eq "$(jq '[.checks[]|select(.name=="beta")][0].status' -r "$T/out")" ok "beta healthy with crm"
+sql_beta() {
+  if [ "$BACKEND" = sqlite ]; then sqlite3 "$DATA/tenants/$BETA/crm.db" "$1"
+  else psql "${TD_TEST_PG_URL%/*}/td_$(echo "$BETA" | tr -d -)" -XAtq -c "$(echo "$1" | sed 's/ customers/ crm.customers/')"; fi
+}
+sql_beta "INSERT INTO customers (id, name, created_at, updated_at) VALUES ('c1', 'Kept', 'x', 'x')"
+eq "$(call DELETE "${R[@]}" "$BASE/v1/tenants/beta/services/crm")" 200 "disable crm"
+eq "$(jq -r '.services|join(",")' "$T/body")" auth "crm disabled"
+eq "$(call DELETE "${R[@]}" "$BASE/v1/tenants/beta/services/auth")" 400 "auth stays"
+eq "$(call POST "${R[@]}" --data '{"service":"nosuch"}' "$BASE/v1/tenants/beta/services")" 400 "unknown service"
+eq "$(call POST "${R[@]}" --data '{"service":"crm","extra":1}' "$BASE/v1/tenants/beta/services")" 400 "unknown field"
+eq "$(call POST "${R[@]}" --data '{"service":"crm"}' "$BASE/v1/tenants/beta/services")" 200 "enable crm again"
+eq "$(sql_beta "SELECT name FROM customers WHERE id = 'c1'")" Kept "data kept across disable/enable"
+
 # lifecycle over HTTP
 eq "$(call POST "${R[@]}" "$BASE/v1/tenants/acme/suspend")" 200 "suspend"
 eq "$(jq -r .status "$T/body")" suspended "suspended"
