@@ -10,6 +10,7 @@
  * service is granted and enabled. Handlers receive the result in req->ctx
  * and never decide access themselves. */
 #include <string.h>
+#include <strings.h>
 
 #include "api/api.h"
 #include "auth/policy.h"
@@ -43,6 +44,24 @@ static int same_tenant(const td_tenant_t *t, const char *tid) {
     return tid && t && strcmp(t->row.id, tid) == 0;
 }
 
+const char *td_api_host_tenant(td_req_t *req, td_app_t *app) {
+    const char *base = app->platform->cfg->base_domain;
+    const char *host = td_req_header(req, "Host");
+    if (!base || !*base || !host)
+        return NULL;
+    size_t hl = strcspn(host, ":"), bl = strlen(base);
+    if (hl <= bl + 1 || host[hl - bl - 1] != '.' || strncasecmp(host + hl - bl, base, bl))
+        return NULL;
+    size_t sl = hl - bl - 1;
+    if (memchr(host, '.', sl)) /* one label only: a.b.example.com is nobody */
+        return NULL;
+    char *slug = td_arena_strndup(req->arena, host, sl);
+    for (char *c = slug; c && *c; c++)
+        if (*c >= 'A' && *c <= 'Z')
+            *c = (char)(*c - 'A' + 'a');
+    return slug;
+}
+
 int td_api_before(td_req_t *req, void *app_) {
     td_app_t *app = app_;
     const td_need_t *need = req->route->need;
@@ -72,8 +91,10 @@ int td_api_before(td_req_t *req, void *app_) {
     if (need->kind == TD_NEED_PRINCIPAL)
         return 0;
 
-    /* the tenant the request is about */
+    /* the tenant the request is about: X-Tenant, else the Host name */
     const char *xt = td_req_header(req, "X-Tenant");
+    if (!xt)
+        xt = td_api_host_tenant(req, app);
     const char *key = need->path_tenant && req->nparams ? req->params[0] : NULL;
     if (key && find_tenant(req, app, key, &ctx->tenant))
         return -1;

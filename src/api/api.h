@@ -46,6 +46,9 @@ typedef struct {
     int api_key;             /* authenticated by an API key (sub = key id) */
 } td_ctx_t;
 
+/* The tenant named by the Host header (<slug>.<TENANTD_BASE_DOMAIN>), or
+ * NULL; arena-owned. */
+const char *td_api_host_tenant(td_req_t *req, td_app_t *app);
 /* The http before-hook: authentication, tenant resolution, policy. */
 int td_api_before(td_req_t *req, void *app);
 

@@ -253,7 +253,10 @@ void td_api_login(td_req_t *req, void *app_) {
         return;
     const char *email = json_string_value(json_object_get(body, "email"));
     const char *pw = json_string_value(json_object_get(body, "password"));
+    /* the tenant: X-Tenant, then the Host name, then the body */
     const char *tenant = td_req_header(req, "X-Tenant");
+    if (!tenant)
+        tenant = td_api_host_tenant(req, app);
     if (!tenant)
         tenant = json_string_value(json_object_get(body, "tenant"));
     const char *k;

@@ -133,6 +133,18 @@ eq "$(post --data '{"email":"root@example.com","password":"root-password-1"}' "$
 sleep 2.1
 eq "$(post --data '{"tenant":"acme","email":"ada@acme.test","password":"ada-password-1"}' "$BASE/v1/auth/login")" 200 "unlocked after the delay"
 
+# the tenant from the Host name (TENANTD_BASE_DOMAIN)
+kill -TERM "$SERVER_PID"; wait "$SERVER_PID" || true; SERVER_PID=
+cat "$T/server.log" >> "$T/server1.log"
+TENANTD_BASE_DOMAIN=apps.example.test start_server --log info
+eq "$(post -H 'Host: acme.apps.example.test' --data '{"email":"ada@acme.test","password":"ada-password-1"}' "$BASE/v1/auth/login")" 200 "login by Host"
+eq "$(jq -r .tenant.slug "$T/body")" acme "tenant from Host"
+HOSTTOK=$(jq -r .access_token "$T/body")
+eq "$(post -H 'Host: ACME.apps.example.test:8080' --data '{"email":"ada@acme.test","password":"ada-password-1"}' "$BASE/v1/auth/login")" 200 "Host is case-insensitive, port ignored"
+eq "$(post -H 'Host: x.acme.apps.example.test' --data '{"email":"ada@acme.test","password":"ada-password-1"}' "$BASE/v1/auth/login")" 401 "two labels name no tenant"
+eq "$(get -H 'Host: beta.apps.example.test' -H "Authorization: Bearer $HOSTTOK" "$BASE/v1/auth/users")" 404 "Host naming an unknown tenant"
+eq "$(get -H "Authorization: Bearer $ROOT" -H 'Host: acme.apps.example.test' "$BASE/v1/auth/users")" 200 "a superadmin acts in the Host's tenant"
+
 # a suspended tenant's users cannot log in
 td tenant suspend acme >/dev/null
 eq "$(post --data '{"tenant":"acme","email":"ada@acme.test","password":"ada-password-1"}' "$BASE/v1/auth/login")" 403 "suspended tenant"
