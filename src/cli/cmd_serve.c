@@ -107,6 +107,7 @@ int td_cmd_serve(td_cli_t *cli) {
         .nroutes = nroutes,
         .app = &app,
         .before = td_api_before,
+        .workers = (unsigned)cli->cfg.work_threads,
     };
     char err[512] = "";
     td_status st = app.revoked && app.login_limits && app.ip_limits ? td_platform_start_pool(&p)

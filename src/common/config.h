@@ -22,6 +22,7 @@ typedef struct {
     char *log;             /* debug|info|warn|error|off */
     long pool_max;         /* open tenant database handles, all tenants */
     long http_threads;     /* 0 = one per core */
+    long work_threads;     /* slow work (password hashing); 0 = half the cores */
     long body_max;         /* bytes in a request body */
     long header_max;       /* headers in a request */
     long request_timeout;  /* seconds a connection may stay idle */

@@ -87,6 +87,7 @@ typedef struct {
      * non-zero when it has answered (e.g. 401) and the handler must not
      * run. NULL = none. */
     int (*before)(td_req_t *req, void *app);
+    unsigned workers;        /* threads for td_req_offload; 0 = half the cores, at least 1 */
 } td_http_opts_t;
 
 /* Starts listening; returns TD_OK and a server the caller stops with
@@ -111,6 +112,15 @@ void td_resp_header(td_req_t *req, const char *name, const char *value);
  * "status","code","detail","request_id"}. detail may be NULL. */
 void td_resp_problem(td_req_t *req, int status, const char *code, const char *title,
                      const char *detail);
+
+/* Slow, CPU-bound work (password hashing) must not hold an HTTP thread:
+ * a handler calls td_req_offload as its last act and returns; the
+ * connection is suspended, work(req, arg) runs on the server's small pool
+ * of worker threads and fills the response, and the connection resumes to
+ * send it. When the pool's queue is full the request is answered 503
+ * (code "busy") without running work. */
+typedef void (*td_work_fn)(td_req_t *req, void *arg);
+void td_req_offload(td_req_t *req, td_work_fn work, void *arg);
 
 /* Appends the Prometheus text of the HTTP metrics (requests by route and
  * status, latency histogram) to out. */

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -79,10 +80,18 @@ struct td_http {
     atomic_bool running;       /* false while starting: MHD messages go to start_err */
     char start_err[256];       /* last libmicrohttpd message while starting */
     metrics_t m;
+    /* offloaded work: a bounded queue served by worker threads */
+    pthread_mutex_t wq_mu;
+    pthread_cond_t wq_cv;
+    struct rctx **wq;          /* ring of WORK_QUEUE_MAX suspended requests */
+    size_t wq_head, wq_len;
+    bool wq_stop;
+    pthread_t *workers;
+    unsigned nworkers;
 };
 
 /* Per-request state, allocated first in the request's own arena. */
-typedef struct {
+typedef struct rctx {
     td_req_t req;
     td_http_t *h;
     td_buf_t body;             /* accumulates the upload; freed at the final call */
@@ -90,7 +99,12 @@ typedef struct {
     bool responded;            /* a response is queued: ignore further calls */
     bool too_big;              /* upload passed body_max after the first call */
     size_t discarded;          /* body bytes thrown away since then */
+    td_work_fn work;           /* set by td_req_offload */
+    void *work_arg;
+    atomic_bool work_done;     /* the worker filled the response */
 } rctx_t;
+
+#define WORK_QUEUE_MAX 256
 
 /* What first_call learns from one pass over the request headers. */
 typedef struct {
@@ -470,6 +484,51 @@ static void not_routed(rctx_t *x, int code, unsigned allowed) {
 }
 
 /* The last call: the whole body is in. Routes, runs the handler, sends. */
+void td_req_offload(td_req_t *req, td_work_fn work, void *arg) {
+    rctx_t *x = (rctx_t *)req; /* req is the first member */
+    x->work = work;
+    x->work_arg = arg;
+}
+
+/* Suspends x's connection and queues it for a worker; false (and a 503
+ * in the response) when the queue is full. */
+static bool enqueue(rctx_t *x) {
+    td_http_t *h = x->h;
+    pthread_mutex_lock(&h->wq_mu);
+    bool ok = h->wq_len < WORK_QUEUE_MAX && !h->wq_stop;
+    if (ok) {
+        MHD_suspend_connection(x->req.conn);
+        h->wq[(h->wq_head + h->wq_len++) % WORK_QUEUE_MAX] = x;
+        pthread_cond_signal(&h->wq_cv);
+    }
+    pthread_mutex_unlock(&h->wq_mu);
+    if (!ok) {
+        x->work = NULL;
+        td_resp_problem(&x->req, 503, "busy", "Busy", "too much slow work queued; retry");
+    }
+    return ok;
+}
+
+static void *worker_main(void *arg) {
+    td_http_t *h = arg;
+    for (;;) {
+        pthread_mutex_lock(&h->wq_mu);
+        while (!h->wq_len && !h->wq_stop)
+            pthread_cond_wait(&h->wq_cv, &h->wq_mu);
+        if (!h->wq_len) { /* stopping and drained */
+            pthread_mutex_unlock(&h->wq_mu);
+            return NULL;
+        }
+        rctx_t *x = h->wq[h->wq_head];
+        h->wq_head = (h->wq_head + 1) % WORK_QUEUE_MAX;
+        h->wq_len--;
+        pthread_mutex_unlock(&h->wq_mu);
+        x->work(&x->req, x->work_arg);
+        atomic_store(&x->work_done, true);
+        MHD_resume_connection(x->req.conn);
+    }
+}
+
 static enum MHD_Result final_call(rctx_t *x) {
     td_req_t *r = &x->req;
     if (x->too_big)
@@ -490,6 +549,8 @@ static enum MHD_Result final_call(rctx_t *x) {
         not_routed(x, code, allowed);
     else if (!x->h->o.before || x->h->o.before(r, x->h->o.app) == 0)
         r->route->handler(r, x->h->o.app);
+    if (x->work && enqueue(x))
+        return MHD_YES; /* suspended until the worker is done */
     return send_response(x, false);
 }
 
@@ -503,6 +564,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return body_call(x, upload_data, upload_size);
     if (x->responded)
         return MHD_YES;
+    if (x->work) /* resumed after offloaded work, or a spurious call meanwhile */
+        return atomic_load(&x->work_done) ? send_response(x, false) : MHD_YES;
     return final_call(x);
 }
 
@@ -595,6 +658,10 @@ static unsigned conn_limit(void) {
 static td_status metrics_init(td_http_t *h);
 
 static void http_free(td_http_t *h) {
+    free(h->wq);
+    free(h->workers);
+    pthread_mutex_destroy(&h->wq_mu);
+    pthread_cond_destroy(&h->wq_cv);
     free(h->m.slot_name);
     free(h->m.route_slot);
     free(h->m.count);
@@ -621,6 +688,8 @@ td_status td_http_start(const td_http_opts_t *o, td_http_t **out, char *err, siz
     td_http_t *h = st ? NULL : calloc(1, sizeof(*h));
     if (!h)
         return st ? st : TD_E_NOMEM;
+    pthread_mutex_init(&h->wq_mu, NULL);
+    pthread_cond_init(&h->wq_cv, NULL);
     h->o = *o;
     h->o.body_max = o->body_max ? o->body_max : DEFAULT_BODY_MAX;
     h->o.header_max = o->header_max ? o->header_max : DEFAULT_HEADER_MAX;
@@ -638,8 +707,16 @@ td_status td_http_start(const td_http_opts_t *o, td_http_t **out, char *err, siz
         snprintf(err, errlen, "out of memory");
         return TD_E_NOMEM;
     }
+    h->nworkers = o->workers ? o->workers : (cores > 1 ? (unsigned)cores / 2 : 1);
+    h->wq = calloc(WORK_QUEUE_MAX, sizeof(*h->wq));
+    h->workers = calloc(h->nworkers, sizeof(*h->workers));
+    if (!h->wq || !h->workers) {
+        http_free(h);
+        snprintf(err, errlen, "out of memory");
+        return TD_E_NOMEM;
+    }
     unsigned flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_TURBO |
-                     (v6 ? MHD_USE_IPv6 : 0);
+                     MHD_ALLOW_SUSPEND_RESUME | (v6 ? MHD_USE_IPv6 : 0);
     uint16_t port = ntohs(v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
                              : ((struct sockaddr_in *)&ss)->sin_port);
     errno = 0;
@@ -659,6 +736,16 @@ td_status td_http_start(const td_http_opts_t *o, td_http_t **out, char *err, siz
         http_free(h);
         return TD_E_IO;
     }
+    unsigned started = 0;
+    while (started < h->nworkers && pthread_create(&h->workers[started], NULL, worker_main, h) == 0)
+        started++;
+    h->nworkers = started;
+    if (!started) {
+        MHD_stop_daemon(h->d);
+        http_free(h);
+        snprintf(err, errlen, "cannot start worker threads");
+        return TD_E_NOMEM;
+    }
     atomic_store(&h->running, true);
     *out = h;
     return TD_OK;
@@ -669,6 +756,14 @@ td_status td_http_start(const td_http_opts_t *o, td_http_t **out, char *err, siz
 void td_http_stop(td_http_t *h) {
     if (!h)
         return;
+    /* workers finish what is queued (resuming those connections) first:
+     * libmicrohttpd must not stop with connections suspended */
+    pthread_mutex_lock(&h->wq_mu);
+    h->wq_stop = true;
+    pthread_cond_broadcast(&h->wq_cv);
+    pthread_mutex_unlock(&h->wq_mu);
+    for (unsigned i = 0; i < h->nworkers; i++)
+        pthread_join(h->workers[i], NULL);
     MHD_stop_daemon(h->d);
     http_free(h);
 }
