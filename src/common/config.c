@@ -31,7 +31,7 @@ static const crow_t table[] = {
     {{"log", "TENANTD_LOG", "info", "log level: debug, info, warn, error, off", 0}, T_LOGLEVEL, offsetof(td_config_t, log), 0, 0},
     L(pool_max, "TENANTD_POOL_MAX", 1000, 2, 1000000, "open tenant database handles across all tenants"),
     L(http_threads, "TENANTD_HTTP_THREADS", 0, 0, 1024, "HTTP worker threads; 0 = one per core"),
-    L(work_threads, "TENANTD_WORK_THREADS", 0, 0, 256, "threads for password hashing; 0 = half the cores"),
+    L(work_threads, "TENANTD_WORK_THREADS", 0, 0, 256, "threads for password hashing, at lower priority; 0 = one per core"),
     L(body_max, "TENANTD_BODY_MAX", 1048576, 1024, 1073741824, "largest request body in bytes (413 above)"),
     L(header_max, "TENANTD_HEADER_MAX", 64, 8, 1024, "most headers in one request (431 above)"),
     L(request_timeout, "TENANTD_REQUEST_TIMEOUT", 30, 1, 3600, "seconds an idle connection is kept"),

@@ -87,7 +87,7 @@ typedef struct {
      * non-zero when it has answered (e.g. 401) and the handler must not
      * run. NULL = none. */
     int (*before)(td_req_t *req, void *app);
-    unsigned workers;        /* threads for td_req_offload; 0 = half the cores, at least 1 */
+    unsigned workers;        /* threads for td_req_offload (nice 10); 0 = one per core */
 } td_http_opts_t;
 
 /* Starts listening; returns TD_OK and a server the caller stops with

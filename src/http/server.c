@@ -511,6 +511,9 @@ static bool enqueue(rctx_t *x) {
 
 static void *worker_main(void *arg) {
     td_http_t *h = arg;
+    /* Slow work yields the CPU to the HTTP threads: on Linux a thread's
+     * nice value is its own (setpriority on its tid). */
+    setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
     for (;;) {
         pthread_mutex_lock(&h->wq_mu);
         while (!h->wq_len && !h->wq_stop)
@@ -707,7 +710,7 @@ td_status td_http_start(const td_http_opts_t *o, td_http_t **out, char *err, siz
         snprintf(err, errlen, "out of memory");
         return TD_E_NOMEM;
     }
-    h->nworkers = o->workers ? o->workers : (cores > 1 ? (unsigned)cores / 2 : 1);
+    h->nworkers = o->workers ? o->workers : (cores > 0 ? (unsigned)cores : 1);
     h->wq = calloc(WORK_QUEUE_MAX, sizeof(*h->wq));
     h->workers = calloc(h->nworkers, sizeof(*h->workers));
     if (!h->wq || !h->workers) {
