@@ -170,6 +170,9 @@ static void login_superadmin(td_req_t *req, td_app_t *app, const char *email, co
         bad_credentials(req);
         return;
     }
+    char hash[TD_PASSWORD_HASH_MAX];
+    if (td_password_needs_rehash(adm.password_hash) && td_password_hash(pw, hash) == TD_OK)
+        td_cat_admin_set_password(db, adm.id, hash); /* parameters rose since */
     char refresh[TD_REFRESH_LEN + 1];
     td_sessions_t ss = {db, 1, "p"};
     if ((st = td_session_start(&ss, adm.id, NULL, td_req_client_addr(req), refresh))) {
@@ -234,6 +237,10 @@ static void login_tenant(td_req_t *req, td_app_t *app, const char *key, const ch
     if (!password_ok(st ? NULL : u.password_hash, pw) || u.disabled) {
         bad_credentials(req);
         return;
+    }
+    if (td_password_needs_rehash(u.password_hash)) { /* parameters rose since */
+        td_user_patch_t p = {.password = pw};
+        td_user_update(tdb, u.id, &p);
     }
     char refresh[TD_REFRESH_LEN + 1], scope[33];
     td_id_compact(t.row.id, scope);
@@ -433,4 +440,86 @@ void td_api_logout(td_req_t *req, void *app_) {
         td_api_fail(req, st, "cannot record the logout");
     else
         td_resp_static(req, 204, "application/json", "", 0);
+}
+
+/* POST /v1/auth/password, on a worker thread: checks the current password,
+ * stores the new one, and revokes every token of the caller (log in again). */
+static void password_work(td_req_t *req, void *arg) {
+    td_app_t *app = ((login_job_t *)arg)->app;
+    json_t *body = ((login_job_t *)arg)->body;
+    td_ctx_t *ctx = req->ctx;
+    const char *cur = json_string_value(json_object_get(body, "current_password"));
+    const char *next = json_string_value(json_object_get(body, "new_password"));
+    td_db_t *db;
+    td_status st;
+    if (!ctx->tid) {
+        td_admin_row_t adm;
+        st = td_catalog_lease(app->platform->catalog, req->arena, &db);
+        if (!st)
+            st = td_cat_admin_find(db, req->arena, ctx->sub, 1, &adm);
+        if (!st && !password_ok(adm.password_hash, cur))
+            st = TD_E_AUTH;
+        char hash[TD_PASSWORD_HASH_MAX];
+        if (!st)
+            st = td_password_hash(next, hash);
+        if (!st)
+            st = td_cat_admin_set_password(db, adm.id, hash);
+    } else {
+        td_user_t u;
+        char err[256];
+        st = td_tenant_lease(app->platform, req->arena, ctx->tid, &db, err, sizeof(err));
+        if (!st)
+            st = td_user_find(db, req->arena, ctx->sub, 0, &u);
+        if (!st && !password_ok(u.password_hash, cur))
+            st = TD_E_AUTH;
+        td_user_patch_t p = {.password = next};
+        if (!st)
+            st = td_user_update(db, u.id, &p);
+    }
+    if (st == TD_E_AUTH) {
+        td_resp_problem(req, 403, "wrong_password", "Wrong password",
+                        "the current password does not match");
+        return;
+    }
+    if (st) {
+        td_api_fail(req, st, NULL);
+        return;
+    }
+    td_db_t *cat;
+    if (td_catalog_lease(app->platform->catalog, req->arena, &cat) == TD_OK)
+        td_revocations_add(app->revoked, cat, td_arena_printf(req->arena, "sub:%s", ctx->sub),
+                           td_now_ms() / 1000 + TD_ACCESS_TTL);
+    td_resp_static(req, 204, "application/json", "", 0);
+}
+
+void td_api_password(td_req_t *req, void *app_) {
+    td_app_t *app = app_;
+    td_ctx_t *ctx = req->ctx;
+    json_t *body;
+    if (ctx->api_key) {
+        td_resp_problem(req, 403, "forbidden", "Forbidden", "API keys have no password");
+        return;
+    }
+    if (td_api_json_body(req, &body))
+        return;
+    td_arena_defer(req->arena, (td_cleanup_fn)json_decref, body);
+    const char *cur = json_string_value(json_object_get(body, "current_password"));
+    const char *next = json_string_value(json_object_get(body, "new_password"));
+    if (json_object_size(body) != 2 || !cur || !next) {
+        td_resp_problem(req, 400, "invalid_request", "Invalid request",
+                        "send {\"current_password\", \"new_password\"}");
+        return;
+    }
+    if (td_password_check(next)) {
+        td_resp_problem(req, 400, "weak_password", "Invalid request",
+                        "the new password must be 8 to 1024 characters");
+        return;
+    }
+    login_job_t *job = td_arena_alloc(req->arena, sizeof(*job));
+    if (!job) {
+        td_api_fail(req, TD_E_NOMEM, NULL);
+        return;
+    }
+    *job = (login_job_t){app, body, NULL};
+    td_req_offload(req, password_work, job);
 }

@@ -28,6 +28,8 @@ static const td_route_t routes[] = {
      &public_},
     {TD_POST, "/v1/auth/refresh", td_api_refresh,
      "Trade a refresh token for new tokens (rotation; reuse revokes the family)", 0, &public_},
+    {TD_POST, "/v1/auth/password", td_api_password,
+     "Change your password; every token you hold stops working", 0, &principal},
     {TD_GET, "/v1/auth/me", td_api_me, "The caller, from its access token", 0, &principal},
     {TD_POST, "/v1/auth/logout", td_api_logout, "Revoke the caller's access token at once", 0,
      &principal},

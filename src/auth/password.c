@@ -26,6 +26,10 @@ td_status td_password_verify(const char *hash, const char *pw) {
     return crypto_pwhash_str_verify(hash, pw, strlen(pw)) == 0 ? TD_OK : TD_E_AUTH;
 }
 
+int td_password_needs_rehash(const char *hash) {
+    return crypto_pwhash_str_needs_rehash(hash, OPSLIMIT, MEMLIMIT) != 0;
+}
+
 void td_password_generate(char *out, size_t n) {
     static const char alphabet[] =
         "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";

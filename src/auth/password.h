@@ -20,6 +20,9 @@ td_status td_password_check(const char *pw);
 td_status td_password_hash(const char *pw, char out[TD_PASSWORD_HASH_MAX]);
 /* TD_OK when pw matches hash, TD_E_AUTH when not. */
 td_status td_password_verify(const char *hash, const char *pw);
+/* 1 when hash was made with parameters below the current ones (rehash it
+ * at the next successful login). */
+int td_password_needs_rehash(const char *hash);
 /* A random password of printable characters for generated credentials
  * (n-1 characters and a NUL). */
 void td_password_generate(char *out, size_t n);

@@ -253,3 +253,14 @@ td_status td_cat_admin_find(td_db_t *db, td_arena_t *a, const char *key, int by_
     td_db_finalize(st);
     return rc;
 }
+
+td_status td_cat_admin_set_password(td_db_t *db, const char *id, const char *password_hash) {
+    char now[32];
+    td_cat_now(now);
+    int64_t n = 0;
+    td_status rc = td_db_execv(db, &n,
+                               "UPDATE platform_admins SET password_hash = ?, updated_at = ?"
+                               " WHERE id = ?",
+                               password_hash, now, id, NULL);
+    return rc ? rc : n ? TD_OK : TD_E_NOTFOUND;
+}

@@ -104,6 +104,8 @@ td_status td_cat_admin_find(td_db_t *db, td_arena_t *a, const char *key, int by_
                             td_admin_row_t *out);
 
 
+td_status td_cat_admin_set_password(td_db_t *db, const char *id, const char *password_hash);
+
 /* ---- API keys (apikeys.c) ---- */
 typedef struct {
     const char *id, *tenant_id, *name, *key_hash, *role, *services; /* services: JSON or NULL */

@@ -75,6 +75,19 @@ done
 eq "$(post --data '{"refresh_token":"tdr_p_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}' "$BASE/v1/auth/refresh")" 401 "unknown refresh token"
 eq "$(jq -r .code "$T/body")" invalid_grant "unknown refresh code"
 
+# changing one's password ends every token held
+post -H "Authorization: Bearer $ADA" --data '{"email":"pw@acme.test","password":"pw-password-1","role":"client"}' "$BASE/v1/auth/users" >/dev/null
+PW=$(curl -sS -X POST "$BASE/v1/auth/login" --data '{"tenant":"acme","email":"pw@acme.test","password":"pw-password-1"}' | jq -r .access_token)
+eq "$(post -H "Authorization: Bearer $PW" --data '{"current_password":"not-it-at-all","new_password":"pw-password-2"}' "$BASE/v1/auth/password")" 403 "wrong current password"
+eq "$(post -H "Authorization: Bearer $PW" --data '{"current_password":"pw-password-1","new_password":"short"}' "$BASE/v1/auth/password")" 400 "weak new password"
+eq "$(post -H "Authorization: Bearer $PW" --data '{"current_password":"pw-password-1","new_password":"pw-password-2"}' "$BASE/v1/auth/password")" 204 "password changed"
+eq "$(get -H "Authorization: Bearer $PW" "$BASE/v1/auth/me")" 401 "old token ends"
+eq "$(post --data '{"tenant":"acme","email":"pw@acme.test","password":"pw-password-2"}' "$BASE/v1/auth/login")" 200 "new password works"
+if [ "$BACKEND" = sqlite ]; then
+  id=$(td tenant show acme --json | jq -r .id)
+  ! grep -q 'pw-password-2' "$DATA/tenants/$id/auth.db" || fail "plaintext password at rest"; pass
+fi
+
 # bad tokens: 401 invalid_token, never 200
 forge() { eq "$(get -H "Authorization: Bearer $1" "$BASE/v1/auth/me")" 401 "$2"; }
 b64u() { printf '%s' "$1" | base64 -w0 | tr '+/' '-_' | tr -d '='; }
