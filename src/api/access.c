@@ -47,19 +47,26 @@ static int same_tenant(const td_tenant_t *t, const char *tid) {
 const char *td_api_host_tenant(td_req_t *req, td_app_t *app) {
     const char *base = app->platform->cfg->base_domain;
     const char *host = td_req_header(req, "Host");
-    if (!base || !*base || !host)
+    if (!host)
         return NULL;
-    size_t hl = strcspn(host, ":"), bl = strlen(base);
-    if (hl <= bl + 1 || host[hl - bl - 1] != '.' || strncasecmp(host + hl - bl, base, bl))
-        return NULL;
-    size_t sl = hl - bl - 1;
-    if (memchr(host, '.', sl)) /* one label only: a.b.example.com is nobody */
-        return NULL;
-    char *slug = td_arena_strndup(req->arena, host, sl);
-    for (char *c = slug; c && *c; c++)
+    size_t hl = strcspn(host, ":"), bl = base ? strlen(base) : 0;
+    char *name = td_arena_strndup(req->arena, host, hl);
+    for (char *c = name; c && *c; c++)
         if (*c >= 'A' && *c <= 'Z')
             *c = (char)(*c - 'A' + 'a');
-    return slug;
+    if (!name)
+        return NULL;
+    if (bl && hl > bl + 1 && name[hl - bl - 1] == '.' && !strcmp(name + hl - bl, base)) {
+        name[hl - bl - 1] = '\0';
+        return strchr(name, '.') ? NULL : name; /* one label only */
+    }
+    /* a custom hostname registered for a tenant */
+    td_db_t *db;
+    const char *tid = NULL;
+    if (strchr(name, '.') && td_catalog_lease(app->platform->catalog, req->arena, &db) == TD_OK &&
+        td_cat_hostname_tenant(db, req->arena, name, &tid) == TD_OK)
+        return tid;
+    return NULL;
 }
 
 int td_api_before(td_req_t *req, void *app_) {
@@ -93,7 +100,7 @@ int td_api_before(td_req_t *req, void *app_) {
 
     /* the tenant the request is about: X-Tenant, else the Host name */
     const char *xt = td_req_header(req, "X-Tenant");
-    if (!xt)
+    if (!xt && super) /* a tenant user's token names its tenant already */
         xt = td_api_host_tenant(req, app);
     const char *key = need->path_tenant && req->nparams ? req->params[0] : NULL;
     if (key && find_tenant(req, app, key, &ctx->tenant))

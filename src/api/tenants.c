@@ -282,3 +282,90 @@ void td_api_tenant_service_disable(td_req_t *req, void *app_) {
     else
         send_json(req, 200, td_tenant_json(&out));
 }
+
+/* A hostname a tenant may claim: lowercase labels of [a-z0-9-], at least
+ * two of them, at most 253 characters. */
+static int hostname_ok(const char *h) {
+    size_t n = h ? strlen(h) : 0, label = 0;
+    int dots = 0;
+    if (n < 3 || n > 253 || h[0] == '.' || h[n - 1] == '.')
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = h[i];
+        if (c == '.') {
+            if (!label || h[i - 1] == '-')
+                return 0;
+            dots++;
+            label = 0;
+        } else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c == '-' && label)) {
+            if (++label > 63)
+                return 0;
+        } else
+            return 0;
+    }
+    return dots > 0;
+}
+
+void td_api_hostnames(td_req_t *req, void *app_) {
+    td_app_t *app = app_;
+    td_tenant_t *t = ((td_ctx_t *)req->ctx)->tenant;
+    td_db_t *db;
+    const char **names;
+    size_t n = 0;
+    td_status st = td_catalog_lease(app->platform->catalog, req->arena, &db);
+    if (!st)
+        st = td_cat_hostname_list(db, req->arena, t->row.id, &names, &n);
+    if (st) {
+        td_api_fail(req, st, NULL);
+        return;
+    }
+    json_t *items = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(items, json_pack("{s:s}", "hostname", names[i]));
+    send_json(req, 200, json_pack("{s:o}", "items", items));
+}
+
+void td_api_hostname_add(td_req_t *req, void *app_) {
+    td_app_t *app = app_;
+    td_tenant_t *t = ((td_ctx_t *)req->ctx)->tenant;
+    json_t *b;
+    if (td_api_json_body(req, &b))
+        return;
+    td_arena_defer(req->arena, (td_cleanup_fn)json_decref, b);
+    static const char *const fields[] = {"hostname", NULL};
+    if (!only_fields(req, b, fields))
+        return;
+    const char *h = json_string_value(json_object_get(b, "hostname"));
+    if (!hostname_ok(h)) {
+        td_resp_problem(req, 400, "invalid_hostname", "Invalid hostname",
+                        "a lowercase DNS name like app.example.com");
+        return;
+    }
+    td_db_t *db;
+    td_status st = td_catalog_lease(app->platform->catalog, req->arena, &db);
+    if (!st)
+        st = td_cat_hostname_add(db, t->row.id, h);
+    if (st == TD_E_EXISTS)
+        td_resp_problem(req, 409, "hostname_taken", "Hostname taken",
+                        "this hostname already names a tenant");
+    else if (st)
+        td_api_fail(req, st, NULL);
+    else
+        send_json(req, 201, json_pack("{s:s, s:s}", "hostname", h, "tenant_id", t->row.id));
+}
+
+void td_api_hostname_remove(td_req_t *req, void *app_) {
+    td_app_t *app = app_;
+    td_tenant_t *t = ((td_ctx_t *)req->ctx)->tenant;
+    td_db_t *db;
+    td_status st = td_catalog_lease(app->platform->catalog, req->arena, &db);
+    if (!st)
+        st = td_cat_hostname_remove(db, t->row.id, req->params[1]);
+    if (st == TD_E_NOTFOUND)
+        td_resp_problem(req, 404, "hostname_not_found", "Hostname not found",
+                        "this tenant has no such hostname");
+    else if (st)
+        td_api_fail(req, st, NULL);
+    else
+        td_resp_static(req, 204, "application/json", "", 0);
+}

@@ -78,6 +78,16 @@ td_status td_cat_tenant_keys(td_db_t *db, td_arena_t *a, const char ***ids, cons
                              size_t *n);
 td_status td_cat_tenant_set_key(td_db_t *db, const char *id, const char *wrapped);
 
+/* ---- hostnames ---- */
+/* TD_E_EXISTS when the hostname belongs to any tenant already. */
+td_status td_cat_hostname_add(td_db_t *db, const char *tenant_id, const char *hostname);
+td_status td_cat_hostname_remove(td_db_t *db, const char *tenant_id, const char *hostname);
+td_status td_cat_hostname_list(td_db_t *db, td_arena_t *a, const char *tenant_id,
+                               const char ***out, size_t *n);
+/* The tenant id a hostname belongs to; TD_E_NOTFOUND when none. */
+td_status td_cat_hostname_tenant(td_db_t *db, td_arena_t *a, const char *hostname,
+                                 const char **tenant_id);
+
 /* ---- database servers ---- */
 typedef struct {
     const char *id, *name, *url_enc, *url_hint, *status, *created_at;

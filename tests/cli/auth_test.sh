@@ -155,7 +155,8 @@ eq "$(jq -r .tenant.slug "$T/body")" acme "tenant from Host"
 HOSTTOK=$(jq -r .access_token "$T/body")
 eq "$(post -H 'Host: ACME.apps.example.test:8080' --data '{"email":"ada@acme.test","password":"ada-password-1"}' "$BASE/v1/auth/login")" 200 "Host is case-insensitive, port ignored"
 eq "$(post -H 'Host: x.acme.apps.example.test' --data '{"email":"ada@acme.test","password":"ada-password-1"}' "$BASE/v1/auth/login")" 401 "two labels name no tenant"
-eq "$(get -H 'Host: beta.apps.example.test' -H "Authorization: Bearer $HOSTTOK" "$BASE/v1/auth/users")" 404 "Host naming an unknown tenant"
+eq "$(get -H 'Host: beta.apps.example.test' -H "Authorization: Bearer $HOSTTOK" "$BASE/v1/auth/users")" 200 "a tenant user's token names the tenant; Host does not override it"
+! grep -q 'beta' "$T/body" || fail "Host switched the tenant"; pass
 eq "$(get -H "Authorization: Bearer $ROOT" -H 'Host: acme.apps.example.test' "$BASE/v1/auth/users")" 200 "a superadmin acts in the Host's tenant"
 
 # a suspended tenant's users cannot log in

@@ -100,6 +100,20 @@ eq "$(call POST "${R[@]}" --data '{"service":"crm","extra":1}' "$BASE/v1/tenants
 eq "$(call POST "${R[@]}" --data '{"service":"crm"}' "$BASE/v1/tenants/beta/services")" 200 "enable crm again"
 eq "$(sql_beta "SELECT name FROM customers WHERE id = 'c1'")" Kept "data kept across disable/enable"
 
+# custom hostnames
+eq "$(call POST "${R[@]}" --data '{"hostname":"crm.acme-corp.example"}' "$BASE/v1/tenants/acme/hostnames")" 201 "add hostname"
+eq "$(call POST "${R[@]}" --data '{"hostname":"crm.acme-corp.example"}' "$BASE/v1/tenants/beta/hostnames")" 409 "hostname taken"
+for h in 'nodots' 'UPPER.example' 'a..b' '-a.example' 'a-.example' 'x y.example' '../etc.example'; do
+  eq "$(call POST "${R[@]}" --data "{\"hostname\":\"$h\"}" "$BASE/v1/tenants/acme/hostnames")" 400 "bad hostname $h"
+done
+eq "$(call GET "${R[@]}" "$BASE/v1/tenants/acme/hostnames")" 200 "list hostnames"
+eq "$(jq -r '[.items[].hostname]|join(",")' "$T/body")" crm.acme-corp.example "one hostname"
+eq "$(curl -sS -o "$T/body" -w '%{http_code}' -X POST -H 'Host: crm.acme-corp.example' --data '{"email":"ada@acme.test","password":"ada-password-1"}' "$BASE/v1/auth/login")" 200 "login by custom hostname"
+eq "$(jq -r .tenant.slug "$T/body")" acme "custom hostname resolves the tenant"
+eq "$(call GET "${R[@]}" -H 'Host: crm.acme-corp.example' "$BASE/v1/auth/users")" 200 "superadmin in the Host's tenant"
+eq "$(call DELETE "${R[@]}" "$BASE/v1/tenants/acme/hostnames/crm.acme-corp.example")" 204 "remove hostname"
+eq "$(call DELETE "${R[@]}" "$BASE/v1/tenants/acme/hostnames/crm.acme-corp.example")" 404 "removed twice"
+
 # lifecycle over HTTP
 eq "$(call POST "${R[@]}" "$BASE/v1/tenants/acme/suspend")" 200 "suspend"
 eq "$(jq -r .status "$T/body")" suspended "suspended"
