@@ -523,3 +523,94 @@ void td_api_password(td_req_t *req, void *app_) {
     *job = (login_job_t){app, body, NULL};
     td_req_offload(req, password_work, job);
 }
+
+/* POST /v1/auth/register, on a worker thread: a new tenant and its first
+ * admin in one call, answered like a login. */
+static void register_work(td_req_t *req, void *arg) {
+    login_job_t *job = arg;
+    td_app_t *app = job->app;
+    json_t *b = job->body;
+    const char *email = json_string_value(json_object_get(b, "email"));
+    const char *pw = json_string_value(json_object_get(b, "password"));
+    json_t *svc = json_object_get(b, "services");
+    td_tenant_spec_t spec = {
+        .slug = json_string_value(json_object_get(b, "slug")),
+        .name = json_string_value(json_object_get(b, "name")),
+        .admin_email = email,
+        .admin_password = pw,
+    };
+    spec.nsvc = json_array_size(svc);
+    const char **names = td_arena_alloc(req->arena, sizeof(char *) * (spec.nsvc + 1));
+    for (size_t i = 0; names && i < spec.nsvc; i++)
+        names[i] = json_string_value(json_array_get(svc, i));
+    spec.services = names;
+    td_tenant_t t;
+    char err[512] = "";
+    td_status st = td_tenant_create(app->platform, req->arena, &spec, &t, err, sizeof(err));
+    if (st == TD_E_EXISTS) {
+        td_resp_problem(req, 409, "slug_taken", "Slug taken", err);
+        return;
+    }
+    if (st) {
+        if (st == TD_E_INVALID)
+            td_resp_problem(req, 400, "invalid_request", "Invalid request", err);
+        else
+            td_api_fail(req, st, err[0] ? err : NULL);
+        return;
+    }
+    login_tenant(req, app, t.row.id, email, pw);
+    if (req->status == 200)
+        req->status = 201;
+}
+
+void td_api_register(td_req_t *req, void *app_) {
+    td_app_t *app = app_;
+    if (!app->platform->cfg->registration) {
+        td_resp_problem(req, 404, "registration_closed", "Registration closed",
+                        "self-service sign-up is not enabled here");
+        return;
+    }
+    json_t *b;
+    if (td_api_json_body(req, &b))
+        return;
+    td_arena_defer(req->arena, (td_cleanup_fn)json_decref, b);
+    const char *k;
+    json_t *v;
+    json_object_foreach(b, k, v) {
+        if (strcmp(k, "slug") && strcmp(k, "name") && strcmp(k, "email") && strcmp(k, "password") &&
+            strcmp(k, "services")) {
+            td_resp_problem(req, 400, "unknown_field", "Unknown field",
+                            td_arena_printf(req->arena, "field '%.64s' cannot be set", k));
+            return;
+        }
+    }
+    json_t *svc = json_object_get(b, "services");
+    int svc_ok = !svc || (json_is_array(svc) && json_array_size(svc) <= 16);
+    for (size_t i = 0; svc_ok && svc && i < json_array_size(svc); i++)
+        svc_ok = json_is_string(json_array_get(svc, i));
+    if (!json_is_string(json_object_get(b, "slug")) || !json_is_string(json_object_get(b, "email")) ||
+        !json_is_string(json_object_get(b, "password")) || !svc_ok ||
+        (json_object_get(b, "name") && !json_is_string(json_object_get(b, "name")))) {
+        td_resp_problem(req, 400, "invalid_request", "Invalid request",
+                        "send {\"slug\", \"email\", \"password\"} and optionally \"name\", \"services\"");
+        return;
+    }
+    /* sign-ups count against the caller's address like failed logins */
+    int64_t now = td_now_ms() / 1000;
+    const char *ip = td_arena_printf(req->arena, "signup:%s", td_req_client_addr(req));
+    int64_t wait = td_limiter_wait(app->ip_limits, ip, now);
+    if (wait > 0) {
+        td_resp_header(req, "Retry-After", td_arena_printf(req->arena, "%lld", (long long)wait));
+        td_resp_problem(req, 429, "too_many_signups", "Too many sign-ups",
+                        "wait before creating another tenant");
+        return;
+    }
+    td_limiter_fail(app->ip_limits, ip, now);
+    login_job_t *job = td_arena_alloc(req->arena, sizeof(*job));
+    if (!job) {
+        td_api_fail(req, TD_E_NOMEM, NULL);
+        return;
+    }
+    *job = (login_job_t){app, b, NULL};
+    td_req_offload(req, register_work, job);
+}

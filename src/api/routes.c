@@ -26,6 +26,8 @@ static const td_route_t routes[] = {
     {TD_GET, "/metrics", td_api_metrics, "Prometheus metrics", 0, &public_},
     {TD_POST, "/v1/auth/login", td_api_login, "Log in: a superadmin, or a tenant's user", 0,
      &public_},
+    {TD_POST, "/v1/auth/register", td_api_register,
+     "Self-service sign-up: a new tenant and its first admin (when enabled)", 0, &public_},
     {TD_POST, "/v1/auth/refresh", td_api_refresh,
      "Trade a refresh token for new tokens (rotation; reuse revokes the family)", 0, &public_},
     {TD_POST, "/v1/auth/password", td_api_password,

@@ -29,6 +29,7 @@ static const crow_t table[] = {
     S(master_key, "TENANTD_MASTER_KEY", "", 1, "32-byte master key in base64; empty = read $TENANTD_DATA/master.key"),
     S(base_domain, "TENANTD_BASE_DOMAIN", "", 0, "resolve <slug>.<domain> Host headers to tenants; empty = off"),
     {{"log", "TENANTD_LOG", "info", "log level: debug, info, warn, error, off", 0}, T_LOGLEVEL, offsetof(td_config_t, log), 0, 0},
+    L(registration, "TENANTD_REGISTRATION", 0, 0, 1, "1 = self-service sign-up at POST /v1/auth/register"),
     L(pool_max, "TENANTD_POOL_MAX", 1000, 2, 1000000, "open tenant database handles across all tenants"),
     L(http_threads, "TENANTD_HTTP_THREADS", 0, 0, 1024, "HTTP worker threads; 0 = one per core"),
     L(work_threads, "TENANTD_WORK_THREADS", 0, 0, 256, "threads for password hashing, at lower priority; 0 = one per core"),

@@ -20,6 +20,7 @@ typedef struct {
     char *master_key;      /* secret: base64, or "" = data/master.key */
     char *base_domain;     /* "" = no host-based tenant resolution */
     char *log;             /* debug|info|warn|error|off */
+    long registration;     /* 1 = POST /v1/auth/register open to anyone */
     long pool_max;         /* open tenant database handles, all tenants */
     long http_threads;     /* 0 = one per core */
     long work_threads;     /* slow work (password hashing); 0 = half the cores */
