@@ -57,6 +57,11 @@ const td_route_t *td_api_routes(size_t *n);
 
 /* Maps a domain status to an HTTP status and answers with a problem. */
 void td_api_fail(td_req_t *req, td_status st, const char *detail);
+/* Answers status with the JSON value o (stolen: decref'd here). */
+void td_api_send_json(td_req_t *req, int status, json_t *o);
+/* 1 when every key of o is among allowed (NULL-terminated); otherwise
+ * answers 400 unknown_field naming the first stranger and returns 0. */
+int td_api_only_fields(td_req_t *req, json_t *o, const char *const *allowed);
 
 /* handlers (health.c) */
 void td_api_health(td_req_t *req, void *app);

@@ -16,15 +16,6 @@ static int platform_route(const td_req_t *req) {
     return ((const td_need_t *)req->route->need)->all_tenants;
 }
 
-static void send_json(td_req_t *req, int status, json_t *o) {
-    char *s = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-    td_resp_bytes(req, status, "application/json", s ? s : "{}", s ? strlen(s) : 2);
-    if (s)
-        sodium_memzero(s, strlen(s)); /* may hold a key */
-    free(s);
-}
-
 static json_t *key_json(const td_apikey_row_t *k) {
     json_error_t e;
     json_t *svc = k->services ? json_loads(k->services, 0, &e) : json_null();
@@ -45,14 +36,10 @@ static int refuse(td_req_t *req, const char *code, const char *detail) {
 /* Validates the body into k; answers 400 on the first problem. */
 static int read_body(td_req_t *req, json_t *b, int platform, td_apikey_row_t *k) {
     td_ctx_t *ctx = req->ctx;
-    const char *key;
-    json_t *v;
-    json_object_foreach(b, key, v) {
-        if (strcmp(key, "name") && strcmp(key, "role") && strcmp(key, "services") &&
-            strcmp(key, "read_only") && strcmp(key, "expires_at"))
-            return refuse(req, "unknown_field",
-                          td_arena_printf(req->arena, "field '%.64s' cannot be set", key));
-    }
+    static const char *const fields[] = {"name", "role", "services", "read_only", "expires_at",
+                                         NULL};
+    if (!td_api_only_fields(req, b, fields))
+        return -1;
     k->name = json_string_value(json_object_get(b, "name"));
     if (!k->name || !*k->name || strlen(k->name) > 100 || !td_text_printable_utf8(k->name))
         return refuse(req, "invalid_request", "'name' (1 to 100 characters) is required");
@@ -127,7 +114,7 @@ void td_api_key_create(td_req_t *req, void *app_) {
     json_object_set_new(o, "key", json_string(key));
     sodium_memzero(key, sizeof(key));
     td_resp_header(req, "Cache-Control", "no-store");
-    send_json(req, 201, o);
+    td_api_send_json(req, 201, o);
 }
 
 void td_api_key_list(td_req_t *req, void *app_) {
@@ -147,7 +134,7 @@ void td_api_key_list(td_req_t *req, void *app_) {
     json_t *items = json_array();
     for (size_t i = 0; i < n; i++)
         json_array_append_new(items, key_json(&rows[i]));
-    send_json(req, 200, json_pack("{s:o, s:n}", "items", items, "next_cursor"));
+    td_api_send_json(req, 200, json_pack("{s:o, s:n}", "items", items, "next_cursor"));
 }
 
 void td_api_key_revoke(td_req_t *req, void *app_) {

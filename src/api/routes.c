@@ -1,5 +1,9 @@
 /* routes.c — every route of the server, as data. A route's summary feeds
  * the OpenAPI document; docs/api.md lists the same routes (a test checks). */
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "api/api.h"
 
 static const td_need_t public_ = {.kind = TD_NEED_PUBLIC};
@@ -106,4 +110,32 @@ void td_api_fail(td_req_t *req, td_status st, const char *detail) {
     default: code = 500; break;
     }
     td_resp_problem(req, code, td_status_code(st), td_status_msg(st), detail);
+}
+
+void td_api_send_json(td_req_t *req, int status, json_t *o) {
+    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (!s) {
+        td_api_fail(req, TD_E_NOMEM, NULL);
+        return;
+    }
+    td_resp_bytes(req, status, "application/json", s, strlen(s));
+    sodium_memzero(s, strlen(s)); /* it may have held a secret shown once */
+    free(s);
+}
+
+int td_api_only_fields(td_req_t *req, json_t *o, const char *const *allowed) {
+    const char *k;
+    json_t *v;
+    json_object_foreach(o, k, v) {
+        int ok = 0;
+        for (size_t i = 0; allowed[i]; i++)
+            ok |= strcmp(k, allowed[i]) == 0;
+        if (!ok) {
+            td_resp_problem(req, 400, "unknown_field", "Unknown field",
+                            td_arena_printf(req->arena, "field '%.64s' cannot be set", k));
+            return 0;
+        }
+    }
+    return 1;
 }

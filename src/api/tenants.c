@@ -13,17 +13,6 @@
 #define LIST_DEFAULT 50
 #define LIST_MAX 200
 
-static void send_json(td_req_t *req, int status, json_t *o) {
-    char *s = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-    if (!s) {
-        td_api_fail(req, TD_E_NOMEM, NULL);
-        return;
-    }
-    td_resp_bytes(req, status, "application/json", s, strlen(s));
-    free(s);
-}
-
 /* Answers a domain failure with the message the domain wrote. */
 static void fail_with(td_req_t *req, td_status st, const char *err) {
     if (st == TD_E_EXISTS)
@@ -36,23 +25,6 @@ static void fail_with(td_req_t *req, td_status st, const char *err) {
         td_resp_problem(req, 404, "tenant_not_found", "Tenant not found", "no such tenant");
     else
         td_api_fail(req, st, err && err[0] ? err : NULL);
-}
-
-/* 1 when every key of o is in allowed (NULL-terminated); else answers 400. */
-static int only_fields(td_req_t *req, json_t *o, const char *const *allowed) {
-    const char *k;
-    json_t *v;
-    json_object_foreach(o, k, v) {
-        int ok = 0;
-        for (size_t i = 0; allowed[i]; i++)
-            ok |= strcmp(k, allowed[i]) == 0;
-        if (!ok) {
-            char *d = td_arena_printf(req->arena, "unknown field '%.64s'", k);
-            td_resp_problem(req, 400, "unknown_field", "Unknown field", d);
-            return 0;
-        }
-    }
-    return 1;
 }
 
 static const char *opt_string(td_req_t *req, json_t *o, const char *key, int *bad) {
@@ -73,7 +45,7 @@ void td_api_tenant_create(td_req_t *req, void *app_) {
     if (td_api_json_body(req, &b))
         return;
     td_arena_defer(req->arena, (td_cleanup_fn)json_decref, b);
-    if (!only_fields(req, b, fields))
+    if (!td_api_only_fields(req, b, fields))
         return;
     int bad = 0;
     td_tenant_spec_t spec = {0};
@@ -109,7 +81,7 @@ void td_api_tenant_create(td_req_t *req, void *app_) {
                             "'admin' must be {\"email\", \"password\"}");
             return;
         }
-        if (!only_fields(req, adm, admin_fields))
+        if (!td_api_only_fields(req, adm, admin_fields))
             return;
         spec.admin_email = opt_string(req, adm, "email", &bad);
         spec.admin_password = bad ? NULL : opt_string(req, adm, "password", &bad);
@@ -129,7 +101,7 @@ void td_api_tenant_create(td_req_t *req, void *app_) {
         return;
     }
     td_resp_header(req, "Location", td_arena_printf(req->arena, "/v1/tenants/%s", t.row.id));
-    send_json(req, 201, td_tenant_json(&t));
+    td_api_send_json(req, 201, td_tenant_json(&t));
 }
 
 void td_api_tenant_list(td_req_t *req, void *app_) {
@@ -141,7 +113,7 @@ void td_api_tenant_list(td_req_t *req, void *app_) {
         json_t *items = json_array();
         if (!st)
             json_array_append_new(items, td_tenant_json(&t));
-        send_json(req, 200, json_pack("{s:o, s:n}", "items", items, "next_cursor"));
+        td_api_send_json(req, 200, json_pack("{s:o, s:n}", "items", items, "next_cursor"));
         return;
     }
     const char *status = td_req_query(req, "status");
@@ -173,12 +145,12 @@ void td_api_tenant_list(td_req_t *req, void *app_) {
     json_t *o = json_pack("{s:o}", "items", items);
     json_object_set_new(o, "next_cursor",
                         n == (size_t)limit ? json_string(ts[n - 1].row.id) : json_null());
-    send_json(req, 200, o);
+    td_api_send_json(req, 200, o);
 }
 
 void td_api_tenant_get(td_req_t *req, void *app_) {
     (void)app_;
-    send_json(req, 200, td_tenant_json(((td_ctx_t *)req->ctx)->tenant));
+    td_api_send_json(req, 200, td_tenant_json(((td_ctx_t *)req->ctx)->tenant));
 }
 
 void td_api_tenant_patch(td_req_t *req, void *app_) {
@@ -189,7 +161,7 @@ void td_api_tenant_patch(td_req_t *req, void *app_) {
         return;
     td_arena_defer(req->arena, (td_cleanup_fn)json_decref, b);
     int bad = 0;
-    if (!only_fields(req, b, fields))
+    if (!td_api_only_fields(req, b, fields))
         return;
     const char *name = opt_string(req, b, "name", &bad);
     if (bad)
@@ -202,7 +174,7 @@ void td_api_tenant_patch(td_req_t *req, void *app_) {
     if (st)
         fail_with(req, st, err);
     else
-        send_json(req, 200, td_tenant_json(&out));
+        td_api_send_json(req, 200, td_tenant_json(&out));
 }
 
 typedef td_status (*transition_fn)(td_platform_t *, td_arena_t *, const char *, td_tenant_t *,
@@ -215,7 +187,7 @@ static void transition(td_req_t *req, td_app_t *app, transition_fn fn) {
     if (st)
         fail_with(req, st, err);
     else
-        send_json(req, 200, td_tenant_json(&out));
+        td_api_send_json(req, 200, td_tenant_json(&out));
 }
 
 void td_api_tenant_suspend(td_req_t *req, void *app) { transition(req, app, td_tenant_suspend); }
@@ -244,7 +216,7 @@ void td_api_tenant_services(td_req_t *req, void *app_) {
     json_t *items = json_array();
     for (size_t i = 0; i < t->nsvc; i++)
         json_array_append_new(items, json_pack("{s:s, s:b}", "name", t->services[i], "enabled", 1));
-    send_json(req, 200, json_pack("{s:o}", "items", items));
+    td_api_send_json(req, 200, json_pack("{s:o}", "items", items));
 }
 
 void td_api_tenant_service_enable(td_req_t *req, void *app_) {
@@ -254,7 +226,7 @@ void td_api_tenant_service_enable(td_req_t *req, void *app_) {
         return;
     td_arena_defer(req->arena, (td_cleanup_fn)json_decref, b);
     static const char *const fields[] = {"service", NULL};
-    if (!only_fields(req, b, fields))
+    if (!td_api_only_fields(req, b, fields))
         return;
     const char *svc = json_string_value(json_object_get(b, "service"));
     if (!svc) {
@@ -268,7 +240,7 @@ void td_api_tenant_service_enable(td_req_t *req, void *app_) {
     if (st)
         fail_with(req, st, err);
     else
-        send_json(req, 200, td_tenant_json(&out));
+        td_api_send_json(req, 200, td_tenant_json(&out));
 }
 
 void td_api_tenant_service_disable(td_req_t *req, void *app_) {
@@ -280,7 +252,7 @@ void td_api_tenant_service_disable(td_req_t *req, void *app_) {
     if (st)
         fail_with(req, st, err);
     else
-        send_json(req, 200, td_tenant_json(&out));
+        td_api_send_json(req, 200, td_tenant_json(&out));
 }
 
 /* A hostname a tenant may claim: lowercase labels of [a-z0-9-], at least
@@ -322,7 +294,7 @@ void td_api_hostnames(td_req_t *req, void *app_) {
     json_t *items = json_array();
     for (size_t i = 0; i < n; i++)
         json_array_append_new(items, json_pack("{s:s}", "hostname", names[i]));
-    send_json(req, 200, json_pack("{s:o}", "items", items));
+    td_api_send_json(req, 200, json_pack("{s:o}", "items", items));
 }
 
 void td_api_hostname_add(td_req_t *req, void *app_) {
@@ -333,7 +305,7 @@ void td_api_hostname_add(td_req_t *req, void *app_) {
         return;
     td_arena_defer(req->arena, (td_cleanup_fn)json_decref, b);
     static const char *const fields[] = {"hostname", NULL};
-    if (!only_fields(req, b, fields))
+    if (!td_api_only_fields(req, b, fields))
         return;
     const char *h = json_string_value(json_object_get(b, "hostname"));
     if (!hostname_ok(h)) {
@@ -351,7 +323,7 @@ void td_api_hostname_add(td_req_t *req, void *app_) {
     else if (st)
         td_api_fail(req, st, NULL);
     else
-        send_json(req, 201, json_pack("{s:s, s:s}", "hostname", h, "tenant_id", t->row.id));
+        td_api_send_json(req, 201, json_pack("{s:s, s:s}", "hostname", h, "tenant_id", t->row.id));
 }
 
 void td_api_hostname_remove(td_req_t *req, void *app_) {

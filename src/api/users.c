@@ -17,13 +17,6 @@
 #include "common/text.h"
 #include "common/timeutil.h"
 
-static void send_json(td_req_t *req, int status, json_t *o) {
-    char *s = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-    td_resp_bytes(req, status, "application/json", s ? s : "{}", s ? strlen(s) : 2);
-    free(s);
-}
-
 static int bad(td_req_t *req, const char *code, const char *detail) {
     td_resp_problem(req, 400, code, "Invalid request", detail);
     return -1;
@@ -60,16 +53,8 @@ static int check_services(td_req_t *req, json_t *svc) {
 }
 
 static int check_fields(td_req_t *req, json_t *b, const char *const *allowed) {
-    const char *k;
-    json_t *v;
-    json_object_foreach(b, k, v) {
-        int ok = 0;
-        for (size_t i = 0; allowed[i]; i++)
-            ok |= strcmp(k, allowed[i]) == 0;
-        if (!ok)
-            return bad(req, "unknown_field",
-                       td_arena_printf(req->arena, "field '%.64s' cannot be set", k));
-    }
+    if (!td_api_only_fields(req, b, allowed))
+        return -1;
     json_t *role = json_object_get(b, "role");
     if (role && !td_role_valid_tenant(json_string_value(role)))
         return bad(req, "invalid_role", "role must be admin, manager or client");
@@ -143,7 +128,7 @@ void td_api_user_create(td_req_t *req, void *app_) {
     else {
         json_t *o = load_user(req, db, id);
         td_resp_header(req, "Location", td_arena_printf(req->arena, "/v1/auth/users/%s", id));
-        send_json(req, 201, o ? o : json_object());
+        td_api_send_json(req, 201, o ? o : json_object());
     }
 }
 
@@ -168,7 +153,7 @@ void td_api_user_list(td_req_t *req, void *app_) {
                 json_array_append_new(items, u);
         }
     }
-    send_json(req, 200, json_pack("{s:o, s:n}", "items", items, "next_cursor"));
+    td_api_send_json(req, 200, json_pack("{s:o, s:n}", "items", items, "next_cursor"));
 }
 
 /* The {id} user if the caller may see it: 404 otherwise (no leak). */
@@ -187,7 +172,7 @@ void td_api_user_get(td_req_t *req, void *app_) {
     td_db_t *db = tenant_db(req, app_);
     json_t *u = db ? visible_user(req, db) : NULL;
     if (u)
-        send_json(req, 200, u);
+        td_api_send_json(req, 200, u);
 }
 
 void td_api_user_patch(td_req_t *req, void *app_) {
@@ -224,7 +209,7 @@ void td_api_user_patch(td_req_t *req, void *app_) {
     if (role || svc || json_is_true(dis) || pw)
         revoke_user(req, app, id);
     json_t *o = load_user(req, db, id);
-    send_json(req, 200, o ? o : json_object());
+    td_api_send_json(req, 200, o ? o : json_object());
 }
 
 void td_api_user_delete(td_req_t *req, void *app_) {

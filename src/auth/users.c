@@ -7,18 +7,6 @@
 #include "auth/password.h"
 #include "common/timeutil.h"
 
-static const char *col(td_stmt_t *st, td_arena_t *a, int i) {
-    const char *v = td_db_column_text(st, i);
-    return v ? td_arena_strdup(a, v) : NULL;
-}
-
-static td_status drain(td_stmt_t *st) {
-    int r;
-    while ((r = td_db_step(st)) == TD_DB_ROW)
-        ;
-    return r < 0 ? (td_status)r : TD_OK;
-}
-
 static td_status grants(td_db_t *db, td_arena_t *a, td_user_t *u) {
     td_stmt_t *st = NULL;
     td_status rc = td_db_prepare(
@@ -29,7 +17,7 @@ static td_status grants(td_db_t *db, td_arena_t *a, td_user_t *u) {
     u->nsvc = 0;
     int r = 0;
     while (!rc && u->services && u->nsvc < 32 && (r = td_db_step(st)) == TD_DB_ROW)
-        u->services[u->nsvc++] = col(st, a, 0);
+        u->services[u->nsvc++] = td_db_column_dup(st, a, 0);
     if (!rc && r < 0)
         rc = (td_status)r;
     td_db_finalize(st);
@@ -37,35 +25,27 @@ static td_status grants(td_db_t *db, td_arena_t *a, td_user_t *u) {
 }
 
 td_status td_user_find(td_db_t *db, td_arena_t *a, const char *key, int by_email, td_user_t *out) {
-    td_stmt_t *st = NULL;
-    td_status rc = td_db_prepare(db,
-                                 by_email ? "SELECT id, email, role, name, password_hash, disabled,"
-                                            " last_login_at, created_at, updated_at FROM auth.users"
-                                            " WHERE email = ?"
-                                          : "SELECT id, email, role, name, password_hash, disabled,"
-                                            " last_login_at, created_at, updated_at FROM auth.users"
-                                            " WHERE id = ?",
-                                 &st);
-    if (!rc)
-        rc = td_db_bind_text(st, 1, key);
-    if (!rc) {
-        int r = td_db_step(st);
-        rc = r == TD_DB_ROW ? TD_OK : r < 0 ? (td_status)r : TD_E_NOTFOUND;
-    }
-    if (!rc) {
-        memset(out, 0, sizeof(*out));
-        out->id = col(st, a, 0);
-        out->email = col(st, a, 1);
-        out->role = col(st, a, 2);
-        out->name = col(st, a, 3);
-        out->password_hash = col(st, a, 4);
-        out->disabled = (int)td_db_column_int64(st, 5);
-        out->last_login_at = col(st, a, 6);
-        out->created_at = col(st, a, 7);
-        out->updated_at = col(st, a, 8);
-    }
+    td_stmt_t *st;
+    td_status rc = td_db_query_row(db,
+                                   by_email ? "SELECT id, email, role, name, password_hash, disabled,"
+                                              " last_login_at, created_at, updated_at FROM"
+                                              " auth.users WHERE email = ?"
+                                            : "SELECT id, email, role, name, password_hash, disabled,"
+                                              " last_login_at, created_at, updated_at FROM"
+                                              " auth.users WHERE id = ?",
+                                   key, &st);
+    if (rc)
+        return rc;
+    memset(out, 0, sizeof(*out));
+    const char **f[] = {&out->id, &out->email, &out->role, &out->name, &out->password_hash};
+    for (int i = 0; i < 5; i++)
+        *f[i] = td_db_column_dup(st, a, i);
+    out->disabled = (int)td_db_column_int64(st, 5);
+    out->last_login_at = td_db_column_dup(st, a, 6);
+    out->created_at = td_db_column_dup(st, a, 7);
+    out->updated_at = td_db_column_dup(st, a, 8);
     td_db_finalize(st);
-    return rc ? rc : grants(db, a, out);
+    return grants(db, a, out);
 }
 
 td_status td_user_ids(td_db_t *db, td_arena_t *a, size_t max, const char ***ids, size_t *n) {
@@ -77,7 +57,7 @@ td_status td_user_ids(td_db_t *db, td_arena_t *a, size_t max, const char ***ids,
     size_t k = 0;
     int r = 0;
     while (!rc && v && k < max && (r = td_db_step(st)) == TD_DB_ROW)
-        v[k++] = col(st, a, 0);
+        v[k++] = td_db_column_dup(st, a, 0);
     if (!rc && r < 0)
         rc = (td_status)r;
     td_db_finalize(st);
@@ -115,7 +95,7 @@ td_status td_user_create(td_db_t *db, const td_user_spec_t *s, char id[TD_ID_LEN
     for (int i = 0; !rc && i < 7; i++)
         rc = td_db_bind_text(st, i + 1, vals[i]);
     if (!rc)
-        rc = drain(st);
+        rc = td_db_drain(st);
     td_db_finalize(st);
     if (!rc)
         rc = set_grants(db, id, s->services, s->nsvc);
@@ -235,10 +215,10 @@ td_status td_session_rotate(const td_sessions_t *s, td_arena_t *a, const char *t
     int used = 0;
     if (td_db_prepare(s->db, sql, &st) == TD_OK && td_db_bind_text(st, 1, hash) == TD_OK &&
         td_db_step(st) == TD_DB_ROW) {
-        sid = col(st, a, 0);
-        *owner = col(st, a, 1);
-        family = col(st, a, 2);
-        exp = col(st, a, 3);
+        sid = td_db_column_dup(st, a, 0);
+        *owner = td_db_column_dup(st, a, 1);
+        family = td_db_column_dup(st, a, 2);
+        exp = td_db_column_dup(st, a, 3);
         used = !td_db_column_is_null(st, 4);
     }
     td_db_finalize(st);

@@ -10,18 +10,18 @@
     " revoked_at, created_by, created_at"
 
 static void read_key(td_stmt_t *st, td_arena_t *a, td_apikey_row_t *k) {
-    k->id = td_cat_col(st, a, 0);
-    k->tenant_id = td_cat_col(st, a, 1);
-    k->name = td_cat_col(st, a, 2);
-    k->key_hash = td_cat_col(st, a, 3);
-    k->role = td_cat_col(st, a, 4);
-    k->services = td_cat_col(st, a, 5);
+    k->id = td_db_column_dup(st, a, 0);
+    k->tenant_id = td_db_column_dup(st, a, 1);
+    k->name = td_db_column_dup(st, a, 2);
+    k->key_hash = td_db_column_dup(st, a, 3);
+    k->role = td_db_column_dup(st, a, 4);
+    k->services = td_db_column_dup(st, a, 5);
     k->read_only = (int)td_db_column_int64(st, 6);
-    k->expires_at = td_cat_col(st, a, 7);
-    k->last_used_at = td_cat_col(st, a, 8);
-    k->revoked_at = td_cat_col(st, a, 9);
-    k->created_by = td_cat_col(st, a, 10);
-    k->created_at = td_cat_col(st, a, 11);
+    k->expires_at = td_db_column_dup(st, a, 7);
+    k->last_used_at = td_db_column_dup(st, a, 8);
+    k->revoked_at = td_db_column_dup(st, a, 9);
+    k->created_by = td_db_column_dup(st, a, 10);
+    k->created_at = td_db_column_dup(st, a, 11);
 }
 
 td_status td_cat_apikey_insert(td_db_t *db, const td_apikey_row_t *k) {
@@ -45,23 +45,18 @@ td_status td_cat_apikey_insert(td_db_t *db, const td_apikey_row_t *k) {
     if (!rc)
         rc = td_db_bind_text(st, 10, now);
     if (!rc)
-        rc = td_cat_drain(st);
+        rc = td_db_drain(st);
     td_db_finalize(st);
     return rc;
 }
 
 td_status td_cat_apikey_get(td_db_t *db, td_arena_t *a, const char *id, td_apikey_row_t *out) {
-    td_stmt_t *st = NULL;
-    td_status rc = td_db_prepare(db, "SELECT " KEY_COLS " FROM api_keys WHERE id = ?", &st);
-    if (!rc)
-        rc = td_db_bind_text(st, 1, id);
+    td_stmt_t *st;
+    td_status rc = td_db_query_row(db, "SELECT " KEY_COLS " FROM api_keys WHERE id = ?", id, &st);
     if (!rc) {
-        int r = td_db_step(st);
-        rc = r == TD_DB_ROW ? TD_OK : r < 0 ? (td_status)r : TD_E_NOTFOUND;
-        if (!rc)
-            read_key(st, a, out);
+        read_key(st, a, out);
+        td_db_finalize(st);
     }
-    td_db_finalize(st);
     return rc;
 }
 

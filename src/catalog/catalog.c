@@ -23,19 +23,7 @@ struct td_catalog {
     const char *dialect;
 };
 
-const char *td_cat_col(td_stmt_t *st, td_arena_t *a, int col) {
-    const char *v = td_db_column_text(st, col);
-    return v ? td_arena_strdup(a, v) : NULL;
-}
-
 void td_cat_now(char *out) { td_time_iso(td_now_ms(), out, 32); }
-
-td_status td_cat_drain(td_stmt_t *st) {
-    int r;
-    while ((r = td_db_step(st)) == TD_DB_ROW)
-        ;
-    return r < 0 ? (td_status)r : TD_OK;
-}
 
 static td_status migrate(td_db_t *db, const char *dialect, char *err, size_t errlen) {
     td_migration_t migs[64];
@@ -194,17 +182,12 @@ td_status td_cat_admin_count(td_db_t *db, int64_t *n) {
 }
 
 td_status td_cat_config_get(td_db_t *db, td_arena_t *a, const char *key, char **value) {
-    td_stmt_t *st = NULL;
-    td_status rc = td_db_prepare(db, "SELECT value FROM system_config WHERE key = ?", &st);
-    if (!rc)
-        rc = td_db_bind_text(st, 1, key);
+    td_stmt_t *st;
+    td_status rc = td_db_query_row(db, "SELECT value FROM system_config WHERE key = ?", key, &st);
     if (!rc) {
-        int r = td_db_step(st);
-        rc = r == TD_DB_ROW ? TD_OK : r < 0 ? (td_status)r : TD_E_NOTFOUND;
-        if (!rc)
-            *value = (char *)td_cat_col(st, a, 0);
+        *value = td_db_column_dup(st, a, 0);
+        td_db_finalize(st);
     }
-    td_db_finalize(st);
     return rc;
 }
 
@@ -231,26 +214,20 @@ td_status td_cat_service_register(td_db_t *db, const char *name, int latest_vers
 
 td_status td_cat_admin_find(td_db_t *db, td_arena_t *a, const char *key, int by_id,
                             td_admin_row_t *out) {
-    td_stmt_t *st = NULL;
-    td_status rc = td_db_prepare(db,
-                                 by_id ? "SELECT id, email, password_hash, disabled FROM"
-                                         " platform_admins WHERE id = ?"
-                                       : "SELECT id, email, password_hash, disabled FROM"
-                                         " platform_admins WHERE email = ?",
-                                 &st);
-    if (!rc)
-        rc = td_db_bind_text(st, 1, key);
+    td_stmt_t *st;
+    td_status rc = td_db_query_row(db,
+                                   by_id ? "SELECT id, email, password_hash, disabled FROM"
+                                           " platform_admins WHERE id = ?"
+                                         : "SELECT id, email, password_hash, disabled FROM"
+                                           " platform_admins WHERE email = ?",
+                                   key, &st);
     if (!rc) {
-        int r = td_db_step(st);
-        rc = r == TD_DB_ROW ? TD_OK : r < 0 ? (td_status)r : TD_E_NOTFOUND;
-        if (!rc) {
-            out->id = td_cat_col(st, a, 0);
-            out->email = td_cat_col(st, a, 1);
-            out->password_hash = td_cat_col(st, a, 2);
-            out->disabled = (int)td_db_column_int64(st, 3);
-        }
+        out->id = td_db_column_dup(st, a, 0);
+        out->email = td_db_column_dup(st, a, 1);
+        out->password_hash = td_db_column_dup(st, a, 2);
+        out->disabled = (int)td_db_column_int64(st, 3);
+        td_db_finalize(st);
     }
-    td_db_finalize(st);
     return rc;
 }
 

@@ -27,7 +27,7 @@ td_status td_cat_hostname_list(td_db_t *db, td_arena_t *a, const char *tenant_id
     size_t k = 0;
     int r = 0;
     while (!rc && v && k < 100 && (r = td_db_step(st)) == TD_DB_ROW)
-        v[k++] = td_cat_col(st, a, 0);
+        v[k++] = td_db_column_dup(st, a, 0);
     if (!rc && r < 0)
         rc = (td_status)r;
     td_db_finalize(st);
@@ -38,16 +38,12 @@ td_status td_cat_hostname_list(td_db_t *db, td_arena_t *a, const char *tenant_id
 
 td_status td_cat_hostname_tenant(td_db_t *db, td_arena_t *a, const char *hostname,
                                  const char **tenant_id) {
-    td_stmt_t *st = NULL;
-    td_status rc = td_db_prepare(db, "SELECT tenant_id FROM hostnames WHERE hostname = ?", &st);
-    if (!rc)
-        rc = td_db_bind_text(st, 1, hostname);
+    td_stmt_t *st;
+    td_status rc =
+        td_db_query_row(db, "SELECT tenant_id FROM hostnames WHERE hostname = ?", hostname, &st);
     if (!rc) {
-        int r = td_db_step(st);
-        rc = r == TD_DB_ROW ? TD_OK : r < 0 ? (td_status)r : TD_E_NOTFOUND;
-        if (!rc)
-            *tenant_id = td_cat_col(st, a, 0);
+        *tenant_id = td_db_column_dup(st, a, 0);
+        td_db_finalize(st);
     }
-    td_db_finalize(st);
     return rc;
 }

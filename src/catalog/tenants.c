@@ -15,7 +15,7 @@ static void read_tenant(td_stmt_t *st, td_arena_t *a, td_tenant_row_t *t) {
                         &t->backend,     &t->plan,        &t->error,      &t->pending_admin,
                         &t->wrapped_key, &t->created_at,  &t->updated_at, &t->deleted_at};
     for (int i = 0; i < (int)(sizeof(f) / sizeof(f[0])); i++)
-        *f[i] = td_cat_col(st, a, i);
+        *f[i] = td_db_column_dup(st, a, i);
 }
 
 td_status td_cat_tenant_insert(td_db_t *db, const td_tenant_row_t *t, const char *const *services,
@@ -36,7 +36,7 @@ td_status td_cat_tenant_insert(td_db_t *db, const td_tenant_row_t *t, const char
     for (int i = 0; !rc && i < 9; i++)
         rc = td_db_bind_text(st, i + 1, vals[i]);
     if (!rc)
-        rc = td_cat_drain(st);
+        rc = td_db_drain(st);
     td_db_finalize(st);
     for (size_t i = 0; !rc && i < nsvc; i++)
         rc = td_db_execv(db, NULL,
@@ -52,7 +52,7 @@ td_status td_cat_tenant_insert(td_db_t *db, const td_tenant_row_t *t, const char
         for (int i = 0; !rc && i < 5; i++)
             rc = td_db_bind_text(st, i + 1, pv[i]);
         if (!rc)
-            rc = td_cat_drain(st);
+            rc = td_db_drain(st);
         td_db_finalize(st);
     }
     if (!rc)
@@ -63,22 +63,17 @@ td_status td_cat_tenant_insert(td_db_t *db, const td_tenant_row_t *t, const char
 }
 
 td_status td_cat_tenant_get(td_db_t *db, td_arena_t *a, const char *key, td_tenant_row_t *out) {
-    int by_id = td_id_valid(key);
-    td_stmt_t *st = NULL;
-    td_status rc = td_db_prepare(db,
-                                 by_id ? "SELECT " TENANT_COLS " FROM tenants WHERE id = ?"
+    td_stmt_t *st;
+    td_status rc = td_db_query_row(db,
+                                   td_id_valid(key)
+                                       ? "SELECT " TENANT_COLS " FROM tenants WHERE id = ?"
                                        : "SELECT " TENANT_COLS " FROM tenants WHERE slug = ?"
                                          " AND status <> 'deleted'",
-                                 &st);
-    if (!rc)
-        rc = td_db_bind_text(st, 1, key);
+                                   key, &st);
     if (!rc) {
-        int r = td_db_step(st);
-        rc = r == TD_DB_ROW ? TD_OK : r < 0 ? (td_status)r : TD_E_NOTFOUND;
-        if (!rc)
-            read_tenant(st, a, out);
+        read_tenant(st, a, out);
+        td_db_finalize(st);
     }
-    td_db_finalize(st);
     return rc;
 }
 
@@ -130,7 +125,7 @@ td_status td_cat_tenant_transition(td_db_t *db, const char *id, const char *from
     for (int i = 0; !rc && i < 7; i++)
         rc = td_db_bind_text(st, i + 1, vals[i]);
     if (!rc)
-        rc = td_cat_drain(st);
+        rc = td_db_drain(st);
     if (!rc && td_db_changes(st) == 0)
         rc = TD_E_STATE;
     td_db_finalize(st);
@@ -171,7 +166,7 @@ td_status td_cat_tenant_services(td_db_t *db, td_arena_t *a, const char *id, con
     size_t k = 0;
     int r = 0;
     while (!rc && names && (r = td_db_step(st)) == TD_DB_ROW && k < 32)
-        names[k++] = td_cat_col(st, a, 0);
+        names[k++] = td_db_column_dup(st, a, 0);
     if (!rc && r < 0)
         rc = (td_status)r;
     td_db_finalize(st);
@@ -181,22 +176,16 @@ td_status td_cat_tenant_services(td_db_t *db, td_arena_t *a, const char *id, con
 }
 
 td_status td_cat_tenant_db(td_db_t *db, td_arena_t *a, const char *id, td_tenant_db_row_t *out) {
-    td_stmt_t *st = NULL;
-    td_status rc = td_db_prepare(
-        db, "SELECT backend, server_id, secret_enc FROM tenant_databases WHERE tenant_id = ?",
+    td_stmt_t *st;
+    td_status rc = td_db_query_row(
+        db, "SELECT backend, server_id, secret_enc FROM tenant_databases WHERE tenant_id = ?", id,
         &st);
-    if (!rc)
-        rc = td_db_bind_text(st, 1, id);
     if (!rc) {
-        int r = td_db_step(st);
-        rc = r == TD_DB_ROW ? TD_OK : r < 0 ? (td_status)r : TD_E_NOTFOUND;
-        if (!rc) {
-            out->backend = td_cat_col(st, a, 0);
-            out->server_id = td_cat_col(st, a, 1);
-            out->secret_enc = td_cat_col(st, a, 2);
-        }
+        out->backend = td_db_column_dup(st, a, 0);
+        out->server_id = td_db_column_dup(st, a, 1);
+        out->secret_enc = td_db_column_dup(st, a, 2);
+        td_db_finalize(st);
     }
-    td_db_finalize(st);
     return rc;
 }
 
@@ -254,8 +243,8 @@ td_status td_cat_tenant_keys(td_db_t *db, td_arena_t *a, const char ***ids, cons
     size_t k = 0;
     int r = 0;
     while (!rc && (r = td_db_step(st)) == TD_DB_ROW && k < (size_t)count) {
-        i_out[k] = td_cat_col(st, a, 0);
-        w_out[k++] = td_cat_col(st, a, 1);
+        i_out[k] = td_db_column_dup(st, a, 0);
+        w_out[k++] = td_db_column_dup(st, a, 1);
     }
     if (!rc && r < 0)
         rc = (td_status)r;
@@ -281,12 +270,12 @@ td_status td_cat_tenant_set_key(td_db_t *db, const char *id, const char *wrapped
     " (SELECT COUNT(*) FROM tenant_databases d WHERE d.server_id = s.id) FROM db_servers s"
 
 static void read_server(td_stmt_t *st, td_arena_t *a, td_server_row_t *s) {
-    s->id = td_cat_col(st, a, 0);
-    s->name = td_cat_col(st, a, 1);
-    s->url_enc = td_cat_col(st, a, 2);
-    s->url_hint = td_cat_col(st, a, 3);
-    s->status = td_cat_col(st, a, 4);
-    s->created_at = td_cat_col(st, a, 5);
+    s->id = td_db_column_dup(st, a, 0);
+    s->name = td_db_column_dup(st, a, 1);
+    s->url_enc = td_db_column_dup(st, a, 2);
+    s->url_hint = td_db_column_dup(st, a, 3);
+    s->status = td_db_column_dup(st, a, 4);
+    s->created_at = td_db_column_dup(st, a, 5);
     s->tenants = td_db_column_int64(st, 6);
 }
 

@@ -99,6 +99,35 @@ td_status td_db_begin(td_db_t *db, td_db_txn_kind kind) { return db->drv->begin(
 td_status td_db_commit(td_db_t *db) { return db->drv->commit(db); }
 td_status td_db_rollback(td_db_t *db) { return db->drv->rollback(db); }
 
+char *td_db_column_dup(td_stmt_t *st, td_arena_t *a, int col) {
+    const char *v = td_db_column_text(st, col);
+    return v ? td_arena_strdup(a, v) : NULL;
+}
+
+td_status td_db_drain(td_stmt_t *st) {
+    int r;
+    while ((r = td_db_step(st)) == TD_DB_ROW)
+        ;
+    return r < 0 ? (td_status)r : TD_OK;
+}
+
+td_status td_db_query_row(td_db_t *db, const char *sql, const char *arg, td_stmt_t **row) {
+    td_stmt_t *st = NULL;
+    *row = NULL;
+    td_status rc = td_db_prepare(db, sql, &st);
+    if (!rc && arg)
+        rc = td_db_bind_text(st, 1, arg);
+    if (!rc) {
+        int r = td_db_step(st);
+        rc = r == TD_DB_ROW ? TD_OK : r < 0 ? (td_status)r : TD_E_NOTFOUND;
+    }
+    if (rc)
+        td_db_finalize(st);
+    else
+        *row = st;
+    return rc;
+}
+
 td_status td_db_execv(td_db_t *db, int64_t *changes, const char *sql, ...) {
     td_stmt_t *st = NULL;
     td_status rc = td_db_prepare(db, sql, &st);

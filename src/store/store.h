@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/arena.h"
 #include "common/status.h"
 
 #define TD_DB_DRIVER_VERSION 1
@@ -169,6 +170,15 @@ td_status td_db_rollback(td_db_t *db);
  * changes is not NULL. */
 td_status td_db_execv(td_db_t *db, int64_t *changes, const char *sql, ...)
     __attribute__((sentinel));
+
+/* Column col of the current row copied into the arena (NULL stays NULL). */
+char *td_db_column_dup(td_stmt_t *st, td_arena_t *a, int col);
+/* Steps st to its end; TD_OK or the error. */
+td_status td_db_drain(td_stmt_t *st);
+/* Prepares sql, binds arg (one text parameter, or none when NULL) and
+ * steps once: TD_OK with *row on the first row (the caller finalizes it),
+ * TD_E_NOTFOUND (and *row NULL) when there is none. */
+td_status td_db_query_row(td_db_t *db, const char *sql, const char *arg, td_stmt_t **row);
 
 /* Migrations: applies, in one transaction each, every migration of migs
  * whose version is above the one recorded in the database's td_migrations
