@@ -67,7 +67,7 @@ static td_status placement(td_platform_t *p, td_arena_t *a, td_db_t *db, const t
     td_tenant_db_row_t d;
     td_status st = td_cat_tenant_db(db, a, t->id, &d);
     if (!st)
-        st = td_platform_place(p, a, db, d.backend, d.server_id, pl);
+        st = td_platform_place(p, a, db, d.server_id, pl);
     cred->password = NULL;
     if (!st && d.secret_enc) {
         td_key_t tk;
@@ -370,7 +370,7 @@ td_status td_tenant_delete(td_platform_t *p, td_arena_t *a, const char *key, cha
     if (!st)
         st = td_cat_tenant_db(db, a, t.row.id, &d);
     if (!st)
-        st = td_platform_place(p, a, db, d.backend, d.server_id, &pl);
+        st = td_platform_place(p, a, db, d.server_id, &pl);
     (void)cred;
     if (!st)
         st = td_db_tenant_drop(&pl, t.row.id, err, errlen);

@@ -195,10 +195,10 @@ td_status td_platform_unwrap(td_platform_t *p, td_arena_t *a, const char *tenant
     return TD_E_CRYPTO;
 }
 
-td_status td_platform_place(td_platform_t *p, td_arena_t *a, td_db_t *db, const char *backend,
-                            const char *server_id, td_place_t *out) {
-    if (strcmp(backend, "sqlite") == 0) {
-        *out = (td_place_t){&td_sqlite_driver, p->tenants_dir, p->templates_dir};
+td_status td_platform_place(td_platform_t *p, td_arena_t *a, td_db_t *db, const char *server_id,
+                            td_place_t *out) {
+    if (!server_id) { /* the local folder (SQLite files) */
+        *out = (td_place_t){td_db_driver_for_url(""), p->tenants_dir, p->templates_dir};
         return TD_OK;
     }
     td_server_row_t s;
@@ -213,7 +213,7 @@ td_status td_platform_place(td_platform_t *p, td_arena_t *a, td_db_t *db, const 
         sodium_memzero(&mk, sizeof(mk));
     }
     if (!st)
-        *out = (td_place_t){&td_postgres_driver, (const char *)url, NULL};
+        *out = (td_place_t){td_db_driver_for_url((const char *)url), (const char *)url, NULL};
     return st;
 }
 
@@ -228,7 +228,7 @@ td_status td_platform_check_servers(td_platform_t *p, td_arena_t *a, td_check_cb
     for (size_t i = 0; !st && i < n; i++) {
         td_place_t pl;
         char err[256] = "";
-        td_status r = td_platform_place(p, a, db, "postgres", rows[i].id, &pl);
+        td_status r = td_platform_place(p, a, db, rows[i].id, &pl);
         if (!r)
             r = td_db_place_check(&pl, err, sizeof(err));
         cb(ctx, "server", rows[i].name, r, r ? (err[0] ? err : td_status_msg(r)) : "reachable");

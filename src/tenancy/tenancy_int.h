@@ -9,8 +9,9 @@
 td_status td_platform_unwrap(td_platform_t *p, td_arena_t *a, const char *tenant_id,
                              const char *wrapped, td_key_t *out);
 int td_platform_reload_key(td_platform_t *p);
-/* The place of a backend/server; the URL inside is arena-owned. */
-td_status td_platform_place(td_platform_t *p, td_arena_t *a, td_db_t *db, const char *backend,
-                            const char *server_id, td_place_t *out);
+/* Where a tenant database lives: the local folder when server_id is NULL,
+ * else that registered server (its URL, arena-owned, chooses the driver). */
+td_status td_platform_place(td_platform_t *p, td_arena_t *a, td_db_t *db, const char *server_id,
+                            td_place_t *out);
 
 #endif
