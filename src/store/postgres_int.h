@@ -27,7 +27,12 @@
 #define PG_LOCK_PROVISION 0x74656e616e7401LL
 #define PG_LOCK_MIGRATE 0x74656e616e7402LL
 /* Part of the template hash: bump when the way templates are built changes. */
-#define PG_TEMPLATE_LAYOUT "tenantd-pg-template-1"
+#define PG_TEMPLATE_LAYOUT "tenantd-pg-template-2"
+/* The NOLOGIN group role every tenant role belongs to. Table privileges in
+ * templates are granted to it once, so a new tenant needs no connection to
+ * its database; isolation stays with CONNECT, which only the tenant's own
+ * role has on its own database (never this group). */
+#define PG_TENANTS_ROLE "td_tenants"
 
 /* One statement the server holds prepared for one connection. */
 typedef struct pg_cached {

@@ -180,6 +180,12 @@ static td_status pg_template_ensure(const td_place_t *pl, PGconn *admin, const c
     snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", tmp);
     if ((st = pg_do(admin, sql, "dropping an unfinished template", err, errlen)))
         return st;
+    if ((st = pg_do(admin,
+                    "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '"
+                    PG_TENANTS_ROLE "') THEN CREATE ROLE " PG_TENANTS_ROLE " NOLOGIN; END IF;"
+                    " END $$",
+                    "creating the tenants group role", err, errlen)))
+        return st;
     snprintf(sql, sizeof(sql), "CREATE DATABASE %s TEMPLATE template0", tmp);
     if ((st = pg_do(admin, sql, "creating a template", err, errlen)))
         return st;
@@ -194,6 +200,11 @@ static td_status pg_template_ensure(const td_place_t *pl, PGconn *admin, const c
     for (size_t i = 0; !st && i < n; i++)
         for (size_t m = 0; !st && m < svcs[i]->n; m++)
             st = pg_apply(t, svcs[i]->name, &svcs[i]->migs[m], err, errlen);
+    for (size_t i = 0; !st && i < n; i++)
+        st = pg_grant_schema(t, svcs[i]->name, PG_TENANTS_ROLE, err, errlen);
+    if (!st && n == 0)
+        st = pg_do(t, "GRANT SELECT ON public.td_migrations TO " PG_TENANTS_ROLE, "granting",
+                   err, errlen);
     if (!st)
         st = pg_do(t, "COMMIT", "committing the template", err, errlen);
     PQfinish(t);
@@ -225,8 +236,8 @@ static td_status pg_role_ensure(PGconn *admin, const char *role, const char *pas
         pg_seterr(err, errlen, "cannot encrypt the password of role %s", role);
         st = TD_E_NOMEM;
     } else {
-        snprintf(sql, sizeof(sql), "%s ROLE %s LOGIN PASSWORD %s", exists ? "ALTER" : "CREATE",
-                 role, lit);
+        snprintf(sql, sizeof(sql), "%s ROLE %s LOGIN PASSWORD %s;GRANT " PG_TENANTS_ROLE " TO %s",
+                 exists ? "ALTER" : "CREATE", role, lit, role);
         st = pg_do(admin, sql, exists ? "updating the tenant role" : "creating the tenant role",
                    err, errlen);
         sodium_memzero(sql, sizeof(sql));
@@ -269,7 +280,7 @@ td_status pg_tenant_create(const td_place_t *pl, const char *tenant_id,
                                   const td_tenant_cred_t *cred, const td_schema_t *svcs,
                                   size_t n, char *err, size_t errlen) {
     char name[PG_NAME_MAX], tpl[PG_NAME_MAX];
-    PGconn *admin = NULL, *c = NULL;
+    PGconn *admin = NULL;
     const td_schema_t **sorted = calloc(n ? n : 1, sizeof(*sorted));
     td_status st = sorted ? TD_OK : TD_E_NOMEM;
     if (!st && (!cred || !cred->password || !cred->password[0])) {
@@ -287,14 +298,7 @@ td_status pg_tenant_create(const td_place_t *pl, const char *tenant_id,
         td_status ul = pg_lock(admin, PG_LOCK_PROVISION, 0, st ? NULL : err, errlen);
         st = st ? st : ul;
     }
-    if (!st)
-        st = pg_connect(pl->root, name, NULL, NULL, NULL, &c, err, errlen);
-    for (size_t i = 0; !st && i < n; i++)
-        st = pg_grant_schema(c, sorted[i]->name, name, err, errlen);
-    if (!st && n == 0)
-        st = pg_do(c, "REVOKE CREATE ON SCHEMA public FROM PUBLIC", "revoking", err, errlen);
-    if (c)
-        PQfinish(c);
+    /* table privileges came with the template (granted to the group role) */
     if (admin)
         PQfinish(admin);
     free(sorted);
