@@ -78,6 +78,8 @@ static const td_route_t routes[] = {
      "Enable a service (runs its migrations)", 0, &tenant_write},
     {TD_DELETE, "/v1/tenants/{tenant}/services/{service}", td_api_tenant_service_disable,
      "Disable a service (its data stays)", 0, &tenant_write},
+    {TD_PUT, "/v1/tenants/{tenant}/database", td_api_tenant_database,
+     "Place a provisioning or failed tenant on a PostgreSQL database you bring", 0, &tenant_write},
     {TD_GET, "/v1/tenants/{tenant}/hostnames", td_api_hostnames, "The tenant's custom hostnames",
      0, &tenant_read},
     {TD_POST, "/v1/tenants/{tenant}/hostnames", td_api_hostname_add,

@@ -39,7 +39,8 @@ static const char *opt_string(td_req_t *req, json_t *o, const char *key, int *ba
 
 void td_api_tenant_create(td_req_t *req, void *app_) {
     td_app_t *app = app_;
-    static const char *const fields[] = {"slug", "name", "services", "admin", "backend", "plan", NULL};
+    static const char *const fields[] = {"slug",    "name", "services",     "admin",
+                                         "backend", "plan", "database_url", NULL};
     static const char *const admin_fields[] = {"email", "password", NULL};
     json_t *b;
     if (td_api_json_body(req, &b))
@@ -53,6 +54,7 @@ void td_api_tenant_create(td_req_t *req, void *app_) {
     spec.name = bad ? NULL : opt_string(req, b, "name", &bad);
     spec.backend = bad ? NULL : opt_string(req, b, "backend", &bad);
     spec.plan = bad ? NULL : opt_string(req, b, "plan", &bad);
+    spec.database_url = bad ? NULL : opt_string(req, b, "database_url", &bad);
     if (bad)
         return;
     if (!spec.slug) {
@@ -340,4 +342,28 @@ void td_api_hostname_remove(td_req_t *req, void *app_) {
         td_api_fail(req, st, NULL);
     else
         td_resp_static(req, 204, "application/json", "", 0);
+}
+
+void td_api_tenant_database(td_req_t *req, void *app_) {
+    td_app_t *app = app_;
+    td_tenant_t *t = ((td_ctx_t *)req->ctx)->tenant, out;
+    json_t *b;
+    if (td_api_json_body(req, &b))
+        return;
+    td_arena_defer(req->arena, (td_cleanup_fn)json_decref, b);
+    static const char *const fields[] = {"url", NULL};
+    if (!td_api_only_fields(req, b, fields))
+        return;
+    const char *url = json_string_value(json_object_get(b, "url"));
+    if (!url) {
+        td_resp_problem(req, 400, "invalid_request", "Invalid request", "'url' is required");
+        return;
+    }
+    char err[512] = "";
+    td_status st = td_tenant_set_database(app->platform, req->arena, t->row.id, url, &out, err,
+                                          sizeof(err));
+    if (st)
+        fail_with(req, st, err);
+    else
+        td_api_send_json(req, 200, td_tenant_json(&out));
 }

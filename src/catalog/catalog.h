@@ -69,6 +69,8 @@ td_status td_cat_tenant_service_set(td_db_t *db, const char *id, const char *ser
 td_status td_cat_tenant_services(td_db_t *db, td_arena_t *a, const char *id, const char ***out,
                                  size_t *n);
 td_status td_cat_tenant_db(td_db_t *db, td_arena_t *a, const char *id, td_tenant_db_row_t *out);
+/* Replaces a tenant's placement (and its tenants.backend). */
+td_status td_cat_tenant_db_set(td_db_t *db, const char *id, const td_tenant_db_row_t *d);
 td_status td_cat_schema_version_set(td_db_t *db, const char *tenant_id, const char *service,
                                     int version);
 /* Removes everything of a deleted tenant but its row; shreds its key. */

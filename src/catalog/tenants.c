@@ -189,6 +189,30 @@ td_status td_cat_tenant_db(td_db_t *db, td_arena_t *a, const char *id, td_tenant
     return rc;
 }
 
+td_status td_cat_tenant_db_set(td_db_t *db, const char *id, const td_tenant_db_row_t *d) {
+    td_status rc = td_db_begin(db, TD_DB_WRITE);
+    if (!rc)
+        rc = td_db_execv(db, NULL, "UPDATE tenants SET backend = ? WHERE id = ?", d->backend, id,
+                         NULL);
+    td_stmt_t *st = NULL;
+    if (!rc)
+        rc = td_db_prepare(db,
+                           "UPDATE tenant_databases SET backend = ?, server_id = ?, secret_enc = ?"
+                           " WHERE tenant_id = ?",
+                           &st);
+    const char *v[] = {d->backend, d->server_id, d->secret_enc, id};
+    for (int i = 0; !rc && i < 4; i++)
+        rc = td_db_bind_text(st, i + 1, v[i]);
+    if (!rc)
+        rc = td_db_drain(st);
+    td_db_finalize(st);
+    if (!rc)
+        rc = td_db_commit(db);
+    if (rc)
+        td_db_rollback(db);
+    return rc;
+}
+
 td_status td_cat_schema_version_set(td_db_t *db, const char *tenant_id, const char *service,
                                     int version) {
     char now[32], v[16];

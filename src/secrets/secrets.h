@@ -26,6 +26,7 @@ typedef struct {
 #define TD_PURPOSE_DB_PASSWORD "db-password"
 #define TD_PURPOSE_SERVER_URL "db-server-url"
 #define TD_PURPOSE_KEY_CHECK "key-check"
+#define TD_PURPOSE_DB_URL "db-url" /* a tenant's own database (bring your own) */
 
 /* Loads the master key: from b64 when not empty, else from path. With
  * create set and neither present, makes a new key file (mode 0600).

@@ -86,7 +86,7 @@ td_status pg_check(PGconn *conn, const PGresult *res, char *out, size_t n) {
     return TD_E_DB;
 }
 
-static int pg_state_is(const PGresult *res, const char *state) {
+int pg_state_is(const PGresult *res, const char *state) {
     const char *s = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     return s && strcmp(s, state) == 0;
 }

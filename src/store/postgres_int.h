@@ -79,6 +79,8 @@ td_status pg_connect(const char *url, const char *dbname, const char *user,
                             const char *password, const char *what, PGconn **out, char *err,
                             size_t errlen);
 td_status pg_wrap(PGconn *c, td_db_t **out);
+/* 1 when res failed with SQLSTATE state. */
+int pg_state_is(const PGresult *res, const char *state);
 
 /* tenant databases (postgres_tenant.c) */
 td_status pg_tenant_create(const td_place_t *pl, const char *tenant_id,

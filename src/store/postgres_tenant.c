@@ -281,6 +281,12 @@ td_status pg_tenant_create(const td_place_t *pl, const char *tenant_id,
                                   size_t n, char *err, size_t errlen) {
     char name[PG_NAME_MAX], tpl[PG_NAME_MAX];
     PGconn *admin = NULL;
+    if (pl->dedicated) { /* each service's migrations, in the brought database */
+        td_status rc = TD_OK;
+        for (size_t i = 0; !rc && i < n; i++)
+            rc = pg_tenant_add_service(pl, tenant_id, cred, &svcs[i], err, errlen);
+        return rc;
+    }
     const td_schema_t **sorted = calloc(n ? n : 1, sizeof(*sorted));
     td_status st = sorted ? TD_OK : TD_E_NOMEM;
     if (!st && (!cred || !cred->password || !cred->password[0])) {
@@ -320,7 +326,13 @@ td_status pg_tenant_add_service(const td_place_t *pl, const char *tenant_id,
         st = TD_E_INVALID;
     }
     if (!st)
-        st = pg_connect(pl->root, name, NULL, NULL, NULL, &c, err, errlen);
+        st = pg_connect(pl->root, pl->dedicated ? NULL : name, NULL, NULL, NULL, &c, err, errlen);
+    if (!st && pl->dedicated) /* a brought database starts without the ledger */
+        st = pg_do(c,
+                   "CREATE TABLE IF NOT EXISTS public.td_migrations (scope TEXT NOT NULL,"
+                   " version INTEGER NOT NULL, name TEXT NOT NULL, applied_at TEXT NOT NULL,"
+                   " PRIMARY KEY (scope, version))",
+                   "creating td_migrations", err, errlen);
     snprintf(lock, sizeof(lock), "BEGIN; SELECT pg_advisory_xact_lock(%lld)", PG_LOCK_MIGRATE);
     for (size_t m = 0; !st && m < svc->n; m++) {
         const td_migration_t *mig = &svc->migs[m];
@@ -344,7 +356,7 @@ td_status pg_tenant_add_service(const td_place_t *pl, const char *tenant_id,
         if (!st)
             st = pg_do(c, "COMMIT", "committing a migration", err, errlen);
     }
-    if (!st)
+    if (!st && !pl->dedicated) /* a brought database's own role owns what it made */
         st = pg_grant_schema(c, svc->name, name, err, errlen);
     if (c)
         PQfinish(c);
@@ -352,8 +364,44 @@ td_status pg_tenant_add_service(const td_place_t *pl, const char *tenant_id,
 }
 
 /* Idempotent: ends the tenant's sessions, drops its database and role. */
+/* A brought database is not ours to drop: only the schemas tenantd made in
+ * it (those its ledger names) and the ledger go. */
+static td_status drop_dedicated(const td_place_t *pl, char *err, size_t errlen) {
+    PGconn *c = NULL;
+    td_status st = pg_connect(pl->root, NULL, NULL, NULL, NULL, &c, err, errlen);
+    PGresult *res = NULL;
+    char msg[PG_ERR_MAX];
+    if (!st) {
+        res = PQexec(c, "SELECT DISTINCT scope FROM public.td_migrations");
+        if (PQresultStatus(res) != PGRES_TUPLES_OK && pg_state_is(res, "42P01")) {
+            PQclear(res); /* no ledger: nothing of ours is there */
+            PQfinish(c);
+            return TD_OK;
+        }
+        if ((st = pg_check(c, res, msg, sizeof(msg))))
+            pg_seterr(err, errlen, "reading td_migrations: %s", msg);
+    }
+    for (int i = 0; !st && i < PQntuples(res); i++) {
+        const char *scope = PQgetvalue(res, i, 0);
+        char sql[160];
+        if (!pg_schema_name_ok(scope))
+            continue;
+        snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS %s CASCADE", scope);
+        st = pg_do(c, sql, "dropping a service schema", err, errlen);
+    }
+    PQclear(res);
+    if (!st)
+        st = pg_do(c, "DROP TABLE IF EXISTS public.td_migrations", "dropping td_migrations", err,
+                   errlen);
+    if (c)
+        PQfinish(c);
+    return st;
+}
+
 td_status pg_tenant_drop(const td_place_t *pl, const char *tenant_id, char *err,
                                 size_t errlen) {
+    if (pl->dedicated)
+        return drop_dedicated(pl, err, errlen);
     char name[PG_NAME_MAX], sql[256];
     PGconn *admin = NULL;
     int ignored;
@@ -390,11 +438,15 @@ td_status pg_tenant_open(const td_place_t *pl, const char *tenant_id,
     td_status st = pg_tenant_name(tenant_id, name, err, errlen);
     if (st)
         return st;
+    snprintf(what, sizeof(what), "tenant %s", tenant_id);
+    if (pl->dedicated) { /* the brought URL carries its own credentials */
+        st = pg_connect(pl->root, NULL, NULL, NULL, what, &c, err, errlen);
+        return st ? TD_E_UNAVAILABLE : pg_wrap(c, out);
+    }
     if (!cred || !cred->password) {
         pg_seterr(err, errlen, "tenant %s: no password", tenant_id);
         return TD_E_INVALID;
     }
-    snprintf(what, sizeof(what), "tenant %s", tenant_id);
     st = pg_connect(pl->root, name, name, cred->password, what, &c, err, errlen);
     if (st == TD_E_INVALID)
         return st;
@@ -410,6 +462,13 @@ int pg_tenant_exists(const td_place_t *pl, const char *tenant_id) {
         return 0; /* we never create anything for such an id */
     if (pg_connect(pl->root, NULL, NULL, NULL, NULL, &admin, NULL, 0) != TD_OK)
         return 1;
+    if (pl->dedicated) {
+        PGresult *res = PQexec(admin, "SELECT to_regclass('public.td_migrations') IS NOT NULL");
+        exists = PQresultStatus(res) != PGRES_TUPLES_OK || PQgetvalue(res, 0, 0)[0] == 't';
+        PQclear(res);
+        PQfinish(admin);
+        return exists;
+    }
     if (pg_query_int(admin,
                      "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) OR "
                      "EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)",

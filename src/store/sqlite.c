@@ -325,8 +325,9 @@ static td_status add_service_file(const td_place_t *pl, const char *tid, const t
 static td_status lite_tenant_create(const td_place_t *pl, const char *tid,
                                     const td_tenant_cred_t *cred, const td_schema_t *svcs,
                                     size_t n, char *err, size_t errlen) {
-    if (n > 10) {
-        snprintf(err, errlen, "SQLite attaches at most 10 service files per tenant");
+    if (n > 10 || pl->dedicated) {
+        snprintf(err, errlen, pl->dedicated ? "a brought database must be PostgreSQL"
+                                            : "SQLite attaches at most 10 service files per tenant");
         return TD_E_INVALID;
     }
     td_status rc = TD_OK;

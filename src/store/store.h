@@ -57,6 +57,10 @@ typedef struct {
     const td_db_driver_t *drv;
     const char *root;          /* SQLite folder, or the admin URL (a secret) */
     const char *template_root; /* SQLite only */
+    int dedicated;             /* PostgreSQL: root is the tenant's own database
+                                  (brought by the operator): its schemas are
+                                  created and dropped there, no database or
+                                  role is made */
 } td_place_t;
 
 /* Credentials of a tenant's own database role (PostgreSQL). The caller

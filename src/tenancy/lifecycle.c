@@ -61,24 +61,33 @@ td_status td_tenant_list(td_platform_t *p, td_arena_t *a, const char *status, co
     return st;
 }
 
-/* The place and credentials of a tenant's database. */
+/* The place and credentials of a tenant's database: a registered server
+ * (role password sealed with the tenant key), a database the operator
+ * brought (its URL sealed with the tenant key, no server), or the local
+ * folder. */
 static td_status placement(td_platform_t *p, td_arena_t *a, td_db_t *db, const td_tenant_row_t *t,
                            td_place_t *pl, td_tenant_cred_t *cred) {
     td_tenant_db_row_t d;
     td_status st = td_cat_tenant_db(db, a, t->id, &d);
-    if (!st)
+    int brought = !st && d.secret_enc && !d.server_id;
+    if (!st && !brought)
         st = td_platform_place(p, a, db, d.server_id, pl);
     cred->password = NULL;
     if (!st && d.secret_enc) {
         td_key_t tk;
-        unsigned char *pw;
+        unsigned char *secret;
         size_t n;
         st = t->wrapped_key ? td_platform_unwrap(p, a, t->id, t->wrapped_key, &tk) : TD_E_CRYPTO;
         if (!st)
-            st = td_open(a, &tk, t->id, TD_PURPOSE_DB_PASSWORD, d.secret_enc, &pw, &n);
+            st = td_open(a, &tk, t->id, brought ? TD_PURPOSE_DB_URL : TD_PURPOSE_DB_PASSWORD,
+                         d.secret_enc, &secret, &n);
         sodium_memzero(&tk, sizeof(tk));
-        if (!st)
-            cred->password = (const char *)pw;
+        if (!st && brought)
+            *pl = (td_place_t){.drv = td_db_driver_for_url((const char *)secret),
+                               .root = (const char *)secret,
+                               .dedicated = 1};
+        else if (!st)
+            cred->password = (const char *)secret;
     }
     return st;
 }
@@ -219,6 +228,19 @@ static td_status check_services(const td_tenant_spec_t *spec, td_arena_t *a, con
     return TD_OK;
 }
 
+/* A brought database must be PostgreSQL and answer now. */
+static td_status check_database_url(const char *url, char *err, size_t errlen) {
+    if (!td_db_url_is_postgres(url) || strlen(url) > 1024)
+        return fail(err, errlen, TD_E_INVALID, "the database URL must be postgres://…%s", "");
+    td_db_t *db = NULL;
+    char why[512] = "";
+    td_status st = td_db_open(url, 0, &db, why, sizeof(why));
+    td_db_close(db);
+    if (st) /* why is redacted by the driver: no password in it */
+        return fail(err, errlen, TD_E_INVALID, "cannot connect to the database: %.400s", why);
+    return TD_OK;
+}
+
 static td_status pending_admin(const td_tenant_spec_t *spec, td_arena_t *a, const char **out,
                                char *err, size_t errlen) {
     *out = NULL;
@@ -260,6 +282,8 @@ td_status td_tenant_create(td_platform_t *p, td_arena_t *a, const td_tenant_spec
         st = check_services(spec, a, &svcs, &nsvc, err, errlen);
     if (!st)
         st = pending_admin(spec, a, &pending, err, errlen);
+    if (!st && spec->database_url)
+        st = check_database_url(spec->database_url, err, errlen);
     td_db_t *db = NULL;
     if (!st)
         st = td_catalog_lease(p->catalog, a, &db);
@@ -273,7 +297,12 @@ td_status td_tenant_create(td_platform_t *p, td_arena_t *a, const td_tenant_spec
     char *wrapped = NULL, *secret = NULL;
     td_tenant_db_row_t place = {.backend = backend};
     st = td_key_wrap(a, &p->master, id, &tk, &wrapped);
-    if (!st && strcmp(backend, "postgres") == 0) {
+    if (!st && spec->database_url) { /* brought by the operator: sealed, no server */
+        place.backend = backend = "postgres";
+        st = td_seal(a, &tk, id, TD_PURPOSE_DB_URL, spec->database_url,
+                     strlen(spec->database_url), &secret);
+        place.secret_enc = secret;
+    } else if (!st && strcmp(backend, "postgres") == 0) {
         td_server_row_t srv;
         char pw[ROLE_PASSWORD_LEN + 1];
         st = td_cat_server_least_loaded(db, a, &srv);
@@ -365,13 +394,9 @@ td_status td_tenant_delete(td_platform_t *p, td_arena_t *a, const char *key, cha
     td_db_t *db;
     td_place_t pl;
     td_tenant_cred_t cred;
-    td_tenant_db_row_t d;
     st = td_catalog_lease(p->catalog, a, &db);
     if (!st)
-        st = td_cat_tenant_db(db, a, t.row.id, &d);
-    if (!st)
-        st = td_platform_place(p, a, db, d.server_id, &pl);
-    (void)cred;
+        st = placement(p, a, db, &t.row, &pl, &cred);
     if (!st)
         st = td_db_tenant_drop(&pl, t.row.id, err, errlen);
     TD_FAULT("delete.dropped");
@@ -475,4 +500,43 @@ td_status td_tenant_disable_service(td_platform_t *p, td_arena_t *a, const char 
     if (!st && p->pool)
         td_pool_forget(p->pool, out->row.id);
     return st ? st : load_tenant(db, a, out->row.id, out);
+}
+
+td_status td_tenant_set_database(td_platform_t *p, td_arena_t *a, const char *key, const char *url,
+                                 td_tenant_t *out, char *err, size_t errlen) {
+    err[0] = '\0';
+    td_db_t *db;
+    td_status st = check_database_url(url, err, errlen);
+    if (!st)
+        st = td_catalog_lease(p->catalog, a, &db);
+    if (!st)
+        st = load_tenant(db, a, key, out);
+    if (st == TD_E_NOTFOUND || (!st && !strcmp(out->row.status, "deleted")))
+        return fail(err, errlen, TD_E_NOTFOUND, "no tenant '%.80s'", key);
+    if (!st && strcmp(out->row.status, "provisioning") && strcmp(out->row.status, "failed"))
+        return fail(err, errlen, TD_E_STATE,
+                    "tenant is %s: its data would have to move (tenant move), which this does"
+                    " not do",
+                    out->row.status);
+    td_key_t tk;
+    char *sealed = NULL;
+    if (!st)
+        st = out->row.wrapped_key ? td_platform_unwrap(p, a, out->row.id, out->row.wrapped_key, &tk)
+                                  : TD_E_CRYPTO;
+    if (!st)
+        st = td_seal(a, &tk, out->row.id, TD_PURPOSE_DB_URL, url, strlen(url), &sealed);
+    sodium_memzero(&tk, sizeof(tk));
+    /* whatever an unfinished provisioning left at the old place goes first */
+    td_place_t old;
+    td_tenant_cred_t oldcred;
+    if (!st)
+        st = placement(p, a, db, &out->row, &old, &oldcred);
+    if (!st)
+        st = td_db_tenant_drop(&old, out->row.id, err, errlen);
+    td_tenant_db_row_t d = {.backend = "postgres", .secret_enc = sealed};
+    if (!st)
+        st = td_cat_tenant_db_set(db, out->row.id, &d);
+    if (!st)
+        st = load_tenant(db, a, out->row.id, out);
+    return st ? st : provision(p, a, db, out, err, errlen);
 }

@@ -198,7 +198,8 @@ td_status td_platform_unwrap(td_platform_t *p, td_arena_t *a, const char *tenant
 td_status td_platform_place(td_platform_t *p, td_arena_t *a, td_db_t *db, const char *server_id,
                             td_place_t *out) {
     if (!server_id) { /* the local folder (SQLite files) */
-        *out = (td_place_t){td_db_driver_for_url(""), p->tenants_dir, p->templates_dir};
+        *out = (td_place_t){.drv = td_db_driver_for_url(""), .root = p->tenants_dir,
+                            .template_root = p->templates_dir};
         return TD_OK;
     }
     td_server_row_t s;
@@ -213,7 +214,8 @@ td_status td_platform_place(td_platform_t *p, td_arena_t *a, td_db_t *db, const 
         sodium_memzero(&mk, sizeof(mk));
     }
     if (!st)
-        *out = (td_place_t){td_db_driver_for_url((const char *)url), (const char *)url, NULL};
+        *out = (td_place_t){.drv = td_db_driver_for_url((const char *)url),
+                            .root = (const char *)url};
     return st;
 }
 

@@ -65,6 +65,7 @@ typedef struct {
     const char *admin_password;
     const char *backend;         /* NULL = default placement */
     const char *plan;
+    const char *database_url;    /* a PostgreSQL database the operator brings */
 } td_tenant_spec_t;
 
 typedef struct {
@@ -88,6 +89,13 @@ td_status td_tenant_enable_service(td_platform_t *p, td_arena_t *a, const char *
 td_status td_tenant_disable_service(td_platform_t *p, td_arena_t *a, const char *key,
                                     const char *service, td_tenant_t *out, char *err,
                                     size_t errlen);
+
+/* Places a provisioning or failed tenant on a PostgreSQL database the
+ * operator brings (checked by connecting; the URL is sealed with the
+ * tenant key) and finishes its provisioning there. TD_E_STATE for a tenant
+ * that is active: its data would have to move (not done here). */
+td_status td_tenant_set_database(td_platform_t *p, td_arena_t *a, const char *key, const char *url,
+                                 td_tenant_t *out, char *err, size_t errlen);
 
 td_status td_tenant_create(td_platform_t *p, td_arena_t *a, const td_tenant_spec_t *spec,
                            td_tenant_t *out, char *err, size_t errlen);

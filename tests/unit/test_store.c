@@ -92,7 +92,8 @@ static int group_setup(void **state) {
     td_random_hex(E.tenant_pw, 32);
     E.cred.password = E.pg ? E.tenant_pw : NULL;
     if (!E.pg) {
-        E.place = (td_place_t){&td_sqlite_driver, E.tenants_dir, E.templates_dir};
+        E.place = (td_place_t){.drv = &td_sqlite_driver, .root = E.tenants_dir,
+                               .template_root = E.templates_dir};
         return 0;
     }
     E.pg_url = getenv("TD_TEST_PG_URL");
@@ -101,7 +102,7 @@ static int group_setup(void **state) {
         return -1;
     }
     url_password(E.pg_url, E.pg_password, sizeof(E.pg_password));
-    E.place = (td_place_t){&td_postgres_driver, E.pg_url, NULL};
+    E.place = (td_place_t){.drv = &td_postgres_driver, .root = E.pg_url};
     char err[1024] = "";
     if (td_db_open(E.pg_url, 0, &E.admin, err, sizeof(err)) != TD_OK) {
         fprintf(stderr, "cannot reach the test cluster: %s\n", err);
@@ -629,6 +630,45 @@ static void test_tenant_lifecycle(void **state) {
     assert_null(db);
 }
 
+/* A database the operator brings (PostgreSQL): the services' schemas are
+ * made in it and dropped from it, the database itself stays; SQLite
+ * refuses the idea. */
+static void test_tenant_brought_database(void **state) {
+    (void)state;
+    char tid[TD_ID_LEN + 1], err[1024] = "", url[512];
+    td_schema_t svcs[3];
+    schemas(svcs);
+    new_tenant_id(tid);
+    if (!E.pg) {
+        td_place_t pl = E.place;
+        pl.dedicated = 1;
+        assert_int_equal(td_db_tenant_create(&pl, tid, &E.cred, svcs, 2, err, sizeof(err)),
+                         TD_E_INVALID);
+        return;
+    }
+    td_db_t *own = fresh_db(url, sizeof(url));
+    td_place_t pl = {.drv = &td_postgres_driver, .root = url, .dedicated = 1};
+    td_tenant_cred_t none = {0};
+    assert_int_equal(td_db_tenant_exists(&pl, tid), 0);
+    ASSERT_OK(td_db_tenant_create(&pl, tid, &none, svcs, 2, err, sizeof(err)));
+    ASSERT_OK(td_db_tenant_create(&pl, tid, &none, svcs, 2, err, sizeof(err))); /* idempotent */
+    assert_int_equal(td_db_tenant_exists(&pl, tid), 1);
+    td_db_t *db = NULL;
+    ASSERT_OK(td_db_tenant_open(&pl, tid, &none, AB, 2, &db, err, sizeof(err)));
+    ASSERT_DB_OK(db, td_db_execv(db, NULL, "INSERT INTO svca.items (id, v) VALUES (?, ?)", "b1",
+                                 "brought", NULL));
+    ASSERT_OK(td_db_tenant_ping(db, AB, 2, err, sizeof(err)));
+    td_db_close(db);
+    /* the operator's own table survives the tenant's deletion */
+    ASSERT_DB_OK(own, td_db_exec(own, "CREATE TABLE public.theirs (x INTEGER)"));
+    ASSERT_OK(td_db_tenant_drop(&pl, tid, err, sizeof(err)));
+    assert_int_equal(td_db_tenant_exists(&pl, tid), 0);
+    assert_false(table_exists(own, "svca.items"));
+    assert_true(table_exists(own, "public.theirs"));
+    ASSERT_OK(td_db_tenant_drop(&pl, tid, err, sizeof(err)));
+    td_db_close(own);
+}
+
 static void test_tenant_ping(void **state) {
     (void)state;
     char tid[TD_ID_LEN + 1], err[1024] = "";
@@ -768,6 +808,7 @@ int main(void) {
         cmocka_unit_test(test_migrate_failure_leaves_nothing),
         cmocka_unit_test(test_tenant_lifecycle),
         cmocka_unit_test(test_tenant_ping),
+        cmocka_unit_test(test_tenant_brought_database),
         cmocka_unit_test(test_tenant_isolation),
         cmocka_unit_test(test_tenant_invalid_id),
         cmocka_unit_test(test_tenant_exists_invalid_id),
