@@ -112,5 +112,6 @@ json_t *td_api_openapi(void);
 void td_api_openapi_doc(td_req_t *req, void *app);
 /* wellknown.c */
 void td_api_jwks(td_req_t *req, void *app);
+void td_api_rotate_signing(td_req_t *req, void *app);
 
 #endif

@@ -101,7 +101,13 @@ int td_api_authenticate(td_req_t *req, td_app_t *app, json_t **claims) {
     int64_t now = td_now_ms() / 1000;
     *claims = app->tokens ? td_token_cache_get(app->tokens, h + 7, now) : NULL;
     if (!*claims) {
-        if (td_jwt_verify(&app->platform->jwt, h + 7, TD_ISSUER, now, claims, &why)) {
+        td_status vs = td_jwt_verify(td_platform_keys(app->platform), h + 7, TD_ISSUER, now,
+                                     claims, &why);
+        if (vs && why && !strcmp(why, "unknown key")) { /* rotated elsewhere? look once */
+            td_platform_reload_keys(app->platform, 10);
+            vs = td_jwt_verify(td_platform_keys(app->platform), h + 7, TD_ISSUER, now, claims, &why);
+        }
+        if (vs) {
             td_resp_header(req, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
             td_resp_problem(req, 401, "invalid_token", "Invalid token", why);
             return -1;
@@ -132,7 +138,8 @@ static json_t *string_array(const char *const *v, size_t n) {
 static void answer_tokens(td_req_t *req, td_app_t *app, const td_principal_t *p, const char *email,
                           const td_tenant_t *t, const char *refresh) {
     char *access = NULL, jti[33];
-    if (td_token_issue(&app->platform->jwt, p, td_now_ms() / 1000, &access, jti)) {
+    td_platform_reload_keys(app->platform, 60); /* sign with the newest key */
+    if (td_token_issue(td_platform_keys(app->platform), p, td_now_ms() / 1000, &access, jti)) {
         td_api_fail(req, TD_E_INTERNAL, "cannot sign the token");
         return;
     }

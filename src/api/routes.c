@@ -87,6 +87,8 @@ static const td_route_t routes[] = {
     {TD_DELETE, "/v1/tenants/{tenant}/hostnames/{hostname}", td_api_hostname_remove,
      "Remove a custom hostname", 0, &tenant_write},
     {TD_GET, "/openapi.json", td_api_openapi_doc, "This API's OpenAPI 3.1 document", 0, &public_},
+    {TD_POST, "/v1/admin/signing-keys/rotate", td_api_rotate_signing,
+     "Rotate the token signing key (old keys verify until their tokens expire)", 0, &all_write},
     {TD_GET, "/.well-known/jwks.json", td_api_jwks, "Public keys that verify access tokens", 0,
      &public_},
 };

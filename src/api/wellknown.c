@@ -6,11 +6,13 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "auth/tokens.h"
 #include "common/timeutil.h"
 
 void td_api_jwks(td_req_t *req, void *app) {
     td_app_t *a = app;
-    json_t *jwks = td_jwt_jwks(&a->platform->jwt, td_now_ms() / 1000);
+    td_platform_reload_keys(a->platform, 10); /* another process may have rotated them */
+    json_t *jwks = td_jwt_jwks(td_platform_keys(a->platform), td_now_ms() / 1000);
     char *s = json_dumps(jwks, JSON_COMPACT);
     json_decref(jwks);
     if (!s) {
@@ -20,4 +22,16 @@ void td_api_jwks(td_req_t *req, void *app) {
     td_resp_bytes(req, 200, "application/json", s, strlen(s));
     td_resp_header(req, "Cache-Control", "public, max-age=300");
     free(s);
+}
+
+/* POST /v1/admin/signing-keys/rotate: a new signing key at once; the old
+ * ones verify until the tokens they signed have expired. */
+void td_api_rotate_signing(td_req_t *req, void *app) {
+    td_app_t *a = app;
+    char err[256] = "";
+    if (td_platform_rotate_signing(a->platform, TD_ACCESS_TTL + 60, err, sizeof(err))) {
+        td_api_fail(req, TD_E_INTERNAL, err);
+        return;
+    }
+    td_api_send_json(req, 200, td_jwt_jwks(td_platform_keys(a->platform), td_now_ms() / 1000));
 }

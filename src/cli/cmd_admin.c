@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "auth/password.h"
+#include "auth/tokens.h"
 #include "cli/cli.h"
 #include "common/id.h"
 #include "common/text.h"
@@ -176,11 +177,24 @@ int td_cmd_check(td_cli_t *cli) {
 }
 
 int td_cmd_key(td_cli_t *cli) {
-    if (cli->argc != 1 || strcmp(cli->argv[0], "rotate"))
-        return td_cli_usage("key", "usage: tenantd key rotate");
+    if (cli->argc != 1 || (strcmp(cli->argv[0], "rotate") && strcmp(cli->argv[0], "rotate-signing")))
+        return td_cli_usage("key", "usage: tenantd key rotate | tenantd key rotate-signing");
     td_platform_t p;
     if (td_cli_open(cli, &p, 0))
         return TD_EXIT_FAIL;
+    if (!strcmp(cli->argv[0], "rotate-signing")) {
+        char err[256] = "";
+        td_status rs = td_platform_rotate_signing(&p, TD_ACCESS_TTL + 60, err, sizeof(err));
+        if (rs)
+            td_cli_error("%s", err);
+        else if (cli->json)
+            td_cli_print_json(json_pack("{s:s}", "kid", td_platform_keys(&p)->keys[0].kid));
+        else
+            printf("new signing key %s; the previous keys verify for %d more seconds\n",
+                   td_platform_keys(&p)->keys[0].kid, TD_ACCESS_TTL + 60);
+        td_platform_close(&p);
+        return rs ? TD_EXIT_FAIL : TD_EXIT_OK;
+    }
     td_arena_t *a = td_arena_new(0);
     char b64[64] = "", err[512] = "";
     size_t n = 0;

@@ -57,12 +57,16 @@ static const td_cmd_t commands[] = {
      "\n"
      "Exits 0 when everything answers, 1 when anything does not.\n",
      td_cmd_check},
-    {"key", "rotate the master key",
+    {"key", "rotate the master key or the token signing key",
      "usage: tenantd key rotate [--data DIR]\n"
+     "       tenantd key rotate-signing [--data DIR]\n"
      "\n"
-     "Re-wraps every tenant key under a new master key, safe while the server\n"
-     "runs. With TENANTD_MASTER_KEY set, the new key is printed once: put it in\n"
-     "the environment before the next start.\n",
+     "rotate re-wraps every tenant key under a new master key, safe while the\n"
+     "server runs. With TENANTD_MASTER_KEY set, the new key is printed once: put\n"
+     "it in the environment before the next start.\n"
+     "rotate-signing makes a new token signing key; tokens signed by the previous\n"
+     "ones keep verifying until they expire. Running servers pick it up within a\n"
+     "minute.\n",
      td_cmd_key},
     {"version", "print the version", "usage: tenantd version\n", td_cmd_version},
 };

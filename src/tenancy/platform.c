@@ -11,8 +11,15 @@
 #include "auth/signing.h"
 #include "common/id.h"
 #include "common/log.h"
+#include "common/timeutil.h"
 #include "services/services.h"
 #include "tenancy/tenancy_int.h"
+
+/* A replaced signing keyset, kept until close. */
+struct td_keyset_node {
+    struct td_keyset_node *next;
+    td_jwt_keyset_t *ks;
+};
 
 #define KEY_CHECK_OWNER "catalog"
 #define KEY_CHECK_TEXT "tenantd master key check"
@@ -99,6 +106,7 @@ td_status td_platform_open(td_platform_t *p, const td_config_t *cfg, int init, c
     memset(p, 0, sizeof(*p));
     p->cfg = cfg;
     pthread_mutex_init(&p->key_mu, NULL);
+    pthread_mutex_init(&p->jwt_mu, NULL);
     if (mkdir(cfg->data, 0700) && errno != EEXIST) {
         snprintf(err, errlen, "cannot create data folder %s: %s", cfg->data, strerror(errno));
         return TD_E_IO;
@@ -124,8 +132,15 @@ td_status td_platform_open(td_platform_t *p, const td_config_t *cfg, int init, c
         st = td_cat_service_register(db, names[i], td_service_latest_version(names[i], "sqlite"));
     if (!st)
         st = register_server(p, db, err, errlen);
-    if (!st && (st = td_signing_load(db, &p->master, &p->jwt)))
+    td_jwt_keyset_t *ks = st ? NULL : calloc(1, sizeof(*ks));
+    if (!st && !ks)
+        st = TD_E_NOMEM;
+    if (!st && (st = td_signing_load(db, &p->master, ks)))
         snprintf(err, errlen, "cannot load the token signing keys: %s", td_status_msg(st));
+    if (!st)
+        atomic_store(&p->jwt, ks);
+    else
+        free(ks);
     if (db)
         td_catalog_release(p->catalog, db);
     if (st && !err[0])
@@ -141,7 +156,18 @@ void td_platform_close(td_platform_t *p) {
     free(p->master_key_path);
     free(p->catalog_url);
     sodium_memzero(&p->master, sizeof(p->master));
-    sodium_memzero(&p->jwt, sizeof(p->jwt));
+    td_jwt_keyset_t *ks = atomic_load(&p->jwt);
+    if (ks) {
+        sodium_memzero(ks, sizeof(*ks));
+        free(ks);
+    }
+    for (struct td_keyset_node *n = p->jwt_old, *next; n; n = next) {
+        next = n->next;
+        sodium_memzero(n->ks, sizeof(*n->ks));
+        free(n->ks);
+        free(n);
+    }
+    pthread_mutex_destroy(&p->jwt_mu);
     pthread_mutex_destroy(&p->key_mu);
     memset(p, 0, sizeof(*p));
 }
@@ -237,6 +263,66 @@ td_status td_platform_check_servers(td_platform_t *p, td_arena_t *a, td_check_cb
         bad += r != TD_OK;
     }
     return st ? st : bad ? TD_E_UNAVAILABLE : TD_OK;
+}
+
+const td_jwt_keyset_t *td_platform_keys(td_platform_t *p) { return atomic_load(&p->jwt); }
+
+/* Installs ks as the set in force, keeping the old one alive (lock held). */
+static void install_keys(td_platform_t *p, td_jwt_keyset_t *ks) {
+    struct td_keyset_node *n = malloc(sizeof(*n));
+    if (!n) {
+        free(ks);
+        return;
+    }
+    n->ks = atomic_exchange(&p->jwt, ks);
+    n->next = p->jwt_old;
+    p->jwt_old = n;
+}
+
+void td_platform_reload_keys(td_platform_t *p, int64_t min_interval) {
+    int64_t now = td_now_ms() / 1000;
+    pthread_mutex_lock(&p->jwt_mu);
+    if (now - p->jwt_checked >= min_interval) {
+        p->jwt_checked = now;
+        td_jwt_keyset_t *ks = calloc(1, sizeof(*ks));
+        td_db_t *db;
+        pthread_mutex_lock(&p->key_mu);
+        td_key_t mk = p->master;
+        pthread_mutex_unlock(&p->key_mu);
+        if (ks && td_catalog_lease(p->catalog, NULL, &db) == TD_OK) {
+            td_status st = td_signing_load(db, &mk, ks);
+            td_catalog_release(p->catalog, db);
+            const td_jwt_keyset_t *cur = atomic_load(&p->jwt);
+            if (!st && (ks->n != cur->n || strcmp(ks->keys[0].kid, cur->keys[0].kid)))
+                install_keys(p, ks), ks = NULL;
+        }
+        free(ks);
+        sodium_memzero(&mk, sizeof(mk));
+    }
+    pthread_mutex_unlock(&p->jwt_mu);
+}
+
+td_status td_platform_rotate_signing(td_platform_t *p, int64_t grace, char *err, size_t errlen) {
+    td_jwt_keyset_t *ks = calloc(1, sizeof(*ks));
+    td_db_t *db;
+    td_status st = ks ? td_catalog_lease(p->catalog, NULL, &db) : TD_E_NOMEM;
+    if (!st) {
+        pthread_mutex_lock(&p->key_mu);
+        td_key_t mk = p->master;
+        pthread_mutex_unlock(&p->key_mu);
+        st = td_signing_rotate(db, &mk, td_now_ms() / 1000, grace, ks);
+        sodium_memzero(&mk, sizeof(mk));
+        td_catalog_release(p->catalog, db);
+    }
+    if (st) {
+        snprintf(err, errlen, "cannot rotate the signing keys: %s", td_status_msg(st));
+        free(ks);
+        return st;
+    }
+    pthread_mutex_lock(&p->jwt_mu);
+    install_keys(p, ks);
+    pthread_mutex_unlock(&p->jwt_mu);
+    return TD_OK;
 }
 
 /* Rotation order, chosen so that a crash anywhere leaves a usable key:

@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "auth/jwt.h"
@@ -36,8 +37,23 @@ typedef struct {
     char *templates_dir;      /* $data/templates */
     char *master_key_path;    /* $data/master.key */
     td_pool_t *pool;          /* NULL until td_platform_start_pool */
-    td_jwt_keyset_t jwt;      /* token signing keys (auth/signing.h) */
+    /* token signing keys (auth/signing.h): the set in force is swapped
+     * whole when the catalog's changes; replaced sets are kept until close
+     * (rotations are rare) so a reader never sees freed memory */
+    _Atomic(td_jwt_keyset_t *) jwt;
+    struct td_keyset_node *jwt_old;
+    pthread_mutex_t jwt_mu;
+    int64_t jwt_checked; /* unix seconds of the last reload attempt */
 } td_platform_t;
+
+/* The token signing keys in force. */
+const td_jwt_keyset_t *td_platform_keys(td_platform_t *p);
+/* Re-reads the signing keys from the catalog (another node or command may
+ * have rotated them), at most once every min_interval seconds. */
+void td_platform_reload_keys(td_platform_t *p, int64_t min_interval);
+/* Rotates the signing keys in the catalog: a new key signs from now on, the
+ * previous ones verify for grace seconds more. */
+td_status td_platform_rotate_signing(td_platform_t *p, int64_t grace, char *err, size_t errlen);
 
 /* Opens the data folder, the catalog (migrated), and the master key, and
  * checks that the key is the one the catalog was made with. With init set

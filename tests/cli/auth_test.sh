@@ -150,6 +150,7 @@ eq "$(post --data '{"tenant":"acme","email":"ada@acme.test","password":"ada-pass
 kill -TERM "$SERVER_PID"; wait "$SERVER_PID" || true; SERVER_PID=
 cat "$T/server.log" >> "$T/server1.log"
 TENANTD_BASE_DOMAIN=apps.example.test start_server --log info
+ADA2=$(curl -sS -X POST "$BASE/v1/auth/login" --data '{"tenant":"acme","email":"ada@acme.test","password":"ada-password-1"}' | jq -r .access_token)
 eq "$(post -H 'Host: acme.apps.example.test' --data '{"email":"ada@acme.test","password":"ada-password-1"}' "$BASE/v1/auth/login")" 200 "login by Host"
 eq "$(jq -r .tenant.slug "$T/body")" acme "tenant from Host"
 HOSTTOK=$(jq -r .access_token "$T/body")
@@ -158,6 +159,20 @@ eq "$(post -H 'Host: x.acme.apps.example.test' --data '{"email":"ada@acme.test",
 eq "$(get -H 'Host: beta.apps.example.test' -H "Authorization: Bearer $HOSTTOK" "$BASE/v1/auth/users")" 200 "a tenant user's token names the tenant; Host does not override it"
 ! grep -q 'beta' "$T/body" || fail "Host switched the tenant"; pass
 eq "$(get -H "Authorization: Bearer $ROOT" -H 'Host: acme.apps.example.test' "$BASE/v1/auth/users")" 200 "a superadmin acts in the Host's tenant"
+
+# signing key rotation: new tokens carry the new kid, old ones still verify
+kid_of() { local h; h=$(echo "$1" | cut -d. -f1 | tr '_-' '/+'); while [ $(( ${#h} % 4 )) -ne 0 ]; do h="$h="; done; echo "$h" | base64 -d | jq -r .kid; }
+OLDKID=$(kid_of "$ROOT")
+eq "$(curl -sS -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $ADA2" "$BASE/v1/admin/signing-keys/rotate")" 403 "a tenant admin cannot rotate"
+eq "$(post -H "Authorization: Bearer $ROOT" "$BASE/v1/admin/signing-keys/rotate")" 200 "rotate"
+eq "$(jq '.keys|length' "$T/body")" 2 "both keys published"
+NEW=$(curl -sS -X POST "$BASE/v1/auth/login" --data '{"email":"root@example.com","password":"root-password-1"}' | jq -r .access_token)
+[ "$(kid_of "$NEW")" != "$OLDKID" ] || fail "new tokens still use the old key"; pass
+eq "$(get -H "Authorization: Bearer $ROOT" "$BASE/v1/auth/me")" 200 "a token of the old key still verifies"
+eq "$(get -H "Authorization: Bearer $NEW" "$BASE/v1/auth/me")" 200 "a token of the new key verifies"
+expect_rc 0 td key rotate-signing --json
+[ "$(jq -r .kid "$T/out")" != "$(kid_of "$NEW")" ] || fail "CLI rotation"; pass
+eq "$(get -H "Authorization: Bearer $NEW" "$BASE/v1/auth/me")" 200 "still verifies after a CLI rotation"
 
 # a suspended tenant's users cannot log in
 td tenant suspend acme >/dev/null
