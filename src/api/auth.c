@@ -292,7 +292,8 @@ static void login_work(td_req_t *req, void *arg) {
         login_tenant(req, app, tenant, email, pw);
     else
         login_superadmin(req, app, email, pw);
-    if (req->status == 401) {
+    if (req->status == 401) { /* delays count from the answer, not the question */
+        now = td_now_ms() / 1000;
         td_limiter_fail(app->login_limits, acct, now);
         td_limiter_fail(app->ip_limits, ip, now);
     } else if (req->status == 200) {
