@@ -68,7 +68,8 @@ void td_api_health(td_req_t *req, void *app);
 void td_api_ready(td_req_t *req, void *app);
 void td_api_metrics(td_req_t *req, void *app);
 /* Parses the request body as a JSON object; on failure answers 400 with
- * the parser's code and returns -1. *out is a new reference. */
+ * the parser's code and returns -1. *out belongs to the request (released
+ * with its arena). */
 int td_api_json_body(td_req_t *req, json_t **out);
 /* Verifies the bearer token (signature, claims, revocation); on failure
  * answers 401 and returns -1. *claims is a new reference. */

@@ -87,7 +87,6 @@ void td_api_key_create(td_req_t *req, void *app_) {
     json_t *b;
     if (td_api_json_body(req, &b))
         return;
-    td_arena_defer(req->arena, (td_cleanup_fn)json_decref, b);
     td_apikey_row_t k = {0};
     if (read_body(req, b, platform, &k))
         return;

@@ -36,10 +36,17 @@ static int password_ok(const char *hash, const char *pw) {
     return ok && hash;
 }
 
+static void drop_json(void *j) { json_decref(j); }
+
 int td_api_json_body(td_req_t *req, json_t **out) {
     td_json_error_t e;
     if (td_json_parse(req->body, req->body_len, TD_JSON_MAX_DEPTH, out, &e)) {
         td_resp_problem(req, 400, e.code, "Bad request body", e.message);
+        return -1;
+    }
+    if (td_arena_defer(req->arena, drop_json, *out)) { /* ran at once: gone */
+        *out = NULL;
+        td_api_fail(req, TD_E_NOMEM, NULL);
         return -1;
     }
     return 0;
@@ -306,7 +313,6 @@ void td_api_login(td_req_t *req, void *app_) {
     json_t *body;
     if (td_api_json_body(req, &body))
         return;
-    td_arena_defer(req->arena, (td_cleanup_fn)json_decref, body);
     const char *email = json_string_value(json_object_get(body, "email"));
     const char *pw = json_string_value(json_object_get(body, "password"));
     /* the tenant: X-Tenant, then the Host name, then the body */
@@ -417,7 +423,6 @@ void td_api_refresh(td_req_t *req, void *app_) {
         refresh_platform(req, app, token);
     else
         refresh_tenant(req, app, scope, token);
-    json_decref(body);
 }
 
 void td_api_me(td_req_t *req, void *app_) {
@@ -510,7 +515,6 @@ void td_api_password(td_req_t *req, void *app_) {
     }
     if (td_api_json_body(req, &body))
         return;
-    td_arena_defer(req->arena, (td_cleanup_fn)json_decref, body);
     const char *cur = json_string_value(json_object_get(body, "current_password"));
     const char *next = json_string_value(json_object_get(body, "new_password"));
     if (json_object_size(body) != 2 || !cur || !next) {
@@ -581,7 +585,6 @@ void td_api_register(td_req_t *req, void *app_) {
     json_t *b;
     if (td_api_json_body(req, &b))
         return;
-    td_arena_defer(req->arena, (td_cleanup_fn)json_decref, b);
     const char *k;
     json_t *v;
     json_object_foreach(b, k, v) {

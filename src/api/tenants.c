@@ -45,7 +45,6 @@ void td_api_tenant_create(td_req_t *req, void *app_) {
     json_t *b;
     if (td_api_json_body(req, &b))
         return;
-    td_arena_defer(req->arena, (td_cleanup_fn)json_decref, b);
     if (!td_api_only_fields(req, b, fields))
         return;
     int bad = 0;
@@ -161,7 +160,6 @@ void td_api_tenant_patch(td_req_t *req, void *app_) {
     json_t *b;
     if (td_api_json_body(req, &b))
         return;
-    td_arena_defer(req->arena, (td_cleanup_fn)json_decref, b);
     int bad = 0;
     if (!td_api_only_fields(req, b, fields))
         return;
@@ -226,7 +224,6 @@ void td_api_tenant_service_enable(td_req_t *req, void *app_) {
     json_t *b;
     if (td_api_json_body(req, &b))
         return;
-    td_arena_defer(req->arena, (td_cleanup_fn)json_decref, b);
     static const char *const fields[] = {"service", NULL};
     if (!td_api_only_fields(req, b, fields))
         return;
@@ -305,7 +302,6 @@ void td_api_hostname_add(td_req_t *req, void *app_) {
     json_t *b;
     if (td_api_json_body(req, &b))
         return;
-    td_arena_defer(req->arena, (td_cleanup_fn)json_decref, b);
     static const char *const fields[] = {"hostname", NULL};
     if (!td_api_only_fields(req, b, fields))
         return;
@@ -350,7 +346,6 @@ void td_api_tenant_database(td_req_t *req, void *app_) {
     json_t *b;
     if (td_api_json_body(req, &b))
         return;
-    td_arena_defer(req->arena, (td_cleanup_fn)json_decref, b);
     static const char *const fields[] = {"url", NULL};
     if (!td_api_only_fields(req, b, fields))
         return;

@@ -102,7 +102,6 @@ void td_api_user_create(td_req_t *req, void *app_) {
     json_t *b;
     if (td_api_json_body(req, &b))
         return;
-    td_arena_defer(req->arena, (td_cleanup_fn)json_decref, b);
     if (check_fields(req, b, fields))
         return;
     td_user_spec_t spec = {
@@ -181,7 +180,6 @@ void td_api_user_patch(td_req_t *req, void *app_) {
     json_t *b;
     if (td_api_json_body(req, &b))
         return;
-    td_arena_defer(req->arena, (td_cleanup_fn)json_decref, b);
     if (check_fields(req, b, fields))
         return;
     td_db_t *db = tenant_db(req, app);

@@ -1,4 +1,5 @@
 /* cmd_tenant.c — tenantd tenant create|list|show|suspend|resume|retry|delete. */
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,6 +7,12 @@
 #include "cli/cli.h"
 
 #define LIST_PAGE 500
+
+/* Zeroes a secret string, then frees it (an arena cleanup). */
+static void free_secret(void *p) {
+    sodium_memzero(p, strlen(p));
+    free(p);
+}
 
 /* Splits "a,b,c" into an arena array. */
 static const char **split_list(td_arena_t *a, const char *s, size_t *n) {
@@ -72,7 +79,7 @@ static int create(td_cli_t *cli, td_platform_t *p, td_arena_t *a) {
     }
     spec.admin_password = pw;
     if (pw)
-        td_arena_defer(a, free, pw);
+        td_arena_defer(a, free_secret, pw);
     td_tenant_t t;
     char err[512] = "";
     td_status st = td_tenant_create(p, a, &spec, &t, err, sizeof(err));
