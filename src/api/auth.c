@@ -122,6 +122,7 @@ int td_api_authenticate(td_req_t *req, td_app_t *app, json_t **claims) {
         if (app->tokens)
             td_token_cache_put(app->tokens, h + 7, *claims);
     }
+    td_revocations_sync(app->revoked, app->platform->catalog, now, 2);
     const char *jti = json_string_value(json_object_get(*claims, "jti"));
     const char *sub = json_string_value(json_object_get(*claims, "sub"));
     const char *tid = json_string_value(json_object_get(*claims, "tid"));

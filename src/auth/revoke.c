@@ -6,6 +6,7 @@
 #include "auth/revoke.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,8 @@ typedef struct entry {
 struct td_revocations {
     pthread_mutex_t mu;
     entry_t *buckets[NBUCKETS];
+    _Atomic int64_t next_sync; /* unix seconds: when to look at the catalog again */
+    int64_t synced;            /* revoked_at up to which the catalog was read */
 };
 
 static unsigned slot(const char *s) {
@@ -79,6 +82,7 @@ td_status td_revocations_load(td_revocations_t *r, td_db_t *db, int64_t now) {
     while (!rc && (step = td_db_step(st)) == TD_DB_ROW)
         remember(r, td_db_column_text(st, 0), td_db_column_int64(st, 1),
                  td_db_column_int64(st, 2));
+    r->synced = now;
     if (!rc && step < 0)
         rc = (td_status)step;
     td_db_finalize(st);
@@ -109,9 +113,38 @@ td_status td_revocations_add(td_revocations_t *r, td_db_t *db, const char *key, 
         rc = s < 0 ? (td_status)s : TD_OK;
     }
     td_db_finalize(st);
-    if (!rc)
+    if (!rc && r)
         remember(r, key, exp, now);
     return rc;
+}
+
+/* Reads what other processes (the command line, other nodes) revoked since
+ * the last look, at most once every interval seconds; one caller does the
+ * work, the others go on. */
+void td_revocations_sync(td_revocations_t *r, td_catalog_t *cat, int64_t now, int64_t interval) {
+    int64_t due = atomic_load(&r->next_sync);
+    if (now < due || !atomic_compare_exchange_strong(&r->next_sync, &due, now + interval))
+        return;
+    td_db_t *db;
+    if (td_catalog_lease(cat, NULL, &db))
+        return;
+    td_stmt_t *st = NULL;
+    int64_t from = r->synced ? r->synced - 1 : 0; /* a second of overlap: same-second writes */
+    int64_t newest = r->synced;
+    if (td_db_prepare(db,
+                      "SELECT jti, expires_at, revoked_at FROM revoked_tokens"
+                      " WHERE revoked_at >= ? AND expires_at > ?",
+                      &st) == TD_OK &&
+        td_db_bind_int64(st, 1, from) == TD_OK && td_db_bind_int64(st, 2, now) == TD_OK)
+        while (td_db_step(st) == TD_DB_ROW) {
+            int64_t at = td_db_column_int64(st, 2);
+            remember(r, td_db_column_text(st, 0), td_db_column_int64(st, 1), at);
+            if (at > newest)
+                newest = at;
+        }
+    td_db_finalize(st);
+    td_catalog_release(cat, db);
+    r->synced = newest ? newest : now;
 }
 
 /* The revocation time of key, or -1 (lock held). */

@@ -18,7 +18,11 @@ td_revocations_t *td_revocations_new(void);
 void td_revocations_free(td_revocations_t *r);
 /* Loads the unexpired entries of the catalog. */
 td_status td_revocations_load(td_revocations_t *r, td_db_t *db, int64_t now);
-/* Records a revocation in the catalog and in memory, kept until exp (unix
+/* Reads revocations other processes recorded since the last call, at most
+ * once every interval seconds (cheap to call on every request). */
+void td_revocations_sync(td_revocations_t *r, td_catalog_t *cat, int64_t now, int64_t interval);
+/* Records a revocation in the catalog and in memory (r may be NULL: the
+ * catalog only, for commands outside the server), kept until exp (unix
  * seconds, the last moment a token it covers could still be valid). Keys:
  * "jti:<jti>" revokes one token; "sub:<id>" and "tid:<id>" revoke every
  * token of a user or a tenant issued up to now. */

@@ -9,9 +9,11 @@
 #include "auth/apikey.h"
 #include "auth/password.h"
 #include "auth/policy.h"
+#include "auth/revoke.h"
 #include "auth/users.h"
 #include "cli/cli.h"
 #include "common/text.h"
+#include "common/timeutil.h"
 
 typedef struct {
     const char *tenant, *role, *services, *name, *expires_at, *positional;
@@ -192,16 +194,21 @@ int td_cmd_user(td_cli_t *cli) {
     else if (!rc) {
         td_user_t u;
         td_user_patch_t patch = {.set_disabled = 1, .disabled = 1};
+        td_db_t *cat = NULL;
         if (td_user_find(db, a, o.positional, !td_id_valid(o.positional), &u) ||
             td_user_update(db, u.id, &patch)) {
             td_cli_error("no user '%.80s' in %s", o.positional, t.row.slug);
+            rc = TD_EXIT_FAIL;
+        } else if (td_catalog_lease(p.catalog, a, &cat) ||
+                   td_revocations_add(NULL, cat, td_arena_printf(a, "sub:%s", u.id),
+                                      td_now_ms() / 1000 + TD_ACCESS_TTL)) {
+            td_cli_error("disabled, but could not revoke the user's tokens");
             rc = TD_EXIT_FAIL;
         } else if (cli->json) {
             td_user_find(db, a, u.id, 0, &u);
             td_cli_print_json(td_user_json(&u));
         } else
-            printf("disabled %s in %s: it can no longer log in or refresh; access tokens already"
-                   " issued end within 15 minutes\n",
+            printf("disabled %s in %s: it can no longer log in, and its tokens stop working\n",
                    u.email, t.row.slug);
     }
     td_db_close(db);

@@ -40,7 +40,7 @@ static const td_cmd_t commands[] = {
      "\n"
      "Without --password-stdin a password is generated and printed once. Granted\n"
      "services must be enabled for the tenant. A disabled user can no longer log\n"
-     "in or refresh.\n",
+     "in or refresh, and running servers stop its tokens within seconds.\n",
      td_cmd_user},
     {"apikey", "create, list or revoke API keys",
      "usage: tenantd apikey create --name NAME [--tenant SLUG --role admin|manager|client]\n"

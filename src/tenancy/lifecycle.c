@@ -15,6 +15,8 @@
 #include <string.h>
 
 #include "auth/password.h"
+#include "auth/revoke.h"
+#include "auth/tokens.h"
 #include "common/fault.h"
 #include "common/id.h"
 #include "common/log.h"
@@ -402,6 +404,9 @@ td_status td_tenant_delete(td_platform_t *p, td_arena_t *a, const char *key, cha
     TD_FAULT("delete.dropped");
     if (!st)
         st = td_cat_tenant_tombstone(db, t.row.id);
+    if (!st) /* every token of its users ends, in every server (they sync) */
+        td_revocations_add(NULL, db, td_arena_printf(a, "tid:%s", t.row.id),
+                           td_now_ms() / 1000 + TD_ACCESS_TTL);
     if (st && !err[0])
         snprintf(err, errlen, "cannot delete tenant: %s", td_status_msg(st));
     if (!st)

@@ -28,8 +28,18 @@ login() { curl -sS -o "$T/body" -w '%{http_code}' -X POST "$BASE/v1/auth/login" 
 eq "$(login "{\"tenant\":\"acme\",\"email\":\"boss@acme.test\",\"password\":\"$BOSS_PW\"}")" 200 "generated password works"
 eq "$(login '{"tenant":"acme","email":"cy@acme.test","password":"cy-password-1"}')" 200 "client logs in"
 eq "$(jq -r '.services|join(",")' "$T/body")" crm "client services"
+CY_TOKEN=$(jq -r .access_token "$T/body")
+eq "$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $CY_TOKEN" "$BASE/v1/auth/me")" 200 "client token works"
 expect_rc 0 td user disable cy@acme.test --tenant acme
 eq "$(login '{"tenant":"acme","email":"cy@acme.test","password":"cy-password-1"}')" 401 "disabled user"
+# the running server learns of the CLI's revocation within seconds
+code=200
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+  code=$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $CY_TOKEN" "$BASE/v1/auth/me")
+  [ "$code" = 401 ] && break
+  sleep 0.5
+done
+eq "$code" 401 "a token of a user disabled by the CLI stops working in the server"
 
 expect_rc 0 td apikey create --name ci --tenant acme --role manager --services crm --json
 KEY=$(jq -r .key "$T/out"); KID=$(jq -r .id "$T/out")
