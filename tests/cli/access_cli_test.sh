@@ -24,14 +24,14 @@ expect_rc 2 td user frob --tenant acme
 expect_rc 1 td user list --tenant nosuch
 
 start_server
-login() { curl -sS -o "$T/body" -w '%{http_code}' -X POST "$BASE/v1/auth/login" --data "$1"; }
-eq "$(login "{\"tenant\":\"acme\",\"email\":\"boss@acme.test\",\"password\":\"$BOSS_PW\"}")" 200 "generated password works"
-eq "$(login '{"tenant":"acme","email":"cy@acme.test","password":"cy-password-1"}')" 200 "client logs in"
+login_code() { curl -sS -o "$T/body" -w '%{http_code}' -X POST "$BASE/v1/auth/login" --data "$1"; }
+eq "$(login_code "{\"tenant\":\"acme\",\"email\":\"boss@acme.test\",\"password\":\"$BOSS_PW\"}")" 200 "generated password works"
+eq "$(login_code '{"tenant":"acme","email":"cy@acme.test","password":"cy-password-1"}')" 200 "client logs in"
 eq "$(jq -r '.services|join(",")' "$T/body")" crm "client services"
 CY_TOKEN=$(jq -r .access_token "$T/body")
 eq "$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $CY_TOKEN" "$BASE/v1/auth/me")" 200 "client token works"
 expect_rc 0 td user disable cy@acme.test --tenant acme
-eq "$(login '{"tenant":"acme","email":"cy@acme.test","password":"cy-password-1"}')" 401 "disabled user"
+eq "$(login_code '{"tenant":"acme","email":"cy@acme.test","password":"cy-password-1"}')" 401 "disabled user"
 # the running server learns of the CLI's revocation within seconds
 code=200
 for _ in 1 2 3 4 5 6 7 8 9 10; do

@@ -10,8 +10,6 @@ td_init
 echo 'ada-password-1' | td tenant create acme --services crm --admin-email ada@acme.test --admin-password-stdin >/dev/null
 start_server --log info
 
-post() { curl -sS -o "$T/body" -w '%{http_code}' -X POST -H 'Content-Type: application/json' "$@"; }
-get() { curl -sS -o "$T/body" -w '%{http_code}' "$@"; }
 
 eq "$(post --data '{"email":"root@example.com","password":"root-password-1"}' "$BASE/v1/auth/login")" 200 "superadmin login"
 eq "$(jq -r '.token_type + " " + (.expires_in|tostring) + " " + .user.role + " " + (.services|length|tostring)' "$T/body")" "Bearer 900 superadmin 0" "superadmin login shape"

@@ -5,7 +5,6 @@
 . "$(dirname "$0")/lib.sh"
 td_init
 start_server
-call() { local m=$1; shift; curl -sS -o "$T/body" -w '%{http_code}' -X "$m" -H 'Content-Type: application/json' "$@"; }
 ROOT=$(curl -sS -X POST "$BASE/v1/auth/login" --data '{"email":"root@example.com","password":"root-password-1"}' | jq -r .access_token)
 R=(-H "Authorization: Bearer $ROOT")
 

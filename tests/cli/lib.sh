@@ -87,6 +87,14 @@ start_server() {
   fail "no free port after 5 attempts"
 }
 
+# HTTP helpers (after start_server): the status code is printed, the body
+# lands in $T/body.
+call() { local m=$1; shift; curl -sS -o "$T/body" -w '%{http_code}' -X "$m" -H 'Content-Type: application/json' "$@"; }
+post() { call POST "$@"; }
+get() { curl -sS -o "$T/body" -w '%{http_code}' "$@"; }
+# login JSON: prints an access token; the whole answer is kept in $T/login.
+login() { curl -sS -X POST "$BASE/v1/auth/login" --data "$1" -o "$T/login"; jq -r .access_token "$T/login"; }
+
 # Asserts that nothing of tenant ID remains: files, database, role.
 assert_tenant_gone() {
   local id=$1 compact

@@ -4,7 +4,6 @@
 . "$(dirname "$0")/lib.sh"
 td_init
 start_server
-post() { curl -sS -o "$T/body" -w '%{http_code}' -X POST -H 'Content-Type: application/json' "$@"; }
 eq "$(post --data '{"slug":"shop","email":"me@shop.test","password":"shop-password-1"}' "$BASE/v1/auth/register")" 404 "closed by default"
 eq "$(jq -r .code "$T/body")" registration_closed "closed code"
 kill -TERM "$SERVER_PID"; wait "$SERVER_PID" || true; SERVER_PID=

@@ -7,8 +7,6 @@
 td_init
 start_server
 
-call() { local m=$1; shift; curl -sS -o "$T/body" -w '%{http_code}' -X "$m" -H 'Content-Type: application/json' "$@"; }
-login() { curl -sS -X POST "$BASE/v1/auth/login" --data "$1" | jq -r .access_token; }
 ROOT=$(login '{"email":"root@example.com","password":"root-password-1"}')
 R=(-H "Authorization: Bearer $ROOT")
 

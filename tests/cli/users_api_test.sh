@@ -8,8 +8,6 @@
 td_init
 start_server
 
-call() { local m=$1; shift; curl -sS -o "$T/body" -w '%{http_code}' -X "$m" -H 'Content-Type: application/json' "$@"; }
-login() { curl -sS -X POST "$BASE/v1/auth/login" --data "$1" -o "$T/login"; jq -r .access_token "$T/login"; }
 ROOT=$(login '{"email":"root@example.com","password":"root-password-1"}')
 for s in acme beta; do
   call POST -H "Authorization: Bearer $ROOT" --data "{\"slug\":\"$s\",\"services\":[\"crm\"],\"admin\":{\"email\":\"admin@$s.test\",\"password\":\"admin-password-1\"}}" "$BASE/v1/tenants" >/dev/null
