@@ -250,9 +250,13 @@ static void login_tenant(td_req_t *req, td_app_t *app, const char *key, const ch
         return;
     }
     if (!password_ok(st ? NULL : u.password_hash, pw) || u.disabled) {
+        if (!st) /* a known account: its owner can see the attempt */
+            td_user_event(tdb, u.id, "login_failed", td_req_client_addr(req),
+                          u.disabled ? "disabled" : "wrong password");
         bad_credentials(req);
         return;
     }
+    td_user_logged_in(tdb, u.id, td_req_client_addr(req));
     if (td_password_needs_rehash(u.password_hash)) { /* parameters rose since */
         td_user_patch_t p = {.password = pw};
         td_user_update(tdb, u.id, &p);
@@ -348,6 +352,9 @@ static int rotate(td_req_t *req, td_app_t *app, const td_sessions_t *ss, const c
                   const char **owner, char refresh[TD_REFRESH_LEN + 1]) {
     td_status st = td_session_rotate(ss, req->arena, token, td_req_client_addr(req), owner, refresh);
     if (st == TD_E_CONFLICT) {
+        if (!ss->platform)
+            td_user_event(ss->db, *owner, "refresh_reused", td_req_client_addr(req),
+                          "session family revoked");
         td_db_t *cat;
         if (td_catalog_lease(app->platform->catalog, req->arena, &cat) == TD_OK)
             td_revocations_add(app->revoked, cat, td_arena_printf(req->arena, "sub:%s", *owner),
@@ -495,6 +502,8 @@ static void password_work(td_req_t *req, void *arg) {
                         "the current password does not match");
         return;
     }
+    if (!st && ctx->tid)
+        td_user_event(db, ctx->sub, "password_changed", td_req_client_addr(req), NULL);
     if (st) {
         td_api_fail(req, st, NULL);
         return;

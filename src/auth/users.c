@@ -176,6 +176,25 @@ void td_user_effective_services(const td_user_t *u, const char *const *tenant_sv
     *n = k;
 }
 
+td_status td_user_event(td_db_t *db, const char *user_id, const char *kind,
+                        const char *client_addr, const char *detail) {
+    char id[TD_ID_LEN + 1], now[32];
+    td_id_new(id);
+    td_time_iso(td_now_ms(), now, sizeof(now));
+    return td_db_execv(db, NULL,
+                       "INSERT INTO auth.events (id, user_id, kind, client_addr, detail, created_at)"
+                       " VALUES (?, ?, ?, ?, ?, ?)",
+                       id, user_id, kind, client_addr, detail ? detail : "", now, NULL);
+}
+
+td_status td_user_logged_in(td_db_t *db, const char *user_id, const char *client_addr) {
+    char now[32];
+    td_time_iso(td_now_ms(), now, sizeof(now));
+    td_status st = td_db_execv(db, NULL, "UPDATE auth.users SET last_login_at = ? WHERE id = ?",
+                               now, user_id, NULL);
+    return st ? st : td_user_event(db, user_id, "login", client_addr, NULL);
+}
+
 /* ---- sessions ---- */
 
 static const char *s_table(const td_sessions_t *s) {

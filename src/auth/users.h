@@ -52,6 +52,15 @@ json_t *td_user_json(const td_user_t *u);
 void td_user_effective_services(const td_user_t *u, const char *const *tenant_svcs, size_t nt,
                                 td_arena_t *a, const char ***out, size_t *n);
 
+/* Appends to auth.events (kinds: login, login_failed, password_changed,
+ * refresh_reused…). Best effort for the caller: a failure is returned, the
+ * caller decides whether it matters. */
+td_status td_user_event(td_db_t *db, const char *user_id, const char *kind,
+                        const char *client_addr, const char *detail);
+
+/* Records a successful login: last_login_at and a "login" event. */
+td_status td_user_logged_in(td_db_t *db, const char *user_id, const char *client_addr);
+
 /* ---- sessions (refresh tokens) ---- */
 typedef struct {
     td_db_t *db;

@@ -86,6 +86,18 @@ if [ "$BACKEND" = sqlite ]; then
   ! grep -q 'pw-password-2' "$DATA/tenants/$id/auth.db" || fail "plaintext password at rest"; pass
 fi
 
+# the tenant's auth.events keep logins, failures and password changes
+if [ "$BACKEND" = sqlite ]; then
+  id=$(td tenant show acme --json | jq -r .id)
+  ev() { sqlite3 "$DATA/tenants/$id/auth.db" "SELECT count(*) FROM events e JOIN users u ON u.id = e.user_id WHERE u.email = '$1' AND e.kind = '$2'"; }
+else
+  ev() { psql "${TD_TEST_PG_URL%/*}/td_$(td tenant show acme --json | jq -r .id | tr -d -)" -XAtq -c "SELECT count(*) FROM auth.events e JOIN auth.users u ON u.id = e.user_id WHERE u.email = '$1' AND e.kind = '$2'"; }
+fi
+[ "$(ev ada@acme.test login)" -ge 2 ] || fail "logins recorded"; pass
+eq "$(ev pw@acme.test password_changed)" 1 "password change recorded"
+eq "$(get -H "Authorization: Bearer $ADA" "$BASE/v1/auth/users")" 200 "users"
+[ "$(jq -r '.items[]|select(.email=="ada@acme.test")|.last_login_at' "$T/body")" != null ] || fail "last_login_at"; pass
+
 # bad tokens: 401 invalid_token, never 200
 forge() { eq "$(get -H "Authorization: Bearer $1" "$BASE/v1/auth/me")" 401 "$2"; }
 b64u() { printf '%s' "$1" | base64 -w0 | tr '+/' '-_' | tr -d '='; }
@@ -140,6 +152,7 @@ done
 code=$(curl -sS -o "$T/body" -D "$T/hdr" -w '%{http_code}' -X POST --data '{"tenant":"acme","email":"ada@acme.test","password":"ada-password-1"}' "$BASE/v1/auth/login")
 eq "$code" 429 "locked account"
 eq "$(jq -r .code "$T/body")" too_many_attempts "429 code"
+[ "$(ev ada@acme.test login_failed)" -ge 6 ] || fail "failed logins recorded"; pass
 grep -qi '^Retry-After: [1-9]' "$T/hdr" || fail "no Retry-After"; pass
 eq "$(post --data '{"email":"root@example.com","password":"root-password-1"}' "$BASE/v1/auth/login")" 200 "other accounts unaffected"
 wait_s=$(grep -i '^Retry-After:' "$T/hdr" | tr -dc 0-9)
