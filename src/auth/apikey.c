@@ -4,22 +4,13 @@
 #include <stdio.h>
 #include <string.h>
 
-void td_apikey_hash(const char *key, char hash[TD_HASH_HEX]) {
-    unsigned char h[32];
-    crypto_generichash(h, sizeof(h), (const unsigned char *)key, strlen(key), NULL, 0);
-    sodium_bin2hex(hash, TD_HASH_HEX, h, sizeof(h));
-}
+void td_apikey_hash(const char *key, char hash[TD_HASH_HEX]) { td_refresh_hash(key, hash); }
 
 void td_apikey_new(const char *id, char key[TD_APIKEY_LEN + 1], char hash[TD_HASH_HEX]) {
-    char compact[33];
-    unsigned char r[32];
+    char compact[33], prefix[40];
     td_id_compact(id, compact);
-    randombytes_buf(r, sizeof(r));
-    int k = snprintf(key, TD_APIKEY_LEN + 1, "tdk_%s_", compact);
-    sodium_bin2base64(key + k, (size_t)(TD_APIKEY_LEN + 1 - k), r, sizeof(r),
-                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    sodium_memzero(r, sizeof(r));
-    td_apikey_hash(key, hash);
+    snprintf(prefix, sizeof(prefix), "tdk_%s_", compact);
+    td_secret_new(prefix, key, TD_APIKEY_LEN + 1, hash);
 }
 
 int td_apikey_parse(const char *s, char id[TD_ID_LEN + 1]) {

@@ -30,14 +30,20 @@ void td_refresh_hash(const char *token, char hash[TD_HASH_HEX]) {
     sodium_bin2hex(hash, TD_HASH_HEX, h, sizeof(h));
 }
 
-void td_refresh_new(const char *scope, char token[TD_REFRESH_LEN + 1], char hash[TD_HASH_HEX]) {
+void td_secret_new(const char *prefix, char *out, size_t n, char hash[TD_HASH_HEX]) {
     unsigned char r[32];
     randombytes_buf(r, sizeof(r));
-    int k = snprintf(token, TD_REFRESH_LEN + 1, "tdr_%.32s_", scope);
-    sodium_bin2base64(token + k, (size_t)(TD_REFRESH_LEN + 1 - k), r, sizeof(r),
+    int k = snprintf(out, n, "%s", prefix);
+    sodium_bin2base64(out + k, n - (size_t)k, r, sizeof(r),
                       sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     sodium_memzero(r, sizeof(r));
-    td_refresh_hash(token, hash);
+    td_refresh_hash(out, hash);
+}
+
+void td_refresh_new(const char *scope, char token[TD_REFRESH_LEN + 1], char hash[TD_HASH_HEX]) {
+    char prefix[40];
+    snprintf(prefix, sizeof(prefix), "tdr_%.32s_", scope);
+    td_secret_new(prefix, token, TD_REFRESH_LEN + 1, hash);
 }
 
 int td_refresh_scope(const char *token, char out[33]) {

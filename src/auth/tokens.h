@@ -31,6 +31,10 @@ typedef struct {
 /* A signed access token (malloc'd) and its jti. */
 td_status td_token_issue(const td_jwt_keyset_t *ks, const td_principal_t *p, int64_t now,
                          char **access, char jti[33]);
+/* Writes prefix followed by 43 base64url characters of 32 random bytes into
+ * out (n bytes) and the stored hash of the result into hash. Refresh tokens
+ * and API keys are both made this way. */
+void td_secret_new(const char *prefix, char *out, size_t n, char hash[TD_HASH_HEX]);
 /* A new refresh token for scope ("p" or a compact tenant id) and the hash
  * to store. */
 void td_refresh_new(const char *scope, char token[TD_REFRESH_LEN + 1], char hash[TD_HASH_HEX]);

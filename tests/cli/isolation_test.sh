@@ -10,9 +10,7 @@ td_init
 start_server
 
 ROOT=$(login '{"email":"root@example.com","password":"root-password-1"}')
-for s in acme beta susp; do
-  call POST -H "Authorization: Bearer $ROOT" --data "{\"slug\":\"$s\",\"services\":[\"crm\"],\"admin\":{\"email\":\"admin@$s.test\",\"password\":\"admin-password-1\"}}" "$BASE/v1/tenants" >/dev/null
-done
+tenants_with_admins acme beta susp
 A_ID=$(call GET -H "Authorization: Bearer $ROOT" "$BASE/v1/tenants/acme" >/dev/null; jq -r .id "$T/body")
 A_ADMIN=$(login '{"tenant":"acme","email":"admin@acme.test","password":"admin-password-1"}')
 for u in manager client victim; do

@@ -95,6 +95,15 @@ get() { curl -sS -o "$T/body" -w '%{http_code}' "$@"; }
 # login JSON: prints an access token; the whole answer is kept in $T/login.
 login() { curl -sS -X POST "$BASE/v1/auth/login" --data "$1" -o "$T/login"; jq -r .access_token "$T/login"; }
 
+# tenants_with_admins SLUG…: as the superadmin (token in ROOT), creates each
+# tenant with crm and an admin admin@SLUG.test / admin-password-1.
+tenants_with_admins() {
+  local s
+  for s in "$@"; do
+    call POST -H "Authorization: Bearer $ROOT" --data "{\"slug\":\"$s\",\"services\":[\"crm\"],\"admin\":{\"email\":\"admin@$s.test\",\"password\":\"admin-password-1\"}}" "$BASE/v1/tenants" >/dev/null
+  done
+}
+
 # Asserts that nothing of tenant ID remains: files, database, role.
 assert_tenant_gone() {
   local id=$1 compact

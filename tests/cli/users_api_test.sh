@@ -9,9 +9,7 @@ td_init
 start_server
 
 ROOT=$(login '{"email":"root@example.com","password":"root-password-1"}')
-for s in acme beta; do
-  call POST -H "Authorization: Bearer $ROOT" --data "{\"slug\":\"$s\",\"services\":[\"crm\"],\"admin\":{\"email\":\"admin@$s.test\",\"password\":\"admin-password-1\"}}" "$BASE/v1/tenants" >/dev/null
-done
+tenants_with_admins acme beta
 ADA=$(login '{"tenant":"acme","email":"admin@acme.test","password":"admin-password-1"}')
 A=(-H "Authorization: Bearer $ADA")
 
