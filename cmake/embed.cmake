@@ -1,20 +1,31 @@
-# Turns src/**/migrations/<dialect>/NNNN_name.sql into a C table
+# Turns src/**/migrations/<dialect>/NNNN_name.sql (and each service's
+# service.json, dialect "decl") into a C table
 # (td_embedded_sql[]) so that the binary carries its own schemas.
 # The scope is the folder that holds "migrations/": catalog, crm, auth…
 file(GLOB_RECURSE files RELATIVE ${SRC} ${SRC}/*/migrations/*/*.sql
      ${SRC}/services/*/migrations/*/*.sql)
+file(GLOB decls RELATIVE ${SRC} ${SRC}/services/*/service.json)
+list(APPEND files ${decls})
 list(REMOVE_DUPLICATES files)
 list(SORT files)
 set(body "")
 set(count 0)
 foreach(f ${files})
   string(REGEX MATCH "([a-z0-9_]+)/migrations/([a-z]+)/([0-9]+)_([^/]+)\\.sql$" m ${f})
-  if(NOT m)
-    message(FATAL_ERROR "bad migration path: ${f}")
+  if(m)
+    set(scope ${CMAKE_MATCH_1})
+    set(dialect ${CMAKE_MATCH_2})
+    math(EXPR version "${CMAKE_MATCH_3} + 0")
+  else()
+    # a service declaration: services/<name>/service.json
+    string(REGEX MATCH "services/([a-z0-9_]+)/service\\.json$" m ${f})
+    if(NOT m)
+      message(FATAL_ERROR "bad migration path: ${f}")
+    endif()
+    set(scope ${CMAKE_MATCH_1})
+    set(dialect "decl")
+    set(version 0)
   endif()
-  set(scope ${CMAKE_MATCH_1})
-  set(dialect ${CMAKE_MATCH_2})
-  math(EXPR version "${CMAKE_MATCH_3} + 0")
   get_filename_component(name ${f} NAME)
   file(READ ${SRC}/${f} hex HEX)
   string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," hex "${hex}")

@@ -14,6 +14,7 @@
 
 #include "api/api.h"
 #include "auth/policy.h"
+#include "services/services.h"
 
 static void drop_claims(void *c) { json_decref(c); }
 
@@ -69,6 +70,37 @@ const char *td_api_host_tenant(td_req_t *req, td_app_t *app) {
     return NULL;
 }
 
+/* The declared resource a route is about, and what the request does to
+ * it; answers 404/405 and returns -1 when there is none. */
+static int find_resource(td_req_t *req, const td_need_t *need, td_ctx_t *ctx) {
+    if (need->rname) {
+        ctx->res = td_service_resource(need->service, need->rname);
+        ctx->op = need->op;
+    } else {
+        ctx->res = td_service_resource(req->params[0], req->params[1]);
+        int one = req->nparams > 2;
+        unsigned m = req->method == TD_POST     ? TD_M_CREATE
+                     : req->method == TD_PATCH  ? TD_M_UPDATE
+                     : req->method == TD_DELETE ? TD_M_DELETE
+                     : one                      ? TD_M_GET
+                                                : TD_M_LIST;
+        ctx->op = m == TD_M_CREATE   ? TD_OP_CREATE
+                  : m == TD_M_UPDATE ? TD_OP_UPDATE
+                  : m == TD_M_DELETE ? TD_OP_DELETE
+                                     : TD_OP_READ;
+        if (ctx->res && !(ctx->res->methods & m)) {
+            td_resp_problem(req, 405, "method_not_allowed", NULL,
+                            "this resource does not offer that method");
+            return -1;
+        }
+    }
+    if (!ctx->res) {
+        td_resp_problem(req, 404, "not_found", NULL, "no such service or resource");
+        return -1;
+    }
+    return 0;
+}
+
 int td_api_before(td_req_t *req, void *app_) {
     td_app_t *app = app_;
     const td_need_t *need = req->route->need;
@@ -79,7 +111,10 @@ int td_api_before(td_req_t *req, void *app_) {
         td_api_fail(req, TD_E_NOMEM, NULL);
         return -1;
     }
+    memset(ctx, 0, sizeof(*ctx));
     req->ctx = ctx;
+    if ((need->resource || need->rname) && find_resource(req, need, ctx))
+        return -1;
     if (td_api_authenticate(req, app, &ctx->claims))
         return -1;
     td_arena_defer(req->arena, drop_claims, ctx->claims);
@@ -130,15 +165,18 @@ int td_api_before(td_req_t *req, void *app_) {
                           "X-Tenant names another tenant than the token");
     }
 
-    /* the policy */
-    ctx->scope = td_policy(ctx->role, need->service, need->act);
+    /* the policy: the resource's declared access, else the SPEC table */
+    const char *service = ctx->res ? ctx->res->service : need->service;
+    td_action act = ctx->res ? (ctx->op == TD_OP_READ ? TD_ACT_READ : TD_ACT_WRITE) : need->act;
+    ctx->scope = ctx->res ? td_resource_scope(ctx->res, ctx->role, ctx->op)
+                          : td_policy(ctx->role, service, act);
     if (ctx->scope == TD_SCOPE_NONE || (need->all_tenants && ctx->scope != TD_SCOPE_ALL))
         return forbid(req, "forbidden", "Forbidden", "your role may not do this");
-    if (need->act == TD_ACT_WRITE && json_is_true(json_object_get(ctx->claims, "read_only")))
+    if (act == TD_ACT_WRITE && json_is_true(json_object_get(ctx->claims, "read_only")))
         return forbid(req, "read_only_key", "Forbidden", "this API key is read-only");
-    int data = strcmp(need->service, TD_SVC_PLATFORM) != 0;
+    int data = strcmp(service, TD_SVC_PLATFORM) != 0;
     if (data && ctx->tenant) {
-        if (!strcmp(ctx->tenant->row.status, "suspended") && !(super && need->act == TD_ACT_READ))
+        if (!strcmp(ctx->tenant->row.status, "suspended") && !(super && act == TD_ACT_READ))
             return forbid(req, "tenant_suspended", "Tenant suspended", "this tenant is suspended");
         if (strcmp(ctx->tenant->row.status, "active") && strcmp(ctx->tenant->row.status, "suspended")) {
             td_resp_problem(req, 503, "tenant_unavailable", "Tenant unavailable",
@@ -147,14 +185,14 @@ int td_api_before(td_req_t *req, void *app_) {
         }
         int enabled = 0;
         for (size_t i = 0; i < ctx->tenant->nsvc; i++)
-            enabled |= strcmp(ctx->tenant->services[i], need->service) == 0;
+            enabled |= strcmp(ctx->tenant->services[i], service) == 0;
         if (!enabled)
             return forbid(req, "service_not_enabled", "Service not enabled",
                           "this tenant does not use this service");
         int needs_grant = strcmp(ctx->role, "manager") == 0 || strcmp(ctx->role, "client") == 0;
         int all = json_is_true(json_object_get(ctx->claims, "svc_all"));
-        if (needs_grant && !all && strcmp(need->service, "auth") &&
-            !td_policy_granted(need->service, ctx->svc, ctx->nsvc))
+        if (needs_grant && !all && strcmp(service, "auth") &&
+            !td_policy_granted(service, ctx->svc, ctx->nsvc))
             return forbid(req, "service_not_granted", "Forbidden",
                           "this service was not granted to you");
     }

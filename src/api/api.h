@@ -12,6 +12,7 @@
 #include "auth/revoke.h"
 #include "auth/tokencache.h"
 #include "http/http.h"
+#include "services/engine.h"
 #include "tenancy/tenancy.h"
 
 /* What every handler gets as its app pointer. Process state only. */
@@ -33,6 +34,9 @@ typedef struct {
     int tenant;          /* resolve the tenant from the token or X-Tenant */
     int path_tenant;     /* the first path parameter names the tenant */
     int all_tenants;     /* platform-wide: only a scope of every tenant will do */
+    int resource;        /* a declared resource named by the path: {service}/{resource} */
+    const char *rname;   /* a declared resource of .service, for routes with behaviour */
+    td_op op;            /* with rname: what the route does to it */
 } td_need_t;
 
 /* The per-request result of the checks (req->ctx), arena-owned. */
@@ -44,6 +48,8 @@ typedef struct {
     td_tenant_t *tenant;     /* the tenant the request is about, or NULL */
     td_scope scope;          /* what the policy allows */
     int api_key;             /* authenticated by an API key (sub = key id) */
+    const td_resource_t *res; /* resource routes: the declared resource */
+    td_op op;                /* resource routes: what the request does */
 } td_ctx_t;
 
 /* The tenant named by the Host header (<slug>.<TENANTD_BASE_DOMAIN>), or
@@ -108,6 +114,19 @@ void td_api_user_delete(td_req_t *req, void *app);
 void td_api_key_create(td_req_t *req, void *app);
 void td_api_key_list(td_req_t *req, void *app);
 void td_api_key_revoke(td_req_t *req, void *app);
+/* data.c: declared resources through the engine */
+void td_api_res_list(td_req_t *req, void *app);
+void td_api_res_get(td_req_t *req, void *app);
+void td_api_res_create(td_req_t *req, void *app);
+void td_api_res_update(td_req_t *req, void *app);
+void td_api_res_delete(td_req_t *req, void *app);
+/* The engine context of a resource request (leases the tenant database);
+ * on failure answers and returns -1. */
+int td_api_res_ctx(td_req_t *req, td_app_t *app, td_res_ctx_t *c);
+/* Answers an engine failure (problem with its code, and "errors"). */
+void td_api_res_fail(td_req_t *req, td_status st, td_res_err_t *e);
+/* Answers a row with its ETag. */
+void td_api_send_row(td_req_t *req, int status, json_t *row);
 /* openapi.c: the document (new reference) and its route */
 json_t *td_api_openapi(void);
 void td_api_openapi_doc(td_req_t *req, void *app);

@@ -24,6 +24,10 @@ static const td_need_t users_read = {.kind = TD_NEED_ACCESS, .service = "auth",
 static const td_need_t users_write = {.kind = TD_NEED_ACCESS, .service = "auth",
                                       .act = TD_ACT_WRITE, .tenant = 1};
 
+/* declared resources: /v1/{service}/{resource}[/{id}], access from the
+ * declaration (access.c) */
+static const td_need_t data = {.kind = TD_NEED_ACCESS, .tenant = 1, .resource = 1};
+
 static const td_route_t routes[] = {
     {TD_GET, "/health", td_api_health, "Liveness: the process answers", 0, &public_},
     {TD_GET, "/ready", td_api_ready, "Readiness: the catalog database answers", 0, &public_},
@@ -91,6 +95,14 @@ static const td_route_t routes[] = {
      "Rotate the token signing key (old keys verify until their tokens expire)", 0, &all_write},
     {TD_GET, "/.well-known/jwks.json", td_api_jwks, "Public keys that verify access tokens", 0,
      &public_},
+    /* the engine: any declared resource (literal routes above win) */
+    {TD_GET, "/v1/{service}/{resource}", td_api_res_list,
+     "List a resource: filter, sort, cursor, limit, fields", 0, &data},
+    {TD_POST, "/v1/{service}/{resource}", td_api_res_create, "Create a row", 0, &data},
+    {TD_GET, "/v1/{service}/{resource}/{id}", td_api_res_get, "One row, with its ETag", 0, &data},
+    {TD_PATCH, "/v1/{service}/{resource}/{id}", td_api_res_update,
+     "Change some fields of a row (If-Match for optimistic concurrency)", 0, &data},
+    {TD_DELETE, "/v1/{service}/{resource}/{id}", td_api_res_delete, "Delete a row", 0, &data},
 };
 
 const td_route_t *td_api_routes(size_t *n) {

@@ -182,9 +182,10 @@ td_status td_user_event(td_db_t *db, const char *user_id, const char *kind,
     td_id_new(id);
     td_time_iso(td_now_ms(), now, sizeof(now));
     return td_db_execv(db, NULL,
-                       "INSERT INTO auth.events (id, user_id, kind, client_addr, detail, created_at)"
-                       " VALUES (?, ?, ?, ?, ?, ?)",
-                       id, user_id, kind, client_addr, detail ? detail : "", now, NULL);
+                       "INSERT INTO auth.events (id, user_id, kind, client_addr, detail, created_at,"
+                       " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       id, user_id ? user_id : "", kind, client_addr ? client_addr : "",
+                       detail ? detail : "", now, now, NULL);
 }
 
 td_status td_user_logged_in(td_db_t *db, const char *user_id, const char *client_addr) {

@@ -33,7 +33,9 @@ static const crow_t table[] = {
     L(pool_max, "TENANTD_POOL_MAX", 1000, 2, 1000000, "open tenant database handles across all tenants"),
     L(http_threads, "TENANTD_HTTP_THREADS", 0, 0, 1024, "HTTP worker threads; 0 = one per core"),
     L(work_threads, "TENANTD_WORK_THREADS", 0, 0, 256, "threads for password hashing, at lower priority; 0 = one per core"),
-    L(body_max, "TENANTD_BODY_MAX", 1048576, 1024, 1073741824, "largest request body in bytes (413 above)"),
+    L(body_max, "TENANTD_BODY_MAX", 16777216, 1024, 1073741824, "largest request body in bytes (413 above); event batches and media uploads count too"),
+    S(services_dir, "TENANTD_SERVICES_DIR", "", 0, "folder of operator-defined service modules (<name>/service.json + migrations); empty = none"),
+    L(media_max, "TENANTD_MEDIA_MAX", 10485760, 1, 1073741824, "largest cms media upload in bytes"),
     L(header_max, "TENANTD_HEADER_MAX", 64, 8, 1024, "most headers in one request (431 above)"),
     L(request_timeout, "TENANTD_REQUEST_TIMEOUT", 30, 1, 3600, "seconds an idle connection is kept"),
 };

@@ -27,6 +27,8 @@ typedef struct {
     long body_max;         /* bytes in a request body */
     long header_max;       /* headers in a request */
     long request_timeout;  /* seconds a connection may stay idle */
+    char *services_dir;    /* operators' service modules; "" = none */
+    long media_max;        /* bytes in one cms media upload */
 } td_config_t;
 
 /* Fills cfg with the defaults. Strings are malloc'd; td_config_free frees. */

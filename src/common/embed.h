@@ -13,7 +13,8 @@ typedef struct {
     const char *sql;     /* its text */
 } td_embedded_sql_t;
 
-/* Sorted by scope, dialect, version. */
+/* Sorted by path (scope, dialect, version); a service's service.json
+ * comes with dialect "decl" and version 0. */
 extern const td_embedded_sql_t td_embedded_sql[];
 extern const size_t td_embedded_sql_count;
 

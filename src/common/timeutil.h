@@ -11,5 +11,10 @@ int64_t td_now_ms(void);
 int64_t td_mono_ns(void);
 /* Writes "2026-11-22T10:00:00.123Z" into out (at least 25 bytes). */
 void td_time_iso(int64_t ms, char *out, size_t n);
+/* Parses an RFC 3339 time ("2026-11-01T10:00:00Z", fractions to any
+ * precision, "+02:00" offsets) or a date ("2026-11-01", midnight UTC) into
+ * milliseconds since the epoch. Returns 0, or -1 when s is not one (or out
+ * of the years 1970..9999). */
+int td_time_parse(const char *s, int64_t *ms);
 
 #endif

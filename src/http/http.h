@@ -112,6 +112,10 @@ void td_resp_header(td_req_t *req, const char *name, const char *value);
  * "status","code","detail","request_id"}. detail may be NULL. */
 void td_resp_problem(td_req_t *req, int status, const char *code, const char *title,
                      const char *detail);
+/* The same with extra members: members is JSON text of object members
+ * ("\"errors\":[…]"), appended as given. */
+void td_resp_problem_ext(td_req_t *req, int status, const char *code, const char *title,
+                         const char *detail, const char *members);
 
 /* Slow, CPU-bound work (password hashing) must not hold an HTTP thread:
  * a handler calls td_req_offload as its last act and returns; the

@@ -126,17 +126,20 @@ static bool match_pattern(const char *pattern, const seg_t *segs, int nseg,
 }
 
 /* See http.h. The arena receives the decoded copy of the path that params
- * point into. A method may be a mask (the server passes TD_HEAD|TD_GET for
- * HEAD): the first route whose pattern matches and whose methods intersect
- * it wins. On 405, *allowed is the union of the methods of every matching
- * pattern. */
+ * point into. The most literal patterns win: only the patterns that match
+ * the path with the fewest parameters are considered, so that
+ * "/v1/auth/users/{id}" answers 405 for a method it lacks instead of
+ * falling through to "/v1/{service}/{resource}/{id}". Among those, a
+ * method may be a mask (the server passes TD_HEAD|TD_GET for HEAD): the
+ * first route whose methods intersect it wins. On 405, *allowed is the
+ * union of their methods. */
 int td_router_match(const td_route_t *routes, size_t n, unsigned method, const char *path,
                     td_arena_t *arena, const td_route_t **route, const char **params,
                     int *nparams, unsigned *allowed) {
     seg_t *segs = NULL;
     int nseg = split_path(path, arena, &segs);
     unsigned mask = 0;
-    bool seen = false;
+    int best = -1; /* fewest parameters among the patterns that match the path */
     if (allowed)
         *allowed = 0;
     if (nseg < 0)
@@ -144,9 +147,16 @@ int td_router_match(const td_route_t *routes, size_t n, unsigned method, const c
     for (size_t i = 0; i < n; i++) {
         const char *tmp[TD_MAX_PATH_PARAMS];
         int ntmp = 0;
-        if (!match_pattern(routes[i].pattern, segs, nseg, tmp, &ntmp))
+        if (match_pattern(routes[i].pattern, segs, nseg, tmp, &ntmp) && (best < 0 || ntmp < best))
+            best = ntmp;
+    }
+    if (best < 0)
+        return 404;
+    for (size_t i = 0; i < n; i++) {
+        const char *tmp[TD_MAX_PATH_PARAMS];
+        int ntmp = 0;
+        if (!match_pattern(routes[i].pattern, segs, nseg, tmp, &ntmp) || ntmp != best)
             continue;
-        seen = true;
         if (!(routes[i].methods & method)) {
             mask |= routes[i].methods;
             continue;
@@ -159,8 +169,6 @@ int td_router_match(const td_route_t *routes, size_t n, unsigned method, const c
             *nparams = ntmp;
         return 0;
     }
-    if (!seen)
-        return 404;
     if (allowed)
         *allowed = mask;
     return 405;

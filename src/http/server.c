@@ -277,6 +277,11 @@ void td_resp_header(td_req_t *req, const char *name, const char *value) {
 
 void td_resp_problem(td_req_t *req, int status, const char *code, const char *title,
                      const char *detail) {
+    td_resp_problem_ext(req, status, code, title, detail, NULL);
+}
+
+void td_resp_problem_ext(td_req_t *req, int status, const char *code, const char *title,
+                         const char *detail, const char *members) {
     if (!code)
         code = "error";
     if (!title) {
@@ -305,7 +310,12 @@ void td_resp_problem(td_req_t *req, int status, const char *code, const char *ti
     }
     td_buf_puts(&b, ",\"request_id\":\"");
     td_buf_json_escape(&b, req->request_id);
-    td_status st = td_buf_puts(&b, "\"}");
+    td_buf_puts(&b, "\"");
+    if (members && *members) {
+        td_buf_puts(&b, ",");
+        td_buf_puts(&b, members);
+    }
+    td_status st = td_buf_puts(&b, "}");
     if (st == TD_OK)
         td_resp_bytes(req, status, "application/problem+json", b.data, b.len);
     else

@@ -9,9 +9,21 @@
 
 #include <stddef.h>
 
+#include "services/decl.h"
 #include "store/store.h"
 
 #define TD_SERVICES_MAX 16
+
+/* Validates the built-in declarations and adds the operators' services
+ * found in dir (each a folder <name>/ with service.json and
+ * migrations/<dialect>/NNNN_*.sql; NULL or "" = none). Call once at start,
+ * before threads read the registry. On error err names the file and the
+ * reason. */
+td_status td_services_load(const char *dir, char *err, size_t errlen);
+/* The declaration of a service (NULL when unknown). */
+const td_service_decl_t *td_service_decl(const char *name);
+/* A declared resource of a service, or NULL. */
+const td_resource_t *td_service_resource(const char *service, const char *resource);
 
 /* Names of the known services, sorted; *n receives the count. Static. */
 const char *const *td_services_names(size_t *n);

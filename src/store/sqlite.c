@@ -77,8 +77,8 @@ static td_status open_raw(const char *path, int flags, int sqlite_flags, lite_db
     sqlite3_extended_result_codes(l->db, 1);
     const char *pragmas = (flags & TD_DB_CATALOG)
                               ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                                " PRAGMA foreign_keys=ON;"
-                              : "PRAGMA foreign_keys=ON;";
+                                " PRAGMA foreign_keys=ON; PRAGMA case_sensitive_like=ON;"
+                              : "PRAGMA foreign_keys=ON; PRAGMA case_sensitive_like=ON;";
     rc = sqlite3_exec(l->db, pragmas, NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
         snprintf(err, errlen, "cannot open %s: %s", path, sqlite3_errmsg(l->db));

@@ -66,6 +66,12 @@ void td_db_close(td_db_t *db) {
         db->drv->close(db);
 }
 const char *td_db_dialect(const td_db_t *db) { return db->drv->name; }
+
+/* SQLite locks the whole database for a write transaction (BEGIN
+ * IMMEDIATE); PostgreSQL locks rows it is told to. */
+const char *td_db_for_update(const td_db_t *db) {
+    return db->drv == &td_postgres_driver ? " FOR UPDATE" : "";
+}
 td_status td_db_exec(td_db_t *db, const char *sql) { return db->drv->exec(db, sql); }
 td_status td_db_prepare(td_db_t *db, const char *sql, td_stmt_t **out) {
     return db->drv->prepare(db, sql, out);

@@ -148,6 +148,9 @@ int td_db_url_is_postgres(const char *url);
 td_status td_db_open(const char *url, int flags, td_db_t **out, char *err, size_t errlen);
 void td_db_close(td_db_t *db);
 const char *td_db_dialect(const td_db_t *db);
+/* The clause that locks a selected row until the transaction ends
+ * (" FOR UPDATE", or "" where the write transaction locks already). */
+const char *td_db_for_update(const td_db_t *db);
 td_status td_db_exec(td_db_t *db, const char *sql);
 td_status td_db_prepare(td_db_t *db, const char *sql, td_stmt_t **out);
 td_status td_db_bind_text(td_stmt_t *st, int idx, const char *v);

@@ -117,8 +117,10 @@ td_status td_platform_open(td_platform_t *p, const td_config_t *cfg, int init, c
     p->catalog_url = cfg->catalog_url[0] ? strdup(cfg->catalog_url) : join(cfg->data, "catalog.db");
     if (!p->tenants_dir || !p->templates_dir || !p->master_key_path || !p->catalog_url)
         return TD_E_NOMEM;
-    td_status st = td_master_key_load(cfg->master_key, p->master_key_path, init, &p->master, err,
-                                      errlen);
+    td_status st = td_services_load(cfg->services_dir, err, errlen);
+    if (!st)
+        st = td_master_key_load(cfg->master_key, p->master_key_path, init, &p->master, err,
+                                errlen);
     if (!st)
         st = td_catalog_open(p->catalog_url, 16, &p->catalog, err, errlen);
     td_db_t *db = NULL;

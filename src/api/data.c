@@ -1,0 +1,163 @@
+/* data.c — /v1/{service}/{resource}[/{id}]: every declared resource,
+ * served by the engine (services/engine.h). Access was decided before the
+ * handler runs (access.c, from the declaration); a handler only leases the
+ * tenant's database, calls the engine and turns its answer into HTTP. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "services/engine.h"
+
+int td_api_res_ctx(td_req_t *req, td_app_t *app, td_res_ctx_t *c) {
+    td_ctx_t *ctx = req->ctx;
+    char err[200];
+    memset(c, 0, sizeof(*c));
+    td_status st = td_tenant_lease(app->platform, req->arena, ctx->tenant->row.id, &c->db, err,
+                                   sizeof(err));
+    if (st) {
+        td_api_fail(req, st == TD_E_BUSY ? TD_E_BUSY : TD_E_UNAVAILABLE,
+                    "the tenant database is not available");
+        return -1;
+    }
+    c->arena = req->arena;
+    c->actor = ctx->sub;
+    c->role = ctx->role;
+    c->request_id = req->request_id;
+    c->scope = ctx->scope;
+    c->tenant_id = ctx->tenant->row.id;
+    return 0;
+}
+
+void td_api_res_fail(td_req_t *req, td_status st, td_res_err_t *e) {
+    int status;
+    const char *code = e->code ? e->code : td_status_code(st);
+    if (!strcmp(code, "precondition_failed"))
+        status = 412;
+    else if (st == TD_E_INVALID)
+        status = 400;
+    else if (st == TD_E_NOTFOUND)
+        status = 404;
+    else if (st == TD_E_EXISTS || st == TD_E_CONFLICT || st == TD_E_STATE)
+        status = 409;
+    else if (st == TD_E_FORBIDDEN)
+        status = 403;
+    else if (st == TD_E_TOOBIG)
+        status = 413;
+    else if (st == TD_E_BUSY || st == TD_E_UNAVAILABLE)
+        status = 503;
+    else
+        status = 500;
+    char *members = NULL;
+    if (e->errors) {
+        json_t *o = json_pack("{s:O}", "errors", e->errors);
+        char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+        json_decref(o);
+        if (s && strlen(s) > 2) { /* strip the braces: members only */
+            s[strlen(s) - 1] = '\0';
+            members = td_arena_strdup(req->arena, s + 1);
+        }
+        free(s);
+    }
+    td_resp_problem_ext(req, status, code, NULL, e->detail[0] ? e->detail : NULL, members);
+    td_res_err_free(e);
+}
+
+/* Answers a row with its ETag. */
+void td_api_send_row(td_req_t *req, int status, json_t *row) {
+    char tag[24];
+    td_res_etag(row, tag);
+    td_resp_header(req, "ETag", td_arena_strdup(req->arena, tag));
+    td_api_send_json(req, status, row);
+}
+
+static const td_resource_t *res_of(td_req_t *req) { return ((td_ctx_t *)req->ctx)->res; }
+
+void td_api_res_list(td_req_t *req, void *app) {
+    td_res_ctx_t c;
+    if (td_api_res_ctx(req, app, &c))
+        return;
+    td_list_req_t q = {
+        .filter = td_req_query(req, "filter"),
+        .sort = td_req_query(req, "sort"),
+        .cursor = td_req_query(req, "cursor"),
+        .fields = td_req_query(req, "fields"),
+        .limit = td_req_query(req, "limit"),
+    };
+    td_res_err_t e = {0};
+    json_t *out = NULL;
+    td_status st = td_res_list(&c, res_of(req), &q, &out, &e);
+    if (st)
+        td_api_res_fail(req, st, &e);
+    else
+        td_api_send_json(req, 200, out);
+}
+
+void td_api_res_get(td_req_t *req, void *app) {
+    td_res_ctx_t c;
+    if (td_api_res_ctx(req, app, &c))
+        return;
+    td_res_err_t e = {0};
+    json_t *row = NULL;
+    td_status st = td_res_get(&c, res_of(req), req->params[2], &row, &e);
+    if (st) {
+        td_api_res_fail(req, st, &e);
+        return;
+    }
+    char tag[24];
+    td_res_etag(row, tag);
+    const char *inm = td_req_header(req, "If-None-Match");
+    if (inm && !strcmp(inm, tag)) {
+        json_decref(row);
+        td_resp_header(req, "ETag", td_arena_strdup(req->arena, tag));
+        td_resp_static(req, 304, "application/json", "", 0);
+        return;
+    }
+    td_api_send_row(req, 200, row);
+}
+
+void td_api_res_create(td_req_t *req, void *app) {
+    json_t *body;
+    td_res_ctx_t c;
+    if (td_api_json_body(req, &body) || td_api_res_ctx(req, app, &c))
+        return;
+    td_res_err_t e = {0};
+    json_t *row = NULL;
+    const td_resource_t *r = res_of(req);
+    td_status st = td_res_create(&c, r, body, &row, &e);
+    if (st) {
+        td_api_res_fail(req, st, &e);
+        return;
+    }
+    td_resp_header(req, "Location",
+                   td_arena_printf(req->arena, "/v1/%s/%s/%s", r->service, r->name,
+                                   json_string_value(json_object_get(row, "id"))));
+    td_api_send_row(req, 201, row);
+}
+
+void td_api_res_update(td_req_t *req, void *app) {
+    json_t *body;
+    td_res_ctx_t c;
+    if (td_api_json_body(req, &body) || td_api_res_ctx(req, app, &c))
+        return;
+    td_res_err_t e = {0};
+    json_t *row = NULL;
+    td_status st = td_res_update(&c, res_of(req), req->params[2], body,
+                                 td_req_header(req, "If-Match"), &row, &e);
+    if (st)
+        td_api_res_fail(req, st, &e);
+    else
+        td_api_send_row(req, 200, row);
+}
+
+void td_api_res_delete(td_req_t *req, void *app) {
+    td_res_ctx_t c;
+    if (td_api_res_ctx(req, app, &c))
+        return;
+    td_res_err_t e = {0};
+    td_status st = td_res_delete(&c, res_of(req), req->params[2], td_req_header(req, "If-Match"),
+                                 &e);
+    if (st)
+        td_api_res_fail(req, st, &e);
+    else
+        td_resp_static(req, 204, "application/json", "", 0);
+}

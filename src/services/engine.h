@@ -1,0 +1,105 @@
+/* engine.h — the resource engine: every declared resource served from its
+ * declaration (list, get, create, update, delete), with the outbox row of
+ * each write in the same transaction.
+ *
+ * The engine knows nothing of HTTP: it receives a context (the tenant's
+ * database, the caller, the scope the access policy granted for this
+ * operation) and JSON values, and answers rows as JSON objects or a status
+ * with a stable code (td_res_err_t). One SQL text serves both backends:
+ * tables are schema-qualified ("crm"."customers"), identifiers quoted,
+ * values always bound. */
+#ifndef TD_ENGINE_H
+#define TD_ENGINE_H
+
+#include <jansson.h>
+
+#include "common/arena.h"
+#include "services/decl.h"
+#include "store/store.h"
+
+typedef struct {
+    td_db_t *db;             /* the tenant's database (leased for the request) */
+    td_arena_t *arena;       /* the request's */
+    const char *actor;       /* who acts: user or API key id (owner of new rows) */
+    const char *role;        /* superadmin | admin | manager | client */
+    const char *request_id;
+    td_scope scope;          /* what the policy granted for this operation */
+    const char *tenant_id;
+} td_res_ctx_t;
+
+typedef struct {
+    const char *code;        /* stable: validation_failed, not_found, … */
+    char detail[256];
+    json_t *errors;          /* validation_failed: [{field, code, message}] (owned) */
+} td_res_err_t;
+
+void td_res_err_free(td_res_err_t *e);
+
+typedef struct {
+    const char *filter;      /* the filter language, or NULL */
+    const char *sort;        /* "-created_at,name", or NULL (= id) */
+    const char *cursor;      /* from a previous page, or NULL */
+    const char *fields;      /* "id,name", or NULL (= all) */
+    const char *limit;       /* "1".."200", or NULL (= 50) */
+} td_list_req_t;
+
+#define TD_LIST_DEFAULT 50
+#define TD_LIST_MAX 200
+
+/* {"items":[…],"next_cursor":…|null} */
+td_status td_res_list(const td_res_ctx_t *c, const td_resource_t *r, const td_list_req_t *q,
+                      json_t **out, td_res_err_t *e);
+/* One row (404 not_found also for a row outside the caller's scope). */
+td_status td_res_get(const td_res_ctx_t *c, const td_resource_t *r, const char *id, json_t **row,
+                     td_res_err_t *e);
+/* Each in its own transaction. if_match (an ETag) may be NULL. */
+td_status td_res_create(const td_res_ctx_t *c, const td_resource_t *r, json_t *body,
+                        json_t **row, td_res_err_t *e);
+td_status td_res_update(const td_res_ctx_t *c, const td_resource_t *r, const char *id,
+                        json_t *body, const char *if_match, json_t **row, td_res_err_t *e);
+td_status td_res_delete(const td_res_ctx_t *c, const td_resource_t *r, const char *id,
+                        const char *if_match, td_res_err_t *e);
+
+/* The strong ETag of a row ("\"<16 hex>\""). */
+void td_res_etag(json_t *row, char out[24]);
+
+/* Building blocks for behaviour beyond CRUD, used inside the caller's
+ * transaction (td_db_begin … commit). TD_W_TRUSTED lets code write
+ * read-only fields. Each appends its outbox row. */
+#define TD_W_TRUSTED 1
+td_status td_res_insert(const td_res_ctx_t *c, const td_resource_t *r, json_t *body, int flags,
+                        json_t **row, td_res_err_t *e);
+td_status td_res_patch(const td_res_ctx_t *c, const td_resource_t *r, const char *id,
+                       json_t *body, int flags, const char *if_match, json_t **row,
+                       td_res_err_t *e);
+/* Reads a row inside a write transaction, locking it where the backend
+ * needs that (scope applied). */
+td_status td_res_read_locked(const td_res_ctx_t *c, const td_resource_t *r, const char *id,
+                             json_t **row, td_res_err_t *e);
+
+/* The one place an outbox row is written: action (create, update, delete,
+ * batch…), the resource, the row id (or NULL), and what the write changed
+ * in rows and bytes. Called inside the write's transaction. */
+td_status td_outbox_append(const td_res_ctx_t *c, const char *service, const char *action,
+                           const char *resource, const char *row_id, int64_t rows_delta,
+                           int64_t bytes_delta);
+
+/* Behaviour attached to a resource (hooks.c): before runs after the
+ * engine's validation with the values about to be written (create: every
+ * field; update: the changed ones, old = the row before) and may refuse
+ * (filling e) or adjust values; after runs once the row is written, in
+ * the same transaction. */
+typedef struct {
+    const char *service, *resource;
+    td_status (*before)(const td_res_ctx_t *c, const td_resource_t *r, td_op op, json_t *old,
+                        json_t *values, td_res_err_t *e);
+    td_status (*after)(const td_res_ctx_t *c, const td_resource_t *r, td_op op, json_t *old,
+                       json_t *row, td_res_err_t *e);
+} td_res_hooks_t;
+const td_res_hooks_t *td_res_hooks(const td_resource_t *r);
+
+/* Sets e (code and formatted detail) and returns st. */
+td_status td_res_fail(td_res_err_t *e, td_status st, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+#endif
