@@ -127,6 +127,13 @@ int td_api_res_ctx(td_req_t *req, td_app_t *app, td_res_ctx_t *c);
 void td_api_res_fail(td_req_t *req, td_status st, td_res_err_t *e);
 /* Answers a row with its ETag. */
 void td_api_send_row(td_req_t *req, int status, json_t *row);
+/* behaviour.c: service routes beyond CRUD */
+void td_api_lead_convert(td_req_t *req, void *app);
+void td_api_order_place(td_req_t *req, void *app);
+void td_api_events_batch(td_req_t *req, void *app);
+void td_api_metric_series(td_req_t *req, void *app);
+void td_api_media_put(td_req_t *req, void *app);
+void td_api_media_get(td_req_t *req, void *app);
 /* openapi.c: the document (new reference) and its route */
 json_t *td_api_openapi(void);
 void td_api_openapi_doc(td_req_t *req, void *app);

@@ -25,6 +25,7 @@ int td_api_res_ctx(td_req_t *req, td_app_t *app, td_res_ctx_t *c) {
     c->request_id = req->request_id;
     c->scope = ctx->scope;
     c->tenant_id = ctx->tenant->row.id;
+    c->files_dir = td_tenant_files_dir(app->platform, req->arena, ctx->tenant);
     return 0;
 }
 
@@ -33,6 +34,8 @@ void td_api_res_fail(td_req_t *req, td_status st, td_res_err_t *e) {
     const char *code = e->code ? e->code : td_status_code(st);
     if (!strcmp(code, "precondition_failed"))
         status = 412;
+    else if (!strcmp(code, "unsupported_media_type"))
+        status = 415;
     else if (st == TD_E_INVALID)
         status = 400;
     else if (st == TD_E_NOTFOUND)

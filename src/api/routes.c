@@ -28,6 +28,16 @@ static const td_need_t users_write = {.kind = TD_NEED_ACCESS, .service = "auth",
  * declaration (access.c) */
 static const td_need_t data = {.kind = TD_NEED_ACCESS, .tenant = 1, .resource = 1};
 
+/* routes with behaviour: the declared resource and what they do to it */
+#define ON(svc, res, o) {.kind = TD_NEED_ACCESS, .tenant = 1, .service = svc, .rname = res, .op = o}
+static const td_need_t lead_convert = ON("crm", "leads", TD_OP_UPDATE);
+static const td_need_t order_place = ON("commerce", "orders", TD_OP_CREATE);
+static const td_need_t order_list = ON("commerce", "orders", TD_OP_READ);
+static const td_need_t events_add = ON("analytics", "events", TD_OP_CREATE);
+static const td_need_t events_read = ON("analytics", "events", TD_OP_READ);
+static const td_need_t media_write = ON("cms", "media", TD_OP_UPDATE);
+static const td_need_t media_read = ON("cms", "media", TD_OP_READ);
+
 static const td_route_t routes[] = {
     {TD_GET, "/health", td_api_health, "Liveness: the process answers", 0, &public_},
     {TD_GET, "/ready", td_api_ready, "Readiness: the catalog database answers", 0, &public_},
@@ -95,6 +105,20 @@ static const td_route_t routes[] = {
      "Rotate the token signing key (old keys verify until their tokens expire)", 0, &all_write},
     {TD_GET, "/.well-known/jwks.json", td_api_jwks, "Public keys that verify access tokens", 0,
      &public_},
+    {TD_POST, "/v1/crm/leads/{id}/convert", td_api_lead_convert,
+     "Convert a lead into a customer and a deal (all or nothing)", 0, &lead_convert},
+    {TD_POST, "/v1/commerce/orders", td_api_order_place,
+     "Place an order: stock is taken atomically, never below zero (409 out_of_stock)", 0,
+     &order_place},
+    {TD_GET, "/v1/commerce/orders", td_api_res_list, "List orders", 0, &order_list},
+    {TD_POST, "/v1/analytics/events:batch", td_api_events_batch,
+     "Append up to 10,000 events in one request", 0, &events_add},
+    {TD_GET, "/v1/analytics/metrics:query", td_api_metric_series,
+     "A metric (or event count) per hour or day over a time range", 0, &events_read},
+    {TD_PUT, "/v1/cms/media/{id}/content", td_api_media_put,
+     "Upload a media row's bytes (its declared content type; size capped)", 0, &media_write},
+    {TD_GET, "/v1/cms/media/{id}/content", td_api_media_get, "Download a media row's bytes", 0,
+     &media_read},
     /* the engine: any declared resource (literal routes above win) */
     {TD_GET, "/v1/{service}/{resource}", td_api_res_list,
      "List a resource: filter, sort, cursor, limit, fields", 0, &data},

@@ -169,8 +169,7 @@ static void field_error(json_t *errors, const char *field, const char *code, con
     json_array_append_new(errors, o);
 }
 
-/* Converts v (valid for f) into the parameter to bind. */
-static td_param_t param_of(td_arena_t *a, const td_field_t *f, json_t *v) {
+td_param_t td_res_param(td_arena_t *a, const td_field_t *f, json_t *v) {
     td_param_t p = {.kind = TD_P_NULL};
     if (json_is_null(v))
         return p;
@@ -276,18 +275,13 @@ static const char *check_value(const td_field_t *f, json_t **vp, char *msg, size
             return "invalid_time";
         }
         td_time_iso(ms, iso, sizeof(iso));
-        *vp = json_string(iso);
-        json_decref(*vp); /* the caller's object takes the reference below */
-        json_incref(*vp);
+        *vp = json_string(iso); /* a new reference: the caller releases it */
         (void)a;
     }
     return NULL;
 }
 
-/* Validates body for a write; fills values (field → JSON value, new
- * references) with what to write. create: every declared field (defaults
- * applied). Errors go to e->errors; returns TD_E_INVALID when any. */
-static td_status validate(const td_res_ctx_t *c, const td_resource_t *r, json_t *body,
+td_status td_res_validate(const td_res_ctx_t *c, const td_resource_t *r, json_t *body,
                           int create, int flags, json_t *values, td_res_err_t *e) {
     json_t *errors = json_array();
     const char *k;
@@ -420,7 +414,7 @@ static td_status run_after(const td_res_ctx_t *c, const td_resource_t *r, td_op 
 td_status td_res_insert(const td_res_ctx_t *c, const td_resource_t *r, json_t *body, int flags,
                         json_t **row, td_res_err_t *e) {
     json_t *values = json_object();
-    td_status rc = values ? validate(c, r, body, 1, flags, values, e) : TD_E_NOMEM;
+    td_status rc = values ? td_res_validate(c, r, body, 1, flags, values, e) : TD_E_NOMEM;
     if (!rc)
         rc = run_before(c, r, TD_OP_CREATE, NULL, values, e);
     char id[TD_ID_LEN + 1], now[40];
@@ -432,9 +426,8 @@ td_status td_res_insert(const td_res_ctx_t *c, const td_resource_t *r, json_t *b
         json_object_set_new(values, "updated_at", json_string(now));
         if (r->owner && !json_object_get(values, r->owner))
             json_object_set_new(values, r->owner, c->actor ? json_string(c->actor) : json_null());
-        td_query_t q, vals;
+        td_query_t q;
         td_query_init(&q, c->arena);
-        td_query_init(&vals, c->arena);
         td_query_sql(&q, "INSERT INTO ");
         td_query_table(&q, r);
         td_query_sql(&q, " (");
@@ -442,29 +435,20 @@ td_status td_res_insert(const td_res_ctx_t *c, const td_resource_t *r, json_t *b
         json_t *v;
         int first = 1;
         json_object_foreach(values, k, v) {
-            const td_field_t *f = td_resource_field(r, k);
             td_query_sql(&q, first ? "" : ", ");
             td_query_ident(&q, k);
             first = 0;
-            (void)f;
         }
         td_query_sql(&q, ") VALUES (");
         first = 1;
         json_object_foreach(values, k, v) {
-            td_param_t p = param_of(c->arena, td_resource_field(r, k), v);
             td_query_sql(&q, first ? "" : ", ");
             first = 0;
-            if (p.kind == TD_P_INT)
-                td_query_int(&q, p.i);
-            else if (p.kind == TD_P_TEXT)
-                td_query_text(&q, p.s);
-            else
-                td_query_null(&q);
+            td_query_param(&q, td_res_param(c->arena, td_resource_field(r, k), v));
         }
         td_query_sql(&q, ")");
         rc = exec_query(c, &q, NULL);
         td_query_free(&q);
-        td_query_free(&vals);
         if (rc)
             write_fail(e, rc, r);
     }
@@ -486,7 +470,7 @@ td_status td_res_patch(const td_res_ctx_t *c, const td_resource_t *r, const char
                        json_t *body, int flags, const char *if_match, json_t **row,
                        td_res_err_t *e) {
     json_t *old = NULL, *values = json_object();
-    td_status rc = values ? validate(c, r, body, 0, flags, values, e) : TD_E_NOMEM;
+    td_status rc = values ? td_res_validate(c, r, body, 0, flags, values, e) : TD_E_NOMEM;
     if (!rc)
         rc = read_row(c, r, id, 1, &old, e);
     if (!rc && if_match) {
@@ -509,15 +493,9 @@ td_status td_res_patch(const td_res_ctx_t *c, const td_resource_t *r, const char
         const char *k;
         json_t *v;
         json_object_foreach(values, k, v) {
-            td_param_t p = param_of(c->arena, td_resource_field(r, k), v);
             td_query_ident(&q, k);
             td_query_sql(&q, " = ");
-            if (p.kind == TD_P_INT)
-                td_query_int(&q, p.i);
-            else if (p.kind == TD_P_TEXT)
-                td_query_text(&q, p.s);
-            else
-                td_query_null(&q);
+            td_query_param(&q, td_res_param(c->arena, td_resource_field(r, k), v));
             td_query_sql(&q, ", ");
         }
         td_query_sql(&q, "\"updated_at\" = ");
@@ -543,58 +521,74 @@ td_status td_res_patch(const td_res_ctx_t *c, const td_resource_t *r, const char
     return rc;
 }
 
-/* Runs fn inside one write transaction: commit on TD_OK, else roll back. */
-static td_status in_txn(const td_res_ctx_t *c, td_res_err_t *e, td_status rc) {
-    if (!rc) {
-        rc = td_db_commit(c->db);
-        if (rc)
-            write_fail(e, rc, NULL);
-    }
+td_status td_res_txn(const td_res_ctx_t *c, td_res_txn_fn fn, void *arg, td_res_err_t *e) {
+    td_status rc = td_db_begin(c->db, TD_DB_WRITE);
+    if (rc)
+        return td_res_fail(e, rc, rc == TD_E_BUSY ? "busy" : "database_error",
+                           "cannot start a transaction");
+    rc = fn(c, arg, e);
+    if (!rc && (rc = td_db_commit(c->db)))
+        write_fail(e, rc, NULL);
     if (rc)
         td_db_rollback(c->db);
     return rc;
 }
 
-static td_status begin(const td_res_ctx_t *c, td_res_err_t *e) {
-    td_status rc = td_db_begin(c->db, TD_DB_WRITE);
-    return rc ? td_res_fail(e, rc, rc == TD_E_BUSY ? "busy" : "database_error",
-                            "cannot start a transaction")
-              : TD_OK;
+typedef struct {
+    const td_resource_t *r;
+    const char *id, *if_match;
+    json_t *body, **row;
+} write_arg_t;
+
+static td_status create_fn(const td_res_ctx_t *c, void *arg, td_res_err_t *e) {
+    write_arg_t *w = arg;
+    return td_res_insert(c, w->r, w->body, 0, w->row, e);
+}
+
+static td_status update_fn(const td_res_ctx_t *c, void *arg, td_res_err_t *e) {
+    write_arg_t *w = arg;
+    return td_res_patch(c, w->r, w->id, w->body, 0, w->if_match, w->row, e);
+}
+
+static td_status delete_fn(const td_res_ctx_t *c, void *arg, td_res_err_t *e);
+
+/* A write in its own transaction; *row is cleared when it rolls back. */
+static td_status write_txn(const td_res_ctx_t *c, td_res_txn_fn fn, write_arg_t *w,
+                           td_res_err_t *e) {
+    td_status rc = td_res_txn(c, fn, w, e);
+    if (rc && w->row && *w->row) {
+        json_decref(*w->row);
+        *w->row = NULL;
+    }
+    return rc;
 }
 
 td_status td_res_create(const td_res_ctx_t *c, const td_resource_t *r, json_t *body,
                         json_t **row, td_res_err_t *e) {
-    td_status rc = begin(c, e);
-    if (rc)
-        return rc;
-    rc = in_txn(c, e, td_res_insert(c, r, body, 0, row, e));
-    if (rc && *row) {
-        json_decref(*row);
-        *row = NULL;
-    }
-    return rc;
+    *row = NULL;
+    write_arg_t w = {.r = r, .body = body, .row = row};
+    return write_txn(c, create_fn, &w, e);
 }
 
 td_status td_res_update(const td_res_ctx_t *c, const td_resource_t *r, const char *id,
                         json_t *body, const char *if_match, json_t **row, td_res_err_t *e) {
-    td_status rc = begin(c, e);
-    if (rc)
-        return rc;
-    rc = in_txn(c, e, td_res_patch(c, r, id, body, 0, if_match, row, e));
-    if (rc && *row) {
-        json_decref(*row);
-        *row = NULL;
-    }
-    return rc;
+    *row = NULL;
+    write_arg_t w = {.r = r, .id = id, .if_match = if_match, .body = body, .row = row};
+    return write_txn(c, update_fn, &w, e);
 }
 
 td_status td_res_delete(const td_res_ctx_t *c, const td_resource_t *r, const char *id,
                         const char *if_match, td_res_err_t *e) {
-    td_status rc = begin(c, e);
-    if (rc)
-        return rc;
+    write_arg_t w = {.r = r, .id = id, .if_match = if_match};
+    return write_txn(c, delete_fn, &w, e);
+}
+
+static td_status delete_fn(const td_res_ctx_t *c, void *arg, td_res_err_t *e) {
+    write_arg_t *w = arg;
+    const td_resource_t *r = w->r;
+    const char *id = w->id, *if_match = w->if_match;
     json_t *old = NULL;
-    rc = read_row(c, r, id, 1, &old, e);
+    td_status rc = read_row(c, r, id, 1, &old, e);
     if (!rc && if_match) {
         char tag[24];
         td_res_etag(old, tag);
@@ -624,7 +618,7 @@ td_status td_res_delete(const td_res_ctx_t *c, const td_resource_t *r, const cha
                                       -row_bytes(old))))
         write_fail(e, rc, r);
     json_decref(old);
-    return in_txn(c, e, rc);
+    return rc;
 }
 
 /* ---- lists ---- */
@@ -668,13 +662,7 @@ static td_status parse_sort(const td_resource_t *r, const char *sort, sortkey_t 
 }
 
 static void bind_json(td_query_t *q, const td_field_t *f, json_t *v) {
-    td_param_t p = param_of(q->arena, f, v);
-    if (p.kind == TD_P_INT)
-        td_query_int(q, p.i);
-    else if (p.kind == TD_P_TEXT)
-        td_query_text(q, p.s);
-    else
-        td_query_null(q);
+    td_query_param(q, td_res_param(q->arena, f, v));
 }
 
 /* cursor = base64url({"s": sort, "v": [key values]}) */

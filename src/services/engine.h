@@ -25,6 +25,7 @@ typedef struct {
     const char *request_id;
     td_scope scope;          /* what the policy granted for this operation */
     const char *tenant_id;
+    const char *files_dir;   /* the tenant's folder for files (SQLite), or NULL */
 } td_res_ctx_t;
 
 typedef struct {
@@ -72,6 +73,15 @@ td_status td_res_insert(const td_res_ctx_t *c, const td_resource_t *r, json_t *b
 td_status td_res_patch(const td_res_ctx_t *c, const td_resource_t *r, const char *id,
                        json_t *body, int flags, const char *if_match, json_t **row,
                        td_res_err_t *e);
+/* Validates body for a write by c; fills values (field → value) with
+ * what to write: create = 1 applies defaults and requires the required
+ * fields. Every bad field goes to e->errors; TD_E_INVALID when any. */
+td_status td_res_validate(const td_res_ctx_t *c, const td_resource_t *r, json_t *body,
+                          int create, int flags, json_t *values, td_res_err_t *e);
+/* Runs fn(c, arg, e) in one write transaction of c->db: commit when it
+ * returns TD_OK, roll back otherwise (and on a failed commit). */
+typedef td_status (*td_res_txn_fn)(const td_res_ctx_t *c, void *arg, td_res_err_t *e);
+td_status td_res_txn(const td_res_ctx_t *c, td_res_txn_fn fn, void *arg, td_res_err_t *e);
 /* Reads a row inside a write transaction, locking it where the backend
  * needs that (scope applied). */
 td_status td_res_read_locked(const td_res_ctx_t *c, const td_resource_t *r, const char *id,

@@ -3,12 +3,14 @@
  *   cms.content_items data is validated against its content type's fields;
  *                     publishing stamps published_at
  *   cms.pages        publishing stamps published_at
+ *   cms.media        a deleted row's file goes with it
  * Routes with behaviour of their own (lead conversion, orders, event
  * batches, media bytes) live in the service folders. */
 #include <string.h>
 
 #include "common/timeutil.h"
 #include "services/engine.h"
+#include "services/modules.h"
 #include "services/services.h"
 
 static td_status deal_after(const td_res_ctx_t *c, const td_resource_t *r, td_op op, json_t *old,
@@ -129,7 +131,15 @@ static td_status item_before(const td_res_ctx_t *c, const td_resource_t *r, td_o
     return TD_OK;
 }
 
+static td_status media_after(const td_res_ctx_t *c, const td_resource_t *r, td_op op,
+                             json_t *old, json_t *row, td_res_err_t *e) {
+    if (op == TD_OP_DELETE)
+        td_cms_media_forget(c, json_string_value(json_object_get(old, "id")));
+    return TD_OK;
+}
+
 static const td_res_hooks_t k_hooks[] = {
+    {"cms", "media", NULL, media_after},
     {"crm", "deals", NULL, deal_after},
     {"cms", "content_items", item_before, NULL},
     {"cms", "pages", page_before, NULL},

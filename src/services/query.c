@@ -64,6 +64,10 @@ td_status td_query_int(td_query_t *q, int64_t v) {
     return add(q, (td_param_t){.kind = TD_P_INT, .i = v});
 }
 
+td_status td_query_param(td_query_t *q, td_param_t p) {
+    return p.kind == TD_P_TEXT ? td_query_text(q, p.s) : add(q, p);
+}
+
 td_status td_query_null(td_query_t *q) { return add(q, (td_param_t){.kind = TD_P_NULL}); }
 
 td_status td_query_prepare(td_query_t *q, td_db_t *db, td_stmt_t **out) {

@@ -60,6 +60,11 @@ td_status td_query_null(td_query_t *q);
 /* Prepares the SQL and binds every parameter (or returns q->err). */
 td_status td_query_prepare(td_query_t *q, td_db_t *db, td_stmt_t **out);
 
+/* The parameter to bind for value v of field f (valid for it). */
+td_param_t td_res_param(td_arena_t *a, const td_field_t *f, json_t *v);
+/* Appends "?" and a parameter of any kind. */
+td_status td_query_param(td_query_t *q, td_param_t p);
+
 /* Compiles filter into q (as one parenthesised condition). On a bad
  * filter returns TD_E_INVALID with a message in err (never echoing more
  * than a short piece of the input). */

@@ -110,6 +110,12 @@ td_status td_tenant_open_db(td_platform_t *p, td_arena_t *a, const char *tenant_
     return td_db_tenant_open(&pl, t.row.id, &cred, t.services, t.nsvc, out, err, errlen);
 }
 
+const char *td_tenant_files_dir(td_platform_t *p, td_arena_t *a, const td_tenant_t *t) {
+    if (!t->row.backend || strcmp(t->row.backend, "sqlite") || !td_id_valid(t->row.id))
+        return NULL;
+    return td_arena_printf(a, "%s/%s", p->tenants_dir, t->row.id);
+}
+
 td_status td_tenant_lease(td_platform_t *p, td_arena_t *a, const char *tenant_id, td_db_t **out,
                           char *err, size_t errlen) {
     td_status st = td_pool_lease(p->pool, a, tenant_id, out);

@@ -146,6 +146,11 @@ td_status td_tenant_open_db(td_platform_t *p, td_arena_t *a, const char *tenant_
 td_status td_tenant_lease(td_platform_t *p, td_arena_t *a, const char *tenant_id, td_db_t **out,
                           char *err, size_t errlen);
 
+/* The folder for a tenant's files beside its database (SQLite tenants:
+ * $data/tenants/<id>), or NULL when its data lives in PostgreSQL.
+ * Arena-owned. */
+const char *td_tenant_files_dir(td_platform_t *p, td_arena_t *a, const td_tenant_t *t);
+
 /* Re-wraps every tenant key under a new master key, then installs the new
  * key (file, or printed for TENANTD_MASTER_KEY users via new_b64). Safe
  * while servers run: they reload the key when an unwrap fails. */

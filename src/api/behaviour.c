@@ -1,0 +1,107 @@
+/* behaviour.c — routes of service behaviour beyond CRUD: lead conversion,
+ * order placement, event batches and metric series, media bytes. Access
+ * was decided from each route's declared resource and operation
+ * (routes.c); these handlers call services/modules.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "services/modules.h"
+
+static void drop_json(void *j) { json_decref(j); }
+
+void td_api_lead_convert(td_req_t *req, void *app) {
+    json_t *body = NULL, *out = NULL;
+    td_res_ctx_t c;
+    if (req->body_len == 0) { /* no options: an empty body will do */
+        body = json_object();
+        td_arena_defer(req->arena, drop_json, body);
+    } else if (td_api_json_body(req, &body)) {
+        return;
+    }
+    if (td_api_res_ctx(req, app, &c))
+        return;
+    td_res_err_t e = {0};
+    td_status st = td_crm_convert_lead(&c, req->params[0], body, &out, &e);
+    if (st)
+        td_api_res_fail(req, st, &e);
+    else
+        td_api_send_json(req, 201, out);
+}
+
+void td_api_order_place(td_req_t *req, void *app) {
+    json_t *body, *out = NULL;
+    td_res_ctx_t c;
+    if (td_api_json_body(req, &body) || td_api_res_ctx(req, app, &c))
+        return;
+    td_res_err_t e = {0};
+    td_status st = td_commerce_place_order(&c, body, &out, &e);
+    if (st)
+        td_api_res_fail(req, st, &e);
+    else
+        td_api_send_row(req, 201, out);
+}
+
+void td_api_events_batch(td_req_t *req, void *app) {
+    json_t *body;
+    td_res_ctx_t c;
+    if (td_api_json_body(req, &body) || td_api_res_ctx(req, app, &c))
+        return;
+    td_res_err_t e = {0};
+    size_t n = 0;
+    td_status st = td_analytics_ingest(&c, body, &n, &e);
+    if (st)
+        td_api_res_fail(req, st, &e);
+    else
+        td_api_send_json(req, 202, json_pack("{s:I}", "accepted", (json_int_t)n));
+}
+
+void td_api_metric_series(td_req_t *req, void *app) {
+    td_res_ctx_t c;
+    if (td_api_res_ctx(req, app, &c))
+        return;
+    td_res_err_t e = {0};
+    json_t *out = NULL;
+    td_status st = td_analytics_series(&c, td_req_query(req, "name"), td_req_query(req, "bucket"),
+                                       td_req_query(req, "from"), td_req_query(req, "to"), &out,
+                                       &e);
+    if (st)
+        td_api_res_fail(req, st, &e);
+    else
+        td_api_send_json(req, 200, out);
+}
+
+void td_api_media_put(td_req_t *req, void *app) {
+    td_res_ctx_t c;
+    if (td_api_res_ctx(req, app, &c))
+        return;
+    td_app_t *a = app;
+    td_res_err_t e = {0};
+    json_t *row = NULL;
+    td_status st = td_cms_media_put(&c, req->params[0], td_req_header(req, "Content-Type"),
+                                    req->body, req->body_len,
+                                    (size_t)a->platform->cfg->media_max, &row, &e);
+    if (st)
+        td_api_res_fail(req, st, &e);
+    else
+        td_api_send_row(req, 200, row);
+}
+
+void td_api_media_get(td_req_t *req, void *app) {
+    td_res_ctx_t c;
+    if (td_api_res_ctx(req, app, &c))
+        return;
+    td_res_err_t e = {0};
+    void *bytes = NULL;
+    size_t len = 0;
+    const char *type = NULL;
+    td_status st = td_cms_media_get(&c, req->params[0], &bytes, &len, &type, &e);
+    if (st) {
+        td_api_res_fail(req, st, &e);
+        return;
+    }
+    td_resp_header(req, "X-Content-Type-Options", "nosniff");
+    td_resp_header(req, "Content-Disposition", "attachment");
+    td_resp_bytes(req, 200, type, bytes, len);
+    free(bytes);
+}
