@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# Service behaviour beyond CRUD, over HTTP on the real server: orders take
+# stock atomically (100 concurrent orders for 50 units → exactly 50), lead
+# conversion is all or nothing, a deal's stage change records an
+# interaction, event batches and metric series, media bytes round-trip with
+# type and size checks, content items follow their content type.
+. "$(dirname "$0")/lib.sh"
+
+td_init
+TENANTD_MEDIA_MAX=4096 start_server
+ROOT=$(login '{"email":"root@example.com","password":"root-password-1"}')
+eq "$(post -H "Authorization: Bearer $ROOT" --data '{"slug":"shop","services":["crm","cms","analytics","commerce"]}' "$BASE/v1/tenants")" 201 "tenant"
+TID=$(jq -r .id "$T/body")
+H=(-H "Authorization: Bearer $ROOT" -H "X-Tenant: shop")
+api() { local m=$1 p=$2; shift 2; call "$m" "${H[@]}" "$@" "$BASE$p"; }
+upload() { curl -sS -o "$T/body" -w '%{http_code}' -X PUT "${H[@]}" -H "Content-Type: $1" --data-binary "$2" "$BASE/v1/cms/media/$3/content"; }
+count() { api GET "$1?limit=200&fields=id" >/dev/null; jq '.items | length' "$T/body"; }
+
+# ---- commerce: 100 concurrent orders for 50 units ----
+eq "$(api POST /v1/commerce/products --data '{"name":"Widget","sku":"W-1","price":10}')" 201 "product"
+P=$(jq -r .id "$T/body")
+eq "$(api POST /v1/commerce/inventory --data "{\"product_id\":\"$P\",\"quantity\":50}")" 201 "inventory"
+INV=$(jq -r .id "$T/body")
+mkdir "$T/orders"
+pids=()
+for i in $(seq 1 100); do
+  curl -sS -o /dev/null -w '%{http_code}\n' -X POST "${H[@]}" -H 'Content-Type: application/json' \
+    --data "{\"items\":[{\"product_id\":\"$P\",\"quantity\":1}]}" "$BASE/v1/commerce/orders" > "$T/orders/$i" &
+  pids+=($!)
+done
+wait "${pids[@]}" # not the server
+eq "$(cat "$T"/orders/* | grep -c '^201$')" 50 "exactly 50 orders placed"
+eq "$(cat "$T"/orders/* | grep -c '^409$')" 50 "exactly 50 refused out of stock"
+eq "$(api GET "/v1/commerce/inventory/$INV")" 200 "inventory read"
+eq "$(jq .quantity "$T/body")" 0 "stock never below zero"
+eq "$(count /v1/commerce/orders)" 50 "50 orders recorded"
+eq "$(count /v1/commerce/order_items)" 50 "50 order lines recorded"
+eq "$(api POST /v1/commerce/orders --data "{\"items\":[{\"product_id\":\"$P\",\"quantity\":1}]}")" 409 "sold out"
+eq "$(jq -r .code "$T/body")" out_of_stock "out_of_stock code"
+# an order of two lines where the second cannot be served leaves the first's stock
+eq "$(api POST /v1/commerce/products --data '{"name":"Gadget","sku":"G-1","price":2.5}')" 201 "product 2"
+P2=$(jq -r .id "$T/body")
+eq "$(api POST /v1/commerce/inventory --data "{\"product_id\":\"$P2\",\"quantity\":3}")" 201 "inventory 2"
+INV2=$(jq -r .id "$T/body")
+eq "$(api POST /v1/commerce/orders --data "{\"items\":[{\"product_id\":\"$P2\",\"quantity\":2},{\"product_id\":\"$P\",\"quantity\":1}]}")" 409 "partly unservable"
+api GET "/v1/commerce/inventory/$INV2" >/dev/null
+eq "$(jq .quantity "$T/body")" 3 "nothing taken by a refused order"
+eq "$(api POST /v1/commerce/orders --data "{\"items\":[{\"product_id\":\"$P2\",\"quantity\":2}]}")" 201 "order of 2"
+eq "$(jq .total "$T/body")" 5 "total at the product's price"
+eq "$(jq '.items | length' "$T/body")" 1 "order with its line"
+eq "$(api POST /v1/commerce/orders --data '{"items":[{"product_id":"nope","quantity":0}],"x":1}')" 400 "bad order"
+eq "$(jq '.errors | length' "$T/body")" 3 "every bad field listed"
+eq "$(api POST /v1/commerce/orders --data "{\"items\":[{\"product_id\":\"$P2\",\"quantity\":1}],\"total\":0}")" 400 "total is not the caller's"
+
+# ---- crm: lead conversion is all or nothing ----
+eq "$(api POST /v1/crm/leads --data '{"name":"Dana Scully","email":"dana@fbi.test","company":"FBI"}')" 201 "lead"
+L=$(jq -r .id "$T/body")
+eq "$(api POST "/v1/crm/leads/$L/convert" --data '{"amount":-5}')" 400 "bad conversion"
+eq "$(count /v1/crm/customers)" 0 "no customer left by a failed conversion"
+eq "$(count /v1/crm/deals)" 0 "no deal left by a failed conversion"
+api GET "/v1/crm/leads/$L" >/dev/null
+eq "$(jq -r .status "$T/body")" new "lead unchanged"
+eq "$(api POST "/v1/crm/leads/$L/convert" --data '{"amount":120000}')" 201 "conversion"
+C=$(jq -r .customer.id "$T/body"); D=$(jq -r .deal.id "$T/body")
+eq "$(jq -r .customer.name "$T/body")" FBI "customer named after the company"
+eq "$(jq -r .deal.customer_id "$T/body")" "$C" "deal of the customer"
+eq "$(jq -r .lead.status "$T/body")" converted "lead converted"
+eq "$(jq -r .lead.converted_deal_id "$T/body")" "$D" "lead points at its deal"
+eq "$(api POST "/v1/crm/leads/$L/convert")" 409 "converted twice"
+eq "$(jq -r .code "$T/body")" already_converted "already_converted code"
+
+# ---- crm: a stage change records an interaction ----
+eq "$(api PATCH "/v1/crm/deals/$D" --data '{"stage":"won"}')" 200 "stage change"
+api GET "/v1/crm/interactions?filter=deal_id%20eq%20'$D'" >/dev/null
+eq "$(jq -r '.items[0].kind' "$T/body")" stage_change "interaction recorded"
+expect_contains "$T/body" "new -> won"
+eq "$(api PATCH "/v1/crm/deals/$D" --data '{"title":"renamed"}')" 200 "other change"
+api GET "/v1/crm/interactions?filter=deal_id%20eq%20'$D'" >/dev/null
+eq "$(jq '.items | length' "$T/body")" 1 "no interaction without a stage change"
+
+# ---- analytics: batches and series ----
+jq -n '{events: [range(0; 10000) | {name: "page_view", ts: ("2026-11-01T" + ((. % 24) | tostring | if length == 1 then "0" + . else . end) + ":15:00Z"), value: 1}]}' > "$T/batch.json"
+eq "$(api POST /v1/analytics/events:batch --data-binary @"$T/batch.json")" 202 "10,000 events"
+eq "$(jq .accepted "$T/body")" 10000 "all accepted"
+eq "$(api GET "/v1/analytics/metrics:query?name=page_view&bucket=day&from=2026-11-01&to=2026-11-02")" 200 "day series"
+eq "$(jq -c '.points' "$T/body")" '[{"t":"2026-11-01T00:00:00Z","value":10000}]' "one day of 10,000"
+api GET "/v1/analytics/metrics:query?name=page_view&bucket=hour&from=2026-11-01T00:00:00Z&to=2026-11-01T02:00:00Z" >/dev/null
+eq "$(jq -c '[.points[].value]' "$T/body")" '[417,417]' "hourly counts"
+eq "$(api POST /v1/analytics/metrics --data '{"name":"views","event":"page_view","aggregation":"sum"}')" 201 "declared metric"
+api GET "/v1/analytics/metrics:query?name=views&bucket=day&from=2026-11-01&to=2026-11-02" >/dev/null
+eq "$(jq -r '.aggregation' "$T/body")" sum "metric's aggregation"
+eq "$(jq '.points[0].value' "$T/body")" 10000 "summed values"
+eq "$(api POST /v1/analytics/events:batch --data '{"events":[{"name":"ok","ts":"2026-11-01T00:00:00Z"},{"name":"bad","ts":"yesterday"}]}')" 400 "a bad event"
+eq "$(jq -r '.errors[0].field' "$T/body")" 'events[1].ts' "the bad event is named"
+eq "$(api GET "/v1/analytics/metrics:query?name=ok&bucket=day&from=2026-11-01&to=2026-11-02")" 200 "series"
+eq "$(jq '.points | length' "$T/body")" 0 "nothing of a refused batch was kept"
+jq -n '{events: [range(0; 10001) | {name: "x", ts: "2026-11-01T00:00:00Z"}]}' > "$T/big.json"
+eq "$(api POST /v1/analytics/events:batch --data-binary @"$T/big.json")" 413 "more than 10,000"
+eq "$(api GET "/v1/analytics/metrics:query?name=x&bucket=week")" 400 "bad bucket"
+
+# ---- cms: media bytes ----
+eq "$(api POST /v1/cms/media --data '{"filename":"logo.png","content_type":"image/png"}')" 201 "media row"
+M=$(jq -r .id "$T/body")
+printf '\x89PNG\r\n\x1a\n-not-really-an-image-' > "$T/logo.png"
+eq "$(upload image/png @"$T/logo.png" "$M")" 200 "upload"
+eq "$(jq .size "$T/body")" "$(stat -c %s "$T/logo.png")" "size recorded"
+eq "$(jq -r .sha256 "$T/body")" "$(sha256sum "$T/logo.png" | cut -d' ' -f1)" "sha256 recorded"
+curl -sS "${H[@]}" -D "$T/hdr" -o "$T/down" "$BASE/v1/cms/media/$M/content"
+cmp -s "$T/down" "$T/logo.png" || fail "downloaded bytes differ"; pass
+grep -qi '^Content-Type: image/png' "$T/hdr" || fail "download content type"; pass
+eq "$(upload image/png '<html>' "$M")" 415 "not a PNG"
+eq "$(upload text/html @"$T/logo.png" "$M")" 415 "another type than declared"
+head -c 5000 /dev/zero | sed 's/^/\x89PNG\r\n\x1a\n/' > "$T/huge.png"
+eq "$(upload image/png @"$T/huge.png" "$M")" 413 "over TENANTD_MEDIA_MAX"
+curl -sS "${H[@]}" -o "$T/down" "$BASE/v1/cms/media/$M/content"
+cmp -s "$T/down" "$T/logo.png" || fail "a refused upload changed the bytes"; pass
+if [ "$BACKEND" = sqlite ]; then
+  [ -f "$DATA/tenants/$TID/media/$M" ] || fail "media file under the tenant folder"; pass
+fi
+eq "$(api DELETE "/v1/cms/media/$M")" 204 "media deleted"
+eq "$(get "${H[@]}" "$BASE/v1/cms/media/$M/content")" 404 "bytes gone with the row"
+if [ "$BACKEND" = sqlite ]; then
+  [ ! -e "$DATA/tenants/$TID/media/$M" ] || fail "media file left behind"; pass
+fi
+
+# ---- cms: content items follow their content type ----
+eq "$(api POST /v1/cms/content_types --data '{"name":"article","fields":[{"name":"headline","type":"text","required":true},{"name":"words","type":"integer"}]}')" 201 "content type"
+CT=$(jq -r .id "$T/body")
+eq "$(api POST /v1/cms/content_items --data "{\"content_type_id\":\"$CT\",\"title\":\"t\",\"data\":{\"words\":\"many\",\"extra\":1}}")" 400 "item against its type"
+eq "$(jq -r '[.errors[].field] | sort | join(",")' "$T/body")" "data.extra,data.headline,data.words" "every data error"
+eq "$(api POST /v1/cms/content_items --data "{\"content_type_id\":\"$CT\",\"title\":\"t\",\"data\":{\"headline\":\"Hi\",\"words\":3}}")" 201 "valid item"
+I=$(jq -r .id "$T/body")
+eq "$(jq -r .published_at "$T/body")" null "a draft is not published"
+eq "$(api PATCH "/v1/cms/content_items/$I" --data '{"status":"published"}')" 200 "publish"
+[ "$(jq -r .published_at "$T/body")" != null ] || fail "published_at stamped"; pass
+eq "$(api PATCH "/v1/cms/content_items/$I" --data '{"published_at":"2020-01-01T00:00:00Z"}')" 400 "published_at is the server's"
+
+done_ok
