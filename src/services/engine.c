@@ -295,7 +295,7 @@ td_status td_res_validate(const td_res_ctx_t *c, const td_resource_t *r, json_t 
             field_error(errors, k, "unknown_field", "no such field");
             continue;
         }
-        if ((f->system && !owner) || (f->read_only && !(flags & TD_W_TRUSTED))) {
+        if (!owner && (f->system || (f->read_only && !(flags & TD_W_TRUSTED)))) {
             field_error(errors, k, "read_only", "this field is set by the server");
             continue;
         }
