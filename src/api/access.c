@@ -26,7 +26,7 @@ static int forbid(td_req_t *req, const char *code, const char *title, const char
 /* Resolves key (slug or id) to a live tenant; answers 404 when none. */
 static int find_tenant(td_req_t *req, td_app_t *app, const char *key, td_tenant_t **out) {
     td_tenant_t *t = td_arena_alloc(req->arena, sizeof(*t));
-    td_status st = t ? td_tenant_find(app->platform, req->arena, key, t) : TD_E_NOMEM;
+    td_status st = t ? td_tenant_find_cached(app->platform, req->arena, key, t) : TD_E_NOMEM;
     if (!st && !strcmp(t->row.status, "deleted"))
         st = TD_E_NOTFOUND;
     if (st == TD_E_NOTFOUND) {

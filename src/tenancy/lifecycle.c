@@ -203,9 +203,11 @@ static td_status provision(td_platform_t *p, td_arena_t *a, td_db_t *db, td_tena
             snprintf(err, errlen, "provisioning failed: %s", td_status_msg(st));
         td_cat_tenant_transition(db, t->row.id, "provisioning,failed", "failed", err);
         td_log(TD_LOG_WARN, "tenant provisioning failed", "tenant_id", t->row.id, "error", err, NULL);
+        td_tcache_forget(p, t->row.id);
         return st;
     }
     TD_FAULT("create.activated");
+    td_tcache_forget(p, t->row.id);
     return load_tenant(db, a, t->row.id, t);
 }
 
@@ -375,6 +377,8 @@ static td_status transition(td_platform_t *p, td_arena_t *a, const char *key, co
         return fail(err, errlen, st, "tenant is %s: cannot do that now", out->row.status);
     if (!st && p->pool && strcmp(to, "active"))
         td_pool_forget(p->pool, out->row.id);
+    if (!st)
+        td_tcache_forget(p, out->row.id);
     return st ? st : load_tenant(db, a, out->row.id, out);
 }
 
@@ -399,6 +403,7 @@ td_status td_tenant_delete(td_platform_t *p, td_arena_t *a, const char *key, cha
         return fail(err, errlen, TD_E_STATE, "tenant is %s", t.row.status);
     if (p->pool)
         td_pool_forget(p->pool, t.row.id);
+    td_tcache_forget(p, t.row.id);
     td_db_t *db;
     td_place_t pl;
     td_tenant_cred_t cred;
@@ -444,6 +449,8 @@ td_status td_tenant_rename(td_platform_t *p, td_arena_t *a, const char *key, con
         st = TD_E_NOTFOUND;
     if (!st)
         st = td_cat_tenant_rename(db, out->row.id, name);
+    if (!st)
+        td_tcache_forget(p, out->row.id);
     return st ? st : load_tenant(db, a, out->row.id, out);
 }
 
@@ -490,6 +497,8 @@ td_status td_tenant_enable_service(td_platform_t *p, td_arena_t *a, const char *
     }
     if (!st && p->pool) /* open handles lack the new service */
         td_pool_forget(p->pool, out->row.id);
+    if (!st)
+        td_tcache_forget(p, out->row.id);
     if (st && !err[0])
         snprintf(err, errlen, "cannot enable %s: %s", service, td_status_msg(st));
     return st ? st : load_tenant(db, a, out->row.id, out);
@@ -510,6 +519,8 @@ td_status td_tenant_disable_service(td_platform_t *p, td_arena_t *a, const char 
         st = td_cat_tenant_service_set(db, out->row.id, service, 0);
     if (!st && p->pool)
         td_pool_forget(p->pool, out->row.id);
+    if (!st)
+        td_tcache_forget(p, out->row.id);
     return st ? st : load_tenant(db, a, out->row.id, out);
 }
 
@@ -549,5 +560,7 @@ td_status td_tenant_set_database(td_platform_t *p, td_arena_t *a, const char *ke
         st = td_cat_tenant_db_set(db, out->row.id, &d);
     if (!st)
         st = load_tenant(db, a, out->row.id, out);
-    return st ? st : provision(p, a, db, out, err, errlen);
+    if (st)
+        return st;
+    return provision(p, a, db, out, err, errlen);
 }

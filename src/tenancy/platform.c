@@ -152,6 +152,7 @@ td_status td_platform_open(td_platform_t *p, const td_config_t *cfg, int init, c
 
 void td_platform_close(td_platform_t *p) {
     td_pool_free(p->pool);
+    td_tcache_free(p->tcache);
     td_catalog_close(p->catalog);
     free(p->tenants_dir);
     free(p->templates_dir);
@@ -188,7 +189,8 @@ static td_status pool_open(void *ctx, const char *tenant_id, td_db_t **out) {
 
 td_status td_platform_start_pool(td_platform_t *p) {
     p->pool = td_pool_new((size_t)p->cfg->pool_max, pool_open, p);
-    return p->pool ? TD_OK : TD_E_NOMEM;
+    p->tcache = td_tcache_new();
+    return p->pool && p->tcache ? TD_OK : TD_E_NOMEM;
 }
 
 /* Re-reads the master key when a rotation may have replaced it; returns 0

@@ -26,6 +26,7 @@
 #include "store/store.h"
 
 typedef struct td_pool td_pool_t;
+typedef struct td_tcache td_tcache_t;
 
 typedef struct {
     const td_config_t *cfg;
@@ -37,6 +38,7 @@ typedef struct {
     char *templates_dir;      /* $data/templates */
     char *master_key_path;    /* $data/master.key */
     td_pool_t *pool;          /* NULL until td_platform_start_pool */
+    td_tcache_t *tcache;      /* tenants by slug/id (tcache.c); NULL = none */
     /* token signing keys (auth/signing.h): the set in force is swapped
      * whole when the catalog's changes; replaced sets are kept until close
      * (rotations are rare) so a reader never sees freed memory */
@@ -63,7 +65,8 @@ td_status td_platform_rotate_signing(td_platform_t *p, int64_t grace, char *err,
 td_status td_platform_open(td_platform_t *p, const td_config_t *cfg, int init, char *err,
                            size_t errlen);
 void td_platform_close(td_platform_t *p);
-/* Creates the pool of open tenant databases (max handles from cfg). */
+/* Creates the pool of open tenant databases (max handles from cfg) and
+ * the tenant cache (servers only). */
 td_status td_platform_start_pool(td_platform_t *p);
 
 /* Slug rules: ^[a-z][a-z0-9-]{1,62}$, no leading/trailing or double dash,
@@ -150,6 +153,17 @@ td_status td_tenant_lease(td_platform_t *p, td_arena_t *a, const char *tenant_id
  * $data/tenants/<id>), or NULL when its data lives in PostgreSQL.
  * Arena-owned. */
 const char *td_tenant_files_dir(td_platform_t *p, td_arena_t *a, const td_tenant_t *t);
+
+/* ---- the tenant cache (tcache.c) ---- */
+td_tcache_t *td_tcache_new(void);
+void td_tcache_free(td_tcache_t *c);
+/* td_tenant_find, answered from the cache when the entry is younger than
+ * a second (changes by other processes show within that); without a cache
+ * the same as td_tenant_find. */
+td_status td_tenant_find_cached(td_platform_t *p, td_arena_t *a, const char *key,
+                                td_tenant_t *out);
+/* Drops a tenant's entries (its status, name or services changed). */
+void td_tcache_forget(td_platform_t *p, const char *tenant_id);
 
 /* Re-wraps every tenant key under a new master key, then installs the new
  * key (file, or printed for TENANTD_MASTER_KEY users via new_b64). Safe
