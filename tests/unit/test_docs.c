@@ -12,6 +12,7 @@
 #include "api/api.h"
 #include "cli/cli.h"
 #include "common/config.h"
+#include "services/services.h"
 
 static char *slurp(const char *rel) {
     char path[1024];
@@ -129,6 +130,38 @@ static void openapi_matches_routes(void **state) {
     json_decref(doc);
 }
 
+/* Every declared resource of every built-in service, with each of its
+ * fields, is in docs/services.md. */
+static void services_documented(void **state) {
+    (void)state;
+    char *doc = slurp("docs/services.md");
+    size_t n;
+    const char *const *names = td_services_names(&n);
+    assert_true(n >= 7);
+    for (size_t i = 0; i < n; i++) {
+        const td_service_decl_t *d = td_service_decl(names[i]);
+        if (!d)
+            fail_msg("service %s has no declaration", names[i]);
+        for (size_t r = 0; r < d->nres; r++) {
+            char h[160];
+            snprintf(h, sizeof(h), "### %s.%s\n", d->name, d->res[r].name);
+            expect_in(doc, "docs/services.md", h);
+            const char *sec = strstr(doc, h), *end = strstr(sec + 1, "\n### ");
+            for (size_t f = 0; f < d->res[r].nfields; f++) {
+                if (d->res[r].fields[f].system)
+                    continue;
+                snprintf(h, sizeof(h), "| `%s` | %s |", d->res[r].fields[f].name,
+                         td_ftype_name(d->res[r].fields[f].type));
+                const char *at = strstr(sec, h);
+                if (!at || (end && at > end))
+                    fail_msg("docs/services.md: %s.%s does not document %s", d->name,
+                             d->res[r].name, h);
+            }
+        }
+    }
+    free(doc);
+}
+
 static void readme_front_door(void **state) {
     (void)state;
     char *doc = slurp("README.md");
@@ -143,6 +176,7 @@ int main(void) {
         cmocka_unit_test(config_documented),
         cmocka_unit_test(routes_documented),
         cmocka_unit_test(openapi_matches_routes),
+        cmocka_unit_test(services_documented),
         cmocka_unit_test(readme_front_door),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
