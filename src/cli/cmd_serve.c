@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "common/log.h"
 #include "common/timeutil.h"
+#include "services/engine.h"
 #include "services/services.h"
 
 #define DEMO_SLUG "demo"
@@ -27,16 +28,26 @@ static int ensure_demo(td_platform_t *p) {
     }
     char pw[21], err[512] = "";
     td_password_generate(pw, sizeof(pw));
-    static const char *const svcs[] = {"crm"};
+    static const char *const svcs[] = {"analytics", "billing", "cms", "commerce", "crm",
+                                       "projects"};
     td_tenant_spec_t spec = {.slug = DEMO_SLUG, .name = "Demo Company", .services = svcs,
-                             .nsvc = 1, .admin_email = DEMO_ADMIN, .admin_password = pw,
-                             .backend = "sqlite"};
+                             .nsvc = sizeof(svcs) / sizeof(svcs[0]), .admin_email = DEMO_ADMIN,
+                             .admin_password = pw, .backend = "sqlite"};
     td_status st = td_tenant_create(p, a, &spec, &t, err, sizeof(err));
     td_db_t *db = NULL;
     if (!st)
         st = td_tenant_open_db(p, a, t.row.id, &db, err, sizeof(err));
-    if (!st)
-        st = td_services_demo_fill(db);
+    td_stmt_t *admin = NULL;
+    if (!st) /* the rows belong to the demo admin */
+        st = td_db_query_row(db, "SELECT id FROM auth.users WHERE email = ?", DEMO_ADMIN, &admin);
+    if (!st) {
+        td_res_ctx_t c = {.db = db, .arena = a, .actor = td_db_column_dup(admin, a, 0),
+                          .role = "admin", .request_id = "demo", .scope = TD_SCOPE_TENANT,
+                          .tenant_id = t.row.id,
+                          .files_dir = td_tenant_files_dir(p, a, &t)};
+        td_db_finalize(admin);
+        st = td_services_demo_fill(&c);
+    }
     td_db_close(db);
     if (st) {
         td_cli_error("cannot create the demo tenant: %s", err[0] ? err : td_status_msg(st));

@@ -17,7 +17,7 @@
 #include "services/decl.h"
 #include "store/store.h"
 
-typedef struct {
+typedef struct td_res_ctx {
     td_db_t *db;             /* the tenant's database (leased for the request) */
     td_arena_t *arena;       /* the request's */
     const char *actor;       /* who acts: user or API key id (owner of new rows) */

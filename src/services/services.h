@@ -35,8 +35,9 @@ td_status td_service_schema(const char *name, const char *dialect, td_schema_t *
 /* Latest migration version of a service (0 when unknown). */
 int td_service_latest_version(const char *name, const char *dialect);
 
-/* Fills a tenant's crm with sample rows (the demo tenant). One
- * transaction: all rows or none. */
-td_status td_services_demo_fill(td_db_t *db);
+/* Fills a tenant's services with sample rows (the demo tenant), through
+ * the engine as c's caller. */
+struct td_res_ctx;
+td_status td_services_demo_fill(const struct td_res_ctx *c);
 
 #endif
