@@ -120,10 +120,21 @@ static void openapi_matches_routes(void **state) {
             int np;
             unsigned allowed;
             td_arena_t *a = td_arena_new(0);
-            int code = td_router_match(routes, n, bit, path, a, &r, params, &np, &allowed);
+            /* a declared resource's entry names the generic route serving it */
+            const char *via = json_string_value(json_object_get(op, "x-route"));
+            char concrete[256];
+            snprintf(concrete, sizeof(concrete), "%s", path);
+            char *brace = strstr(concrete, "/{id}");
+            if (via && brace)
+                snprintf(brace, sizeof(concrete) - (size_t)(brace - concrete),
+                         "/01a20000-0000-7000-8000-000000000000");
+            int code = td_router_match(routes, n, bit, via ? concrete : path, a, &r, params, &np,
+                                       &allowed);
             td_arena_destroy(a);
-            if (code || !r || strcmp(r->pattern, path))
+            if (code || !r || strcmp(r->pattern, via ? via : path))
                 fail_msg("OpenAPI entry %s %s has no route", m, path);
+            if (via)
+                entries--; /* not a row of the route table */
         }
     }
     assert_int_equal(ops, entries);
