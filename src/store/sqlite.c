@@ -23,17 +23,35 @@
 #include "common/id.h"
 #include "store/store.h"
 
+/* Prepared statements are kept per connection and reused when the same
+ * SQL text comes again (the engine's queries repeat): a reused statement
+ * is reset and its bindings cleared when the caller finalizes it. */
+#define STMT_CACHE 32
+#define STMT_CACHE_SQL_MAX 4096
+
+typedef struct lite_stmt lite_stmt;
+
+typedef struct {
+    uint64_t hash;
+    char *sql;
+    lite_stmt *s;
+    int busy; /* handed out, not finalized yet */
+} cached_stmt;
+
 typedef struct {
     td_db_t base;
     sqlite3 *db;
+    cached_stmt cache[STMT_CACHE];
+    unsigned victim; /* round-robin eviction */
 } lite_db;
 
-typedef struct {
+struct lite_stmt {
     td_stmt_t base;
     lite_db *owner;
     sqlite3_stmt *st;
     int64_t changes;
-} lite_stmt;
+    cached_stmt *slot; /* NULL when not cached */
+};
 
 static td_status map_rc(int rc) {
     switch (rc & 0xff) {
@@ -101,6 +119,12 @@ static td_status lite_open(const char *url, int flags, td_db_t **out, char *err,
 
 static void lite_close(td_db_t *db) {
     lite_db *l = (lite_db *)db;
+    for (int i = 0; i < STMT_CACHE; i++)
+        if (l->cache[i].s) {
+            sqlite3_finalize(l->cache[i].s->st);
+            free(l->cache[i].s);
+            free(l->cache[i].sql);
+        }
     sqlite3_close(l->db);
     free(l);
 }
@@ -109,18 +133,65 @@ static td_status lite_exec(td_db_t *db, const char *sql) {
     return map_rc(sqlite3_exec(((lite_db *)db)->db, sql, NULL, NULL, NULL));
 }
 
+static uint64_t sql_hash(const char *s, size_t *len) {
+    uint64_t h = 1469598103934665603ULL;
+    const char *p = s;
+    for (; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    *len = (size_t)(p - s);
+    return h;
+}
+
+/* A free cache slot for new SQL: an empty one, else an idle one in turn;
+ * NULL when every slot is handed out. */
+static cached_stmt *cache_slot(lite_db *l) {
+    for (int i = 0; i < STMT_CACHE; i++)
+        if (!l->cache[i].s)
+            return &l->cache[i];
+    for (int k = 0; k < STMT_CACHE; k++) {
+        cached_stmt *c = &l->cache[l->victim++ % STMT_CACHE];
+        if (!c->busy) {
+            sqlite3_finalize(c->s->st);
+            free(c->s);
+            free(c->sql);
+            memset(c, 0, sizeof(*c));
+            return c;
+        }
+    }
+    return NULL;
+}
+
 static td_status lite_prepare(td_db_t *db, const char *sql, td_stmt_t **out) {
     lite_db *l = (lite_db *)db;
+    size_t len;
+    uint64_t h = sql_hash(sql, &len);
+    for (int i = 0; len <= STMT_CACHE_SQL_MAX && i < STMT_CACHE; i++) {
+        cached_stmt *c = &l->cache[i];
+        if (c->s && !c->busy && c->hash == h && !strcmp(c->sql, sql)) {
+            c->busy = 1;
+            c->s->changes = 0;
+            *out = &c->s->base;
+            return TD_OK;
+        }
+    }
     lite_stmt *s = calloc(1, sizeof(*s));
     if (!s)
         return TD_E_NOMEM;
-    int rc = sqlite3_prepare_v2(l->db, sql, -1, &s->st, NULL);
+    const char *tail = NULL;
+    int rc = sqlite3_prepare_v2(l->db, sql, -1, &s->st, &tail);
     if (rc != SQLITE_OK) {
         free(s);
         return map_rc(rc) ? map_rc(rc) : TD_E_DB;
     }
     s->base.drv = &td_sqlite_driver;
     s->owner = l;
+    cached_stmt *c = len <= STMT_CACHE_SQL_MAX && tail && !*tail ? cache_slot(l) : NULL;
+    if (c && (c->sql = strdup(sql))) {
+        c->hash = h;
+        c->s = s;
+        c->busy = 1;
+        s->slot = c;
+    }
     *out = &s->base;
     return TD_OK;
 }
@@ -167,8 +238,15 @@ static const void *lite_column_blob(td_stmt_t *st, int c, size_t *len) {
 }
 static int64_t lite_changes(td_stmt_t *st) { return ((lite_stmt *)st)->changes; }
 static void lite_finalize(td_stmt_t *st) {
-    sqlite3_finalize(ST(st));
-    free(st);
+    lite_stmt *s = (lite_stmt *)st;
+    if (s->slot) { /* back to the cache, ready for the next caller */
+        sqlite3_reset(s->st);
+        sqlite3_clear_bindings(s->st);
+        s->slot->busy = 0;
+        return;
+    }
+    sqlite3_finalize(s->st);
+    free(s);
 }
 static const char *lite_errmsg(td_db_t *db) { return sqlite3_errmsg(((lite_db *)db)->db); }
 static td_status lite_begin(td_db_t *db, td_db_txn_kind k) {

@@ -73,7 +73,7 @@ start_server() {
     BASE="http://127.0.0.1:$PORT"
     "$TD_BIN" serve --data "$DATA" --listen "127.0.0.1:$PORT" "$@" >"$T/server.log" 2>&1 &
     SERVER_PID=$!
-    for _ in $(seq 1 100); do
+    for _ in $(seq 1 300); do # up to 30 s: --demo writes a tenant first
       curl -fsS "$BASE/health" >/dev/null 2>&1 && return 0
       kill -0 "$SERVER_PID" 2>/dev/null || break
       sleep 0.1
