@@ -75,6 +75,18 @@ void td_api_send_row(td_req_t *req, int status, json_t *row) {
 
 static const td_resource_t *res_of(td_req_t *req) { return ((td_ctx_t *)req->ctx)->res; }
 
+/* Answers an engine result: the failure, or out (a row with its ETag
+ * when row is set). */
+static void answer(td_req_t *req, td_status st, td_res_err_t *e, int status, json_t *out,
+                   int row) {
+    if (st)
+        td_api_res_fail(req, st, e);
+    else if (row)
+        td_api_send_row(req, status, out);
+    else
+        td_api_send_json(req, status, out);
+}
+
 void td_api_res_list(td_req_t *req, void *app) {
     td_res_ctx_t c;
     if (td_api_res_ctx(req, app, &c))
@@ -89,10 +101,7 @@ void td_api_res_list(td_req_t *req, void *app) {
     td_res_err_t e = {0};
     json_t *out = NULL;
     td_status st = td_res_list(&c, res_of(req), &q, &out, &e);
-    if (st)
-        td_api_res_fail(req, st, &e);
-    else
-        td_api_send_json(req, 200, out);
+    answer(req, st, &e, 200, out, 0);
 }
 
 void td_api_res_get(td_req_t *req, void *app) {
@@ -146,10 +155,7 @@ void td_api_res_update(td_req_t *req, void *app) {
     json_t *row = NULL;
     td_status st = td_res_update(&c, res_of(req), req->params[2], body,
                                  td_req_header(req, "If-Match"), &row, &e);
-    if (st)
-        td_api_res_fail(req, st, &e);
-    else
-        td_api_send_row(req, 200, row);
+    answer(req, st, &e, 200, row, 1);
 }
 
 void td_api_res_delete(td_req_t *req, void *app) {

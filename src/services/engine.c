@@ -165,6 +165,8 @@ td_status td_res_read_locked(const td_res_ctx_t *c, const td_resource_t *r, cons
 /* ---- validation ---- */
 
 static void field_error(json_t *errors, const char *field, const char *code, const char *msg) {
+    if (json_array_size(errors) >= 100) /* enough to fix; the answer stays small */
+        return;
     json_t *o = json_pack("{s:s, s:s, s:s}", "field", field, "code", code, "message", msg);
     json_array_append_new(errors, o);
 }
@@ -354,19 +356,6 @@ static td_status write_fail(td_res_err_t *e, td_status st, const td_resource_t *
     return td_res_fail(e, st, "database_error", "the tenant database failed");
 }
 
-static td_status exec_query(const td_res_ctx_t *c, td_query_t *q, int64_t *changes) {
-    td_stmt_t *st;
-    td_status rc = td_query_prepare(q, c->db, &st);
-    if (rc)
-        return rc;
-    int s = td_db_step(st);
-    rc = s == TD_DB_DONE || s == TD_DB_ROW ? TD_OK : (td_status)s;
-    if (!rc && changes)
-        *changes = td_db_changes(st);
-    td_db_finalize(st);
-    return rc;
-}
-
 td_status td_outbox_append(const td_res_ctx_t *c, const char *service, const char *action,
                            const char *resource, const char *row_id, int64_t rows_delta,
                            int64_t bytes_delta) {
@@ -394,9 +383,22 @@ td_status td_outbox_append(const td_res_ctx_t *c, const char *service, const cha
     td_query_sql(&q, ", ");
     td_query_int(&q, bytes_delta);
     td_query_sql(&q, ")");
-    td_status rc = exec_query(c, &q, NULL);
+    td_status rc = td_query_exec(&q, c->db, NULL);
     td_query_free(&q);
     return rc;
+}
+
+/* If-Match: the row must still be the one the caller read ("*": any). */
+static td_status check_if_match(const td_resource_t *r, json_t *old, const char *if_match,
+                                td_res_err_t *e) {
+    char tag[24];
+    if (!if_match || !strcmp(if_match, "*"))
+        return TD_OK;
+    td_res_etag(old, tag);
+    if (strcmp(tag, if_match))
+        return td_res_fail(e, TD_E_STATE, "precondition_failed",
+                           "the %s changed since you read it (ETag mismatch)", r->name);
+    return TD_OK;
 }
 
 static td_status run_before(const td_res_ctx_t *c, const td_resource_t *r, td_op op, json_t *old,
@@ -447,7 +449,7 @@ td_status td_res_insert(const td_res_ctx_t *c, const td_resource_t *r, json_t *b
             td_query_param(&q, td_res_param(c->arena, td_resource_field(r, k), v));
         }
         td_query_sql(&q, ")");
-        rc = exec_query(c, &q, NULL);
+        rc = td_query_exec(&q, c->db, NULL);
         td_query_free(&q);
         if (rc)
             write_fail(e, rc, r);
@@ -473,13 +475,8 @@ td_status td_res_patch(const td_res_ctx_t *c, const td_resource_t *r, const char
     td_status rc = values ? td_res_validate(c, r, body, 0, flags, values, e) : TD_E_NOMEM;
     if (!rc)
         rc = read_row(c, r, id, 1, &old, e);
-    if (!rc && if_match) {
-        char tag[24];
-        td_res_etag(old, tag);
-        if (strcmp(tag, if_match) && strcmp(if_match, "*"))
-            rc = td_res_fail(e, TD_E_STATE, "precondition_failed",
-                             "the %s changed since you read it (ETag mismatch)", r->name);
-    }
+    if (!rc)
+        rc = check_if_match(r, old, if_match, e);
     if (!rc)
         rc = run_before(c, r, TD_OP_UPDATE, old, values, e);
     if (!rc) {
@@ -502,7 +499,7 @@ td_status td_res_patch(const td_res_ctx_t *c, const td_resource_t *r, const char
         td_query_text(&q, now);
         td_query_sql(&q, " WHERE \"id\" = ");
         td_query_text(&q, id);
-        rc = exec_query(c, &q, NULL);
+        rc = td_query_exec(&q, c->db, NULL);
         td_query_free(&q);
         if (rc)
             write_fail(e, rc, r);
@@ -589,13 +586,8 @@ static td_status delete_fn(const td_res_ctx_t *c, void *arg, td_res_err_t *e) {
     const char *id = w->id, *if_match = w->if_match;
     json_t *old = NULL;
     td_status rc = read_row(c, r, id, 1, &old, e);
-    if (!rc && if_match) {
-        char tag[24];
-        td_res_etag(old, tag);
-        if (strcmp(tag, if_match) && strcmp(if_match, "*"))
-            rc = td_res_fail(e, TD_E_STATE, "precondition_failed",
-                             "the %s changed since you read it (ETag mismatch)", r->name);
-    }
+    if (!rc)
+        rc = check_if_match(r, old, if_match, e);
     if (!rc)
         rc = run_before(c, r, TD_OP_DELETE, old, NULL, e);
     if (!rc) {
@@ -605,7 +597,7 @@ static td_status delete_fn(const td_res_ctx_t *c, void *arg, td_res_err_t *e) {
         td_query_table(&q, r);
         td_query_sql(&q, " WHERE \"id\" = ");
         td_query_text(&q, id);
-        rc = exec_query(c, &q, NULL);
+        rc = td_query_exec(&q, c->db, NULL);
         td_query_free(&q);
         if (rc == TD_E_CONFLICT)
             td_res_fail(e, rc, "in_use", "other rows still point to this %s", r->name);

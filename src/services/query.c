@@ -90,3 +90,16 @@ td_status td_query_prepare(td_query_t *q, td_db_t *db, td_stmt_t **out) {
     *out = st;
     return TD_OK;
 }
+
+td_status td_query_exec(td_query_t *q, td_db_t *db, int64_t *changes) {
+    td_stmt_t *st;
+    td_status rc = td_query_prepare(q, db, &st);
+    if (rc)
+        return rc;
+    int s = td_db_step(st);
+    rc = s == TD_DB_DONE || s == TD_DB_ROW ? TD_OK : (td_status)s;
+    if (!rc && changes)
+        *changes = td_db_changes(st);
+    td_db_finalize(st);
+    return rc;
+}

@@ -60,6 +60,9 @@ td_status td_query_null(td_query_t *q);
 /* Prepares the SQL and binds every parameter (or returns q->err). */
 td_status td_query_prepare(td_query_t *q, td_db_t *db, td_stmt_t **out);
 
+/* Prepares, binds, runs to the end and finalizes; *changes (when not
+ * NULL) receives the rows changed. */
+td_status td_query_exec(td_query_t *q, td_db_t *db, int64_t *changes);
 /* The parameter to bind for value v of field f (valid for it). */
 td_param_t td_res_param(td_arena_t *a, const td_field_t *f, json_t *v);
 /* Appends "?" and a parameter of any kind. */

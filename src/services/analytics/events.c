@@ -46,13 +46,7 @@ static td_status write_chunk(const td_res_ctx_t *c, const td_resource_t *r, json
         }
         td_query_sql(&q, ")");
     }
-    td_stmt_t *st;
-    td_status rc = td_query_prepare(&q, c->db, &st);
-    if (!rc) {
-        int s = td_db_step(st);
-        rc = s == TD_DB_DONE ? TD_OK : (td_status)s;
-        td_db_finalize(st);
-    }
+    td_status rc = td_query_exec(&q, c->db, NULL);
     td_query_free(&q);
     return rc;
 }

@@ -132,14 +132,9 @@ static td_status put(const td_res_ctx_t *c, void *arg, td_res_err_t *e) {
         td_query_init(&q, c->arena);
         td_query_sql(&q, "DELETE FROM \"cms\".\"media_content\" WHERE \"media_id\" = ");
         td_query_text(&q, a->id);
-        td_stmt_t *st;
-        rc = td_query_prepare(&q, c->db, &st);
-        if (!rc) {
-            int s = td_db_step(st);
-            rc = s == TD_DB_DONE ? TD_OK : (td_status)s;
-            td_db_finalize(st);
-        }
+        rc = td_query_exec(&q, c->db, NULL);
         td_query_free(&q);
+        td_stmt_t *st;
         if (!rc && !(rc = td_db_prepare(c->db,
                                         "INSERT INTO cms.media_content (media_id, bytes)"
                                         " VALUES (?, ?)", &st))) {

@@ -85,15 +85,8 @@ static td_status take_stock(const td_res_ctx_t *c, const char *product, json_int
     td_query_text(&q, product);
     td_query_sql(&q, " AND \"quantity\" >= ");
     td_query_int(&q, n);
-    td_stmt_t *st;
-    td_status rc = td_query_prepare(&q, c->db, &st);
     int64_t changed = 0;
-    if (!rc) {
-        int s = td_db_step(st);
-        rc = s == TD_DB_DONE ? TD_OK : (td_status)s;
-        changed = rc ? 0 : td_db_changes(st);
-        td_db_finalize(st);
-    }
+    td_status rc = td_query_exec(&q, c->db, &changed);
     td_query_free(&q);
     if (rc)
         return td_res_fail(e, rc, rc == TD_E_BUSY ? "busy" : "database_error",
