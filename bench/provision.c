@@ -1,13 +1,20 @@
 /* provision.c — times td_tenant_create.
  *
- * usage: td_bench_provision N sqlite|postgres DATA_DIR
+ * usage: td_bench_provision N sqlite|postgres DATA_DIR [--customers FILE]
  *
  * Opens a platform on DATA_DIR (created, must be empty or absent), then
  * creates N tenants t000001… with the crm service (auth is implicit) and no
  * first admin (so no argon2 hash is in the measured path), timing each
  * td_tenant_create with CLOCK_MONOTONIC and a fresh arena per tenant.
  * postgres needs TENANTD_TENANT_DB_URL in the environment (the catalog stays
- * SQLite). Prints one summary line; exits 1 on the first failure. */
+ * SQLite). Prints one summary line; exits 1 on the first failure.
+ *
+ * --customers FILE: afterwards (not timed with the tenants), writes one
+ * customer into each tenant's crm through the resource engine
+ * (td_res_create, as POST /v1/crm/customers would) and writes "slug id"
+ * lines to FILE, for the read benchmark's random-tenant wrk script; prints a
+ * second line with the time that took. DATA_DIR may be an initialised data
+ * folder (tenantd init), so that a superadmin can log in afterwards. */
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +24,10 @@
 
 #include "common/arena.h"
 #include "common/config.h"
+#include "common/id.h"
 #include "common/log.h"
+#include "services/engine.h"
+#include "services/services.h"
 #include "tenancy/tenancy.h"
 
 static double now_s(void) {
@@ -41,9 +51,58 @@ static double pct(const double *v, size_t n, double p) {
     return v[k - 1];
 }
 
+/* One customer in tenant id (slug) through the resource engine; its id is
+ * written to out as "slug id". */
+static int add_customer(td_platform_t *p, const char *slug, const char *id, FILE *out) {
+    char err[512] = "";
+    td_arena_t *a = td_arena_new(0);
+    td_db_t *db = NULL;
+    json_t *row = NULL;
+    td_res_err_t e = {0};
+    int rc = 1;
+    if (!a)
+        return 1;
+    const td_resource_t *r = td_service_resource("crm", "customers");
+    td_status st = r ? td_tenant_open_db(p, a, id, &db, err, sizeof(err)) : TD_E_NOTFOUND;
+    if (!st) {
+        /* Throwaway data: skip the fsyncs of these commits (SQLite tenants
+         * attach one file per service; on other backends this just fails). */
+        (void)td_db_exec(db, "PRAGMA auth.synchronous=OFF; PRAGMA crm.synchronous=OFF");
+        td_res_ctx_t c = {.db = db, .arena = a, .actor = "td-bench-provision",
+                          .role = "superadmin", .request_id = "bench", .scope = TD_SCOPE_TENANT,
+                          .tenant_id = id};
+        char name[64];
+        snprintf(name, sizeof(name), "Customer %s", slug);
+        json_t *body = json_pack("{s:s, s:s, s:s, s:s}", "name", name, "email",
+                                 "info@globex.test", "phone", "+1 555 0100", "website",
+                                 "https://globex.test");
+        st = body ? td_res_create(&c, r, body, &row, &e) : TD_E_NOMEM;
+        json_decref(body);
+    }
+    const char *cid = row ? json_string_value(json_object_get(row, "id")) : NULL;
+    if (!st && cid) {
+        fprintf(out, "%s %s\n", slug, cid);
+        rc = 0;
+    } else {
+        fprintf(stderr, "td_bench_provision: customer in %s: %s: %s\n", slug,
+                td_status_msg(st ? st : TD_E_INVALID), e.code ? e.code : err);
+    }
+    json_decref(row);
+    td_res_err_free(&e);
+    td_db_close(db);
+    td_arena_destroy(a);
+    return rc;
+}
+
 int main(int argc, char **argv) {
-    if (argc != 4 || (strcmp(argv[2], "sqlite") && strcmp(argv[2], "postgres"))) {
-        fprintf(stderr, "usage: td_bench_provision N sqlite|postgres DATA_DIR\n");
+    const char *customers = NULL;
+    if (argc == 6 && strcmp(argv[4], "--customers") == 0)
+        customers = argv[5];
+    else if (argc != 4)
+        argc = 0;
+    if (argc == 0 || (strcmp(argv[2], "sqlite") && strcmp(argv[2], "postgres"))) {
+        fprintf(stderr,
+                "usage: td_bench_provision N sqlite|postgres DATA_DIR [--customers FILE]\n");
         return 2;
     }
     long n = strtol(argv[1], NULL, 10);
@@ -82,7 +141,8 @@ int main(int argc, char **argv) {
     }
 
     double *lat = malloc(sizeof(double) * (size_t)n);
-    if (!lat) {
+    char (*ids)[TD_ID_LEN + 1] = customers ? calloc((size_t)n, TD_ID_LEN + 1) : NULL;
+    if (!lat || (customers && !ids)) {
         fprintf(stderr, "td_bench_provision: out of memory\n");
         return 1;
     }
@@ -105,6 +165,8 @@ int main(int argc, char **argv) {
         double s = now_s();
         st = td_tenant_create(&p, a, &spec, &t, err, sizeof(err));
         lat[i] = (now_s() - s) * 1000.0;
+        if (!st && ids)
+            snprintf(ids[i], sizeof(ids[i]), "%s", t.row.id);
         td_arena_destroy(a);
         if (st) {
             fprintf(stderr, "td_bench_provision: tenant %s: %s: %s\n", slug, td_status_msg(st),
@@ -136,6 +198,29 @@ int main(int argc, char **argv) {
                (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6);
     }
     free(lat);
+
+    if (customers && rc == 0) {
+        FILE *out = fopen(customers, "w");
+        if (!out) {
+            perror(customers);
+            rc = 1;
+        }
+        double c0 = now_s();
+        for (long i = 0; out && i < n; i++) {
+            char slug[16];
+            snprintf(slug, sizeof(slug), "t%06ld", i + 1);
+            if (add_customer(&p, slug, ids[i], out)) {
+                rc = 1;
+                break;
+            }
+        }
+        if (out && fclose(out))
+            rc = 1;
+        if (!rc)
+            printf("provision customers=%ld customers_s=%.2f (one per tenant, resource engine, "
+                   "not in the figures above)\n", n, now_s() - c0);
+    }
+    free(ids);
     td_platform_close(&p);
     td_config_free(&cfg);
     return rc;
