@@ -65,12 +65,22 @@ void td_api_res_fail(td_req_t *req, td_status st, td_res_err_t *e) {
     td_res_err_free(e);
 }
 
-/* Answers a row with its ETag. */
+/* Answers a row with its ETag (one serialisation serves both). */
 void td_api_send_row(td_req_t *req, int status, json_t *row) {
-    char tag[24];
-    td_res_etag(row, tag);
+    char tag[24], *s = json_dumps(row, JSON_COMPACT);
+    json_decref(row);
+    if (!s) {
+        td_api_fail(req, TD_E_NOMEM, NULL);
+        return;
+    }
+    td_res_etag_text(s, tag);
     td_resp_header(req, "ETag", td_arena_strdup(req->arena, tag));
-    td_api_send_json(req, status, row);
+    const char *inm = status == 200 ? td_req_header(req, "If-None-Match") : NULL;
+    if (inm && !strcmp(inm, tag) && req->method == TD_GET)
+        td_resp_static(req, 304, "application/json", "", 0);
+    else
+        td_resp_bytes(req, status, "application/json", s, strlen(s));
+    free(s);
 }
 
 static const td_resource_t *res_of(td_req_t *req) { return ((td_ctx_t *)req->ctx)->res; }
@@ -113,15 +123,6 @@ void td_api_res_get(td_req_t *req, void *app) {
     td_status st = td_res_get(&c, res_of(req), req->params[2], &row, &e);
     if (st) {
         td_api_res_fail(req, st, &e);
-        return;
-    }
-    char tag[24];
-    td_res_etag(row, tag);
-    const char *inm = td_req_header(req, "If-None-Match");
-    if (inm && !strcmp(inm, tag)) {
-        json_decref(row);
-        td_resp_header(req, "ETag", td_arena_strdup(req->arena, tag));
-        td_resp_static(req, 304, "application/json", "", 0);
         return;
     }
     td_api_send_row(req, 200, row);

@@ -98,13 +98,17 @@ static int64_t row_bytes(json_t *row) {
     return n;
 }
 
+void td_res_etag_text(const char *text, char out[24]) {
+    uint64_t h = 1469598103934665603ULL;
+    for (const char *p = text ? text : ""; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    snprintf(out, 24, "\"%016llx\"", (unsigned long long)h);
+}
+
 void td_res_etag(json_t *row, char out[24]) {
     char *s = dump(row);
-    uint64_t h = 1469598103934665603ULL;
-    for (const char *p = s ? s : ""; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    td_res_etag_text(s, out);
     free(s);
-    snprintf(out, 24, "\"%016llx\"", (unsigned long long)h);
 }
 
 /* Runs q expecting at most one row: TD_OK with *row, or TD_E_NOTFOUND. */

@@ -61,8 +61,10 @@ td_status td_res_update(const td_res_ctx_t *c, const td_resource_t *r, const cha
 td_status td_res_delete(const td_res_ctx_t *c, const td_resource_t *r, const char *id,
                         const char *if_match, td_res_err_t *e);
 
-/* The strong ETag of a row ("\"<16 hex>\""). */
+/* The strong ETag of a row ("\"<16 hex>\""): a hash of its compact JSON
+ * text (td_res_etag_text when the caller has that text already). */
 void td_res_etag(json_t *row, char out[24]);
+void td_res_etag_text(const char *text, char out[24]);
 
 /* Building blocks for behaviour beyond CRUD, used inside the caller's
  * transaction (td_db_begin … commit). TD_W_TRUSTED lets code write

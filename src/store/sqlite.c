@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -27,7 +28,7 @@
  * SQL text comes again (the engine's queries repeat): a reused statement
  * is reset and its bindings cleared when the caller finalizes it. */
 #define STMT_CACHE 32
-#define STMT_CACHE_SQL_MAX 4096
+#define STMT_CACHE_SQL_MAX 65536 /* event batches insert 100 rows per statement */
 
 typedef struct lite_stmt lite_stmt;
 
@@ -77,8 +78,14 @@ static const char *lite_path(const char *url) {
     return strncmp(url, "sqlite:", 7) == 0 ? url + 7 : url;
 }
 
+/* Before SQLite's first use: no global memory statistics (every
+ * allocation would otherwise take one process-wide mutex). */
+static void configure_once(void) { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); }
+
 static td_status open_raw(const char *path, int flags, int sqlite_flags, lite_db **out, char *err,
                           size_t errlen) {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, configure_once);
     lite_db *l = calloc(1, sizeof(*l));
     if (!l)
         return TD_E_NOMEM;
