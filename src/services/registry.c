@@ -95,6 +95,8 @@ static int add_outbox(service_t *s) {
             snprintf(sql + k, len - (size_t)k, "%s", k_outbox_sqlite);
         else
             snprintf(sql + k, len - (size_t)k, k_outbox_postgres, s->name);
+        if (s->external)
+            free((char *)base); /* read from a file by load_migrations */
         s->migs[d][0].sql = sql; /* lives as long as the process */
     }
     return 0;
@@ -127,18 +129,19 @@ static void build(void) {
     sort_and_name();
 }
 
+/* The whole file as a string, or NULL (unreadable, or larger than max). */
 static char *slurp(const char *path, size_t max) {
     FILE *f = fopen(path, "rb");
+    struct stat sb;
     if (!f)
         return NULL;
-    char *buf = malloc(max + 1);
-    size_t n = buf ? fread(buf, 1, max + 1, f) : 0;
-    fclose(f);
-    if (!buf || n > max) {
-        free(buf);
-        return NULL;
+    char *buf = NULL;
+    if (fstat(fileno(f), &sb) == 0 && sb.st_size >= 0 && (size_t)sb.st_size <= max &&
+        (buf = malloc((size_t)sb.st_size + 1))) {
+        size_t n = fread(buf, 1, (size_t)sb.st_size, f);
+        buf[n] = '\0';
     }
-    buf[n] = '\0';
+    fclose(f);
     return buf;
 }
 

@@ -35,24 +35,26 @@ TEN=acme TID=$ACME_ID
 SA=(-H "Authorization: Bearer $ROOT" -H "X-Tenant: acme")
 
 # ---- helpers ----------------------------------------------------------------
-# (jq costs ~20 ms a run under this load: the per-row checks are batched.)
+# Starting curl or jq costs ~20 ms, more than the server takes to answer:
+# requests that do not depend on each other run in one curl (q … run_q), and
+# the checks of a row are batched into one jq run.
 
 # callh METHOD ARGS…: like call, also keeping the response headers in $T/hdr.
 callh() { local m=$1; shift; curl -sS -o "$T/body" -D "$T/hdr" -w '%{http_code}' -X "$m" -H 'Content-Type: application/json' "$@"; }
-# hdr NAME: a header of the last callh answer.
+# hdr NAME [FILE]: a header of the last callh answer (or of FILE).
 hdr() {
   local line k want=${1,,} v=
   while IFS= read -r line; do
     line=${line%$'\r'}
     k=${line%%:*}
     [ "${k,,}" = "$want" ] && v=${line#*: }
-  done <"$T/hdr"
+  done <"${2:-$T/hdr}"
   printf '%s' "$v"
 }
 # st WANT GOT WHAT: asserts an HTTP status, showing the body when wrong.
 st() { [ "$2" = "$1" ] || { cat "$T/body" >&2; echo >&2; fail "$3: HTTP $2, want $1"; return 0; }; pass; }
-# code_is CODE WHAT: the problem code of the last answer.
-code_is() { [[ $(<"$T/body") == *"\"code\":\"$1\""* ]] || { cat "$T/body" >&2; echo >&2; fail "$2: problem code is not $1"; return 0; }; pass; }
+# code_is CODE WHAT [FILE]: the problem code of the last answer (or of FILE).
+code_is() { [[ $(<"${3:-$T/body}") == *"\"code\":\"$1\""* ]] || { cat "${3:-$T/body}" >&2; echo >&2; fail "$2: problem code is not $1"; return 0; }; pass; }
 # jqe FILTER WHAT [jq args…]: asserts a jq condition on the last body.
 jqe() { local f=$1 w=$2; shift 2; jq -e "$@" "$f" "$T/body" >/dev/null || { cat "$T/body" >&2; echo >&2; fail "$w: body fails $f"; return 0; }; pass; }
 # errors_are 'field code,field code…' WHAT: a 400 validation_failed listing
@@ -62,6 +64,16 @@ errors_are() {
   jqe '([.errors[] | "\(.field) \(.code)"] | sort) == ($w | split(",") | sort)
        and all(.errors[]; .message | type == "string" and length > 0)' "$2: errors" --arg w "$1"
 }
+# q METHOD ARGS… URL: queues a request; run_q runs the queue in one curl,
+# in order: CODES[i] is the status of request i, $T/b<i> its body, $T/h<i>
+# its headers. qst I WANT WHAT asserts a status.
+Q=() QN=0
+q() { local m=$1; shift; Q+=(-sS -o "$T/b$QN" -D "$T/h$QN" -w '%{http_code}\n' -X "$m" -H 'Content-Type: application/json' "$@" --next); QN=$((QN + 1)); }
+run_q() { rm -f "$T"/b[0-9]* "$T"/h[0-9]*; mapfile -t CODES < <(curl "${Q[@]}" -sS -o /dev/null "$BASE/health"); Q=() QN=0; }
+qst() { [ "${CODES[$1]:-none}" = "$2" ] || { cat "$T/b$1" >&2 2>/dev/null; echo >&2; fail "$3: HTTP ${CODES[$1]:-none}, want $2"; return 0; }; pass; }
+# ids FILE: the ids of the items of a list answer (no jq: the ids are the
+# only "id" keys there), one a line; first_id FILE: the first.
+ids() { local b; b=$(<"$1"); while [[ $b =~ \"id\":\"([^\"]+)\" ]]; do echo "${BASH_REMATCH[1]}"; b=${b#*"${BASH_REMATCH[0]}"}; done; }
 
 # osql SERVICE SQL: runs SQL in the tenant's (TID) database of SERVICE; @ob
 # stands for the service's outbox table.
@@ -76,26 +88,27 @@ osql() {
 
 # count_rows SVC RES [AUTH…]: how many rows a list has, paged (limit 200).
 count_rows() {
-  local svc=$1 res=$2 n=0 cur="" code; shift 2
+  local svc=$1 res=$2 n=0 cur="" code b s; shift 2
   local auth=("$@"); [ ${#auth[@]} -gt 0 ] || auth=("${SA[@]}")
   while :; do
     local a=(-G --data-urlencode limit=200)
     [ -n "$cur" ] && a+=(--data-urlencode "cursor=$cur")
     code=$(callh GET "${auth[@]}" "${a[@]}" "$BASE/v1/$svc/$res")
     [ "$code" = 200 ] || { cat "$T/body" >&2; fail "count $svc.$res: HTTP $code"; echo -1; return; }
-    { read -r k; read -r cur; } < <(jq -r '(.items | length), (.next_cursor // "")' "$T/body")
-    n=$((n + k))
+    b=$(<"$T/body"); s=${b//\"id\":\"/}
+    n=$((n + (${#b} - ${#s}) / 6))
+    cur=; [[ $b =~ \"next_cursor\":\"([^\"]+)\" ]] && cur=${BASH_REMATCH[1]}
     [ -n "$cur" ] || break
   done
   echo "$n"
 }
 
 # The plan of every resource of a service.json, one line each (fields
-# separated by \x1f):
-# name, ",methods,", owner column, the resources its writable refs point to,
-# a create body (refs as @REF:<resource>@, @SEED@ for a unique part) and the
-# declaration. Read-only fields and fields with a role restriction are left
-# out of the body; $special holds the values some fields need.
+# separated by \x1f): name, ",methods,", the resources its writable refs
+# point to, its first sort field, a create body (refs as @REF:<resource>@,
+# @SEED@ for a unique part) and the declaration. Read-only fields and fields
+# with a role restriction are left out of the body; $special holds the
+# values some fields need.
 PLAN='
 def val($key; $f):
   if $special[$key + "." + $f.name] != null then $special[$key + "." + $f.name]
@@ -111,21 +124,24 @@ def val($key; $f):
 | [ .fields[] | select((.read_only | not) and (.write | not)) ] as $w
 | [ .name,
     ("," + ((.methods // ["list", "get", "create", "update", "delete"]) | join(",")) + ","),
-    (.owner // ""),
     ([ $w[] | select(.type == "ref") | .ref ] | unique | join(" ")),
+    (.sort[0] // ""),
     (reduce $w[] as $f ({}; .[$f.name] = (if $f.type == "ref" then "@REF:\($f.ref)@" else val($svc + "." + $r.name; $f) end)) | tojson),
     tojson ] | join("\u001f")'
 SPECIAL='{"cms.content_types.fields": [{"name": "headline", "type": "text", "required": true},
                                      {"name": "views", "type": "integer"}],
           "cms.content_items.data": {"headline": "Hello", "views": 3}}'
-declare -A P_METHODS P_OWNER P_REFS P_TPL P_DECL
+declare -A P_METHODS P_REFS P_SORT P_TPL P_DECL
 # load_plan FILE: fills the P_* tables (keyed svc.res) from a service.json;
+# RESOURCES lists its resources.
 load_plan() {
-  local svc res m o refs tpl decl
+  local svc res m refs sortf tpl decl
   svc=$(jq -r .name "$1")
-  while IFS=$'\x1f' read -r res m o refs tpl decl; do
-    P_METHODS[$svc.$res]=$m P_OWNER[$svc.$res]=$o P_REFS[$svc.$res]=$refs
+  RESOURCES=()
+  while IFS=$'\x1f' read -r res m refs sortf tpl decl; do
+    P_METHODS[$svc.$res]=$m P_REFS[$svc.$res]=$refs P_SORT[$svc.$res]=$sortf
     P_TPL[$svc.$res]=$tpl P_DECL[$svc.$res]=$decl
+    RESOURCES+=("$res")
   done < <(jq -r --argjson special "$SPECIAL" "$PLAN" "$1")
 }
 
@@ -147,28 +163,22 @@ ensure_row() {
   if [ -z "${REFROW[$key]:-}" ]; then
     make_body "$1" "$2"
     st 201 "$(callh POST "${SA[@]}" --data "$BODY" "$BASE/v1/$1/$2")" "create $1.$2 (to refer to) with $BODY"
-    REFROW[$key]=$(jq -r .id "$T/body")
+    REFROW[$key]=$(ids "$T/body" | head -n 1)
   fi
   ROWID=${REFROW[$key]}
 }
 
 # After a create: checks the row (input) against the body sent and the
 # declaration ($r); prints shell assignments: bad (what is wrong, or empty),
-# id, patch (a PATCH body changing one writable non-ref field), pf (its
-# name), flt / nflt (filters matching / excluding the row).
+# id, patch (a PATCH body changing one writable non-ref field, when the
+# resource may be updated: $upd), pf (that field), flt / nflt (filters
+# matching / excluding the row as it will be after the patch).
 CHECK_CREATE='
 def lit: if type == "string" then "\u0027" + gsub("\u0027"; "\u0027\u0027") + "\u0027" else tostring end;
-def filters($row; $pf):
-  ($r.filter // []) as $fl
-  | if ($fl | length) == 0 then ["", ""]
-    else (if ($fl | index($pf)) != null then $pf
-          else ([ $fl[] | . as $n | select(([$r.fields[] | select(.name == $n)] | length) > 0 and $row[$n] != null) ][0]
-                // "created_at") end) as $ff
-    | ["\($ff) eq \($row[$ff] | lit)", "\($ff) ne \($row[$ff] | lit)"] end;
 . as $row
 | ([ $r.fields[] | select((.read_only | not) and (.write | not) and .type != "ref" and .type != "json") ]) as $c
-| ([ $c[] | select((.type == "text" or .type == "email") and (.enum | not)) ] + $c)[0] as $f
-| (if $f == null then null else {($f.name): (
+| (if $upd then ([ $c[] | select((.type == "text" or .type == "email") and (.enum | not)) ] + $c)[0] else null end) as $f
+| (if $f == null then {} else {($f.name): (
     if $f.enum then [$f.enum[] | select(. != $row[$f.name])][0]
     elif $f.type == "email" then "p\($seed)@example.org"
     elif $f.type == "text" then ("p-\($f.name)-\($seed)")[0:($f.max // 200)]
@@ -176,7 +186,12 @@ def filters($row; $pf):
     elif $f.type == "number" then (if $f.max != null and $row[$f.name] + 1.25 > $f.max then $row[$f.name] - 1.25 else $row[$f.name] + 1.25 end)
     elif $f.type == "boolean" then ($row[$f.name] | not)
     else "2027-01-02T03:04:05.000Z" end)} end) as $patch
-| filters($row; "") as $fs
+| ($row + $patch) as $after | ($f.name // "") as $pf | ($r.filter // []) as $fl
+| (if ($fl | length) == 0 then ["", ""]
+   else (if ($fl | index($pf)) != null then $pf
+         else ([ $fl[] | . as $n | select(([$r.fields[] | select(.name == $n)] | length) > 0 and $after[$n] != null) ][0]
+               // "created_at") end) as $ff
+   | ["\($ff) eq \($after[$ff] | lit)", "\($ff) ne \($after[$ff] | lit)"] end) as $fs
 | ([ if ($body | to_entries | all(.value == $row[.key])) | not then "values sent do not come back" else empty end,
      if (keys | sort) != ([$r.fields[].name, "id", "created_at", "updated_at"] + (if $r.owner then [$r.owner] else [] end) | sort)
        then "keys are not the declared fields and the system columns" else empty end,
@@ -184,40 +199,46 @@ def filters($row; $pf):
      if (.created_at | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$")) | not then "created_at format" else empty end,
      if .updated_at != .created_at then "updated_at differs from created_at" else empty end,
      if $r.owner and $row[$r.owner] != $me then "owner is not the creator" else empty end ] | join("; ")) as $bad
-| @sh "bad=\($bad) id=\(.id) patch=\($patch | tojson) pf=\($f.name // "") flt=\($fs[0]) nflt=\($fs[1])"'
-# After a patch: the row (input) against the row before ($old) and the
-# patch ($p); prints bad, flt, nflt as above.
-CHECK_PATCH='
-def lit: if type == "string" then "\u0027" + gsub("\u0027"; "\u0027\u0027") + "\u0027" else tostring end;
-($p | keys[0]) as $pf
-| ($r.filter // []) as $fl
-| . as $row
-| (if ($fl | length) == 0 then ["", ""]
-   else (if ($fl | index($pf)) != null then $pf
-         else ([ $fl[] | . as $n | select(([$r.fields[] | select(.name == $n)] | length) > 0 and $row[$n] != null) ][0]
-               // "created_at") end) as $ff
-   | ["\($ff) eq \($row[$ff] | lit)", "\($ff) ne \($row[$ff] | lit)"] end) as $fs
-| ([ if .[$pf] != $p[$pf] then "the new value is not there" else empty end,
-     if del(.[$pf], .updated_at) != ($old | del(.[$pf], .updated_at)) then "other fields changed" else empty end,
-     if (.updated_at > $old.updated_at) | not then "updated_at did not move" else empty end ] | join("; ")) as $bad
-| @sh "bad=\($bad) flt=\($fs[0]) nflt=\($fs[1])"'
+| @sh "bad=\($bad) id=\(.id) patch=\($patch | tojson) pf=\($pf) flt=\($fs[0]) nflt=\($fs[1])"'
+# After the rest: the patched row ($new, as PATCH answered it) against the
+# row before ($old) and the patch ($p); the list with the matching filter
+# ($l1) has the row as it is now ($now, from GET); the list with
+# fields=id,$f ($l3) answers only those keys. Prints what is wrong.
+CHECK_REST='
+$old[0] as $old | $new[0] as $new | $now[0] as $now
+| [ if $p != {} then
+      ($p | keys[0]) as $pf
+      | (if $new[$pf] != $p[$pf] then "patch: the new value is not there" else empty end,
+         if ($new | del(.[$pf], .updated_at)) != ($old | del(.[$pf], .updated_at)) then "patch: other fields changed" else empty end,
+         if ($new.updated_at > $old.updated_at) | not then "patch: updated_at did not move" else empty end)
+    else empty end,
+    if ([$l1[0].items[] | select(.id == $now.id)] != [$now]) then "the filter [\($flt)] does not find the row as it is" else empty end,
+    if ($l3[0].items | length == 0 or any(.[]; keys != ([$f, "id"] | sort))) then "fields=id,\($f) answers other keys" else empty end ]
+| join("; ")'
 
-# crud SVC RES: the whole life of one row of RES, as the superadmin in TEN.
+# crud SVC RES: the whole life of one row of RES, as the superadmin in TEN:
+# create; then in one curl run: get (and 304), patch, get, list with a
+# filter (and its negation, and fields), a stale delete, delete, 404s.
 crud() {
-  local svc=$1 res=$2 methods url what body id etag etag2 patch pf flt nflt bad sortf first fid
+  local svc=$1 res=$2 methods url what body id etag etag2 patch pf flt nflt bad fid i upd=false
   methods=${P_METHODS[$svc.$res]}
   url="$BASE/v1/$svc/$res"
   what="$svc.$res"
   if [[ $methods != *,create,* ]]; then
-    st 200 "$(callh GET "${SA[@]}" "$url")" "list $what"
-    { read -r bad; read -r fid; } < <(jq -r '((.items | type == "array") and has("next_cursor")), (.items[0].id // "")' "$T/body")
-    eq "$bad" true "list $what: items and next_cursor"
-    st 405 "$(callh POST "${SA[@]}" --data '{}' "$url")" "create on $what (not in its methods)"
+    q GET "${SA[@]}" "$url"; q POST "${SA[@]}" --data '{}' "$url"; run_q
+    qst 0 200 "list $what"
+    [[ $(<"$T/b0") == '{"items":['*'"next_cursor":'* ]] || fail "list $what: $(<"$T/b0")"; pass
+    qst 1 405 "create on $what (not in its methods)"
+    fid=$(ids "$T/b0" | head -n 1)
     if [ -n "$fid" ]; then
-      first=$(jq -c '.items[0]' "$T/body" 2>/dev/null || true)
-      st 200 "$(callh GET "${SA[@]}" "$url/$fid")" "get an item of $what"
-      [[ $methods == *,update,* ]] || st 405 "$(callh PATCH "${SA[@]}" --data '{}' "$url/$fid")" "update on $what (not in its methods)"
-      [[ $methods == *,delete,* ]] || st 405 "$(callh DELETE "${SA[@]}" "$url/$fid")" "delete on $what (not in its methods)"
+      q GET "${SA[@]}" "$url/$fid"
+      [[ $methods == *,update,* ]] || q PATCH "${SA[@]}" --data '{}' "$url/$fid"
+      [[ $methods == *,delete,* ]] || q DELETE "${SA[@]}" "$url/$fid"
+      run_q
+      qst 0 200 "get an item of $what"
+      i=1
+      [[ $methods == *,update,* ]] || { qst $i 405 "update on $what (not in its methods)"; i=$((i + 1)); }
+      [[ $methods == *,delete,* ]] || qst $i 405 "delete on $what (not in its methods)"
     fi
     return 0
   fi
@@ -225,58 +246,67 @@ crud() {
   make_body "$svc" "$res"; body=$BODY
   st 201 "$(callh POST "${SA[@]}" --data "$body" "$url")" "create $what with $body"
   cp "$T/body" "$T/row"
+  [[ $methods == *,update,* ]] && upd=true
   eval "$(jq -r --argjson r "${P_DECL[$what]}" --argjson body "$body" --arg me "$ROOT_ID" \
-    --arg seed "$RANDOM" "$CHECK_CREATE" "$T/row")"
+    --arg seed "$RANDOM" --argjson upd "$upd" "$CHECK_CREATE" "$T/row")"
   [ -z "$bad" ] || { cat "$T/row" >&2; echo >&2; fail "create $what with $body: $bad"; }; pass
   etag=$(hdr ETag)
   eq "$(hdr Location)" "/v1/$svc/$res/$id" "Location of a new $what"
   [[ $etag =~ ^\"[0-9a-f]{16}\"$ ]] || fail "create $what: ETag '$etag'"; pass
 
-  st 200 "$(callh GET "${SA[@]}" "$url/$id")" "get $what"
-  cmp -s "$T/body" "$T/row" || { cat "$T/body" "$T/row" >&2; fail "get $what differs from what create answered"; }; pass
-  eq "$(hdr ETag)" "$etag" "get $what: the same ETag as create"
-  st 304 "$(callh GET "${SA[@]}" -H "If-None-Match: $etag" "$url/$id")" "get $what with If-None-Match"
-
-  if [[ $methods == *,update,* ]]; then
-    pf=$(jq -r 'keys[0]' <<<"$patch")
-    sleep 0.002 # updated_at has millisecond precision
-    st 200 "$(callh PATCH "${SA[@]}" --data "$patch" "$url/$id")" "patch $what with $patch"
-    eval "$(jq -r --argjson r "${P_DECL[$what]}" --argjson p "$patch" --slurpfile old "$T/row" \
-      "\$old[0] as \$old | $CHECK_PATCH" "$T/body")"
-    [ -z "$bad" ] || { cat "$T/row" "$T/body" >&2; echo >&2; fail "patch $what with $patch: $bad"; }; pass
-    etag2=$(hdr ETag)
-    [ -n "$etag2" ] && [ "$etag2" != "$etag" ] || fail "patch $what: ETag '$etag2' (before: $etag)"; pass
-    cp "$T/body" "$T/row"
-    st 200 "$(callh GET "${SA[@]}" "$url/$id")" "get $what after patch"
-    cmp -s "$T/body" "$T/row" || { cat "$T/body" "$T/row" >&2; fail "get $what after patch differs from what patch answered"; }; pass
-    eq "$(hdr ETag)" "$etag2" "get $what after patch: the new ETag"
-  else
-    pf=""
-    st 405 "$(callh PATCH "${SA[@]}" --data '{}' "$url/$id")" "update on $what (not in its methods)"
-  fi
-
-  sortf=$(jq -r '.sort[0] // empty' <<<"${P_DECL[$what]}")
   local la=(-G --data-urlencode limit=200)
-  [ -n "$sortf" ] && la+=(--data-urlencode "sort=-$sortf")
-  st 200 "$(callh GET "${SA[@]}" "${la[@]}" --data-urlencode "filter=$flt" "$url")" "list $what with filter [$flt]"
-  jqe '[.items[] | select(.id == $row[0].id)] == $row' "list $what with filter [$flt] finds the row" --slurpfile row "$T/row"
-  if [ -n "$flt" ]; then
-    st 200 "$(callh GET "${SA[@]}" "${la[@]}" --data-urlencode "filter=$nflt" "$url")" "list $what with filter [$nflt]"
-    [[ $(<"$T/body") != *"$id"* ]] || fail "list $what with filter [$nflt] has the row"; pass
-  fi
-  st 200 "$(callh GET "${SA[@]}" "${la[@]}" --data-urlencode "filter=$flt" --data-urlencode "fields=id,${pf:-created_at}" "$url")" "list $what with fields"
-  jqe '.items | length > 0 and all(.[]; keys == ([$f, "id"] | sort))' "list $what with fields=id,${pf:-created_at}" --arg f "${pf:-created_at}"
-
+  [ -n "${P_SORT[$what]}" ] && la+=(--data-urlencode "sort=-${P_SORT[$what]}")
+  sleep 0.002 # updated_at has millisecond precision
+  q GET "${SA[@]}" "$url/$id"                                   # 0
+  q GET "${SA[@]}" -H "If-None-Match: $etag" "$url/$id"         # 1
+  q PATCH "${SA[@]}" --data "$patch" "$url/$id"                 # 2
+  q GET "${SA[@]}" "$url/$id"                                   # 3
+  q GET "${SA[@]}" "${la[@]}" --data-urlencode "filter=$flt" "$url"              # 4
+  q GET "${SA[@]}" "${la[@]}" --data-urlencode "filter=${nflt:-$flt}" "$url"     # 5
+  q GET "${SA[@]}" "${la[@]}" --data-urlencode "filter=$flt" --data-urlencode "fields=id,${pf:-created_at}" "$url" # 6
   if [[ $methods == *,delete,* ]]; then
-    st 412 "$(callh DELETE "${SA[@]}" -H 'If-Match: "0000000000000000"' "$url/$id")" "delete $what with a stale If-Match"
-    code_is precondition_failed "delete $what with a stale If-Match"
-    st 204 "$(callh DELETE "${SA[@]}" "$url/$id")" "delete $what"
-    st 404 "$(callh GET "${SA[@]}" "$url/$id")" "get a deleted $what"
-    code_is not_found "get a deleted $what"
-    st 404 "$(callh DELETE "${SA[@]}" "$url/$id")" "delete a deleted $what"
-    [[ $methods != *,update,* ]] || st 404 "$(callh PATCH "${SA[@]}" --data "$patch" "$url/$id")" "patch a deleted $what"
+    q DELETE "${SA[@]}" -H 'If-Match: "0000000000000000"' "$url/$id"          # 7
+    q DELETE "${SA[@]}" "$url/$id"                              # 8
+    q GET "${SA[@]}" "$url/$id"                                 # 9
+    q DELETE "${SA[@]}" "$url/$id"                              # 10
+    q PATCH "${SA[@]}" --data "$patch" "$url/$id"               # 11
   else
-    st 405 "$(callh DELETE "${SA[@]}" "$url/$id")" "delete on $what (not in its methods)"
+    q DELETE "${SA[@]}" "$url/$id"                              # 7
+  fi
+  run_q
+  qst 0 200 "get $what"
+  cmp -s "$T/b0" "$T/row" || { cat "$T/b0" "$T/row" >&2; fail "get $what differs from what create answered"; }; pass
+  eq "$(hdr ETag "$T/h0")" "$etag" "get $what: the same ETag as create"
+  qst 1 304 "get $what with If-None-Match"
+  qst 3 200 "get $what after the patch"
+  if $upd; then
+    qst 2 200 "patch $what with $patch"
+    etag2=$(hdr ETag "$T/h2")
+    [ -n "$etag2" ] && [ "$etag2" != "$etag" ] || fail "patch $what: ETag '$etag2' (before: $etag)"; pass
+    cmp -s "$T/b3" "$T/b2" || { cat "$T/b3" "$T/b2" >&2; fail "get $what after patch differs from what patch answered"; }; pass
+    eq "$(hdr ETag "$T/h3")" "$etag2" "get $what after patch: the ETag of the patch"
+  else
+    qst 2 405 "update on $what (not in its methods)"
+    cp "$T/row" "$T/b2"
+  fi
+  qst 4 200 "list $what with filter [$flt]"
+  qst 5 200 "list $what with filter [$nflt]"
+  qst 6 200 "list $what with fields=id,${pf:-created_at}"
+  bad=$(jq -nr --slurpfile old "$T/row" --slurpfile new "$T/b2" --slurpfile now "$T/b3" \
+    --slurpfile l1 "$T/b4" --slurpfile l3 "$T/b6" --argjson p "$patch" --arg flt "$flt" \
+    --arg f "${pf:-created_at}" "$CHECK_REST" 2>&1)
+  [ -z "$bad" ] || { cat "$T/row" "$T/b2" "$T/b4" "$T/b6" >&2; echo >&2; fail "$what: $bad"; }; pass
+  [ -z "$nflt" ] || [[ $(<"$T/b5") != *"$id"* ]] || fail "list $what with filter [$nflt] has the row"; pass
+  if [[ $methods == *,delete,* ]]; then
+    qst 7 412 "delete $what with a stale If-Match"
+    code_is precondition_failed "delete $what with a stale If-Match" "$T/b7"
+    qst 8 204 "delete $what"
+    qst 9 404 "get a deleted $what"
+    code_is not_found "get a deleted $what" "$T/b9"
+    qst 10 404 "delete a deleted $what"
+    if $upd; then qst 11 404 "patch a deleted $what"; else qst 11 405 "patch on $what"; fi
+  else
+    qst 7 405 "delete on $what (not in its methods)"
   fi
 }
 
@@ -285,10 +315,10 @@ ADMIN=$(login '{"tenant":"acme","email":"admin@acme.test","password":"admin-pass
 AD=(-H "Authorization: Bearer $ADMIN")
 nsvc=0 nres=0
 for file in "$TD_SRC"/src/services/*/service.json; do
-  svc=$(jq -r .name "$file")
   nsvc=$((nsvc + 1))
   load_plan "$file"
-  for res in $(jq -r '.resources[].name' "$file"); do
+  svc=$(jq -r .name "$file")
+  for res in "${RESOURCES[@]}"; do
     # orders are placed from an "items" array (behaviour of their own)
     [ "$svc.$res" = commerce.orders ] && continue
     crud "$svc" "$res"
@@ -301,7 +331,7 @@ st 201 "$(callh POST "${SA[@]}" --data '{"title":"tz","closed_at":"2026-05-06T09
 jqe '.closed_at == "2026-05-06T07:08:07.000Z" and .stage == "new" and .amount == 0 and .currency == "EUR"' "offset time and defaults"
 # cms: publishing stamps published_at (read-only); an item's data follows its type
 st 201 "$(callh POST "${SA[@]}" --data '{"title":"About","slug":"about"}' "$BASE/v1/cms/pages")" "a draft page"
-PAGE=$(jq -r .id "$T/body")
+PAGE=$(ids "$T/body" | head -n 1)
 jqe '.status == "draft" and .published_at == null' "a draft is not published"
 st 200 "$(callh PATCH "${SA[@]}" --data '{"status":"published"}' "$BASE/v1/cms/pages/$PAGE")" "publish"
 jqe '.published_at | type == "string"' "publishing stamps published_at"
@@ -330,9 +360,9 @@ st 400 "$(callh POST "${SA[@]}" --data '{"name":"n","sku":"s","price":-0.5,"acti
 errors_are 'price out_of_range,active invalid_type' "a product with bad values"
 st 400 "$(callh POST "${SA[@]}" --data '[{"name":"x"}]' "$BASE/v1/crm/customers")" "a body that is not an object"
 st 400 "$(callh POST "${SA[@]}" --data '{"name":"x"' "$BASE/v1/crm/customers")" "a body that is not JSON"
-# a reference must name an existing row of its resource
-st 400 "$(callh POST "${SA[@]}" --data '{"title":"t","customer_id":"01a20000-0000-7000-8000-000000000000"}' "$BASE/v1/crm/deals")" "a deal for a customer that does not exist"
-errors_are 'customer_id invalid_reference' "a deal for a customer that does not exist"
+# a reference must name an existing row of its resource (docs/api.md: 409)
+st 409 "$(callh POST "${SA[@]}" --data '{"title":"t","customer_id":"01a20000-0000-7000-8000-000000000000"}' "$BASE/v1/crm/deals")" "a deal for a customer that does not exist"
+code_is invalid_reference "a deal for a customer that does not exist"
 # a patch is validated the same way and changes nothing when refused
 ensure_row crm deals; DEAL=$ROWID
 st 200 "$(callh GET "${SA[@]}" "$BASE/v1/crm/deals/$DEAL")" "a deal"; cp "$T/body" "$T/deal"
@@ -357,11 +387,9 @@ new_user() { # new_user EMAIL ROLE SERVICES-JSON → the user's id
 CY_ID=$(new_user cy@acme.test client '["crm"]')
 DEE_ID=$(new_user dee@acme.test client '["crm"]')
 BO_ID=$(new_user bo@acme.test client '["crm","billing","analytics"]')
-MAX_ID=$(new_user max@acme.test manager '["crm"]')
 CY=(-H "Authorization: Bearer $(login '{"tenant":"acme","email":"cy@acme.test","password":"user-password-1"}')")
 DEE=(-H "Authorization: Bearer $(login '{"tenant":"acme","email":"dee@acme.test","password":"user-password-1"}')")
 BO=(-H "Authorization: Bearer $(login '{"tenant":"acme","email":"bo@acme.test","password":"user-password-1"}')")
-MAX=(-H "Authorization: Bearer $(login '{"tenant":"acme","email":"max@acme.test","password":"user-password-1"}')")
 cy_rows=() dee_rows=()
 for n in 1 2 3; do
   st 201 "$(callh POST "${CY[@]}" --data "{\"name\":\"cy-$n\"}" "$BASE/v1/crm/customers")" "cy creates a customer"
@@ -378,7 +406,7 @@ st 200 "$(callh GET "${DEE[@]}" -G --data-urlencode 'sort=-name' "$BASE/v1/crm/c
 jqe '[.items[].id] == ($ids | split(" ") | reverse)' "dee sees its two customers only" --arg ids "${dee_rows[*]}"
 st 200 "$(callh GET "${CY[@]}" -G --data-urlencode "filter=name eq 'dee-1' or name startswith 'dee'" "$BASE/v1/crm/customers")" "cy filters for dee's rows"
 jqe '.items == []' "a filter does not widen a client's scope"
-eq "$(count_rows crm customers "${MAX[@]}")" "$(count_rows crm customers)" "a manager sees the whole tenant"
+eq "$(count_rows crm customers "${AD[@]}")" "$(count_rows crm customers)" "the tenant admin sees the whole tenant"
 st 200 "$(callh GET "${AD[@]}" "$BASE/v1/crm/customers/${cy_rows[0]}")" "the admin reads cy's row"
 st 200 "$(callh GET "${AD[@]}" "$BASE/v1/crm/customers/${dee_rows[0]}")" "dee's row"; cp "$T/body" "$T/dee-before"
 st 404 "$(callh GET "${CY[@]}" "$BASE/v1/crm/customers/${dee_rows[0]}")" "cy reads dee's row"
@@ -405,7 +433,6 @@ st 200 "$(callh GET "${CY[@]}" -G --data-urlencode "filter=name eq 'Sales'" "$BA
 jqe '[.items[].id] == [$p]' "clients read the tenant's pipelines" --arg p "$PIPE"
 st 403 "$(callh POST "${CY[@]}" --data '{"name":"Mine"}' "$BASE/v1/crm/pipelines")" "cy adds a pipeline"
 st 403 "$(callh PATCH "${CY[@]}" --data '{"name":"Mine"}' "$BASE/v1/crm/pipelines/$PIPE")" "cy renames a pipeline"
-st 201 "$(callh POST "${MAX[@]}" --data '{"name":"Max pipe"}' "$BASE/v1/crm/pipelines")" "a manager adds a pipeline"
 # billing: not granted → 403; granted → own rows, read only
 st 403 "$(callh GET "${CY[@]}" "$BASE/v1/billing/invoices")" "cy lists invoices"
 code_is service_not_granted "billing is not granted to cy"
@@ -427,7 +454,6 @@ st 403 "$(callh DELETE "${BO[@]}" "$BASE/v1/billing/invoices/${bo_inv[0]}")" "bo
 st 403 "$(callh POST "${AD[@]}" --data '{"number":"INV-AD"}' "$BASE/v1/billing/invoices")" "the tenant admin writes an invoice"
 st 403 "$(callh PATCH "${AD[@]}" --data '{"status":"void"}' "$BASE/v1/billing/invoices/${bo_inv[0]}")" "the tenant admin changes an invoice"
 st 403 "$(callh DELETE "${AD[@]}" "$BASE/v1/billing/invoices/${bo_inv[0]}")" "the tenant admin deletes an invoice"
-st 403 "$(callh POST "${MAX[@]}" --data '{"plan":"pro"}' "$BASE/v1/billing/subscriptions")" "a manager writes a subscription"
 eq "$(count_rows billing invoices "${AD[@]}")" "$(count_rows billing invoices)" "the tenant admin reads every invoice"
 st 200 "$(callh GET "${BO[@]}" "$BASE/v1/billing/invoices/${bo_inv[0]}")" "bo's invoice after the refusals"
 jqe '.status == "draft"' "bo's invoice unchanged"
@@ -460,7 +486,10 @@ bad_filter customers "name eq 'x'; DROP TABLE customers; --" "a stacked statemen
 bad_filter customers "name eq 'x' or name eq 'y' union select * from customers" "a union"
 bad_filter customers "$(rep '(' 500)name eq 'x'$(rep ')' 500)" "500 nested parentheses"
 bad_filter customers "$(rep 'not ' 100)name eq 'x'" "100 nested nots"
-bad_filter customers "name eq '$(head -c 102400 /dev/zero | tr '\0' a)'" "a 100 KB filter"
+bad_filter customers "name eq '$(head -c 3000 /dev/zero | tr '\0' a)'" "a filter over the 2048-byte cap"
+# a 100 KB filter does not fit the HTTP layer's request-line budget (16 KiB
+# per connection): libmicrohttpd refuses it itself, 414, before any routing
+st 414 "$(callh GET "${SA[@]}" -G --data-urlencode "filter=name eq '$(head -c 102400 /dev/zero | tr '\0' a)'" "$BASE/v1/crm/customers")" "a 100 KB filter"
 bad_filter customers "nosuch eq 'x'" "an unknown field"
 bad_filter customers "phone eq 'x'" "a field that is not filterable"
 bad_filter customers "owner_id eq 'x'" "the owner column (not declared filterable)"
@@ -498,6 +527,12 @@ jqe '.items == []' "startswith '_' is literal"
 good_filter customers "(name eq 'cy-1b' or name startswith 'dee-') and not (email ne null) and name in ('cy-1b', 'dee-2', 'zz')" "and, or, not, in, null"
 jqe '[.items[].name] | sort == ["cy-1b", "dee-2"]' "and, or, not, in, null select the right rows"
 good_filter deals "amount ge 0 and amount lt 1000000000000 and closed_at eq null" "integer and null comparisons"
+ensure_row commerce products; PROD=$ROWID
+st 200 "$(callh GET "${SA[@]}" -G --data-urlencode "filter=price eq 2.5 and price gt 2 and price le 2.5 and active eq false" "$BASE/v1/commerce/products")" "number and boolean comparisons"
+jqe 'any(.items[]; .id == $p)' "number and boolean comparisons find the product" --arg p "$PROD"
+for f in "price eq 'abc'" "active eq 1" "active gt false" "price contains '2'"; do
+  st 400 "$(callh GET "${SA[@]}" -G --data-urlencode "filter=$f" "$BASE/v1/commerce/products")" "[$f]"; code_is invalid_filter "[$f]"
+done
 # sort, limit, fields, cursor: the other parameters are checked too
 for q in "sort=phone" "sort=name;DROP TABLE customers" "sort=-" "sort=created_at,phone" "sort=email"; do
   st 400 "$(callh GET "${SA[@]}" -G --data-urlencode "$q" "$BASE/v1/crm/customers")" "$q"; code_is invalid_sort "$q"
@@ -531,19 +566,19 @@ jq -r '.id // "none"' "$T/made" >"$T/orig"
 eq "$(grep -c . "$T/orig")" 120 "120 customers made"
 ! grep -q none "$T/orig" || { grep -v '"id"' "$T/made" | head -3 >&2; fail "a customer was not made"; }; pass
 sort -o "$T/orig" "$T/orig"
-# inserter N TAG: N more customers, one every few milliseconds, in the background
+# inserter N TAG: N more customers, 15 a second, in the background (one curl)
 inserter() {
-  local j
+  local j a=()
   for ((j = 1; j <= $1; j++)); do
-    curl -sS -o /dev/null -w '%{http_code}\n' -X POST "${SA[@]}" -H 'Content-Type: application/json' \
-      --data "{\"name\":\"pg-$(printf %03d $(( (j * 13) % 50 )))$2\"}" "$BASE/v1/crm/customers"
-    sleep 0.03
-  done >>"$T/bg.codes"
+    a+=(-sS -o /dev/null -w '%{http_code}\n' -X POST "${SA[@]}" -H 'Content-Type: application/json'
+        --data "{\"name\":\"pg-$(printf %03d $(( (j * 13) % 50 )))$2\"}" "$BASE/v1/crm/customers" --next)
+  done
+  curl --rate 15/s "${a[@]}" -sS -o /dev/null "$BASE/health" >>"$T/bg.codes"
 }
-# page_all SORT: every page of the list with limit=7 while 15 rows are
-# inserted; ids (and names) seen in $T/seen.
+# page_all SORT TAG: every page of the list with limit=7 while 15 rows are
+# inserted; "id<TAB>name" of the rows seen in $T/seen.
 page_all() {
-  local cursor="" pages=0 n
+  local cursor="" pages=0 n b
   : >"$T/seen"
   inserter 15 "$2" & BG=$!
   while :; do
@@ -551,13 +586,17 @@ page_all() {
     [ -n "$1" ] && a+=(--data-urlencode "sort=$1")
     [ -n "$cursor" ] && a+=(--data-urlencode "cursor=$cursor")
     st 200 "$(callh GET "${SA[@]}" "${a[@]}" "$BASE/v1/crm/customers")" "page $pages of sort=$1"
-    jq -r '(.items | length), (.next_cursor // ""), (.items[] | "\(.id)\t\(.name)")' "$T/body" >"$T/page" || : >"$T/page"
-    { read -r n; read -r cursor; } <"$T/page" || true
-    tail -n +3 "$T/page" >>"$T/seen"
+    b=$(<"$T/body") n=0 cursor=
+    [[ $b =~ \"next_cursor\":\"([^\"]+)\" ]] && cursor=${BASH_REMATCH[1]}
+    while [[ $b =~ \"id\":\"([^\"]+)\",\"name\":\"([^\"]*)\" ]]; do
+      printf '%s\t%s\n' "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}" >>"$T/seen"
+      b=${b#*"${BASH_REMATCH[0]}"}
+      n=$((n + 1))
+    done
     pages=$((pages + 1))
     if [ -n "$cursor" ]; then [ "$n" = 7 ] || fail "sort=$1: page $pages has $n rows and a next cursor"; pass
     else [ "$n" -le 7 ] || fail "sort=$1: last page has $n rows"; pass; break; fi
-    [ $pages -lt 200 ] || fail "sort=$1: no end after 200 pages"
+    [ $pages -lt 200 ] || { fail "sort=$1: no end after 200 pages"; break; }
   done
   wait "$BG"; BG=
   cut -f1 "$T/seen" | sort | uniq -d >"$T/dups"
@@ -636,25 +675,24 @@ wr DELETE "${SA[@]}" "$BASE/v1/crm/contacts/$OCT"; st 204 "$CODE" "outbox: delet
 wr DELETE "${SA[@]}" "$BASE/v1/crm/customers/$OC"; st 204 "$CODE" "outbox: delete the customer"
 R_DELETE=$RID
 wr DELETE "${SA[@]}" "$BASE/v1/crm/deals/$OD"; st 204 "$CODE" "outbox: delete the deal"
-wr GET "${SA[@]}" "$BASE/v1/crm/customers"; W=$((W - 1)); sed -i '$d' "$T/rids" # reads are not writes
-eq "$(osql crm "SELECT count(*) FROM @ob WHERE seq > $SEQ0")" "$W" "one outbox row per acknowledged write ($W)"
-eq "$(osql crm "SELECT request_id FROM @ob WHERE seq > $SEQ0 ORDER BY seq")" "$(cat "$T/rids")" "outbox rows carry the writes' request ids, in order"
-eq "$(osql crm "SELECT actor, action, resource, row_id, rows_delta, bytes_delta > 0 FROM @ob WHERE request_id = '$R_CREATE'")" \
-   "$ROOT_ID|create|customers|$OC|1|1" "the outbox row of a create"
-eq "$(osql crm "SELECT actor, action, resource, row_id, rows_delta FROM @ob WHERE request_id = '$R_PATCH'")" \
-   "$ROOT_ID|update|customers|$OC|0" "the outbox row of a patch"
-eq "$(osql crm "SELECT actor, action, resource, row_id, rows_delta, bytes_delta < 0 FROM @ob WHERE request_id = '$R_DELETE'")" \
-   "$ROOT_ID|delete|customers|$OC|-1|1" "the outbox row of a delete"
-eq "$(osql crm "SELECT actor, action, row_id FROM @ob WHERE request_id = '$R_CLIENT'")" "$CY_ID|create|$CYC" "the outbox row of a client's create"
-osql crm "SELECT at FROM @ob WHERE seq > $SEQ0" | grep -vqE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$' &&
+st 200 "$(callh GET "${SA[@]}" "$BASE/v1/crm/customers/$CYC")" "outbox: a read (not a write)"
+osql crm "SELECT request_id, actor, action, resource, row_id, rows_delta,
+                CASE WHEN bytes_delta > 0 THEN '+' WHEN bytes_delta < 0 THEN '-' ELSE '0' END, at
+           FROM @ob WHERE seq > $SEQ0 ORDER BY seq" >"$T/outbox"
+eq "$(grep -c . "$T/outbox")" "$W" "one outbox row per acknowledged write ($W)"
+eq "$(cut -d'|' -f1 "$T/outbox")" "$(cat "$T/rids")" "outbox rows carry the writes' request ids, in order"
+eq "$(grep "^$R_CREATE|" "$T/outbox" | cut -d'|' -f2-7)" "$ROOT_ID|create|customers|$OC|1|+" "the outbox row of a create"
+eq "$(grep "^$R_PATCH|" "$T/outbox" | cut -d'|' -f2-6)" "$ROOT_ID|update|customers|$OC|0" "the outbox row of a patch"
+eq "$(grep "^$R_DELETE|" "$T/outbox" | cut -d'|' -f2-7)" "$ROOT_ID|delete|customers|$OC|-1|-" "the outbox row of a delete"
+eq "$(grep "^$R_CLIENT|" "$T/outbox" | cut -d'|' -f2-5)" "$CY_ID|create|customers|$CYC" "the outbox row of a client's create"
+! cut -d'|' -f8 "$T/outbox" | grep -vqE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$' ||
   fail "an outbox time is not ISO 8601 UTC"; pass
 # a deal's stage change also records an interaction: two rows, one request
-SEQ1=$(osql crm "SELECT max(seq) FROM @ob")
 st 201 "$(callh POST "${SA[@]}" --data '{"title":"Stage deal"}' "$BASE/v1/crm/deals")" "a deal to move"
 SD=$(jq -r .id "$T/body")
 st 200 "$(callh PATCH "${SA[@]}" --data '{"stage":"won"}' "$BASE/v1/crm/deals/$SD")" "move the deal"
 R_STAGE=$(hdr X-Request-Id)
-eq "$(osql crm "SELECT action || ' ' || resource FROM @ob WHERE seq > $SEQ1 AND request_id = '$R_STAGE' ORDER BY resource")" \
+eq "$(osql crm "SELECT action || ' ' || resource FROM @ob WHERE request_id = '$R_STAGE' ORDER BY resource")" \
    "$(printf 'update deals\ncreate interactions')" "a stage change: the deal's update and the interaction's create"
 st 200 "$(callh GET "${SA[@]}" -G --data-urlencode "filter=deal_id eq '$SD'" "$BASE/v1/crm/interactions")" "the deal's interactions"
 jqe '[.items[] | .kind + " " + .summary] == ["stage_change stage: new -> won"]' "the stage change is recorded"
@@ -680,10 +718,10 @@ eq "$(osql helpdesk "SELECT action || ' ' || resource FROM @ob ORDER BY seq" | t
    "create queues,update queues,delete queues,create queues,create tickets,update tickets,delete tickets," \
    "the operator's service has its outbox"
 # its declaration is enforced like a built-in one
-ensure_row helpdesk queues; Q=$ROWID
+ensure_row helpdesk queues; QUEUE=$ROWID
 st 400 "$(callh POST "${SA[@]}" --data '{"subject":"s","priority":"asap","resolution":"done","hours":1001}' "$BASE/v1/helpdesk/tickets")" "a bad ticket"
 errors_are 'queue_id required,priority invalid_value,resolution read_only,hours out_of_range' "a bad ticket"
-st 201 "$(callh POST "${SA[@]}" --data "{\"queue_id\":\"$Q\",\"subject\":\"Printer\",\"due_at\":\"2026-07-01T12:00:00+00:00\"}" "$BASE/v1/helpdesk/tickets")" "a ticket"
+st 201 "$(callh POST "${SA[@]}" --data "{\"queue_id\":\"$QUEUE\",\"subject\":\"Printer\",\"due_at\":\"2026-07-01T12:00:00+00:00\"}" "$BASE/v1/helpdesk/tickets")" "a ticket"
 jqe '.priority == "normal" and .reopened == 0 and .due_at == "2026-07-01T12:00:00.000Z" and .resolution == null' "a ticket's defaults"
 st 200 "$(callh GET "${SA[@]}" -G --data-urlencode "filter=subject eq 'Printer' and priority in ('normal', 'urgent') and hours eq null" --data-urlencode sort=-priority,subject "$BASE/v1/helpdesk/tickets")" "filter tickets"
 jqe '[.items[].subject] == ["Printer"]' "filter tickets finds the ticket"
@@ -691,7 +729,7 @@ jqe '[.items[].subject] == ["Printer"]' "filter tickets finds the ticket"
 DESK_ADMIN=(-H "Authorization: Bearer $(login '{"tenant":"desk","email":"admin@desk.test","password":"admin-password-1"}')")
 st 201 "$(callh POST "${DESK_ADMIN[@]}" --data '{"email":"cl@desk.test","password":"user-password-1","role":"client","services":["helpdesk"]}' "$BASE/v1/auth/users")" "a helpdesk client"
 CL=(-H "Authorization: Bearer $(login '{"tenant":"desk","email":"cl@desk.test","password":"user-password-1"}')")
-st 201 "$(callh POST "${CL[@]}" --data "{\"queue_id\":\"$Q\",\"subject\":\"Mine\"}" "$BASE/v1/helpdesk/tickets")" "a client opens a ticket"
+st 201 "$(callh POST "${CL[@]}" --data "{\"queue_id\":\"$QUEUE\",\"subject\":\"Mine\"}" "$BASE/v1/helpdesk/tickets")" "a client opens a ticket"
 CLT=$(jq -r .id "$T/body")
 st 200 "$(callh GET "${CL[@]}" "$BASE/v1/helpdesk/tickets")" "the client lists tickets"
 jqe '[.items[].id] == [$t]' "the client sees its own ticket only" --arg t "$CLT"
