@@ -69,7 +69,7 @@ static json_t *column_json(td_stmt_t *st, int col, const td_field_t *f) {
     case TD_F_INTEGER: return json_integer(td_db_column_int64(st, col));
     case TD_F_BOOLEAN: return json_boolean(td_db_column_int64(st, col) != 0);
     case TD_F_NUMBER: {
-        double d = strtod(td_db_column_text(st, col), NULL);
+        double d = td_db_column_double(st, col);
         if (d == floor(d) && fabs(d) < 9e15)
             return json_integer((json_int_t)d);
         return json_real(d);
@@ -351,7 +351,7 @@ td_status td_res_validate(const td_res_ctx_t *c, const td_resource_t *r, json_t 
 static td_status write_fail(td_res_err_t *e, td_status st, const td_resource_t *r) {
     if (st == TD_E_EXISTS)
         return td_res_fail(e, st, "already_exists", "a %s with this value exists already",
-                           r->name);
+                           r ? r->name : "row");
     if (st == TD_E_CONFLICT)
         return td_res_fail(e, st, "invalid_reference",
                            "a reference points to no row, or other rows still point here");
@@ -539,6 +539,7 @@ typedef struct {
     const td_resource_t *r;
     const char *id, *if_match;
     json_t *body, **row;
+    json_t *old; /* delete: the row as it was */
 } write_arg_t;
 
 static td_status create_fn(const td_res_ctx_t *c, void *arg, td_res_err_t *e) {
@@ -581,7 +582,12 @@ td_status td_res_update(const td_res_ctx_t *c, const td_resource_t *r, const cha
 td_status td_res_delete(const td_res_ctx_t *c, const td_resource_t *r, const char *id,
                         const char *if_match, td_res_err_t *e) {
     write_arg_t w = {.r = r, .id = id, .if_match = if_match};
-    return write_txn(c, delete_fn, &w, e);
+    td_status rc = write_txn(c, delete_fn, &w, e);
+    const td_res_hooks_t *h = td_res_hooks(r);
+    if (!rc && h && h->deleted)
+        h->deleted(c, r, w.old);
+    json_decref(w.old);
+    return rc;
 }
 
 static td_status delete_fn(const td_res_ctx_t *c, void *arg, td_res_err_t *e) {
@@ -613,7 +619,7 @@ static td_status delete_fn(const td_res_ctx_t *c, void *arg, td_res_err_t *e) {
     if (!rc && (rc = td_outbox_append(c, r->service, "delete", r->name, id, -1,
                                       -row_bytes(old))))
         write_fail(e, rc, r);
-    json_decref(old);
+    w->old = old; /* for the deleted hook, after the commit */
     return rc;
 }
 

@@ -107,6 +107,8 @@ typedef struct {
                         json_t *values, td_res_err_t *e);
     td_status (*after)(const td_res_ctx_t *c, const td_resource_t *r, td_op op, json_t *old,
                        json_t *row, td_res_err_t *e);
+    /* once a delete has committed (files outside the database go then) */
+    void (*deleted)(const td_res_ctx_t *c, const td_resource_t *r, json_t *old);
 } td_res_hooks_t;
 const td_res_hooks_t *td_res_hooks(const td_resource_t *r);
 

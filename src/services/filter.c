@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/timeutil.h"
 #include "services/query.h"
 
 typedef enum { T_END, T_IDENT, T_STRING, T_NUMBER, T_LPAREN, T_RPAREN, T_COMMA, T_BAD } ttype;
@@ -114,6 +115,16 @@ static int value(parser_t *p, const td_field_t *f) {
             return perr(p, "this field takes true or false");
         st = td_query_int(p->q, tok_is(p, "true"));
         break;
+    case TD_F_TIMESTAMP: {
+        /* compared in the stored form: 2026-11-01T10:00:00.000Z */
+        int64_t ms;
+        char iso[40];
+        if (p->t != T_STRING || td_time_parse(p->str, &ms))
+            return perr(p, "this field takes a 'quoted' RFC 3339 time or date");
+        td_time_iso(ms, iso, sizeof(iso));
+        st = td_query_text(p->q, td_arena_strdup(p->q->arena, iso));
+        break;
+    }
     default:
         if (p->t != T_STRING)
             return perr(p, "this field takes a 'quoted' value");

@@ -3,7 +3,8 @@
  *   cms.content_items data is validated against its content type's fields;
  *                     publishing stamps published_at
  *   cms.pages        publishing stamps published_at
- *   cms.media        a deleted row's file goes with it
+ *   cms.media        the type of stored bytes is fixed; a deleted row's file
+ *                    goes once the delete has committed
  * Routes with behaviour of their own (lead conversion, orders, event
  * batches, media bytes) live in the service folders. */
 #include <string.h>
@@ -131,18 +132,29 @@ static td_status item_before(const td_res_ctx_t *c, const td_resource_t *r, td_o
     return TD_OK;
 }
 
-static td_status media_after(const td_res_ctx_t *c, const td_resource_t *r, td_op op,
-                             json_t *old, json_t *row, td_res_err_t *e) {
-    if (op == TD_OP_DELETE)
-        td_cms_media_forget(c, json_string_value(json_object_get(old, "id")));
-    return TD_OK;
+/* Bytes already stored keep the type they were checked against. */
+static td_status media_before(const td_res_ctx_t *c, const td_resource_t *r, td_op op,
+                              json_t *old, json_t *values, td_res_err_t *e) {
+    const char *status = json_string_value(json_object_get(old, "status"));
+    json_t *to = json_object_get(values, "content_type");
+    if (op != TD_OP_UPDATE || !to || !status || strcmp(status, "stored") ||
+        json_equal(to, json_object_get(old, "content_type")))
+        return TD_OK;
+    e->errors = json_pack("[{s:s, s:s, s:s}]", "field", "content_type", "code", "read_only",
+                          "message", "the type is fixed once bytes are stored; upload a new "
+                          "media row");
+    return td_res_fail(e, TD_E_INVALID, "validation_failed", "1 field is not valid");
+}
+
+static void media_deleted(const td_res_ctx_t *c, const td_resource_t *r, json_t *old) {
+    td_cms_media_forget(c, old);
 }
 
 static const td_res_hooks_t k_hooks[] = {
-    {"cms", "media", NULL, media_after},
-    {"crm", "deals", NULL, deal_after},
-    {"cms", "content_items", item_before, NULL},
-    {"cms", "pages", page_before, NULL},
+    {"cms", "media", media_before, NULL, media_deleted},
+    {"crm", "deals", NULL, deal_after, NULL},
+    {"cms", "content_items", item_before, NULL, NULL},
+    {"cms", "pages", page_before, NULL, NULL},
 };
 
 const td_res_hooks_t *td_res_hooks(const td_resource_t *r) {

@@ -48,7 +48,8 @@ td_status td_cms_media_put(const td_res_ctx_t *c, const char *id, const char *co
  * (arena). */
 td_status td_cms_media_get(const td_res_ctx_t *c, const char *id, void **bytes, size_t *len,
                            const char **content_type, td_res_err_t *e);
-/* Removes a deleted media row's file (a hook of cms.media). */
-void td_cms_media_forget(const td_res_ctx_t *c, const char *id);
+/* Removes the file of a media row deleted and committed (a hook of
+ * cms.media). */
+void td_cms_media_forget(const td_res_ctx_t *c, json_t *row);
 
 #endif

@@ -580,6 +580,12 @@ static const void *pg_column_blob(td_stmt_t *st_, int col, size_t *len) {
     return b->p;
 }
 
+/* PostgreSQL (12 and later) prints a double in its shortest exact form. */
+static double pg_column_double(td_stmt_t *st, int col) {
+    const char *v = pg_column_text(st, col);
+    return v ? strtod(v, NULL) : 0;
+}
+
 static int64_t pg_changes(td_stmt_t *st) {
     const PGresult *res = ((pg_stmt *)st)->res;
     return res ? (int64_t)strtoll(PQcmdTuples((PGresult *)res), NULL, 10) : 0;
@@ -616,4 +622,5 @@ const td_db_driver_t td_postgres_driver = {
     .tenant_exists = pg_tenant_exists,
     .place_check = pg_place_check,
     .tenant_ping = pg_tenant_ping,
+    .column_double = pg_column_double,
 };

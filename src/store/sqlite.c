@@ -238,6 +238,7 @@ static const char *lite_column_text(td_stmt_t *st, int c) {
     return (const char *)sqlite3_column_text(ST(st), c);
 }
 static int64_t lite_column_int64(td_stmt_t *st, int c) { return sqlite3_column_int64(ST(st), c); }
+static double lite_column_double(td_stmt_t *st, int c) { return sqlite3_column_double(ST(st), c); }
 static const void *lite_column_blob(td_stmt_t *st, int c, size_t *len) {
     const void *p = sqlite3_column_blob(ST(st), c);
     *len = (size_t)sqlite3_column_bytes(ST(st), c);
@@ -587,4 +588,5 @@ const td_db_driver_t td_sqlite_driver = {
     .tenant_exists = lite_tenant_exists,
     .place_check = lite_place_check,
     .tenant_ping = lite_tenant_ping,
+    .column_double = lite_column_double,
 };

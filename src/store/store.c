@@ -95,6 +95,7 @@ int64_t td_db_column_int64(td_stmt_t *st, int col) { return st->drv->column_int6
 const void *td_db_column_blob(td_stmt_t *st, int col, size_t *len) {
     return st->drv->column_blob(st, col, len);
 }
+double td_db_column_double(td_stmt_t *st, int col) { return st->drv->column_double(st, col); }
 int64_t td_db_changes(td_stmt_t *st) { return st->drv->changes(st); }
 void td_db_finalize(td_stmt_t *st) {
     if (st)

@@ -122,6 +122,10 @@ struct td_db_driver {
      * and readable. */
     td_status (*tenant_ping)(td_db_t *db, const char *const *services, size_t n, char *err,
                              size_t errlen);
+
+    /* -- appended: a floating-point column at full precision (SQLite's
+     * text form of a REAL keeps only 15 digits) -- */
+    double (*column_double)(td_stmt_t *st, int col);
 };
 
 /* Every handle starts with this, so the wrappers can find the driver. */
@@ -163,6 +167,7 @@ const char *td_db_column_name(td_stmt_t *st, int col);
 int td_db_column_is_null(td_stmt_t *st, int col);
 const char *td_db_column_text(td_stmt_t *st, int col);
 int64_t td_db_column_int64(td_stmt_t *st, int col);
+double td_db_column_double(td_stmt_t *st, int col);
 const void *td_db_column_blob(td_stmt_t *st, int col, size_t *len);
 int64_t td_db_changes(td_stmt_t *st);
 void td_db_finalize(td_stmt_t *st);

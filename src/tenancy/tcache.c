@@ -11,6 +11,7 @@
  * request ever holds a pointer into the cache. A stripe that fills up is
  * emptied whole (the cache is a cache: a miss costs one catalog query). */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +37,9 @@ typedef struct {
 
 struct td_tcache {
     stripe_t s[STRIPES];
+    /* bumped by every forget: a row read from the catalog before a forget
+     * (and perhaps stale after it) is not cached */
+    _Atomic unsigned long gen;
 };
 
 static unsigned hash(const char *s) {
@@ -119,6 +123,7 @@ td_status td_tenant_find_cached(td_platform_t *p, td_arena_t *a, const char *key
         }
     pthread_mutex_unlock(&s->mu);
 
+    unsigned long gen = atomic_load(&c->gen);
     td_status st = td_tenant_find(p, a, key, out);
     if (st)
         return st;
@@ -130,6 +135,11 @@ td_status td_tenant_find_cached(td_platform_t *p, td_arena_t *a, const char *key
     }
     e->at = now;
     pthread_mutex_lock(&s->mu);
+    if (atomic_load(&c->gen) != gen) { /* changed while we read: do not keep */
+        pthread_mutex_unlock(&s->mu);
+        entry_free(e);
+        return TD_OK;
+    }
     entry_t **pp = &s->head; /* drop an older entry of the same key */
     while (*pp) {
         if (!strcmp((*pp)->key, key)) {
@@ -160,6 +170,7 @@ void td_tcache_forget(td_platform_t *p, const char *tenant_id) {
     td_tcache_t *c = p->tcache;
     if (!c || !tenant_id)
         return;
+    atomic_fetch_add(&c->gen, 1);
     /* the tenant may be cached under its slug too: look at every stripe */
     for (int i = 0; i < STRIPES; i++) {
         stripe_t *s = &c->s[i];

@@ -467,7 +467,8 @@ code_is service_not_granted "analytics is not granted to cy"
 st 200 "$(callh GET "${BO[@]}" -G --data-urlencode "filter=name eq 'click'" "$BASE/v1/analytics/events")" "bo lists events"
 jqe '[.items[].id] == [$e]' "bo reads its own events only" --arg e "$BO_EV"
 st 403 "$(callh POST "${BO[@]}" --data '{"name":"m","event":"click"}' "$BASE/v1/analytics/metrics")" "bo defines a metric"
-st 201 "$(callh POST "${AD[@]}" --data '{"name":"clicks","event":"click"}' "$BASE/v1/analytics/metrics")" "the admin defines a metric"
+st 403 "$(callh POST "${AD[@]}" --data '{"name":"clicks","event":"click"}' "$BASE/v1/analytics/metrics")" "analytics is read-only for tenant admins (SPEC §6)"
+st 201 "$(callh POST "${SA[@]}" --data '{"name":"clicks","event":"click"}' "$BASE/v1/analytics/metrics")" "the platform defines a metric"
 st 405 "$(callh PATCH "${BO[@]}" --data '{"name":"x"}' "$BASE/v1/analytics/events/$BO_EV")" "events are append-only"
 
 # ---- 4. filter attacks -------------------------------------------------------

@@ -152,6 +152,10 @@ static void metric_of(const td_res_ctx_t *c, const char *name, const char **even
     td_query_sql(&q, "SELECT \"event\", \"aggregation\" FROM \"analytics\".\"metrics\" WHERE "
                      "\"name\" = ");
     td_query_text(&q, name);
+    if (c->scope == TD_SCOPE_OWN) { /* a client sees its own metrics only */
+        td_query_sql(&q, " AND \"owner_id\" = ");
+        td_query_text(&q, c->actor);
+    }
     td_query_sql(&q, " LIMIT 1");
     td_stmt_t *st;
     if (!td_query_prepare(&q, c->db, &st)) {

@@ -2,9 +2,14 @@
  *
  * A media row (filename, content_type, …) is created through the engine;
  * its bytes follow with PUT …/content. SQLite tenants keep them as files
- * in <tenant folder>/media/<id> (written to a temporary name, fsynced,
- * renamed, the folder fsynced: a file is whole or absent); PostgreSQL
- * tenants in cms.media_content. The declared type must be one we serve
+ * named by content, <tenant folder>/media/<id>.<sha256> (written to a
+ * temporary name, fsynced, renamed, the folder fsynced: a file is whole or
+ * absent). A new upload writes its file beside the old one, the row then
+ * names the new hash in the same commit as its outbox row, and only after
+ * that commit is the old file removed: a failure or crash at any point
+ * leaves the row pointing at complete bytes (at worst an orphan file).
+ * PostgreSQL tenants keep the bytes in cms.media_content, in the
+ * transaction itself. The declared type must be one we serve
  * and, for images and PDF, the bytes must carry its signature: a file
  * called .png that is really HTML is refused. */
 #include <errno.h>
@@ -60,8 +65,19 @@ static td_status check_bytes(const char *type, const unsigned char *p, size_t le
                        "%s is not a type the cms stores", type);
 }
 
-static void media_path(const char *dir, const char *id, char *out, size_t n, const char *suffix) {
-    snprintf(out, n, "%s/media/%s%s", dir, id, suffix);
+/* <dir>/media/<id>.<sha256><suffix> */
+static void media_path(const char *dir, const char *id, const char *sha, char *out, size_t n,
+                       const char *suffix) {
+    snprintf(out, n, "%s/media/%s.%s%s", dir, id, sha, suffix);
+}
+
+static int sha_ok(const char *sha) {
+    if (!sha || strlen(sha) != 64)
+        return 0;
+    for (const char *p = sha; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+            return 0;
+    return 1;
 }
 
 static int fsync_dir(const char *path) {
@@ -73,13 +89,14 @@ static int fsync_dir(const char *path) {
 }
 
 /* Writes the file whole or not at all. */
-static td_status write_file(const char *dir, const char *id, const void *p, size_t len) {
+static td_status write_file(const char *dir, const char *id, const char *sha, const void *p,
+                            size_t len) {
     char folder[4200], tmp[4300], path[4300];
     snprintf(folder, sizeof(folder), "%s/media", dir);
     if (mkdir(folder, 0700) && errno != EEXIST)
         return TD_E_IO;
-    media_path(dir, id, tmp, sizeof(tmp), ".tmp");
-    media_path(dir, id, path, sizeof(path), "");
+    media_path(dir, id, sha, tmp, sizeof(tmp), ".tmp");
+    media_path(dir, id, sha, path, sizeof(path), "");
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
         return TD_E_IO;
@@ -107,6 +124,9 @@ typedef struct {
     const void *bytes;
     size_t len, max;
     json_t **row;
+    char sha[65];     /* of the new bytes */
+    char old_sha[65]; /* of the bytes the row named before ("" when none) */
+    int wrote;        /* a new file was written */
 } put_t;
 
 static td_status put(const td_res_ctx_t *c, void *arg, td_res_err_t *e) {
@@ -124,9 +144,17 @@ static td_status put(const td_res_ctx_t *c, void *arg, td_res_err_t *e) {
                          a->max);
     if (!rc)
         rc = check_bytes(declared, a->bytes, a->len, e);
-    if (!rc && c->files_dir) {
-        if ((rc = write_file(c->files_dir, a->id, a->bytes, a->len)))
+    if (!rc) {
+        unsigned char h[crypto_hash_sha256_BYTES];
+        crypto_hash_sha256(h, a->bytes, a->len);
+        sodium_bin2hex(a->sha, sizeof(a->sha), h, sizeof(h));
+        const char *was = json_string_value(json_object_get(old, "sha256"));
+        snprintf(a->old_sha, sizeof(a->old_sha), "%s", sha_ok(was) ? was : "");
+    }
+    if (!rc && c->files_dir && strcmp(a->sha, a->old_sha)) {
+        if ((rc = write_file(c->files_dir, a->id, a->sha, a->bytes, a->len)))
             td_res_fail(e, rc, "io_error", "the file could not be stored");
+        a->wrote = !rc;
     } else if (!rc) {
         td_query_t q;
         td_query_init(&q, c->arena);
@@ -148,11 +176,7 @@ static td_status put(const td_res_ctx_t *c, void *arg, td_res_err_t *e) {
             td_res_fail(e, rc, "database_error", "the bytes could not be stored");
     }
     if (!rc) {
-        unsigned char h[crypto_hash_sha256_BYTES];
-        char hex[2 * sizeof(h) + 1];
-        crypto_hash_sha256(h, a->bytes, a->len);
-        sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
-        json_t *pb = json_pack("{s:I, s:s, s:s}", "size", (json_int_t)a->len, "sha256", hex,
+        json_t *pb = json_pack("{s:I, s:s, s:s}", "size", (json_int_t)a->len, "sha256", a->sha,
                                "status", "stored");
         rc = td_res_patch(c, r, a->id, pb, TD_W_TRUSTED, NULL, a->row, e);
         json_decref(pb);
@@ -165,18 +189,30 @@ td_status td_cms_media_put(const td_res_ctx_t *c, const char *id, const char *co
                            const void *bytes, size_t len, size_t max, json_t **row,
                            td_res_err_t *e) {
     *row = NULL;
-    put_t a = {id, content_type, bytes, len, max, row};
+    put_t a = {.id = id, .type = content_type, .bytes = bytes, .len = len, .max = max,
+               .row = row};
     td_status rc = td_res_txn(c, put, &a, e);
     if (rc && *row) {
         json_decref(*row);
         *row = NULL;
     }
+    char path[4300];
+    if (rc && a.wrote) { /* the row still names the old bytes: drop the new file */
+        media_path(c->files_dir, id, a.sha, path, sizeof(path), "");
+        unlink(path);
+    } else if (!rc && c->files_dir && a.old_sha[0] && strcmp(a.old_sha, a.sha)) {
+        media_path(c->files_dir, id, a.old_sha, path, sizeof(path), ""); /* committed */
+        unlink(path);
+    }
     return rc;
 }
 
-static td_status read_file(const char *dir, const char *id, void **bytes, size_t *len) {
+static td_status read_file(const char *dir, const char *id, const char *sha, void **bytes,
+                           size_t *len) {
     char path[4300];
-    media_path(dir, id, path, sizeof(path), "");
+    if (!sha_ok(sha))
+        return TD_E_NOTFOUND;
+    media_path(dir, id, sha, path, sizeof(path), "");
     FILE *f = fopen(path, "rb");
     if (!f)
         return TD_E_NOTFOUND;
@@ -203,14 +239,17 @@ td_status td_cms_media_get(const td_res_ctx_t *c, const char *id, void **bytes, 
     const char *status = json_string_value(json_object_get(row, "status"));
     if (!rc && (!status || strcmp(status, "stored")))
         rc = td_res_fail(e, TD_E_NOTFOUND, "not_found", "this media has no bytes yet");
-    if (!rc)
+    const char *sha = NULL;
+    if (!rc) {
         *content_type = td_arena_strdup(c->arena,
                                         json_string_value(json_object_get(row, "content_type")));
+        sha = td_arena_strdup(c->arena, json_string_value(json_object_get(row, "sha256")));
+    }
     json_decref(row);
     if (rc)
         return rc;
     if (c->files_dir) {
-        rc = read_file(c->files_dir, id, bytes, len);
+        rc = read_file(c->files_dir, id, sha, bytes, len);
     } else {
         td_stmt_t *st;
         rc = td_db_query_row(c->db, "SELECT bytes FROM cms.media_content WHERE media_id = ?", id,
@@ -231,10 +270,12 @@ td_status td_cms_media_get(const td_res_ctx_t *c, const char *id, void **bytes, 
               : TD_OK;
 }
 
-void td_cms_media_forget(const td_res_ctx_t *c, const char *id) {
+void td_cms_media_forget(const td_res_ctx_t *c, json_t *row) {
+    const char *id = json_string_value(json_object_get(row, "id"));
+    const char *sha = json_string_value(json_object_get(row, "sha256"));
     char path[4300];
-    if (!c->files_dir || !td_id_valid(id))
+    if (!c->files_dir || !td_id_valid(id) || !sha_ok(sha))
         return;
-    media_path(c->files_dir, id, path, sizeof(path), "");
+    media_path(c->files_dir, id, sha, path, sizeof(path), "");
     unlink(path);
 }
