@@ -15,7 +15,6 @@ CREATE INDEX events_name_ts ON analytics.events (name, ts);
 CREATE INDEX events_ts ON analytics.events (ts);
 CREATE INDEX events_session ON analytics.events (session_id);
 CREATE INDEX events_owner ON analytics.events (owner_id);
-CREATE INDEX events_created ON analytics.events (created_at, id);
 
 CREATE TABLE analytics.metrics (
     id          TEXT PRIMARY KEY,

@@ -14,7 +14,6 @@ CREATE INDEX events_name_ts ON events (name, ts);
 CREATE INDEX events_ts ON events (ts);
 CREATE INDEX events_session ON events (session_id);
 CREATE INDEX events_owner ON events (owner_id);
-CREATE INDEX events_created ON events (created_at, id);
 
 CREATE TABLE metrics (
     id          TEXT PRIMARY KEY,
