@@ -505,6 +505,11 @@ static td_status lite_tenant_open(const td_place_t *pl, const char *tid,
         }
         snprintf(sql, sizeof(sql), "PRAGMA %s.synchronous=FULL", services[i]);
         sqlite3_exec(l->db, sql, NULL, NULL, NULL);
+        /* keep the -wal and -shm files when the last handle closes: a
+         * tenant opened again (pool eviction, then a request) reuses them
+         * instead of creating and unlinking two files each time */
+        int persist = 1;
+        sqlite3_file_control(l->db, services[i], SQLITE_FCNTL_PERSIST_WAL, &persist);
     }
     if (rc) {
         if (l)
