@@ -219,7 +219,7 @@ static int usable_tenant(td_req_t *req, td_app_t *app, const char *key, td_tenan
     if (!st && strcmp(t->row.status, "active"))
         st = TD_E_UNAVAILABLE;
     if (!st)
-        st = td_tenant_lease(app->platform, req->arena, t->row.id, tdb, err, sizeof(err));
+        st = td_tenant_lease(app->platform, req->arena, t->row.id, "auth", tdb, err, sizeof(err));
     if (st) {
         td_resp_problem(req, 503, "tenant_unavailable", "Tenant unavailable",
                         "the tenant's database does not answer");
@@ -488,7 +488,7 @@ static void password_work(td_req_t *req, void *arg) {
     } else {
         td_user_t u;
         char err[256];
-        st = td_tenant_lease(app->platform, req->arena, ctx->tid, &db, err, sizeof(err));
+        st = td_tenant_lease(app->platform, req->arena, ctx->tid, "auth", &db, err, sizeof(err));
         if (!st)
             st = td_user_find(db, req->arena, ctx->sub, 0, &u);
         if (!st && !password_ok(u.password_hash, cur))

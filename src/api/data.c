@@ -12,8 +12,8 @@ int td_api_res_ctx(td_req_t *req, td_app_t *app, td_res_ctx_t *c) {
     td_ctx_t *ctx = req->ctx;
     char err[200];
     memset(c, 0, sizeof(*c));
-    td_status st = td_tenant_lease(app->platform, req->arena, ctx->tenant->row.id, &c->db, err,
-                                   sizeof(err));
+    td_status st = td_tenant_lease(app->platform, req->arena, ctx->tenant->row.id,
+                                   ctx->res->service, &c->db, err, sizeof(err));
     if (st) {
         td_api_fail(req, st == TD_E_BUSY ? TD_E_BUSY : TD_E_UNAVAILABLE,
                     "the tenant database is not available");

@@ -27,7 +27,8 @@ static td_db_t *tenant_db(td_req_t *req, td_app_t *app) {
     td_ctx_t *ctx = req->ctx;
     td_db_t *db = NULL;
     char err[256];
-    if (td_tenant_lease(app->platform, req->arena, ctx->tenant->row.id, &db, err, sizeof(err))) {
+    if (td_tenant_lease(app->platform, req->arena, ctx->tenant->row.id, "auth", &db, err,
+                        sizeof(err))) {
         td_resp_problem(req, 503, "tenant_unavailable", "Tenant unavailable",
                         "the tenant's database does not answer");
         return NULL;

@@ -586,6 +586,11 @@ static double pg_column_double(td_stmt_t *st, int col) {
     return v ? strtod(v, NULL) : 0;
 }
 
+/* Every service is a schema of the one tenant database. */
+static td_status pg_tenant_attach(td_db_t *db, const char *service, char *err, size_t errlen) {
+    return TD_OK;
+}
+
 static int64_t pg_changes(td_stmt_t *st) {
     const PGresult *res = ((pg_stmt *)st)->res;
     return res ? (int64_t)strtoll(PQcmdTuples((PGresult *)res), NULL, 10) : 0;
@@ -623,4 +628,5 @@ const td_db_driver_t td_postgres_driver = {
     .place_check = pg_place_check,
     .tenant_ping = pg_tenant_ping,
     .column_double = pg_column_double,
+    .tenant_attach = pg_tenant_attach,
 };

@@ -39,11 +39,17 @@ typedef struct {
     int busy; /* handed out, not finalized yet */
 } cached_stmt;
 
+#define ATTACH_MAX 10 /* SQLite's default limit of attached databases */
+
 typedef struct {
     td_db_t base;
     sqlite3 *db;
     cached_stmt cache[STMT_CACHE];
     unsigned victim; /* round-robin eviction */
+    /* a tenant handle: its folder and the service files attached so far */
+    char *folder;
+    char attached[ATTACH_MAX][33];
+    int nattached;
 } lite_db;
 
 struct lite_stmt {
@@ -133,6 +139,7 @@ static void lite_close(td_db_t *db) {
             free(l->cache[i].sql);
         }
     sqlite3_close(l->db);
+    free(l->folder);
     free(l);
 }
 
@@ -474,6 +481,53 @@ static void file_uri(const char *path, char *out, size_t n) {
     snprintf(out + j, n - j, "?mode=rw");
 }
 
+/* Attaches the tenant's service file under the service's name, unless it
+ * is attached already. */
+static td_status lite_tenant_attach(td_db_t *db, const char *service, char *err, size_t errlen) {
+    lite_db *l = (lite_db *)db;
+    for (int i = 0; i < l->nattached; i++)
+        if (!strcmp(l->attached[i], service))
+            return TD_OK;
+    if (!l->folder) {
+        snprintf(err, errlen, "not a tenant handle");
+        return TD_E_INVALID;
+    }
+    if (!valid_service_name(service)) {
+        snprintf(err, errlen, "invalid service name");
+        return TD_E_INVALID;
+    }
+    if (l->nattached == ATTACH_MAX) {
+        snprintf(err, errlen, "SQLite attaches at most %d service files per tenant", ATTACH_MAX);
+        return TD_E_INVALID;
+    }
+    char path[4200], uri[8600], sql[200];
+    snprintf(path, sizeof(path), "%s/%s.db", l->folder, service);
+    file_uri(path, uri, sizeof(uri));
+    snprintf(sql, sizeof(sql), "ATTACH ? AS %s", service);
+    sqlite3_stmt *st;
+    int r = sqlite3_prepare_v2(l->db, sql, -1, &st, NULL);
+    if (r == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, uri, -1, SQLITE_TRANSIENT);
+        r = sqlite3_step(st);
+        sqlite3_finalize(st);
+    }
+    if (r != SQLITE_DONE) {
+        snprintf(err, errlen, "cannot open %s: %s", service, sqlite3_errmsg(l->db));
+        return TD_E_UNAVAILABLE;
+    }
+    snprintf(sql, sizeof(sql), "PRAGMA %s.synchronous=FULL", service);
+    sqlite3_exec(l->db, sql, NULL, NULL, NULL);
+    /* keep the -wal and -shm files when the last handle closes: a tenant
+     * opened again (pool eviction, then a request) reuses them instead of
+     * creating and unlinking two files each time */
+    int persist = 1;
+    sqlite3_file_control(l->db, service, SQLITE_FCNTL_PERSIST_WAL, &persist);
+    snprintf(l->attached[l->nattached++], sizeof(l->attached[0]), "%s", service);
+    return TD_OK;
+}
+
+/* An in-memory main database with the listed service files attached
+ * (more can be attached later: lite_tenant_attach). */
 static td_status lite_tenant_open(const td_place_t *pl, const char *tid,
                                   const td_tenant_cred_t *cred, const char *const *services,
                                   size_t n, td_db_t **out, char *err, size_t errlen) {
@@ -482,34 +536,14 @@ static td_status lite_tenant_open(const td_place_t *pl, const char *tid,
         return rc;
     lite_db *l = NULL;
     rc = open_raw(":memory:", 0, SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI, &l, err, errlen);
+    if (!rc && !(l->folder = malloc(strlen(pl->root) + strlen(tid) + 2)))
+        rc = TD_E_NOMEM;
+    if (!rc)
+        sprintf(l->folder, "%s/%s", pl->root, tid);
     for (size_t i = 0; i < n && !rc; i++) {
-        rc = check_names(tid, services[i], err, errlen);
-        if (rc)
-            break;
-        char path[4200], uri[8600], sql[200];
-        snprintf(path, sizeof(path), "%s/%s/%s.db", pl->root, tid, services[i]);
-        file_uri(path, uri, sizeof(uri));
-        snprintf(sql, sizeof(sql), "ATTACH ? AS %s", services[i]);
-        sqlite3_stmt *st;
-        int r = sqlite3_prepare_v2(l->db, sql, -1, &st, NULL);
-        if (r == SQLITE_OK) {
-            sqlite3_bind_text(st, 1, uri, -1, SQLITE_TRANSIENT);
-            r = sqlite3_step(st);
-            sqlite3_finalize(st);
-        }
-        if (r != SQLITE_DONE) {
-            snprintf(err, errlen, "tenant %s: cannot open %s: %s", tid, services[i],
-                     sqlite3_errmsg(l->db));
-            rc = TD_E_UNAVAILABLE;
-            break;
-        }
-        snprintf(sql, sizeof(sql), "PRAGMA %s.synchronous=FULL", services[i]);
-        sqlite3_exec(l->db, sql, NULL, NULL, NULL);
-        /* keep the -wal and -shm files when the last handle closes: a
-         * tenant opened again (pool eviction, then a request) reuses them
-         * instead of creating and unlinking two files each time */
-        int persist = 1;
-        sqlite3_file_control(l->db, services[i], SQLITE_FCNTL_PERSIST_WAL, &persist);
+        char why[300];
+        if ((rc = lite_tenant_attach(&l->base, services[i], why, sizeof(why))))
+            snprintf(err, errlen, "tenant %s: %s", tid, why);
     }
     if (rc) {
         if (l)
@@ -594,4 +628,5 @@ const td_db_driver_t td_sqlite_driver = {
     .place_check = lite_place_check,
     .tenant_ping = lite_tenant_ping,
     .column_double = lite_column_double,
+    .tenant_attach = lite_tenant_attach,
 };

@@ -252,3 +252,7 @@ td_status td_db_migrate(td_db_t *db, const char *scope, const td_migration_t *mi
         *version_out = v;
     return rc;
 }
+
+td_status td_db_tenant_attach(td_db_t *db, const char *service, char *err, size_t errlen) {
+    return db->drv->tenant_attach(db, service, err, errlen);
+}

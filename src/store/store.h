@@ -126,6 +126,9 @@ struct td_db_driver {
     /* -- appended: a floating-point column at full precision (SQLite's
      * text form of a REAL keeps only 15 digits) -- */
     double (*column_double)(td_stmt_t *st, int col);
+    /* -- appended: makes a service of an open tenant handle usable (SQLite
+     * attaches its file on first use; PostgreSQL has every schema) -- */
+    td_status (*tenant_attach)(td_db_t *db, const char *service, char *err, size_t errlen);
 };
 
 /* Every handle starts with this, so the wrappers can find the driver. */
@@ -212,6 +215,8 @@ td_status td_db_tenant_open(const td_place_t *pl, const char *tenant_id,
                             const td_tenant_cred_t *cred, const char *const *services, size_t n,
                             td_db_t **out, char *err, size_t errlen);
 int td_db_tenant_exists(const td_place_t *pl, const char *tenant_id);
+/* Makes service usable on an open tenant handle (outside a transaction). */
+td_status td_db_tenant_attach(td_db_t *db, const char *service, char *err, size_t errlen);
 td_status td_db_place_check(const td_place_t *pl, char *err, size_t errlen);
 td_status td_db_tenant_ping(td_db_t *db, const char *const *services, size_t n, char *err,
                             size_t errlen);

@@ -94,8 +94,11 @@ static td_status placement(td_platform_t *p, td_arena_t *a, td_db_t *db, const t
     return st;
 }
 
-td_status td_tenant_open_db(td_platform_t *p, td_arena_t *a, const char *tenant_id, td_db_t **out,
-                            char *err, size_t errlen) {
+/* Opens a tenant's database with every enabled service usable (all), or
+ * none yet (the pool's handles: td_tenant_lease attaches what a request
+ * needs). */
+static td_status open_db(td_platform_t *p, td_arena_t *a, const char *tenant_id, int all,
+                         td_db_t **out, char *err, size_t errlen) {
     td_db_t *db;
     td_tenant_t t;
     td_place_t pl;
@@ -107,7 +110,18 @@ td_status td_tenant_open_db(td_platform_t *p, td_arena_t *a, const char *tenant_
         st = placement(p, a, db, &t.row, &pl, &cred);
     if (st)
         return fail(err, errlen, st, "tenant %s: cannot find its database", tenant_id);
-    return td_db_tenant_open(&pl, t.row.id, &cred, t.services, t.nsvc, out, err, errlen);
+    return td_db_tenant_open(&pl, t.row.id, &cred, t.services, all ? t.nsvc : 0, out, err,
+                             errlen);
+}
+
+td_status td_tenant_open_db(td_platform_t *p, td_arena_t *a, const char *tenant_id, td_db_t **out,
+                            char *err, size_t errlen) {
+    return open_db(p, a, tenant_id, 1, out, err, errlen);
+}
+
+td_status td_tenant_open_bare(td_platform_t *p, td_arena_t *a, const char *tenant_id,
+                              td_db_t **out, char *err, size_t errlen) {
+    return open_db(p, a, tenant_id, 0, out, err, errlen);
 }
 
 const char *td_tenant_files_dir(td_platform_t *p, td_arena_t *a, const td_tenant_t *t) {
@@ -116,11 +130,19 @@ const char *td_tenant_files_dir(td_platform_t *p, td_arena_t *a, const td_tenant
     return td_arena_printf(a, "%s/%s", p->tenants_dir, t->row.id);
 }
 
-td_status td_tenant_lease(td_platform_t *p, td_arena_t *a, const char *tenant_id, td_db_t **out,
-                          char *err, size_t errlen) {
+td_status td_tenant_lease(td_platform_t *p, td_arena_t *a, const char *tenant_id,
+                          const char *service, td_db_t **out, char *err, size_t errlen) {
     td_status st = td_pool_lease(p->pool, a, tenant_id, out);
-    if (st)
+    if (st) {
         snprintf(err, errlen, "tenant database unavailable");
+        return st;
+    }
+    if (service)
+        return td_db_tenant_attach(*out, service, err, errlen);
+    td_tenant_t t; /* every enabled service */
+    st = td_tenant_find_cached(p, a, tenant_id, &t);
+    for (size_t i = 0; !st && i < t.nsvc; i++)
+        st = td_db_tenant_attach(*out, t.services[i], err, errlen);
     return st;
 }
 

@@ -179,7 +179,7 @@ static td_status pool_open(void *ctx, const char *tenant_id, td_db_t **out) {
     td_platform_t *p = ctx;
     td_arena_t *a = td_arena_new(0);
     char err[256];
-    td_status st = a ? td_tenant_open_db(p, a, tenant_id, out, err, sizeof(err)) : TD_E_NOMEM;
+    td_status st = a ? td_tenant_open_bare(p, a, tenant_id, out, err, sizeof(err)) : TD_E_NOMEM;
     if (st)
         td_log(TD_LOG_WARN, "tenant database unavailable", "tenant_id", tenant_id, "error", err,
                NULL);

@@ -144,10 +144,16 @@ td_status td_platform_check_servers(td_platform_t *p, td_arena_t *a, td_check_cb
 td_status td_tenant_open_db(td_platform_t *p, td_arena_t *a, const char *tenant_id, td_db_t **out,
                             char *err, size_t errlen);
 
-/* Leases the tenant's database from the pool; the arena's cleanup returns
- * it. TD_E_BUSY when every handle is in use for longer than the wait. */
-td_status td_tenant_lease(td_platform_t *p, td_arena_t *a, const char *tenant_id, td_db_t **out,
-                          char *err, size_t errlen);
+/* Leases the tenant's database from the pool, with service usable (NULL:
+ * every enabled service); the arena's cleanup returns it. Pool handles
+ * start with no service attached and gain the ones requests use, so a
+ * tenant opened for a crm read opens (and parses) only its crm file.
+ * TD_E_BUSY when every handle is in use for longer than the wait. */
+td_status td_tenant_lease(td_platform_t *p, td_arena_t *a, const char *tenant_id,
+                          const char *service, td_db_t **out, char *err, size_t errlen);
+/* Opens a tenant's database with no service attached yet (the pool's). */
+td_status td_tenant_open_bare(td_platform_t *p, td_arena_t *a, const char *tenant_id,
+                              td_db_t **out, char *err, size_t errlen);
 
 /* The folder for a tenant's files beside its database (SQLite tenants:
  * $data/tenants/<id>), or NULL when its data lives in PostgreSQL.

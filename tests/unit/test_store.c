@@ -602,6 +602,19 @@ static void test_tenant_lifecycle(void **state) {
     td_db_finalize(st);
     td_db_close(db);
 
+    /* A handle opened with no service gains them on demand (the pool's
+     * handles): attaching twice is a no-op, an unknown one fails. */
+    db = NULL;
+    ASSERT_OK(td_db_tenant_open(&E.place, tid, &E.cred, NULL, 0, &db, err, sizeof(err)));
+    ASSERT_OK(td_db_tenant_attach(db, "svcb", err, sizeof(err)));
+    ASSERT_OK(td_db_tenant_attach(db, "svcb", err, sizeof(err)));
+    assert_int_equal(q_int(db, "SELECT COUNT(*) FROM svcb.notes"), 1);
+    ASSERT_OK(td_db_tenant_attach(db, "svca", err, sizeof(err)));
+    assert_int_equal(q_int(db, "SELECT COUNT(*) FROM svca.items"), 1);
+    if (strcmp(td_db_dialect(db), "sqlite") == 0) /* PostgreSQL holds every schema */
+        assert_int_not_equal(td_db_tenant_attach(db, "svcc", err, sizeof(err)), TD_OK);
+    td_db_close(db);
+
     /* A third service joins; earlier data stays. */
     ASSERT_OK(td_db_tenant_add_service(&E.place, tid, &E.cred, &svcs[2], err, sizeof(err)));
     ASSERT_OK(td_db_tenant_add_service(&E.place, tid, &E.cred, &svcs[2], err, sizeof(err)));
