@@ -125,6 +125,7 @@ int td_cmd_serve(td_cli_t *cli) {
         .listen = cli->cfg.listen,
         .threads = (unsigned)cli->cfg.http_threads,
         .body_max = (size_t)cli->cfg.body_max,
+        .upload_max = (size_t)cli->cfg.upload_max,
         .header_max = (unsigned)cli->cfg.header_max,
         .timeout_s = (unsigned)cli->cfg.request_timeout,
         .routes = routes,

@@ -25,6 +25,7 @@ typedef struct {
     long http_threads;     /* 0 = one per core */
     long work_threads;     /* slow work (password hashing); 0 = half the cores */
     long body_max;         /* bytes in a request body */
+    long upload_max;       /* bytes in the body of an upload route */
     long header_max;       /* headers in a request */
     long request_timeout;  /* seconds a connection may stay idle */
     char *services_dir;    /* operators' service modules; "" = none */

@@ -46,9 +46,12 @@ typedef struct {
     const char *pattern;  /* "/v1/tenants/{tenant}/suspend"; {x} = one segment */
     td_handler_fn handler;
     const char *summary;  /* one line, for the OpenAPI document */
-    unsigned flags;       /* meaning defined by api/ */
+    unsigned flags;       /* TD_ROUTE_* below; other bits are api/'s */
     const void *need;     /* api/'s declaration of what the route requires */
 } td_route_t;
+
+/* Route flags http/ understands. */
+#define TD_ROUTE_UPLOAD 0x10000u /* a large body is expected: upload_max applies, not body_max */
 
 struct td_req {
     td_arena_t *arena;        /* dies when the response has been sent */
@@ -78,6 +81,7 @@ typedef struct {
     const char *listen;      /* "127.0.0.1:8080" */
     unsigned threads;        /* 0 = one per core */
     size_t body_max;         /* 413 above */
+    size_t upload_max;       /* 413 above, for TD_ROUTE_UPLOAD routes (0 = body_max) */
     unsigned header_max;     /* 431 above */
     unsigned timeout_s;      /* idle connection timeout */
     const td_route_t *routes;

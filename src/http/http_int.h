@@ -57,7 +57,8 @@ typedef struct rctx {
     td_buf_t body;             /* accumulates the upload; freed at the final call */
     int64_t t0;                /* td_mono_ns at the first call */
     bool responded;            /* a response is queued: ignore further calls */
-    bool too_big;              /* upload passed body_max after the first call */
+    bool too_big;              /* upload passed its limit after the first call */
+    size_t limit;              /* body_max, or upload_max for upload routes */
     size_t discarded;          /* body bytes thrown away since then */
     td_work_fn work;           /* set by td_req_offload */
     void *work_arg;

@@ -330,7 +330,6 @@ void td_resp_problem_ext(td_req_t *req, int status, const char *code, const char
  * Transfer-Encoding over Content-Length without complaint; a proxy in front
  * may pick the other one, which is how requests are smuggled. */
 static enum MHD_Result check_framing(rctx_t *x, const hscan_t *s) {
-    td_http_t *h = x->h;
     if (s->ncl > 1 || s->nte > 1 || (s->ncl && s->nte))
         return reject(x, 400, "ambiguous_length",
                       "conflicting Content-Length / Transfer-Encoding headers");
@@ -347,7 +346,7 @@ static enum MHD_Result check_framing(rctx_t *x, const hscan_t *s) {
             return reject(x, 413, "payload_too_large", "the request body exceeds the size limit");
         if (digits == 0 || s->cl[digits])
             return reject(x, 400, "bad_content_length", NULL);
-        if (strtoull(s->cl, NULL, 10) > h->o.body_max)
+        if (strtoull(s->cl, NULL, 10) > x->limit)
             return reject(x, 413, "payload_too_large", "the request body exceeds the size limit");
     }
     return MHD_YES;
@@ -365,7 +364,8 @@ static enum MHD_Result first_call(td_http_t *h, struct MHD_Connection *c, const 
     *con_cls = x;
     x->h = h;
     x->t0 = td_mono_ns();
-    td_buf_init(&x->body, h->o.body_max);
+    x->limit = h->o.body_max;
+    td_buf_init(&x->body, x->limit);
     td_req_t *r = &x->req;
     r->arena = a;
     r->conn = c;
@@ -379,6 +379,17 @@ static enum MHD_Result first_call(td_http_t *h, struct MHD_Connection *c, const 
         return reject(x, 501, "method_not_implemented", NULL);
     if (s.n > h->o.header_max)
         return reject(x, 431, "too_many_headers", NULL);
+    if (s.ncl || s.nte) { /* a body comes: its route says how large it may be */
+        const td_route_t *rt = NULL;
+        const char *params[TD_MAX_PATH_PARAMS];
+        int np;
+        unsigned allowed;
+        if (td_router_match(h->o.routes, h->o.nroutes, r->method, url, a, &rt, params, &np,
+                            &allowed) == 0 &&
+            (rt->flags & TD_ROUTE_UPLOAD))
+            x->limit = h->o.upload_max;
+    }
+    x->body.max = x->limit; /* nothing is buffered yet */
     return check_framing(x, &s);
 }
 
@@ -632,11 +643,12 @@ td_status td_http_start(const td_http_opts_t *o, td_http_t **out, char *err, siz
     pthread_cond_init(&h->wq_cv, NULL);
     h->o = *o;
     h->o.body_max = o->body_max ? o->body_max : DEFAULT_BODY_MAX;
+    h->o.upload_max = o->upload_max > h->o.body_max ? o->upload_max : h->o.body_max;
     h->o.header_max = o->header_max ? o->header_max : DEFAULT_HEADER_MAX;
     h->o.timeout_s = o->timeout_s ? o->timeout_s : DEFAULT_TIMEOUT_S;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     h->o.threads = o->threads ? o->threads : (cores > 0 ? (unsigned)cores : 2);
-    h->arena_max = h->o.body_max + ARENA_EXTRA;
+    h->arena_max = h->o.upload_max + ARENA_EXTRA; /* a cap: arenas grow as used */
     h->discard_max = h->o.body_max > DISCARD_MIN ? h->o.body_max : DISCARD_MIN;
     td_random_hex(h->id_prefix, 8);
     char seed[17];

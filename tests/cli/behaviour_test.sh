@@ -125,6 +125,12 @@ eq "$(api POST /v1/analytics/events:batch --data '{"events":[{"name":"ok","ts":"
 eq "$(jq -r '.errors[0].field' "$T/body")" 'events[1].ts' "the bad event is named"
 eq "$(api GET "/v1/analytics/metrics:query?name=ok&bucket=day&from=2026-11-01&to=2026-11-02")" 200 "series"
 eq "$(jq '.points | length' "$T/body")" 0 "nothing of a refused batch was kept"
+# upload routes take bodies past body_max (1 MiB); other routes do not
+jq -n '{events: [range(0; 3000) | {name: "wide", ts: "2026-11-01T00:00:00Z", props: {pad: ("x" * 500)}}]}' > "$T/wide.json"
+[ "$(stat -c %s "$T/wide.json")" -gt 1100000 ] || fail "a batch over 1 MiB"; pass
+eq "$(api POST /v1/analytics/events:batch --data-binary @"$T/wide.json")" 202 "a 1.6 MB batch"
+jq -n '{name: ("x" * 1200000)}' > "$T/wide-row.json"
+eq "$(api POST /v1/crm/customers --data-binary @"$T/wide-row.json")" 413 "1.2 MB to an ordinary route"
 jq -n '{events: [range(0; 10001) | {name: "x", ts: "2026-11-01T00:00:00Z"}]}' > "$T/big.json"
 eq "$(api POST /v1/analytics/events:batch --data-binary @"$T/big.json")" 413 "more than 10,000"
 eq "$(api GET "/v1/analytics/metrics:query?name=x&bucket=week")" 400 "bad bucket"

@@ -39,8 +39,8 @@ hdr Allow | grep -q GET || fail "405 without Allow: GET"; pass
 
 eq "$(req -X BREW "$BASE/health")" 501 "unknown method"
 
-# body over the limit (default 16 MiB) → 413, before the body is read
-head -c 16800000 /dev/zero | tr '\0' 'a' > "$T/big"
+# body over the limit (default 1 MiB; upload routes 16 MiB) → 413, before the body is read
+head -c 1100000 /dev/zero | tr '\0' 'a' > "$T/big"
 eq "$(req -X POST -H 'Content-Type: application/json' --data-binary @"$T/big" "$BASE/health")" 413 "413"
 eq "$(jq -r .code "$T/body")" payload_too_large "413 code"
 

@@ -287,7 +287,8 @@ static void test_config_defaults(void **state) {
     assert_string_equal(c.log, "info");
     assert_int_equal(c.pool_max, 1000);
     assert_int_equal(c.http_threads, 0);
-    assert_int_equal(c.body_max, 16777216);
+    assert_int_equal(c.body_max, 1048576);
+    assert_int_equal(c.upload_max, 16777216);
     assert_int_equal(c.media_max, 10485760);
     assert_string_equal(c.services_dir, "");
     assert_int_equal(c.header_max, 64);
