@@ -259,7 +259,8 @@ static void login_tenant(td_req_t *req, td_app_t *app, const char *key, const ch
     td_user_logged_in(tdb, u.id, td_req_client_addr(req));
     if (td_password_needs_rehash(u.password_hash)) { /* parameters rose since */
         td_user_patch_t p = {.password = pw};
-        td_user_update(tdb, u.id, &p);
+        td_who_t who = {u.id, req->request_id};
+        td_user_update(tdb, u.id, &p, &who);
     }
     char refresh[TD_REFRESH_LEN + 1], scope[33];
     td_id_compact(t.row.id, scope);
@@ -494,8 +495,9 @@ static void password_work(td_req_t *req, void *arg) {
         if (!st && !password_ok(u.password_hash, cur))
             st = TD_E_AUTH;
         td_user_patch_t p = {.password = next};
+        td_who_t who = {ctx->sub, req->request_id};
         if (!st)
-            st = td_user_update(db, u.id, &p);
+            st = td_user_update(db, u.id, &p, &who);
     }
     if (st == TD_E_AUTH) {
         td_resp_problem(req, 403, "wrong_password", "Wrong password",

@@ -120,7 +120,8 @@ void td_api_user_create(td_req_t *req, void *app_) {
     if (!db)
         return;
     char id[TD_ID_LEN + 1];
-    td_status rc = td_user_create(db, &spec, id);
+    td_who_t who = {((td_ctx_t *)req->ctx)->sub, req->request_id};
+    td_status rc = td_user_create(db, &spec, id, &who);
     if (rc == TD_E_EXISTS)
         td_resp_problem(req, 409, "email_taken", "Email taken", "a user with this email exists");
     else if (rc)
@@ -199,7 +200,8 @@ void td_api_user_patch(td_req_t *req, void *app_) {
         .set_services = svc != NULL,
     };
     p.services = names(req, svc, &p.nsvc);
-    td_status rc = td_user_update(db, id, &p);
+    td_who_t who = {((td_ctx_t *)req->ctx)->sub, req->request_id};
+    td_status rc = td_user_update(db, id, &p, &who);
     if (rc) {
         td_api_fail(req, rc, NULL);
         return;
@@ -224,7 +226,8 @@ void td_api_user_delete(td_req_t *req, void *app_) {
         td_resp_problem(req, 409, "cannot_delete_self", "Conflict", "you cannot delete yourself");
         return;
     }
-    td_status rc = td_user_delete(db, id);
+    td_who_t who = {((td_ctx_t *)req->ctx)->sub, req->request_id};
+    td_status rc = td_user_delete(db, id, &who);
     if (rc) {
         td_api_fail(req, rc, NULL);
         return;

@@ -6,6 +6,7 @@
 
 #include "auth/password.h"
 #include "common/timeutil.h"
+#include "services/engine.h"
 
 static td_status grants(td_db_t *db, td_arena_t *a, td_user_t *u) {
     td_stmt_t *st = NULL;
@@ -77,7 +78,15 @@ static td_status set_grants(td_db_t *db, const char *id, const char *const *svc,
     return rc;
 }
 
-td_status td_user_create(td_db_t *db, const td_user_spec_t *s, char id[TD_ID_LEN + 1]) {
+/* The outbox row of a write to auth.users. */
+static td_status audit(td_db_t *db, const td_who_t *who, const char *action, const char *id,
+                       int64_t rows) {
+    return td_outbox_add(db, "auth", who ? who->actor : NULL, who ? who->request_id : NULL,
+                         action, "users", id, rows, 0);
+}
+
+td_status td_user_create(td_db_t *db, const td_user_spec_t *s, char id[TD_ID_LEN + 1],
+                         const td_who_t *who) {
     char hash[TD_PASSWORD_HASH_MAX], now[32];
     td_status rc = td_password_hash(s->password, hash);
     if (rc)
@@ -100,6 +109,8 @@ td_status td_user_create(td_db_t *db, const td_user_spec_t *s, char id[TD_ID_LEN
     if (!rc)
         rc = set_grants(db, id, s->services, s->nsvc);
     if (!rc)
+        rc = audit(db, who, "create", id, 1);
+    if (!rc)
         rc = td_db_commit(db);
     if (rc)
         td_db_rollback(db);
@@ -107,7 +118,8 @@ td_status td_user_create(td_db_t *db, const td_user_spec_t *s, char id[TD_ID_LEN
     return rc;
 }
 
-td_status td_user_update(td_db_t *db, const char *id, const td_user_patch_t *p) {
+td_status td_user_update(td_db_t *db, const char *id, const td_user_patch_t *p,
+                         const td_who_t *who) {
     char now[32], hash[TD_PASSWORD_HASH_MAX];
     td_time_iso(td_now_ms(), now, sizeof(now));
     td_status rc = p->password ? td_password_hash(p->password, hash) : TD_OK;
@@ -131,6 +143,8 @@ td_status td_user_update(td_db_t *db, const char *id, const td_user_patch_t *p) 
     if (!rc && !n)
         rc = TD_E_NOTFOUND;
     if (!rc)
+        rc = audit(db, who, "update", id, 0);
+    if (!rc)
         rc = td_db_commit(db);
     if (rc)
         td_db_rollback(db);
@@ -138,10 +152,20 @@ td_status td_user_update(td_db_t *db, const char *id, const td_user_patch_t *p) 
     return rc;
 }
 
-td_status td_user_delete(td_db_t *db, const char *id) {
+td_status td_user_delete(td_db_t *db, const char *id, const td_who_t *who) {
     int64_t n = 0;
-    td_status rc = td_db_execv(db, &n, "DELETE FROM auth.users WHERE id = ?", id, NULL);
-    return rc ? rc : n ? TD_OK : TD_E_NOTFOUND;
+    td_status rc = td_db_begin(db, TD_DB_WRITE);
+    if (!rc)
+        rc = td_db_execv(db, &n, "DELETE FROM auth.users WHERE id = ?", id, NULL);
+    if (!rc && !n)
+        rc = TD_E_NOTFOUND;
+    if (!rc)
+        rc = audit(db, who, "delete", id, -1);
+    if (!rc)
+        rc = td_db_commit(db);
+    if (rc)
+        td_db_rollback(db);
+    return rc;
 }
 
 json_t *td_user_json(const td_user_t *u) {

@@ -42,9 +42,17 @@ td_status td_user_find(td_db_t *db, td_arena_t *a, const char *key, int by_email
 td_status td_user_ids(td_db_t *db, td_arena_t *a, size_t max, const char ***ids, size_t *n);
 /* Creates a user and its grants in one transaction; TD_E_EXISTS when the
  * email is taken. */
-td_status td_user_create(td_db_t *db, const td_user_spec_t *s, char id[TD_ID_LEN + 1]);
-td_status td_user_update(td_db_t *db, const char *id, const td_user_patch_t *p);
-td_status td_user_delete(td_db_t *db, const char *id);
+/* Writes of users (and their grants) append their row to the auth
+ * service's outbox in the same transaction: who did it (actor: a user or
+ * key id, "cli", NULL) and the request id, when there is one. */
+typedef struct {
+    const char *actor, *request_id;
+} td_who_t;
+td_status td_user_create(td_db_t *db, const td_user_spec_t *s, char id[TD_ID_LEN + 1],
+                         const td_who_t *who);
+td_status td_user_update(td_db_t *db, const char *id, const td_user_patch_t *p,
+                         const td_who_t *who);
+td_status td_user_delete(td_db_t *db, const char *id, const td_who_t *who);
 /* The public view of a user (never the hash); new reference. */
 json_t *td_user_json(const td_user_t *u);
 /* The services a user may use: every one of the tenant's for an admin, the

@@ -109,7 +109,8 @@ static int user_add(td_cli_t *cli, td_platform_t *p, td_arena_t *a, const opts_t
         s.password = gen;
     }
     char id[TD_ID_LEN + 1];
-    td_status st = td_user_create(db, &s, id);
+    static const td_who_t cli_who = {"cli", NULL};
+    td_status st = td_user_create(db, &s, id, &cli_who);
     if (pw) {
         sodium_memzero(pw, strlen(pw));
         free(pw);
@@ -196,7 +197,7 @@ int td_cmd_user(td_cli_t *cli) {
         td_user_patch_t patch = {.set_disabled = 1, .disabled = 1};
         td_db_t *cat = NULL;
         if (td_user_find(db, a, o.positional, !td_id_valid(o.positional), &u) ||
-            td_user_update(db, u.id, &patch)) {
+            td_user_update(db, u.id, &patch, &(td_who_t){"cli", NULL})) {
             td_cli_error("no user '%.80s' in %s", o.positional, t.row.slug);
             rc = TD_EXIT_FAIL;
         } else if (td_catalog_lease(p.catalog, a, &cat) ||

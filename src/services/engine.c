@@ -360,36 +360,36 @@ static td_status write_fail(td_res_err_t *e, td_status st, const td_resource_t *
     return td_res_fail(e, st, "database_error", "the tenant database failed");
 }
 
+td_status td_outbox_add(td_db_t *db, const char *service, const char *actor,
+                        const char *request_id, const char *action, const char *resource,
+                        const char *row_id, int64_t rows_delta, int64_t bytes_delta) {
+    char now[40], sql[200];
+    td_time_iso(td_now_ms(), now, sizeof(now));
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO \"%s\".\"td_outbox\" (at, actor, action, resource, row_id,"
+             " request_id, rows_delta, bytes_delta) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             service);
+    td_stmt_t *st = NULL;
+    td_status rc = td_db_prepare(db, sql, &st);
+    const char *text[] = {now, actor, action, resource, row_id, request_id};
+    for (int k = 0; !rc && k < 6; k++)
+        rc = text[k] ? td_db_bind_text(st, k + 1, text[k]) : td_db_bind_null(st, k + 1);
+    if (!rc)
+        rc = td_db_bind_int64(st, 7, rows_delta);
+    if (!rc)
+        rc = td_db_bind_int64(st, 8, bytes_delta);
+    if (!rc)
+        rc = td_db_drain(st);
+    if (st)
+        td_db_finalize(st);
+    return rc;
+}
+
 td_status td_outbox_append(const td_res_ctx_t *c, const char *service, const char *action,
                            const char *resource, const char *row_id, int64_t rows_delta,
                            int64_t bytes_delta) {
-    char now[40];
-    td_time_iso(td_now_ms(), now, sizeof(now));
-    td_query_t q;
-    td_query_init(&q, c->arena);
-    td_query_sql(&q, "INSERT INTO ");
-    td_query_ident(&q, service);
-    td_query_sql(&q, ".\"td_outbox\" (at, actor, action, resource, row_id, request_id,"
-                     " rows_delta, bytes_delta) VALUES (");
-    td_query_text(&q, now);
-    td_query_sql(&q, ", ");
-    c->actor ? td_query_text(&q, c->actor) : td_query_null(&q);
-    td_query_sql(&q, ", ");
-    td_query_text(&q, action);
-    td_query_sql(&q, ", ");
-    td_query_text(&q, resource);
-    td_query_sql(&q, ", ");
-    row_id ? td_query_text(&q, row_id) : td_query_null(&q);
-    td_query_sql(&q, ", ");
-    c->request_id ? td_query_text(&q, c->request_id) : td_query_null(&q);
-    td_query_sql(&q, ", ");
-    td_query_int(&q, rows_delta);
-    td_query_sql(&q, ", ");
-    td_query_int(&q, bytes_delta);
-    td_query_sql(&q, ")");
-    td_status rc = td_query_exec(&q, c->db, NULL);
-    td_query_free(&q);
-    return rc;
+    return td_outbox_add(c->db, service, c->actor, c->request_id, action, resource, row_id,
+                         rows_delta, bytes_delta);
 }
 
 /* If-Match: the row must still be the one the caller read ("*": any). */

@@ -96,6 +96,12 @@ td_status td_outbox_append(const td_res_ctx_t *c, const char *service, const cha
                            const char *resource, const char *row_id, int64_t rows_delta,
                            int64_t bytes_delta);
 
+/* The same for writes made outside the engine (auth's users): db in its
+ * transaction, actor and request id as known (NULL = none). */
+td_status td_outbox_add(td_db_t *db, const char *service, const char *actor,
+                        const char *request_id, const char *action, const char *resource,
+                        const char *row_id, int64_t rows_delta, int64_t bytes_delta);
+
 /* Behaviour attached to a resource (hooks.c): before runs after the
  * engine's validation with the values about to be written (create: every
  * field; update: the changed ones, old = the row before) and may refuse

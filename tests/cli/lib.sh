@@ -129,4 +129,15 @@ assert_tenant_present() {
 }
 
 
+# tenant_sql TENANT_ID SERVICE SQL: runs SQL in that service's tenant
+# database (read-only on SQLite); @ob stands for the service's outbox table.
+tenant_sql() {
+  local tid=$1 svc=$2 sql=$3
+  if [ "$BACKEND" = postgres ]; then
+    psql "${TD_TEST_PG_URL%/*}/td_${tid//-/}" -XAtq -v ON_ERROR_STOP=1 -c "${sql//@ob/$svc.td_outbox}"
+  else
+    sqlite3 -readonly "$DATA/tenants/$tid/$svc.db" "${sql//@ob/td_outbox}"
+  fi
+}
+
 done_ok() { echo "ok: $PASSES assertions ($BACKEND)"; }

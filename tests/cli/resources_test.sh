@@ -77,14 +77,7 @@ ids() { local b; b=$(<"$1"); while [[ $b =~ \"id\":\"([^\"]+)\" ]]; do echo "${B
 
 # osql SERVICE SQL: runs SQL in the tenant's (TID) database of SERVICE; @ob
 # stands for the service's outbox table.
-osql() {
-  local svc=$1 sql=$2
-  if [ "$BACKEND" = postgres ]; then
-    psql "${TD_TEST_PG_URL%/*}/td_${TID//-/}" -XAtq -v ON_ERROR_STOP=1 -c "${sql//@ob/$svc.td_outbox}"
-  else
-    sqlite3 -readonly "$DATA/tenants/$TID/$svc.db" "${sql//@ob/td_outbox}"
-  fi
-}
+osql() { tenant_sql "$TID" "$@"; }
 
 # count_rows SVC RES [AUTH…]: how many rows a list has, paged (limit 200).
 count_rows() {

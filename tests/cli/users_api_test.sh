@@ -73,6 +73,11 @@ eq "$(curl -sS -o /dev/null -w '%{http_code}' -X POST "$BASE/v1/auth/login" --da
 eq "$(call DELETE "${A[@]}" "$BASE/v1/auth/users/$CY_ID")" 204 "delete"
 eq "$(call GET "${A[@]}" "$BASE/v1/auth/users/$CY_ID")" 404 "deleted"
 eq "$(call DELETE "${A[@]}" "$BASE/v1/auth/users/$ADA_ID")" 409 "cannot delete yourself"
+# every change to a user left its row in auth's outbox: who, what, which request
+call GET -H "Authorization: Bearer $ROOT" "$BASE/v1/tenants/acme" >/dev/null
+ACME=$(jq -r .id "$T/body")
+eq "$(tenant_sql "$ACME" auth "SELECT actor || ' ' || action || ' ' || rows_delta FROM @ob WHERE resource = 'users' AND row_id = '$CY_ID' ORDER BY seq" | sed -n '1p;$p' | tr '\n' '|')" "$ADA_ID create 1|$ADA_ID delete -1|" "user writes in the outbox"
+[ "$(tenant_sql "$ACME" auth "SELECT count(*) FROM @ob WHERE row_id = '$CY_ID' AND action = 'update' AND request_id IS NOT NULL")" -ge 2 ] || fail "updates in the outbox with their request ids"; pass
 # deleting the tenant ends its admin's token
 eq "$(call DELETE -H "Authorization: Bearer $ROOT" "$BASE/v1/tenants/beta")" 204 "delete beta"
 eq "$(call GET -H "Authorization: Bearer $BEA" "$BASE/v1/auth/me")" 401 "deleted tenant's token"
