@@ -38,6 +38,20 @@ for k in id created_at updated_at; do jq -e --arg k "$k" 'has($k)' "$T/body" >/d
 eq "$(get -H "Authorization: Bearer $CY" "$BASE/v1/crm/customers?filter=name%20eq%20'Globex'&limit=20")" 200 "filtered list"
 eq "$(jq -c '[(.items | length), .next_cursor]' "$T/body")" '[1,null]' "list answer"
 
+# another tenant never sees acme's rows: not by id, not in lists, not by
+# naming acme in X-Tenant
+GLOBEX=$(jq -r '.items[0].id' "$T/body")
+eq "$(post -H "Authorization: Bearer $ROOT" --data '{"slug":"beta","services":["crm"],"admin":{"email":"bo@beta.test","password":"bo-password-12"}}' "$BASE/v1/tenants")" 201 "tenant beta"
+BO=$(login '{"tenant":"beta","email":"bo@beta.test","password":"bo-password-12"}')
+eq "$(get -H "Authorization: Bearer $BO" "$BASE/v1/crm/customers/$GLOBEX")" 404 "beta reads acme's row by id"
+eq "$(get -H "Authorization: Bearer $BO" "$BASE/v1/crm/customers")" 200 "beta lists its customers"
+eq "$(jq '.items | length' "$T/body")" 0 "none of acme's"
+eq "$(call PATCH -H "Authorization: Bearer $BO" --data '{"name":"x"}' "$BASE/v1/crm/customers/$GLOBEX")" 404 "beta changes acme's row"
+eq "$(get -H "Authorization: Bearer $BO" -H 'X-Tenant: acme' "$BASE/v1/crm/customers")" 403 "beta names acme"
+eq "$(jq -r .code "$T/body")" tenant_mismatch "tenant_mismatch"
+eq "$(get -H "Authorization: Bearer $ADA" "$BASE/v1/crm/customers/$GLOBEX")" 200 "acme's row untouched"
+eq "$(jq -r .name "$T/body")" Globex "still Globex"
+
 # refused on billing: not granted (403 service_not_granted)
 eq "$(get -H "Authorization: Bearer $CY" "$BASE/v1/billing/invoices")" 403 "client refused on billing"
 eq "$(jq -r .code "$T/body")" service_not_granted "refusal code"
