@@ -115,8 +115,10 @@ static td_status item_before(const td_res_ctx_t *c, const td_resource_t *r, td_o
     if (json_is_object(data))
         json_object_foreach(data, k, v) {
             int known = 0;
-            json_array_foreach(fields, i, f)
-                known |= !strcmp(k, json_string_value(json_object_get(f, "name")) ?: "");
+            json_array_foreach(fields, i, f) {
+                const char *fname = json_string_value(json_object_get(f, "name"));
+                known |= fname && !strcmp(k, fname);
+            }
             if (!known)
                 json_array_append_new(errors, json_pack("{s:s+,s:s,s:s}", "field", "data.", k,
                                                         "code", "unknown_field", "message",
