@@ -166,6 +166,11 @@ cmp -s "$T/down" "$T/logo2.png" || fail "the new bytes are served"; pass
 if [ "$BACKEND" = sqlite ]; then
   eq "$(ls "$DATA/tenants/$TID/media" | tr '\n' ' ')" "$M.$(sha256sum "$T/logo2.png" | cut -d' ' -f1) " "only the new file remains"
 fi
+eq "$(upload image/png @"$T/logo2.png" "$M")" 200 "the same bytes again"
+if [ "$BACKEND" = sqlite ]; then
+  eq "$(ls "$DATA/tenants/$TID/media" | wc -l)" 1 "one file for the same bytes"
+  eq "$(tenant_sql "$TID" cms "SELECT count(*) FROM media_content")" 0 "no bytes in the SQLite database"
+fi
 cp "$T/logo2.png" "$T/logo.png"
 eq "$(api DELETE "/v1/cms/media/$M")" 204 "media deleted"
 eq "$(get "${H[@]}" "$BASE/v1/cms/media/$M/content")" 404 "bytes gone with the row"

@@ -129,33 +129,42 @@ typedef struct {
     int wrote;        /* a new file was written */
 } put_t;
 
+/* Checks the bytes against the media row (its declared type, the size
+ * cap, the type's signature) and notes their hash and the row's. */
+static td_status check_put(put_t *a, json_t *row, td_res_err_t *e) {
+    const char *declared = json_string_value(json_object_get(row, "content_type"));
+    if (!a->type || !declared || !same_type(a->type, declared))
+        return td_res_fail(e, TD_E_INVALID, "unsupported_media_type",
+                           "send the bytes with the row's content_type (%s)",
+                           declared ? declared : "?");
+    if (a->len > a->max)
+        return td_res_fail(e, TD_E_TOOBIG, "payload_too_large", "media are at most %zu bytes",
+                           a->max);
+    td_status rc = check_bytes(declared, a->bytes, a->len, e);
+    if (rc)
+        return rc;
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, a->bytes, a->len);
+    sodium_bin2hex(a->sha, sizeof(a->sha), h, sizeof(h));
+    const char *was = json_string_value(json_object_get(row, "sha256"));
+    snprintf(a->old_sha, sizeof(a->old_sha), "%s", sha_ok(was) ? was : "");
+    return TD_OK;
+}
+
+/* In the transaction: the row, checked again (it may have changed since
+ * the file was written), the bytes (PostgreSQL), the row's new hash. */
 static td_status put(const td_res_ctx_t *c, void *arg, td_res_err_t *e) {
     put_t *a = arg;
     const td_resource_t *r = td_service_resource("cms", "media");
     json_t *old = NULL;
+    char written[65];
+    snprintf(written, sizeof(written), "%s", a->sha);
     td_status rc = r ? td_res_read_locked(c, r, a->id, &old, e) : TD_E_NOTFOUND;
-    const char *declared = json_string_value(json_object_get(old, "content_type"));
-    if (!rc && (!a->type || !declared || !same_type(a->type, declared)))
-        rc = td_res_fail(e, TD_E_INVALID, "unsupported_media_type",
-                         "send the bytes with the row's content_type (%s)",
-                         declared ? declared : "?");
-    if (!rc && a->len > a->max)
-        rc = td_res_fail(e, TD_E_TOOBIG, "payload_too_large", "media are at most %zu bytes",
-                         a->max);
     if (!rc)
-        rc = check_bytes(declared, a->bytes, a->len, e);
-    if (!rc) {
-        unsigned char h[crypto_hash_sha256_BYTES];
-        crypto_hash_sha256(h, a->bytes, a->len);
-        sodium_bin2hex(a->sha, sizeof(a->sha), h, sizeof(h));
-        const char *was = json_string_value(json_object_get(old, "sha256"));
-        snprintf(a->old_sha, sizeof(a->old_sha), "%s", sha_ok(was) ? was : "");
-    }
-    if (!rc && c->files_dir && strcmp(a->sha, a->old_sha)) {
-        if ((rc = write_file(c->files_dir, a->id, a->sha, a->bytes, a->len)))
-            td_res_fail(e, rc, "io_error", "the file could not be stored");
-        a->wrote = !rc;
-    } else if (!rc) {
+        rc = check_put(a, old, e);
+    if (!rc && c->files_dir && a->wrote && strcmp(written, a->sha))
+        rc = td_res_fail(e, TD_E_CONFLICT, "conflict", "the media changed meanwhile; retry");
+    if (!rc && !c->files_dir) {
         td_query_t q;
         td_query_init(&q, c->arena);
         td_query_sql(&q, "DELETE FROM \"cms\".\"media_content\" WHERE \"media_id\" = ");
@@ -191,15 +200,39 @@ td_status td_cms_media_put(const td_res_ctx_t *c, const char *id, const char *co
     *row = NULL;
     put_t a = {.id = id, .type = content_type, .bytes = bytes, .len = len, .max = max,
                .row = row};
-    td_status rc = td_res_txn(c, put, &a, e);
+    td_status rc = TD_OK;
+    if (c->files_dir) { /* the file first, outside the transaction (no lock held meanwhile) */
+        const td_resource_t *r = td_service_resource("cms", "media");
+        json_t *cur = NULL;
+        rc = r ? td_res_get(c, r, id, &cur, e) : TD_E_NOTFOUND;
+        if (!rc)
+            rc = check_put(&a, cur, e);
+        json_decref(cur);
+        if (!rc && strcmp(a.sha, a.old_sha)) {
+            if ((rc = write_file(c->files_dir, id, a.sha, bytes, len)))
+                td_res_fail(e, rc, "io_error", "the file could not be stored");
+            a.wrote = !rc;
+        }
+    }
+    if (!rc)
+        rc = td_res_txn(c, put, &a, e);
     if (rc && *row) {
         json_decref(*row);
         *row = NULL;
     }
     char path[4300];
-    if (rc && a.wrote) { /* the row still names the old bytes: drop the new file */
-        media_path(c->files_dir, id, a.sha, path, sizeof(path), "");
-        unlink(path);
+    if (rc && a.wrote) { /* drop the new file, unless a concurrent upload of the same
+                            bytes committed and its row names it */
+        const td_resource_t *r = td_service_resource("cms", "media");
+        json_t *now = NULL;
+        const char *named = NULL;
+        if (r && !td_res_get(c, r, id, &now, NULL))
+            named = json_string_value(json_object_get(now, "sha256"));
+        if (!named || strcmp(named, a.sha)) {
+            media_path(c->files_dir, id, a.sha, path, sizeof(path), "");
+            unlink(path);
+        }
+        json_decref(now);
     } else if (!rc && c->files_dir && a.old_sha[0] && strcmp(a.old_sha, a.sha)) {
         media_path(c->files_dir, id, a.old_sha, path, sizeof(path), ""); /* committed */
         unlink(path);
