@@ -16,7 +16,6 @@
 #include "auth/policy.h"
 #include "services/services.h"
 
-static void drop_claims(void *c) { json_decref(c); }
 
 static int forbid(td_req_t *req, const char *code, const char *title, const char *detail) {
     td_resp_problem(req, 403, code, title, detail);
@@ -117,7 +116,8 @@ int td_api_before(td_req_t *req, void *app_) {
         return -1;
     if (td_api_authenticate(req, app, &ctx->claims))
         return -1;
-    td_arena_defer(req->arena, drop_claims, ctx->claims);
+    if (td_api_json_keep(req, ctx->claims))
+        return -1;
     ctx->sub = json_string_value(json_object_get(ctx->claims, "sub"));
     ctx->role = json_string_value(json_object_get(ctx->claims, "role"));
     ctx->tid = json_string_value(json_object_get(ctx->claims, "tid"));

@@ -61,6 +61,8 @@ int td_api_before(td_req_t *req, void *app);
 /* The route table (static). */
 const td_route_t *td_api_routes(size_t *n);
 
+/* The HTTP status of a domain status (400 invalid, 404 not found…). */
+int td_api_http_status(td_status st);
 /* Maps a domain status to an HTTP status and answers with a problem. */
 void td_api_fail(td_req_t *req, td_status st, const char *detail);
 /* Answers status with the JSON value o (stolen: decref'd here). */
@@ -77,6 +79,9 @@ void td_api_metrics(td_req_t *req, void *app);
  * the parser's code and returns -1. *out belongs to the request (released
  * with its arena). */
 int td_api_json_body(td_req_t *req, json_t **out);
+/* Hands v (a reference) to the request: released with its arena. On
+ * failure (out of memory: v is released at once) answers 500, returns -1. */
+int td_api_json_keep(td_req_t *req, json_t *v);
 /* Verifies the bearer token (signature, claims, revocation); on failure
  * answers 401 and returns -1. *claims is a new reference. */
 int td_api_authenticate(td_req_t *req, td_app_t *app, json_t **claims);

@@ -38,15 +38,22 @@ static int password_ok(const char *hash, const char *pw) {
 
 static void drop_json(void *j) { json_decref(j); }
 
+int td_api_json_keep(td_req_t *req, json_t *v) {
+    if (td_arena_defer(req->arena, drop_json, v)) { /* ran at once: gone */
+        td_api_fail(req, TD_E_NOMEM, NULL);
+        return -1;
+    }
+    return 0;
+}
+
 int td_api_json_body(td_req_t *req, json_t **out) {
     td_json_error_t e;
     if (td_json_parse(req->body, req->body_len, TD_JSON_MAX_DEPTH, out, &e)) {
         td_resp_problem(req, 400, e.code, "Bad request body", e.message);
         return -1;
     }
-    if (td_arena_defer(req->arena, drop_json, *out)) { /* ran at once: gone */
+    if (td_api_json_keep(req, *out)) {
         *out = NULL;
-        td_api_fail(req, TD_E_NOMEM, NULL);
         return -1;
     }
     return 0;

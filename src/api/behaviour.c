@@ -8,14 +8,12 @@
 #include "api/api.h"
 #include "services/modules.h"
 
-static void drop_json(void *j) { json_decref(j); }
-
 void td_api_lead_convert(td_req_t *req, void *app) {
     json_t *body = NULL, *out = NULL;
     td_res_ctx_t c;
     if (req->body_len == 0) { /* no options: an empty body will do */
-        body = json_object();
-        td_arena_defer(req->arena, drop_json, body);
+        if (td_api_json_keep(req, body = json_object()))
+            return;
     } else if (td_api_json_body(req, &body)) {
         return;
     }

@@ -30,26 +30,10 @@ int td_api_res_ctx(td_req_t *req, td_app_t *app, td_res_ctx_t *c) {
 }
 
 void td_api_res_fail(td_req_t *req, td_status st, td_res_err_t *e) {
-    int status;
     const char *code = e->code ? e->code : td_status_code(st);
-    if (!strcmp(code, "precondition_failed"))
-        status = 412;
-    else if (!strcmp(code, "unsupported_media_type"))
-        status = 415;
-    else if (st == TD_E_INVALID)
-        status = 400;
-    else if (st == TD_E_NOTFOUND)
-        status = 404;
-    else if (st == TD_E_EXISTS || st == TD_E_CONFLICT || st == TD_E_STATE)
-        status = 409;
-    else if (st == TD_E_FORBIDDEN)
-        status = 403;
-    else if (st == TD_E_TOOBIG)
-        status = 413;
-    else if (st == TD_E_BUSY || st == TD_E_UNAVAILABLE)
-        status = 503;
-    else
-        status = 500;
+    int status = !strcmp(code, "precondition_failed")      ? 412
+                 : !strcmp(code, "unsupported_media_type") ? 415
+                                                           : td_api_http_status(st);
     char *members = NULL;
     if (e->errors) {
         json_t *o = json_pack("{s:O}", "errors", e->errors);

@@ -135,7 +135,7 @@ const td_route_t *td_api_routes(size_t *n) {
     return routes;
 }
 
-void td_api_fail(td_req_t *req, td_status st, const char *detail) {
+int td_api_http_status(td_status st) {
     int code;
     switch (st) {
     case TD_E_INVALID: code = 400; break;
@@ -150,7 +150,11 @@ void td_api_fail(td_req_t *req, td_status st, const char *detail) {
     case TD_E_UNAVAILABLE: code = 503; break;
     default: code = 500; break;
     }
-    td_resp_problem(req, code, td_status_code(st), td_status_msg(st), detail);
+    return code;
+}
+
+void td_api_fail(td_req_t *req, td_status st, const char *detail) {
+    td_resp_problem(req, td_api_http_status(st), td_status_code(st), td_status_msg(st), detail);
 }
 
 void td_api_send_json(td_req_t *req, int status, json_t *o) {

@@ -87,3 +87,11 @@ int td_time_parse(const char *s, int64_t *ms) {
     *ms = t * 1000 + frac;
     return 0;
 }
+
+int td_time_canonical(const char *s, char *out, size_t n) {
+    int64_t ms;
+    if (td_time_parse(s, &ms))
+        return -1;
+    td_time_iso(ms, out, n);
+    return 0;
+}

@@ -16,5 +16,8 @@ void td_time_iso(int64_t ms, char *out, size_t n);
  * milliseconds since the epoch. Returns 0, or -1 when s is not one (or out
  * of the years 1970..9999). */
 int td_time_parse(const char *s, int64_t *ms);
+/* s rewritten in the stored form ("2026-11-01T10:00:00.000Z", out at least
+ * 25 bytes) as td_time_parse reads it; 0, or -1 when s is not a time. */
+int td_time_canonical(const char *s, char *out, size_t n);
 
 #endif

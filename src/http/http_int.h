@@ -59,6 +59,9 @@ typedef struct rctx {
     bool responded;            /* a response is queued: ignore further calls */
     bool too_big;              /* upload passed its limit after the first call */
     size_t limit;              /* body_max, or upload_max for upload routes */
+    bool routed;               /* matched at the first call (a body was coming) */
+    int route_code;            /* its td_router_match result */
+    unsigned allowed;          /* and its Allow mask on 405 */
     size_t discarded;          /* body bytes thrown away since then */
     td_work_fn work;           /* set by td_req_offload */
     void *work_arg;

@@ -379,14 +379,13 @@ static enum MHD_Result first_call(td_http_t *h, struct MHD_Connection *c, const 
         return reject(x, 501, "method_not_implemented", NULL);
     if (s.n > h->o.header_max)
         return reject(x, 431, "too_many_headers", NULL);
-    if (s.ncl || s.nte) { /* a body comes: its route says how large it may be */
-        const td_route_t *rt = NULL;
-        const char *params[TD_MAX_PATH_PARAMS];
-        int np;
-        unsigned allowed;
-        if (td_router_match(h->o.routes, h->o.nroutes, r->method, url, a, &rt, params, &np,
-                            &allowed) == 0 &&
-            (rt->flags & TD_ROUTE_UPLOAD))
+    if ((s.ncl || s.nte) && r->method != TD_HEAD) {
+        /* a body comes: its route (kept for the final call) says how
+         * large it may be */
+        x->route_code = td_router_match(h->o.routes, h->o.nroutes, r->method, url, a, &r->route,
+                                        r->params, &r->nparams, &x->allowed);
+        x->routed = true;
+        if (x->route_code == 0 && (r->route->flags & TD_ROUTE_UPLOAD))
             x->limit = h->o.upload_max;
     }
     x->body.max = x->limit; /* nothing is buffered yet */
@@ -493,10 +492,11 @@ static enum MHD_Result final_call(rctx_t *x) {
         r->body_len = x->body.len;
         td_buf_free(&x->body);
     }
-    unsigned allowed = 0;
+    unsigned allowed = x->allowed;
     unsigned want = r->method == TD_HEAD ? TD_HEAD | TD_GET : r->method;
-    int code = td_router_match(x->h->o.routes, x->h->o.nroutes, want, r->path, r->arena,
-                               &r->route, r->params, &r->nparams, &allowed);
+    int code = x->routed ? x->route_code
+                         : td_router_match(x->h->o.routes, x->h->o.nroutes, want, r->path,
+                                           r->arena, &r->route, r->params, &r->nparams, &allowed);
     if (code)
         not_routed(x, code, allowed);
     else if (!x->h->o.before || x->h->o.before(r, x->h->o.app) == 0)

@@ -117,11 +117,9 @@ static int value(parser_t *p, const td_field_t *f) {
         break;
     case TD_F_TIMESTAMP: {
         /* compared in the stored form: 2026-11-01T10:00:00.000Z */
-        int64_t ms;
         char iso[40];
-        if (p->t != T_STRING || td_time_parse(p->str, &ms))
+        if (p->t != T_STRING || td_time_canonical(p->str, iso, sizeof(iso)))
             return perr(p, "this field takes a 'quoted' RFC 3339 time or date");
-        td_time_iso(ms, iso, sizeof(iso));
         st = td_query_text(p->q, td_arena_strdup(p->q->arena, iso));
         break;
     }

@@ -137,13 +137,7 @@ td_status td_tenant_lease(td_platform_t *p, td_arena_t *a, const char *tenant_id
         snprintf(err, errlen, "tenant database unavailable");
         return st;
     }
-    if (service)
-        return td_db_tenant_attach(*out, service, err, errlen);
-    td_tenant_t t; /* every enabled service */
-    st = td_tenant_find_cached(p, a, tenant_id, &t);
-    for (size_t i = 0; !st && i < t.nsvc; i++)
-        st = td_db_tenant_attach(*out, t.services[i], err, errlen);
-    return st;
+    return td_db_tenant_attach(*out, service, err, errlen);
 }
 
 /* Inserts the pending first admin into the tenant's auth.users (a no-op

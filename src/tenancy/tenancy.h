@@ -144,8 +144,8 @@ td_status td_platform_check_servers(td_platform_t *p, td_arena_t *a, td_check_cb
 td_status td_tenant_open_db(td_platform_t *p, td_arena_t *a, const char *tenant_id, td_db_t **out,
                             char *err, size_t errlen);
 
-/* Leases the tenant's database from the pool, with service usable (NULL:
- * every enabled service); the arena's cleanup returns it. Pool handles
+/* Leases the tenant's database from the pool, with service usable; the
+ * arena's cleanup returns it. Pool handles
  * start with no service attached and gain the ones requests use, so a
  * tenant opened for a crm read opens (and parses) only its crm file.
  * TD_E_BUSY when every handle is in use for longer than the wait. */

@@ -130,7 +130,8 @@ typedef struct {
 } put_t;
 
 /* Checks the bytes against the media row (its declared type, the size
- * cap, the type's signature) and notes their hash and the row's. */
+ * cap, the type's signature) and notes the row's hash, and theirs (hashed
+ * once: the check runs again inside the transaction). */
 static td_status check_put(put_t *a, json_t *row, td_res_err_t *e) {
     const char *declared = json_string_value(json_object_get(row, "content_type"));
     if (!a->type || !declared || !same_type(a->type, declared))
@@ -143,26 +144,28 @@ static td_status check_put(put_t *a, json_t *row, td_res_err_t *e) {
     td_status rc = check_bytes(declared, a->bytes, a->len, e);
     if (rc)
         return rc;
-    unsigned char h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(h, a->bytes, a->len);
-    sodium_bin2hex(a->sha, sizeof(a->sha), h, sizeof(h));
+    if (!a->sha[0]) {
+        unsigned char h[crypto_hash_sha256_BYTES];
+        crypto_hash_sha256(h, a->bytes, a->len);
+        sodium_bin2hex(a->sha, sizeof(a->sha), h, sizeof(h));
+    }
     const char *was = json_string_value(json_object_get(row, "sha256"));
     snprintf(a->old_sha, sizeof(a->old_sha), "%s", sha_ok(was) ? was : "");
     return TD_OK;
 }
 
-/* In the transaction: the row, checked again (it may have changed since
- * the file was written), the bytes (PostgreSQL), the row's new hash. */
+/* In the transaction: the row, checked again (its type may have changed
+ * since the file was written), the bytes (PostgreSQL), the row's new hash. */
 static td_status put(const td_res_ctx_t *c, void *arg, td_res_err_t *e) {
     put_t *a = arg;
     const td_resource_t *r = td_service_resource("cms", "media");
     json_t *old = NULL;
-    char written[65];
-    snprintf(written, sizeof(written), "%s", a->sha);
     td_status rc = r ? td_res_read_locked(c, r, a->id, &old, e) : TD_E_NOTFOUND;
     if (!rc)
         rc = check_put(a, old, e);
-    if (!rc && c->files_dir && a->wrote && strcmp(written, a->sha))
+    if (!rc && c->files_dir && !a->wrote && strcmp(a->sha, a->old_sha))
+        /* the file was not written (the row named these bytes then), and a
+         * concurrent upload has replaced them since */
         rc = td_res_fail(e, TD_E_CONFLICT, "conflict", "the media changed meanwhile; retry");
     if (!rc && !c->files_dir) {
         td_query_t q;

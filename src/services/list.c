@@ -1,0 +1,253 @@
+/* list.c — lists of a declared resource: filter, sort, keyset cursor,
+ * limit and fields. A cursor holds the last row's values of the sort keys
+ * plus the id (base64url JSON, bound to its sort), so rows inserted while a
+ * client pages never make it see a row twice or skip one that existed. */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "services/engine_int.h"
+
+#define SORT_KEYS_MAX 4
+
+typedef struct {
+    const td_field_t *f;
+    int desc;
+} sortkey_t;
+
+/* Parses sort into keys (the id is appended as the last key unless
+ * named); canon receives the normalised text for the cursor. */
+static td_status parse_sort(const td_resource_t *r, const char *sort, sortkey_t *keys, int *nkeys,
+                            td_res_err_t *e) {
+    *nkeys = 0;
+    int has_id = 0;
+    if (sort && *sort) {
+        if (strlen(sort) > 256)
+            return td_res_fail(e, TD_E_INVALID, "invalid_sort", "sort is too long");
+        char buf[260];
+        snprintf(buf, sizeof(buf), "%s", sort);
+        char *save = NULL;
+        for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+            int desc = *t == '-';
+            const td_field_t *f = td_resource_field(r, t + desc);
+            if (!f || !f->sort)
+                return td_res_fail(e, TD_E_INVALID, "invalid_sort",
+                                   "'%.64s' is not a sortable field", t + desc);
+            if (*nkeys == SORT_KEYS_MAX)
+                return td_res_fail(e, TD_E_INVALID, "invalid_sort", "at most %d sort fields",
+                                   SORT_KEYS_MAX);
+            keys[(*nkeys)++] = (sortkey_t){f, desc};
+            if (!strcmp(f->name, "id")) {
+                has_id = 1;
+                break; /* the id is unique: later keys never matter */
+            }
+        }
+    }
+    if (!has_id)
+        keys[(*nkeys)++] = (sortkey_t){td_resource_field(r, "id"), 0};
+    return TD_OK;
+}
+
+static void bind_json(td_query_t *q, const td_field_t *f, json_t *v) {
+    td_query_param(q, td_res_param(q->arena, f, v));
+}
+
+/* cursor = base64url({"s": sort, "v": [key values]}) */
+static char *cursor_make(td_arena_t *a, const char *sort, const sortkey_t *keys, int n,
+                         json_t *row) {
+    json_t *v = json_array();
+    for (int i = 0; i < n; i++)
+        json_array_append(v, json_object_get(row, keys[i].f->name));
+    json_t *o = json_pack("{s:s, s:o}", "s", sort ? sort : "", "v", v);
+    char *s = o ? td_eng_dump(o) : NULL;
+    json_decref(o);
+    if (!s)
+        return NULL;
+    size_t len = strlen(s);
+    size_t blen = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    char *out = td_arena_alloc(a, blen);
+    if (out)
+        sodium_bin2base64(out, blen, (unsigned char *)s, len,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    free(s);
+    return out;
+}
+
+static json_t *cursor_read(const char *cursor, const char *sort, const sortkey_t *keys, int n) {
+    size_t len = strlen(cursor);
+    if (len > 4096)
+        return NULL;
+    unsigned char *bin = malloc(len + 1);
+    size_t blen = 0;
+    if (!bin || sodium_base642bin(bin, len, cursor, len, NULL, &blen, NULL,
+                                  sodium_base64_VARIANT_URLSAFE_NO_PADDING)) {
+        free(bin);
+        return NULL;
+    }
+    bin[blen] = '\0';
+    json_t *o = json_loadb((char *)bin, blen, JSON_REJECT_DUPLICATES, NULL);
+    free(bin);
+    json_t *v = json_object_get(o, "v");
+    const char *s = json_string_value(json_object_get(o, "s"));
+    int ok = s && !strcmp(s, sort ? sort : "") && json_array_size(v) == (size_t)n;
+    for (int i = 0; ok && i < n; i++) {
+        json_t *x = json_array_get(v, (size_t)i);
+        char msg[120];
+        json_t *y = x;
+        /* the cursors we make hold canonical values: a value that needs
+         * rewriting (a time in another form) is not one of ours */
+        ok = !json_is_null(x) && !td_eng_check_value(keys[i].f, &y, msg, sizeof(msg)) &&
+             json_equal(x, y);
+        if (y != x)
+            json_decref(y);
+    }
+    if (!ok) {
+        json_decref(o);
+        return NULL;
+    }
+    json_incref(v);
+    json_decref(o);
+    return v;
+}
+
+static td_status parse_fields(const td_resource_t *r, const char *fields, json_t **out,
+                              td_res_err_t *e) {
+    *out = NULL;
+    if (!fields || !*fields)
+        return TD_OK;
+    if (strlen(fields) > 2048)
+        return td_res_fail(e, TD_E_INVALID, "invalid_fields", "fields is too long");
+    json_t *list = json_array();
+    char *buf = strdup(fields), *save = NULL;
+    td_status rc = TD_OK;
+    for (char *t = buf ? strtok_r(buf, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save)) {
+        if (!td_resource_field(r, t)) {
+            rc = td_res_fail(e, TD_E_INVALID, "invalid_fields", "'%.64s' is not a field", t);
+            break;
+        }
+        json_array_append_new(list, json_string(t));
+    }
+    free(buf);
+    if (rc) {
+        json_decref(list);
+        return rc;
+    }
+    *out = list;
+    return TD_OK;
+}
+
+static json_t *project(json_t *row, json_t *fields) {
+    if (!fields)
+        return json_incref(row);
+    json_t *o = json_object();
+    size_t i;
+    json_t *f;
+    json_array_foreach(fields, i, f) {
+        const char *k = json_string_value(f);
+        json_object_set(o, k, json_object_get(row, k));
+    }
+    return o;
+}
+
+td_status td_res_list(const td_res_ctx_t *c, const td_resource_t *r, const td_list_req_t *rq,
+                      json_t **out, td_res_err_t *e) {
+    long limit = TD_LIST_DEFAULT;
+    if (rq->limit) {
+        char *end;
+        limit = strtol(rq->limit, &end, 10);
+        if (*end || end == rq->limit || limit < 1 || limit > TD_LIST_MAX)
+            return td_res_fail(e, TD_E_INVALID, "invalid_limit", "limit is 1..%d",
+                               TD_LIST_MAX);
+    }
+    sortkey_t keys[SORT_KEYS_MAX + 1];
+    int nkeys;
+    json_t *fields = NULL, *cur = NULL;
+    td_status rc = parse_sort(r, rq->sort, keys, &nkeys, e);
+    if (!rc)
+        rc = parse_fields(r, rq->fields, &fields, e);
+    if (!rc && rq->cursor && !(cur = cursor_read(rq->cursor, rq->sort, keys, nkeys)))
+        rc = td_res_fail(e, TD_E_INVALID, "invalid_cursor",
+                         "the cursor is not one this list gave (same sort required)");
+    td_query_t q;
+    td_query_init(&q, c->arena);
+    if (!rc) {
+        td_eng_select_list(&q, r);
+        td_query_sql(&q, " WHERE 1 = 1");
+        td_eng_where_owner(c, r, &q);
+        if (rq->filter && *rq->filter) {
+            char err[200];
+            td_query_sql(&q, " AND ");
+            if (td_filter_compile(r, rq->filter, &q, err, sizeof(err)))
+                rc = td_res_fail(e, TD_E_INVALID, "invalid_filter", "%s", err);
+        }
+    }
+    if (!rc && cur) { /* rows after the cursor's, in sort order */
+        td_query_sql(&q, " AND (");
+        for (int j = 0; j < nkeys; j++) {
+            td_query_sql(&q, j ? " OR (" : "(");
+            for (int i = 0; i < j; i++) {
+                td_query_ident(&q, keys[i].f->name);
+                td_query_sql(&q, " = ");
+                bind_json(&q, keys[i].f, json_array_get(cur, (size_t)i));
+                td_query_sql(&q, " AND ");
+            }
+            td_query_ident(&q, keys[j].f->name);
+            td_query_sql(&q, keys[j].desc ? " < " : " > ");
+            bind_json(&q, keys[j].f, json_array_get(cur, (size_t)j));
+            td_query_sql(&q, ")");
+        }
+        td_query_sql(&q, ")");
+    }
+    if (!rc) {
+        td_query_sql(&q, " ORDER BY ");
+        for (int i = 0; i < nkeys; i++) {
+            td_query_sql(&q, i ? ", " : "");
+            td_query_ident(&q, keys[i].f->name);
+            td_query_sql(&q, keys[i].desc ? " DESC" : " ASC");
+        }
+        td_query_sql(&q, " LIMIT ");
+        td_query_int(&q, limit + 1);
+    }
+    td_stmt_t *st = NULL;
+    if (!rc && (rc = td_query_prepare(&q, c->db, &st)))
+        td_res_fail(e, rc, "database_error", "the tenant database failed");
+    json_t *items = rc ? NULL : json_array();
+    json_t *last = NULL;
+    long n = 0;
+    int more = 0;
+    while (!rc) {
+        int s = td_db_step(st);
+        if (s == TD_DB_DONE)
+            break;
+        if (s != TD_DB_ROW) {
+            rc = td_res_fail(e, (td_status)s, "database_error", "the tenant database failed");
+            break;
+        }
+        if (n == limit) {
+            more = 1;
+            break;
+        }
+        json_t *row = td_eng_row_json(st, r);
+        json_decref(last);
+        last = json_incref(row);
+        json_array_append_new(items, project(row, fields));
+        json_decref(row);
+        n++;
+    }
+    if (st)
+        td_db_finalize(st);
+    td_query_free(&q);
+    if (!rc) {
+        char *next = more ? cursor_make(c->arena, rq->sort, keys, nkeys, last) : NULL;
+        *out = json_pack("{s:o, s:s?}", "items", items, "next_cursor", next);
+        items = NULL;
+        if (!*out)
+            rc = TD_E_NOMEM;
+    }
+    json_decref(items);
+    json_decref(last);
+    json_decref(fields);
+    json_decref(cur);
+    return rc;
+}
