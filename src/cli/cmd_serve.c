@@ -153,8 +153,16 @@ int td_cmd_serve(td_cli_t *cli) {
         td_platform_close(&p);
         return TD_EXIT_FAIL;
     }
+    char *data = realpath(cli->cfg.data, NULL);
     td_log(TD_LOG_INFO, "tenantd listening", "listen", cli->cfg.listen, "version", TD_VERSION,
-           "catalog", td_catalog_dialect(p.catalog), NULL);
+           "catalog", td_catalog_dialect(p.catalog), "data", data ? data : cli->cfg.data, NULL);
+    if (demo) { /* what a newcomer (make run) needs next */
+        printf("\ntenantd is serving http://%s   data: %s   (Ctrl-C stops it)\n"
+               "  try: curl http://%s/health   — the README walks through the rest\n\n",
+               cli->cfg.listen, data ? data : cli->cfg.data, cli->cfg.listen);
+        fflush(stdout);
+    }
+    free(data);
     int sig = 0;
     sigwait(&set, &sig);
     td_log(TD_LOG_INFO, "tenantd stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);

@@ -6,6 +6,8 @@
 start_server --demo
 PW=$(sed -n "s/^demo tenant 'demo' created; its admin: admin@demo.test  password: \([^ ]*\) .*/\1/p" "$T/server.log")
 [ -n "$PW" ] || { cat "$T/server.log" >&2; fail "demo password printed"; }; pass
+# what make run shows a newcomer: the URL and the data folder
+expect_contains "$T/server.log" "tenantd is serving http://127.0.0.1:$PORT   data: $(realpath "$DATA")"
 TOK=$(login "{\"tenant\":\"demo\",\"email\":\"admin@demo.test\",\"password\":\"$PW\"}")
 [ "$TOK" != null ] || fail "demo admin logs in"; pass
 eq "$(jq -c .services "$T/login")" '["analytics","auth","billing","cms","commerce","crm","projects"]' "demo services"
