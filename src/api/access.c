@@ -44,6 +44,17 @@ static int same_tenant(const td_tenant_t *t, const char *tid) {
     return tid && t && strcmp(t->row.id, tid) == 0;
 }
 
+/* A tenant principal's X-Tenant (slug or id) must name its own tenant:
+ * 403 tenant_mismatch otherwise (404 when it names no tenant). */
+static int own_tenant(td_req_t *req, td_app_t *app, const char *xt, const char *tid) {
+    td_tenant_t *named;
+    if (find_tenant(req, app, xt, &named))
+        return -1;
+    if (same_tenant(named, tid))
+        return 0;
+    return forbid(req, "tenant_mismatch", "Forbidden", "X-Tenant names another tenant than the token");
+}
+
 const char *td_api_host_tenant(td_req_t *req, td_app_t *app) {
     const char *base = app->platform->cfg->base_domain;
     const char *host = td_req_header(req, "Host");
@@ -128,13 +139,14 @@ int td_api_before(td_req_t *req, void *app_) {
         ctx->svc[i] = json_string_value(json_array_get(svc, i));
     ctx->api_key = json_is_true(json_object_get(ctx->claims, "api_key"));
     int super = strcmp(ctx->role, "superadmin") == 0;
+    ctx->all = super || json_is_true(json_object_get(ctx->claims, "svc_all"));
     if (!super && !ctx->tid) /* a tenant role must carry its tenant */
         return forbid(req, "forbidden", "Forbidden", "token without a tenant");
-    if (need->kind == TD_NEED_PRINCIPAL)
-        return 0;
 
     /* the tenant the request is about: X-Tenant, else the Host name */
     const char *xt = td_req_header(req, "X-Tenant");
+    if (need->kind == TD_NEED_PRINCIPAL) /* about the caller: an X-Tenant must be its own */
+        return super || !xt ? 0 : own_tenant(req, app, xt, ctx->tid);
     if (!xt && super) /* a tenant user's token names its tenant already */
         xt = td_api_host_tenant(req, app);
     const char *key = need->path_tenant && req->nparams ? req->params[0] : NULL;
@@ -156,14 +168,8 @@ int td_api_before(td_req_t *req, void *app_) {
         }
         return forbid(req, "forbidden", "Forbidden", "not your tenant");
     }
-    if (!super && xt && ctx->tenant) {
-        td_tenant_t *other;
-        if (find_tenant(req, app, xt, &other))
-            return -1;
-        if (!same_tenant(other, ctx->tid))
-            return forbid(req, "tenant_mismatch", "Forbidden",
-                          "X-Tenant names another tenant than the token");
-    }
+    if (!super && xt && ctx->tenant && own_tenant(req, app, xt, ctx->tid))
+        return -1;
 
     /* the policy: the resource's declared access, else the SPEC table */
     const char *service = ctx->res ? ctx->res->service : need->service;
@@ -189,10 +195,10 @@ int td_api_before(td_req_t *req, void *app_) {
         if (!enabled)
             return forbid(req, "service_not_enabled", "Service not enabled",
                           "this tenant does not use this service");
-        int needs_grant = strcmp(ctx->role, "manager") == 0 || strcmp(ctx->role, "client") == 0;
-        int all = json_is_true(json_object_get(ctx->claims, "svc_all"));
-        if (needs_grant && !all && strcmp(service, "auth") &&
-            !td_policy_granted(service, ctx->svc, ctx->nsvc))
+        /* a principal held to a list of services (managers, clients, and
+         * admins or keys created with one) uses only those; auth (users,
+         * keys) is governed by the role and by delegation checks */
+        if (!ctx->all && strcmp(service, "auth") && !td_policy_granted(service, ctx->svc, ctx->nsvc))
             return forbid(req, "service_not_granted", "Forbidden",
                           "this service was not granted to you");
     }

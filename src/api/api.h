@@ -45,6 +45,7 @@ typedef struct {
     const char *sub, *role, *tid;
     const char **svc;        /* granted services from the token */
     size_t nsvc;
+    int all;                 /* every service of the tenant (svc is no limit) */
     td_tenant_t *tenant;     /* the tenant the request is about, or NULL */
     td_scope scope;          /* what the policy allows */
     int api_key;             /* authenticated by an API key (sub = key id) */

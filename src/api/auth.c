@@ -84,9 +84,16 @@ static int authenticate_key(td_req_t *req, td_app_t *app, const char *key, json_
     td_cat_apikey_touch(db, k.id);
     json_error_t e;
     json_t *svc = k.services ? json_loads(k.services, 0, &e) : NULL;
-    *claims = json_pack("{s:s, s:s, s:s, s:I, s:I, s:b, s:b}", "sub", k.id, "role", k.role, "jti",
-                        k.id, "iat", (json_int_t)0, "exp", (json_int_t)(td_now_ms() / 1000 + 60),
-                        "api_key", 1, "read_only", k.read_only);
+    int64_t until = 0;
+    if (k.expires_at && td_time_parse(k.expires_at, &until))
+        until = 0;
+    /* exp bounds the claims' life in the request only; key_exp is the
+     * key's own end (null: it never expires) */
+    *claims = json_pack("{s:s, s:s, s:s, s:I, s:I, s:b, s:b, s:o}", "sub", k.id, "role", k.role,
+                        "jti", k.id, "iat", (json_int_t)0, "exp",
+                        (json_int_t)(td_now_ms() / 1000 + 60), "api_key", 1, "read_only",
+                        k.read_only, "key_exp",
+                        k.expires_at ? json_integer((json_int_t)(until / 1000)) : json_null());
     json_object_set_new(*claims, "svc", json_is_array(svc) ? svc : json_array());
     if (!json_is_array(svc)) {
         json_decref(svc);
@@ -95,6 +102,21 @@ static int authenticate_key(td_req_t *req, td_app_t *app, const char *key, json_
     if (k.tenant_id)
         json_object_set_new(*claims, "tid", json_string(k.tenant_id));
     return 0;
+}
+
+/* 1 when the superadmin a token names still exists, is enabled, and the
+ * token is of its current generation (a password change raises it). Read
+ * from the catalog on every request: superadmin requests are few, and a
+ * deleted or disabled operator must lose access at once. */
+static int superadmin_current(td_req_t *req, td_app_t *app, const char *sub, int64_t gen) {
+    td_db_t *db;
+    td_admin_row_t adm;
+    td_status st = td_catalog_lease(app->platform->catalog, req->arena, &db);
+    if (!st)
+        st = td_cat_admin_find(db, req->arena, sub, 1, &adm);
+    if (st && st != TD_E_NOTFOUND)
+        return -1;
+    return !st && !adm.disabled && gen >= adm.gen;
 }
 
 int td_api_authenticate(td_req_t *req, td_app_t *app, json_t **claims) {
@@ -116,10 +138,11 @@ int td_api_authenticate(td_req_t *req, td_app_t *app, json_t **claims) {
     *claims = app->tokens ? td_token_cache_get(app->tokens, h + 7, now) : NULL;
     if (!*claims) {
         td_status vs = td_jwt_verify(td_platform_keys(app->platform), h + 7, TD_ISSUER, now,
-                                     claims, &why);
+                                     TD_ACCESS_TTL, claims, &why);
         if (vs && why && !strcmp(why, "unknown key")) { /* rotated elsewhere? look once */
             td_platform_reload_keys(app->platform, 10);
-            vs = td_jwt_verify(td_platform_keys(app->platform), h + 7, TD_ISSUER, now, claims, &why);
+            vs = td_jwt_verify(td_platform_keys(app->platform), h + 7, TD_ISSUER, now,
+                               TD_ACCESS_TTL, claims, &why);
         }
         if (vs) {
             td_resp_header(req, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
@@ -134,10 +157,20 @@ int td_api_authenticate(td_req_t *req, td_app_t *app, json_t **claims) {
     const char *sub = json_string_value(json_object_get(*claims, "sub"));
     const char *tid = json_string_value(json_object_get(*claims, "tid"));
     int64_t iat = json_integer_value(json_object_get(*claims, "iat"));
-    if (td_revocations_covers(app->revoked, jti, sub, tid, iat)) {
+    json_t *g = json_object_get(*claims, "gen");
+    int64_t gen = g ? json_integer_value(g) : iat * 1000;
+    const char *role = json_string_value(json_object_get(*claims, "role"));
+    int current = td_revocations_covers(app->revoked, jti, sub, tid, gen, iat) ? 0 : 1;
+    if (current && !tid && !strcmp(role, "superadmin"))
+        current = superadmin_current(req, app, sub, gen);
+    if (current <= 0) {
         json_decref(*claims);
         *claims = NULL;
-        td_resp_problem(req, 401, "token_revoked", "Token revoked", "this token was logged out");
+        if (current < 0)
+            td_api_fail(req, TD_E_UNAVAILABLE, "the catalog does not answer");
+        else
+            td_resp_problem(req, 401, "token_revoked", "Token revoked",
+                            "this token was revoked: log in again");
         return -1;
     }
     return 0;
@@ -194,14 +227,14 @@ static void login_superadmin(td_req_t *req, td_app_t *app, const char *email, co
     }
     char hash[TD_PASSWORD_HASH_MAX];
     if (td_password_needs_rehash(adm.password_hash) && td_password_hash(pw, hash) == TD_OK)
-        td_cat_admin_set_password(db, adm.id, hash); /* parameters rose since */
-    char refresh[TD_REFRESH_LEN + 1];
+        td_cat_admin_set_password(db, adm.id, hash, 0); /* parameters rose since */
+    char refresh[TD_REFRESH_LEN + 1], sid[TD_ID_LEN + 1];
     td_sessions_t ss = {db, 1, "p"};
-    if ((st = td_session_start(&ss, adm.id, NULL, td_req_client_addr(req), refresh))) {
+    if ((st = td_session_start(&ss, adm.id, NULL, td_req_client_addr(req), refresh, sid))) {
         td_api_fail(req, st, "cannot record the session");
         return;
     }
-    td_principal_t p = {.sub = adm.id, .role = "superadmin"};
+    td_principal_t p = {.sub = adm.id, .role = "superadmin", .gen = adm.gen, .sid = sid};
     answer_tokens(req, app, &p, adm.email, NULL, refresh);
     sodium_memzero(refresh, sizeof(refresh));
 }
@@ -236,11 +269,12 @@ static int usable_tenant(td_req_t *req, td_app_t *app, const char *key, td_tenan
 }
 
 static void answer_user(td_req_t *req, td_app_t *app, const td_tenant_t *t, const td_user_t *u,
-                        const char *refresh) {
+                        const char *sid, const char *refresh) {
     const char **svc;
     size_t nsvc;
     td_user_effective_services(u, t->services, t->nsvc, req->arena, &svc, &nsvc);
-    td_principal_t pr = {.sub = u->id, .role = u->role, .tid = t->row.id, .svc = svc, .nsvc = nsvc};
+    td_principal_t pr = {.sub = u->id, .role = u->role, .tid = t->row.id, .svc = svc,
+                         .nsvc = nsvc, .svc_all = td_user_unscoped(u), .gen = u->gen, .sid = sid};
     answer_tokens(req, app, &pr, u->email, t, refresh);
 }
 
@@ -265,18 +299,18 @@ static void login_tenant(td_req_t *req, td_app_t *app, const char *key, const ch
     }
     td_user_logged_in(tdb, u.id, td_req_client_addr(req));
     if (td_password_needs_rehash(u.password_hash)) { /* parameters rose since */
-        td_user_patch_t p = {.password = pw};
+        td_user_patch_t p = {.password = pw, .rehash = 1};
         td_who_t who = {u.id, req->request_id};
-        td_user_update(tdb, u.id, &p, &who);
+        td_user_update(tdb, u.id, &p, &who, NULL);
     }
-    char refresh[TD_REFRESH_LEN + 1], scope[33];
+    char refresh[TD_REFRESH_LEN + 1], scope[33], sid[TD_ID_LEN + 1];
     td_id_compact(t.row.id, scope);
     td_sessions_t ss = {tdb, 0, scope};
-    if ((st = td_session_start(&ss, u.id, NULL, td_req_client_addr(req), refresh))) {
+    if ((st = td_session_start(&ss, u.id, NULL, td_req_client_addr(req), refresh, sid))) {
         td_api_fail(req, st, "cannot record the session");
         return;
     }
-    answer_user(req, app, &t, &u, refresh);
+    answer_user(req, app, &t, &u, sid, refresh);
     sodium_memzero(refresh, sizeof(refresh));
 }
 
@@ -339,7 +373,7 @@ void td_api_login(td_req_t *req, void *app_) {
     int unknown = 0;
     json_object_foreach(body, k, v) unknown |= strcmp(k, "email") && strcmp(k, "password") &&
                                                 strcmp(k, "tenant");
-    if (!email || !pw || unknown || td_password_check(pw) || strlen(email) > 254 ||
+    if (!email || !pw || unknown || strlen(email) > 254 ||
         (json_object_get(body, "tenant") && !json_is_string(json_object_get(body, "tenant")))) {
         td_resp_problem(req, 400, "invalid_request", "Invalid login request",
                         "send {\"email\", \"password\"} and, for a tenant user, \"tenant\"");
@@ -354,26 +388,51 @@ void td_api_login(td_req_t *req, void *app_) {
     td_req_offload(req, login_work, job);
 }
 
-/* Spends a refresh token: 0 with *owner and the next token, or answers
- * 401 (a reused token also revokes its owner's access tokens). */
+/* Ends every session and access token of a superadmin (sub) or of a
+ * tenant user (sub in the auth database tdb): a reused refresh token, a
+ * logout everywhere. 0, or answers 503 and returns -1. */
+static int end_everything(td_req_t *req, td_app_t *app, td_db_t *tdb, const char *sub) {
+    int64_t gen = 0;
+    td_status st;
+    if (tdb) {
+        st = td_user_end_sessions(tdb, sub, &gen);
+    } else {
+        td_db_t *cat;
+        td_admin_row_t adm;
+        st = td_catalog_lease(app->platform->catalog, req->arena, &cat);
+        if (!st)
+            st = td_cat_admin_find(cat, req->arena, sub, 1, &adm);
+        if (!st)
+            st = td_admin_end_sessions(cat, &adm, &gen);
+    }
+    if (!st)
+        st = td_revoke_principal(app->revoked, app->platform->catalog, sub, gen);
+    if (st) {
+        td_api_fail(req, st, "cannot end the sessions");
+        return -1;
+    }
+    return 0;
+}
+
+/* Spends a refresh token: 0 with *owner, *family and the next token, or
+ * answers 401 (a reused token ends every session of its owner). */
 static int rotate(td_req_t *req, td_app_t *app, const td_sessions_t *ss, const char *token,
-                  const char **owner, char refresh[TD_REFRESH_LEN + 1]) {
-    td_status st = td_session_rotate(ss, req->arena, token, td_req_client_addr(req), owner, refresh);
+                  const char **owner, const char **family, char refresh[TD_REFRESH_LEN + 1]) {
+    td_status st = td_session_rotate(ss, req->arena, token, td_req_client_addr(req), owner, family,
+                                     refresh);
     if (st == TD_E_CONFLICT) {
         if (!ss->platform)
             td_user_event(ss->db, *owner, "refresh_reused", td_req_client_addr(req),
-                          "session family revoked");
-        td_db_t *cat;
-        if (td_catalog_lease(app->platform->catalog, req->arena, &cat) == TD_OK)
-            td_revocations_add(app->revoked, cat, td_arena_printf(req->arena, "sub:%s", *owner),
-                               td_now_ms() / 1000 + TD_ACCESS_TTL);
-        td_resp_problem(req, 401, "refresh_reused", "Refresh token reused",
-                        "this refresh token was already used: its session family is revoked");
+                          "every session ended");
+        if (end_everything(req, app, ss->platform ? NULL : ss->db, *owner) == 0)
+            td_resp_problem(req, 401, "refresh_reused", "Refresh token reused",
+                            "this refresh token was already used: every session of its user"
+                            " is ended");
         return -1;
     }
     if (st) {
         td_resp_problem(req, 401, "invalid_grant", "Invalid refresh token",
-                        "unknown or expired refresh token");
+                        "unknown, expired or ended refresh token");
         return -1;
     }
     return 0;
@@ -381,7 +440,7 @@ static int rotate(td_req_t *req, td_app_t *app, const td_sessions_t *ss, const c
 
 static void refresh_platform(td_req_t *req, td_app_t *app, const char *token) {
     td_db_t *db;
-    const char *owner;
+    const char *owner, *family;
     char refresh[TD_REFRESH_LEN + 1];
     td_admin_row_t adm;
     if (td_catalog_lease(app->platform->catalog, req->arena, &db)) {
@@ -389,13 +448,13 @@ static void refresh_platform(td_req_t *req, td_app_t *app, const char *token) {
         return;
     }
     td_sessions_t ss = {db, 1, "p"};
-    if (rotate(req, app, &ss, token, &owner, refresh))
+    if (rotate(req, app, &ss, token, &owner, &family, refresh))
         return;
     if (td_cat_admin_find(db, req->arena, owner, 1, &adm) || adm.disabled) {
         bad_credentials(req);
         return;
     }
-    td_principal_t p = {.sub = adm.id, .role = "superadmin"};
+    td_principal_t p = {.sub = adm.id, .role = "superadmin", .gen = adm.gen, .sid = family};
     answer_tokens(req, app, &p, adm.email, NULL, refresh);
     sodium_memzero(refresh, sizeof(refresh));
 }
@@ -408,20 +467,20 @@ static void refresh_tenant(td_req_t *req, td_app_t *app, const char *scope, cons
     td_db_t *tdb;
     if (strlen(scope) != 32 || !td_id_valid(id)) {
         td_resp_problem(req, 401, "invalid_grant", "Invalid refresh token",
-                        "unknown or expired refresh token");
+                        "unknown, expired or ended refresh token");
         return;
     }
     if (usable_tenant(req, app, id, &t, &tdb, NULL))
         return;
     td_sessions_t ss = {tdb, 0, scope};
-    const char *uid;
-    if (rotate(req, app, &ss, token, &uid, refresh))
+    const char *uid, *family;
+    if (rotate(req, app, &ss, token, &uid, &family, refresh))
         return;
     td_user_t u;
     if (td_user_find(tdb, req->arena, uid, 0, &u) || u.disabled)
         bad_credentials(req);
     else
-        answer_user(req, app, &t, &u, refresh);
+        answer_user(req, app, &t, &u, family, refresh);
     sodium_memzero(refresh, sizeof(refresh));
 }
 
@@ -443,28 +502,74 @@ void td_api_refresh(td_req_t *req, void *app_) {
 
 void td_api_me(td_req_t *req, void *app_) {
     (void)app_;
-    json_t *c = ((td_ctx_t *)req->ctx)->claims;
+    td_ctx_t *ctx = req->ctx;
+    json_t *c = ctx->claims;
     json_t *o = json_pack("{s:O, s:O, s:O}", "id", json_object_get(c, "sub"), "role",
                           json_object_get(c, "role"), "services", json_object_get(c, "svc"));
     json_t *tid = json_object_get(c, "tid");
     json_object_set(o, "tenant_id", tid ? tid : json_null());
-    json_object_set_new(o, "expires_at", json_integer(json_integer_value(json_object_get(c, "exp"))));
-    char *s = json_dumps(o, JSON_COMPACT);
-    td_resp_bytes(req, 200, "application/json", s, strlen(s));
-    free(s);
-    json_decref(o);
+    /* a token's end, or an API key's own (null: it never expires) */
+    json_object_set(o, "expires_at", ctx->api_key ? json_object_get(c, "key_exp")
+                                                  : json_object_get(c, "exp"));
+    json_object_set_new(o, "api_key", json_boolean(ctx->api_key));
+    td_api_send_json(req, 200, o);
 }
 
+/* The sessions of the caller: its tenant's auth database, or the catalog
+ * for a superadmin. 0, or answers and returns -1. */
+static int caller_sessions(td_req_t *req, td_app_t *app, td_sessions_t *ss) {
+    td_ctx_t *ctx = req->ctx;
+    char err[256];
+    memset(ss, 0, sizeof(*ss));
+    if (!ctx->tid) {
+        ss->platform = 1;
+        if (!td_catalog_lease(app->platform->catalog, req->arena, &ss->db))
+            return 0;
+        td_api_fail(req, TD_E_UNAVAILABLE, "the catalog does not answer");
+        return -1;
+    }
+    if (!td_tenant_lease(app->platform, req->arena, ctx->tid, "auth", &ss->db, err, sizeof(err)))
+        return 0;
+    td_resp_problem(req, 503, "tenant_unavailable", "Tenant unavailable",
+                    "the tenant's database does not answer");
+    return -1;
+}
+
+/* POST /v1/auth/logout[?all=true]: the access token stops working at once
+ * and its session ends (its refresh token no longer refreshes); with
+ * all=true every session and access token of the caller ends. */
 void td_api_logout(td_req_t *req, void *app_) {
     td_app_t *app = app_;
-    json_t *c = ((td_ctx_t *)req->ctx)->claims;
-    td_db_t *db;
-    td_status st = td_catalog_lease(app->platform->catalog, req->arena, &db);
+    td_ctx_t *ctx = req->ctx;
+    json_t *c = ctx->claims;
+    const char *all = td_req_query(req, "all");
+    if (ctx->api_key) {
+        td_resp_problem(req, 403, "forbidden", "Forbidden",
+                        "an API key has no session: revoke the key instead");
+        return;
+    }
+    if (all && strcmp(all, "true") && strcmp(all, "false")) {
+        td_resp_problem(req, 400, "invalid_request", "Invalid request", "all must be true or false");
+        return;
+    }
+    td_sessions_t ss;
+    if (caller_sessions(req, app, &ss))
+        return;
+    if (all && !strcmp(all, "true")) {
+        if (end_everything(req, app, ss.platform ? NULL : ss.db, ctx->sub) == 0)
+            td_resp_static(req, 204, "application/json", "", 0);
+        return;
+    }
+    const char *sid = json_string_value(json_object_get(c, "sid"));
+    td_db_t *cat;
+    td_status st = sid ? td_session_end(&ss, ctx->sub, sid) : TD_OK;
     if (!st)
-        st = td_revocations_add(app->revoked, db,
+        st = td_catalog_lease(app->platform->catalog, req->arena, &cat);
+    if (!st)
+        st = td_revocations_add(app->revoked, cat,
                                 td_arena_printf(req->arena, "jti:%s",
                                                 json_string_value(json_object_get(c, "jti"))),
-                                json_integer_value(json_object_get(c, "exp")));
+                                td_now_ms(), json_integer_value(json_object_get(c, "exp")));
     if (st)
         td_api_fail(req, st, "cannot record the logout");
     else
@@ -472,56 +577,49 @@ void td_api_logout(td_req_t *req, void *app_) {
 }
 
 /* POST /v1/auth/password, on a worker thread: checks the current password,
- * stores the new one, and revokes every token of the caller (log in again). */
+ * stores the new one, and ends every session and token of the caller (log
+ * in again). */
 static void password_work(td_req_t *req, void *arg) {
     td_app_t *app = ((login_job_t *)arg)->app;
     json_t *body = ((login_job_t *)arg)->body;
     td_ctx_t *ctx = req->ctx;
     const char *cur = json_string_value(json_object_get(body, "current_password"));
     const char *next = json_string_value(json_object_get(body, "new_password"));
-    td_db_t *db;
+    td_sessions_t ss;
+    int64_t gen = 0;
     td_status st;
-    if (!ctx->tid) {
+    if (caller_sessions(req, app, &ss))
+        return;
+    if (ss.platform) {
         td_admin_row_t adm;
-        st = td_catalog_lease(app->platform->catalog, req->arena, &db);
-        if (!st)
-            st = td_cat_admin_find(db, req->arena, ctx->sub, 1, &adm);
+        st = td_cat_admin_find(ss.db, req->arena, ctx->sub, 1, &adm);
         if (!st && !password_ok(adm.password_hash, cur))
             st = TD_E_AUTH;
-        char hash[TD_PASSWORD_HASH_MAX];
         if (!st)
-            st = td_password_hash(next, hash);
-        if (!st)
-            st = td_cat_admin_set_password(db, adm.id, hash);
+            st = td_admin_change_password(ss.db, &adm, next, &gen);
     } else {
         td_user_t u;
-        char err[256];
-        st = td_tenant_lease(app->platform, req->arena, ctx->tid, "auth", &db, err, sizeof(err));
-        if (!st)
-            st = td_user_find(db, req->arena, ctx->sub, 0, &u);
+        st = td_user_find(ss.db, req->arena, ctx->sub, 0, &u);
         if (!st && !password_ok(u.password_hash, cur))
             st = TD_E_AUTH;
         td_user_patch_t p = {.password = next};
         td_who_t who = {ctx->sub, req->request_id};
         if (!st)
-            st = td_user_update(db, u.id, &p, &who);
+            st = td_user_update(ss.db, u.id, &p, &who, &gen);
+        if (!st)
+            td_user_event(ss.db, ctx->sub, "password_changed", td_req_client_addr(req), NULL);
     }
     if (st == TD_E_AUTH) {
         td_resp_problem(req, 403, "wrong_password", "Wrong password",
                         "the current password does not match");
         return;
     }
-    if (!st && ctx->tid)
-        td_user_event(db, ctx->sub, "password_changed", td_req_client_addr(req), NULL);
-    if (st) {
+    if (!st)
+        st = td_revoke_principal(app->revoked, app->platform->catalog, ctx->sub, gen);
+    if (st)
         td_api_fail(req, st, NULL);
-        return;
-    }
-    td_db_t *cat;
-    if (td_catalog_lease(app->platform->catalog, req->arena, &cat) == TD_OK)
-        td_revocations_add(app->revoked, cat, td_arena_printf(req->arena, "sub:%s", ctx->sub),
-                           td_now_ms() / 1000 + TD_ACCESS_TTL);
-    td_resp_static(req, 204, "application/json", "", 0);
+    else
+        td_resp_static(req, 204, "application/json", "", 0);
 }
 
 void td_api_password(td_req_t *req, void *app_) {
@@ -542,8 +640,7 @@ void td_api_password(td_req_t *req, void *app_) {
         return;
     }
     if (td_password_check(next)) {
-        td_resp_problem(req, 400, "weak_password", "Invalid request",
-                        "the new password must be 8 to 1024 characters");
+        td_resp_problem(req, 400, "weak_password", "Weak password", td_password_problem(next));
         return;
     }
     login_job_t *job = td_arena_alloc(req->arena, sizeof(*job));

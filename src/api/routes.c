@@ -143,6 +143,7 @@ int td_api_http_status(td_status st) {
     case TD_E_FORBIDDEN: code = 403; break;
     case TD_E_NOTFOUND: code = 404; break;
     case TD_E_EXISTS:
+    case TD_E_LAST_ADMIN:
     case TD_E_CONFLICT:
     case TD_E_STATE: code = 409; break;
     case TD_E_TOOBIG: code = 413; break;

@@ -4,6 +4,7 @@
  *   POST /v1/tenants/{tenant}/suspend|resume|retry. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api/api.h"
 #include "auth/tokens.h"
@@ -203,7 +204,7 @@ void td_api_tenant_delete(td_req_t *req, void *app_) {
     if (!st && td_catalog_lease(app->platform->catalog, req->arena, &cat) == TD_OK)
         /* every token of the tenant's users stops working now */
         td_revocations_add(app->revoked, cat, td_arena_printf(req->arena, "tid:%s", t->row.id),
-                           td_now_ms() / 1000 + TD_ACCESS_TTL);
+                           td_now_ms(), td_now_ms() / 1000 + TD_ACCESS_TTL);
     if (st)
         fail_with(req, st, err);
     else
@@ -277,6 +278,33 @@ static int hostname_ok(const char *h) {
     return dots > 0;
 }
 
+/* 1 when h is name or a name under it (…".name"). */
+static int at_or_under(const char *h, const char *name) {
+    size_t hn = strlen(h), nn = name ? strlen(name) : 0;
+    return nn && (strcmp(h, name) == 0 ||
+                  (hn > nn && h[hn - nn - 1] == '.' && strcmp(h + hn - nn, name) == 0));
+}
+
+/* Why a well-formed hostname cannot name a tenant, or NULL. A name must
+ * not be an address (its last label all digits: no top-level domain is),
+ * a loopback name, the server's own listen host, or a name under
+ * TENANTD_BASE_DOMAIN, whose one-label names are the tenants' slugs
+ * (<slug>.<base>, resolved before custom hostnames). */
+static const char *hostname_refused(td_app_t *app, const char *h) {
+    const char *last = strrchr(h, '.') + 1;
+    if (strspn(last, "0123456789") == strlen(last))
+        return "an IP address cannot name a tenant";
+    if (at_or_under(h, "localhost"))
+        return "a loopback name cannot name a tenant";
+    const char *listen = app->platform->cfg->listen;
+    size_t ln = listen ? strcspn(listen, ":") : 0;
+    if (ln && strlen(h) == ln && strncasecmp(h, listen, ln) == 0)
+        return "the server's own listen address cannot name a tenant";
+    if (at_or_under(h, app->platform->cfg->base_domain))
+        return "names under the base domain are the tenants' own <slug> names";
+    return NULL;
+}
+
 void td_api_hostnames(td_req_t *req, void *app_) {
     td_app_t *app = app_;
     td_tenant_t *t = ((td_ctx_t *)req->ctx)->tenant;
@@ -309,6 +337,11 @@ void td_api_hostname_add(td_req_t *req, void *app_) {
     if (!hostname_ok(h)) {
         td_resp_problem(req, 400, "invalid_hostname", "Invalid hostname",
                         "a lowercase DNS name like app.example.com");
+        return;
+    }
+    const char *why = hostname_refused(app, h);
+    if (why) {
+        td_resp_problem(req, 400, "hostname_reserved", "Hostname reserved", why);
         return;
     }
     td_db_t *db;

@@ -2,10 +2,14 @@
  *   POST /v1/auth/users, GET /v1/auth/users, GET|PATCH|DELETE /v1/auth/users/{id}.
  * Managers and clients read only their own profile (policy scope OWN).
  * Nobody grants more than they have: roles are admin, manager or client,
- * and services must be enabled for the tenant. `id`, `tid`, `role:
+ * services must be enabled for the tenant, and a caller held to a list of
+ * services (a scoped admin or key) creates, changes and removes only
+ * users inside its own rights (td_policy_covers). `id`, `tid`, `role:
  * superadmin` and every other unknown field are refused, never ignored.
- * Deleting or disabling a user, or changing its role or grants, revokes
- * every token issued to it so far. */
+ * Deleting or disabling a user, or changing its role, grants or password,
+ * ends every session and token issued to it so far; all but a password
+ * change also revoke the API keys it created. Emails are stored
+ * lower-cased. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,9 +74,34 @@ static int check_fields(td_req_t *req, json_t *b, const char *const *allowed) {
     if (svc && check_services(req, svc))
         return -1;
     json_t *pw = json_object_get(b, "password");
-    if (pw && (!json_is_string(pw) || td_password_check(json_string_value(pw))))
-        return bad(req, "weak_password", "the password must be 8 to 1024 characters");
+    if (pw && !json_is_string(pw))
+        return bad(req, "invalid_request", "'password' must be text");
+    if (pw && td_password_check(json_string_value(pw)))
+        return bad(req, "weak_password", td_password_problem(json_string_value(pw)));
     return 0;
+}
+
+/* What the caller holds (delegation checks). */
+static td_grant_t caller_grant(const td_req_t *req) {
+    const td_ctx_t *ctx = req->ctx;
+    return (td_grant_t){ctx->role, ctx->all, ctx->svc, ctx->nsvc};
+}
+
+/* What a user would hold with this role and grants. */
+static td_grant_t user_grant(const char *role, const char *const *svc, size_t nsvc) {
+    svc = nsvc ? svc : NULL;
+    return (td_grant_t){role, strcmp(role, "admin") == 0 && nsvc == 0, svc, nsvc};
+}
+
+/* 403 exceeds_scope unless the caller covers want; -1 then. */
+static int within_rights(td_req_t *req, const td_grant_t *want) {
+    td_grant_t me = caller_grant(req);
+    if (td_policy_covers(&me, want))
+        return 0;
+    td_resp_problem(req, 403, "exceeds_scope", "Forbidden",
+                    "you cannot create, change or remove a user with a role or services you do"
+                    " not hold");
+    return -1;
 }
 
 /* The user's public JSON, or NULL when absent. */
@@ -90,11 +119,15 @@ static const char **names(td_req_t *req, json_t *arr, size_t *n) {
     return v;
 }
 
-static void revoke_user(td_req_t *req, td_app_t *app, const char *id) {
-    td_db_t *cat;
-    if (td_catalog_lease(app->platform->catalog, req->arena, &cat) == TD_OK)
-        td_revocations_add(app->revoked, cat, td_arena_printf(req->arena, "sub:%s", id),
-                           td_now_ms() / 1000 + TD_ACCESS_TTL);
+/* After a change that ended the user's tokens (gen): revokes them, and
+ * its API keys too when it lost rights. 0, or answers 503. */
+static int revoked(td_req_t *req, td_app_t *app, const char *id, int64_t gen, int keys) {
+    td_ctx_t *ctx = req->ctx;
+    td_status st = td_revoke_user(app->revoked, app->platform->catalog, ctx->tenant->row.id, id,
+                                  gen, keys);
+    if (st)
+        td_api_fail(req, st, "the change is saved, but revoking its tokens failed: retry");
+    return st ? -1 : 0;
 }
 
 void td_api_user_create(td_req_t *req, void *app_) {
@@ -116,6 +149,9 @@ void td_api_user_create(td_req_t *req, void *app_) {
         bad(req, "invalid_request", "'email', 'password' and 'role' are required");
         return;
     }
+    td_grant_t want = user_grant(spec.role, spec.services, spec.nsvc);
+    if (within_rights(req, &want))
+        return;
     td_db_t *db = tenant_db(req, app);
     if (!db)
         return;
@@ -158,26 +194,26 @@ void td_api_user_list(td_req_t *req, void *app_) {
 }
 
 /* The {id} user if the caller may see it: 404 otherwise (no leak). */
-static json_t *visible_user(td_req_t *req, td_db_t *db) {
+static int visible_user(td_req_t *req, td_db_t *db, td_user_t *u) {
     td_ctx_t *ctx = req->ctx;
     const char *id = req->params[0];
-    json_t *u = NULL;
-    if (td_id_valid(id) && (ctx->scope != TD_SCOPE_OWN || strcmp(id, ctx->sub) == 0))
-        u = load_user(req, db, id);
-    if (!u)
-        td_resp_problem(req, 404, "user_not_found", "User not found", "no such user");
-    return u;
+    if (td_id_valid(id) && (ctx->scope != TD_SCOPE_OWN || strcmp(id, ctx->sub) == 0) &&
+        td_user_find(db, req->arena, id, 0, u) == TD_OK)
+        return 0;
+    td_resp_problem(req, 404, "user_not_found", "User not found", "no such user");
+    return -1;
 }
 
 void td_api_user_get(td_req_t *req, void *app_) {
     td_db_t *db = tenant_db(req, app_);
-    json_t *u = db ? visible_user(req, db) : NULL;
-    if (u)
-        td_api_send_json(req, 200, u);
+    td_user_t u;
+    if (db && !visible_user(req, db, &u))
+        td_api_send_json(req, 200, td_user_json(&u));
 }
 
 void td_api_user_patch(td_req_t *req, void *app_) {
     td_app_t *app = app_;
+    td_ctx_t *ctx = req->ctx;
     static const char *const fields[] = {"role", "services", "name", "disabled", "password", NULL};
     json_t *b;
     if (td_api_json_body(req, &b))
@@ -185,11 +221,9 @@ void td_api_user_patch(td_req_t *req, void *app_) {
     if (check_fields(req, b, fields))
         return;
     td_db_t *db = tenant_db(req, app);
-    json_t *u = db ? visible_user(req, db) : NULL;
-    if (!u)
+    td_user_t u;
+    if (!db || visible_user(req, db, &u))
         return;
-    json_decref(u);
-    const char *id = req->params[0];
     json_t *svc = json_object_get(b, "services"), *dis = json_object_get(b, "disabled");
     td_user_patch_t p = {
         .role = json_string_value(json_object_get(b, "role")),
@@ -200,38 +234,55 @@ void td_api_user_patch(td_req_t *req, void *app_) {
         .set_services = svc != NULL,
     };
     p.services = names(req, svc, &p.nsvc);
-    td_who_t who = {((td_ctx_t *)req->ctx)->sub, req->request_id};
-    td_status rc = td_user_update(db, id, &p, &who);
-    if (rc) {
-        td_api_fail(req, rc, NULL);
+    /* the user as it is, and as it would be, must both be within the
+     * caller's rights */
+    td_grant_t before = user_grant(u.role, u.services, u.nsvc);
+    td_grant_t after = user_grant(p.role ? p.role : u.role,
+                                  svc ? p.services : (const char *const *)u.services,
+                                  svc ? p.nsvc : u.nsvc);
+    if (within_rights(req, &before) || within_rights(req, &after))
+        return;
+    if (p.disabled && strcmp(u.id, ctx->sub) == 0) {
+        td_resp_problem(req, 409, "cannot_disable_self", "Conflict", "you cannot disable yourself");
         return;
     }
-    const char *role = p.role, *pw = p.password;
-    if (role || svc || json_is_true(dis) || pw)
-        revoke_user(req, app, id);
-    json_t *o = load_user(req, db, id);
-    td_api_send_json(req, 200, o ? o : json_object());
+    td_who_t who = {ctx->sub, req->request_id};
+    int64_t gen = 0;
+    td_status rc = td_user_update(db, u.id, &p, &who, &gen);
+    if (rc) {
+        td_api_fail(req, rc, rc == TD_E_LAST_ADMIN ? "the tenant must keep an active admin" : NULL);
+        return;
+    }
+    if (revoked(req, app, u.id, gen, p.role || svc || p.disabled))
+        return;
+    td_user_t now;
+    if (td_user_find(db, req->arena, u.id, 0, &now))
+        td_api_send_json(req, 200, json_object());
+    else
+        td_api_send_json(req, 200, td_user_json(&now));
 }
 
 void td_api_user_delete(td_req_t *req, void *app_) {
     td_app_t *app = app_;
     td_ctx_t *ctx = req->ctx;
     td_db_t *db = tenant_db(req, app);
-    json_t *u = db ? visible_user(req, db) : NULL;
-    if (!u)
+    td_user_t u;
+    if (!db || visible_user(req, db, &u))
         return;
-    json_decref(u);
-    const char *id = req->params[0];
-    if (strcmp(id, ctx->sub) == 0) {
+    td_grant_t held = user_grant(u.role, u.services, u.nsvc);
+    if (within_rights(req, &held))
+        return;
+    if (strcmp(u.id, ctx->sub) == 0) {
         td_resp_problem(req, 409, "cannot_delete_self", "Conflict", "you cannot delete yourself");
         return;
     }
-    td_who_t who = {((td_ctx_t *)req->ctx)->sub, req->request_id};
-    td_status rc = td_user_delete(db, id, &who);
+    td_who_t who = {ctx->sub, req->request_id};
+    int64_t gen = 0;
+    td_status rc = td_user_delete(db, u.id, &who, &gen);
     if (rc) {
-        td_api_fail(req, rc, NULL);
+        td_api_fail(req, rc, rc == TD_E_LAST_ADMIN ? "the tenant must keep an active admin" : NULL);
         return;
     }
-    revoke_user(req, app, id);
-    td_resp_static(req, 204, "application/json", "", 0);
+    if (!revoked(req, app, u.id, gen, 1))
+        td_resp_static(req, 204, "application/json", "", 0);
 }

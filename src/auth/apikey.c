@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/timeutil.h"
+
 void td_apikey_hash(const char *key, char hash[TD_HASH_HEX]) { td_refresh_hash(key, hash); }
 
 void td_apikey_new(const char *id, char key[TD_APIKEY_LEN + 1], char hash[TD_HASH_HEX]) {
@@ -28,4 +30,13 @@ int td_apikey_parse(const char *s, char id[TD_ID_LEN + 1]) {
     snprintf(id, TD_ID_LEN + 1, "%.8s-%.4s-%.4s-%.4s-%.12s", s + 4, s + 12, s + 16, s + 20,
              s + 24);
     return td_id_valid(id);
+}
+
+const char *td_apikey_expiry(td_arena_t *a, const char *s) {
+    char canon[32];
+    int64_t ms;
+    if (!s || strlen(s) > 40 || td_time_parse(s, &ms) || ms <= td_now_ms() ||
+        td_time_canonical(s, canon, sizeof(canon)))
+        return NULL;
+    return td_arena_strdup(a, canon);
 }

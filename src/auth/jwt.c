@@ -102,8 +102,9 @@ static const td_jwt_key_t *find_key(const td_jwt_keyset_t *ks, const char *kid, 
     return NULL;
 }
 
-static const char *check_claims(json_t *c, const char *issuer, int64_t now) {
+static const char *check_claims(json_t *c, const char *issuer, int64_t now, int64_t max_life) {
     json_t *exp = json_object_get(c, "exp"), *iat = json_object_get(c, "iat");
+    json_t *nbf = json_object_get(c, "nbf");
     const char *iss = json_string_value(json_object_get(c, "iss"));
     if (!iss || strcmp(iss, issuer))
         return "wrong issuer";
@@ -115,17 +116,25 @@ static const char *check_claims(json_t *c, const char *issuer, int64_t now) {
         return "no issue time";
     if (json_integer_value(iat) > now + TD_JWT_SKEW_S)
         return "issued in the future";
+    if (nbf && (!json_is_integer(nbf) || json_integer_value(nbf) > now + TD_JWT_SKEW_S))
+        return "not valid yet";
+    if (max_life > 0 && json_integer_value(exp) - json_integer_value(iat) > max_life)
+        return "lifetime too long";
     if (!json_is_string(json_object_get(c, "sub")) || !json_is_string(json_object_get(c, "role")) ||
         !json_is_string(json_object_get(c, "jti")))
         return "missing claims";
     json_t *tid = json_object_get(c, "tid"), *svc = json_object_get(c, "svc");
-    if ((tid && !json_is_string(tid)) || (svc && !json_is_array(svc)))
+    json_t *gen = json_object_get(c, "gen"), *sid = json_object_get(c, "sid");
+    json_t *all = json_object_get(c, "svc_all");
+    if ((tid && !json_is_string(tid)) || (svc && !json_is_array(svc)) ||
+        (gen && !json_is_integer(gen)) || (sid && !json_is_string(sid)) ||
+        (all && !json_is_boolean(all)))
         return "malformed claims";
     return NULL;
 }
 
 td_status td_jwt_verify(const td_jwt_keyset_t *ks, const char *token, const char *issuer,
-                        int64_t now, json_t **claims, const char **why) {
+                        int64_t now, int64_t max_life, json_t **claims, const char **why) {
     *claims = NULL;
     size_t n = token ? strnlen(token, TD_JWT_MAX_LEN + 1) : 0;
     const char *d1 = token ? memchr(token, '.', n) : NULL;
@@ -154,7 +163,7 @@ td_status td_jwt_verify(const td_jwt_keyset_t *ks, const char *token, const char
         *why = "bad signature";
     else {
         json_t *c = parse_part(d1 + 1, (size_t)(d2 - d1 - 1));
-        const char *bad = c ? check_claims(c, issuer, now) : "malformed claims";
+        const char *bad = c ? check_claims(c, issuer, now, max_life) : "malformed claims";
         if (bad) {
             *why = bad;
             json_decref(c);

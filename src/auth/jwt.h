@@ -7,7 +7,8 @@
  * order: size, shape (three base64url parts, no padding), header (alg,
  * known kid), signature, then the claims: iss equal to the expected issuer,
  * exp present and in the future, iat present and not in the future (with
- * a small skew), sub, role and jti present. */
+ * a small skew), nbf (when present) not in the future, a lifetime (exp −
+ * iat) no longer than the verifier's maximum, sub, role and jti present. */
 #ifndef TD_JWT_H
 #define TD_JWT_H
 
@@ -40,11 +41,12 @@ void td_jwt_key_generate(td_jwt_key_t *k);
 /* Signs claims (a JSON object; not modified) with keys[0]; *out is a
  * malloc'd token the caller frees. */
 td_status td_jwt_sign(const td_jwt_keyset_t *ks, json_t *claims, char **out);
-/* Verifies token as described above at time now (unix seconds). On
- * success *claims is a new reference the caller decrefs. Failures are
- * TD_E_AUTH with a short reason in *why (static text, safe to show). */
+/* Verifies token as described above at time now (unix seconds), refusing
+ * lifetimes over max_life seconds (0: no limit). On success *claims is a
+ * new reference the caller decrefs. Failures are TD_E_AUTH with a short
+ * reason in *why (static text, safe to show). */
 td_status td_jwt_verify(const td_jwt_keyset_t *ks, const char *token, const char *issuer,
-                        int64_t now, json_t **claims, const char **why);
+                        int64_t now, int64_t max_life, json_t **claims, const char **why);
 /* The JWKS document of the keyset's public keys (new reference). */
 json_t *td_jwt_jwks(const td_jwt_keyset_t *ks, int64_t now);
 

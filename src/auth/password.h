@@ -14,9 +14,14 @@
 #define TD_PASSWORD_MIN 8
 #define TD_PASSWORD_MAX 1024
 
-/* Checks the password's length rules (8..1024 bytes). */
+/* Why pw cannot be a new password (static text, safe to show: it never
+ * quotes pw), or NULL when it can: 8 to 1024 bytes, and not one of the
+ * common passwords of src/auth/common-passwords.txt (compared lower-cased). */
+const char *td_password_problem(const char *pw);
+/* TD_OK when pw can be a new password (td_password_problem is NULL). */
 td_status td_password_check(const char *pw);
-/* Hashes pw into out (TD_PASSWORD_HASH_MAX bytes). */
+/* Hashes pw (8..1024 bytes; the list is not consulted: existing
+ * passwords are rehashed with it) into out (TD_PASSWORD_HASH_MAX bytes). */
 td_status td_password_hash(const char *pw, char out[TD_PASSWORD_HASH_MAX]);
 /* TD_OK when pw matches hash, TD_E_AUTH when not. */
 td_status td_password_verify(const char *hash, const char *pw);

@@ -55,6 +55,31 @@ int td_policy_granted(const char *service, const char *const *granted, size_t n)
     return 0;
 }
 
+static int rank(const char *role) {
+    static const char *const order[] = {"client", "manager", "admin", "superadmin"};
+    for (int i = 0; role && i < 4; i++)
+        if (strcmp(role, order[i]) == 0)
+            return i + 1;
+    return 0;
+}
+
+int td_policy_covers(const td_grant_t *holder, const td_grant_t *want) {
+    if (!rank(holder->role) || rank(want->role) > rank(holder->role))
+        return 0;
+    if (holder->all)
+        return 1;
+    if (want->all)
+        return 0;
+    for (size_t i = 0; i < want->nsvc; i++) {
+        int held = 0;
+        for (size_t j = 0; !held && j < holder->nsvc; j++)
+            held = strcmp(want->svc[i], holder->svc[j]) == 0;
+        if (!held)
+            return 0;
+    }
+    return 1;
+}
+
 int td_role_valid_tenant(const char *role) {
     return role && (!strcmp(role, "admin") || !strcmp(role, "manager") || !strcmp(role, "client"));
 }

@@ -27,4 +27,18 @@ int td_policy_granted(const char *service, const char *const *granted, size_t n)
 /* The roles a tenant user may hold. */
 int td_role_valid_tenant(const char *role);
 
+/* What a principal (user, API key, token) holds: its role, and either
+ * every service of its tenant (all) or the listed ones. */
+typedef struct {
+    const char *role;
+    int all;
+    const char *const *svc;
+    size_t nsvc;
+} td_grant_t;
+/* 1 when holder may create, change or remove a principal holding want:
+ * no escalation by delegation — want's role is no higher than holder's
+ * (superadmin > admin > manager > client) and, unless holder has every
+ * service, want is held to a list of services that holder all has. */
+int td_policy_covers(const td_grant_t *holder, const td_grant_t *want);
+
 #endif

@@ -1,8 +1,9 @@
 /* revoke.c — revoked token ids: a catalog table and an in-memory set.
  *
- * The set is a chained hash table under one mutex; entries past their
- * expiry are dropped when a chain is walked. Sizes stay small: only tokens
- * revoked before their natural end (15 minutes by default) are held. */
+ * The set is a chained hash table under one mutex, one entry per key;
+ * entries past their expiry are dropped when a chain is walked. Sizes stay
+ * small: only tokens revoked before their natural end (15 minutes by
+ * default) are held. */
 #include "auth/revoke.h"
 
 #include <pthread.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/tokens.h"
 #include "common/timeutil.h"
 
 #define NBUCKETS 1024
@@ -18,8 +20,8 @@
 
 typedef struct entry {
     struct entry *next;
-    int64_t exp;    /* drop after this */
-    int64_t since;  /* when it was revoked: tokens issued up to then */
+    int64_t exp;    /* unix seconds: drop after this */
+    int64_t since;  /* ms: the generation (sub:) or time (tid:) it ends tokens below */
     char key[KEY_MAX + 1];
 } entry_t;
 
@@ -27,7 +29,7 @@ struct td_revocations {
     pthread_mutex_t mu;
     entry_t *buckets[NBUCKETS];
     _Atomic int64_t next_sync; /* unix seconds: when to look at the catalog again */
-    int64_t synced;            /* revoked_at up to which the catalog was read */
+    int64_t synced;            /* unix seconds up to which the catalog was read */
 };
 
 static unsigned slot(const char *s) {
@@ -56,19 +58,25 @@ void td_revocations_free(td_revocations_t *r) {
     free(r);
 }
 
+/* Adds key, or widens the entry already there (a sync reads the same rows
+ * again: one entry per key keeps the set as small as the catalog's). */
 static void remember(td_revocations_t *r, const char *key, int64_t exp, int64_t since) {
     if (strlen(key) > KEY_MAX)
         return;
-    entry_t *e = malloc(sizeof(*e));
-    if (!e)
-        return;
-    e->exp = exp;
-    e->since = since;
-    snprintf(e->key, sizeof(e->key), "%s", key);
     pthread_mutex_lock(&r->mu);
-    entry_t **b = &r->buckets[slot(key)];
-    e->next = *b;
-    *b = e;
+    entry_t **b = &r->buckets[slot(key)], *e = *b;
+    while (e && strcmp(e->key, key))
+        e = e->next;
+    if (e) {
+        e->exp = exp > e->exp ? exp : e->exp;
+        e->since = since > e->since ? since : e->since;
+    } else if ((e = malloc(sizeof(*e)))) {
+        e->exp = exp;
+        e->since = since;
+        snprintf(e->key, sizeof(e->key), "%s", key);
+        e->next = *b;
+        *b = e;
+    }
     pthread_mutex_unlock(&r->mu);
 }
 
@@ -94,28 +102,54 @@ td_status td_revocations_load(td_revocations_t *r, td_db_t *db, int64_t now) {
     return rc;
 }
 
-td_status td_revocations_add(td_revocations_t *r, td_db_t *db, const char *key, int64_t exp) {
-    int64_t now = td_now_ms() / 1000;
+td_status td_revocations_add(td_revocations_t *r, td_db_t *db, const char *key, int64_t since,
+                             int64_t exp) {
     td_stmt_t *st = NULL;
     td_status rc = td_db_prepare(db,
                                  "INSERT INTO revoked_tokens (jti, expires_at, revoked_at)"
                                  " VALUES (?, ?, ?) ON CONFLICT (jti) DO UPDATE SET"
-                                 " expires_at = excluded.expires_at, revoked_at = excluded.revoked_at",
+                                 " expires_at = excluded.expires_at, revoked_at = excluded.revoked_at"
+                                 " WHERE revoked_tokens.revoked_at < excluded.revoked_at",
                                  &st);
     if (!rc)
         rc = td_db_bind_text(st, 1, key);
     if (!rc)
         rc = td_db_bind_int64(st, 2, exp);
     if (!rc)
-        rc = td_db_bind_int64(st, 3, now);
+        rc = td_db_bind_int64(st, 3, since);
     if (!rc) {
         int s = td_db_step(st);
         rc = s < 0 ? (td_status)s : TD_OK;
     }
     td_db_finalize(st);
     if (!rc && r)
-        remember(r, key, exp, now);
+        remember(r, key, exp, since);
     return rc;
+}
+
+td_status td_revoke_user(td_revocations_t *r, td_catalog_t *cat, const char *tenant_id,
+                         const char *user_id, int64_t gen, int keys) {
+    td_status st = gen ? td_revoke_principal(r, cat, user_id, gen) : TD_OK;
+    td_db_t *db;
+    if (!st && keys && !(st = td_catalog_lease(cat, NULL, &db))) {
+        st = td_cat_apikey_revoke_created_by(db, tenant_id, user_id);
+        td_catalog_release(cat, db);
+    }
+    return st;
+}
+
+td_status td_revoke_principal(td_revocations_t *r, td_catalog_t *cat, const char *sub,
+                              int64_t gen) {
+    char key[KEY_MAX + 1];
+    if (snprintf(key, sizeof(key), "sub:%s", sub) >= (int)sizeof(key))
+        return TD_E_INVALID;
+    td_db_t *db;
+    td_status st = td_catalog_lease(cat, NULL, &db);
+    if (st)
+        return st;
+    st = td_revocations_add(r, db, key, gen, td_now_ms() / 1000 + TD_ACCESS_TTL + TD_JWT_SKEW_S);
+    td_catalog_release(cat, db);
+    return st;
 }
 
 /* Reads what other processes (the command line, other nodes) revoked since
@@ -129,22 +163,21 @@ void td_revocations_sync(td_revocations_t *r, td_catalog_t *cat, int64_t now, in
     if (td_catalog_lease(cat, NULL, &db))
         return;
     td_stmt_t *st = NULL;
-    int64_t from = r->synced ? r->synced - 1 : 0; /* a second of overlap: same-second writes */
-    int64_t newest = r->synced;
+    /* revoked_at is when the entry starts to count (ms), stamped before its
+     * row commits: read ten seconds back, so a slow commit is not missed
+     * (rows read twice widen nothing) */
+    int64_t from = (r->synced ? r->synced - 10 : 0) * 1000;
     if (td_db_prepare(db,
                       "SELECT jti, expires_at, revoked_at FROM revoked_tokens"
                       " WHERE revoked_at >= ? AND expires_at > ?",
                       &st) == TD_OK &&
         td_db_bind_int64(st, 1, from) == TD_OK && td_db_bind_int64(st, 2, now) == TD_OK)
-        while (td_db_step(st) == TD_DB_ROW) {
-            int64_t at = td_db_column_int64(st, 2);
-            remember(r, td_db_column_text(st, 0), td_db_column_int64(st, 1), at);
-            if (at > newest)
-                newest = at;
-        }
+        while (td_db_step(st) == TD_DB_ROW)
+            remember(r, td_db_column_text(st, 0), td_db_column_int64(st, 1),
+                     td_db_column_int64(st, 2));
     td_db_finalize(st);
     td_catalog_release(cat, db);
-    r->synced = newest ? newest : now;
+    r->synced = now;
 }
 
 /* The revocation time of key, or -1 (lock held). */
@@ -165,7 +198,7 @@ static int64_t lookup(td_revocations_t *r, const char *key, int64_t now) {
 }
 
 int td_revocations_covers(td_revocations_t *r, const char *jti, const char *sub, const char *tid,
-                          int64_t iat) {
+                          int64_t gen, int64_t iat) {
     int64_t now = td_now_ms() / 1000;
     char k[KEY_MAX + 8];
     int hit = 0;
@@ -173,9 +206,9 @@ int td_revocations_covers(td_revocations_t *r, const char *jti, const char *sub,
     snprintf(k, sizeof(k), "jti:%s", jti ? jti : "");
     hit |= lookup(r, k, now) >= 0;
     snprintf(k, sizeof(k), "sub:%s", sub ? sub : "");
-    hit |= sub && lookup(r, k, now) >= iat;
+    hit |= sub && lookup(r, k, now) > gen;
     snprintf(k, sizeof(k), "tid:%s", tid ? tid : "");
-    hit |= tid && lookup(r, k, now) >= iat;
+    hit |= tid && lookup(r, k, now) >= iat * 1000;
     pthread_mutex_unlock(&r->mu);
     return hit;
 }

@@ -19,6 +19,12 @@ td_status td_token_issue(const td_jwt_keyset_t *ks, const td_principal_t *p, int
         return TD_E_NOMEM;
     if (p->tid)
         json_object_set_new(c, "tid", json_string(p->tid));
+    if (p->gen)
+        json_object_set_new(c, "gen", json_integer((json_int_t)p->gen));
+    if (p->sid)
+        json_object_set_new(c, "sid", json_string(p->sid));
+    if (p->svc_all)
+        json_object_set_new(c, "svc_all", json_true());
     td_status st = td_jwt_sign(ks, c, access);
     json_decref(c);
     return st;

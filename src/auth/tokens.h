@@ -1,7 +1,10 @@
 /* tokens.h — issuing access and refresh tokens.
  *
  * Access tokens are EdDSA JWTs (jwt.h) carrying iss, sub, tid (absent for
- * superadmins), role, svc, iat, exp and jti, valid TD_ACCESS_TTL seconds.
+ * superadmins), role, svc, iat, exp and jti, valid TD_ACCESS_TTL seconds,
+ * and three of tenantd's own: gen (the principal's generation when it was
+ * issued: revocation compares it), sid (the session that logout ends) and
+ * svc_all (true when svc is not a limit: an admin granted no list).
  * Refresh tokens are opaque: "tdr_" + scope + "_" + 43 random base64url
  * characters, where scope is "p" for a superadmin's session (kept in the
  * catalog) or the tenant's compact id (kept in its auth.sessions). Only
@@ -26,6 +29,10 @@ typedef struct {
     const char *tid;  /* tenant id; NULL for superadmins */
     const char *const *svc;
     size_t nsvc;
+    int svc_all;      /* every service of the tenant, now and later (an
+                         admin granted no list): claim svc_all */
+    int64_t gen;      /* the principal's generation (ms): claim gen */
+    const char *sid;  /* the session (refresh family) it belongs to: claim sid */
 } td_principal_t;
 
 /* A signed access token (malloc'd) and its jti. */

@@ -103,6 +103,45 @@ td_status td_cat_apikey_revoke(td_db_t *db, const char *id, const char *tenant_i
     return rc ? rc : n ? TD_OK : TD_E_NOTFOUND;
 }
 
+/* Walks the tree of keys below creator breadth-first: each round revokes
+ * the live keys made by the ids of the last round. Bounded by the number
+ * of keys (a key cannot create itself or an ancestor: ids are new). */
+td_status td_cat_apikey_revoke_created_by(td_db_t *db, const char *tenant_id, const char *creator) {
+    td_arena_t *a = td_arena_new(0);
+    char now[32];
+    td_cat_now(now);
+    const char **todo = a ? td_arena_alloc(a, sizeof(char *) * 1024) : NULL;
+    size_t head = 0, tail = 0;
+    td_status rc = todo ? TD_OK : TD_E_NOMEM;
+    if (todo)
+        todo[tail++] = creator;
+    while (!rc && head < tail) {
+        const char *by = todo[head++];
+        td_stmt_t *st = NULL;
+        rc = td_db_prepare(db,
+                           "SELECT id FROM api_keys WHERE tenant_id = ? AND created_by = ?"
+                           " AND revoked_at IS NULL",
+                           &st);
+        if (!rc)
+            rc = td_db_bind_text(st, 1, tenant_id);
+        if (!rc)
+            rc = td_db_bind_text(st, 2, by);
+        int r = 0;
+        while (!rc && tail < 1024 && (r = td_db_step(st)) == TD_DB_ROW)
+            todo[tail++] = td_db_column_dup(st, a, 0);
+        if (!rc && r < 0)
+            rc = (td_status)r;
+        td_db_finalize(st);
+        if (!rc)
+            rc = td_db_execv(db, NULL,
+                             "UPDATE api_keys SET revoked_at = ? WHERE tenant_id = ?"
+                             " AND created_by = ? AND revoked_at IS NULL",
+                             now, tenant_id, by, NULL);
+    }
+    td_arena_destroy(a);
+    return rc;
+}
+
 td_status td_cat_apikey_touch(td_db_t *db, const char *id) {
     char now[32], before[32];
     td_cat_now(now);

@@ -216,28 +216,40 @@ td_status td_cat_admin_find(td_db_t *db, td_arena_t *a, const char *key, int by_
                             td_admin_row_t *out) {
     td_stmt_t *st;
     td_status rc = td_db_query_row(db,
-                                   by_id ? "SELECT id, email, password_hash, disabled FROM"
+                                   by_id ? "SELECT id, email, password_hash, disabled, updated_at FROM"
                                            " platform_admins WHERE id = ?"
-                                         : "SELECT id, email, password_hash, disabled FROM"
-                                           " platform_admins WHERE email = ?",
+                                         : "SELECT id, email, password_hash, disabled, updated_at"
+                                           " FROM platform_admins WHERE email = ?",
                                    key, &st);
     if (!rc) {
         out->id = td_db_column_dup(st, a, 0);
         out->email = td_db_column_dup(st, a, 1);
         out->password_hash = td_db_column_dup(st, a, 2);
         out->disabled = (int)td_db_column_int64(st, 3);
+        out->gen = 0;
+        td_time_parse(td_db_column_text(st, 4), &out->gen);
         td_db_finalize(st);
     }
     return rc;
 }
 
-td_status td_cat_admin_set_password(td_db_t *db, const char *id, const char *password_hash) {
-    char now[32];
-    td_cat_now(now);
+td_status td_cat_admin_set_password(td_db_t *db, const char *id, const char *password_hash,
+                                    int64_t gen) {
+    char at[32];
     int64_t n = 0;
-    td_status rc = td_db_execv(db, &n,
-                               "UPDATE platform_admins SET password_hash = ?, updated_at = ?"
-                               " WHERE id = ?",
-                               password_hash, now, id, NULL);
+    td_status rc;
+    if (!password_hash) {
+        td_time_iso(gen, at, sizeof(at));
+        rc = td_db_execv(db, &n, "UPDATE platform_admins SET updated_at = ? WHERE id = ?", at, id,
+                         NULL);
+    } else if (gen) {
+        td_time_iso(gen, at, sizeof(at));
+        rc = td_db_execv(db, &n,
+                         "UPDATE platform_admins SET password_hash = ?, updated_at = ? WHERE id = ?",
+                         password_hash, at, id, NULL);
+    } else {
+        rc = td_db_execv(db, &n, "UPDATE platform_admins SET password_hash = ? WHERE id = ?",
+                         password_hash, id, NULL);
+    }
     return rc ? rc : n ? TD_OK : TD_E_NOTFOUND;
 }

@@ -110,13 +110,18 @@ td_status td_cat_admin_count(td_db_t *db, int64_t *n);
 typedef struct {
     const char *id, *email, *password_hash;
     int disabled;
+    int64_t gen; /* generation (ms; updated_at): superadmin tokens carry it */
 } td_admin_row_t;
 /* By email, or by id when by_id is set. TD_E_NOTFOUND when absent. */
 td_status td_cat_admin_find(td_db_t *db, td_arena_t *a, const char *key, int by_id,
                             td_admin_row_t *out);
 
 
-td_status td_cat_admin_set_password(td_db_t *db, const char *id, const char *password_hash);
+/* Stores a new hash; with gen (ms) also moves the admin's generation
+ * there (0: a rehash of the same password keeps it). A NULL hash moves
+ * only the generation. */
+td_status td_cat_admin_set_password(td_db_t *db, const char *id, const char *password_hash,
+                                    int64_t gen);
 
 /* ---- API keys (apikeys.c) ---- */
 typedef struct {
@@ -134,6 +139,9 @@ td_status td_cat_apikey_list(td_db_t *db, td_arena_t *a, const char *tenant_id,
 /* Marks a key revoked; TD_E_NOTFOUND unless it belongs to tenant_id
  * (NULL = platform) and is live. */
 td_status td_cat_apikey_revoke(td_db_t *db, const char *id, const char *tenant_id);
+/* Revokes every live key of the tenant created by creator (a user or a
+ * key id), then the keys those keys created, and so on. */
+td_status td_cat_apikey_revoke_created_by(td_db_t *db, const char *tenant_id, const char *creator);
 /* Records a use, at most once a minute per key. */
 td_status td_cat_apikey_touch(td_db_t *db, const char *id);
 

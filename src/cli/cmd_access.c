@@ -99,8 +99,8 @@ static int user_add(td_cli_t *cli, td_platform_t *p, td_arena_t *a, const opts_t
     if (o->password_stdin) {
         pw = td_cli_read_stdin_line();
         if (!pw || td_password_check(pw)) {
+            td_cli_error("standard input: %s", pw ? td_password_problem(pw) : "no password");
             free(pw);
-            td_cli_error("the password on standard input must be 8 to 1024 characters");
             return TD_EXIT_USAGE;
         }
         s.password = pw;
@@ -195,15 +195,20 @@ int td_cmd_user(td_cli_t *cli) {
     else if (!rc) {
         td_user_t u;
         td_user_patch_t patch = {.set_disabled = 1, .disabled = 1};
-        td_db_t *cat = NULL;
-        if (td_user_find(db, a, o.positional, !td_id_valid(o.positional), &u) ||
-            td_user_update(db, u.id, &patch, &(td_who_t){"cli", NULL})) {
-            td_cli_error("no user '%.80s' in %s", o.positional, t.row.slug);
+        int64_t gen = 0;
+        td_status st = td_user_find(db, a, o.positional, !td_id_valid(o.positional), &u);
+        if (!st)
+            st = td_user_update(db, u.id, &patch, &(td_who_t){"cli", NULL}, &gen);
+        if (st) {
+            if (st == TD_E_NOTFOUND)
+                td_cli_error("no user '%.80s' in %s", o.positional, t.row.slug);
+            else
+                td_cli_error("cannot disable %.80s: %s", o.positional,
+                             st == TD_E_LAST_ADMIN ? "it is the tenant's last active admin"
+                                                   : td_status_msg(st));
             rc = TD_EXIT_FAIL;
-        } else if (td_catalog_lease(p.catalog, a, &cat) ||
-                   td_revocations_add(NULL, cat, td_arena_printf(a, "sub:%s", u.id),
-                                      td_now_ms() / 1000 + TD_ACCESS_TTL)) {
-            td_cli_error("disabled, but could not revoke the user's tokens");
+        } else if (td_revoke_user(NULL, p.catalog, t.row.id, u.id, gen, 1)) {
+            td_cli_error("disabled, but could not revoke the user's tokens and keys");
             rc = TD_EXIT_FAIL;
         } else if (cli->json) {
             td_user_find(db, a, u.id, 0, &u);
@@ -226,18 +231,21 @@ static json_t *apikey_json(const td_apikey_row_t *k) {
     json_object_set_new(o, "services", svc ? svc : json_null());
     json_object_set_new(o, "tenant_id", k->tenant_id ? json_string(k->tenant_id) : json_null());
     const char *opt[][2] = {{"expires_at", k->expires_at}, {"last_used_at", k->last_used_at},
-                            {"revoked_at", k->revoked_at}, {"created_at", k->created_at}};
-    for (size_t i = 0; i < 4; i++)
+                            {"revoked_at", k->revoked_at}, {"created_at", k->created_at},
+                            {"created_by", k->created_by}};
+    for (size_t i = 0; i < 5; i++)
         json_object_set_new(o, opt[i][0], opt[i][1] ? json_string(opt[i][1]) : json_null());
     return o;
 }
 
 static int apikey_create(td_cli_t *cli, td_arena_t *a, td_db_t *cat, const opts_t *o,
                          const td_tenant_t *t) {
-    td_apikey_row_t k = {.name = o->name, .read_only = o->read_only, .expires_at = o->expires_at,
-                         .created_by = "cli"};
+    td_apikey_row_t k = {.name = o->name, .read_only = o->read_only, .created_by = "cli"};
     if (!k.name || !*k.name || strlen(k.name) > 100 || !td_text_printable_utf8(k.name))
         return td_cli_usage("apikey", "apikey create needs --name (1 to 100 characters)");
+    if (o->expires_at && !(k.expires_at = td_apikey_expiry(a, o->expires_at)))
+        return td_cli_usage("apikey", "--expires-at must be a future RFC 3339 time, like"
+                                      " 2027-01-01T00:00:00Z");
     if (t) {
         k.tenant_id = t->row.id;
         k.role = o->role;
@@ -310,7 +318,8 @@ int td_cmd_apikey(td_cli_t *cli) {
         rc = apikey_create(cli, a, cat, &o, o.tenant ? &t : NULL);
     else if (!strcmp(sub, "revoke")) {
         if (!td_id_valid(o.positional) ||
-            td_cat_apikey_revoke(cat, o.positional, o.tenant ? t.row.id : NULL)) {
+            td_cat_apikey_revoke(cat, o.positional, o.tenant ? t.row.id : NULL) ||
+            (o.tenant && td_cat_apikey_revoke_created_by(cat, t.row.id, o.positional))) {
             td_cli_error("no live key '%.80s'%s", o.positional,
                          o.tenant ? " in this tenant" : " among platform keys (use --tenant?)");
             rc = TD_EXIT_FAIL;

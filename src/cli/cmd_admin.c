@@ -72,7 +72,7 @@ int td_cmd_init(td_cli_t *cli) {
     if (pw_stdin) {
         pw = td_cli_read_stdin_line();
         if (!pw || td_password_check(pw)) {
-            td_cli_error("the password on standard input must be 8 to 1024 characters");
+            td_cli_error("standard input: %s", pw ? td_password_problem(pw) : "no password");
             free(pw);
             return TD_EXIT_USAGE;
         }

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 
@@ -143,6 +144,20 @@ static int list(td_cli_t *cli, td_platform_t *p, td_arena_t *a) {
     return TD_EXIT_OK;
 }
 
+/* Asks on the terminal for the tenant's slug; 0 when it was typed. */
+static int confirm_delete(td_platform_t *p, td_arena_t *a, const char *key) {
+    td_tenant_t t;
+    if (td_tenant_find(p, a, key, &t))
+        return 0; /* nothing to confirm: the delete says there is no such tenant */
+    fprintf(stderr, "This deletes tenant %s (%s) with all its data and its key.\n"
+                    "Type its slug to confirm: ", t.row.slug, t.row.id);
+    fflush(stderr);
+    char *line = td_cli_read_stdin_line();
+    int ok = line && strcmp(line, t.row.slug) == 0;
+    free(line);
+    return ok ? 0 : -1;
+}
+
 int td_cmd_tenant(td_cli_t *cli) {
     if (cli->argc < 1)
         return td_cli_usage("tenant", "tenant needs a subcommand (create, list, show, suspend, "
@@ -156,10 +171,22 @@ int td_cmd_tenant(td_cli_t *cli) {
     if (!known)
         return td_cli_usage("tenant", "unknown subcommand '%.40s'", sub);
     int takes_key = strcmp(sub, "create") && strcmp(sub, "list");
+    int yes = 0;
+    if (strcmp(sub, "delete") == 0) /* tenant delete KEY [--yes] */
+        for (int i = 1; i < cli->argc; i++)
+            if (strcmp(cli->argv[i], "--yes") == 0) {
+                yes = 1;
+                memmove(&cli->argv[i], &cli->argv[i + 1], sizeof(char *) * (size_t)(cli->argc - i - 1));
+                cli->argc--;
+                break;
+            }
     if (takes_key && cli->argc != 2)
         return td_cli_usage("tenant", "tenant %s needs exactly one SLUG or ID", sub);
     if (takes_key && cli->argv[1][0] == '-')
         return td_cli_usage("tenant", "unknown option '%.40s'", cli->argv[1]);
+    if (!strcmp(sub, "delete") && !yes && !(isatty(STDIN_FILENO) && isatty(STDERR_FILENO)))
+        return td_cli_usage("tenant", "tenant delete destroys the tenant's data: confirm with"
+                                      " --yes (no terminal to ask on)");
 
     td_platform_t p;
     if (td_cli_open(cli, &p, 0))
@@ -185,7 +212,10 @@ int td_cmd_tenant(td_cli_t *cli) {
             st = td_tenant_resume(&p, a, key, &t, err, sizeof(err));
         else if (strcmp(sub, "retry") == 0)
             st = td_tenant_retry(&p, a, key, &t, err, sizeof(err));
-        else {
+        else if (!yes && confirm_delete(&p, a, key)) {
+            st = TD_E_STATE;
+            snprintf(err, sizeof(err), "not confirmed: nothing was deleted");
+        } else {
             st = td_tenant_delete(&p, a, key, err, sizeof(err));
             t.row.id = NULL; /* printed as "deleted KEY" */
         }

@@ -45,3 +45,15 @@ int td_email_valid(const char *e) {
             return 0;
     return 1;
 }
+
+int td_ascii_lower(const char *s, char *out, size_t n) {
+    size_t len = s ? strlen(s) : 0;
+    if (!s || len >= n) {
+        if (n)
+            out[0] = '\0';
+        return -1;
+    }
+    for (size_t i = 0; i <= len; i++)
+        out[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] - 'A' + 'a' : s[i]);
+    return 0;
+}

@@ -141,15 +141,16 @@ td_status td_tenant_lease(td_platform_t *p, td_arena_t *a, const char *tenant_id
 }
 
 /* Inserts the pending first admin into the tenant's auth.users (a no-op
- * when a retry finds it there already). */
-static td_status create_admin(td_db_t *tdb, td_arena_t *a, const char *pending,
-                              const char **services, size_t nsvc) {
+ * when a retry finds it there already). It is granted no service list: an
+ * unscoped admin uses every service of the tenant, now and later. */
+static td_status create_admin(td_db_t *tdb, const char *pending) {
     json_error_t jerr;
     json_t *j = json_loads(pending, 0, &jerr);
-    const char *email = json_string_value(json_object_get(j, "email"));
+    const char *given = json_string_value(json_object_get(j, "email"));
     const char *hash = json_string_value(json_object_get(j, "hash"));
-    td_status st = (email && hash) ? TD_OK : TD_E_INTERNAL;
-    char id[TD_ID_LEN + 1], now[32];
+    char id[TD_ID_LEN + 1], now[32], email[256]; /* emails are kept lower-cased */
+    td_status st =
+        (hash && td_ascii_lower(given, email, sizeof(email)) == 0) ? TD_OK : TD_E_INTERNAL;
     td_id_new(id);
     td_time_iso(td_now_ms(), now, sizeof(now));
     if (!st)
@@ -159,18 +160,11 @@ static td_status create_admin(td_db_t *tdb, td_arena_t *a, const char *pending,
                          "INSERT INTO auth.users (id, email, password_hash, role, created_at,"
                          " updated_at) VALUES (?, ?, ?, 'admin', ?, ?) ON CONFLICT (email) DO NOTHING",
                          id, email, hash, now, now, NULL);
-    for (size_t i = 0; !st && i < nsvc; i++)
-        st = td_db_execv(tdb, NULL,
-                         "INSERT INTO auth.user_services (user_id, service)"
-                         " SELECT id, ? FROM auth.users WHERE email = ?"
-                         " ON CONFLICT (user_id, service) DO NOTHING",
-                         services[i], email, NULL);
     if (!st)
         st = td_db_commit(tdb);
     else
         td_db_rollback(tdb);
     json_decref(j);
-    (void)a;
     return st;
 }
 
@@ -193,7 +187,7 @@ static td_status provision(td_platform_t *p, td_arena_t *a, td_db_t *db, td_tena
         td_db_t *tdb;
         st = td_db_tenant_open(&pl, t->row.id, &cred, t->services, t->nsvc, &tdb, err, errlen);
         if (!st) {
-            st = create_admin(tdb, a, t->row.pending_admin, t->services, t->nsvc);
+            st = create_admin(tdb, t->row.pending_admin);
             if (st)
                 snprintf(err, errlen, "cannot create the first admin: %s", td_db_errmsg(tdb));
             td_db_close(tdb);
@@ -274,9 +268,9 @@ static td_status pending_admin(const td_tenant_spec_t *spec, td_arena_t *a, cons
         return TD_OK;
     if (!td_email_valid(spec->admin_email))
         return fail(err, errlen, TD_E_INVALID, "invalid admin email%s", "");
-    if (td_password_check(spec->admin_password))
-        return fail(err, errlen, TD_E_INVALID,
-                    "the admin password must be 8 to 1024 characters%s", "");
+    const char *weak = td_password_problem(spec->admin_password);
+    if (weak)
+        return fail(err, errlen, TD_E_INVALID, "admin: %s", weak);
     char hash[TD_PASSWORD_HASH_MAX];
     td_status st = td_password_hash(spec->admin_password, hash);
     if (st)
@@ -432,7 +426,7 @@ td_status td_tenant_delete(td_platform_t *p, td_arena_t *a, const char *key, cha
     if (!st)
         st = td_cat_tenant_tombstone(db, t.row.id);
     if (!st) /* every token of its users ends, in every server (they sync) */
-        td_revocations_add(NULL, db, td_arena_printf(a, "tid:%s", t.row.id),
+        td_revocations_add(NULL, db, td_arena_printf(a, "tid:%s", t.row.id), td_now_ms(),
                            td_now_ms() / 1000 + TD_ACCESS_TTL);
     if (st && !err[0])
         snprintf(err, errlen, "cannot delete tenant: %s", td_status_msg(st));

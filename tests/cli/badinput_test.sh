@@ -44,8 +44,9 @@ expect_contains "$T/err" "unknown configuration key"
 expect_rc 2 td tenant list --config "$T/missing.ini"
 # unknown or bad tenant keys for the other subcommands
 for sub in show suspend resume retry delete; do
-  expect_rc 1 td tenant "$sub" '../../etc/passwd'
-  expect_rc 1 td tenant "$sub" "x'; DROP TABLE tenants; --"
+  yes=(); [ "$sub" = delete ] && yes=(--yes)
+  expect_rc 1 td tenant "$sub" '../../etc/passwd' "${yes[@]}"
+  expect_rc 1 td tenant "$sub" "x'; DROP TABLE tenants; --" "${yes[@]}"
 done
 
 # Nothing was created by any of it.

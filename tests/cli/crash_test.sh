@@ -43,12 +43,12 @@ eq "$(jq -r .status "$T/out")" active "active after a kill past activation"
 expect_rc 0 td tenant show crash1 --json
 id=$(jq -r .id "$T/out")
 set +e
-TENANTD_FAULT=delete.dropped "$TD_BIN" tenant delete crash1 --data "$DATA" >/dev/null 2>&1
+TENANTD_FAULT=delete.dropped "$TD_BIN" tenant delete crash1 --yes --data "$DATA" >/dev/null 2>&1
 eq "$?" 137 "delete killed"
 set -e
 expect_rc 0 td tenant show "$id" --json
 eq "$(jq -r .status "$T/out")" deleting "status after a kill during delete"
-expect_rc 0 td tenant delete "$id"
+expect_rc 0 td tenant delete "$id" --yes
 expect_rc 0 td tenant show "$id" --json
 eq "$(jq -r .status "$T/out")" deleted "second delete finishes"
 assert_tenant_gone "$id"

@@ -64,7 +64,7 @@ expect_rc 1 td tenant retry acme     # only provisioning/failed
 expect_rc 0 td tenant resume acme --json
 eq "$(jq -r .status "$T/out")" active "resumed"
 
-expect_rc 0 td tenant delete acme
+expect_rc 0 td tenant delete acme --yes
 expect_contains "$T/out" "deleted acme"
 assert_tenant_gone "$acme"
 expect_rc 1 td tenant show acme
@@ -99,8 +99,8 @@ if [ "$BACKEND" = sqlite ]; then
 fi
 
 # Both deletes leave nothing.
-expect_rc 0 td tenant delete acme
-expect_rc 0 td tenant delete globex
+expect_rc 0 td tenant delete acme --yes
+expect_rc 0 td tenant delete globex --yes
 assert_tenant_gone "$acme2"
 assert_tenant_gone "$globex"
 done_ok

@@ -11,6 +11,7 @@
 
 #include "auth/jwt.h"
 
+#define MAXLIFE 1000 /* the verifier's longest accepted lifetime */
 #define ISS "tenantd-test"
 #define NOW 1800000000
 
@@ -36,7 +37,7 @@ static char *sign(json_t *c) {
 static void expect_refused(const char *tok, const char *reason) {
     json_t *c = (json_t *)1;
     const char *why = NULL;
-    assert_int_equal(td_jwt_verify(&ks, tok, ISS, NOW, &c, &why), TD_E_AUTH);
+    assert_int_equal(td_jwt_verify(&ks, tok, ISS, NOW, MAXLIFE, &c, &why), TD_E_AUTH);
     assert_null(c);
     assert_non_null(why);
     if (reason && strcmp(why, reason))
@@ -68,7 +69,7 @@ static void good_token_verifies(void **s) {
     char *tok = sign(claims(NOW - 10, NOW + 900));
     json_t *c;
     const char *why;
-    assert_int_equal(td_jwt_verify(&ks, tok, ISS, NOW, &c, &why), TD_OK);
+    assert_int_equal(td_jwt_verify(&ks, tok, ISS, NOW, MAXLIFE, &c, &why), TD_OK);
     assert_string_equal(json_string_value(json_object_get(c, "sub")), "u1");
     assert_string_equal(json_string_value(json_object_get(c, "tid")), "t1");
     json_decref(c);
@@ -123,6 +124,22 @@ static void unknown_kid_refused(void **s) {
 
 static void time_claims_enforced(void **s) {
     (void)s;
+    /* nbf: in the future refused, in the past accepted */
+    json_t *nb = claims(NOW - 10, NOW + 900);
+    json_object_set_new(nb, "nbf", json_integer(NOW + 600));
+    char *early = sign(nb);
+    expect_refused(early, "not valid yet");
+    nb = claims(NOW - 10, NOW + 900);
+    json_object_set_new(nb, "nbf", json_integer(NOW - 5));
+    char *ripe = sign(nb);
+    json_t *ok;
+    const char *why;
+    assert_int_equal(td_jwt_verify(&ks, ripe, ISS, NOW, MAXLIFE, &ok, &why), TD_OK);
+    json_decref(ok);
+    /* a lifetime over the verifier's maximum, though signed and unexpired */
+    char *longlived = sign(claims(NOW - 10, NOW + MAXLIFE + 10));
+    expect_refused(longlived, "lifetime too long");
+    free(early), free(ripe), free(longlived);
     char *expired = sign(claims(NOW - 1000, NOW - 1));
     expect_refused(expired, "token expired");
     json_t *c = claims(NOW - 10, NOW + 900);
@@ -211,15 +228,15 @@ static void rotation_and_jwks(void **s) {
     memmove(&ks.keys[1], &ks.keys[0], sizeof(ks.keys[0]));
     td_jwt_key_generate(&ks.keys[0]);
     ks.n = 2;
-    ks.keys[1].not_after = NOW + 900;
+    ks.keys[1].not_after = NOW + 100;
     json_t *c;
     const char *why;
-    assert_int_equal(td_jwt_verify(&ks, tok, ISS, NOW, &c, &why), TD_OK);
+    assert_int_equal(td_jwt_verify(&ks, tok, ISS, NOW, MAXLIFE, &c, &why), TD_OK);
     json_decref(c);
     char *fresh = sign(claims(NOW - 10, NOW + 900));
-    assert_int_equal(td_jwt_verify(&ks, fresh, ISS, NOW, &c, &why), TD_OK);
+    assert_int_equal(td_jwt_verify(&ks, fresh, ISS, NOW, MAXLIFE, &c, &why), TD_OK);
     json_decref(c);
-    assert_int_equal(td_jwt_verify(&old, fresh, ISS, NOW, &c, &why), TD_E_AUTH);
+    assert_int_equal(td_jwt_verify(&old, fresh, ISS, NOW, MAXLIFE, &c, &why), TD_E_AUTH);
     json_t *jwks = td_jwt_jwks(&ks, NOW);
     assert_int_equal(json_array_size(json_object_get(jwks, "keys")), 2);
     json_t *k0 = json_array_get(json_object_get(jwks, "keys"), 0);
@@ -228,10 +245,12 @@ static void rotation_and_jwks(void **s) {
     assert_string_equal(json_string_value(json_object_get(k0, "alg")), "EdDSA");
     assert_null(json_object_get(k0, "d")); /* never the private half */
     json_decref(jwks);
-    /* past not_after the old key neither verifies nor is published */
-    int64_t later = NOW + 901;
+    /* past not_after the old key neither verifies nor is published: tok is
+     * still unexpired then, so only the key's deadline can refuse it */
+    int64_t later = NOW + 101;
     json_t *c2 = claims(later - 10, later + 900);
-    assert_int_equal(td_jwt_verify(&ks, tok, ISS, later, &c, &why), TD_E_AUTH);
+    assert_int_equal(td_jwt_verify(&ks, tok, ISS, later, MAXLIFE, &c, &why), TD_E_AUTH);
+    assert_string_equal(why, "unknown key");
     jwks = td_jwt_jwks(&ks, later);
     assert_int_equal(json_array_size(json_object_get(jwks, "keys")), 1);
     json_decref(jwks);

@@ -61,7 +61,31 @@ static void grants(void **s) {
     assert_false(td_role_valid_tenant(NULL));
 }
 
+/* No escalation by delegation: a scoped holder hands out only a role no
+ * higher than its own and services it holds, always as an explicit list. */
+static void delegation_never_escalates(void **s) {
+    (void)s;
+    const char *crm[] = {"crm"}, *crm_cms[] = {"crm", "cms"};
+    td_grant_t root = {"superadmin", 1, NULL, 0}, admin = {"admin", 1, NULL, 0};
+    td_grant_t crm_admin = {"admin", 0, crm, 1}, crm_manager = {"manager", 0, crm, 1};
+    td_grant_t want_all_admin = {"admin", 1, NULL, 0}, want_crm_cms = {"manager", 0, crm_cms, 2};
+    td_grant_t want_crm_client = {"client", 0, crm, 1}, want_none = {"client", 0, NULL, 0};
+    assert_true(td_policy_covers(&root, &want_all_admin));
+    assert_true(td_policy_covers(&admin, &want_all_admin));
+    assert_true(td_policy_covers(&admin, &want_crm_cms));
+    assert_false(td_policy_covers(&crm_admin, &want_all_admin)); /* unscoped: more services */
+    assert_false(td_policy_covers(&crm_admin, &want_crm_cms));   /* cms not held */
+    assert_true(td_policy_covers(&crm_admin, &crm_admin));       /* its equal */
+    assert_true(td_policy_covers(&crm_admin, &want_crm_client));
+    assert_true(td_policy_covers(&crm_admin, &want_none));
+    assert_false(td_policy_covers(&crm_manager, &crm_admin));    /* a higher role */
+    assert_false(td_policy_covers(&crm_admin, &root));
+    td_grant_t nobody = {"owner", 1, NULL, 0};
+    assert_false(td_policy_covers(&nobody, &want_none)); /* an unknown role holds nothing */
+}
+
 int main(void) {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(matrix_holds), cmocka_unit_test(grants)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(matrix_holds), cmocka_unit_test(grants),
+                                       cmocka_unit_test(delegation_never_escalates)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
