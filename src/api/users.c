@@ -130,6 +130,15 @@ static int revoked(td_req_t *req, td_app_t *app, const char *id, int64_t gen, in
     return st ? -1 : 0;
 }
 
+/* A user creation handed to a worker thread (the spec's strings live in
+ * the request's body, kept by its arena). */
+typedef struct {
+    td_app_t *app;
+    td_user_spec_t spec;
+} user_job_t;
+
+static void create_work(td_req_t *req, void *arg);
+
 void td_api_user_create(td_req_t *req, void *app_) {
     td_app_t *app = app_;
     static const char *const fields[] = {"email", "password", "role", "services", "name", NULL};
@@ -152,12 +161,24 @@ void td_api_user_create(td_req_t *req, void *app_) {
     td_grant_t want = user_grant(spec.role, spec.services, spec.nsvc);
     if (within_rights(req, &want))
         return;
-    td_db_t *db = tenant_db(req, app);
+    user_job_t *job = td_arena_alloc(req->arena, sizeof(*job));
+    if (!job) {
+        td_api_fail(req, TD_E_NOMEM, NULL);
+        return;
+    }
+    *job = (user_job_t){app, spec};
+    td_req_offload(req, create_work, job); /* argon2id: never on an HTTP thread */
+}
+
+/* The creation itself, on a worker thread. */
+static void create_work(td_req_t *req, void *arg) {
+    user_job_t *job = arg;
+    td_db_t *db = tenant_db(req, job->app);
     if (!db)
         return;
     char id[TD_ID_LEN + 1];
     td_who_t who = {((td_ctx_t *)req->ctx)->sub, req->request_id};
-    td_status rc = td_user_create(db, &spec, id, &who);
+    td_status rc = td_user_create(db, &job->spec, id, &who);
     if (rc == TD_E_EXISTS)
         td_resp_problem(req, 409, "email_taken", "Email taken", "a user with this email exists");
     else if (rc)
@@ -211,15 +232,16 @@ void td_api_user_get(td_req_t *req, void *app_) {
         td_api_send_json(req, 200, td_user_json(&u));
 }
 
-void td_api_user_patch(td_req_t *req, void *app_) {
-    td_app_t *app = app_;
+typedef struct {
+    td_app_t *app;
+    json_t *body; /* kept by the request's arena */
+} patch_job_t;
+
+/* The change itself: on a worker thread when it hashes a password. */
+static void patch_work(td_req_t *req, void *arg) {
+    td_app_t *app = ((patch_job_t *)arg)->app;
+    json_t *b = ((patch_job_t *)arg)->body;
     td_ctx_t *ctx = req->ctx;
-    static const char *const fields[] = {"role", "services", "name", "disabled", "password", NULL};
-    json_t *b;
-    if (td_api_json_body(req, &b))
-        return;
-    if (check_fields(req, b, fields))
-        return;
     td_db_t *db = tenant_db(req, app);
     td_user_t u;
     if (!db || visible_user(req, db, &u))
@@ -260,6 +282,23 @@ void td_api_user_patch(td_req_t *req, void *app_) {
         td_api_send_json(req, 200, json_object());
     else
         td_api_send_json(req, 200, td_user_json(&now));
+}
+
+void td_api_user_patch(td_req_t *req, void *app_) {
+    static const char *const fields[] = {"role", "services", "name", "disabled", "password", NULL};
+    json_t *b;
+    if (td_api_json_body(req, &b) || check_fields(req, b, fields))
+        return;
+    patch_job_t *job = td_arena_alloc(req->arena, sizeof(*job));
+    if (!job) {
+        td_api_fail(req, TD_E_NOMEM, NULL);
+        return;
+    }
+    *job = (patch_job_t){app_, b};
+    if (json_object_get(b, "password"))
+        td_req_offload(req, patch_work, job); /* argon2id: never on an HTTP thread */
+    else
+        patch_work(req, job);
 }
 
 void td_api_user_delete(td_req_t *req, void *app_) {
