@@ -5,7 +5,9 @@
 # following the catalog.
 . "$(dirname "$0")/lib.sh"
 td_init
-start_server --log debug
+# 300 concurrent connections from 127.0.0.1 below: over the default cap of
+# 256 per address
+TENANTD_CONNECTIONS_PER_ADDRESS=1024 start_server --log debug
 
 req() { curl -sS -o "$T/body" -D "$T/hdr" -w '%{http_code}' "$@"; }
 hdr() { grep -i "^$1:" "$T/hdr" | head -n1 | cut -d' ' -f2- | tr -d '\r'; }
