@@ -10,8 +10,13 @@ TENANTD_CONNECTIONS_PER_ADDRESS=4 start_server --log info
 
 code() { set +e; curl -sS -o /dev/null -w '%{http_code}' --max-time 10 "$@" 2>/dev/null; set -e; }
 
-for fd in 4 5 6 7; do eval "exec $fd<>/dev/tcp/127.0.0.1/$PORT"; done
-sleep 0.3 # let the server accept them
+# four keep-alive connections, each answered once (so surely accepted), held open
+for fd in 4 5 6 7; do
+  eval "exec $fd<>/dev/tcp/127.0.0.1/$PORT"
+  printf 'GET /health HTTP/1.1\r\nHost: x\r\n\r\n' >&"$fd"
+  read -r -t 10 -u "$fd" status || fail "connection $fd: no answer"
+  [[ "$status" == "HTTP/1.1 200 "* ]] || fail "connection $fd: $status"; pass
+done
 eq "$(code "$BASE/health")" 000 "a fifth connection from 127.0.0.1 is closed"
 eq "$(code --interface 127.0.0.2 "$BASE/health")" 200 "another address is served"
 exec 4<&-
