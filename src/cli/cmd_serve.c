@@ -128,6 +128,8 @@ int td_cmd_serve(td_cli_t *cli) {
         .upload_max = (size_t)cli->cfg.upload_max,
         .header_max = (unsigned)cli->cfg.header_max,
         .timeout_s = (unsigned)cli->cfg.request_timeout,
+        .header_timeout_s = (unsigned)cli->cfg.header_timeout,
+        .conn_per_addr = (unsigned)cli->cfg.connections_per_address,
         .routes = routes,
         .nroutes = nroutes,
         .app = &app,

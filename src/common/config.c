@@ -39,6 +39,8 @@ static const crow_t table[] = {
     L(media_max, "TENANTD_MEDIA_MAX", 10485760, 1, 1073741824, "largest cms media upload in bytes"),
     L(header_max, "TENANTD_HEADER_MAX", 64, 8, 1024, "most headers in one request (431 above)"),
     L(request_timeout, "TENANTD_REQUEST_TIMEOUT", 30, 1, 3600, "seconds an idle connection is kept"),
+    L(header_timeout, "TENANTD_HEADER_TIMEOUT", 10, 1, 3600, "seconds a client has to send a whole request head (request line and headers)"),
+    L(connections_per_address, "TENANTD_CONNECTIONS_PER_ADDRESS", 256, 1, 65535, "concurrent connections from one client address; more are closed at once"),
 };
 #define NROWS (sizeof(table) / sizeof(table[0]))
 

@@ -28,6 +28,8 @@ typedef struct {
     long upload_max;       /* bytes in the body of an upload route */
     long header_max;       /* headers in a request */
     long request_timeout;  /* seconds a connection may stay idle */
+    long header_timeout;   /* seconds to send a whole request head (slowloris) */
+    long connections_per_address; /* concurrent connections from one client address */
     char *services_dir;    /* operators' service modules; "" = none */
     long media_max;        /* bytes in one cms media upload */
 } td_config_t;

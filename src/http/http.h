@@ -2,7 +2,8 @@
  *
  * http/ knows nothing of tenants, SQL or JSON schemas: it accepts a
  * connection (libmicrohttpd, a poll() thread pool), enforces limits
- * (header count, body size, idle time, ambiguous message length), gives the
+ * (connections per address, head size and deadline, header count, NUL
+ * bytes, body size, idle time, ambiguous message length), gives the
  * request an id and an arena, matches method and path against a route table
  * (404 when no pattern matches, 405 with Allow when the pattern matches but
  * the method does not), calls the route's handler, and sends what the
@@ -84,6 +85,8 @@ typedef struct {
     size_t upload_max;       /* 413 above, for TD_ROUTE_UPLOAD routes (0 = body_max) */
     unsigned header_max;     /* 431 above */
     unsigned timeout_s;      /* idle connection timeout */
+    unsigned header_timeout_s; /* whole request head within this (slowloris); 0 = 10 s */
+    unsigned conn_per_addr;  /* concurrent connections per client address; 0 = 256 */
     const td_route_t *routes;
     size_t nroutes;
     void *app;               /* passed to every handler */
@@ -131,7 +134,7 @@ typedef void (*td_work_fn)(td_req_t *req, void *arg);
 void td_req_offload(td_req_t *req, td_work_fn work, void *arg);
 
 /* Appends the Prometheus text of the HTTP metrics (requests by route and
- * status, latency histogram) to out. */
+ * status, latency histogram, connections aborted by reason) to out. */
 td_status td_http_metrics(td_http_t *h, td_buf_t *out);
 
 /* Router, exposed for tests and for the OpenAPI generator: finds the route

@@ -79,10 +79,31 @@ static void put_label(td_buf_t *out, const char *s) {
     }
 }
 
+/* Label values of tenantd_http_connections_aborted_total, by AB_*. */
+static const char *const k_abort_reason[NABORT] = {
+    [AB_CLIENT] = "client",         [AB_IDLE_TIMEOUT] = "idle_timeout",
+    [AB_HEADER_TIMEOUT] = "header_timeout", [AB_BODY_TOO_LARGE] = "body_too_large",
+    [AB_REFUSED] = "refused",       [AB_MALFORMED] = "malformed",
+};
+
+/* Every reason is always present (zero included), so that a rate over it
+ * exists before the first event. */
+static void put_aborted(td_http_t *h, td_buf_t *out) {
+    td_buf_puts(out, "# HELP tenantd_http_connections_aborted_total Connections that ended "
+                     "without their request being answered normally, by reason.\n"
+                     "# TYPE tenantd_http_connections_aborted_total counter\n");
+    for (size_t i = 0; i < NABORT; i++)
+        td_buf_printf(out, "tenantd_http_connections_aborted_total{reason=\"%s\"} %llu\n",
+                      k_abort_reason[i],
+                      (unsigned long long)atomic_load_explicit(&h->aborted[i],
+                                                               memory_order_relaxed));
+}
+
 /* Prometheus text format. Counters are read one by one while requests
  * run, so _count may trail the buckets by a request or two: harmless. */
 td_status td_http_metrics(td_http_t *h, td_buf_t *out) {
     metrics_t *m = &h->m;
+    put_aborted(h, out);
     td_buf_puts(out, "# HELP tenantd_http_requests_total HTTP requests by route pattern and "
                      "status.\n# TYPE tenantd_http_requests_total counter\n");
     for (size_t s = 0; s < m->nslots; s++)

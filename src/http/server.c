@@ -1,16 +1,14 @@
 /* server.c — the libmicrohttpd glue: listener, limits, request lifecycle,
  * request accessors, responses and metrics.
  *
- * One request's life: libmicrohttpd calls on_request once when the headers
- * are in (first_call: arena, id, method, header count, message framing),
+ * One request's life: libmicrohttpd calls on_uri when the request line is
+ * in (arena, request state), on_request once when the headers are in
+ * (first_call: id, head checks, method, header count, message framing),
  * once per piece of body (accumulated into a bounded buffer), and once at
  * the end (final_call: route, handler, send). The response body lives in
  * the request arena, which on_completed destroys once libmicrohttpd is done
- * with the response; metrics are recorded there too.
- *
- * Metrics live in this file rather than metrics.c because they need the
- * server struct and http/ has no internal header; they are the last
- * section. */
+ * with the response; metrics are recorded there too. Connections as such
+ * (head deadline, lingering close, per-address cap) are conn.c's. */
 #include "http/http_int.h"
 
 #include <arpa/inet.h>
@@ -41,7 +39,17 @@
 #define CONN_MEMORY ((size_t)16 << 10)
 #define CONN_LIMIT_MAX 4096u  /* poll() scans them all: keep it modest */
 #define ARENA_EXTRA ((size_t)64 << 20) /* arena cap beyond the body */
-#define DISCARD_MIN ((size_t)64 << 10)  /* oversized chunked upload read before closing */
+#define DEFAULT_HEADER_TIMEOUT_S 10u
+#define DEFAULT_CONN_PER_ADDR 256u
+/* Our own limits on the head, so that tenantd, not libmicrohttpd, answers
+ * the heads just past them. libmicrohttpd keeps the head in CONN_MEMORY
+ * together with a record per header and query argument (56 bytes on
+ * 64 bits) and, later, the response headers: a head may use HEAD_BUDGET of
+ * it, counting HEADER_RECORD per header and argument, and the rest stays
+ * for the response (without it the answer could not be built at all). */
+#define URI_MAX ((size_t)8 << 10)
+#define HEAD_BUDGET ((size_t)14 << 10)
+#define HEADER_RECORD 64u
 
 /* ---- listen address ----------------------------------------------------- */
 
@@ -91,20 +99,6 @@ static td_status parse_listen(const char *s, struct sockaddr_storage *ss, bool *
 }
 
 /* ---- small helpers ------------------------------------------------------ */
-
-/* libmicrohttpd's error log. While starting, the last message is kept for
- * td_http_start's err ("Failed to bind to port 8080: Address already in
- * use"); afterwards messages become warn log lines. */
-static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
-    td_http_t *h = cls;
-    char msg[256];
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    msg[strcspn(msg, "\r\n")] = '\0';
-    if (!atomic_load_explicit(&h->running, memory_order_relaxed))
-        memcpy(h->start_err, msg, sizeof(msg));
-    else
-        td_log(TD_LOG_WARN, "libmicrohttpd", "detail", msg, NULL);
-}
 
 /* Keeps the path exactly as sent: the router decodes segment by segment so
  * that "%2F" can never become a separator. Query arguments are decoded by
@@ -231,96 +225,20 @@ static enum MHD_Result send_response(rctx_t *x, bool close) {
 
 static enum MHD_Result reject(rctx_t *x, int status, const char *code, const char *detail) {
     td_resp_problem(&x->req, status, code, NULL, detail);
+    if (x->conn)
+        x->conn->linger = true; /* the body, if any, stays unread */
     return send_response(x, true);
 }
 
-void td_resp_bytes(td_req_t *req, int status, const char *content_type, const char *body,
-                   size_t len) {
-    char *copy = td_arena_alloc(req->arena, len + 1);
-    if (!copy) {
-        static const char oom[] = "{\"code\":\"internal\",\"title\":\"out of memory\"}";
-        td_resp_static(req, 500, "application/problem+json", oom, sizeof(oom) - 1);
-        return;
-    }
-    if (len)
-        memcpy(copy, body, len);
-    td_resp_static(req, status, content_type, copy, len);
-}
-
-void td_resp_static(td_req_t *req, int status, const char *content_type, const char *body,
-                    size_t len) {
-    req->status = status;
-    req->content_type = content_type;
-    req->resp_body = body;
-    req->resp_len = len;
-}
-
-/* Copies name and value into the arena. A name with CR, LF, ':' or
- * blanks, or a value with CR or LF, would split the response: such a header
- * is dropped and logged by name only (values may be secrets), as is one
- * past TD_MAX_RESP_HEADERS. */
-void td_resp_header(td_req_t *req, const char *name, const char *value) {
-    if (!name || !value || req->nhdrs >= TD_MAX_RESP_HEADERS || strpbrk(name, "\r\n: \t") ||
-        strpbrk(value, "\r\n")) {
-        td_log(TD_LOG_WARN, "response header dropped", "header", name ? name : "",
-               "request_id", req->request_id, NULL);
-        return;
-    }
-    const char *n = td_arena_strdup(req->arena, name);
-    const char *v = td_arena_strdup(req->arena, value);
-    if (!n || !v)
-        return;
-    req->hdr_names[req->nhdrs] = n;
-    req->hdr_values[req->nhdrs] = v;
-    req->nhdrs++;
-}
-
-void td_resp_problem(td_req_t *req, int status, const char *code, const char *title,
-                     const char *detail) {
-    td_resp_problem_ext(req, status, code, title, detail, NULL);
-}
-
-void td_resp_problem_ext(td_req_t *req, int status, const char *code, const char *title,
-                         const char *detail, const char *members) {
-    if (!code)
-        code = "error";
-    if (!title) {
-        title = MHD_get_reason_phrase_for((unsigned)status);
-        title = title && *title ? title : "Error";
-    }
-    td_buf_t b;
-    td_buf_init(&b, 64 << 10);
-    td_buf_puts(&b, "{\"type\":\"/problems/");
-    size_t at = b.len;
-    td_buf_json_escape(&b, code);
-    for (size_t i = at; i < b.len; i++)
-        if (b.data[i] == '_')
-            b.data[i] = '-';
-    td_buf_puts(&b, "\",\"title\":\"");
-    td_buf_json_escape(&b, title);
-    td_buf_printf(&b, "\",\"status\":%d,\"code\":\"", status);
-    td_buf_json_escape(&b, code);
-    td_buf_puts(&b, "\",\"detail\":");
-    if (detail) {
-        td_buf_puts(&b, "\"");
-        td_buf_json_escape(&b, detail);
-        td_buf_puts(&b, "\"");
-    } else {
-        td_buf_puts(&b, "null");
-    }
-    td_buf_puts(&b, ",\"request_id\":\"");
-    td_buf_json_escape(&b, req->request_id);
-    td_buf_puts(&b, "\"");
-    if (members && *members) {
-        td_buf_puts(&b, ",");
-        td_buf_puts(&b, members);
-    }
-    td_status st = td_buf_puts(&b, "}");
-    if (st == TD_OK)
-        td_resp_bytes(req, status, "application/problem+json", b.data, b.len);
-    else
-        td_resp_bytes(req, status, "application/problem+json", "{}", 2);
-    td_buf_free(&b);
+/* The same answer written straight to the socket, then the connection is
+ * closed: for a head so large that the connection's pool may have no room
+ * left for response headers. */
+static enum MHD_Result reject_direct(rctx_t *x, int status, const char *code,
+                                     const char *detail) {
+    td_resp_problem(&x->req, status, code, NULL, detail);
+    x->direct = true;
+    td_http_write_direct(x);
+    return MHD_NO;
 }
 
 /* ---- the request lifecycle ---------------------------------------------- */
@@ -352,38 +270,121 @@ static enum MHD_Result check_framing(rctx_t *x, const hscan_t *s) {
     return MHD_YES;
 }
 
-/* The first call for a request: headers are in, no body has been read. */
-static enum MHD_Result first_call(td_http_t *h, struct MHD_Connection *c, const char *url,
-                                  const char *method, void **con_cls) {
+/* A request's state, in a new arena of its own; NULL when out of memory. */
+static rctx_t *request_new(td_http_t *h, struct MHD_Connection *c) {
     td_arena_t *a = td_arena_new(h->arena_max);
     rctx_t *x = a ? td_arena_alloc(a, sizeof(*x)) : NULL;
     if (!x) {
         td_arena_destroy(a);
-        return MHD_NO;
+        return NULL;
     }
-    *con_cls = x;
     x->h = h;
     x->t0 = td_mono_ns();
     x->limit = h->o.body_max;
     td_buf_init(&x->body, x->limit);
+    x->req.arena = a;
+    x->req.conn = c;
+    x->req.body = "";
+    x->req.method_name = "OTHER";
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    x->conn = ci ? ci->socket_context : NULL;
+    return x;
+}
+
+/* The request whose line this thread saw last and whose head is not
+ * handed over yet (see td_http_refuse_length). */
+static _Thread_local rctx_t *tl_head;
+
+/* libmicrohttpd's URI callback: the request line is in, the headers are
+ * not. The request state starts here, so that every request whose line
+ * arrived reaches on_completed (counted, arena freed), and the target's
+ * length is taken before libmicrohttpd cuts it at '?'. The result becomes
+ * the request's *con_cls. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c) {
+    rctx_t *x = request_new(cls, c);
+    if (x) {
+        x->uri = uri;
+        x->uri_len = strlen(uri);
+        td_http_conn_between(x->conn, false);
+    }
+    tl_head = x;
+    return x;
+}
+
+/* libmicrohttpd 0.9.75 refuses a malformed or overflowing Content-Length
+ * itself, before the first access-handler call, and sends its status line
+ * twice (it builds the headers of its answer again after queueing it).
+ * Its log line about it comes first, on the thread parsing that head, and
+ * conn.c calls this then. The request whose line this thread saw last is
+ * that one if its head is complete and was not handed to us (else there
+ * is no verdict and libmicrohttpd's answer stands). Our answer is written
+ * to the socket and the write side shut, so that libmicrohttpd's own
+ * fails to send and it closes the connection. */
+void td_http_refuse_length(td_http_t *h, int status) {
+    rctx_t *x = tl_head;
+    if (!x || x->h != h || x->started || x->direct)
+        return;
+    const union MHD_ConnectionInfo *hs =
+        MHD_get_connection_info(x->req.conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    const union MHD_ConnectionInfo *fd =
+        MHD_get_connection_info(x->req.conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (!hs || !hs->header_size || !fd)
+        return;
+    hscan_t s = {0};
+    MHD_get_connection_values(x->req.conn, MHD_HEADER_KIND, scan_header, &s);
+    set_request_id(h, &x->req, s.rid);
+    if (status == 413)
+        td_resp_problem(&x->req, 413, "payload_too_large", NULL,
+                        "the request body exceeds the size limit");
+    else
+        td_resp_problem(&x->req, 400, "bad_content_length", NULL,
+                        "Content-Length must be decimal digits");
+    x->direct = true;
+    td_http_write_direct(x);
+    shutdown(fd->connect_fd, SHUT_WR);
+}
+
+/* The first call for a request: headers are in, no body has been read.
+ * The head is checked before anything else reads it. */
+static enum MHD_Result first_call(td_http_t *h, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, void **con_cls) {
+    rctx_t *x = *con_cls ? *con_cls : request_new(h, c);
+    if (!x)
+        return MHD_NO;
+    *con_cls = x;
+    x->started = true;
+    if (tl_head == x)
+        tl_head = NULL;
+    td_http_conn_await_head(h, x->conn, false);
     td_req_t *r = &x->req;
-    r->arena = a;
-    r->conn = c;
     r->path = url;
-    r->body = "";
     hscan_t s = {0};
     MHD_get_connection_values(c, MHD_HEADER_KIND, scan_header, &s);
     set_request_id(h, r, s.rid);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    int nargs = MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, NULL, NULL);
+    size_t need = (ci ? ci->header_size : 0) + HEADER_RECORD * (s.n + (nargs > 0 ? nargs : 0));
+    if (x->uri_len > URI_MAX)
+        return reject_direct(x, 414, "uri_too_long", "the request target exceeds 8 KiB");
+    if (need > HEAD_BUDGET)
+        return reject_direct(x, 431, "headers_too_large",
+                             "the request line and headers exceed the size limit");
+    if (s.n > h->o.header_max)
+        return reject_direct(x, 431, "too_many_headers", NULL);
+    const char *code, *detail;
+    int bad = td_http_check_nul(c, method, version, x, &code, &detail);
+    if (bad)
+        return reject(x, bad, code, detail);
     r->method = method_bit(method, &r->method_name);
     if (!r->method)
         return reject(x, 501, "method_not_implemented", NULL);
-    if (s.n > h->o.header_max)
-        return reject(x, 431, "too_many_headers", NULL);
     if ((s.ncl || s.nte) && r->method != TD_HEAD) {
         /* a body comes: its route (kept for the final call) says how
          * large it may be */
-        x->route_code = td_router_match(h->o.routes, h->o.nroutes, r->method, url, a, &r->route,
-                                        r->params, &r->nparams, &x->allowed);
+        x->route_code = td_router_match(h->o.routes, h->o.nroutes, r->method, url, r->arena,
+                                        &r->route, r->params, &r->nparams, &x->allowed);
         x->routed = true;
         if (x->route_code == 0 && (r->route->flags & TD_ROUTE_UPLOAD))
             x->limit = h->o.upload_max;
@@ -392,27 +393,23 @@ static enum MHD_Result first_call(td_http_t *h, struct MHD_Connection *c, const 
     return check_framing(x, &s);
 }
 
-/* One piece of the body. libmicrohttpd 0.9.75 refuses to queue a response
- * in the middle of an upload, so past body_max (only possible with a chunked
- * body: a larger Content-Length was refused at the first call) the rest is
- * read and discarded so that the final call can answer 413. An upload that
- * keeps going for another body_max (at least DISCARD_MIN) bytes is cut off
- * by closing the connection. */
+/* One piece of the body. Past the limit (only possible with a chunked
+ * body: a larger Content-Length was refused at the first call) the 413 is
+ * written at once, straight to the socket since libmicrohttpd 0.9.75
+ * queues no response in the middle of an upload, and the connection is
+ * closed; what the client still sends is drained for a while (conn.c) so
+ * that it reads the 413 rather than a reset. */
 static enum MHD_Result body_call(rctx_t *x, const char *data, size_t *size) {
     size_t n = *size;
     *size = 0;
     if (x->responded)
         return MHD_YES;
-    if (x->too_big) {
-        x->discarded += n;
-        return x->discarded <= x->h->discard_max ? MHD_YES : MHD_NO;
-    }
     td_status st = td_buf_append(&x->body, data, n);
     if (st == TD_E_TOOBIG) {
-        x->too_big = true;
-        x->discarded = n;
         td_buf_free(&x->body);
-        return MHD_YES;
+        atomic_fetch_add_explicit(&x->h->aborted[AB_BODY_TOO_LARGE], 1, memory_order_relaxed);
+        return reject_direct(x, 413, "payload_too_large",
+                             "the request body exceeds the size limit");
     }
     return st == TD_OK ? MHD_YES : MHD_NO;
 }
@@ -482,8 +479,6 @@ static void *worker_main(void *arg) {
 
 static enum MHD_Result final_call(rctx_t *x) {
     td_req_t *r = &x->req;
-    if (x->too_big)
-        return reject(x, 413, "payload_too_large", "the request body exceeds the size limit");
     if (x->body.len) {
         char *b = td_arena_strndup(r->arena, x->body.data, x->body.len);
         if (!b)
@@ -510,8 +505,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_size, void **con_cls) {
     rctx_t *x = *con_cls;
-    if (!x)
-        return first_call(cls, c, url, method, con_cls);
+    if (!x || !x->started)
+        return first_call(cls, c, url, method, version, con_cls);
     if (*upload_size)
         return body_call(x, upload_data, upload_size);
     if (x->responded)
@@ -521,15 +516,42 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     return final_call(x);
 }
 
+/* Why a request that ended as toe says counts as aborted, or -1. Answers
+ * written directly and those libmicrohttpd gave itself (counted from its
+ * log, see conn.c) are not aborts; nor are those the reaper cut. */
+static int abort_reason(const rctx_t *x, enum MHD_RequestTerminationCode toe) {
+    if (x->direct || (x->conn && atomic_load(&x->conn->reaped)))
+        return -1;
+    switch (toe) {
+    case MHD_REQUEST_TERMINATED_COMPLETED_OK:
+    case MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN:
+        return -1;
+    case MHD_REQUEST_TERMINATED_TIMEOUT_REACHED:
+        return AB_IDLE_TIMEOUT;
+    default:
+        return AB_CLIENT;
+    }
+}
+
 /* Called by libmicrohttpd when it is done with a request, sent or not:
- * counts it, logs it at debug level, and frees everything it owned. */
+ * counts it, logs it at debug level, and frees everything it owned. The
+ * connection's next head is awaited from now. */
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe) {
     rctx_t *x = *con_cls;
     if (!x)
         return;
     *con_cls = NULL;
+    if (tl_head == x)
+        tl_head = NULL;
     td_http_t *h = cls;
+    int why = abort_reason(x, toe);
+    if (why >= 0)
+        atomic_fetch_add_explicit(&h->aborted[why], 1, memory_order_relaxed);
+    if (!x->responded && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK && x->conn)
+        x->conn->linger = true; /* libmicrohttpd answered the head itself */
+    td_http_conn_await_head(h, x->conn, true);
+    td_http_conn_between(x->conn, true);
     if (x->responded) {
         td_http_metrics_record(h, x);
         if (td_log_enabled(TD_LOG_DEBUG)) {
@@ -609,10 +631,12 @@ static unsigned conn_limit(void) {
 
 
 static void http_free(td_http_t *h) {
+    td_http_reaper_stop(h);
     free(h->wq);
     free(h->workers);
     pthread_mutex_destroy(&h->wq_mu);
     pthread_cond_destroy(&h->wq_cv);
+    pthread_mutex_destroy(&h->conn_mu);
     free(h->m.slot_name);
     free(h->m.route_slot);
     free(h->m.count);
@@ -641,15 +665,18 @@ td_status td_http_start(const td_http_opts_t *o, td_http_t **out, char *err, siz
         return st ? st : TD_E_NOMEM;
     pthread_mutex_init(&h->wq_mu, NULL);
     pthread_cond_init(&h->wq_cv, NULL);
+    pthread_mutex_init(&h->conn_mu, NULL);
     h->o = *o;
     h->o.body_max = o->body_max ? o->body_max : DEFAULT_BODY_MAX;
     h->o.upload_max = o->upload_max > h->o.body_max ? o->upload_max : h->o.body_max;
     h->o.header_max = o->header_max ? o->header_max : DEFAULT_HEADER_MAX;
     h->o.timeout_s = o->timeout_s ? o->timeout_s : DEFAULT_TIMEOUT_S;
+    h->o.header_timeout_s = o->header_timeout_s ? o->header_timeout_s : DEFAULT_HEADER_TIMEOUT_S;
+    h->o.conn_per_addr = o->conn_per_addr ? o->conn_per_addr : DEFAULT_CONN_PER_ADDR;
+    h->head_timeout_ns = (int64_t)h->o.header_timeout_s * 1000000000;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     h->o.threads = o->threads ? o->threads : (cores > 0 ? (unsigned)cores : 2);
     h->arena_max = h->o.upload_max + ARENA_EXTRA; /* a cap: arenas grow as used */
-    h->discard_max = h->o.body_max > DISCARD_MIN ? h->o.body_max : DISCARD_MIN;
     td_random_hex(h->id_prefix, 8);
     char seed[17];
     td_random_hex(seed, 8);
@@ -662,7 +689,7 @@ td_status td_http_start(const td_http_opts_t *o, td_http_t **out, char *err, siz
     h->nworkers = o->workers ? o->workers : (cores > 0 ? (unsigned)cores : 1);
     h->wq = calloc(WORK_QUEUE_MAX, sizeof(*h->wq));
     h->workers = calloc(h->nworkers, sizeof(*h->workers));
-    if (!h->wq || !h->workers) {
+    if (!h->wq || !h->workers || td_http_reaper_start(h) != TD_OK) {
         http_free(h);
         snprintf(err, errlen, "out of memory");
         return TD_E_NOMEM;
@@ -678,8 +705,10 @@ td_status td_http_start(const td_http_opts_t *o, td_http_t **out, char *err, siz
         h->o.timeout_s, MHD_OPTION_CONNECTION_LIMIT, conn_limit(),
         MHD_OPTION_LISTEN_BACKLOG_SIZE, LISTEN_BACKLOG, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         CONN_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-        MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
-        h, MHD_OPTION_END);
+        MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, h, MHD_OPTION_EXTERNAL_LOGGER,
+        td_http_mhd_log, h, MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
+        MHD_OPTION_NOTIFY_CONNECTION, td_http_conn_notify, h,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, h->o.conn_per_addr, MHD_OPTION_END);
     if (!h->d) {
         int e = errno;
         snprintf(err, errlen, "listen %s: %s", o->listen,
@@ -717,5 +746,5 @@ void td_http_stop(td_http_t *h) {
     for (unsigned i = 0; i < h->nworkers; i++)
         pthread_join(h->workers[i], NULL);
     MHD_stop_daemon(h->d);
-    http_free(h);
+    http_free(h); /* then the reaper: lingering sockets close */
 }

@@ -38,6 +38,10 @@ expect_rc 2 "$TD_BIN" tenant list --data
 TENANTD_POOL_MAX=abc expect_rc 2 td tenant list
 expect_contains "$T/err" "pool_max"
 TENANTD_LOG=loud expect_rc 2 td tenant list
+TENANTD_HEADER_TIMEOUT=0 expect_rc 2 td tenant list
+expect_contains "$T/err" "header_timeout"
+TENANTD_CONNECTIONS_PER_ADDRESS=many expect_rc 2 td tenant list
+expect_contains "$T/err" "connections_per_address"
 printf 'bogus_key = 1\n' > "$T/bad.ini"
 expect_rc 2 td tenant list --config "$T/bad.ini"
 expect_contains "$T/err" "unknown configuration key"

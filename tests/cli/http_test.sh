@@ -5,7 +5,9 @@
 # following the catalog.
 . "$(dirname "$0")/lib.sh"
 td_init
-start_server --log info
+# 300 concurrent connections from 127.0.0.1 below: over the default cap of
+# 256 per address
+TENANTD_CONNECTIONS_PER_ADDRESS=1024 start_server --log debug
 
 req() { curl -sS -o "$T/body" -D "$T/hdr" -w '%{http_code}' "$@"; }
 hdr() { grep -i "^$1:" "$T/hdr" | head -n1 | cut -d' ' -f2- | tr -d '\r'; }
@@ -43,6 +45,13 @@ eq "$(req -X BREW "$BASE/health")" 501 "unknown method"
 head -c 1100000 /dev/zero | tr '\0' 'a' > "$T/big"
 eq "$(req -X POST -H 'Content-Type: application/json' --data-binary @"$T/big" "$BASE/health")" 413 "413"
 eq "$(jq -r .code "$T/body")" payload_too_large "413 code"
+
+# nesting past the limit is too_deep however deep (past jansson's own 2048 too)
+for d in 40 3000; do
+  printf '{"a":%s%s}' "$(head -c $d /dev/zero | tr '\0' '[')" "$(head -c $d /dev/zero | tr '\0' ']')" > "$T/deep"
+  eq "$(req -X POST --data-binary @"$T/deep" "$BASE/v1/auth/login")" 400 "nested $d deep"
+  eq "$(jq -r .code "$T/body")" too_deep "nested $d deep: code"
+done
 
 # too many headers → 431
 args=(); for i in $(seq 1 80); do args+=(-H "X-H$i: v"); done
@@ -91,9 +100,34 @@ if [ "$BACKEND" = postgres ]; then
   eq "$code" 200 "ready again once the catalog is back"
 fi
 
+# logins at debug level: a superadmin, a tenant user, a refresh; every
+# secret they carried is kept to be looked for in the log
+ROOT=$(login '{"email":"root@example.com","password":"root-password-1"}')
+[ -n "$ROOT" ] && [ "$ROOT" != null ] || fail "superadmin login"; pass
+secrets=("root-password-1" "$ROOT" "$(jq -r .refresh_token "$T/login")")
+tenants_with_admins acme
+ADA=$(login '{"tenant":"acme","email":"admin@acme.test","password":"admin-password-1"}')
+[ -n "$ADA" ] && [ "$ADA" != null ] || fail "tenant user login"; pass
+RT=$(jq -r .refresh_token "$T/login")
+secrets+=("admin-password-1" "$ADA" "$RT")
+eq "$(req -X POST --data "{\"refresh_token\":\"$RT\"}" "$BASE/v1/auth/refresh")" 200 "refresh"
+secrets+=("$(jq -r .access_token "$T/body")" "$(jq -r .refresh_token "$T/body")")
+eq "$(req -H "Authorization: Bearer $ADA" "$BASE/v1/auth/me")" 200 "the tenant user's token works"
+eq "$(req -X POST --data '{"email":"root@example.com","password":"wrong-password-9"}' "$BASE/v1/auth/login")" 401 "wrong password"
+secrets+=("wrong-password-9")
+
 # the server stops cleanly on SIGTERM
 kill -TERM "$SERVER_PID"; wait "$SERVER_PID"; rc=$?; SERVER_PID=
 eq "$rc" 0 "clean exit on SIGTERM"
 grep -q '"msg":"tenantd stopping"' "$T/server.log" || fail "no stop log line"; pass
-! grep -q 'root-password-1' "$T/server.log" || fail "a password reached the log"; pass
+# the log did see those requests (debug lines), and none of their secrets
+grep -q '"route":"/v1/auth/login","status":"200"' "$T/server.log" || fail "no debug line for the logins"; pass
+grep -q '"route":"/v1/auth/refresh","status":"200"' "$T/server.log" || fail "no debug line for the refresh"; pass
+for s in "${secrets[@]}"; do
+  [ ${#s} -ge 8 ] || fail "a secret to look for is missing"
+  ! grep -qF -- "$s" "$T/server.log" || fail "a secret reached the log: ${s:0:12}…"; pass
+  if [ ${#s} -gt 32 ]; then # a token's tail (the signature) alone is a leak too
+    ! grep -qF -- "${s: -16}" "$T/server.log" || fail "part of a secret reached the log: …${s: -8}"; pass
+  fi
+done
 done_ok

@@ -19,6 +19,7 @@
 #include "common/buf.h"
 #include "common/config.h"
 #include "common/id.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "common/status.h"
 #include "common/text.h"
@@ -293,6 +294,8 @@ static void test_config_defaults(void **state) {
     assert_string_equal(c.services_dir, "");
     assert_int_equal(c.header_max, 64);
     assert_int_equal(c.request_timeout, 30);
+    assert_int_equal(c.header_timeout, 10);
+    assert_int_equal(c.connections_per_address, 256);
     td_config_free(&c);
     assert_null(c.listen);
 
@@ -333,6 +336,10 @@ static void test_config_set_bounds(void **state) {
         {"body_max", "1024", 1},       {"body_max", "1023", 0},
         {"header_max", "8", 1},        {"header_max", "7", 0},
         {"request_timeout", "3600", 1}, {"request_timeout", "0", 0},
+        {"header_timeout", "1", 1},    {"header_timeout", "0", 0},
+        {"header_timeout", "3601", 0},
+        {"connections_per_address", "1", 1}, {"connections_per_address", "0", 0},
+        {"connections_per_address", "65536", 0},
         {"log", "debug", 1},           {"log", "off", 1},
         {"log", "verbose", 0},         {"log", "", 0},
         {"listen", "0.0.0.0:9000", 1}, {"master_key", "anything at all!", 1},
@@ -641,6 +648,80 @@ static void test_email_valid(void **state) {
             fail_msg("bad e-mail %zu accepted: %s", i, bad[i] ? bad[i] : "(null)");
 }
 
+/* s nested n arrays deep inside {"a": …}, in a malloc'd buffer. */
+static char *nested_body(size_t n, size_t *len) {
+    char *s = malloc(2 * n + 8);
+    assert_non_null(s);
+    size_t k = 0;
+    k += (size_t)sprintf(s, "{\"a\":");
+    memset(s + k, '[', n);
+    k += n;
+    memset(s + k, ']', n);
+    k += n;
+    s[k++] = '}';
+    s[k] = '\0';
+    *len = k;
+    return s;
+}
+
+/* Nesting past the limit is too_deep at any depth, including past
+ * jansson's own limit (2048), where it used to be malformed_json; the
+ * limit itself is accepted; brackets inside strings do not count. */
+static void test_json_too_deep_at_any_depth(void **state) {
+    static const size_t depths[] = {32, 33, 2047, 2049, 100000};
+    for (size_t i = 0; i < sizeof(depths) / sizeof(depths[0]); i++) {
+        size_t len;
+        char *body = nested_body(depths[i] - 1, &len); /* + the outer object */
+        json_t *v = NULL;
+        td_json_error_t e = {0};
+        td_status st = td_json_parse(body, len, TD_JSON_MAX_DEPTH, &v, &e);
+        if (depths[i] <= TD_JSON_MAX_DEPTH) {
+            assert_int_equal(st, TD_OK);
+            json_decref(v);
+        } else {
+            assert_int_equal(st, TD_E_INVALID);
+            assert_string_equal(e.code, "too_deep");
+            assert_null(v);
+        }
+        free(body);
+    }
+    const char *in_string = "{\"a\":\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\\\"[[[[\"}";
+    json_t *v = NULL;
+    td_json_error_t e = {0};
+    assert_int_equal(td_json_parse(in_string, strlen(in_string), TD_JSON_MAX_DEPTH, &v, &e), TD_OK);
+    json_decref(v);
+}
+
+/* A parse error's detail names the problem and its place, never a byte
+ * of the body nor one of jansson's flags. */
+static void test_json_errors_quote_nothing(void **state) {
+    static const struct {
+        const char *body;
+        const char *code;
+        const char *secret; /* must not appear in the detail */
+    } cases[] = {
+        {"{\"a\":\"\\u0000\"}", "malformed_json", "JSON_ALLOW_NUL"},
+        {"{\"a\":\"\\uD800\"}", "malformed_json", "D800"},
+        {"{\"a\":\"sekr\xe9t\"}", "malformed_json", "0xe9"},
+        {"{\"password\":\"hunter2-secret\" x}", "malformed_json", "hunter2"},
+        {"{\"password\":\"hunter2-secret\" x}", "malformed_json", "near"},
+        {"{\"password\":\"hunter2-secret", "malformed_json", "hunter2"},
+        {"{\"a\":1,\"a\":2}", "malformed_json", "'a'"},
+        {"{\"a\":tru}", "malformed_json", "tru"},
+        {"{\"a\":1e99999}", "malformed_json", "99999"},
+        {"[1]", "not_an_object", "["},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json_t *v = NULL;
+        td_json_error_t e = {0};
+        td_status st = td_json_parse(cases[i].body, strlen(cases[i].body), TD_JSON_MAX_DEPTH, &v, &e);
+        assert_int_equal(st, TD_E_INVALID);
+        assert_string_equal(e.code, cases[i].code);
+        if (strstr(e.message, cases[i].secret) || strstr(e.message, "JSON_"))
+            fail_msg("case %zu: detail \"%s\" quotes \"%s\"", i, e.message, cases[i].secret);
+    }
+}
+
 int main(void) {
     if (sodium_init() < 0)
         return 1;
@@ -664,6 +745,8 @@ int main(void) {
         cmocka_unit_test(test_id_valid_rejects),
         cmocka_unit_test(test_text_printable_utf8),
         cmocka_unit_test(test_email_valid),
+        cmocka_unit_test(test_json_too_deep_at_any_depth),
+        cmocka_unit_test(test_json_errors_quote_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
