@@ -31,6 +31,16 @@ assert_sealed_under_key_in_force() {
     0 "server URLs under the key in force ($1)"
 }
 
+# waits_for SQL WHAT: until SQL (on the catalog) answers 1, at most 20 s.
+waits_for() {
+  local i
+  for i in $(seq 200); do
+    [ "$(catalog_sql "$1")" = 1 ] && { pass; return; }
+    sleep 0.1
+  done
+  fail "waited in vain for $2"
+}
+
 # A fresh process reads every tenant with the key file.
 assert_all_healthy() {
   expect_rc 0 td check --json
@@ -113,15 +123,17 @@ if [ "$BACKEND" = postgres ]; then
   psql "$TENANTD_CATALOG_URL" -XAtq -v ON_ERROR_STOP=1 >/dev/null <<'SQL' &
 BEGIN;
 SELECT 1 FROM tenants WHERE slug = 'acme' AND status <> 'deleted' FOR UPDATE;
-SELECT pg_sleep(4);
+SELECT pg_sleep(8);
 COMMIT;
 SQL
   locker=$!
-  sleep 0.7
+  waits_for "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+             AND query LIKE 'SELECT pg_sleep(8)%'" "the row lock"
   td key rotate >"$T/rot.out" 2>&1 &
   rotation=$!
-  sleep 1
-  kill -0 "$rotation" 2>/dev/null || { cat "$T/rot.out" >&2; fail "the rotation did not wait"; }; pass
+  waits_for "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+             AND wait_event_type = 'Lock' AND query LIKE 'UPDATE tenants SET wrapped_key%'" \
+    "the rotation to wait on acme's row"
   key_before=$(catalog_sql "SELECT value FROM system_config WHERE key = 'master_key_id'")
   creates "$A" racer
   key_after=$(catalog_sql "SELECT value FROM system_config WHERE key = 'master_key_id'")
