@@ -46,7 +46,9 @@ typedef struct {
 } td_tenant_db_row_t;
 
 /* Inserts the tenant (status provisioning), its services and its database
- * placement in one transaction. TD_E_EXISTS when the slug is taken. */
+ * placement, in the caller's write transaction (tenancy's
+ * td_platform_with_master: the wrapped key is sealed under the master key
+ * in force). TD_E_EXISTS when the slug is taken. */
 td_status td_cat_tenant_insert(td_db_t *db, const td_tenant_row_t *t, const char *const *services,
                                size_t nsvc, const td_tenant_db_row_t *place);
 /* By id when key has the shape of an id, else by slug (live tenants only;

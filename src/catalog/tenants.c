@@ -22,11 +22,8 @@ td_status td_cat_tenant_insert(td_db_t *db, const td_tenant_row_t *t, const char
                                size_t nsvc, const td_tenant_db_row_t *place) {
     char now[32];
     td_cat_now(now);
-    td_status rc = td_db_begin(db, TD_DB_WRITE);
-    if (rc)
-        return rc;
     td_stmt_t *st = NULL;
-    rc = td_db_prepare(db,
+    td_status rc = td_db_prepare(db,
                        "INSERT INTO tenants (id, slug, name, status, backend, plan, pending_admin,"
                        " wrapped_key, created_at, updated_at)"
                        " VALUES (?, ?, ?, 'provisioning', ?, ?, ?, ?, ?, ?)",
@@ -55,10 +52,6 @@ td_status td_cat_tenant_insert(td_db_t *db, const td_tenant_row_t *t, const char
             rc = td_db_drain(st);
         td_db_finalize(st);
     }
-    if (!rc)
-        rc = td_db_commit(db);
-    if (rc)
-        td_db_rollback(db);
     return rc;
 }
 

@@ -176,44 +176,79 @@ int td_cmd_check(td_cli_t *cli) {
     return c.bad ? TD_EXIT_FAIL : TD_EXIT_OK;
 }
 
-int td_cmd_key(td_cli_t *cli) {
-    if (cli->argc != 1 || (strcmp(cli->argv[0], "rotate") && strcmp(cli->argv[0], "rotate-signing")))
-        return td_cli_usage("key", "usage: tenantd key rotate | tenantd key rotate-signing");
-    td_platform_t p;
-    if (td_cli_open(cli, &p, 0))
-        return TD_EXIT_FAIL;
-    if (!strcmp(cli->argv[0], "rotate-signing")) {
-        char err[256] = "";
-        td_status rs = td_platform_rotate_signing(&p, TD_ACCESS_TTL + 60, err, sizeof(err));
-        if (rs)
-            td_cli_error("%s", err);
-        else if (cli->json)
-            td_cli_print_json(json_pack("{s:s}", "kid", td_platform_keys(&p)->keys[0].kid));
-        else
-            printf("new signing key %s; the previous keys verify for %d more seconds\n",
-                   td_platform_keys(&p)->keys[0].kid, TD_ACCESS_TTL + 60);
-        td_platform_close(&p);
-        return rs ? TD_EXIT_FAIL : TD_EXIT_OK;
+/* The new master key from standard input (one line of base64), for
+ * --new-key-stdin. */
+static int read_new_key(td_key_t *out) {
+    char *line = td_cli_read_stdin_line();
+    int rc = line && td_key_from_b64(line, out) == TD_OK ? 0 : -1;
+    if (line) {
+        sodium_memzero(line, strlen(line));
+        free(line);
     }
+    if (rc)
+        td_cli_error("the new key on standard input must be 32 bytes of base64 "
+                     "(head -c 32 /dev/urandom | base64)");
+    return rc;
+}
+
+static int rotate_signing(td_cli_t *cli, td_platform_t *p) {
+    char err[256] = "";
+    td_status rs = td_platform_rotate_signing(p, TD_ACCESS_TTL + 60, err, sizeof(err));
+    if (rs)
+        td_cli_error("%s", err);
+    else if (cli->json)
+        td_cli_print_json(json_pack("{s:s}", "kid", td_platform_keys(p)->keys[0].kid));
+    else
+        printf("new signing key %s; the previous keys verify for %d more seconds\n",
+               td_platform_keys(p)->keys[0].kid, TD_ACCESS_TTL + 60);
+    return rs ? TD_EXIT_FAIL : TD_EXIT_OK;
+}
+
+/* key rotate: with the key from TENANTD_MASTER_KEY the operator gives the
+ * new key (stored first where the servers read it): a key printed once
+ * could be lost with every tenant, and running servers cannot re-read
+ * their environment anyway. */
+static int rotate_master(td_cli_t *cli, td_platform_t *p, const td_key_t *given) {
     td_arena_t *a = td_arena_new(0);
-    char b64[64] = "", err[512] = "";
+    char id[TD_KEY_ID_LEN + 1] = "", err[512] = "";
     size_t n = 0;
-    td_status st = td_platform_rotate_key(&p, a, b64, sizeof(b64), &n, err, sizeof(err));
+    td_status st = td_platform_rotate_key(p, a, given, id, &n, err, sizeof(err));
     int env_key = cli->cfg.master_key[0] != '\0';
     if (st)
         td_cli_error("%s", err);
-    else if (cli->json) {
-        json_t *o = json_pack("{s:i}", "rewrapped", (int)n);
+    else if (cli->json)
+        td_cli_print_json(json_pack("{s:i, s:s}", "rewrapped", (int)n, "key_id", id));
+    else {
+        printf("rotated the master key (id %s): %zu tenant keys re-wrapped\n", id, n);
         if (env_key)
-            json_object_set_new(o, "master_key", json_string(b64));
-        td_cli_print_json(o);
-    } else {
-        printf("rotated the master key: %zu tenant keys re-wrapped\n", n);
-        if (env_key)
-            printf("new TENANTD_MASTER_KEY (shown once): %s\n", b64);
+            printf("restart every process that reads TENANTD_MASTER_KEY with the new key\n");
     }
-    sodium_memzero(b64, sizeof(b64));
     td_arena_destroy(a);
-    td_platform_close(&p);
-    return st ? TD_EXIT_FAIL : TD_EXIT_OK;
+    return st == TD_E_INVALID ? TD_EXIT_USAGE : st ? TD_EXIT_FAIL : TD_EXIT_OK;
+}
+
+int td_cmd_key(td_cli_t *cli) {
+    const char *usage = "usage: tenantd key rotate [--new-key-stdin] | tenantd key rotate-signing";
+    int n = cli->argc;
+    int rotate = n >= 1 && !strcmp(cli->argv[0], "rotate");
+    int signing = n == 1 && !strcmp(cli->argv[0], "rotate-signing");
+    int given = rotate && n == 2 && !strcmp(cli->argv[1], "--new-key-stdin");
+    if (!signing && !(rotate && n == 1) && !given)
+        return td_cli_usage("key", "%s", usage);
+    if (!signing && !given && cli->cfg.master_key[0])
+        return td_cli_usage("key",
+                            "the master key comes from TENANTD_MASTER_KEY, which running servers "
+                            "cannot re-read: store a new key where they read it, then give it "
+                            "with --new-key-stdin and restart them with it");
+    td_key_t nk;
+    if (given && read_new_key(&nk))
+        return TD_EXIT_USAGE;
+    td_platform_t p;
+    int rc = TD_EXIT_FAIL;
+    if (td_cli_open(cli, &p, 0) == 0) {
+        rc = signing ? rotate_signing(cli, &p) : rotate_master(cli, &p, given ? &nk : NULL);
+        td_platform_close(&p);
+    }
+    sodium_memzero(&nk, sizeof(nk));
+    return rc;
 }

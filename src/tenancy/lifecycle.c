@@ -66,7 +66,8 @@ td_status td_tenant_list(td_platform_t *p, td_arena_t *a, const char *status, co
 /* The place and credentials of a tenant's database: a registered server
  * (role password sealed with the tenant key), a database the operator
  * brought (its URL sealed with the tenant key, no server), or the local
- * folder. */
+ * folder. With cred NULL only the place is wanted (dropping needs no role
+ * password), so a tenant whose key cannot be unwrapped can still go. */
 static td_status placement(td_platform_t *p, td_arena_t *a, td_db_t *db, const td_tenant_row_t *t,
                            td_place_t *pl, td_tenant_cred_t *cred) {
     td_tenant_db_row_t d;
@@ -74,8 +75,9 @@ static td_status placement(td_platform_t *p, td_arena_t *a, td_db_t *db, const t
     int brought = !st && d.secret_enc && !d.server_id;
     if (!st && !brought)
         st = td_platform_place(p, a, db, d.server_id, pl);
-    cred->password = NULL;
-    if (!st && d.secret_enc) {
+    if (cred)
+        cred->password = NULL;
+    if (!st && d.secret_enc && (brought || cred)) {
         td_key_t tk;
         unsigned char *secret;
         size_t n;
@@ -283,6 +285,26 @@ static td_status pending_admin(const td_tenant_spec_t *spec, td_arena_t *a, cons
     return *out ? TD_OK : TD_E_NOMEM;
 }
 
+/* A new tenant's catalog record. Its data key is wrapped inside
+ * td_platform_with_master, so the key that wraps it is the one in force
+ * when the record commits, even while another process rotates it. */
+typedef struct {
+    td_arena_t *a;
+    td_tenant_row_t row; /* wrapped_key is set by record_tenant */
+    const char **svcs;
+    size_t nsvc;
+    td_tenant_db_row_t place;
+    const td_key_t *tk; /* the tenant's data key */
+} new_tenant_t;
+
+static td_status record_tenant(td_db_t *db, const td_key_t *master, void *ctx) {
+    new_tenant_t *t = ctx;
+    char *wrapped = NULL;
+    td_status st = td_key_wrap(t->a, master, t->row.id, t->tk, &wrapped);
+    t->row.wrapped_key = wrapped;
+    return st ? st : td_cat_tenant_insert(db, &t->row, t->svcs, t->nsvc, &t->place);
+}
+
 td_status td_tenant_create(td_platform_t *p, td_arena_t *a, const td_tenant_spec_t *spec,
                            td_tenant_t *out, char *err, size_t errlen) {
     err[0] = '\0';
@@ -314,15 +336,15 @@ td_status td_tenant_create(td_platform_t *p, td_arena_t *a, const td_tenant_spec
     td_id_new(id);
     td_key_t tk;
     td_key_random(&tk);
-    char *wrapped = NULL, *secret = NULL;
-    td_tenant_db_row_t place = {.backend = backend};
-    st = td_key_wrap(a, &p->master, id, &tk, &wrapped);
-    if (!st && spec->database_url) { /* brought by the operator: sealed, no server */
-        place.backend = backend = "postgres";
+    char *secret = NULL;
+    new_tenant_t rec = {.a = a, .tk = &tk, .svcs = svcs, .nsvc = nsvc,
+                        .place = {.backend = backend}};
+    if (spec->database_url) { /* brought by the operator: sealed, no server */
+        rec.place.backend = backend = "postgres";
         st = td_seal(a, &tk, id, TD_PURPOSE_DB_URL, spec->database_url,
                      strlen(spec->database_url), &secret);
-        place.secret_enc = secret;
-    } else if (!st && strcmp(backend, "postgres") == 0) {
+        rec.place.secret_enc = secret;
+    } else if (strcmp(backend, "postgres") == 0) {
         td_server_row_t srv;
         char pw[ROLE_PASSWORD_LEN + 1];
         st = td_cat_server_least_loaded(db, a, &srv);
@@ -333,14 +355,14 @@ td_status td_tenant_create(td_platform_t *p, td_arena_t *a, const td_tenant_spec
         if (!st)
             st = td_seal(a, &tk, id, TD_PURPOSE_DB_PASSWORD, pw, strlen(pw), &secret);
         sodium_memzero(pw, sizeof(pw));
-        place.server_id = st ? NULL : srv.id;
-        place.secret_enc = secret;
+        rec.place.server_id = st ? NULL : srv.id;
+        rec.place.secret_enc = secret;
     }
-    sodium_memzero(&tk, sizeof(tk));
-    td_tenant_row_t row = {.id = id, .slug = spec->slug, .name = name, .backend = backend,
-                           .plan = spec->plan, .pending_admin = pending, .wrapped_key = wrapped};
+    rec.row = (td_tenant_row_t){.id = id, .slug = spec->slug, .name = name, .backend = backend,
+                                .plan = spec->plan, .pending_admin = pending};
     if (!st)
-        st = td_cat_tenant_insert(db, &row, svcs, nsvc, &place);
+        st = td_platform_with_master(p, db, record_tenant, &rec, err, errlen);
+    sodium_memzero(&tk, sizeof(tk));
     if (st == TD_E_EXISTS)
         return fail(err, errlen, st, "slug '%s' is already taken", spec->slug);
     if (st)
@@ -416,10 +438,9 @@ td_status td_tenant_delete(td_platform_t *p, td_arena_t *a, const char *key, cha
     td_tcache_forget(p, t.row.id);
     td_db_t *db;
     td_place_t pl;
-    td_tenant_cred_t cred;
     st = td_catalog_lease(p->catalog, a, &db);
     if (!st)
-        st = placement(p, a, db, &t.row, &pl, &cred);
+        st = placement(p, a, db, &t.row, &pl, NULL);
     if (!st)
         st = td_db_tenant_drop(&pl, t.row.id, err, errlen);
     TD_FAULT("delete.dropped");

@@ -1,5 +1,7 @@
-/* platform.c — opening the control plane, the master key and its check,
- * database servers and placement, and master key rotation. */
+/* platform.c — opening the control plane (the master key is checked by
+ * masterkey.c), database servers and placement, and the token signing
+ * keys. Whatever is sealed with the master key here is written inside
+ * td_platform_with_master. */
 #include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -21,9 +23,6 @@ struct td_keyset_node {
     td_jwt_keyset_t *ks;
 };
 
-#define KEY_CHECK_OWNER "catalog"
-#define KEY_CHECK_TEXT "tenantd master key check"
-
 static char *join(const char *a, const char *b) {
     char *s = NULL;
     if (asprintf(&s, "%s/%s", a, b) < 0)
@@ -31,74 +30,43 @@ static char *join(const char *a, const char *b) {
     return s;
 }
 
-/* 0 when the sealed check value opens with key. */
-static int key_matches(const td_key_t *key, const char *check) {
-    td_arena_t *a = td_arena_new(0);
-    unsigned char *pt;
-    size_t n;
-    int ok = a && td_open(a, key, KEY_CHECK_OWNER, TD_PURPOSE_KEY_CHECK, check, &pt, &n) == TD_OK;
-    td_arena_destroy(a);
-    return ok ? 0 : -1;
-}
+/* Registers the TENANTD_TENANT_DB_URL server, its URL sealed with the key
+ * in force (inside td_platform_with_master). */
+typedef struct {
+    td_arena_t *a;
+    const char *url;
+    const char *hint;
+} server_reg_t;
 
-static td_status seal_check(td_arena_t *a, const td_key_t *key, char **out) {
-    return td_seal(a, key, KEY_CHECK_OWNER, TD_PURPOSE_KEY_CHECK, KEY_CHECK_TEXT,
-                   strlen(KEY_CHECK_TEXT), out);
-}
-
-/* Verifies the master key against the catalog's check value, recording
- * one when the catalog has none yet (first start). A rotation that crashed
- * after re-wrapping but before installing the new key file left it in
- * master.key.new: finish it here. */
-static td_status verify_key(td_platform_t *p, td_db_t *db, int init, char *err, size_t errlen) {
-    td_arena_t *a = td_arena_new(0);
-    char *check = NULL;
-    td_status st = td_cat_config_get(db, a, "master_key_check", &check);
-    if (st == TD_E_NOTFOUND && (init || p->cfg->master_key[0])) {
-        st = seal_check(a, &p->master, &check);
-        if (!st)
-            st = td_cat_config_set(db, "master_key_check", check);
-    } else if (st == TD_E_NOTFOUND) {
-        snprintf(err, errlen, "the catalog has no master key record: run `tenantd init` first");
-        st = TD_E_KEY;
-    } else if (!st && key_matches(&p->master, check)) {
-        char next[4200];
-        td_key_t k;
-        char e2[64];
-        snprintf(next, sizeof(next), "%s.new", p->master_key_path);
-        if (!p->cfg->master_key[0] && td_master_key_load(NULL, next, 0, &k, e2, sizeof(e2)) == 0 &&
-            key_matches(&k, check) == 0 && rename(next, p->master_key_path) == 0) {
-            p->master = k;
-        } else {
-            snprintf(err, errlen,
-                     "the master key does not match this catalog (wrong TENANTD_MASTER_KEY or "
-                     "master.key?): refusing to start");
-            st = TD_E_KEY;
-        }
-        sodium_memzero(&k, sizeof(k));
-    }
-    td_arena_destroy(a);
-    return st;
+static td_status seal_and_register(td_db_t *db, const td_key_t *master, void *ctx) {
+    server_reg_t *r = ctx;
+    char id[TD_ID_LEN + 1], *enc = NULL;
+    td_id_new(id);
+    td_status st = td_seal_with_id(r->a, master, r->hint, TD_PURPOSE_SERVER_URL, r->url,
+                                   strlen(r->url), &enc);
+    td_server_row_t s = {.id = id, .name = r->hint, .url_hint = r->hint, .url_enc = enc};
+    return st ? st : td_cat_server_ensure(db, &s);
 }
 
 static td_status register_server(td_platform_t *p, td_db_t *db, char *err, size_t errlen) {
     const char *url = p->cfg->tenant_db_url;
     if (!td_db_url_is_postgres(url))
         return TD_OK;
-    td_arena_t *a = td_arena_new(0);
-    char hint[512], id[TD_ID_LEN + 1];
+    char hint[512];
     td_db_url_redact(url, hint, sizeof(hint));
-    td_id_new(id);
-    td_server_row_t s = {.id = id, .name = hint, .url_hint = hint};
-    char *enc = NULL;
-    td_status st = td_seal(a, &p->master, hint, TD_PURPOSE_SERVER_URL, url, strlen(url), &enc);
-    s.url_enc = enc;
-    if (!st)
-        st = td_cat_server_ensure(db, &s);
-    if (st)
+    server_reg_t r = {.a = td_arena_new(0), .url = url, .hint = hint};
+    td_status st = r.a ? td_platform_with_master(p, db, seal_and_register, &r, err, errlen)
+                       : TD_E_NOMEM;
+    if (st && !err[0])
         snprintf(err, errlen, "cannot register database server %s: %s", hint, td_status_msg(st));
-    td_arena_destroy(a);
+    td_arena_destroy(r.a);
     return st;
+}
+
+/* Loads the signing keys into ctx (a td_jwt_keyset_t), making the first
+ * set when the catalog has none (inside td_platform_with_master). */
+static td_status load_signing(td_db_t *db, const td_key_t *master, void *ctx) {
+    return td_signing_load(db, master, ctx);
 }
 
 td_status td_platform_open(td_platform_t *p, const td_config_t *cfg, int init, char *err,
@@ -127,7 +95,7 @@ td_status td_platform_open(td_platform_t *p, const td_config_t *cfg, int init, c
     if (!st)
         st = td_catalog_lease(p->catalog, NULL, &db);
     if (!st)
-        st = verify_key(p, db, init, err, errlen);
+        st = td_platform_verify_key(p, db, init, err, errlen);
     size_t n = 0;
     const char *const *names = td_services_names(&n);
     for (size_t i = 0; !st && i < n; i++)
@@ -137,7 +105,7 @@ td_status td_platform_open(td_platform_t *p, const td_config_t *cfg, int init, c
     td_jwt_keyset_t *ks = st ? NULL : calloc(1, sizeof(*ks));
     if (!st && !ks)
         st = TD_E_NOMEM;
-    if (!st && (st = td_signing_load(db, &p->master, ks)))
+    if (!st && (st = td_platform_with_master(p, db, load_signing, ks, err, errlen)) && !err[0])
         snprintf(err, errlen, "cannot load the token signing keys: %s", td_status_msg(st));
     if (!st)
         atomic_store(&p->jwt, ks);
@@ -193,38 +161,6 @@ td_status td_platform_start_pool(td_platform_t *p) {
     return p->pool && p->tcache ? TD_OK : TD_E_NOMEM;
 }
 
-/* Re-reads the master key when a rotation may have replaced it; returns 0
- * when the key in force changed. */
-int td_platform_reload_key(td_platform_t *p) {
-    if (p->cfg->master_key[0])
-        return -1;
-    td_key_t k;
-    char err[128];
-    if (td_master_key_load(NULL, p->master_key_path, 0, &k, err, sizeof(err)))
-        return -1;
-    pthread_mutex_lock(&p->key_mu);
-    int changed = sodium_memcmp(k.k, p->master.k, sizeof(k.k)) != 0;
-    if (changed)
-        p->master = k;
-    pthread_mutex_unlock(&p->key_mu);
-    sodium_memzero(&k, sizeof(k));
-    return changed ? 0 : -1;
-}
-
-td_status td_platform_unwrap(td_platform_t *p, td_arena_t *a, const char *tenant_id,
-                             const char *wrapped, td_key_t *out) {
-    for (int attempt = 0; attempt < 2; attempt++) {
-        pthread_mutex_lock(&p->key_mu);
-        td_key_t mk = p->master;
-        pthread_mutex_unlock(&p->key_mu);
-        td_status st = td_key_unwrap(a, &mk, tenant_id, wrapped, out);
-        sodium_memzero(&mk, sizeof(mk));
-        if (st != TD_E_CRYPTO || attempt || td_platform_reload_key(p))
-            return st;
-    }
-    return TD_E_CRYPTO;
-}
-
 td_status td_platform_place(td_platform_t *p, td_arena_t *a, td_db_t *db, const char *server_id,
                             td_place_t *out) {
     if (!server_id) { /* the local folder (SQLite files) */
@@ -236,13 +172,8 @@ td_status td_platform_place(td_platform_t *p, td_arena_t *a, td_db_t *db, const 
     td_status st = td_cat_server_get(db, a, server_id, &s);
     unsigned char *url;
     size_t n;
-    if (!st) {
-        pthread_mutex_lock(&p->key_mu);
-        td_key_t mk = p->master;
-        pthread_mutex_unlock(&p->key_mu);
-        st = td_open(a, &mk, s.name, TD_PURPOSE_SERVER_URL, s.url_enc, &url, &n);
-        sodium_memzero(&mk, sizeof(mk));
-    }
+    if (!st)
+        st = td_platform_open_sealed(p, a, s.name, TD_PURPOSE_SERVER_URL, s.url_enc, &url, &n);
     if (!st)
         *out = (td_place_t){.drv = td_db_driver_for_url((const char *)url),
                             .root = (const char *)url};
@@ -290,126 +221,47 @@ void td_platform_reload_keys(td_platform_t *p, int64_t min_interval) {
         p->jwt_checked = now;
         td_jwt_keyset_t *ks = calloc(1, sizeof(*ks));
         td_db_t *db;
-        pthread_mutex_lock(&p->key_mu);
-        td_key_t mk = p->master;
-        pthread_mutex_unlock(&p->key_mu);
+        char err[256] = "";
         if (ks && td_catalog_lease(p->catalog, NULL, &db) == TD_OK) {
-            td_status st = td_signing_load(db, &mk, ks);
+            td_status st = td_platform_with_master(p, db, load_signing, ks, err, sizeof(err));
             td_catalog_release(p->catalog, db);
             const td_jwt_keyset_t *cur = atomic_load(&p->jwt);
             if (!st && (ks->n != cur->n || strcmp(ks->keys[0].kid, cur->keys[0].kid)))
                 install_keys(p, ks), ks = NULL;
         }
+        if (ks)
+            sodium_memzero(ks, sizeof(*ks));
         free(ks);
-        sodium_memzero(&mk, sizeof(mk));
     }
     pthread_mutex_unlock(&p->jwt_mu);
+}
+
+typedef struct {
+    int64_t grace;
+    td_jwt_keyset_t *ks;
+} signing_rotation_t;
+
+static td_status rotate_signing(td_db_t *db, const td_key_t *master, void *ctx) {
+    signing_rotation_t *r = ctx;
+    return td_signing_rotate(db, master, td_now_ms() / 1000, r->grace, r->ks);
 }
 
 td_status td_platform_rotate_signing(td_platform_t *p, int64_t grace, char *err, size_t errlen) {
-    td_jwt_keyset_t *ks = calloc(1, sizeof(*ks));
+    signing_rotation_t r = {.grace = grace, .ks = calloc(1, sizeof(td_jwt_keyset_t))};
     td_db_t *db;
-    td_status st = ks ? td_catalog_lease(p->catalog, NULL, &db) : TD_E_NOMEM;
+    td_status st = r.ks ? td_catalog_lease(p->catalog, NULL, &db) : TD_E_NOMEM;
     if (!st) {
-        pthread_mutex_lock(&p->key_mu);
-        td_key_t mk = p->master;
-        pthread_mutex_unlock(&p->key_mu);
-        st = td_signing_rotate(db, &mk, td_now_ms() / 1000, grace, ks);
-        sodium_memzero(&mk, sizeof(mk));
+        st = td_platform_with_master(p, db, rotate_signing, &r, err, errlen);
         td_catalog_release(p->catalog, db);
     }
     if (st) {
-        snprintf(err, errlen, "cannot rotate the signing keys: %s", td_status_msg(st));
-        free(ks);
+        if (!err[0])
+            snprintf(err, errlen, "cannot rotate the signing keys: %s", td_status_msg(st));
+        free(r.ks);
         return st;
     }
     pthread_mutex_lock(&p->jwt_mu);
-    install_keys(p, ks);
+    install_keys(p, r.ks);
     pthread_mutex_unlock(&p->jwt_mu);
     return TD_OK;
-}
-
-/* Rotation order, chosen so that a crash anywhere leaves a usable key:
- * 1) the new key is written to master.key.new; 2) one catalog transaction
- * re-wraps every tenant key and replaces the key check; 3) master.key.new
- * is renamed over master.key. A crash after 2 is finished at the next
- * start (verify_key); a crash before it leaves the old key in force. */
-td_status td_platform_rotate_key(td_platform_t *p, td_arena_t *a, char *new_b64, size_t b64len,
-                                 size_t *rewrapped, char *err, size_t errlen) {
-    td_key_t nk;
-    td_key_random(&nk);
-    char next[4200];
-    snprintf(next, sizeof(next), "%s.new", p->master_key_path);
-    int env_key = p->cfg->master_key[0] != '\0';
-    td_status st = env_key ? TD_OK : td_master_key_write(next, &nk);
-    if (st)
-        snprintf(err, errlen, "cannot write %s: %s", next, strerror(errno));
-    td_db_t *db = NULL;
-    if (!st)
-        st = td_catalog_lease(p->catalog, a, &db);
-    const char **ids = NULL, **wrapped = NULL;
-    size_t n = 0;
-    if (!st)
-        st = td_db_begin(db, TD_DB_WRITE);
-    int in_txn = !st;
-    if (!st)
-        st = td_cat_tenant_keys(db, a, &ids, &wrapped, &n);
-    for (size_t i = 0; !st && i < n; i++) {
-        td_key_t tk;
-        char *w;
-        st = td_key_unwrap(a, &p->master, ids[i], wrapped[i], &tk);
-        if (!st)
-            st = td_key_wrap(a, &nk, ids[i], &tk, &w);
-        sodium_memzero(&tk, sizeof(tk));
-        if (!st)
-            st = td_cat_tenant_set_key(db, ids[i], w);
-        if (st)
-            snprintf(err, errlen, "cannot re-wrap the key of tenant %s: %s", ids[i],
-                     td_status_msg(st));
-    }
-    char *check = NULL;
-    if (!st)
-        st = seal_check(a, &nk, &check);
-    if (!st)
-        st = td_cat_config_set(db, "master_key_check", check);
-    /* server URLs are sealed with the master key too */
-    td_server_row_t *srv = NULL;
-    size_t ns = 0;
-    if (!st)
-        st = td_cat_server_list(db, a, &srv, &ns);
-    for (size_t i = 0; !st && i < ns; i++) {
-        unsigned char *url;
-        size_t len;
-        char *enc;
-        st = td_open(a, &p->master, srv[i].name, TD_PURPOSE_SERVER_URL, srv[i].url_enc, &url, &len);
-        if (!st)
-            st = td_seal(a, &nk, srv[i].name, TD_PURPOSE_SERVER_URL, url, len, &enc);
-        if (!st)
-            st = td_db_execv(db, NULL, "UPDATE db_servers SET url_enc = ? WHERE id = ?", enc,
-                             srv[i].id, NULL);
-    }
-    if (!st)
-        st = td_signing_reseal(db, a, &p->master, &nk);
-    if (!st)
-        st = td_db_commit(db);
-    if (st && in_txn)
-        td_db_rollback(db);
-    if (!st && !env_key && rename(next, p->master_key_path)) {
-        snprintf(err, errlen, "re-wrapped, but cannot install the new key file: %s", strerror(errno));
-        st = TD_E_IO;
-    }
-    if (st && !env_key)
-        unlink(next);
-    if (!st) {
-        pthread_mutex_lock(&p->key_mu);
-        p->master = nk;
-        pthread_mutex_unlock(&p->key_mu);
-        if (new_b64)
-            td_key_b64(&nk, new_b64, b64len);
-        *rewrapped = n;
-    }
-    if (st && !err[0])
-        snprintf(err, errlen, "key rotation failed: %s", td_status_msg(st));
-    sodium_memzero(&nk, sizeof(nk));
-    return st;
 }

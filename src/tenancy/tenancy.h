@@ -171,11 +171,15 @@ td_status td_tenant_find_cached(td_platform_t *p, td_arena_t *a, const char *key
 /* Drops a tenant's entries (its status, name or services changed). */
 void td_tcache_forget(td_platform_t *p, const char *tenant_id);
 
-/* Re-wraps every tenant key under a new master key, then installs the new
- * key (file, or printed for TENANTD_MASTER_KEY users via new_b64). Safe
- * while servers run: they reload the key when an unwrap fails. */
-td_status td_platform_rotate_key(td_platform_t *p, td_arena_t *a, char *new_b64, size_t b64len,
-                                 size_t *rewrapped, char *err, size_t errlen);
+/* Re-wraps every tenant key (and server URL, and the signing keys) under
+ * new_key (NULL = a random one) in one catalog transaction, then installs
+ * the key file. With TENANTD_MASTER_KEY the caller must give new_key
+ * (TD_E_INVALID otherwise: a key shown once could be lost) and nothing is
+ * written to the data folder. new_id gets the new key's id, *rewrapped the
+ * tenant keys re-wrapped. Safe while servers run (masterkey.c). */
+td_status td_platform_rotate_key(td_platform_t *p, td_arena_t *a, const td_key_t *new_key,
+                                 char new_id[TD_KEY_ID_LEN + 1], size_t *rewrapped, char *err,
+                                 size_t errlen);
 
 /* ---- the pool (pool.c) ---- */
 typedef td_status (*td_pool_open_fn)(void *ctx, const char *tenant_id, td_db_t **out);

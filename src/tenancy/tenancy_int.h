@@ -4,11 +4,34 @@
 
 #include "tenancy/tenancy.h"
 
-/* Unwraps a tenant's data key, reloading the master key once if a
- * rotation replaced it. */
+/* ---- the master key in force (masterkey.c) ---- */
+
+/* Checks the master key against the catalog at start (recording the first
+ * one with init, or when it comes from TENANTD_MASTER_KEY), finishing a
+ * rotation that committed but did not install its key file. TD_E_KEY with
+ * the reason in err when the key is not the catalog's. */
+td_status td_platform_verify_key(td_platform_t *p, td_db_t *db, int init, char *err,
+                                 size_t errlen);
+/* Work that seals with the master key: called inside the catalog write
+ * transaction of td_platform_with_master, with the key in force. */
+typedef td_status (*td_master_fn)(td_db_t *db, const td_key_t *master, void *ctx);
+/* Runs fn in one write transaction on db (a leased catalog connection, in
+ * no transaction) that holds the catalog's master key id, so no rotation
+ * commits meanwhile and fn never seals with a key no longer in force;
+ * commits when fn succeeds. A key rotated by another process is reloaded
+ * first; TD_E_KEY (reason in err) when this process cannot have it. */
+td_status td_platform_with_master(td_platform_t *p, td_db_t *db, td_master_fn fn, void *ctx,
+                                  char *err, size_t errlen);
+/* Opens a value sealed with the master key, with the key it names
+ * (reloaded when another process rotated it). TD_E_KEY when this process
+ * cannot have that key, TD_E_CRYPTO when the value does not open. */
+td_status td_platform_open_sealed(td_platform_t *p, td_arena_t *a, const char *owner,
+                                  const char *purpose, const char *sealed, unsigned char **pt,
+                                  size_t *n);
+/* Unwraps a tenant's data key (td_platform_open_sealed). */
 td_status td_platform_unwrap(td_platform_t *p, td_arena_t *a, const char *tenant_id,
                              const char *wrapped, td_key_t *out);
-int td_platform_reload_key(td_platform_t *p);
+
 /* Where a tenant database lives: the local folder when server_id is NULL,
  * else that registered server (its URL, arena-owned, chooses the driver). */
 td_status td_platform_place(td_platform_t *p, td_arena_t *a, td_db_t *db, const char *server_id,
