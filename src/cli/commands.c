@@ -25,12 +25,14 @@ static const td_cmd_t commands[] = {
      "                      --admin-password-stdin] [--backend sqlite|postgres] [--plan P]\n"
      "       tenantd tenant list [--status STATUS] [--json]\n"
      "       tenantd tenant show SLUG|ID [--json]\n"
-     "       tenantd tenant suspend|resume|retry|delete SLUG|ID [--json]\n"
+     "       tenantd tenant suspend|resume|retry SLUG|ID [--json]\n"
+     "       tenantd tenant delete SLUG|ID [--yes] [--json]\n"
      "\n"
      "Slugs match ^[a-z][a-z0-9-]{1,62}$ and are not reserved words. The auth\n"
      "service is always enabled. retry resumes a tenant left provisioning or\n"
      "failed; delete removes its databases, files, role and key and keeps a\n"
-     "tombstone row in the catalog.\n",
+     "tombstone row in the catalog. On a terminal delete asks you to type the\n"
+     "slug; --yes skips the question (required without a terminal).\n",
      td_cmd_tenant},
     {"user", "add, list or disable a tenant's users",
      "usage: tenantd user add EMAIL --tenant SLUG --role admin|manager|client [--services a,b]\n"
@@ -58,12 +60,13 @@ static const td_cmd_t commands[] = {
      "Exits 0 when everything answers, 1 when anything does not.\n",
      td_cmd_check},
     {"key", "rotate the master key or the token signing key",
-     "usage: tenantd key rotate [--data DIR]\n"
+     "usage: tenantd key rotate [--new-key-stdin] [--data DIR]\n"
      "       tenantd key rotate-signing [--data DIR]\n"
      "\n"
-     "rotate re-wraps every tenant key under a new master key, safe while the\n"
-     "server runs. With TENANTD_MASTER_KEY set, the new key is printed once: put\n"
-     "it in the environment before the next start.\n"
+     "rotate re-wraps every tenant key under a new master key, safe while servers\n"
+     "run (they read the new DATA/master.key when they meet it). With\n"
+     "TENANTD_MASTER_KEY set, store a new key first and give it with\n"
+     "--new-key-stdin, then restart every server with it.\n"
      "rotate-signing makes a new token signing key; tokens signed by the previous\n"
      "ones keep verifying until they expire. Running servers pick it up within a\n"
      "minute.\n",
