@@ -8,11 +8,14 @@
 #include "api/api.h"
 #include "services/engine.h"
 
-/* The one answer for a tenant whose database cannot be opened or read
- * (corrupt, emptied or missing file; server down; database dropped). */
-static void tenant_unavailable(td_req_t *req) {
-    td_resp_problem(req, 503, "tenant_unavailable", "Tenant unavailable",
-                    "the tenant's database does not answer");
+/* TD_E_UNAVAILABLE from a tenant's database (a corrupt, emptied or
+ * missing file; a server down; a database dropped) has one answer. */
+void td_api_tenant_fail(td_req_t *req, td_status st, const char *detail) {
+    if (st == TD_E_UNAVAILABLE)
+        td_resp_problem(req, 503, "tenant_unavailable", "Tenant unavailable",
+                        "the tenant's database does not answer");
+    else
+        td_api_fail(req, st, detail);
 }
 
 int td_api_tenant_db(td_req_t *req, td_app_t *app, const char *service, td_db_t **db) {
@@ -20,10 +23,9 @@ int td_api_tenant_db(td_req_t *req, td_app_t *app, const char *service, td_db_t 
     char err[300];
     td_status st = td_tenant_lease(app->platform, req->arena, ctx->tenant->row.id, service, db,
                                    err, sizeof(err));
-    if (st == TD_E_BUSY)
-        td_api_fail(req, TD_E_BUSY, "every database handle is in use; retry");
-    else if (st)
-        tenant_unavailable(req);
+    if (st)
+        td_api_tenant_fail(req, st == TD_E_BUSY ? st : TD_E_UNAVAILABLE,
+                           "every database handle is in use; retry");
     return st ? -1 : 0;
 }
 
@@ -45,7 +47,7 @@ int td_api_res_ctx(td_req_t *req, td_app_t *app, td_res_ctx_t *c) {
 void td_api_res_fail(td_req_t *req, td_status st, td_res_err_t *e) {
     if (st == TD_E_UNAVAILABLE) { /* whatever the operation was doing */
         td_res_err_free(e);
-        tenant_unavailable(req);
+        td_api_tenant_fail(req, st, NULL);
         return;
     }
     const char *code = e->code ? e->code : td_status_code(st);

@@ -63,6 +63,7 @@ unavailable() {
     "POST /v1/crm/leads/$LEAD/convert {}"
     "POST /v1/commerce/orders {\"items\":[{\"product_id\":\"$PROD\",\"quantity\":1}]}"
     "GET /v1/cms/media/$MEDIA/content"
+    "PUT /v1/cms/media/$MEDIA/content {}"
     "GET /v1/auth/users"
     "POST /v1/auth/users {\"email\":\"new@sick.test\",\"password\":\"new-password-12\",\"role\":\"client\"}"
   )
