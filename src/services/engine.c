@@ -299,31 +299,44 @@ static int server_value(const td_field_t *f, json_t *v) {
     return 0;
 }
 
+/* Formats msg and returns code: one refusal of write_refusal. */
+static const char *refuse(char *msg, size_t n, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static const char *refuse(char *msg, size_t n, const char *code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, n, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
 /* Whether c may write field k (f, NULL when undeclared) with v at all:
  * NULL when it may, else the error code with a message in msg. The value
- * itself is checked by td_eng_check_value. */
+ * itself is checked by td_eng_check_value. Trusted writes (the services'
+ * own code) may write read-only fields, server values and any owner. */
 static const char *write_refusal(const td_res_ctx_t *c, const td_resource_t *r,
                                  const td_field_t *f, const char *k, json_t *v, int flags,
                                  char *msg, size_t n) {
     int trusted = flags & TD_W_TRUSTED, owner = f && r->owner && !strcmp(k, r->owner);
-    const char *code = NULL;
     if (!f)
-        code = "unknown_field", snprintf(msg, n, "no such field");
-    else if (!owner && (f->system || (f->read_only && !trusted)))
-        code = "read_only", snprintf(msg, n, "this field is set by the server");
-    else if (owner && !trusted && c->scope < TD_SCOPE_TENANT)
-        code = "not_writable", snprintf(msg, n, "you may not choose the owner");
-    else if (owner && !trusted && !json_is_string(v))
-        code = "invalid_type", snprintf(msg, n, "the owner is a user id");
-    else if (owner && !trusted && !td_id_valid(json_string_value(v)) &&
-             !(c->actor && !strcmp(json_string_value(v), c->actor)))
-        code = "invalid_reference", snprintf(msg, n, "the owner is the id of a user");
-    else if (f->write_roles && !(f->write_roles & role_bit(c->role)) && !trusted)
-        code = "not_writable", snprintf(msg, n, "your role may not set this field");
-    else if (!trusted && server_value(f, v))
-        code = "read_only", snprintf(msg, n, "%s '%s' is set by the server's own action",
-                                     f->name, json_string_value(v));
-    return code;
+        return refuse(msg, n, "unknown_field", "no such field");
+    if (!owner && (f->system || (f->read_only && !trusted)))
+        return refuse(msg, n, "read_only", "this field is set by the server");
+    if (trusted)
+        return NULL;
+    if (owner && c->scope < TD_SCOPE_TENANT)
+        return refuse(msg, n, "not_writable", "you may not choose the owner");
+    if (owner && !json_is_string(v))
+        return refuse(msg, n, "invalid_type", "the owner is a user id");
+    if (owner && !td_id_valid(json_string_value(v)) &&
+        !(c->actor && !strcmp(json_string_value(v), c->actor)))
+        return refuse(msg, n, "invalid_reference", "the owner is the id of a user");
+    if (f->write_roles && !(f->write_roles & role_bit(c->role)))
+        return refuse(msg, n, "not_writable", "your role may not set this field");
+    if (server_value(f, v))
+        return refuse(msg, n, "read_only", "%s '%s' is set by the server's own action", f->name,
+                      json_string_value(v));
+    return NULL;
 }
 
 td_status td_res_validate(const td_res_ctx_t *c, const td_resource_t *r, json_t *body,
