@@ -129,6 +129,13 @@ void td_api_res_delete(td_req_t *req, void *app);
 /* The engine context of a resource request (leases the tenant database);
  * on failure answers and returns -1. */
 int td_api_res_ctx(td_req_t *req, td_app_t *app, td_res_ctx_t *c);
+/* Leases the request tenant's database with service usable (for the
+ * request's lifetime); on failure answers 503 tenant_unavailable (503
+ * busy when every handle is leased) and returns -1. */
+int td_api_tenant_db(td_req_t *req, td_app_t *app, const char *service, td_db_t **db);
+/* Answers a failed operation on the tenant's database: 503
+ * tenant_unavailable for TD_E_UNAVAILABLE, else as td_api_fail. */
+void td_api_tenant_fail(td_req_t *req, td_status st, const char *detail);
 /* Answers an engine failure (problem with its code, and "errors"). */
 void td_api_res_fail(td_req_t *req, td_status st, td_res_err_t *e);
 /* Answers a row with its ETag. */

@@ -123,7 +123,9 @@ void td_api_key_create(td_req_t *req, void *app_) {
     if (td_api_json_body(req, &b))
         return;
     td_apikey_row_t k = {0};
-    if (read_body(req, b, platform, &k) || (!platform && within_rights(req, &k, 1)))
+    td_db_t *tdb; /* a tenant's key needs its tenant answering (503 otherwise) */
+    if (read_body(req, b, platform, &k) || (!platform && within_rights(req, &k, 1)) ||
+        (!platform && td_api_tenant_db(req, app, "auth", &tdb)))
         return;
     char id[TD_ID_LEN + 1], key[TD_APIKEY_LEN + 1], hash[TD_HASH_HEX];
     td_id_new(id);
@@ -157,6 +159,9 @@ void td_api_key_list(td_req_t *req, void *app_) {
     td_db_t *db;
     td_apikey_row_t *rows;
     size_t n = 0;
+    td_db_t *tdb; /* a tenant's keys need its tenant answering (503 otherwise) */
+    if (!platform_route(req) && td_api_tenant_db(req, app, "auth", &tdb))
+        return;
     td_status st = td_catalog_lease(app->platform->catalog, req->arena, &db);
     if (!st)
         st = td_cat_apikey_list(db, req->arena, platform_route(req) ? NULL : ctx->tenant->row.id,
@@ -177,6 +182,9 @@ void td_api_key_revoke(td_req_t *req, void *app_) {
     td_db_t *db;
     const char *tenant = platform_route(req) ? NULL : ctx->tenant->row.id;
     td_apikey_row_t k;
+    td_db_t *tdb;
+    if (tenant && td_api_tenant_db(req, app, "auth", &tdb))
+        return;
     td_status st = td_id_valid(req->params[0]) ? TD_OK : TD_E_NOTFOUND;
     if (!st)
         st = td_catalog_lease(app->platform->catalog, req->arena, &db);

@@ -8,17 +8,32 @@
 #include "api/api.h"
 #include "services/engine.h"
 
+/* TD_E_UNAVAILABLE from a tenant's database (a corrupt, emptied or
+ * missing file; a server down; a database dropped) has one answer. */
+void td_api_tenant_fail(td_req_t *req, td_status st, const char *detail) {
+    if (st == TD_E_UNAVAILABLE)
+        td_resp_problem(req, 503, "tenant_unavailable", "Tenant unavailable",
+                        "the tenant's database does not answer");
+    else
+        td_api_fail(req, st, detail);
+}
+
+int td_api_tenant_db(td_req_t *req, td_app_t *app, const char *service, td_db_t **db) {
+    td_ctx_t *ctx = req->ctx;
+    char err[300];
+    td_status st = td_tenant_lease(app->platform, req->arena, ctx->tenant->row.id, service, db,
+                                   err, sizeof(err));
+    if (st)
+        td_api_tenant_fail(req, st == TD_E_BUSY ? st : TD_E_UNAVAILABLE,
+                           "every database handle is in use; retry");
+    return st ? -1 : 0;
+}
+
 int td_api_res_ctx(td_req_t *req, td_app_t *app, td_res_ctx_t *c) {
     td_ctx_t *ctx = req->ctx;
-    char err[200];
     memset(c, 0, sizeof(*c));
-    td_status st = td_tenant_lease(app->platform, req->arena, ctx->tenant->row.id,
-                                   ctx->res->service, &c->db, err, sizeof(err));
-    if (st) {
-        td_api_fail(req, st == TD_E_BUSY ? TD_E_BUSY : TD_E_UNAVAILABLE,
-                    "the tenant database is not available");
+    if (td_api_tenant_db(req, app, ctx->res->service, &c->db))
         return -1;
-    }
     c->arena = req->arena;
     c->actor = ctx->sub;
     c->role = ctx->role;
@@ -30,9 +45,15 @@ int td_api_res_ctx(td_req_t *req, td_app_t *app, td_res_ctx_t *c) {
 }
 
 void td_api_res_fail(td_req_t *req, td_status st, td_res_err_t *e) {
+    if (st == TD_E_UNAVAILABLE) { /* whatever the operation was doing */
+        td_res_err_free(e);
+        td_api_tenant_fail(req, st, NULL);
+        return;
+    }
     const char *code = e->code ? e->code : td_status_code(st);
     int status = !strcmp(code, "precondition_failed")      ? 412
                  : !strcmp(code, "unsupported_media_type") ? 415
+                 : st == TD_E_RANGE                        ? 422 /* valid values, result too large */
                                                            : td_api_http_status(st);
     char *members = NULL;
     if (e->errors) {

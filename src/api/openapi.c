@@ -77,9 +77,13 @@ static json_t *resource_schema(const td_resource_t *r) {
                                                              ? "date-time" : "uuid"));
         if ((f->type == TD_F_TEXT || f->type == TD_F_EMAIL) && f->has_max)
             json_object_set_new(p, "maxLength", json_integer((json_int_t)f->max));
-        if ((f->type == TD_F_INTEGER || f->type == TD_F_NUMBER) && f->has_min)
+        if (f->type == TD_F_INTEGER) { /* always bounded: declared, else ±(2^53 − 1) */
+            json_object_set_new(p, "minimum", json_integer((json_int_t)f->imin));
+            json_object_set_new(p, "maximum", json_integer((json_int_t)f->imax));
+        }
+        if (f->type == TD_F_NUMBER && f->has_min)
             json_object_set_new(p, "minimum", json_real(f->min));
-        if ((f->type == TD_F_INTEGER || f->type == TD_F_NUMBER) && f->has_max)
+        if (f->type == TD_F_NUMBER && f->has_max)
             json_object_set_new(p, "maximum", json_real(f->max));
         if (f->enums) {
             json_t *e = json_array();

@@ -147,6 +147,7 @@ int td_api_http_status(td_status st) {
     case TD_E_CONFLICT:
     case TD_E_STATE: code = 409; break;
     case TD_E_TOOBIG: code = 413; break;
+    case TD_E_RANGE: code = 422; break;
     case TD_E_BUSY:
     case TD_E_UNAVAILABLE: code = 503; break;
     default: code = 500; break;

@@ -26,18 +26,11 @@ static int bad(td_req_t *req, const char *code, const char *detail) {
     return -1;
 }
 
-/* The tenant database of the request (leased for its lifetime). */
+/* The tenant's auth database (leased for the request's lifetime), or
+ * NULL after answering 503 tenant_unavailable. */
 static td_db_t *tenant_db(td_req_t *req, td_app_t *app) {
-    td_ctx_t *ctx = req->ctx;
     td_db_t *db = NULL;
-    char err[256];
-    if (td_tenant_lease(app->platform, req->arena, ctx->tenant->row.id, "auth", &db, err,
-                        sizeof(err))) {
-        td_resp_problem(req, 503, "tenant_unavailable", "Tenant unavailable",
-                        "the tenant's database does not answer");
-        return NULL;
-    }
-    return db;
+    return td_api_tenant_db(req, app, "auth", &db) ? NULL : db;
 }
 
 /* Checks a "services" array against the tenant's enabled services. */
@@ -182,7 +175,7 @@ static void create_work(td_req_t *req, void *arg) {
     if (rc == TD_E_EXISTS)
         td_resp_problem(req, 409, "email_taken", "Email taken", "a user with this email exists");
     else if (rc)
-        td_api_fail(req, rc, NULL);
+        td_api_tenant_fail(req, rc, NULL);
     else {
         json_t *o = load_user(req, db, id);
         td_resp_header(req, "Location", td_arena_printf(req->arena, "/v1/auth/users/%s", id));
@@ -204,7 +197,12 @@ void td_api_user_list(td_req_t *req, void *app_) {
     } else {
         const char **ids;
         size_t n = 0;
-        td_user_ids(db, req->arena, 1000, &ids, &n);
+        td_status st = td_user_ids(db, req->arena, 1000, &ids, &n);
+        if (st) {
+            json_decref(items);
+            td_api_tenant_fail(req, st, NULL);
+            return;
+        }
         for (size_t i = 0; i < n; i++) {
             json_t *u = load_user(req, db, ids[i]);
             if (u)
@@ -218,11 +216,14 @@ void td_api_user_list(td_req_t *req, void *app_) {
 static int visible_user(td_req_t *req, td_db_t *db, td_user_t *u) {
     td_ctx_t *ctx = req->ctx;
     const char *id = req->params[0];
-    if (td_id_valid(id) && (ctx->scope != TD_SCOPE_OWN || strcmp(id, ctx->sub) == 0) &&
-        td_user_find(db, req->arena, id, 0, u) == TD_OK)
-        return 0;
-    td_resp_problem(req, 404, "user_not_found", "User not found", "no such user");
-    return -1;
+    td_status st = TD_E_NOTFOUND;
+    if (td_id_valid(id) && (ctx->scope != TD_SCOPE_OWN || strcmp(id, ctx->sub) == 0))
+        st = td_user_find(db, req->arena, id, 0, u);
+    if (st == TD_E_NOTFOUND)
+        td_resp_problem(req, 404, "user_not_found", "User not found", "no such user");
+    else if (st) /* the database failed: never a 404 that says the user is gone */
+        td_api_tenant_fail(req, st == TD_E_DB ? TD_E_UNAVAILABLE : st, NULL);
+    return st ? -1 : 0;
 }
 
 void td_api_user_get(td_req_t *req, void *app_) {
@@ -272,7 +273,8 @@ static void patch_work(td_req_t *req, void *arg) {
     int64_t gen = 0;
     td_status rc = td_user_update(db, u.id, &p, &who, &gen);
     if (rc) {
-        td_api_fail(req, rc, rc == TD_E_LAST_ADMIN ? "the tenant must keep an active admin" : NULL);
+        td_api_tenant_fail(req, rc,
+                           rc == TD_E_LAST_ADMIN ? "the tenant must keep an active admin" : NULL);
         return;
     }
     if (revoked(req, app, u.id, gen, p.role || svc || p.disabled))
@@ -319,7 +321,8 @@ void td_api_user_delete(td_req_t *req, void *app_) {
     int64_t gen = 0;
     td_status rc = td_user_delete(db, u.id, &who, &gen);
     if (rc) {
-        td_api_fail(req, rc, rc == TD_E_LAST_ADMIN ? "the tenant must keep an active admin" : NULL);
+        td_api_tenant_fail(req, rc,
+                           rc == TD_E_LAST_ADMIN ? "the tenant must keep an active admin" : NULL);
         return;
     }
     if (!revoked(req, app, u.id, gen, 1))

@@ -26,7 +26,8 @@
     X(TD_E_KEY, -15, "bad_master_key", "master key missing or wrong")          \
     X(TD_E_CONFIG, -16, "bad_config", "bad configuration")                     \
     X(TD_E_INTERNAL, -17, "internal", "internal error")                        \
-    X(TD_E_LAST_ADMIN, -18, "last_admin", "the tenant's last active admin")
+    X(TD_E_LAST_ADMIN, -18, "last_admin", "the tenant's last active admin")    \
+    X(TD_E_RANGE, -19, "out_of_range", "result beyond what can be represented")
 
 typedef enum {
 #define TD_X(name, value, code, msg) name = value,

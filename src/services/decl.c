@@ -66,7 +66,9 @@ static int keys_ok(json_t *o, const char *const *allowed, const char *where, cha
 
 static int value_fits(const td_field_t *f, json_t *v) {
     switch (f->type) {
-    case TD_F_INTEGER: return json_is_integer(v);
+    case TD_F_INTEGER:
+        return json_is_integer(v) && json_integer_value(v) >= f->imin &&
+               json_integer_value(v) <= f->imax;
     case TD_F_NUMBER: return json_is_number(v);
     case TD_F_BOOLEAN: return json_is_boolean(v) || (json_is_integer(v) &&
                                                      (json_integer_value(v) & ~1) == 0);
@@ -80,10 +82,32 @@ static int value_fits(const td_field_t *f, json_t *v) {
     return 1;
 }
 
+/* The exact bounds of an integer field: declared ones must be integers
+ * within +/-TD_INT_SAFE; missing ones are that limit. -1 when wrong. */
+static int int_bounds(td_field_t *f, json_t *mn, json_t *mx) {
+    if ((mn && !json_is_integer(mn)) || (mx && !json_is_integer(mx)))
+        return -1;
+    f->imin = mn ? json_integer_value(mn) : -TD_INT_SAFE;
+    f->imax = mx ? json_integer_value(mx) : TD_INT_SAFE;
+    return f->imin < -TD_INT_SAFE || f->imax > TD_INT_SAFE ? -1 : 0;
+}
+
+/* A JSON array of text as a malloc'd array of borrowed strings (an
+ * allocation failure counts as bad: the declaration does not load). -1
+ * when an element is not text. */
+static int text_list(json_t *arr, const char ***out, size_t *n) {
+    *n = json_array_size(arr);
+    *out = calloc(*n, sizeof(char *));
+    for (size_t i = 0; *out && i < *n; i++)
+        if (!((*out)[i] = json_string_value(json_array_get(arr, i))))
+            return -1;
+    return *out ? 0 : -1;
+}
+
 static int parse_field(json_t *j, td_field_t *f, const char *where, char *err, size_t errlen) {
     static const char *const keys[] = {"name", "type", "required", "max", "min", "enum",
                                        "default", "read_only", "write", "ref", "description",
-                                       NULL};
+                                       "server_values", NULL};
     if (!json_is_object(j))
         return fail(err, errlen, "%s: a field must be an object", where);
     if (keys_ok(j, keys, where, err, errlen))
@@ -112,20 +136,26 @@ static int parse_field(json_t *j, td_field_t *f, const char *where, char *err, s
     f->max = mx ? json_number_value(mx) : 0;
     if (f->has_min && f->has_max && f->min > f->max)
         return fail(err, errlen, "%s.%s: min above max", where, f->name);
+    if (f->type == TD_F_INTEGER && int_bounds(f, mn, mx))
+        return fail(err, errlen, "%s.%s: integer bounds are integers within +/-%lld", where,
+                    f->name, (long long)TD_INT_SAFE);
     json_t *en = json_object_get(j, "enum");
     if (en) {
         if (f->type != TD_F_TEXT || !json_is_array(en) || !json_array_size(en))
             return fail(err, errlen, "%s.%s: enum is a non-empty list of text values", where,
                         f->name);
-        f->nenums = json_array_size(en);
-        f->enums = calloc(f->nenums, sizeof(char *));
-        if (!f->enums)
-            return fail(err, errlen, "out of memory");
-        for (size_t i = 0; i < f->nenums; i++) {
-            f->enums[i] = json_string_value(json_array_get(en, i));
-            if (!f->enums[i])
-                return fail(err, errlen, "%s.%s: enum values are text", where, f->name);
-        }
+        if (text_list(en, &f->enums, &f->nenums))
+            return fail(err, errlen, "%s.%s: enum values are text", where, f->name);
+    }
+    json_t *sv = json_object_get(j, "server_values");
+    if (sv) {
+        int bad = !f->enums || !json_is_array(sv) || !json_array_size(sv) ||
+                  text_list(sv, &f->server_values, &f->nserver_values);
+        for (size_t i = 0; !bad && i < f->nserver_values; i++)
+            bad = index_of(f->server_values[i], f->enums, f->nenums) < 0;
+        if (bad)
+            return fail(err, errlen, "%s.%s: server_values is a non-empty list of the enum's "
+                                     "values", where, f->name);
     }
     f->def = json_object_get(j, "default");
     if (f->def && (json_is_null(f->def) || !value_fits(f, f->def)))
@@ -291,8 +321,10 @@ void td_decl_free(td_service_decl_t *d) {
     if (!d)
         return;
     for (size_t i = 0; i < d->nres; i++) {
-        for (size_t k = 0; k < d->res[i].nfields; k++)
+        for (size_t k = 0; k < d->res[i].nfields; k++) {
             free(d->res[i].fields[k].enums);
+            free(d->res[i].fields[k].server_values);
+        }
         free(d->res[i].fields);
     }
     free(d->res);

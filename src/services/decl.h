@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "auth/policy.h"
 #include "common/status.h"
@@ -25,6 +26,11 @@ typedef enum {
     TD_F_REF,
 } td_ftype;
 
+/* The widest integer a field accepts unless its declaration narrows it
+ * (2^53 - 1): exact in every JSON reader, and a sum of up to 1024 such
+ * values cannot overflow int64. Declared bounds must lie within it. */
+#define TD_INT_SAFE INT64_C(9007199254740991)
+
 /* Roles a field's "write" list may name (bit per role). */
 enum { TD_ROLE_ADMIN = 1, TD_ROLE_MANAGER = 2, TD_ROLE_CLIENT = 4, TD_ROLE_SUPER = 8 };
 
@@ -33,9 +39,13 @@ typedef struct {
     td_ftype type;
     int required, read_only, filter, sort;
     int has_min, has_max;
-    double min, max;         /* integer/number bounds; text: max bytes (max) */
+    double min, max;         /* number bounds; text: max bytes (max) */
+    int64_t imin, imax;      /* integer bounds: declared, else -/+TD_INT_SAFE */
     const char **enums;      /* text: allowed values, or NULL */
     size_t nenums;
+    const char **server_values; /* enum values only the server's own actions
+                                   write ("converted"), or NULL */
+    size_t nserver_values;
     json_t *def;             /* default (borrowed from the declaration), or NULL */
     unsigned write_roles;    /* 0 = any role that may write the resource */
     const char *ref;         /* TD_F_REF: the resource it points to, or NULL */

@@ -23,7 +23,9 @@
 
 td_status td_res_fail(td_res_err_t *e, td_status st, const char *code, const char *fmt, ...) {
     if (e && !e->code) {
-        e->code = code;
+        /* the tenant's database cannot be opened or read: one code for
+         * every operation, so callers see 503 tenant_unavailable */
+        e->code = st == TD_E_UNAVAILABLE ? "tenant_unavailable" : code;
         va_list ap;
         va_start(ap, fmt);
         vsnprintf(e->detail, sizeof(e->detail), fmt, ap);
@@ -205,11 +207,20 @@ const char *td_eng_check_value(const td_field_t *f, json_t **vp, char *msg, size
         return NULL;
     }
     switch (f->type) {
-    case TD_F_INTEGER:
+    case TD_F_INTEGER: /* compared as integers: a double has only 53 bits */
+        if (!json_is_integer(v)) {
+            snprintf(msg, n, "%s must be an integer", f->name);
+            return "invalid_type";
+        }
+        if (json_integer_value(v) < f->imin || json_integer_value(v) > f->imax) {
+            snprintf(msg, n, "%s is out of range (%lld to %lld)", f->name, (long long)f->imin,
+                     (long long)f->imax);
+            return "out_of_range";
+        }
+        return NULL;
     case TD_F_NUMBER: {
-        if (f->type == TD_F_INTEGER ? !json_is_integer(v) : !json_is_number(v)) {
-            snprintf(msg, n, "%s must be %s", f->name,
-                     f->type == TD_F_INTEGER ? "an integer" : "a number");
+        if (!json_is_number(v)) {
+            snprintf(msg, n, "%s must be a number", f->name);
             return "invalid_type";
         }
         double d = json_number_value(v);
@@ -280,40 +291,66 @@ const char *td_eng_check_value(const td_field_t *f, json_t **vp, char *msg, size
     return NULL;
 }
 
+/* 1 when v is one of f's values that only the server's actions write. */
+static int server_value(const td_field_t *f, json_t *v) {
+    for (size_t i = 0; json_is_string(v) && i < f->nserver_values; i++)
+        if (!strcmp(f->server_values[i], json_string_value(v)))
+            return 1;
+    return 0;
+}
+
+/* Formats msg and returns code: one refusal of write_refusal. */
+static const char *refuse(char *msg, size_t n, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static const char *refuse(char *msg, size_t n, const char *code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, n, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+/* Whether c may write field k (f, NULL when undeclared) with v at all:
+ * NULL when it may, else the error code with a message in msg. The value
+ * itself is checked by td_eng_check_value. Trusted writes (the services'
+ * own code) may write read-only fields, server values and any owner. */
+static const char *write_refusal(const td_res_ctx_t *c, const td_resource_t *r,
+                                 const td_field_t *f, const char *k, json_t *v, int flags,
+                                 char *msg, size_t n) {
+    int trusted = flags & TD_W_TRUSTED, owner = f && r->owner && !strcmp(k, r->owner);
+    if (!f)
+        return refuse(msg, n, "unknown_field", "no such field");
+    if (!owner && (f->system || (f->read_only && !trusted)))
+        return refuse(msg, n, "read_only", "this field is set by the server");
+    if (trusted)
+        return NULL;
+    if (owner && c->scope < TD_SCOPE_TENANT)
+        return refuse(msg, n, "not_writable", "you may not choose the owner");
+    if (owner && !json_is_string(v))
+        return refuse(msg, n, "invalid_type", "the owner is a user id");
+    if (owner && !td_id_valid(json_string_value(v)) &&
+        !(c->actor && !strcmp(json_string_value(v), c->actor)))
+        return refuse(msg, n, "invalid_reference", "the owner is the id of a user");
+    if (f->write_roles && !(f->write_roles & role_bit(c->role)))
+        return refuse(msg, n, "not_writable", "your role may not set this field");
+    if (server_value(f, v))
+        return refuse(msg, n, "read_only", "%s '%s' is set by the server's own action", f->name,
+                      json_string_value(v));
+    return NULL;
+}
+
 td_status td_res_validate(const td_res_ctx_t *c, const td_resource_t *r, json_t *body,
                           int create, int flags, json_t *values, td_res_err_t *e) {
     json_t *errors = json_array();
     const char *k;
     json_t *v;
     char msg[160];
-    unsigned rb = role_bit(c->role);
     json_object_foreach(body, k, v) {
         const td_field_t *f = td_resource_field(r, k);
-        int owner = f && r->owner && !strcmp(k, r->owner);
-        if (!f) {
-            field_error(errors, k, "unknown_field", "no such field");
-            continue;
-        }
-        if (!owner && (f->system || (f->read_only && !(flags & TD_W_TRUSTED)))) {
-            field_error(errors, k, "read_only", "this field is set by the server");
-            continue;
-        }
-        if (owner && !(flags & TD_W_TRUSTED)) {
-            if (c->scope < TD_SCOPE_TENANT) {
-                field_error(errors, k, "not_writable", "you may not choose the owner");
-                continue;
-            }
-            if (!json_is_string(v) || json_string_length(v) > 64 || !json_string_length(v)) {
-                field_error(errors, k, "invalid_type", "the owner is an id");
-                continue;
-            }
-        }
-        if (f->write_roles && !(f->write_roles & rb) && !(flags & TD_W_TRUSTED)) {
-            field_error(errors, k, "not_writable", "your role may not set this field");
-            continue;
-        }
+        const char *code = write_refusal(c, r, f, k, v, flags, msg, sizeof(msg));
         json_t *val = v;
-        const char *code = owner ? NULL : td_eng_check_value(f, &val, msg, sizeof(msg));
+        if (!code && !(r->owner && !strcmp(k, r->owner)))
+            code = td_eng_check_value(f, &val, msg, sizeof(msg));
         if (code) {
             field_error(errors, k, code, msg);
             continue;
@@ -385,6 +422,64 @@ td_status td_outbox_append(const td_res_ctx_t *c, const char *service, const cha
                          rows_delta, bytes_delta);
 }
 
+/* The owner a write names when it is not the caller itself, or NULL
+ * (trusted writes copy owners from rows that exist already). */
+static const char *named_owner(const td_res_ctx_t *c, const td_resource_t *r, json_t *values,
+                               int flags) {
+    const char *o = r->owner ? json_string_value(json_object_get(values, r->owner)) : NULL;
+    if (!o || (flags & TD_W_TRUSTED) || (c->actor && !strcmp(o, c->actor)))
+        return NULL;
+    return o;
+}
+
+/* An owner the caller names must be a user of this tenant (auth.users,
+ * disabled or not): otherwise 409 invalid_reference, as for a ref that
+ * points to no row. Rows an API key creates are owned by the key: the key
+ * may name itself, nobody else may name it. */
+static td_status check_owner(const td_res_ctx_t *c, const td_resource_t *r, json_t *values,
+                             int flags, td_res_err_t *e) {
+    const char *o = named_owner(c, r, values, flags);
+    if (!o)
+        return TD_OK;
+    td_stmt_t *st = NULL;
+    td_status rc = td_db_query_row(c->db, "SELECT 1 FROM \"auth\".\"users\" WHERE \"id\" = ?",
+                                   o, &st);
+    if (st)
+        td_db_finalize(st);
+    if (rc == TD_E_NOTFOUND)
+        return td_res_fail(e, TD_E_CONFLICT, "invalid_reference",
+                           "%s names no user of this tenant", r->owner);
+    if (rc)
+        return td_res_fail(e, rc, "database_error", "the tenant's users could not be read");
+    return TD_OK;
+}
+
+/* The users an owner check reads live in the auth service: on SQLite its
+ * file is attached now, outside the write's transaction. */
+static td_status owner_ready(const td_res_ctx_t *c, const td_resource_t *r, json_t *body,
+                             td_res_err_t *e) {
+    char err[300];
+    if (!named_owner(c, r, body, 0) || !strcmp(r->service, "auth"))
+        return TD_OK;
+    td_status rc = td_db_tenant_attach(c->db, "auth", err, sizeof(err));
+    return rc ? td_res_fail(e, rc, "database_error", "the tenant's users cannot be read") : TD_OK;
+}
+
+/* A value only the server's actions write stays: a caller's update cannot
+ * move a row away from it (a converted lead stays converted). */
+static td_status check_kept(const td_resource_t *r, json_t *old, json_t *values, int flags,
+                            td_res_err_t *e) {
+    for (size_t i = 0; !(flags & TD_W_TRUSTED) && i < r->nfields; i++) {
+        const td_field_t *f = &r->fields[i];
+        json_t *was = json_object_get(old, f->name), *to = json_object_get(values, f->name);
+        if (to && server_value(f, was) && !json_equal(was, to))
+            return td_res_fail(e, TD_E_STATE, "invalid_state",
+                               "%s '%s' was set by the server and does not change", f->name,
+                               json_string_value(was));
+    }
+    return TD_OK;
+}
+
 /* If-Match: the row must still be the one the caller read ("*": any). */
 static td_status check_if_match(const td_resource_t *r, json_t *old, const char *if_match,
                                 td_res_err_t *e) {
@@ -414,6 +509,8 @@ td_status td_res_insert(const td_res_ctx_t *c, const td_resource_t *r, json_t *b
                         json_t **row, td_res_err_t *e) {
     json_t *values = json_object();
     td_status rc = values ? td_res_validate(c, r, body, 1, flags, values, e) : TD_E_NOMEM;
+    if (!rc)
+        rc = check_owner(c, r, values, flags, e);
     if (!rc)
         rc = run_before(c, r, TD_OP_CREATE, NULL, values, e);
     char id[TD_ID_LEN + 1], now[40];
@@ -474,6 +571,10 @@ td_status td_res_patch(const td_res_ctx_t *c, const td_resource_t *r, const char
         rc = read_row(c, r, id, 1, &old, e);
     if (!rc)
         rc = check_if_match(r, old, if_match, e);
+    if (!rc)
+        rc = check_kept(r, old, values, flags, e);
+    if (!rc)
+        rc = check_owner(c, r, values, flags, e);
     if (!rc)
         rc = run_before(c, r, TD_OP_UPDATE, old, values, e);
     if (!rc) {
@@ -562,14 +663,16 @@ td_status td_res_create(const td_res_ctx_t *c, const td_resource_t *r, json_t *b
                         json_t **row, td_res_err_t *e) {
     *row = NULL;
     write_arg_t w = {.r = r, .body = body, .row = row};
-    return write_txn(c, create_fn, &w, e);
+    td_status rc = owner_ready(c, r, body, e);
+    return rc ? rc : write_txn(c, create_fn, &w, e);
 }
 
 td_status td_res_update(const td_res_ctx_t *c, const td_resource_t *r, const char *id,
                         json_t *body, const char *if_match, json_t **row, td_res_err_t *e) {
     *row = NULL;
     write_arg_t w = {.r = r, .id = id, .if_match = if_match, .body = body, .row = row};
-    return write_txn(c, update_fn, &w, e);
+    td_status rc = owner_ready(c, r, body, e);
+    return rc ? rc : write_txn(c, update_fn, &w, e);
 }
 
 td_status td_res_delete(const td_res_ctx_t *c, const td_resource_t *r, const char *id,

@@ -68,7 +68,10 @@ void td_res_etag_text(const char *text, char out[24]);
 
 /* Building blocks for behaviour beyond CRUD, used inside the caller's
  * transaction (td_db_begin … commit). TD_W_TRUSTED lets code write
- * read-only fields. Each appends its outbox row. */
+ * read-only fields and server values, and owners unchecked. Without it,
+ * an owner the body names (other than c->actor) is looked up in
+ * auth.users: on SQLite the caller attaches "auth" before the transaction
+ * (td_res_create and td_res_update do). Each appends its outbox row. */
 #define TD_W_TRUSTED 1
 td_status td_res_insert(const td_res_ctx_t *c, const td_resource_t *r, json_t *body, int flags,
                         json_t **row, td_res_err_t *e);
@@ -118,7 +121,8 @@ typedef struct {
 } td_res_hooks_t;
 const td_res_hooks_t *td_res_hooks(const td_resource_t *r);
 
-/* Sets e (code and formatted detail) and returns st. */
+/* Sets e (code and formatted detail) and returns st; TD_E_UNAVAILABLE
+ * always gets the code "tenant_unavailable". */
 td_status td_res_fail(td_res_err_t *e, td_status st, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 

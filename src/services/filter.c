@@ -1,5 +1,6 @@
 /* filter.c — the filter language (grammar in query.h) compiled by
  * recursive descent straight into SQL text with bound parameters. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,12 +100,17 @@ static int expr(parser_t *p);
 static int value(parser_t *p, const td_field_t *f) {
     td_status st = TD_OK;
     switch (f->type) {
-    case TD_F_INTEGER:
+    case TD_F_INTEGER: {
         if (p->t != T_NUMBER || memchr(p->tok, '.', p->toklen) || memchr(p->tok, 'e', p->toklen) ||
             memchr(p->tok, 'E', p->toklen))
             return perr(p, "this field takes an integer");
-        st = td_query_int(p->q, strtoll(p->tok, NULL, 10));
+        errno = 0;
+        long long v = strtoll(p->tok, NULL, 10);
+        if (errno == ERANGE) /* never a silently saturated bound */
+            return perr(p, "this integer is out of range");
+        st = td_query_int(p->q, v);
         break;
+    }
     case TD_F_NUMBER:
         if (p->t != T_NUMBER)
             return perr(p, "this field takes a number");

@@ -5,6 +5,9 @@
  *   cms.pages        publishing stamps published_at
  *   cms.media        the type of stored bytes is fixed; a deleted row's file
  *                    goes once the delete has committed
+ *   billing.invoice_lines  quantity × unit_amount must fit an amount (the
+ *                    line is refused with 422 otherwise, so invoice totals
+ *                    summed from lines are computed without overflow)
  * Routes with behaviour of their own (lead conversion, orders, event
  * batches, media bytes) live in the service folders. */
 #include <string.h>
@@ -87,8 +90,12 @@ static td_status item_before(const td_res_ctx_t *c, const td_resource_t *r, td_o
     json_t *type = NULL;
     td_res_ctx_t any = *c;
     any.scope = TD_SCOPE_TENANT; /* content types are shared by the tenant's writers */
-    if (!tr || !json_is_string(ctid) ||
-        td_res_get(&any, tr, json_string_value(ctid), &type, NULL))
+    td_status rc = tr && json_is_string(ctid)
+                       ? td_res_get(&any, tr, json_string_value(ctid), &type, NULL)
+                       : TD_E_NOTFOUND;
+    if (rc && rc != TD_E_NOTFOUND) /* the database failed: say so, not "no such type" */
+        return td_res_fail(e, rc, "database_error", "the content type could not be read");
+    if (rc)
         return td_res_fail(e, TD_E_INVALID, "invalid_reference", "no such content type");
     json_t *fields = json_object_get(type, "fields");
     json_t *errors = json_array();
@@ -152,7 +159,28 @@ static void media_deleted(const td_res_ctx_t *c, const td_resource_t *r, json_t 
     td_cms_media_forget(c, old);
 }
 
+/* An invoice line's quantity × unit_amount, in int64 and checked, must
+ * fit the line's amount field (refused with TD_E_RANGE otherwise). */
+static td_status line_before(const td_res_ctx_t *c, const td_resource_t *r, td_op op,
+                             json_t *old, json_t *values, td_res_err_t *e) {
+    json_t *q = json_object_get(values, "quantity"), *u = json_object_get(values, "unit_amount");
+    const char *named = u ? "unit_amount" : "quantity";
+    q = q ? q : json_object_get(old, "quantity");
+    u = u ? u : json_object_get(old, "unit_amount");
+    const td_field_t *af = td_resource_field(r, "amount");
+    int64_t product, max = af && af->type == TD_F_INTEGER ? af->imax : TD_INT_SAFE;
+    if (!values || !json_is_integer(q) || !json_is_integer(u) ||
+        (!__builtin_mul_overflow(json_integer_value(q), json_integer_value(u), &product) &&
+         product <= max))
+        return TD_OK;
+    e->errors = json_pack("[{s:s, s:s, s:s}]", "field", named, "code", "out_of_range",
+                          "message", "quantity × unit_amount is beyond what an amount holds");
+    return td_res_fail(e, TD_E_RANGE, "validation_failed",
+                       "quantity × unit_amount would be beyond %lld", (long long)max);
+}
+
 static const td_res_hooks_t k_hooks[] = {
+    {"billing", "invoice_lines", line_before, NULL, NULL},
     {"cms", "media", media_before, NULL, media_deleted},
     {"crm", "deals", NULL, deal_after, NULL},
     {"cms", "content_items", item_before, NULL, NULL},

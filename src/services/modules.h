@@ -18,6 +18,8 @@ td_status td_crm_convert_lead(const td_res_ctx_t *c, const char *lead_id, json_t
  * [{"product_id","quantity"}]} (1..100 items): takes each quantity from
  * the product's inventory (never below zero: 409 out_of_stock and nothing
  * written), records the order and its items at the products' prices.
+ * Amounts are integer minor units summed in int64: a total past the
+ * order's total field is TD_E_RANGE (nothing written).
  * *out = the order with "items". */
 td_status td_commerce_place_order(const td_res_ctx_t *c, json_t *body, json_t **out,
                                   td_res_err_t *e);

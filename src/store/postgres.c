@@ -591,6 +591,15 @@ static td_status pg_tenant_attach(td_db_t *db, const char *service, char *err, s
     return TD_OK;
 }
 
+/* Reads what the server may have sent while the connection sat idle,
+ * without waiting: a server shut down or a database dropped (its sessions
+ * terminated) shows as a closed connection, which is then not reused. */
+static int pg_usable(td_db_t *db_) {
+    PGconn *c = ((pg_db *)db_)->conn;
+    return PQconsumeInput(c) && PQstatus(c) == CONNECTION_OK &&
+           PQtransactionStatus(c) == PQTRANS_IDLE && !PQisBusy(c);
+}
+
 static int64_t pg_changes(td_stmt_t *st) {
     const PGresult *res = ((pg_stmt *)st)->res;
     return res ? (int64_t)strtoll(PQcmdTuples((PGresult *)res), NULL, 10) : 0;
@@ -629,4 +638,5 @@ const td_db_driver_t td_postgres_driver = {
     .tenant_ping = pg_tenant_ping,
     .column_double = pg_column_double,
     .tenant_attach = pg_tenant_attach,
+    .usable = pg_usable,
 };

@@ -46,10 +46,14 @@ typedef struct {
     sqlite3 *db;
     cached_stmt cache[STMT_CACHE];
     unsigned victim; /* round-robin eviction */
-    /* a tenant handle: its folder and the service files attached so far */
+    /* a tenant handle: its folder and the service files attached so far,
+     * with the identity of each file when it was attached */
     char *folder;
     char attached[ATTACH_MAX][33];
+    dev_t dev[ATTACH_MAX];
+    ino_t ino[ATTACH_MAX];
     int nattached;
+    int broken; /* a file was found corrupt, missing or unreadable */
 } lite_db;
 
 struct lite_stmt {
@@ -78,6 +82,15 @@ static td_status map_rc(int rc) {
     case SQLITE_IOERR: return TD_E_UNAVAILABLE;
     default: return TD_E_DB;
     }
+}
+
+/* map_rc for a result of l's connection: an error that says its files
+ * cannot be read marks the handle broken, so the pool closes it. */
+static td_status lite_rc(lite_db *l, int rc) {
+    td_status st = map_rc(rc);
+    if (st == TD_E_UNAVAILABLE)
+        l->broken = 1;
+    return st;
 }
 
 static const char *lite_path(const char *url) {
@@ -132,6 +145,10 @@ static td_status lite_open(const char *url, int flags, td_db_t **out, char *err,
 
 static void lite_close(td_db_t *db) {
     lite_db *l = (lite_db *)db;
+    /* a damaged handle writes nothing more: closing would checkpoint its
+     * WAL into whatever now lies at the files' paths */
+    if (l->broken)
+        sqlite3_db_config(l->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
     for (int i = 0; i < STMT_CACHE; i++)
         if (l->cache[i].s) {
             sqlite3_finalize(l->cache[i].s->st);
@@ -144,7 +161,8 @@ static void lite_close(td_db_t *db) {
 }
 
 static td_status lite_exec(td_db_t *db, const char *sql) {
-    return map_rc(sqlite3_exec(((lite_db *)db)->db, sql, NULL, NULL, NULL));
+    lite_db *l = (lite_db *)db;
+    return lite_rc(l, sqlite3_exec(l->db, sql, NULL, NULL, NULL));
 }
 
 static uint64_t sql_hash(const char *s, size_t *len) {
@@ -195,7 +213,8 @@ static td_status lite_prepare(td_db_t *db, const char *sql, td_stmt_t **out) {
     int rc = sqlite3_prepare_v2(l->db, sql, -1, &s->st, &tail);
     if (rc != SQLITE_OK) {
         free(s);
-        return map_rc(rc) ? map_rc(rc) : TD_E_DB;
+        td_status m = lite_rc(l, rc);
+        return m ? m : TD_E_DB;
     }
     s->base.drv = &td_sqlite_driver;
     s->owner = l;
@@ -232,7 +251,7 @@ static int lite_step(td_stmt_t *st) {
         s->changes = sqlite3_changes64(s->owner->db);
         return TD_DB_DONE;
     }
-    td_status m = map_rc(sqlite3_extended_errcode(s->owner->db));
+    td_status m = lite_rc(s->owner, sqlite3_extended_errcode(s->owner->db));
     return m ? m : TD_E_DB;
 }
 
@@ -481,6 +500,44 @@ static void file_uri(const char *path, char *out, size_t n) {
     snprintf(out + j, n - j, "?mode=rw");
 }
 
+/* NULL when the file just attached as service holds a schema; else why
+ * not. ATTACH reads nothing: a zero-length file would be taken for an
+ * empty database, and a damaged one found only by the first query. */
+static const char *attached_schema(lite_db *l, const char *service) {
+    char sql[128];
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s.sqlite_master", service);
+    sqlite3_stmt *st;
+    int64_t n = -1;
+    if (sqlite3_prepare_v2(l->db, sql, -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW)
+            n = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    return n < 0 ? sqlite3_errmsg(l->db) : n == 0 ? "its file holds no schema" : NULL;
+}
+
+/* 1 while every attached file is still the one attached (same device and
+ * inode, not emptied) and nothing said the files are damaged, and no
+ * transaction is left open. A file removed, replaced or truncated under a
+ * live handle makes it unusable: the pool then closes it, and the next
+ * request opens what is there now. */
+static int lite_usable(td_db_t *db) {
+    lite_db *l = (lite_db *)db;
+    if (l->broken || !sqlite3_get_autocommit(l->db))
+        return 0;
+    for (int i = 0; l->folder && i < l->nattached; i++) {
+        char path[4200];
+        struct stat sb;
+        snprintf(path, sizeof(path), "%s/%s.db", l->folder, l->attached[i]);
+        if (stat(path, &sb) || sb.st_dev != l->dev[i] || sb.st_ino != l->ino[i] ||
+            !sb.st_size) {
+            l->broken = 1;
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* Attaches the tenant's service file under the service's name, unless it
  * is attached already. */
 static td_status lite_tenant_attach(td_db_t *db, const char *service, char *err, size_t errlen) {
@@ -513,8 +570,22 @@ static td_status lite_tenant_attach(td_db_t *db, const char *service, char *err,
     }
     if (r != SQLITE_DONE) {
         snprintf(err, errlen, "cannot open %s: %s", service, sqlite3_errmsg(l->db));
+        l->broken = 1;
         return TD_E_UNAVAILABLE;
     }
+    struct stat sb;
+    const char *why = stat(path, &sb)   ? "its file is gone"
+                      : !sb.st_size     ? "its file is empty"
+                                        : attached_schema(l, service);
+    if (why) { /* the handle stays as it was: without this service */
+        snprintf(err, errlen, "cannot open %s: %s", service, why);
+        snprintf(sql, sizeof(sql), "DETACH %s", service);
+        sqlite3_exec(l->db, sql, NULL, NULL, NULL);
+        l->broken = 1;
+        return TD_E_UNAVAILABLE;
+    }
+    l->dev[l->nattached] = sb.st_dev;
+    l->ino[l->nattached] = sb.st_ino;
     snprintf(sql, sizeof(sql), "PRAGMA %s.synchronous=FULL", service);
     sqlite3_exec(l->db, sql, NULL, NULL, NULL);
     /* keep the -wal and -shm files when the last handle closes: a tenant
@@ -629,4 +700,5 @@ const td_db_driver_t td_sqlite_driver = {
     .tenant_ping = lite_tenant_ping,
     .column_double = lite_column_double,
     .tenant_attach = lite_tenant_attach,
+    .usable = lite_usable,
 };

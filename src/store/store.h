@@ -129,6 +129,12 @@ struct td_db_driver {
     /* -- appended: makes a service of an open tenant handle usable (SQLite
      * attaches its file on first use; PostgreSQL has every schema) -- */
     td_status (*tenant_attach)(td_db_t *db, const char *service, char *err, size_t errlen);
+    /* -- appended: 1 while the connection can serve another caller (no
+     * transaction left open, no sign that its database is gone: SQLite
+     * saw no corrupt, missing or unreadable file and its attached files
+     * are still the ones it opened; PostgreSQL's connection is alive);
+     * 0 means close it. Cheap: no query, no round trip. -- */
+    int (*usable)(td_db_t *db);
 };
 
 /* Every handle starts with this, so the wrappers can find the driver. */
@@ -215,8 +221,12 @@ td_status td_db_tenant_open(const td_place_t *pl, const char *tenant_id,
                             const td_tenant_cred_t *cred, const char *const *services, size_t n,
                             td_db_t **out, char *err, size_t errlen);
 int td_db_tenant_exists(const td_place_t *pl, const char *tenant_id);
-/* Makes service usable on an open tenant handle (outside a transaction). */
+/* Makes service usable on an open tenant handle (outside a transaction).
+ * SQLite checks the file it attaches is a database with a schema: a
+ * missing, zero-length, empty or corrupt file is TD_E_UNAVAILABLE. */
 td_status td_db_tenant_attach(td_db_t *db, const char *service, char *err, size_t errlen);
+/* 1 when db can be kept for reuse (see the driver's usable), else 0. */
+int td_db_usable(td_db_t *db);
 td_status td_db_place_check(const td_place_t *pl, char *err, size_t errlen);
 td_status td_db_tenant_ping(td_db_t *db, const char *const *services, size_t n, char *err,
                             size_t errlen);

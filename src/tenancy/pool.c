@@ -9,7 +9,13 @@
  * tenant that is suspended or deleted is "forgotten": its idle handles are
  * closed, and a handle leased at that moment is marked so that it is
  * closed when it comes back. Leased handles are kept in a second table,
- * keyed by the connection pointer, for exactly that. */
+ * keyed by the connection pointer, for exactly that.
+ *
+ * A handle whose database went away (a SQLite file found corrupt, removed,
+ * replaced or emptied; a PostgreSQL server stopped or database dropped:
+ * td_db_usable) is never kept nor handed out again: it is closed when it
+ * comes back and when a lease finds it idle, so the next request opens the
+ * tenant afresh — and works again as soon as the database is repaired. */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -128,15 +134,12 @@ static void mark_leased(td_pool_t *p, handle_t *h) {
     *b = h;
 }
 
-td_status td_pool_lease(td_pool_t *p, td_arena_t *a, const char *tid, td_db_t **out) {
-    if (!td_id_valid(tid))
-        return TD_E_INVALID;
-    lease_t *l = a ? td_arena_alloc(a, sizeof(*l)) : NULL;
+/* A handle of tid, leased (idle, else newly opened), or an error;
+ * *reused says which. */
+static td_status lease_one(td_pool_t *p, const char *tid, td_db_t **out, int *reused) {
     handle_t *fresh = malloc(sizeof(*fresh));
-    if ((a && !l) || !fresh) {
-        free(fresh);
+    if (!fresh)
         return TD_E_NOMEM;
-    }
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += WAIT_SECONDS;
@@ -178,6 +181,7 @@ td_status td_pool_lease(td_pool_t *p, td_arena_t *a, const char *tid, td_db_t **
     }
     if (db) {
         free(fresh);
+        fresh = NULL;
     } else {
         td_status st = p->open_fn(p->ctx, tid, &db);
         pthread_mutex_lock(&p->mu);
@@ -196,6 +200,26 @@ td_status td_pool_lease(td_pool_t *p, td_arena_t *a, const char *tid, td_db_t **
             return st;
         }
     }
+    *reused = fresh == NULL;
+    *out = db;
+    return TD_OK;
+}
+
+td_status td_pool_lease(td_pool_t *p, td_arena_t *a, const char *tid, td_db_t **out) {
+    if (!td_id_valid(tid))
+        return TD_E_INVALID;
+    lease_t *l = a ? td_arena_alloc(a, sizeof(*l)) : NULL;
+    if (a && !l)
+        return TD_E_NOMEM;
+    td_db_t *db = NULL;
+    int reused = 0;
+    td_status st;
+    /* an idle handle that went bad is closed and the next one tried; each
+     * turn closes one, so this ends with a usable or a fresh handle */
+    while (!(st = lease_one(p, tid, &db, &reused)) && reused && !td_db_usable(db))
+        td_pool_release(p, tid, db, 1);
+    if (st)
+        return st;
     if (l) {
         l->pool = p;
         snprintf(l->tid, sizeof(l->tid), "%s", tid);
@@ -208,6 +232,7 @@ td_status td_pool_lease(td_pool_t *p, td_arena_t *a, const char *tid, td_db_t **
 }
 
 void td_pool_release(td_pool_t *p, const char *tid, td_db_t *db, int broken) {
+    int usable = !broken && td_db_usable(db); /* outside the lock: it may stat files */
     pthread_mutex_lock(&p->mu);
     handle_t **pp = &p->leased[ptr_slot(db)];
     while (*pp && (*pp)->db != db)
@@ -215,7 +240,7 @@ void td_pool_release(td_pool_t *p, const char *tid, td_db_t *db, int broken) {
     handle_t *h = *pp;
     if (h)
         *pp = h->bnext;
-    int keep = h && !broken && !h->forgotten;
+    int keep = h && usable && !h->forgotten;
     if (keep) {
         handle_t **b = &p->buckets[hash(h->tid) % NBUCKETS];
         h->bnext = *b;

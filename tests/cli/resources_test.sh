@@ -349,8 +349,10 @@ st 400 "$(callh POST "${SA[@]}" --data "{\"name\":\"$(printf 'n%.0s' $(seq 201))
 errors_are 'name too_long,email invalid_email' "too long, not an email"
 st 400 "$(callh POST "${SA[@]}" --data '{"filename":"a.png","content_type":"image/png","size":10,"sha256":"ab","status":"stored"}' "$BASE/v1/cms/media")" "media with read-only fields"
 errors_are 'size read_only,sha256 read_only,status read_only' "media with read-only fields"
-st 400 "$(callh POST "${SA[@]}" --data '{"name":"n","sku":"s","price":-0.5,"active":"yes","currency":null}' "$BASE/v1/commerce/products")" "a product with bad values"
+st 400 "$(callh POST "${SA[@]}" --data '{"name":"n","sku":"s","price":-5,"active":"yes","currency":null}' "$BASE/v1/commerce/products")" "a product with bad values"
 errors_are 'price out_of_range,active invalid_type' "a product with bad values"
+st 400 "$(callh POST "${SA[@]}" --data '{"name":"n","sku":"s","price":2.5}' "$BASE/v1/commerce/products")" "a price that is not whole cents"
+errors_are 'price invalid_type' "money is an integer of minor units"
 st 400 "$(callh POST "${SA[@]}" --data '[{"name":"x"}]' "$BASE/v1/crm/customers")" "a body that is not an object"
 st 400 "$(callh POST "${SA[@]}" --data '{"name":"x"' "$BASE/v1/crm/customers")" "a body that is not JSON"
 # a reference must name an existing row of its resource (docs/api.md: 409)
@@ -371,6 +373,34 @@ eq "$(count_rows commerce products)" "$n_products" "no product written"
 eq "$(osql crm "SELECT count(*) FROM @ob")" "$ob_crm" "no crm outbox row for refused writes"
 eq "$(osql cms "SELECT count(*) FROM @ob")" "$ob_cms" "no cms outbox row for refused writes"
 eq "$(osql commerce "SELECT count(*) FROM @ob")" "$ob_commerce" "no commerce outbox row for refused writes"
+
+# every integer field of every resource refuses values past 2^53 - 1 (or
+# its declared bounds), so money and quantities never reach sums or
+# products that overflow; the limit itself is accepted
+nint=0
+for file in "$TD_SRC"/src/services/*/service.json; do
+  load_plan "$file"
+  svc=$(jq -r .name "$file")
+  for res in "${RESOURCES[@]}"; do
+    [[ ${P_METHODS[$svc.$res]} == *,create,* ]] && [ "$svc.$res" != commerce.orders ] || continue
+    for f in $(jq -r '.fields[] | select(.type == "integer" and (.read_only | not)) | .name' <<<"${P_DECL[$svc.$res]}"); do
+      make_body "$svc" "$res"
+      for v in 9007199254740992 -9007199254740992 4611686018427387904; do
+        st 400 "$(callh POST "${SA[@]}" --data "$(jq -c --arg f "$f" --argjson v "$v" '.[$f] = $v' <<<"$BODY")" "$BASE/v1/$svc/$res")" "$svc.$res.$f = $v"
+        errors_are "$f out_of_range" "$svc.$res.$f = $v"
+      done
+      max=$(jq -r --arg f "$f" '.fields[] | select(.name == $f) | .max // 9007199254740991' <<<"${P_DECL[$svc.$res]}")
+      make_body "$svc" "$res" # the others at their least, so no product of them overflows
+      st 201 "$(callh POST "${SA[@]}" --data "$(jq -c --arg f "$f" --argjson v "$max" --argjson r "${P_DECL[$svc.$res]}" \
+        'reduce ($r.fields[] | select(.type == "integer" and (.read_only | not) and .name != $f)) as $o
+           (.; if has($o.name) then .[$o.name] = ($o.min // 0) else . end) | .[$f] = $v' <<<"$BODY")" \
+        "$BASE/v1/$svc/$res")" "$svc.$res.$f = $max"
+      jqe '.[$f] == $v' "$svc.$res.$f keeps $max exactly" --arg f "$f" --argjson v "$max"
+      nint=$((nint + 1))
+    done
+  done
+done
+[ "$nint" -ge 8 ] || fail "only $nint integer fields checked"; pass
 
 # ---- 3. clients: own rows only; billing read-only; analytics events ---------
 new_user() { # new_user EMAIL ROLE SERVICES-JSON → the user's id
@@ -489,6 +519,7 @@ bad_filter customers "phone eq 'x'" "a field that is not filterable"
 bad_filter customers "owner_id eq 'x'" "the owner column (not declared filterable)"
 bad_filter deals "amount eq 'abc'" "text for an integer"
 bad_filter deals "amount eq 1.5" "a fraction for an integer"
+bad_filter deals "amount gt 99999999999999999999" "an integer past int64"
 bad_filter customers "name gt 5" "a number for text"
 bad_filter customers "name eq 'x" "an unterminated quote"
 bad_filter customers "name eq x" "an unquoted value"
@@ -522,9 +553,9 @@ good_filter customers "(name eq 'cy-1b' or name startswith 'dee-') and not (emai
 jqe '[.items[].name] | sort == ["cy-1b", "dee-2"]' "and, or, not, in, null select the right rows"
 good_filter deals "amount ge 0 and amount lt 1000000000000 and closed_at eq null" "integer and null comparisons"
 ensure_row commerce products; PROD=$ROWID
-st 200 "$(callh GET "${SA[@]}" -G --data-urlencode "filter=price eq 2.5 and price gt 2 and price le 2.5 and active eq false" "$BASE/v1/commerce/products")" "number and boolean comparisons"
-jqe 'any(.items[]; .id == $p)' "number and boolean comparisons find the product" --arg p "$PROD"
-for f in "price eq 'abc'" "active eq 1" "active gt false" "price contains '2'"; do
+st 200 "$(callh GET "${SA[@]}" -G --data-urlencode "filter=price eq 2 and price gt 1 and price le 2 and active eq false" "$BASE/v1/commerce/products")" "integer and boolean comparisons"
+jqe 'any(.items[]; .id == $p)' "integer and boolean comparisons find the product" --arg p "$PROD"
+for f in "price eq 'abc'" "price eq 2.5" "active eq 1" "active gt false" "price contains '2'"; do
   st 400 "$(callh GET "${SA[@]}" -G --data-urlencode "filter=$f" "$BASE/v1/commerce/products")" "[$f]"; code_is invalid_filter "[$f]"
 done
 # sort, limit, fields, cursor: the other parameters are checked too
@@ -719,6 +750,9 @@ st 201 "$(callh POST "${SA[@]}" --data "{\"queue_id\":\"$QUEUE\",\"subject\":\"P
 jqe '.priority == "normal" and .reopened == 0 and .due_at == "2026-07-01T12:00:00.000Z" and .resolution == null' "a ticket's defaults"
 st 200 "$(callh GET "${SA[@]}" -G --data-urlencode "filter=subject eq 'Printer' and priority in ('normal', 'urgent') and hours eq null" --data-urlencode sort=-priority,subject "$BASE/v1/helpdesk/tickets")" "filter tickets"
 jqe '[.items[].subject] == ["Printer"]' "filter tickets finds the ticket"
+st 201 "$(callh POST "${SA[@]}" --data "{\"queue_id\":\"$QUEUE\",\"subject\":\"Toner\",\"hours\":2.5}" "$BASE/v1/helpdesk/tickets")" "a ticket with hours"
+st 200 "$(callh GET "${SA[@]}" -G --data-urlencode "filter=hours eq 2.5 and hours gt 2 and hours le 2.5" "$BASE/v1/helpdesk/tickets")" "number comparisons"
+jqe '[.items[].subject] == ["Toner"]' "number comparisons find the ticket"
 # its access overrides: clients create and read their own, change nothing
 DESK_ADMIN=(-H "Authorization: Bearer $(login '{"tenant":"desk","email":"admin@desk.test","password":"admin-password-1"}')")
 st 201 "$(callh POST "${DESK_ADMIN[@]}" --data '{"email":"cl@desk.test","password":"user-password-1","role":"client","services":["helpdesk"]}' "$BASE/v1/auth/users")" "a helpdesk client"
@@ -758,6 +792,10 @@ bad_decl helpdesk '.resources[1].fields[0].ref = "nosuch"' "ref names no resourc
 bad_decl helpdesk '.resources[1].sort += ["requester"]' "sortable field must be required or have a default"
 bad_decl helpdesk '.resources[1].filter += ["nosuch"]' "names an unknown field"
 bad_decl helpdesk '.resources[1].filter += ["meta"]' "cannot use the json field"
+bad_decl helpdesk '.resources[1].fields[5].max = 9007199254740992' "integer bounds are integers within"
+bad_decl helpdesk '.resources[1].fields[5].min = 0.5' "integer bounds are integers within"
+bad_decl helpdesk '.resources[1].fields[3].server_values = ["asap"]' "server_values is a non-empty list of the enum's values"
+bad_decl helpdesk '.resources[1].fields[1].server_values = ["x"]' "server_values is a non-empty list of the enum's values"
 bad_decl helpdesk '.resources[1].fields[3].default = "someday"' "default does not fit"
 bad_decl helpdesk '.resources[1].fields[1].requird = true' "unknown key"
 bad_decl helpdesk '.resources[0].table = "td_queues"' "not starting with td_"

@@ -40,9 +40,16 @@ static atomic_int g_live;                        /* handles open right now */
 static atomic_int g_max_live;                    /* most handles open at once */
 static char g_fail_id[TD_ID_LEN + 1];            /* open fails for this tenant */
 
+static atomic_int g_unusable;                    /* 1: every handle says it is unusable */
+
 static void counting_close(td_db_t *db) {
     atomic_fetch_sub(&g_live, 1);
     td_sqlite_driver.close(db);
+}
+
+/* Stands for a database that went away under its handles. */
+static int switchable_usable(td_db_t *db) {
+    return !atomic_load(&g_unusable) && td_sqlite_driver.usable(db);
 }
 
 /* The pool's open function: opens <dir>/<id>.db and counts. */
@@ -75,6 +82,7 @@ static int group_setup(void **state) {
     (void)state;
     g_counting = td_sqlite_driver;
     g_counting.close = counting_close;
+    g_counting.usable = switchable_usable;
     snprintf(g_dir, sizeof(g_dir), "/tmp/tdunit_pool.XXXXXX");
     if (!mkdtemp(g_dir))
         return -1;
@@ -106,6 +114,7 @@ static td_pool_t *new_pool(size_t max) {
     atomic_store(&g_live, 0);
     atomic_store(&g_max_live, 0);
     g_fail_id[0] = '\0';
+    atomic_store(&g_unusable, 0);
     td_pool_t *p = td_pool_new(max, open_tenant, g_dir);
     assert_non_null(p);
     return p;
@@ -123,6 +132,15 @@ static void whose(td_db_t *db, char out[TD_ID_LEN + 1]) {
     if (td_db_prepare(db, "SELECT id FROM who", &st) == TD_OK && td_db_step(st) == TD_DB_ROW)
         snprintf(out, TD_ID_LEN + 1, "%s", td_db_column_text(st, 0));
     td_db_finalize(st);
+}
+
+/* The pool's counts of open and idle handles, and the handles really open. */
+static void assert_handles(td_pool_t *p, size_t open, size_t idle, int live) {
+    td_pool_stats_t s;
+    td_pool_stats(p, &s);
+    assert_int_equal(s.open, open);
+    assert_int_equal(s.idle, idle);
+    assert_int_equal(atomic_load(&g_live), live);
 }
 
 static td_db_t *lease(td_pool_t *p, td_arena_t *a, const char *tid) {
@@ -345,13 +363,42 @@ static void test_release_broken(void **state) {
     td_pool_t *p = new_pool(2);
     td_db_t *a = lease(p, NULL, g_ids[0]);
     td_pool_release(p, g_ids[0], a, 1);
-    td_pool_stats_t s;
-    td_pool_stats(p, &s);
-    assert_int_equal(s.open, 0);
-    assert_int_equal(s.idle, 0);
-    assert_int_equal(atomic_load(&g_live), 0);
+    assert_handles(p, 0, 0, 0);
     td_pool_release(p, g_ids[0], lease(p, NULL, g_ids[0]), 0);
     assert_int_equal(atomic_load(&g_opens), 2); /* not reused */
+    free_pool(p);
+}
+
+/* A handle whose database went away (td_db_usable = 0) is closed when it
+ * comes back, even released as healthy. */
+static void test_unusable_not_kept(void **state) {
+    (void)state;
+    td_pool_t *p = new_pool(2);
+    td_db_t *a = lease(p, NULL, g_ids[0]);
+    atomic_store(&g_unusable, 1);
+    td_pool_release(p, g_ids[0], a, 0);
+    assert_handles(p, 0, 0, 0);
+    free_pool(p);
+}
+
+/* An idle handle that went bad while it waited is never handed out: the
+ * lease closes it and opens the tenant afresh; the pool's budget is
+ * whole again afterwards. */
+static void test_unusable_idle_replaced(void **state) {
+    (void)state;
+    td_pool_t *p = new_pool(2);
+    td_db_t *a = lease(p, NULL, g_ids[0]), *b = lease(p, NULL, g_ids[0]);
+    td_pool_release(p, g_ids[0], a, 0);
+    td_pool_release(p, g_ids[0], b, 0); /* two idle handles of one tenant */
+    atomic_store(&g_unusable, 1);
+    td_db_t *c = lease(p, NULL, g_ids[0]);
+    assert_int_equal(atomic_load(&g_opens), 3); /* both idle ones closed, one opened */
+    assert_handles(p, 1, 0, 1);
+    atomic_store(&g_unusable, 0);
+    td_pool_release(p, g_ids[0], c, 0);
+    assert_handles(p, 1, 1, 1);
+    td_pool_release(p, g_ids[1], lease(p, NULL, g_ids[1]), 0);
+    assert_handles(p, 2, 2, 2); /* the budget counts only live handles */
     free_pool(p);
 }
 
@@ -522,6 +569,8 @@ int main(void) {
         cmocka_unit_test(test_busy_when_all_leased),
         cmocka_unit_test(test_waiter_wakes_on_release),
         cmocka_unit_test(test_release_broken),
+        cmocka_unit_test(test_unusable_not_kept),
+        cmocka_unit_test(test_unusable_idle_replaced),
         cmocka_unit_test(test_open_failure),
         cmocka_unit_test(test_forget),
         cmocka_unit_test(test_forget_leased_handle),

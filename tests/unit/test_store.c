@@ -682,15 +682,22 @@ static void test_tenant_brought_database(void **state) {
     td_db_close(own);
 }
 
-static void test_tenant_ping(void **state) {
-    (void)state;
-    char tid[TD_ID_LEN + 1], err[1024] = "";
+/* A new tenant with svca and svcb, opened with both (the caller closes). */
+static td_db_t *open_new_tenant(char tid[TD_ID_LEN + 1]) {
+    char err[1024] = "";
     td_schema_t svcs[3];
     schemas(svcs);
     new_tenant_id(tid);
     ASSERT_OK(td_db_tenant_create(&E.place, tid, &E.cred, svcs, 2, err, sizeof(err)));
     td_db_t *db = NULL;
     ASSERT_OK(td_db_tenant_open(&E.place, tid, &E.cred, AB, 2, &db, err, sizeof(err)));
+    return db;
+}
+
+static void test_tenant_ping(void **state) {
+    (void)state;
+    char tid[TD_ID_LEN + 1], err[1024] = "";
+    td_db_t *db = open_new_tenant(tid);
     char err_ok[1024] = "", err_bad[1024] = "";
     td_status ok = td_db_tenant_ping(db, AB, 2, err_ok, sizeof(err_ok));
     static const char *const with_missing[] = {"svca", "svcz"};
@@ -788,6 +795,96 @@ static void test_tenant_invalid_id(void **state) {
         fail_msg("invalid tenant ids not refused with TD_E_INVALID:%s", msg);
 }
 
+/* Writes n bytes of garbage (0 = an empty file) at path, in place. */
+static void damage(const char *path, size_t n) {
+    FILE *f = fopen(path, "r+");
+    assert_non_null(f);
+    assert_int_equal(ftruncate(fileno(f), 0), 0);
+    for (size_t i = 0; i < n; i++)
+        fputc((int)(i * 131 % 251), f);
+    fclose(f);
+}
+
+/* A tenant whose files are damaged: SQLite — a handle notices a file
+ * emptied, removed or replaced under it (usable = 0), and attaching an
+ * empty, garbage or missing file is TD_E_UNAVAILABLE, never an empty
+ * database; PostgreSQL — a connection whose session was terminated is
+ * not usable. A healthy handle is. */
+static void test_tenant_damaged(void **state) {
+    (void)state;
+    char tid[TD_ID_LEN + 1], err[1024] = "", path[PATH_MAX + 64], copy[PATH_MAX + 64];
+    td_db_t *db = open_new_tenant(tid);
+    assert_int_equal(td_db_usable(db), 1);
+    if (E.pg) {
+        char sql[200];
+        snprintf(sql, sizeof(sql), "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                                   " WHERE datname = 'td_%.8s%.4s%.4s%.4s%.12s'",
+                 tid, tid + 9, tid + 14, tid + 19, tid + 24);
+        assert_int_equal(q_int(E.admin, sql), 1);
+        for (int i = 0; i < 100 && td_db_usable(db); i++)
+            usleep(20000); /* the session ends a moment later */
+        assert_int_equal(td_db_usable(db), 0);
+        td_db_close(db);
+        return;
+    }
+    snprintf(path, sizeof(path), "%s/%s/svca.db", E.tenants_dir, tid);
+    snprintf(copy, sizeof(copy), "%s/%s/svca.copy", E.tenants_dir, tid);
+    td_db_close(db); /* the file complete (checkpointed), then copied */
+    char cmd[2 * PATH_MAX + 256];
+    snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", path, copy);
+    assert_int_equal(system(cmd), 0);
+
+    /* under a live handle: emptied, removed, replaced */
+    for (int how = 0; how < 3; how++) {
+        ASSERT_OK(td_db_tenant_open(&E.place, tid, &E.cred, AB, 2, &db, err, sizeof(err)));
+        assert_int_equal(q_int(db, "SELECT COUNT(*) FROM svca.items"), 0);
+        assert_int_equal(td_db_usable(db), 1);
+        if (how == 0)
+            damage(path, 0);
+        else if (how == 1)
+            assert_int_equal(unlink(path), 0);
+        else {
+            snprintf(cmd, sizeof(cmd), "cp '%s' '%s.new'", copy, path);
+            assert_int_equal(system(cmd), 0);
+            char fresh[PATH_MAX + 80];
+            snprintf(fresh, sizeof(fresh), "%s.new", path);
+            assert_int_equal(rename(fresh, path), 0);
+        }
+        if (td_db_usable(db))
+            fail_msg("a handle is still usable after its file was %s",
+                     how == 0 ? "emptied" : how == 1 ? "removed" : "replaced");
+        td_db_close(db);
+        snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", copy, path);
+        assert_int_equal(system(cmd), 0);
+    }
+    /* attaching: empty, garbage, missing */
+    for (int how = 0; how < 3; how++) {
+        if (how < 2)
+            damage(path, how ? 8192 : 0);
+        else
+            assert_int_equal(unlink(path), 0);
+        ASSERT_OK(td_db_tenant_open(&E.place, tid, &E.cred, NULL, 0, &db, err, sizeof(err)));
+        ASSERT_OK(td_db_tenant_attach(db, "svcb", err, sizeof(err)));
+        td_status st = td_db_tenant_attach(db, "svca", err, sizeof(err));
+        if (st != TD_E_UNAVAILABLE)
+            fail_msg("attaching a%s file = %s", how == 0 ? "n empty" : how == 1 ? " garbage"
+                                                                                : " missing",
+                     td_status_code(st));
+        assert_int_equal(td_db_usable(db), 0);
+        td_db_close(db);
+        struct stat sb; /* a refused file is left as it was: nothing made it a database */
+        assert_int_equal(stat(path, &sb) == 0 ? (int)sb.st_size : -1,
+                         how == 2 ? -1 : how ? 8192 : 0);
+        snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", copy, path);
+        assert_int_equal(system(cmd), 0);
+    }
+    /* repaired: served again */
+    ASSERT_OK(td_db_tenant_open(&E.place, tid, &E.cred, AB, 2, &db, err, sizeof(err)));
+    assert_int_equal(q_int(db, "SELECT COUNT(*) FROM svca.items"), 0);
+    assert_int_equal(td_db_usable(db), 1);
+    td_db_close(db);
+}
+
 /* tenant_exists: "1 when anything of the tenant's database exists" — for
  * ids that cannot name a tenant, nothing can. */
 static void test_tenant_exists_invalid_id(void **state) {
@@ -821,6 +918,7 @@ int main(void) {
         cmocka_unit_test(test_migrate_failure_leaves_nothing),
         cmocka_unit_test(test_tenant_lifecycle),
         cmocka_unit_test(test_tenant_ping),
+        cmocka_unit_test(test_tenant_damaged),
         cmocka_unit_test(test_tenant_brought_database),
         cmocka_unit_test(test_tenant_isolation),
         cmocka_unit_test(test_tenant_invalid_id),

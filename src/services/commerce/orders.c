@@ -5,7 +5,13 @@
  * atomic on both backends — concurrent orders can never drive stock below
  * zero, and an order that cannot be served whole writes nothing (409
  * out_of_stock). Then the order and its items are written through the
- * engine at the products' current prices. */
+ * engine at the products' current prices.
+ *
+ * Money is integer minor units, never floating point: each line's price
+ * × quantity and the running total are computed in int64 with overflow
+ * checks, and a total beyond what the order's total field holds (or
+ * beyond int64 on the way) refuses the order whole: 422
+ * validation_failed naming the item (out_of_range), nothing written. */
 #include <stdio.h>
 #include <string.h>
 
@@ -97,6 +103,22 @@ static td_status take_stock(const td_res_ctx_t *c, const char *product, json_int
     return td_outbox_append(c, "commerce", "update", "inventory", NULL, 0, 0);
 }
 
+/* Adds price × n to *total, checked: TD_E_RANGE (with the item named in
+ * e) when the line or the sum goes beyond max. */
+static td_status add_line(int64_t *total, json_int_t price, json_int_t n, int64_t max, size_t i,
+                          td_res_err_t *e) {
+    int64_t line;
+    if (!__builtin_mul_overflow(price, n, &line) && !__builtin_add_overflow(*total, line, total) &&
+        *total <= max)
+        return TD_OK;
+    json_t *errors = json_array();
+    item_error(errors, i, "quantity", "out_of_range",
+               "price × quantity takes the order's total beyond what an amount holds");
+    e->errors = errors;
+    return td_res_fail(e, TD_E_RANGE, "validation_failed",
+                       "items[%zu]: the order's total would be beyond %lld", i, (long long)max);
+}
+
 static td_status place(const td_res_ctx_t *c, void *arg, td_res_err_t *e) {
     order_t *a = arg;
     const td_resource_t *products = td_service_resource("commerce", "products");
@@ -108,21 +130,24 @@ static td_status place(const td_res_ctx_t *c, void *arg, td_res_err_t *e) {
     td_status rc = check_body(a->body, e);
     td_res_ctx_t shop = *c;
     shop.scope = TD_SCOPE_TENANT; /* the catalogue of products is the tenant's */
+    const td_field_t *tf = td_resource_field(orders, "total");
+    int64_t total = 0, max = tf && tf->type == TD_F_INTEGER ? tf->imax : TD_INT_SAFE;
     json_t *prices = json_array();
-    double total = 0;
     size_t i;
     json_t *it;
     json_array_foreach(rc ? NULL : items, i, it) {
         const char *pid = json_string_value(json_object_get(it, "product_id"));
         json_int_t n = json_integer_value(json_object_get(it, "quantity"));
         json_t *p = NULL;
-        if ((rc = td_res_get(&shop, products, pid, &p, NULL))) {
-            rc = td_res_fail(e, TD_E_INVALID, "invalid_reference", "items[%zu]: no such product",
-                             i);
+        td_res_err_t pe = {0};
+        if ((rc = td_res_get(&shop, products, pid, &p, &pe))) {
+            rc = rc == TD_E_NOTFOUND ? td_res_fail(e, TD_E_INVALID, "invalid_reference",
+                                                   "items[%zu]: no such product", i)
+                                     : td_res_fail(e, rc, pe.code, "%s", pe.detail);
             break;
         }
         json_t *active = json_object_get(p, "active");
-        double price = json_number_value(json_object_get(p, "price"));
+        json_int_t price = json_integer_value(json_object_get(p, "price"));
         json_array_append(prices, json_object_get(p, "price"));
         json_decref(p);
         if (active && !json_is_true(active)) {
@@ -130,15 +155,14 @@ static td_status place(const td_res_ctx_t *c, void *arg, td_res_err_t *e) {
                              "items[%zu]: the product is not for sale", i);
             break;
         }
-        if ((rc = take_stock(c, pid, n, e)))
+        if ((rc = add_line(&total, price, n, max, i, e)) || (rc = take_stock(c, pid, n, e)))
             break;
-        total += price * (double)n;
     }
     json_t *order = NULL;
     if (!rc) {
         json_t *ob = json_deep_copy(a->body);
         json_object_del(ob, "items");
-        json_object_set_new(ob, "total", json_real(total));
+        json_object_set_new(ob, "total", json_integer(total));
         /* trusted: total is read-only to callers; the body's other keys
          * were limited to customer_id and currency by check_body */
         rc = td_res_insert(c, orders, ob, TD_W_TRUSTED, &order, e);
