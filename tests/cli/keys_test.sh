@@ -67,7 +67,7 @@ else
 fi
 expect_rc 1 td key rotate
 expect_contains "$T/err" "$lost"
-expect_rc 0 td tenant delete lost
+expect_rc 0 td tenant delete lost --yes
 assert_tenant_gone "$lost"
 expect_rc 0 td key rotate
 expect_contains "$T/out" "2 tenant keys re-wrapped"
