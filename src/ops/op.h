@@ -1,0 +1,65 @@
+/* op.h — the operation context: one shape for "who is doing what, on whose
+ * behalf, with which memory, and where the failure goes".
+ *
+ * Every domain operation takes a td_op_t *. Its callers — an HTTP handler,
+ * a CLI command, a job handler, the console through the HTTP API — each
+ * build one and call the same operation: parse → operate → render. The
+ * operation checks access with op->actor, does the work, records its
+ * audit event with op->actor and op->request_id, and on failure fills
+ * op->err (a td_status, the HTTP-like status class, a stable code and a
+ * detail that never quotes secrets or bodies). Nothing in it outlives the
+ * request or job that built it: strings are borrowed from the caller or
+ * allocated in op->arena. */
+#ifndef TD_OP_H
+#define TD_OP_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#include "common/arena.h"
+#include "common/status.h"
+#include "tenancy/tenancy.h"
+
+typedef enum {
+    TD_ACTOR_SYSTEM = 0, /* the server itself (start-up, schedules) */
+    TD_ACTOR_SUPERADMIN, /* a platform operator (token or platform API key) */
+    TD_ACTOR_USER,       /* a tenant's user */
+    TD_ACTOR_API_KEY,    /* a tenant's API key */
+    TD_ACTOR_CLI,        /* an operator at the command line */
+    TD_ACTOR_JOB,        /* a job of the queue (id: the job's id) */
+} td_actor_kind;
+
+typedef struct {
+    td_actor_kind kind;
+    const char *id;        /* user, admin, key or job id; NULL for system/cli */
+    const char *tenant_id; /* the actor's own tenant; NULL for platform actors */
+    const char *role;      /* superadmin | admin | manager | client; NULL when none */
+    int all;               /* every service of its tenant (svc is no limit) */
+    const char *const *svc;
+    size_t nsvc;
+} td_actor_t;
+
+typedef struct {
+    td_status st;     /* TD_OK until a failure */
+    int status;       /* HTTP-like class: 400, 403, 404, 409, 422, 503… */
+    char code[48];    /* stable machine-readable code ("slug_taken") */
+    char detail[256]; /* for a human; never a secret, never the input */
+} td_op_err_t;
+
+typedef struct {
+    td_platform_t *platform;
+    td_actor_t actor;
+    const char *request_id;  /* the request's id, or the job's */
+    const char *client_addr; /* NULL outside HTTP */
+    td_arena_t *arena;       /* everything the operation allocates */
+    td_op_err_t err;
+} td_op_t;
+
+/* Records a failure in op->err (the first one wins) and returns st. */
+td_status td_op_fail(td_op_t *op, td_status st, int status, const char *code, const char *fmt,
+                     ...) __attribute__((format(printf, 5, 6)));
+/* The actor kind's name ("superadmin", "user", "api_key", "cli", "job",
+ * "system"), as audit records and job rows write it. */
+const char *td_actor_kind_name(td_actor_kind k);
+
+#endif
