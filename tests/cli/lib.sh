@@ -194,4 +194,13 @@ tenant_sql() {
   fi
 }
 
+# catalog_sql SQL: runs SQL in the catalog (read-only on SQLite).
+catalog_sql() {
+  if [ "$BACKEND" = postgres ]; then
+    psql "$TENANTD_CATALOG_URL" -XAtq -v ON_ERROR_STOP=1 -c "$1"
+  else
+    sqlite3 -readonly "$DATA/catalog.db" "$1"
+  fi
+}
+
 done_ok() { echo "ok: $PASSES assertions ($BACKEND)"; }
