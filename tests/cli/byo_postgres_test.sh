@@ -33,7 +33,9 @@ eq "$(own_q "SELECT count(*) FROM public.theirs")" 0 "the operator's database an
 # a tenant whose provisioning failed can be placed on a brought database
 set +e
 TENANTD_FAULT=create.databases "$TD_BIN" tenant create late --data "$DATA" --services crm >/dev/null 2>&1
+rc=$?
 set -e
+eq "$rc" 137 "tenant create killed after its databases"
 eq "$(call PUT "${R[@]}" --data "{\"url\":\"$OWN_URL\"}" "$BASE/v1/tenants/late/database")" 200 "PUT on a provisioning tenant"
 eq "$(jq -r .status "$T/body")" active "provisioned there"
 LATE=$(jq -r .id "$T/body")
