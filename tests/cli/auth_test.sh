@@ -62,7 +62,8 @@ eq "$(post --data "{\"refresh_token\":\"$RT\"}" "$BASE/v1/auth/refresh")" 401 "r
 eq "$(jq -r .code "$T/body")" refresh_reused "reuse code"
 eq "$(post --data "{\"refresh_token\":\"$RT2\"}" "$BASE/v1/auth/refresh")" 401 "the family is revoked"
 eq "$(get -H "Authorization: Bearer $AT2" "$BASE/v1/auth/me")" 401 "the user's access tokens are revoked"
-ROOT=$(relogin '{"email":"root@example.com","password":"root-password-1"}')
+ROOT=$(login '{"email":"root@example.com","password":"root-password-1"}')
+eq "$(get -H "Authorization: Bearer $ROOT" "$BASE/v1/auth/me")" 200 "a login right after the revocation works (generations, not clocks)"
 TRT=$(curl -sS -X POST "$BASE/v1/auth/login" --data '{"tenant":"acme","email":"ada@acme.test","password":"ada-password-1"}' | jq -r .refresh_token)
 eq "$(post --data "{\"refresh_token\":\"$TRT\"}" "$BASE/v1/auth/refresh")" 200 "tenant refresh"
 eq "$(jq -r '.user.role + " " + .tenant.slug + " " + (.services|join(","))' "$T/body")" "admin acme auth,crm" "tenant refresh shape"

@@ -151,21 +151,6 @@ get() { curl -sS -o "$T/body" -w '%{http_code}' "$@"; }
 # login JSON: prints an access token; the whole answer is kept in $T/login.
 login() { curl -sS -X POST "$BASE/v1/auth/login" --data "$1" -o "$T/login"; jq -r .access_token "$T/login"; }
 
-# relogin JSON: login, right after the account's tokens were revoked (its
-# password, role or grants changed). A token issued in the same second as
-# such a revocation is refused (revocations and iat count whole seconds: a
-# defect reported with issue 9), so this logs in again until the new token
-# works, for at most 3 s.
-relogin() {
-  local tok _
-  for _ in $(seq 1 30); do
-    tok=$(login "$1")
-    [ "$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $tok" "$BASE/v1/auth/me")" = 200 ] && break
-    sleep 0.1
-  done
-  echo "$tok"
-}
-
 # tenants_with_admins SLUG…: as the superadmin (token in ROOT), creates each
 # tenant with crm and an admin admin@SLUG.test / admin-password-1.
 tenants_with_admins() {

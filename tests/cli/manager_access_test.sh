@@ -84,7 +84,7 @@ eq "$(get "${M[@]}" "$BASE/v1/cms/pages")" 403 "cms, not granted"
 eq "$(jq -r .code "$T/body")" service_not_granted "not granted: code"
 eq "$(call PATCH "${A[@]}" --data '{"services":["crm","billing","analytics","cms"]}' "$BASE/v1/auth/users/$MAX_ID")" 200 "the admin grants cms"
 eq "$(get "${M[@]}" "$BASE/v1/crm/customers")" 401 "the manager's token ended with the change"
-MAX=$(relogin '{"tenant":"acme","email":"max@acme.test","password":"max-password-1"}')
+MAX=$(login '{"tenant":"acme","email":"max@acme.test","password":"max-password-1"}')
 eq "$(get -H "Authorization: Bearer $MAX" "$BASE/v1/cms/pages")" 200 "cms, granted"
 eq "$(jq -r '[.items[].slug] | join(",")' "$T/body")" home "the admin's page"
 done_ok

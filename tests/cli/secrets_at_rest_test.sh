@@ -33,9 +33,9 @@ A=(-H "Authorization: Bearer $ADA")
 eq "$(post "${A[@]}" --data '{"email":"cy@acme.test","password":"Cy-Secret-pw-1","role":"client"}' "$BASE/v1/auth/users")" 201 "a user"
 CY_ID=$(jq -r .id "$T/body")
 eq "$(call PATCH "${A[@]}" --data '{"password":"Cy-Secret-pw-2"}' "$BASE/v1/auth/users/$CY_ID")" 200 "the admin resets it"
-CY=$(relogin '{"tenant":"acme","email":"cy@acme.test","password":"Cy-Secret-pw-2"}')
+CY=$(login '{"tenant":"acme","email":"cy@acme.test","password":"Cy-Secret-pw-2"}')
 eq "$(post -H "Authorization: Bearer $CY" --data '{"current_password":"Cy-Secret-pw-2","new_password":"Cy-Secret-pw-3"}' "$BASE/v1/auth/password")" 204 "its user changes it"
-CY=$(relogin '{"tenant":"acme","email":"cy@acme.test","password":"Cy-Secret-pw-3"}')
+CY=$(login '{"tenant":"acme","email":"cy@acme.test","password":"Cy-Secret-pw-3"}')
 RT3=$(jq -r .refresh_token "$T/login")
 eq "$(post --data "{\"refresh_token\":\"$RT3\"}" "$BASE/v1/auth/refresh")" 200 "a refresh"
 RT4=$(jq -r .refresh_token "$T/body"); AT4=$(jq -r .access_token "$T/body")
