@@ -62,8 +62,8 @@ eq "$(post --data "{\"refresh_token\":\"$RT\"}" "$BASE/v1/auth/refresh")" 401 "r
 eq "$(jq -r .code "$T/body")" refresh_reused "reuse code"
 eq "$(post --data "{\"refresh_token\":\"$RT2\"}" "$BASE/v1/auth/refresh")" 401 "the family is revoked"
 eq "$(get -H "Authorization: Bearer $AT2" "$BASE/v1/auth/me")" 401 "the user's access tokens are revoked"
-sleep 1.1 # a new login must be dated after that revocation
-ROOT=$(curl -sS -X POST "$BASE/v1/auth/login" --data '{"email":"root@example.com","password":"root-password-1"}' | jq -r .access_token)
+ROOT=$(login '{"email":"root@example.com","password":"root-password-1"}')
+eq "$(get -H "Authorization: Bearer $ROOT" "$BASE/v1/auth/me")" 200 "a login right after the revocation works (generations, not clocks)"
 TRT=$(curl -sS -X POST "$BASE/v1/auth/login" --data '{"tenant":"acme","email":"ada@acme.test","password":"ada-password-1"}' | jq -r .refresh_token)
 eq "$(post --data "{\"refresh_token\":\"$TRT\"}" "$BASE/v1/auth/refresh")" 200 "tenant refresh"
 eq "$(jq -r '.user.role + " " + .tenant.slug + " " + (.services|join(","))' "$T/body")" "admin acme auth,crm" "tenant refresh shape"
@@ -137,8 +137,7 @@ eq "$(post -H "Authorization: Bearer $ADA" "$BASE/v1/auth/logout")" 204 "logout"
 eq "$(get -H "Authorization: Bearer $ADA" "$BASE/v1/auth/me")" 401 "after logout"
 eq "$(jq -r .code "$T/body")" token_revoked "revoked code"
 eq "$(get -H "Authorization: Bearer $ROOT" "$BASE/v1/auth/me")" 200 "other tokens unaffected"
-kill -TERM "$SERVER_PID"; wait "$SERVER_PID" || true; SERVER_PID=
-cp "$T/server.log" "$T/server1.log"
+stop_server
 start_server --log info
 eq "$(get -H "Authorization: Bearer $ADA" "$BASE/v1/auth/me")" 401 "revocation survives a restart"
 eq "$(get -H "Authorization: Bearer $ROOT" "$BASE/v1/auth/me")" 200 "tokens survive a restart (keys in the catalog)"
@@ -160,12 +159,15 @@ eq "$(jq -r .code "$T/body")" too_many_attempts "429 code"
 grep -qi '^Retry-After: [1-9]' "$T/hdr" || fail "no Retry-After"; pass
 eq "$(post --data '{"email":"root@example.com","password":"root-password-1"}' "$BASE/v1/auth/login")" 200 "other accounts unaffected"
 wait_s=$(grep -i '^Retry-After:' "$T/hdr" | tr -dc 0-9)
-sleep $((wait_s + 1))
-eq "$(post --data '{"tenant":"acme","email":"ada@acme.test","password":"ada-password-1"}' "$BASE/v1/auth/login")" 200 "unlocked after the delay"
+for _ in $(seq 1 $(( (wait_s + 3) * 10 ))); do  # until unlocked, at most Retry-After + 3 s
+  code=$(post --data '{"tenant":"acme","email":"ada@acme.test","password":"ada-password-1"}' "$BASE/v1/auth/login")
+  [ "$code" = 200 ] && break
+  sleep 0.1
+done
+eq "$code" 200 "unlocked after the delay"
 
 # the tenant from the Host name (TENANTD_BASE_DOMAIN)
-kill -TERM "$SERVER_PID"; wait "$SERVER_PID" || true; SERVER_PID=
-cat "$T/server.log" >> "$T/server1.log"
+stop_server
 TENANTD_BASE_DOMAIN=apps.example.test start_server --log info
 ADA2=$(curl -sS -X POST "$BASE/v1/auth/login" --data '{"tenant":"acme","email":"ada@acme.test","password":"ada-password-1"}' | jq -r .access_token)
 eq "$(post -H 'Host: acme.apps.example.test' --data '{"email":"ada@acme.test","password":"ada-password-1"}' "$BASE/v1/auth/login")" 200 "login by Host"
@@ -196,6 +198,6 @@ td tenant suspend acme >/dev/null
 eq "$(post --data '{"tenant":"acme","email":"ada@acme.test","password":"ada-password-1"}' "$BASE/v1/auth/login")" 403 "suspended tenant"
 eq "$(jq -r .code "$T/body")" tenant_suspended "suspended code"
 
-! grep -q 'password-1' "$T/server1.log" "$T/server.log" || fail "a password reached the log"; pass
-! grep -qF "$ROOT" "$T/server1.log" "$T/server.log" || fail "a token reached the log"; pass
+! grep -q 'password-1' "$T"/server*.log || fail "a password reached the log"; pass
+! grep -qF "$ROOT" "$T"/server*.log || fail "a token reached the log"; pass
 done_ok

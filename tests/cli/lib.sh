@@ -3,6 +3,13 @@
 # Gives each test a fresh data folder and, when TD_TEST_BACKEND=postgres, a
 # fresh catalog database on the test cluster with new tenants placed there
 # too. Provides assertions that print what failed and stop the test.
+#
+# A server started with start_server is stopped with stop_server (or at
+# exit): it must exit with status 0 on SIGTERM. A leak (LeakSanitizer), a
+# sanitizer report or a crash makes the status nonzero, and the test fails
+# with the report shown. A failed test keeps its folder ($T: data, server
+# logs) and says where; `skip REASON` ends a test that does not apply
+# (ctest shows it as skipped, not passed).
 set -euo pipefail
 
 : "${TD_BIN:?TD_BIN must point at the tenantd binary}"
@@ -11,13 +18,20 @@ BACKEND=${TD_TEST_BACKEND:-sqlite}
 T=$(mktemp -d /tmp/tdtest.XXXXXX)
 DATA=$T/data
 export TENANTD_LOG=warn
+# as scripts/test runs them: a leak or undefined behaviour ends the process
+# with a nonzero status (by hand too)
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 unset TENANTD_MASTER_KEY TENANTD_CATALOG_URL TENANTD_TENANT_DB_URL TENANTD_CONFIG
 PASSES=0
 SERVER_PID=
+SERVER_RUNS=0   # servers stopped so far; each one's log is kept as $T/server.N.log
 
 td() { "$TD_BIN" "$@" --data "$DATA"; }
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# skip REASON: the test does not apply here (exit 77: SKIP_RETURN_CODE).
+skip() { echo "skip: $*"; exit 77; }
 pass() { PASSES=$((PASSES + 1)); }
 # expect_rc N CMD…: runs CMD, asserts its exit code.
 expect_rc() {
@@ -42,14 +56,55 @@ if [ "$BACKEND" = postgres ]; then
   export TENANTD_TENANT_DB_URL="$TD_TEST_PG_URL"
 fi
 
-td_cleanup() {
-  if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
-  if [ "$BACKEND" = postgres ]; then
-    pg "DROP DATABASE IF EXISTS $CATDB WITH (FORCE)" || true
+# server_end: stops the server (SIGTERM, then SIGKILL after 60 s) and
+# returns 0 when it exited with status 0; otherwise prints its sanitizer
+# report or the end of its log and returns 1. Without a server, returns 0.
+server_end() {
+  [ -n "$SERVER_PID" ] || return 0
+  local pid=$SERVER_PID rc _
+  SERVER_PID=
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 1200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+  kill -0 "$pid" 2>/dev/null && { echo "the server did not stop within 60 s of SIGTERM: killed" >&2; kill -KILL "$pid" 2>/dev/null; }
+  set +e; wait "$pid" 2>/dev/null; rc=$?; set -e
+  SERVER_RUNS=$((SERVER_RUNS + 1))
+  cp "$T/server.log" "$T/server.$SERVER_RUNS.log" 2>/dev/null || true
+  [ "$rc" -eq 0 ] && return 0
+  echo "---- the server (run $SERVER_RUNS) exited with status $rc; its log: $T/server.$SERVER_RUNS.log" >&2
+  if grep -qE '^==[0-9]+==|runtime error:|^SUMMARY: ' "$T/server.log" 2>/dev/null; then
+    sed -n '/^==[0-9]*==\|runtime error:/,$p' "$T/server.log" | head -n 200 >&2
+  else
+    tail -n 40 "$T/server.log" >&2 2>/dev/null || true
   fi
-  rm -rf "$T"
+  echo "----" >&2
+  return 1
 }
-trap td_cleanup EXIT
+
+# stop_server: ends the running server; the test fails unless it exited
+# cleanly (status 0: no leak, no sanitizer report, no crash).
+stop_server() { server_end || fail "the server did not exit cleanly (status above)"; }
+
+# td_cleanup STATUS: the EXIT trap (STATUS is the test's exit status).
+# Stops the server (a bad exit fails a test that passed), then removes the
+# test's folder and catalog database, or keeps both when the test failed
+# and says where they are.
+td_cleanup() {
+  local rc=${1:-$?} bad=0
+  server_end || bad=1
+  if [ "$bad" -eq 0 ] && { [ "$rc" -eq 0 ] || [ "$rc" -eq 77 ]; }; then
+    if [ "$BACKEND" = postgres ]; then
+      pg "DROP DATABASE IF EXISTS $CATDB WITH (FORCE)" || true
+    fi
+    rm -rf "$T"
+  else
+    echo "kept for inspection: $T (data folder $DATA, server logs $T/server*.log)${CATDB:+; catalog database $CATDB}" >&2
+  fi
+  # the test's own status stands, unless only the server's exit was bad
+  if [ "$bad" -eq 1 ] && { [ "$rc" -eq 0 ] || [ "$rc" -eq 77 ]; }; then exit 1; fi
+}
+trap 'td_cleanup $?' EXIT
+# a command that fails under set -e ends the test: say which one
+trap '_st=$?; [[ $- != *e* ]] || echo "FAIL: line $LINENO: $BASH_COMMAND (status $_st)" >&2' ERR
 
 # Initialises the data folder with a known superadmin password.
 td_init() { echo 'root-password-1' | td init --admin-password-stdin >/dev/null; }
@@ -82,7 +137,8 @@ start_server() {
       cat "$T/server.log" >&2
       fail "server did not answer /health"
     fi
-    wait "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true   # it could not bind: exit status 1 expected
+    SERVER_PID=
   done
   fail "no free port after 5 attempts"
 }
@@ -137,6 +193,15 @@ tenant_sql() {
     psql "${TD_TEST_PG_URL%/*}/td_${tid//-/}" -XAtq -v ON_ERROR_STOP=1 -c "${sql//@ob/$svc.td_outbox}"
   else
     sqlite3 -readonly "$DATA/tenants/$tid/$svc.db" "${sql//@ob/td_outbox}"
+  fi
+}
+
+# catalog_sql SQL: runs SQL in the catalog (read-only on SQLite).
+catalog_sql() {
+  if [ "$BACKEND" = postgres ]; then
+    psql "$TENANTD_CATALOG_URL" -XAtq -v ON_ERROR_STOP=1 -c "$1"
+  else
+    sqlite3 -readonly "$DATA/catalog.db" "$1"
   fi
 }
 

@@ -6,7 +6,7 @@ td_init
 start_server
 eq "$(post --data '{"slug":"shop","email":"me@shop.test","password":"shop-password-1"}' "$BASE/v1/auth/register")" 404 "closed by default"
 eq "$(jq -r .code "$T/body")" registration_closed "closed code"
-kill -TERM "$SERVER_PID"; wait "$SERVER_PID" || true; SERVER_PID=
+stop_server
 TENANTD_REGISTRATION=1 start_server
 eq "$(post --data '{"slug":"shop","name":"My Shop","email":"me@shop.test","password":"shop-password-1","services":["crm"]}' "$BASE/v1/auth/register")" 201 "sign-up"
 eq "$(jq -r '.user.role + " " + .tenant.slug + " " + (.services|join(","))' "$T/body")" "admin shop auth,crm" "sign-up answer"

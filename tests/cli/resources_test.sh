@@ -20,7 +20,7 @@ if [ -n "${TD_KEEP_GOING:-}" ]; then
 fi
 FIX=$(cd "$(dirname "$0")" && pwd)/fixtures/ext_service
 BG=
-trap '[ -z "$BG" ] || kill "$BG" 2>/dev/null || true; td_cleanup' EXIT
+trap 'rc=$?; [ -z "$BG" ] || kill "$BG" 2>/dev/null || true; td_cleanup $rc' EXIT
 ALL=crm,cms,billing,analytics,projects,commerce
 
 td_init
@@ -723,7 +723,7 @@ st 200 "$(callh GET "${SA[@]}" -G --data-urlencode "filter=deal_id eq '$SD'" "$B
 jqe '[.items[] | .kind + " " + .summary] == ["stage_change stage: new -> won"]' "the stage change is recorded"
 
 # ---- 8. an operator's service (TENANTD_SERVICES_DIR) --------------------------
-kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=
+stop_server
 export TENANTD_SERVICES_DIR=$FIX
 start_server
 ROOT=$(login '{"email":"root@example.com","password":"root-password-1"}')
@@ -771,7 +771,7 @@ st 200 "$(callh GET -H "Authorization: Bearer $ROOT" -H 'X-Tenant: acme' "$BASE/
 st 404 "$(callh GET "${SA[@]}" "$BASE/v1/helpdesk/nosuch")" "an undeclared resource"
 
 # bad declarations stop start-up (and other commands) with the file and why
-kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=
+stop_server
 n=0
 bad_decl() { # bad_decl FOLDER-NAME JQ-EDIT REASON: a copy of the fixture, edited
   n=$((n + 1))
