@@ -45,13 +45,17 @@ static int same_tenant(const td_tenant_t *t, const char *tid) {
 }
 
 /* A tenant principal's X-Tenant (slug or id) must name its own tenant:
- * 403 tenant_mismatch otherwise (404 when it names no tenant). */
+ * 403 tenant_mismatch otherwise — the same answer whether the name is
+ * another tenant's or nobody's, so the header reveals no slug. */
 static int own_tenant(td_req_t *req, td_app_t *app, const char *xt, const char *tid) {
-    td_tenant_t *named;
-    if (find_tenant(req, app, xt, &named))
-        return -1;
-    if (same_tenant(named, tid))
+    td_tenant_t named;
+    td_status st = td_tenant_find_cached(app->platform, req->arena, xt, &named);
+    if (!st && same_tenant(&named, tid))
         return 0;
+    if (st && st != TD_E_NOTFOUND) {
+        td_api_fail(req, st, "the catalog does not answer");
+        return -1;
+    }
     return forbid(req, "tenant_mismatch", "Forbidden", "X-Tenant names another tenant than the token");
 }
 
@@ -168,7 +172,7 @@ int td_api_before(td_req_t *req, void *app_) {
         }
         return forbid(req, "forbidden", "Forbidden", "not your tenant");
     }
-    if (!super && xt && ctx->tenant && own_tenant(req, app, xt, ctx->tid))
+    if (!super && xt && own_tenant(req, app, xt, ctx->tid)) /* on every route */
         return -1;
 
     /* the policy: the resource's declared access, else the SPEC table */

@@ -138,11 +138,11 @@ int td_api_authenticate(td_req_t *req, td_app_t *app, json_t **claims) {
     *claims = app->tokens ? td_token_cache_get(app->tokens, h + 7, now) : NULL;
     if (!*claims) {
         td_status vs = td_jwt_verify(td_platform_keys(app->platform), h + 7, TD_ISSUER, now,
-                                     TD_ACCESS_TTL, claims, &why);
+                                     app->platform->cfg->access_ttl, claims, &why);
         if (vs && why && !strcmp(why, "unknown key")) { /* rotated elsewhere? look once */
             td_platform_reload_keys(app->platform, 10);
             vs = td_jwt_verify(td_platform_keys(app->platform), h + 7, TD_ISSUER, now,
-                               TD_ACCESS_TTL, claims, &why);
+                               app->platform->cfg->access_ttl, claims, &why);
         }
         if (vs) {
             td_resp_header(req, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
@@ -187,13 +187,14 @@ static void answer_tokens(td_req_t *req, td_app_t *app, const td_principal_t *p,
                           const td_tenant_t *t, const char *refresh) {
     char *access = NULL, jti[33];
     td_platform_reload_keys(app->platform, 60); /* sign with the newest key */
-    if (td_token_issue(td_platform_keys(app->platform), p, td_now_ms() / 1000, &access, jti)) {
+    int64_t ttl = app->platform->cfg->access_ttl;
+    if (td_token_issue(td_platform_keys(app->platform), p, td_now_ms() / 1000, ttl, &access, jti)) {
         td_api_fail(req, TD_E_INTERNAL, "cannot sign the token");
         return;
     }
     json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:{s:s, s:s, s:s}}", "access_token", access,
                           "refresh_token", refresh, "token_type", "Bearer", "expires_in",
-                          TD_ACCESS_TTL, "user", "id", p->sub, "email", email, "role", p->role);
+                          (int)ttl, "user", "id", p->sub, "email", email, "role", p->role);
     if (t)
         json_object_set_new(o, "tenant", json_pack("{s:s, s:s}", "id", t->row.id, "slug", t->row.slug));
     json_object_set_new(o, "services", string_array(p->svc, p->nsvc));

@@ -7,14 +7,15 @@
 #include "common/id.h"
 
 td_status td_token_issue(const td_jwt_keyset_t *ks, const td_principal_t *p, int64_t now,
-                         char **access, char jti[33]) {
+                         int64_t ttl, char **access, char jti[33]) {
+    ttl = ttl > 0 && ttl < TD_ACCESS_TTL ? ttl : TD_ACCESS_TTL;
     td_random_hex(jti, 16);
     json_t *svc = json_array();
     for (size_t i = 0; i < p->nsvc; i++)
         json_array_append_new(svc, json_string(p->svc[i]));
     json_t *c = json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:s}", "iss", TD_ISSUER, "sub", p->sub,
                           "role", p->role, "svc", svc, "iat", (json_int_t)now, "exp",
-                          (json_int_t)(now + TD_ACCESS_TTL), "jti", jti);
+                          (json_int_t)(now + ttl), "jti", jti);
     if (!c)
         return TD_E_NOMEM;
     if (p->tid)

@@ -18,7 +18,7 @@
 #include "auth/jwt.h"
 
 #define TD_ISSUER "tenantd"
-#define TD_ACCESS_TTL 900
+#define TD_ACCESS_TTL 900 /* the longest access-token lifetime (access_ttl ≤ it) */
 #define TD_REFRESH_TTL (30 * 24 * 3600)
 #define TD_REFRESH_LEN 80 /* "tdr_" + up to 32 + "_" + 43 */
 #define TD_HASH_HEX 65    /* 32-byte hash as hex + NUL */
@@ -35,9 +35,10 @@ typedef struct {
     const char *sid;  /* the session (refresh family) it belongs to: claim sid */
 } td_principal_t;
 
-/* A signed access token (malloc'd) and its jti. */
+/* A signed access token (malloc'd) living ttl seconds (at most
+ * TD_ACCESS_TTL, the longest any verifier accepts), and its jti. */
 td_status td_token_issue(const td_jwt_keyset_t *ks, const td_principal_t *p, int64_t now,
-                         char **access, char jti[33]);
+                         int64_t ttl, char **access, char jti[33]);
 /* Writes prefix followed by 43 base64url characters of 32 random bytes into
  * out (n bytes) and the stored hash of the result into hash. Refresh tokens
  * and API keys are both made this way. */

@@ -40,6 +40,7 @@ static const crow_t table[] = {
     L(header_max, "TENANTD_HEADER_MAX", 64, 8, 1024, "most headers in one request (431 above)"),
     L(request_timeout, "TENANTD_REQUEST_TIMEOUT", 30, 1, 3600, "seconds an idle connection is kept"),
     L(header_timeout, "TENANTD_HEADER_TIMEOUT", 10, 1, 3600, "seconds a client has to send a whole request head (request line and headers)"),
+    L(access_ttl, "TENANTD_ACCESS_TTL", 900, 1, 900, "seconds an access token lives (and the longest lifetime a token may claim)"),
     L(connections_per_address, "TENANTD_CONNECTIONS_PER_ADDRESS", 256, 1, 65535, "concurrent connections from one client address; more are closed at once"),
 };
 #define NROWS (sizeof(table) / sizeof(table[0]))

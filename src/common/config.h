@@ -29,6 +29,7 @@ typedef struct {
     long header_max;       /* headers in a request */
     long request_timeout;  /* seconds a connection may stay idle */
     long header_timeout;   /* seconds to send a whole request head (slowloris) */
+    long access_ttl;       /* seconds an access token lives (≤ TD_ACCESS_TTL) */
     long connections_per_address; /* concurrent connections from one client address */
     char *services_dir;    /* operators' service modules; "" = none */
     long media_max;        /* bytes in one cms media upload */

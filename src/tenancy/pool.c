@@ -27,7 +27,7 @@
 #include "tenancy/tenancy.h"
 
 #define NBUCKETS 4096
-#define WAIT_SECONDS 5
+#define WAIT_MS 5000 /* a lease waits this long for a handle before TD_E_BUSY */
 
 typedef struct handle {
     td_db_t *db;
@@ -47,6 +47,7 @@ struct td_pool {
     unsigned long long hits, misses, evictions;
     td_pool_open_fn open_fn;
     void *ctx;
+    unsigned wait_ms; /* how long a lease waits for a free handle */
 };
 
 static unsigned hash(const char *s) {
@@ -65,7 +66,14 @@ td_pool_t *td_pool_new(size_t max_open, td_pool_open_fn open, void *ctx) {
     p->max = max_open ? max_open : 1;
     p->open_fn = open;
     p->ctx = ctx;
+    p->wait_ms = WAIT_MS;
     return p;
+}
+
+void td_pool_set_wait_ms(td_pool_t *p, unsigned ms) {
+    pthread_mutex_lock(&p->mu);
+    p->wait_ms = ms;
+    pthread_mutex_unlock(&p->mu);
 }
 
 static void lru_unlink(td_pool_t *p, handle_t *h) {
@@ -142,7 +150,9 @@ static td_status lease_one(td_pool_t *p, const char *tid, td_db_t **out, int *re
         return TD_E_NOMEM;
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += WAIT_SECONDS;
+    long long ns = until.tv_nsec + (long long)p->wait_ms * 1000000LL;
+    until.tv_sec += (time_t)(ns / 1000000000LL);
+    until.tv_nsec = (long)(ns % 1000000000LL);
     td_db_t *db = NULL;
     handle_t *victim = NULL;
     pthread_mutex_lock(&p->mu);

@@ -184,6 +184,9 @@ td_status td_platform_rotate_key(td_platform_t *p, td_arena_t *a, const td_key_t
 /* ---- the pool (pool.c) ---- */
 typedef td_status (*td_pool_open_fn)(void *ctx, const char *tenant_id, td_db_t **out);
 td_pool_t *td_pool_new(size_t max_open, td_pool_open_fn open, void *ctx);
+/* How long a lease waits for a handle when every one is leased, before
+ * TD_E_BUSY (default 5000 ms). */
+void td_pool_set_wait_ms(td_pool_t *p, unsigned ms);
 void td_pool_free(td_pool_t *pool);
 /* With an arena, the handle returns to the pool when the arena dies. */
 td_status td_pool_lease(td_pool_t *pool, td_arena_t *a, const char *tenant_id, td_db_t **out);

@@ -86,7 +86,10 @@ set -e
 
 start_server; A=$BASE; A_PID=$SERVER_PID
 start_server; B=$BASE
-trap 'kill "$A_PID" 2>/dev/null || true; wait "$A_PID" 2>/dev/null || true; td_cleanup' EXIT
+# server A must exit cleanly too (B is the lib's SERVER_PID)
+trap 'st=$?; a=0; if kill -TERM "$A_PID" 2>/dev/null; then wait "$A_PID" 2>/dev/null; a=$?; fi
+      if [ "$a" -ne 0 ]; then echo "server A exited with status $a" >&2; [ "$st" -ne 0 ] || st=1; fi
+      td_cleanup "$st"; exit "$st"' EXIT
 assert_sealed_under_key_in_force "before"
 
 expect_rc 0 td key rotate --json
@@ -173,7 +176,7 @@ serves "$B" acme "after the kills"
 # A server whose key came from TENANTD_MASTER_KEY cannot re-read it: after a
 # rotation it refuses what needs the new key and creates nothing under the
 # old one; restarted with the new key it works.
-kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
+stop_server
 TENANTD_MASTER_KEY=$(cat "$DATA/master.key") start_server; C=$BASE
 serves "$C" globex "the environment's key, before the rotation"
 expect_rc 0 td key rotate
@@ -188,7 +191,7 @@ code=$(post -H "Authorization: Bearer $root" "$C/v1/tenants" \
 eq "$code" 500 "no tenant created under a key no longer in force"
 expect_contains "$T/body" "TENANTD_MASTER_KEY"
 eq "$(catalog_sql "SELECT count(*) FROM tenants WHERE slug = 'stale'")" 0 "nothing recorded"
-kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
+stop_server
 TENANTD_MASTER_KEY=$(cat "$DATA/master.key") start_server; C=$BASE
 serves "$C" initech "restarted with the new key"
 creates "$C" stale

@@ -133,7 +133,7 @@ done
 eq "$(call POST "${R[@]}" --data '{"hostname":"::1"}' "$BASE/v1/tenants/acme/hostnames")" 400 "an IPv6 literal"
 eq "$(call POST "${R[@]}" --data '{"hostname":"[::1]"}' "$BASE/v1/tenants/acme/hostnames")" 400 "a bracketed IPv6 literal"
 eq "$(call POST "${R[@]}" --data '{"hostname":"shop.acme-corp.test"}' "$BASE/v1/tenants/acme/hostnames")" 201 "a real custom hostname"
-kill -TERM "$SERVER_PID"; wait "$SERVER_PID" || true; SERVER_PID=
+stop_server
 TENANTD_BASE_DOMAIN=saas.test start_server
 ROOT=$(login '{"email":"root@example.com","password":"root-password-1"}'); R=(-H "Authorization: Bearer $ROOT")
 eq "$(call POST "${R[@]}" --data '{"hostname":"beta.saas.test"}' "$BASE/v1/tenants/acme/hostnames")" 400 "another tenant's <slug>.<base>"

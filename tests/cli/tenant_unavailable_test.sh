@@ -99,7 +99,7 @@ available() {
 
 if [ "$BACKEND" = sqlite ]; then
   DIR=$DATA/tenants/$SICK
-  kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=
+  stop_server
   mkdir "$T/backup"
   cp -p "$DIR"/*.db* "$T/backup/"
   # repair: the files as they were, without a -wal or -shm of the damage

@@ -306,6 +306,7 @@ static void test_arena_near_cap(void **state) {
 static void test_busy_when_all_leased(void **state) {
     (void)state;
     td_pool_t *p = new_pool(2);
+    td_pool_set_wait_ms(p, 200); /* a short wait: the test does not sit out the default */
     td_db_t *a = lease(p, NULL, g_ids[0]), *b = lease(p, NULL, g_ids[1]);
     td_db_t *c = NULL;
     double t0 = now_s();
@@ -313,8 +314,7 @@ static void test_busy_when_all_leased(void **state) {
     double waited = now_s() - t0;
     assert_int_equal(st, TD_E_BUSY);
     assert_null(c);
-    assert_true(waited >= 4.5);
-    assert_true(waited < 15.0);
+    assert_true(waited >= 0.19); /* it did wait for a handle (a lower bound only) */
     td_pool_stats_t s;
     td_pool_stats(p, &s);
     assert_int_equal(s.open, 2);
