@@ -39,13 +39,8 @@ eq "$(jq -r --arg e "$exp" '[.items[] | select(.name == "short") | .expires_at[0
 # refresh tokens whose sessions have expired
 ACME=$(td tenant show acme --json | jq -r .id)
 past=2001-01-01T00:00:00.000Z
-if [ "$BACKEND" = postgres ]; then
-  psql "${TD_TEST_PG_URL%/*}/td_${ACME//-/}" -XAtq -v ON_ERROR_STOP=1 -c "UPDATE auth.sessions SET expires_at = '$past'"
-  psql "$TENANTD_CATALOG_URL" -XAtq -v ON_ERROR_STOP=1 -c "UPDATE platform_sessions SET expires_at = '$past'"
-else
-  sqlite3 "$DATA/tenants/$ACME/auth.db" "UPDATE sessions SET expires_at = '$past'"
-  sqlite3 "$DATA/catalog.db" "UPDATE platform_sessions SET expires_at = '$past'"
-fi
+tenant_exec "$ACME" auth "UPDATE @s.sessions SET expires_at = '$past'"
+catalog_exec "UPDATE platform_sessions SET expires_at = '$past'"
 eq "$(post --data "{\"refresh_token\":\"$ADA_RT\"}" "$BASE/v1/auth/refresh")" 401 "a tenant user's expired refresh token"
 eq "$(jq -r .code "$T/body")" invalid_grant "expired refresh code"
 eq "$(post --data "{\"refresh_token\":\"$ROOT_RT\"}" "$BASE/v1/auth/refresh")" 401 "a superadmin's expired refresh token"

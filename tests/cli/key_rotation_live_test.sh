@@ -11,13 +11,6 @@
 . "$(dirname "$0")/lib.sh"
 td_init
 
-catalog_sql() {
-  if [ "$BACKEND" = postgres ]; then
-    psql "$TENANTD_CATALOG_URL" -XAtq -v ON_ERROR_STOP=1 -c "$1"
-  else
-    sqlite3 "$DATA/catalog.db" "$1"
-  fi
-}
 
 # Every live tenant key and every server URL names the key the catalog
 # records as in force.

@@ -205,4 +205,26 @@ catalog_sql() {
   fi
 }
 
+# catalog_exec SQL: changes the catalog behind the server's back (damage,
+# time travel); fails the test when the SQL fails.
+catalog_exec() {
+  if [ "$BACKEND" = postgres ]; then
+    psql "$TENANTD_CATALOG_URL" -XAtq -v ON_ERROR_STOP=1 -c "$1"
+  else
+    sqlite3 -bail "$DATA/catalog.db" "$1"
+  fi
+}
+
+# tenant_exec TENANT_ID SERVICE SQL: changes a tenant's service database;
+# "@s." stands for the service's schema ("auth." on PostgreSQL, nothing in
+# SQLite's file of the service).
+tenant_exec() {
+  local tid=$1 svc=$2 sql=$3
+  if [ "$BACKEND" = postgres ]; then
+    psql "${TD_TEST_PG_URL%/*}/td_${tid//-/}" -XAtq -v ON_ERROR_STOP=1 -c "${sql//@s./$svc.}"
+  else
+    sqlite3 -bail "$DATA/tenants/$tid/$svc.db" "${sql//@s./}"
+  fi
+}
+
 done_ok() { echo "ok: $PASSES assertions ($BACKEND)"; }

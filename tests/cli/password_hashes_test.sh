@@ -47,13 +47,8 @@ done <"$T/hashes"
 # an old hash (argon2id, 8 MiB, one pass) of "old-params-pw-1"
 OLD='$argon2id$v=19$m=8192,t=1,p=1$c3AA4g7Mkz2Oz/ZJImOBJw$03BvrFm+cI8eVCtPj8E6p+2uSDa07q8uIhsaVdTFBXk'
 WEB=$(tid web)
-if [ "$BACKEND" = postgres ]; then
-  psql "${TD_TEST_PG_URL%/*}/td_${WEB//-/}" -XAtq -v ON_ERROR_STOP=1 -c "UPDATE auth.users SET password_hash = '$OLD' WHERE email = 'u1@web.test'"
-  psql "$TENANTD_CATALOG_URL" -XAtq -v ON_ERROR_STOP=1 -c "UPDATE platform_admins SET password_hash = '$OLD'"
-else
-  sqlite3 "$DATA/tenants/$WEB/auth.db" "UPDATE users SET password_hash = '$OLD' WHERE email = 'u1@web.test'"
-  sqlite3 "$DATA/catalog.db" "UPDATE platform_admins SET password_hash = '$OLD'"
-fi
+tenant_exec "$WEB" auth "UPDATE @s.users SET password_hash = '$OLD' WHERE email = 'u1@web.test'"
+catalog_exec "UPDATE platform_admins SET password_hash = '$OLD'"
 hash_of() { # hash_of TENANT-SLUG EMAIL
   if [ "$1" = - ]; then catalog_sql "SELECT password_hash FROM platform_admins WHERE email = '$2'"
   else tenant_sql "$WEB" auth "SELECT password_hash FROM $USERS WHERE email = '$2'"; fi

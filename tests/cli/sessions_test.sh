@@ -118,15 +118,11 @@ for t in "$ROOT" "$ROOT2"; do eq "$(me "$t")" 401 "superadmin tokens end with it
 eq "$(refresh "$R_ROOT")" 401 "superadmin refresh token ends with its password"
 ROOT=$(login '{"email":"root@example.com","password":"root-password-2"}')
 eq "$(me "$ROOT")" 200 "the new password works at once"
-catalog_sql() {
-  if [ "$BACKEND" = postgres ]; then psql "$TENANTD_CATALOG_URL" -XAtq -v ON_ERROR_STOP=1 -c "$1"
-  else sqlite3 "$DATA/catalog.db" "$1"; fi
-}
-catalog_sql "UPDATE platform_admins SET disabled = 1"
+catalog_exec "UPDATE platform_admins SET disabled = 1"
 eq "$(me "$ROOT")" 401 "a disabled superadmin's token ends at once"
-catalog_sql "UPDATE platform_admins SET disabled = 0"
+catalog_exec "UPDATE platform_admins SET disabled = 0"
 eq "$(me "$ROOT")" 200 "enabled again (the token was never revoked)"
-catalog_sql "DELETE FROM platform_sessions; DELETE FROM platform_admins"
+catalog_exec "DELETE FROM platform_sessions; DELETE FROM platform_admins"
 eq "$(me "$ROOT")" 401 "a superadmin that no longer exists loses its token"
 eq "$(jq -r .code "$T/body")" token_revoked "named token_revoked"
 done_ok
