@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "catalog/catalog.h"
+#include "common/config.h"
 #include "ops/op.h"
 
 typedef struct td_job td_job_t; /* a job while a worker runs it */
@@ -43,6 +44,9 @@ typedef struct {
     int64_t backoff_ms; /* first retry delay, doubled each attempt (5 s, ≤ 1 h) */
     int64_t poll_ms;    /* how long an idle worker sleeps (1 s) */
 } td_jobs_opts_t;
+
+/* The timing configured by job_lease_ms and job_backoff_ms. */
+td_jobs_opts_t td_jobs_opts(const td_config_t *cfg);
 
 /* ---- inside a handler ---- */
 /* The job's row as claimed: payload, tenant, step and checkpoint of the

@@ -33,6 +33,10 @@ static td_jobs_opts_t with_defaults(const td_jobs_opts_t *o) {
     return r;
 }
 
+td_jobs_opts_t td_jobs_opts(const td_config_t *cfg) {
+    return (td_jobs_opts_t){.lease_ms = cfg->job_lease_ms, .backoff_ms = cfg->job_backoff_ms};
+}
+
 const td_job_row_t *td_job_row(const td_job_t *job) { return &job->row; }
 
 /* Two fault points bracket the record, so a crash test can kill a worker
