@@ -101,7 +101,7 @@ static int list(td_cli_t *cli, td_op_t *op, const jobs_opts_t *o) {
         json_t *arr = json_array();
         for (size_t i = 0; i < n; i++)
             json_array_append_new(arr, td_job_json(&rows[i]));
-        td_cli_print_json(json_pack("{s:o, s:s?}", "data", arr, "next_cursor", next));
+        td_cli_print_json(json_pack("{s:o, s:s?}", "items", arr, "next_cursor", next));
         return TD_EXIT_OK;
     }
     const char **cells = td_arena_alloc(op->arena, sizeof(char *) * 5 * (n + 1));
