@@ -19,8 +19,14 @@ struct td_job {
     td_job_row_t row;   /* as claimed; step/checkpoint updated by progress */
     const char *owner;  /* this worker's lease owner name */
     int64_t lease_ms;
-    td_db_t *db;        /* the catalog connection the worker holds */
+    td_catalog_t *cat;  /* leased per write: a handler may lease its own */
 };
+
+/* Each write to the queue leases a catalog connection for itself only, so
+ * a worker never holds one while its handler waits for another. */
+static td_status with_db(td_job_t *job, td_db_t **db) {
+    return td_catalog_lease(job->cat, NULL, db);
+}
 
 static td_jobs_opts_t with_defaults(const td_jobs_opts_t *o) {
     td_jobs_opts_t r = o ? *o : (td_jobs_opts_t){0};
@@ -58,7 +64,12 @@ td_status td_job_progress(td_op_t *op, td_job_t *job, int step, int64_t done, in
     step_fault("job_step_unrecorded", step);
     td_job_row_t p = job->row;
     p.step = step, p.done = done, p.total = total, p.message = message, p.checkpoint = checkpoint;
-    td_status st = td_cat_job_progress(job->db, &p, job->owner, td_now_ms(), job->lease_ms);
+    td_db_t *db;
+    td_status st = with_db(job, &db);
+    if (!st) {
+        st = td_cat_job_progress(db, &p, job->owner, td_now_ms(), job->lease_ms);
+        td_catalog_release(job->cat, db);
+    }
     if (st == TD_E_STATE)
         return td_op_fail(op, st, 409, "job_lease_lost", "the job was cancelled or taken over");
     if (st)
@@ -96,8 +107,13 @@ static void run_claimed(td_platform_t *p, td_arena_t *a, td_job_t *job, const td
     char error[320];
     snprintf(error, sizeof(error), "%s: %s", op.err.code, op.err.detail);
     int64_t now = td_now_ms();
-    td_status fs = td_cat_job_finish(job->db, job->row.id, job->owner, now, st ? error : NULL,
-                                     now + backoff(o, job->row.attempts));
+    td_db_t *db;
+    td_status fs = with_db(job, &db);
+    if (!fs) {
+        fs = td_cat_job_finish(db, job->row.id, job->owner, now, st ? error : NULL,
+                               now + backoff(o, job->row.attempts));
+        td_catalog_release(job->cat, db);
+    }
     td_log(st ? TD_LOG_WARN : TD_LOG_INFO, st ? "job failed" : "job succeeded", "id",
            job->row.id, "kind", job->row.kind, "error", st ? error : "", "finish",
            td_status_code(fs), NULL);
@@ -110,13 +126,16 @@ td_status td_jobs_run_one(td_platform_t *p, const char *owner, const td_jobs_opt
     td_arena_t *a = td_arena_new(0);
     if (!a)
         return TD_E_NOMEM;
-    td_job_t job = {.owner = owner, .lease_ms = o.lease_ms};
-    td_status st = td_catalog_lease(p->catalog, a, &job.db);
+    td_job_t job = {.owner = owner, .lease_ms = o.lease_ms, .cat = p->catalog};
+    td_db_t *db;
+    td_status st = with_db(&job, &db);
     int64_t now = td_now_ms();
-    if (!st)
-        st = td_cat_job_expire(job.db, now, NULL);
-    if (!st)
-        st = td_cat_job_claim(job.db, a, owner, now, o.lease_ms, &job.row);
+    if (!st) {
+        st = td_cat_job_expire(db, now, NULL);
+        if (!st)
+            st = td_cat_job_claim(db, a, owner, now, o.lease_ms, &job.row);
+        td_catalog_release(p->catalog, db);
+    }
     if (!st) {
         *ran = 1;
         td_log(TD_LOG_INFO, "job claimed", "id", job.row.id, "kind", job.row.kind, "owner", owner,
