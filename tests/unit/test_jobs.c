@@ -22,7 +22,9 @@
 
 #include "catalog/catalog.h"
 #include "common/id.h"
+#include "jobs/cron.h"
 #include "jobs/jobs.h"
+#include <time.h>
 
 #define T0 1700000000000LL /* the tests' "now" */
 
@@ -342,6 +344,52 @@ static void test_kind_table(void **state) {
     assert_null(td_job_kind_find(NULL));
 }
 
+/* Unix ms of a UTC time. */
+static int64_t utc(int y, int mo, int d, int h, int mi) {
+    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi};
+    return (int64_t)timegm(&tm) * 1000;
+}
+
+static int64_t next_of(const char *expr, int64_t after) {
+    td_cron_t c;
+    if (td_cron_parse(expr, &c) != TD_OK)
+        fail_msg("'%s' did not parse", expr);
+    return td_cron_next(&c, after);
+}
+
+static void test_cron_next_run(void **state) {
+    (void)state;
+    int64_t t = utc(2026, 12, 5, 10, 7) + 30000; /* Saturday 10:07:30 */
+    assert_int_equal(next_of("*/15 * * * *", t), utc(2026, 12, 5, 10, 15));
+    assert_int_equal(next_of("* * * * *", t), utc(2026, 12, 5, 10, 8));
+    assert_int_equal(next_of("7 10 * * *", utc(2026, 12, 5, 10, 7)), utc(2026, 12, 6, 10, 7));
+    assert_int_equal(next_of("0 0 1 1 *", t), utc(2027, 1, 1, 0, 0));
+    assert_int_equal(next_of("30 8 * * 1-5", t), utc(2026, 12, 7, 8, 30)); /* Monday */
+    assert_int_equal(next_of("0 12 * * 0", t), utc(2026, 12, 6, 12, 0));  /* Sunday */
+    assert_int_equal(next_of("0 12 * * 7", t), utc(2026, 12, 6, 12, 0));  /* 7 is Sunday */
+    /* both day fields restricted: either matches */
+    assert_int_equal(next_of("0 0 13 * 1", t), utc(2026, 12, 7, 0, 0));
+    assert_int_equal(next_of("0 0 13 * 3", t), utc(2026, 12, 9, 0, 0));
+    assert_int_equal(next_of("0 0 6 * 3", t), utc(2026, 12, 6, 0, 0));
+    assert_int_equal(next_of("5,50 1-3/2 * * *", t), utc(2026, 12, 6, 1, 5));
+    assert_int_equal(next_of("0 0 29 2 *", t), utc(2028, 2, 29, 0, 0));
+    assert_int_equal(next_of("0 0 30 2 *", t), -1);
+}
+
+static void test_cron_rejects_bad_expressions(void **state) {
+    (void)state;
+    static const char *const bad[] = {
+        "", "* * * *", "* * * * * *", "60 * * * *", "* 24 * * *", "* * 0 * *", "* * 32 * *",
+        "* * * 0 *", "* * * 13 *", "* * * * 8", "a * * * *", "1- * * * *", "5-1 * * * *",
+        "*/0 * * * *", "1,,2 * * * *", ",1 * * * *", "1, * * * *", "-1 * * * *", "@daily",
+        "99999999999 * * * *", "1/ * * * *", "* * * JAN *"};
+    td_cron_t c;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        if (td_cron_parse(bad[i], &c) != TD_E_INVALID)
+            fail_msg("'%s' was accepted", bad[i]);
+    assert_int_equal(td_cron_parse(NULL, &c), TD_E_INVALID);
+}
+
 int main(void) {
     if (sodium_init() < 0)
         return 1;
@@ -356,6 +404,8 @@ int main(void) {
         T(test_cancel_and_retry),
         T(test_list_filters_and_cursor),
         T(test_kind_table),
+        cmocka_unit_test(test_cron_next_run),
+        cmocka_unit_test(test_cron_rejects_bad_expressions),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
