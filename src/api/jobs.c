@@ -1,9 +1,11 @@
 /* jobs.c — the job queue over HTTP (superadmins): GET /v1/admin/jobs
  * (filters kind, state, tenant; limit and cursor), GET /v1/admin/jobs/{id},
- * POST /v1/admin/jobs/{id}/cancel and /retry. Thin: each handler builds
+ * POST /v1/admin/jobs/{id}/cancel and /retry; schedules under
+ * /v1/admin/cron (list, create, get, update, delete). Thin: each handler builds
  * the operation context, calls the job operation and renders its result
  * or its error (stable code, HTTP status from the operation). */
 #include <stdlib.h>
+#include <string.h>
 
 #include "api/api.h"
 #include "jobs/jobs.h"
@@ -66,3 +68,85 @@ static void one(td_req_t *req, td_app_t *app,
 void td_api_job_get(td_req_t *req, void *app) { one(req, app, td_jobs_get); }
 void td_api_job_cancel(td_req_t *req, void *app) { one(req, app, td_jobs_cancel); }
 void td_api_job_retry(td_req_t *req, void *app) { one(req, app, td_jobs_retry); }
+
+/* ---- schedules: /v1/admin/cron ---- */
+
+/* Reads a schedule's fields from the body into s; answers 400 itself. */
+static int cron_body(td_req_t *req, td_cron_spec_t *s, json_t **body) {
+    static const char *const fields[] = {"name", "schedule", "kind", "payload", "enabled", NULL};
+    if (td_api_json_body(req, body) || !td_api_only_fields(req, *body, fields))
+        return -1;
+    json_t *p = json_object_get(*body, "payload"), *en = json_object_get(*body, "enabled");
+    const char *keys[] = {"name", "schedule", "kind"};
+    const char **dst[] = {&s->name, &s->schedule, &s->kind};
+    for (int i = 0; i < 3; i++) {
+        json_t *v = json_object_get(*body, keys[i]);
+        if (v && !json_is_string(v)) {
+            td_resp_problem(req, 400, "invalid_request", "Invalid request",
+                            "name, schedule and kind are strings");
+            return -1;
+        }
+        *dst[i] = json_string_value(v);
+    }
+    if ((p && !json_is_object(p)) || (en && !json_is_boolean(en))) {
+        td_resp_problem(req, 400, "invalid_request", "Invalid request",
+                        "payload is an object, enabled true or false");
+        return -1;
+    }
+    char *txt = p ? json_dumps(p, JSON_COMPACT) : NULL;
+    s->payload = txt ? td_arena_strdup(req->arena, txt) : NULL;
+    free(txt);
+    s->enabled = en ? json_is_true(en) : -1;
+    return 0;
+}
+
+void td_api_cron_list(td_req_t *req, void *app) {
+    td_op_t op = request_op(req, app);
+    td_cron_row_t *rows;
+    size_t n;
+    if (td_jobs_cron_list(&op, &rows, &n)) {
+        fail(req, &op);
+        return;
+    }
+    json_t *items = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(items, td_cron_json(&rows[i]));
+    td_api_send_json(req, 200, json_pack("{s:o, s:n}", "items", items, "next_cursor"));
+}
+
+/* create (POST, 201) and update (PATCH, the path's name, 200) */
+static void cron_write(td_req_t *req, td_app_t *app, int create) {
+    td_op_t op = request_op(req, app);
+    td_cron_spec_t s = {0};
+    json_t *body = NULL;
+    td_cron_row_t c;
+    if (cron_body(req, &s, &body))
+        return;
+    if (!create)
+        s.name = req->params[0];
+    td_status st = create ? td_jobs_cron_create(&op, &s, &c) : td_jobs_cron_update(&op, &s, &c);
+    if (st)
+        fail(req, &op);
+    else
+        td_api_send_json(req, create ? 201 : 200, td_cron_json(&c));
+}
+
+void td_api_cron_create(td_req_t *req, void *app) { cron_write(req, app, 1); }
+void td_api_cron_update(td_req_t *req, void *app) { cron_write(req, app, 0); }
+
+void td_api_cron_get(td_req_t *req, void *app) {
+    td_op_t op = request_op(req, app);
+    td_cron_row_t c;
+    if (td_jobs_cron_get(&op, req->params[0], &c))
+        fail(req, &op);
+    else
+        td_api_send_json(req, 200, td_cron_json(&c));
+}
+
+void td_api_cron_delete(td_req_t *req, void *app) {
+    td_op_t op = request_op(req, app);
+    if (td_jobs_cron_delete(&op, req->params[0]))
+        fail(req, &op);
+    else
+        td_resp_static(req, 204, "application/json", "", 0);
+}

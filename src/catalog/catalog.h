@@ -204,4 +204,28 @@ td_status td_cat_job_list(td_db_t *db, td_arena_t *a, const td_job_filter_t *f,
  * revocations whose expiry (ms) has passed; *n rows in all. */
 td_status td_cat_sessions_purge(td_db_t *db, const char *now_iso, int64_t now_ms, int64_t *n);
 
+/* ---- schedules (cron.c) ---- */
+typedef struct {
+    const char *name, *schedule, *kind, *payload;
+    int enabled;
+    int64_t next_run, created_at, updated_at; /* unix ms */
+} td_cron_row_t;
+
+/* TD_E_EXISTS when the name is taken. */
+td_status td_cat_cron_insert(td_db_t *db, const td_cron_row_t *c, int64_t now);
+/* Replaces schedule, kind, payload, enabled and next_run; TD_E_NOTFOUND. */
+td_status td_cat_cron_update(td_db_t *db, const td_cron_row_t *c, int64_t now);
+/* Removes the schedule and its executions; TD_E_NOTFOUND. */
+td_status td_cat_cron_delete(td_db_t *db, const char *name);
+td_status td_cat_cron_get(td_db_t *db, td_arena_t *a, const char *name, td_cron_row_t *out);
+/* Every schedule by name (at most 1000); with due_at > 0 only the enabled
+ * ones whose next_run has come. */
+td_status td_cat_cron_list(td_db_t *db, td_arena_t *a, int64_t due_at, td_cron_row_t **out,
+                           size_t *n);
+/* Moves next_run from `from` to `to`; TD_E_STATE when another moved it. */
+td_status td_cat_cron_advance(td_db_t *db, const char *name, int64_t from, int64_t to);
+/* Records that name queued job_id for scheduled_for. */
+td_status td_cat_cron_execution_add(td_db_t *db, const char *name, const char *job_id,
+                                    int64_t scheduled_for, int64_t now);
+
 #endif

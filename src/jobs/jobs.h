@@ -75,6 +75,29 @@ td_status td_jobs_retry(td_op_t *op, const char *id, td_job_row_t *out);
 /* The job as JSON (new reference): times as ISO-8601, progress nested. */
 json_t *td_job_json(const td_job_row_t *j);
 
+/* ---- schedules (schedules.c) ---- */
+#define TD_JOB_MAX_ATTEMPTS 5 /* a job's attempts unless its creator says */
+
+/* What a create or an update sets; NULL (or enabled < 0) keeps a field on
+ * update. Changing a schedule computes its next run from now. */
+typedef struct {
+    const char *name, *schedule, *kind, *payload;
+    int enabled; /* 1, 0, or -1 = unchanged (create: enabled) */
+} td_cron_spec_t;
+
+/* 400 invalid_cron_name, invalid_cron_expression, unknown_job_kind,
+ * invalid_payload; 409 cron_exists; 404 cron_not_found. */
+td_status td_jobs_cron_create(td_op_t *op, const td_cron_spec_t *s, td_cron_row_t *out);
+td_status td_jobs_cron_update(td_op_t *op, const td_cron_spec_t *s, td_cron_row_t *out);
+td_status td_jobs_cron_delete(td_op_t *op, const char *name);
+td_status td_jobs_cron_get(td_op_t *op, const char *name, td_cron_row_t *out);
+td_status td_jobs_cron_list(td_op_t *op, td_cron_row_t **out, size_t *n);
+json_t *td_cron_json(const td_cron_row_t *c);
+/* Queues a job for every enabled schedule whose next run has come (once,
+ * however many runs were missed) and moves it to its next run; of several
+ * workers, one fires each. *fired schedules fired. */
+td_status td_jobs_cron_tick(td_platform_t *p, int64_t now, int *fired);
+
 /* ---- running ---- */
 /* Claims one due job as owner and runs it to its end (success, failure
  * with retry, or a lost lease). *ran is 0 when no job was due. */

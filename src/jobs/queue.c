@@ -6,14 +6,12 @@
 
 #include "common/id.h"
 #include "common/timeutil.h"
-#include "jobs/jobs.h"
-
-#define DEFAULT_MAX_ATTEMPTS 5
+#include "jobs/jobs_int.h"
 
 static const char *const states[] = {"queued", "running", "succeeded", "failed", "cancelled"};
 
 /* Leases a catalog connection into op's arena after the access check. */
-static td_status begin(td_op_t *op, td_db_t **db) {
+td_status td_jobs_begin(td_op_t *op, td_db_t **db) {
     td_actor_kind k = op->actor.kind;
     if (k != TD_ACTOR_SUPERADMIN && k != TD_ACTOR_CLI && k != TD_ACTOR_SYSTEM && k != TD_ACTOR_JOB)
         return td_op_fail(op, TD_E_FORBIDDEN, 403, "forbidden", "jobs are for platform operators");
@@ -23,24 +21,28 @@ static td_status begin(td_op_t *op, td_db_t **db) {
     return TD_OK;
 }
 
-static td_status db_fail(td_op_t *op, td_status st) {
+td_status td_jobs_db_fail(td_op_t *op, td_status st) {
     return td_op_fail(op, st, 500, td_status_code(st), "the job queue could not be read");
+}
+
+int td_jobs_payload_ok(const char *payload) {
+    json_error_t jerr;
+    json_t *pj = payload ? json_loads(payload, JSON_REJECT_DUPLICATES, &jerr) : NULL;
+    int ok = !payload || json_is_object(pj);
+    json_decref(pj);
+    return ok;
 }
 
 td_status td_jobs_enqueue(td_op_t *op, const char *kind, const char *tenant_id,
                           const char *payload, int max_attempts, td_job_row_t *out) {
     if (!kind || !td_job_kind_find(kind))
         return td_op_fail(op, TD_E_INVALID, 400, "unknown_job_kind", "no job kind of that name");
-    json_error_t jerr;
-    json_t *pj = payload ? json_loads(payload, JSON_REJECT_DUPLICATES, &jerr) : NULL;
-    int ok = !payload || json_is_object(pj);
-    json_decref(pj);
-    if (!ok)
+    if (!td_jobs_payload_ok(payload))
         return td_op_fail(op, TD_E_INVALID, 400, "invalid_payload", "payload must be a JSON object");
     if (tenant_id && !td_id_valid(tenant_id))
         return td_op_fail(op, TD_E_INVALID, 400, "invalid_tenant", "tenant must be a tenant id");
     td_db_t *db;
-    td_status st = begin(op, &db);
+    td_status st = td_jobs_begin(op, &db);
     if (st)
         return st;
     char id[TD_ID_LEN + 1];
@@ -49,25 +51,25 @@ td_status td_jobs_enqueue(td_op_t *op, const char *kind, const char *tenant_id,
                       .kind = kind,
                       .tenant_id = tenant_id,
                       .payload = payload ? payload : "{}",
-                      .max_attempts = max_attempts > 0 ? max_attempts : DEFAULT_MAX_ATTEMPTS,
+                      .max_attempts = max_attempts > 0 ? max_attempts : TD_JOB_MAX_ATTEMPTS,
                       .created_by = op->actor.id ? op->actor.id : td_actor_kind_name(op->actor.kind)};
     int64_t now = td_now_ms();
     j.run_after = now;
     st = td_cat_job_insert(db, &j, now);
     if (!st)
         st = td_cat_job_get(db, op->arena, id, out);
-    return st ? db_fail(op, st) : TD_OK;
+    return st ? td_jobs_db_fail(op, st) : TD_OK;
 }
 
 td_status td_jobs_get(td_op_t *op, const char *id, td_job_row_t *out) {
     td_db_t *db;
-    td_status st = begin(op, &db);
+    td_status st = td_jobs_begin(op, &db);
     if (st)
         return st;
     st = td_id_valid(id) ? td_cat_job_get(db, op->arena, id, out) : TD_E_NOTFOUND;
     if (st == TD_E_NOTFOUND)
         return td_op_fail(op, st, 404, "job_not_found", "no job with that id");
-    return st ? db_fail(op, st) : TD_OK;
+    return st ? td_jobs_db_fail(op, st) : TD_OK;
 }
 
 static int known_state(const char *s) {
@@ -92,12 +94,12 @@ td_status td_jobs_list(td_op_t *op, const td_job_filter_t *f, td_job_row_t **out
     if (f->before && !td_id_valid(f->before))
         return td_op_fail(op, TD_E_INVALID, 400, "invalid_cursor", "cursor is not one we issued");
     td_db_t *db;
-    td_status st = begin(op, &db);
+    td_status st = td_jobs_begin(op, &db);
     if (st)
         return st;
     st = td_cat_job_list(db, op->arena, f, out, n);
     if (st)
-        return db_fail(op, st);
+        return td_jobs_db_fail(op, st);
     if (*n == (size_t)f->limit)
         *next = (*out)[*n - 1].id;
     return TD_OK;
@@ -108,7 +110,7 @@ static td_status change(td_op_t *op, const char *id, td_job_row_t *out,
                         td_status (*fn)(td_db_t *, const char *, int64_t), const char *code,
                         const char *detail) {
     td_db_t *db;
-    td_status st = begin(op, &db);
+    td_status st = td_jobs_begin(op, &db);
     if (st)
         return st;
     st = td_id_valid(id) ? fn(db, id, td_now_ms()) : TD_E_NOTFOUND;
@@ -118,7 +120,7 @@ static td_status change(td_op_t *op, const char *id, td_job_row_t *out,
         return td_op_fail(op, st, 409, code, "%s", detail);
     if (!st)
         st = td_cat_job_get(db, op->arena, id, out);
-    return st ? db_fail(op, st) : TD_OK;
+    return st ? td_jobs_db_fail(op, st) : TD_OK;
 }
 
 td_status td_jobs_cancel(td_op_t *op, const char *id, td_job_row_t *out) {

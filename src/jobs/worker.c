@@ -126,6 +126,10 @@ td_status td_jobs_run_one(td_platform_t *p, const char *owner, const td_jobs_opt
     td_arena_t *a = td_arena_new(0);
     if (!a)
         return TD_E_NOMEM;
+    int fired = 0; /* schedules fire first, so their jobs can be claimed now */
+    td_status cs = td_jobs_cron_tick(p, td_now_ms(), &fired);
+    if (cs)
+        td_log(TD_LOG_WARN, "cron tick", "error", td_status_code(cs), NULL);
     td_job_t job = {.owner = owner, .lease_ms = o.lease_ms, .cat = p->catalog};
     td_db_t *db;
     td_status st = with_db(&job, &db);

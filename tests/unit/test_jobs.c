@@ -344,6 +344,34 @@ static void test_kind_table(void **state) {
     assert_null(td_job_kind_find(NULL));
 }
 
+static void test_cron_fires_once_per_run(void **state) {
+    (void)state;
+    td_cron_row_t c = {.name = "nightly", .schedule = "0 3 * * *", .kind = "sessions.cleanup",
+                       .payload = "{}", .enabled = 1, .next_run = T0}, *rows;
+    size_t n;
+    assert_int_equal(td_cat_cron_insert(E.db, &c, T0), TD_OK);
+    assert_int_equal(td_cat_cron_insert(E.db, &c, T0), TD_E_EXISTS);
+    assert_int_equal(td_cat_cron_list(E.db, E.a, T0 - 1, &rows, &n), TD_OK);
+    assert_int_equal(n, 0); /* not due yet */
+    assert_int_equal(td_cat_cron_list(E.db, E.a, T0, &rows, &n), TD_OK);
+    assert_int_equal(n, 1);
+    /* two workers saw it due: only the first moves it */
+    assert_int_equal(td_cat_cron_advance(E.db, "nightly", T0, T0 + 86400000), TD_OK);
+    assert_int_equal(td_cat_cron_advance(E.db, "nightly", T0, T0 + 86400000), TD_E_STATE);
+    assert_int_equal(td_cat_cron_execution_add(E.db, "nightly", "job1", T0, T0), TD_OK);
+    assert_int_equal(td_cat_cron_execution_add(E.db, "nightly", "job2", T0, T0), TD_E_EXISTS);
+    c.enabled = 0;
+    c.next_run = T0;
+    assert_int_equal(td_cat_cron_update(E.db, &c, T0), TD_OK);
+    assert_int_equal(td_cat_cron_list(E.db, E.a, T0, &rows, &n), TD_OK);
+    assert_int_equal(n, 0); /* disabled */
+    assert_int_equal(td_cat_cron_advance(E.db, "nightly", T0, T0 + 1), TD_E_STATE);
+    assert_int_equal(td_cat_cron_delete(E.db, "nightly"), TD_OK);
+    assert_int_equal(td_cat_cron_delete(E.db, "nightly"), TD_E_NOTFOUND);
+    c.name = "other";
+    assert_int_equal(td_cat_cron_update(E.db, &c, T0), TD_E_NOTFOUND);
+}
+
 /* Unix ms of a UTC time. */
 static int64_t utc(int y, int mo, int d, int h, int mi) {
     struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi};
@@ -404,6 +432,7 @@ int main(void) {
         T(test_cancel_and_retry),
         T(test_list_filters_and_cursor),
         T(test_kind_table),
+        T(test_cron_fires_once_per_run),
         cmocka_unit_test(test_cron_next_run),
         cmocka_unit_test(test_cron_rejects_bad_expressions),
     };

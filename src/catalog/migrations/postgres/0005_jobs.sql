@@ -29,3 +29,27 @@ CREATE TABLE job_queue (
 CREATE INDEX job_queue_due ON job_queue (state, run_after);
 CREATE INDEX job_queue_kind ON job_queue (kind, id);
 CREATE INDEX job_queue_tenant ON job_queue (tenant_id, id);
+
+-- Schedules: each enabled row queues a job of its kind at next_run, then
+-- moves next_run to the schedule's next minute. The move is a conditional
+-- UPDATE, so of several workers one fires it; each firing is recorded.
+CREATE TABLE cron_jobs (
+    name       TEXT PRIMARY KEY,
+    schedule   TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    payload    TEXT NOT NULL DEFAULT '{}',
+    enabled    INTEGER NOT NULL DEFAULT 1,
+    next_run   BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+CREATE INDEX cron_jobs_due ON cron_jobs (enabled, next_run);
+
+CREATE TABLE cron_job_executions (
+    id            TEXT PRIMARY KEY,
+    cron_name     TEXT NOT NULL,
+    job_id        TEXT NOT NULL,
+    scheduled_for BIGINT NOT NULL,
+    created_at    BIGINT NOT NULL,
+    UNIQUE (cron_name, scheduled_for)
+);
