@@ -228,4 +228,20 @@ for i in $(seq 1 100); do
   sleep 0.1
 done
 eq "$(jq -r .state "$T/body")" succeeded "serve's workers ran the job"
+
+# `tenantd jobs run` (no --once) is a worker process until SIGTERM.
+kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=
+expect_rc 0 td jobs add sessions.cleanup --json
+id=$(jq -r .id "$T/out")
+TENANTD_JOB_WORKERS=0 "$TD_BIN" jobs run --data "$DATA" >"$T/worker.log" 2>&1 &
+WORKER=$!
+for i in $(seq 1 100); do
+  expect_rc 0 td jobs show "$id" --json
+  [ "$(jq -r .state "$T/out")" = succeeded ] && break
+  sleep 0.1
+done
+eq "$(jq -r .state "$T/out")" succeeded "jobs run ran the job"
+kill -TERM "$WORKER"
+set +e; wait "$WORKER"; rc=$?; set -e
+eq "$rc" 0 "jobs run stops cleanly on SIGTERM"
 done_ok
