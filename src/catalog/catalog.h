@@ -201,8 +201,9 @@ td_status td_cat_job_list(td_db_t *db, td_arena_t *a, const td_job_filter_t *f,
                           td_job_row_t **out, size_t *n);
 
 /* Deletes platform sessions whose expires_at (ISO) is before now_iso and
- * revocations whose expiry (ms) has passed; *n rows in all. */
-td_status td_cat_sessions_purge(td_db_t *db, const char *now_iso, int64_t now_ms, int64_t *n);
+ * revocations whose expiry (unix seconds, as revoked_tokens keeps it) has
+ * passed; *n rows in all. */
+td_status td_cat_sessions_purge(td_db_t *db, const char *now_iso, int64_t now_s, int64_t *n);
 
 /* ---- schedules (cron.c) ---- */
 typedef struct {

@@ -58,7 +58,7 @@ static td_status sessions_cleanup(td_op_t *op, td_job_t *job) {
     int64_t done = r->done, purged = 0;
     const char *after = r->checkpoint;
     if (step == 0) {
-        st = td_cat_sessions_purge(cat, now_iso, now, &purged);
+        st = td_cat_sessions_purge(cat, now_iso, now / 1000, &purged);
         if (!st)
             st = td_job_progress(op, job, ++step, done, done, "platform sessions cleaned", NULL);
     }

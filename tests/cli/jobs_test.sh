@@ -50,7 +50,8 @@ seed() {
 seed
 cat_sql "INSERT INTO platform_sessions (id, admin_id, family_id, refresh_hash, expires_at, created_at)
          VALUES ('live', '$ADMIN', 'f', 'h-live', '$FUTURE', '$PAST')"
-cat_sql "INSERT INTO revoked_tokens (jti, expires_at, revoked_at) VALUES ('jti:live', 99999999999999, 1)"
+# revoked_tokens.expires_at is in seconds: one that ends in an hour stays
+cat_sql "INSERT INTO revoked_tokens (jti, expires_at, revoked_at) VALUES ('jti:live', $(( $(date +%s) + 3600 )), 1)"
 for tid in $TIDS; do
   uid=$(auth_sql "$tid" "SELECT id FROM @u LIMIT 1")
   auth_sql "$tid" "INSERT INTO @s (id, user_id, family_id, refresh_hash, expires_at, created_at, updated_at)
