@@ -96,6 +96,16 @@ void td_api_password(td_req_t *req, void *app);
 void td_api_register(td_req_t *req, void *app);
 /* tenants.c */
 void td_api_tenant_create(td_req_t *req, void *app);
+/* jobs.c */
+void td_api_job_list(td_req_t *req, void *app);
+void td_api_job_get(td_req_t *req, void *app);
+void td_api_job_cancel(td_req_t *req, void *app);
+void td_api_job_retry(td_req_t *req, void *app);
+void td_api_cron_list(td_req_t *req, void *app);
+void td_api_cron_create(td_req_t *req, void *app);
+void td_api_cron_get(td_req_t *req, void *app);
+void td_api_cron_update(td_req_t *req, void *app);
+void td_api_cron_delete(td_req_t *req, void *app);
 void td_api_tenant_list(td_req_t *req, void *app);
 void td_api_tenant_get(td_req_t *req, void *app);
 void td_api_tenant_patch(td_req_t *req, void *app);

@@ -153,4 +153,80 @@ td_status td_cat_config_get(td_db_t *db, td_arena_t *a, const char *key, char **
 td_status td_cat_config_set(td_db_t *db, const char *key, const char *value);
 td_status td_cat_service_register(td_db_t *db, const char *name, int latest_version);
 
+/* ---- the job queue (jobs.c) ---- */
+/* One row of job_queue. Times are unix milliseconds (0 = not yet). */
+typedef struct {
+    const char *id, *kind, *tenant_id, *payload, *state;
+    const char *message, *checkpoint, *error, *lease_owner, *created_by;
+    int attempts, max_attempts, step;
+    int64_t done, total, run_after, lease_until;
+    int64_t created_at, started_at, updated_at, finished_at;
+} td_job_row_t;
+
+/* Filters of td_cat_job_list; NULL fields match everything. */
+typedef struct {
+    const char *kind, *state, *tenant_id;
+    const char *before; /* keyset cursor: ids below this one (newest first) */
+    int limit;          /* 1..1000 */
+} td_job_filter_t;
+
+/* Inserts j as a queued job (id, kind, tenant_id, payload, max_attempts,
+ * run_after, created_by are read; now stamps it). */
+td_status td_cat_job_insert(td_db_t *db, const td_job_row_t *j, int64_t now);
+/* Claims the due job that waited longest for owner: a queued one whose
+ * run_after has come, or a running one whose lease ended (its worker died)
+ * with attempts left. One conditional UPDATE: two claimers never get the
+ * same job. TD_E_NOTFOUND when none is due. */
+td_status td_cat_job_claim(td_db_t *db, td_arena_t *a, const char *owner, int64_t now,
+                           int64_t lease_ms, td_job_row_t *out);
+/* Records progress and extends the lease; TD_E_STATE when owner no longer
+ * holds the job (cancelled, or its lease ended and another took it). */
+td_status td_cat_job_progress(td_db_t *db, const td_job_row_t *p, const char *owner, int64_t now,
+                              int64_t lease_ms);
+/* Ends a running job of owner: succeeded (error NULL), or failed with error
+ * — queued again at retry_at while attempts < max_attempts, failed for good
+ * after. TD_E_STATE when owner no longer holds it. */
+td_status td_cat_job_finish(td_db_t *db, const char *id, const char *owner, int64_t now,
+                            const char *error, int64_t retry_at);
+/* Fails running jobs whose lease ended with no attempt left; *n of them. */
+td_status td_cat_job_expire(td_db_t *db, int64_t now, int64_t *n);
+/* queued|running → cancelled; failed|cancelled → queued now with fresh
+ * attempts (retry). TD_E_NOTFOUND for no such job, TD_E_STATE for a job in
+ * another state. */
+td_status td_cat_job_cancel(td_db_t *db, const char *id, int64_t now);
+td_status td_cat_job_retry(td_db_t *db, const char *id, int64_t now);
+td_status td_cat_job_get(td_db_t *db, td_arena_t *a, const char *id, td_job_row_t *out);
+/* Jobs matching f, newest first; arena-owned array. */
+td_status td_cat_job_list(td_db_t *db, td_arena_t *a, const td_job_filter_t *f,
+                          td_job_row_t **out, size_t *n);
+
+/* Deletes platform sessions whose expires_at (ISO) is before now_iso and
+ * revocations whose expiry (unix seconds, as revoked_tokens keeps it) has
+ * passed; *n rows in all. */
+td_status td_cat_sessions_purge(td_db_t *db, const char *now_iso, int64_t now_s, int64_t *n);
+
+/* ---- schedules (cron.c) ---- */
+typedef struct {
+    const char *name, *schedule, *kind, *payload;
+    int enabled;
+    int64_t next_run, created_at, updated_at; /* unix ms */
+} td_cron_row_t;
+
+/* TD_E_EXISTS when the name is taken. */
+td_status td_cat_cron_insert(td_db_t *db, const td_cron_row_t *c, int64_t now);
+/* Replaces schedule, kind, payload, enabled and next_run; TD_E_NOTFOUND. */
+td_status td_cat_cron_update(td_db_t *db, const td_cron_row_t *c, int64_t now);
+/* Removes the schedule and its executions; TD_E_NOTFOUND. */
+td_status td_cat_cron_delete(td_db_t *db, const char *name);
+td_status td_cat_cron_get(td_db_t *db, td_arena_t *a, const char *name, td_cron_row_t *out);
+/* Every schedule by name (at most 1000); with due_at > 0 only the enabled
+ * ones whose next_run has come. */
+td_status td_cat_cron_list(td_db_t *db, td_arena_t *a, int64_t due_at, td_cron_row_t **out,
+                           size_t *n);
+/* Moves next_run from `from` to `to`; TD_E_STATE when another moved it. */
+td_status td_cat_cron_advance(td_db_t *db, const char *name, int64_t from, int64_t to);
+/* Records that name queued job_id for scheduled_for. */
+td_status td_cat_cron_execution_add(td_db_t *db, const char *name, const char *job_id,
+                                    int64_t scheduled_for, int64_t now);
+
 #endif

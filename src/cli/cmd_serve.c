@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "common/log.h"
 #include "common/timeutil.h"
+#include "jobs/jobs.h"
 #include "services/engine.h"
 #include "services/services.h"
 
@@ -146,6 +147,11 @@ int td_cmd_serve(td_cli_t *cli) {
     }
     if (!st)
         st = td_http_start(&o, &app.http, err, sizeof(err));
+    td_jobs_opts_t jo = td_jobs_opts(&cli->cfg);
+    td_jobs_workers_t *jobs = NULL;
+    if (!st && cli->cfg.job_workers > 0 &&
+        (st = td_jobs_start(&p, (int)cli->cfg.job_workers, &jo, &jobs)))
+        td_http_stop(app.http);
     if (st) {
         td_cli_error("cannot start the server: %s", err[0] ? err : td_status_msg(st));
         td_token_cache_free(app.tokens);
@@ -169,6 +175,7 @@ int td_cmd_serve(td_cli_t *cli) {
     sigwait(&set, &sig);
     td_log(TD_LOG_INFO, "tenantd stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
     td_http_stop(app.http);
+    td_jobs_stop(jobs);
     td_token_cache_free(app.tokens);
     td_revocations_free(app.revoked);
     td_limiter_free(app.login_limits);

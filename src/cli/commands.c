@@ -71,6 +71,20 @@ static const td_cmd_t commands[] = {
      "ones keep verifying until they expire. Running servers pick it up within a\n"
      "minute.\n",
      td_cmd_key},
+    {"jobs", "list, show, add, cancel, retry or run background jobs",
+     "usage: tenantd jobs list [--kind K] [--state S] [--tenant ID] [--limit N] [--cursor C]\n"
+     "                         [--json]\n"
+     "       tenantd jobs show|cancel|retry ID [--json]\n"
+     "       tenantd jobs add KIND [--tenant ID] [--payload JSON] [--max-attempts N] [--json]\n"
+     "       tenantd jobs run [--once]\n"
+     "\n"
+     "Jobs are queued in the catalog and run by the workers of `tenantd serve`\n"
+     "(job_workers) or of `tenantd jobs run`, which runs job_workers threads until\n"
+     "SIGINT or SIGTERM; --once runs the jobs due now and exits. A job whose worker\n"
+     "died is picked up again once its lease (job_lease_ms) ends and resumes from\n"
+     "its last recorded step. cancel stops a queued or running job; retry queues a\n"
+     "failed or cancelled one again with fresh attempts.\n",
+     td_cmd_jobs},
     {"version", "print the version", "usage: tenantd version\n", td_cmd_version},
 };
 

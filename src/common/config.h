@@ -33,6 +33,9 @@ typedef struct {
     long connections_per_address; /* concurrent connections from one client address */
     char *services_dir;    /* operators' service modules; "" = none */
     long media_max;        /* bytes in one cms media upload */
+    long job_workers;      /* job worker threads in `serve`; 0 = none */
+    long job_lease_ms;     /* a worker's hold on a job, renewed by progress */
+    long job_backoff_ms;   /* first retry delay of a failed job (doubles) */
 } td_config_t;
 
 /* Fills cfg with the defaults. Strings are malloc'd; td_config_free frees. */
