@@ -5,10 +5,6 @@
 # waiting for a minute to turn.
 . "$(dirname "$0")/lib.sh"
 td_init
-cat_sql() {
-  if [ "$BACKEND" = postgres ]; then psql "$TENANTD_CATALOG_URL" -XAtq -v ON_ERROR_STOP=1 -c "$1"
-  else sqlite3 -cmd '.timeout 5000' "$DATA/catalog.db" "$1"; fi
-}
 
 TENANTD_JOB_WORKERS=0 start_server
 ROOT=$(login '{"email":"root@example.com","password":"root-password-1"}')
@@ -50,13 +46,13 @@ eq "$(call PATCH "${H[@]}" "$C/nope" --data '{"enabled":false}')" 404 "change an
 eq "$(call DELETE "${H[@]}" "$C/nope")" 404 "delete an unknown schedule"
 
 # Due (runs missed while no worker ran): one job, however many runs passed.
-cat_sql "UPDATE cron_jobs SET next_run = 1000 WHERE name = 'nightly'"
+catalog_exec "UPDATE cron_jobs SET next_run = 1000 WHERE name = 'nightly'"
 expect_rc 0 td jobs run --once
 expect_rc 0 td jobs list --kind sessions.cleanup --json
 eq "$(jq '.items | length' "$T/out")" 1 "one job queued by the schedule"
 eq "$(jq -r '.items[0].state' "$T/out")" succeeded "and run"
 eq "$(jq -r '.items[0].created_by' "$T/out")" cron "made by cron"
-eq "$(cat_sql "SELECT count(*) FROM cron_job_executions WHERE cron_name = 'nightly'")" 1 "one execution recorded"
+eq "$(catalog_exec "SELECT count(*) FROM cron_job_executions WHERE cron_name = 'nightly'")" 1 "one execution recorded"
 eq "$(get "${H[@]}" "$C/nightly")" 200 "get after firing"
 [ "$(jq -r .next_run "$T/body")" \> "2026" ] || fail "next run moved ahead"; pass
 expect_rc 0 td jobs run --once
@@ -65,7 +61,7 @@ eq "$(jq '.items | length' "$T/out")" 1 "not fired again before its next run"
 
 # Disabled schedules do not fire.
 eq "$(call PATCH "${H[@]}" "$C/nightly" --data '{"enabled":false}')" 200 "disable"
-cat_sql "UPDATE cron_jobs SET next_run = 1000 WHERE name = 'nightly'"
+catalog_exec "UPDATE cron_jobs SET next_run = 1000 WHERE name = 'nightly'"
 expect_rc 0 td jobs run --once
 expect_rc 0 td jobs list --kind sessions.cleanup --json
 eq "$(jq '.items | length' "$T/out")" 1 "a disabled schedule does not fire"

@@ -14,59 +14,42 @@ for s in t1 t2; do
 done
 TIDS=$(td tenant list --json | jq -r '.[].id' | sort)
 
-# SQL on the catalog, and (writable) on a tenant's auth database; @s is the
-# sessions table, @u the users table.
-cat_sql() {
-  if [ "$BACKEND" = postgres ]; then psql "$TENANTD_CATALOG_URL" -XAtq -v ON_ERROR_STOP=1 -c "$1"
-  else sqlite3 -cmd '.timeout 5000' "$DATA/catalog.db" "$1"; fi
-}
-auth_sql() {
-  local tid=$1 sql=$2
-  if [ "$BACKEND" = postgres ]; then
-    sql=${sql//@s/auth.sessions}; sql=${sql//@u/auth.users}
-    psql "${TD_TEST_PG_URL%/*}/td_${tid//-/}" -XAtq -v ON_ERROR_STOP=1 -c "$sql"
-  else
-    sql=${sql//@s/sessions}; sql=${sql//@u/users}
-    sqlite3 -cmd '.timeout 5000' "$DATA/tenants/$tid/auth.db" "$sql"
-  fi
-}
-
 PAST=2000-01-01T00:00:00.000Z
 FUTURE=2999-01-01T00:00:00.000Z
-ADMIN=$(cat_sql "SELECT id FROM platform_admins LIMIT 1")
+ADMIN=$(catalog_exec "SELECT id FROM platform_admins LIMIT 1")
 n=0
 # Adds one expired and (once) one live session everywhere, and revocations.
 seed() {
   n=$((n + 1))
-  cat_sql "INSERT INTO platform_sessions (id, admin_id, family_id, refresh_hash, expires_at, created_at)
+  catalog_exec "INSERT INTO platform_sessions (id, admin_id, family_id, refresh_hash, expires_at, created_at)
            VALUES ('old$n', '$ADMIN', 'f', 'h-old$n', '$PAST', '$PAST')"
-  cat_sql "INSERT INTO revoked_tokens (jti, expires_at, revoked_at) VALUES ('jti:old$n', 1, 1)"
+  catalog_exec "INSERT INTO revoked_tokens (jti, expires_at, revoked_at) VALUES ('jti:old$n', 1, 1)"
   for tid in $TIDS; do
-    uid=$(auth_sql "$tid" "SELECT id FROM @u LIMIT 1")
-    auth_sql "$tid" "INSERT INTO @s (id, user_id, family_id, refresh_hash, expires_at, created_at, updated_at)
+    uid=$(tenant_exec "$tid" auth "SELECT id FROM @s.users LIMIT 1")
+    tenant_exec "$tid" auth "INSERT INTO @s.sessions (id, user_id, family_id, refresh_hash, expires_at, created_at, updated_at)
                      VALUES ('old$n', '$uid', 'f', 'h-old$n', '$PAST', '$PAST', '$PAST')"
   done
 }
 seed
-cat_sql "INSERT INTO platform_sessions (id, admin_id, family_id, refresh_hash, expires_at, created_at)
+catalog_exec "INSERT INTO platform_sessions (id, admin_id, family_id, refresh_hash, expires_at, created_at)
          VALUES ('live', '$ADMIN', 'f', 'h-live', '$FUTURE', '$PAST')"
 # revoked_tokens.expires_at is in seconds: one that ends in an hour stays
-cat_sql "INSERT INTO revoked_tokens (jti, expires_at, revoked_at) VALUES ('jti:live', $(( $(date +%s) + 3600 )), 1)"
+catalog_exec "INSERT INTO revoked_tokens (jti, expires_at, revoked_at) VALUES ('jti:live', $(( $(date +%s) + 3600 )), 1)"
 for tid in $TIDS; do
-  uid=$(auth_sql "$tid" "SELECT id FROM @u LIMIT 1")
-  auth_sql "$tid" "INSERT INTO @s (id, user_id, family_id, refresh_hash, expires_at, created_at, updated_at)
+  uid=$(tenant_exec "$tid" auth "SELECT id FROM @s.users LIMIT 1")
+  tenant_exec "$tid" auth "INSERT INTO @s.sessions (id, user_id, family_id, refresh_hash, expires_at, created_at, updated_at)
                    VALUES ('live', '$uid', 'f', 'h-live', '$FUTURE', '$PAST', '$PAST')"
 done
 
 # What the clean-up leaves: no expired row anywhere, every live one kept.
 assert_clean() {
-  eq "$(cat_sql "SELECT count(*) FROM platform_sessions WHERE expires_at < '2100-01-01'")" 0 "expired platform sessions ($1)"
-  eq "$(cat_sql "SELECT count(*) FROM platform_sessions WHERE id = 'live'")" 1 "live platform session ($1)"
-  eq "$(cat_sql "SELECT count(*) FROM revoked_tokens WHERE jti LIKE 'jti:old%'")" 0 "expired revocations ($1)"
-  eq "$(cat_sql "SELECT count(*) FROM revoked_tokens WHERE jti = 'jti:live'")" 1 "live revocation ($1)"
+  eq "$(catalog_exec "SELECT count(*) FROM platform_sessions WHERE expires_at < '2100-01-01'")" 0 "expired platform sessions ($1)"
+  eq "$(catalog_exec "SELECT count(*) FROM platform_sessions WHERE id = 'live'")" 1 "live platform session ($1)"
+  eq "$(catalog_exec "SELECT count(*) FROM revoked_tokens WHERE jti LIKE 'jti:old%'")" 0 "expired revocations ($1)"
+  eq "$(catalog_exec "SELECT count(*) FROM revoked_tokens WHERE jti = 'jti:live'")" 1 "live revocation ($1)"
   for tid in $TIDS; do
-    eq "$(auth_sql "$tid" "SELECT count(*) FROM @s WHERE id LIKE 'old%'")" 0 "expired sessions of $tid ($1)"
-    eq "$(auth_sql "$tid" "SELECT count(*) FROM @s WHERE id = 'live'")" 1 "live session of $tid ($1)"
+    eq "$(tenant_exec "$tid" auth "SELECT count(*) FROM @s.sessions WHERE id LIKE 'old%'")" 0 "expired sessions of $tid ($1)"
+    eq "$(tenant_exec "$tid" auth "SELECT count(*) FROM @s.sessions WHERE id = 'live'")" 1 "live session of $tid ($1)"
   done
 }
 
@@ -145,11 +128,11 @@ id=$(jq -r .id "$T/out")
 set +e
 TENANTD_FAULT=job_step_recorded:1 "$TD_BIN" jobs run --once --data "$DATA" >/dev/null 2>&1
 set -e
-cat_sql "INSERT INTO platform_sessions (id, admin_id, family_id, refresh_hash, expires_at, created_at)
+catalog_exec "INSERT INTO platform_sessions (id, admin_id, family_id, refresh_hash, expires_at, created_at)
          VALUES ('late', '$ADMIN', 'f', 'h-late', '$PAST', '$PAST')"
 finish "$id"
-eq "$(cat_sql "SELECT count(*) FROM platform_sessions WHERE id = 'late'")" 1 "step 1 not redone"
-cat_sql "DELETE FROM platform_sessions WHERE id = 'late'"
+eq "$(catalog_exec "SELECT count(*) FROM platform_sessions WHERE id = 'late'")" 1 "step 1 not redone"
+catalog_exec "DELETE FROM platform_sessions WHERE id = 'late'"
 
 # A job whose worker is killed with no attempt left fails for good.
 expect_rc 0 td jobs add sessions.cleanup --max-attempts 1 --json
@@ -219,7 +202,7 @@ eq "$(jq -r .state "$T/out")" cancelled "a cancelled job never runs"
 eq "$(post "${H[@]}" "$BASE/v1/admin/jobs/$id/retry")" 200 "retry a cancelled job"
 eq "$(jq -r .state "$T/body")" queued "queued again"
 eq "$(post "${H[@]}" "$BASE/v1/admin/jobs/01a24d8c-2fc6-7543-81cc-91bfbc4fd994/cancel")" 404 "cancel an unknown job"
-kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=
+stop_server
 
 # The workers of `tenantd serve` run the queued job.
 TENANTD_JOB_WORKERS=2 start_server
@@ -231,7 +214,7 @@ done
 eq "$(jq -r .state "$T/body")" succeeded "serve's workers ran the job"
 
 # `tenantd jobs run` (no --once) is a worker process until SIGTERM.
-kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=
+stop_server
 expect_rc 0 td jobs add sessions.cleanup --json
 id=$(jq -r .id "$T/out")
 TENANTD_JOB_WORKERS=0 "$TD_BIN" jobs run --data "$DATA" >"$T/worker.log" 2>&1 &

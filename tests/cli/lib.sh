@@ -211,7 +211,7 @@ catalog_exec() {
   if [ "$BACKEND" = postgres ]; then
     psql "$TENANTD_CATALOG_URL" -XAtq -v ON_ERROR_STOP=1 -c "$1"
   else
-    sqlite3 -bail "$DATA/catalog.db" "$1"
+    sqlite3 -bail -cmd '.timeout 5000' "$DATA/catalog.db" "$1"
   fi
 }
 
@@ -223,7 +223,7 @@ tenant_exec() {
   if [ "$BACKEND" = postgres ]; then
     psql "${TD_TEST_PG_URL%/*}/td_${tid//-/}" -XAtq -v ON_ERROR_STOP=1 -c "${sql//@s./$svc.}"
   else
-    sqlite3 -bail "$DATA/tenants/$tid/$svc.db" "${sql//@s./}"
+    sqlite3 -bail -cmd '.timeout 5000' "$DATA/tenants/$tid/$svc.db" "${sql//@s./}"
   fi
 }
 
