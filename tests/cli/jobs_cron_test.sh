@@ -34,18 +34,20 @@ eq "$(post "${H[@]}" "$C" --data '{"name":"x","schedule":"* * * * *","kind":"ses
 eq "$(get "${H[@]}" "$C")" 200 "list"
 eq "$(jq -r '[.items[].name] | join(",")' "$T/body")" nightly "bad input created nothing"
 
-eq "$(call PATCH "${H[@]}" "$C/nightly" --data '{"schedule":"*/5 * * * *"}')" 200 "change the schedule"
-eq "$(jq -r .schedule "$T/body")" "*/5 * * * *" "new schedule"
+eq "$(call PATCH "${H[@]}" "$C/nightly" --data '{"schedule":"0 0 1 1 *"}')" 200 "change the schedule"
+eq "$(jq -r .schedule "$T/body")" "0 0 1 1 *" "new schedule"
 eq "$(call PATCH "${H[@]}" "$C/nightly" --data '{"schedule":"nope"}')" 400 "bad change"
 eq "$(jq -r .code "$T/body")" invalid_cron_expression "code for a bad change"
 eq "$(get "${H[@]}" "$C/nightly")" 200 "get"
-eq "$(jq -r .schedule "$T/body")" "*/5 * * * *" "a bad change changed nothing"
+eq "$(jq -r .schedule "$T/body")" "0 0 1 1 *" "a bad change changed nothing"
 eq "$(get "${H[@]}" "$C/nope")" 404 "unknown schedule"
 eq "$(jq -r .code "$T/body")" cron_not_found "code for an unknown schedule"
 eq "$(call PATCH "${H[@]}" "$C/nope" --data '{"enabled":false}')" 404 "change an unknown schedule"
 eq "$(call DELETE "${H[@]}" "$C/nope")" 404 "delete an unknown schedule"
 
 # Due (runs missed while no worker ran): one job, however many runs passed.
+# (A yearly schedule: its next run is never a moment away, so the second
+# "run --once" below cannot meet a new run on a slow machine.)
 catalog_exec "UPDATE cron_jobs SET next_run = 1000 WHERE name = 'nightly'"
 expect_rc 0 td jobs run --once
 expect_rc 0 td jobs list --kind sessions.cleanup --json
