@@ -262,8 +262,7 @@ static int usable_tenant(td_req_t *req, td_app_t *app, const char *key, td_tenan
     if (!st)
         st = td_tenant_lease(app->platform, req->arena, t->row.id, "auth", tdb, err, sizeof(err));
     if (st) {
-        td_resp_problem(req, 503, "tenant_unavailable", "Tenant unavailable",
-                        "the tenant's database does not answer");
+        td_api_tenant_fail(req, TD_E_UNAVAILABLE, NULL);
         return -1;
     }
     return 0;
@@ -531,8 +530,7 @@ static int caller_sessions(td_req_t *req, td_app_t *app, td_sessions_t *ss) {
     }
     if (!td_tenant_lease(app->platform, req->arena, ctx->tid, "auth", &ss->db, err, sizeof(err)))
         return 0;
-    td_resp_problem(req, 503, "tenant_unavailable", "Tenant unavailable",
-                    "the tenant's database does not answer");
+    td_api_tenant_fail(req, TD_E_UNAVAILABLE, NULL);
     return -1;
 }
 

@@ -18,28 +18,27 @@ PAST=2000-01-01T00:00:00.000Z
 FUTURE=2999-01-01T00:00:00.000Z
 ADMIN=$(catalog_exec "SELECT id FROM platform_admins LIMIT 1")
 n=0
-# Adds one expired and (once) one live session everywhere, and revocations.
-seed() {
-  n=$((n + 1))
+# session ID EXPIRES: a platform session and, in every tenant, a session
+# of its first user, with that id and expiry.
+session() {
   catalog_exec "INSERT INTO platform_sessions (id, admin_id, family_id, refresh_hash, expires_at, created_at)
-           VALUES ('old$n', '$ADMIN', 'f', 'h-old$n', '$PAST', '$PAST')"
-  catalog_exec "INSERT INTO revoked_tokens (jti, expires_at, revoked_at) VALUES ('jti:old$n', 1, 1)"
+           VALUES ('$1', '$ADMIN', 'f', 'h-$1', '$2', '$PAST')"
   for tid in $TIDS; do
     uid=$(tenant_exec "$tid" auth "SELECT id FROM @s.users LIMIT 1")
     tenant_exec "$tid" auth "INSERT INTO @s.sessions (id, user_id, family_id, refresh_hash, expires_at, created_at, updated_at)
-                     VALUES ('old$n', '$uid', 'f', 'h-old$n', '$PAST', '$PAST', '$PAST')"
+                     VALUES ('$1', '$uid', 'f', 'h-$1', '$2', '$PAST', '$PAST')"
   done
 }
+# Adds one expired session everywhere, and an expired revocation.
+seed() {
+  n=$((n + 1))
+  session "old$n" "$PAST"
+  catalog_exec "INSERT INTO revoked_tokens (jti, expires_at, revoked_at) VALUES ('jti:old$n', 1, 1)"
+}
 seed
-catalog_exec "INSERT INTO platform_sessions (id, admin_id, family_id, refresh_hash, expires_at, created_at)
-         VALUES ('live', '$ADMIN', 'f', 'h-live', '$FUTURE', '$PAST')"
+session live "$FUTURE"
 # revoked_tokens.expires_at is in seconds: one that ends in an hour stays
 catalog_exec "INSERT INTO revoked_tokens (jti, expires_at, revoked_at) VALUES ('jti:live', $(( $(date +%s) + 3600 )), 1)"
-for tid in $TIDS; do
-  uid=$(tenant_exec "$tid" auth "SELECT id FROM @s.users LIMIT 1")
-  tenant_exec "$tid" auth "INSERT INTO @s.sessions (id, user_id, family_id, refresh_hash, expires_at, created_at, updated_at)
-                   VALUES ('live', '$uid', 'f', 'h-live', '$FUTURE', '$PAST', '$PAST')"
-done
 
 # What the clean-up leaves: no expired row anywhere, every live one kept.
 assert_clean() {
