@@ -23,6 +23,7 @@ typedef struct {
     td_limiter_t *login_limits; /* failed logins per account */
     td_limiter_t *ip_limits;    /* failed logins per client address */
     td_token_cache_t *tokens;   /* verified access tokens (NULL = none) */
+    struct td_usage *usage;     /* request counts (usage/usage.h); NULL = not metered */
 } td_app_t;
 
 /* What a route needs (td_route_t.need), checked by td_api_before. */
@@ -71,6 +72,11 @@ void td_api_send_json(td_req_t *req, int status, json_t *o);
 /* 1 when every key of o is among allowed (NULL-terminated); otherwise
  * answers 400 unknown_field naming the first stranger and returns 0. */
 int td_api_only_fields(td_req_t *req, json_t *o, const char *const *allowed);
+
+/* usage.c: the http completed hook (meters the request) and the routes */
+void td_api_usage_completed(td_req_t *req, int64_t duration_us, void *app);
+void td_api_usage_admin(td_req_t *req, void *app);
+void td_api_usage_own(td_req_t *req, void *app);
 
 /* handlers (health.c) */
 void td_api_health(td_req_t *req, void *app);

@@ -17,6 +17,8 @@ static const td_need_t tenant_read = PLATFORM(TD_ACT_READ, .path_tenant = 1);
 static const td_need_t tenant_write = PLATFORM(TD_ACT_WRITE, .path_tenant = 1);
 static const td_need_t all_read = PLATFORM(TD_ACT_READ, .all_tenants = 1);
 static const td_need_t all_write = PLATFORM(TD_ACT_WRITE, .all_tenants = 1);
+/* the caller's own tenant's platform figures (admins; superadmins name one) */
+static const td_need_t own_usage = PLATFORM(TD_ACT_READ, .tenant = 1);
 
 /* a tenant's auth service (users, API keys), tenant from token or X-Tenant */
 static const td_need_t users_read = {.kind = TD_NEED_ACCESS, .service = "auth",
@@ -88,6 +90,13 @@ static const td_route_t routes[] = {
     {TD_PATCH, "/v1/admin/cron/{name}", td_api_cron_update,
      "Change a schedule (its next run is computed again from now)", 0, &all_write},
     {TD_DELETE, "/v1/admin/cron/{name}", td_api_cron_delete, "Delete a schedule", 0, &all_write},
+    {TD_GET, "/v1/admin/usage", td_api_usage_admin,
+     "Usage per hour or day (requests, writes, bytes, storage): one tenant or all; from, to, "
+     "bucket, service",
+     0, &all_read},
+    {TD_GET, "/v1/usage", td_api_usage_own,
+     "Your tenant's usage per hour or day (tenant admins): from, to, bucket, service", 0,
+     &own_usage},
     {TD_POST, "/v1/tenants", td_api_tenant_create, "Create a tenant (with its first admin)", 0,
      &platform_write},
     {TD_GET, "/v1/tenants", td_api_tenant_list, "List tenants (cursor, limit, status)", 0,

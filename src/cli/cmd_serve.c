@@ -14,6 +14,7 @@
 #include "jobs/jobs.h"
 #include "services/engine.h"
 #include "services/services.h"
+#include "usage/usage.h"
 
 #define DEMO_SLUG "demo"
 #define DEMO_ADMIN "admin@demo.test"
@@ -135,6 +136,7 @@ int td_cmd_serve(td_cli_t *cli) {
         .nroutes = nroutes,
         .app = &app,
         .before = td_api_before,
+        .completed = td_api_usage_completed,
         .workers = (unsigned)cli->cfg.work_threads,
     };
     char err[512] = "";
@@ -145,6 +147,8 @@ int td_cmd_serve(td_cli_t *cli) {
         st = td_revocations_load(app.revoked, cdb, td_now_ms() / 1000);
         td_catalog_release(p.catalog, cdb);
     }
+    if (!st && !(st = td_usage_new(&p, &app.usage))) /* flushed every usage_flush_ms */
+        st = td_usage_start(app.usage);
     if (!st)
         st = td_http_start(&o, &app.http, err, sizeof(err));
     td_jobs_opts_t jo = td_jobs_opts(&cli->cfg);
@@ -154,6 +158,7 @@ int td_cmd_serve(td_cli_t *cli) {
         td_http_stop(app.http);
     if (st) {
         td_cli_error("cannot start the server: %s", err[0] ? err : td_status_msg(st));
+        td_usage_free(app.usage);
         td_token_cache_free(app.tokens);
         td_revocations_free(app.revoked);
         td_limiter_free(app.login_limits);
@@ -175,6 +180,7 @@ int td_cmd_serve(td_cli_t *cli) {
     sigwait(&set, &sig);
     td_log(TD_LOG_INFO, "tenantd stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
     td_http_stop(app.http);
+    td_usage_free(app.usage); /* the last window's counts: SIGTERM loses none */
     td_jobs_stop(jobs);
     td_token_cache_free(app.tokens);
     td_revocations_free(app.revoked);

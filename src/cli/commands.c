@@ -85,6 +85,16 @@ static const td_cmd_t commands[] = {
      "its last recorded step. cancel stops a queued or running job; retry queues a\n"
      "failed or cancelled one again with fresh attempts.\n",
      td_cmd_jobs},
+    {"usage", "requests, writes, bytes and storage per hour or day",
+     "usage: tenantd usage [--tenant SLUG] [--service S] [--from T] [--to T]\n"
+     "                     [--bucket hour|day] [--json]\n"
+     "\n"
+     "The usage of one tenant, or of every tenant summed, per hour (default) or UTC\n"
+     "day: requests, bytes in and out (request and answer bodies), writes and rows\n"
+     "written, and storage (the highest figure of the bucket). --from and --to take\n"
+     "RFC 3339 times or dates (default: the last 24 hours; at most 400 days).\n"
+     "Request counts reach the catalog every usage_flush_ms from `tenantd serve`.\n",
+     td_cmd_usage},
     {"version", "print the version", "usage: tenantd version\n", td_cmd_version},
 };
 

@@ -36,6 +36,10 @@ typedef struct {
     long job_workers;      /* job worker threads in `serve`; 0 = none */
     long job_lease_ms;     /* a worker's hold on a job, renewed by progress */
     long job_backoff_ms;   /* first retry delay of a failed job (doubles) */
+    long usage_flush_ms;   /* request counts flushed to the catalog this often */
+    long usage_log_sample; /* 1 request in N into api_usage_logs; 0 = none */
+    long usage_log_retention_days; /* sampled request log kept this long */
+    long usage_retention_days;     /* hourly usage figures kept this long */
 } td_config_t;
 
 /* Fills cfg with the defaults. Strings are malloc'd; td_config_free frees. */

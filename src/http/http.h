@@ -94,6 +94,12 @@ typedef struct {
      * non-zero when it has answered (e.g. 401) and the handler must not
      * run. NULL = none. */
     int (*before)(td_req_t *req, void *app);
+    /* Called once per answered request when libmicrohttpd is done with it
+     * (sent, or the client left after the answer was queued), before its
+     * arena is freed: req->ctx, route, status and lengths are still
+     * there; duration_us counts from its first byte. It runs on the HTTP
+     * thread: it must be quick and must not block. NULL = none. */
+    void (*completed)(td_req_t *req, int64_t duration_us, void *app);
     unsigned workers;        /* threads for td_req_offload (nice 10); 0 = one per core */
 } td_http_opts_t;
 

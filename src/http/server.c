@@ -554,6 +554,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     td_http_conn_between(x->conn, true);
     if (x->responded) {
         td_http_metrics_record(h, x);
+        if (h->o.completed)
+            h->o.completed(&x->req, (td_mono_ns() - x->t0) / 1000, h->o.app);
         if (td_log_enabled(TD_LOG_DEBUG)) {
             char st[8], ms[32];
             snprintf(st, sizeof(st), "%d", x->req.status);

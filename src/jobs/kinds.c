@@ -9,12 +9,15 @@
 
 #include "common/timeutil.h"
 #include "jobs/jobs.h"
+#include "usage/usage.h"
 
 static td_status sessions_cleanup(td_op_t *op, td_job_t *job);
 
 static const td_job_kind_t kinds[] = {
     {"sessions.cleanup", sessions_cleanup,
      "delete expired sessions and revocations of the platform and of every active tenant"},
+    {"usage.rollup", td_usage_rollup,
+     "record each tenant service's stored bytes for the hour; prune old usage logs and hours"},
 };
 
 const td_job_kind_t *td_job_kinds(size_t *n) {

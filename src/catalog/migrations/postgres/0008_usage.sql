@@ -1,0 +1,10 @@
+-- Usage (issue 10 §5): the hourly roll-up's schedule, seeded once. It
+-- records each tenant service's stored bytes for the hour and prunes old
+-- usage rows (src/usage/README.md). Its first run is the next hour's
+-- minute 5; an operator may change or delete it like any schedule.
+INSERT INTO cron_jobs (name, schedule, kind, payload, enabled, next_run, created_at, updated_at)
+VALUES ('usage.rollup', '5 * * * *', 'usage.rollup', '{}', 1,
+        (floor(extract(epoch FROM now()))::bigint / 3600 + 1) * 3600000 + 300000,
+        floor(extract(epoch FROM now()))::bigint * 1000,
+        floor(extract(epoch FROM now()))::bigint * 1000)
+ON CONFLICT (name) DO NOTHING;
