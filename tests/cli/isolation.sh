@@ -197,6 +197,8 @@ DELETE /v1/auth/api-keys/{id} | /v1/auth/api-keys/%fresh:apikey% | - | 204 204 2
 POST /v1/admin/api-keys | = | {"name":"p-%N%"} | 201 201 403:forbidden 403:forbidden 403:forbidden 403:forbidden 403 403:forbidden 403:forbidden 401 401:unauthorized
 GET /v1/admin/api-keys | = | - | 200 200 403:forbidden 403:forbidden 403:forbidden 403:forbidden 403 403:forbidden 403:forbidden 401 401:unauthorized
 DELETE /v1/admin/api-keys/{id} | /v1/admin/api-keys/%fresh:pkey% | - | 204 204 403:forbidden 403:forbidden 403:forbidden 403:forbidden 403 403:forbidden 403:forbidden 401 401:unauthorized
+GET /v1/admin/usage | = | - | 200 200 403:forbidden 403:forbidden 403:forbidden 403:forbidden 403 403:forbidden 403:forbidden 401 401:unauthorized
+GET /v1/usage | = | - | 200 200 200 403:forbidden 403:forbidden 200 403:tenant_mismatch 200 200 401 401:unauthorized
 GET /v1/admin/jobs | = | - | 200 200 403:forbidden 403:forbidden 403:forbidden 403:forbidden 403 403:forbidden 403:forbidden 401 401:unauthorized
 GET /v1/admin/jobs/{id} | /v1/admin/jobs/01a24d8c-2fc6-7543-81cc-91bfbc4fd994 | - | 404:job_not_found 404:job_not_found 403:forbidden 403:forbidden 403:forbidden 403:forbidden 403 403:forbidden 403:forbidden 401 401:unauthorized
 POST /v1/admin/jobs/{id}/cancel | /v1/admin/jobs/01a24d8c-2fc6-7543-81cc-91bfbc4fd994/cancel | - | 404:job_not_found 404:job_not_found 403:forbidden 403:forbidden 403:forbidden 403:forbidden 403 403:forbidden 403:forbidden 401 401:unauthorized
