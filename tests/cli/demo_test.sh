@@ -4,7 +4,7 @@
 # rows in every service, written through the engine (outbox included).
 . "$(dirname "$0")/lib.sh"
 start_server --demo
-PW=$(sed -n "s/^demo tenant 'demo' created; its admin: admin@demo.test  password: \([^ ]*\) .*/\1/p" "$T/server.log")
+PW=$(cat "$T/server.earlier.log" "$T/server.log" | sed -n "s/^demo tenant 'demo' created; its admin: admin@demo.test  password: \([^ ]*\) .*/\1/p")
 [ -n "$PW" ] || { cat "$T/server.log" >&2; fail "demo password printed"; }; pass
 # what make run shows a newcomer: the URL and the data folder
 expect_contains "$T/server.log" "tenantd is serving http://127.0.0.1:$PORT   data: $(realpath "$DATA")"

@@ -121,8 +121,13 @@ free_port() {
 # Starts the server in the background on a free port; sets PORT and BASE.
 # Tests run in parallel, so a port found free may be taken before the
 # server binds it: then another port is tried.
+# A port taken between free_port and the bind makes the server exit, and
+# start_server tries again on the same data folder: what the failed
+# attempts logged (a --demo server prints its tenant's password once,
+# before it binds) is kept in $T/server.earlier.log.
 start_server() {
   local attempt
+  : >"$T/server.earlier.log"
   for attempt in 1 2 3 4 5; do
     PORT=$(free_port)
     BASE="http://127.0.0.1:$PORT"
@@ -138,6 +143,7 @@ start_server() {
       fail "server did not answer /health"
     fi
     wait "$SERVER_PID" 2>/dev/null || true   # it could not bind: exit status 1 expected
+    cat "$T/server.log" >>"$T/server.earlier.log"
     SERVER_PID=
   done
   fail "no free port after 5 attempts"
