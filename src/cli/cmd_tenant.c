@@ -15,18 +15,6 @@ static void free_secret(void *p) {
     free(p);
 }
 
-/* Splits "a,b,c" into an arena array. */
-static const char **split_list(td_arena_t *a, const char *s, size_t *n) {
-    char *copy = td_arena_strdup(a, s);
-    const char **out = td_arena_alloc(a, sizeof(char *) * (strlen(s) / 2 + 2));
-    size_t k = 0;
-    for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
-        if (*tok)
-            out[k++] = tok;
-    *n = k;
-    return out;
-}
-
 static int print_tenant(td_cli_t *cli, const td_tenant_t *t) {
     if (cli->json) {
         td_cli_print_json(td_tenant_json(t));
@@ -53,7 +41,7 @@ static int create(td_cli_t *cli, td_platform_t *p, td_arena_t *a) {
         if (td_cli_opt(cli, &i, "--name", &v) && v)
             spec.name = v;
         else if (td_cli_opt(cli, &i, "--services", &v) && v)
-            spec.services = split_list(a, v, &spec.nsvc);
+            spec.services = td_cli_split(a, v, &spec.nsvc);
         else if (td_cli_opt(cli, &i, "--admin-email", &v) && v)
             spec.admin_email = v;
         else if (td_cli_opt(cli, &i, "--backend", &v) && v)

@@ -19,16 +19,18 @@
 #include <stddef.h>
 
 #include "auth/jwt.h"
+#include "auth/revoke.h"
 #include "catalog/catalog.h"
 #include "common/arena.h"
 #include "common/config.h"
 #include "secrets/secrets.h"
+#include "ops/op.h"
 #include "store/store.h"
 
 typedef struct td_pool td_pool_t;
 typedef struct td_tcache td_tcache_t;
 
-typedef struct {
+typedef struct td_platform {
     const td_config_t *cfg;
     td_catalog_t *catalog;
     td_key_t master;          /* the master key in force */
@@ -46,6 +48,10 @@ typedef struct {
     struct td_keyset_node *jwt_old;
     pthread_mutex_t jwt_mu;
     int64_t jwt_checked; /* unix seconds of the last reload attempt */
+    /* the server's in-memory revocations (auth/revoke.h), set by serve so
+     * that operations revoking tokens end them here at once; NULL in
+     * commands (the catalog only: servers read it within seconds) */
+    td_revocations_t *revoked;
 } td_platform_t;
 
 /* The token signing keys in force. */
