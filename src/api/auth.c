@@ -672,17 +672,9 @@ static void register_work(td_req_t *req, void *arg) {
         names[i] = json_string_value(json_array_get(svc, i));
     spec.services = names;
     td_tenant_t t;
-    char err[512] = "";
-    td_status st = td_tenant_create(app->platform, req->arena, &spec, &t, err, sizeof(err));
-    if (st == TD_E_EXISTS) {
-        td_resp_problem(req, 409, "slug_taken", "Slug taken", err);
-        return;
-    }
-    if (st) {
-        if (st == TD_E_INVALID)
-            td_resp_problem(req, 400, "invalid_request", "Invalid request", err);
-        else
-            td_api_fail(req, st, err[0] ? err : NULL);
+    td_op_t op = td_api_op(req, app); /* a public route: the server signs the caller up */
+    if (td_tenant_create(&op, &spec, &t)) {
+        td_api_op_fail(req, &op);
         return;
     }
     login_tenant(req, app, t.row.id, email, pw);

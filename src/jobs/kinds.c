@@ -9,12 +9,15 @@
 
 #include "common/timeutil.h"
 #include "jobs/jobs.h"
+#include "ops/ops.h"
 
 static td_status sessions_cleanup(td_op_t *op, td_job_t *job);
 
 static const td_job_kind_t kinds[] = {
     {"sessions.cleanup", sessions_cleanup,
      "delete expired sessions and revocations of the platform and of every active tenant"},
+    {"tenant.provision", td_op_tenant_provision_job,
+     "create a recorded tenant's databases and first admin, and make it active"},
 };
 
 const td_job_kind_t *td_job_kinds(size_t *n) {

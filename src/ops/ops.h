@@ -15,6 +15,7 @@
 
 #include "auth/apikey.h"
 #include "catalog/catalog.h"
+#include "jobs/jobs.h"
 #include "ops/op.h"
 
 /* ---- API keys (apikeys.c) ---- */
@@ -49,6 +50,18 @@ td_status td_op_apikey_revoke(td_op_t *op, const char *tenant_id, const char *id
 /* The public JSON of a key (never its hash); with_tenant adds tenant_id.
  * New reference. */
 json_t *td_apikey_json(const td_apikey_row_t *k, int with_tenant);
+
+/* ---- tenants in the background (tenants.c) ---- */
+
+/* Records a new tenant (td_tenant_record: status provisioning) and queues
+ * a tenant.provision job for it; *job is the queued job. Who: platform
+ * actors. */
+td_status td_op_tenant_create_async(td_op_t *op, const td_tenant_spec_t *spec, td_tenant_t *out,
+                                    td_job_row_t *job);
+/* The tenant.provision job kind: td_tenant_provision of the payload's
+ * tenant_id, each provisioning step a recorded job step (3 in all). A
+ * tenant found active already (a crash after activation) is done. */
+td_status td_op_tenant_provision_job(td_op_t *op, td_job_t *job);
 
 /* ---- superadmins (admins.c) ---- */
 
