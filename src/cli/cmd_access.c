@@ -74,15 +74,16 @@ static int services_of(td_arena_t *a, const char *list, const td_tenant_t *t, co
     return 0;
 }
 
+/* The tenant key names and its auth database, open until a dies. */
 static int open_tenant(td_platform_t *p, td_arena_t *a, const char *key, td_tenant_t *t,
                        td_db_t **db) {
-    char err[512] = "";
+    td_op_t op = td_cli_op(p, a);
     if (td_tenant_find(p, a, key, t) || strcmp(t->row.status, "deleted") == 0) {
         td_cli_error("no tenant '%.80s'", key);
         return TD_EXIT_FAIL;
     }
-    if (td_tenant_open_db(p, a, t->row.id, db, err, sizeof(err))) {
-        td_cli_error("%s", err);
+    if (td_op_tenant_db(&op, t->row.id, "auth", db)) {
+        td_cli_error("tenant %s: %s", t->row.slug, op.err.detail);
         return TD_EXIT_FAIL;
     }
     return 0;
@@ -218,7 +219,6 @@ int td_cmd_user(td_cli_t *cli) {
             printf("disabled %s in %s: it can no longer log in, and its tokens stop working\n",
                    u.email, t.row.slug);
     }
-    td_db_close(db);
     td_arena_destroy(a);
     td_platform_close(&p);
     return rc;

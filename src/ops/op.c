@@ -62,17 +62,25 @@ td_status td_op_fail_status(td_op_t *op, td_status st, const char *detail) {
                       detail ? detail : "");
 }
 
-int td_op_tenant_answers(td_op_t *op, const char *tenant_id, const char *service) {
-    td_db_t *db;
+static void close_db(void *db) { td_db_close(db); }
+
+td_status td_op_tenant_db(td_op_t *op, const char *tenant_id, const char *service,
+                          td_db_t **out) {
     char err[256];
-    if (!op->platform->pool)
-        return 1;
-    td_status st = td_tenant_lease(op->platform, op->arena, tenant_id, service, &db, err,
-                                   sizeof(err));
+    td_platform_t *p = op->platform;
+    td_status st = p->pool ? td_tenant_lease(p, op->arena, tenant_id, service, out, err, sizeof(err))
+                           : td_tenant_open_db(p, op->arena, tenant_id, out, err, sizeof(err));
+    if (!st && !p->pool && td_arena_defer(op->arena, close_db, *out))
+        st = TD_E_NOMEM; /* closed already by the failed defer */
     if (st == TD_E_BUSY)
         td_op_fail(op, st, 503, "busy", "every database handle is in use; retry");
     else if (st)
         td_op_fail(op, TD_E_UNAVAILABLE, 503, "tenant_unavailable",
                    "the tenant's database does not answer");
-    return st == TD_OK;
+    return st ? op->err.st : TD_OK;
+}
+
+int td_op_tenant_answers(td_op_t *op, const char *tenant_id, const char *service) {
+    td_db_t *db;
+    return !op->platform->pool || td_op_tenant_db(op, tenant_id, service, &db) == TD_OK;
 }

@@ -19,6 +19,7 @@
 
 #include "common/arena.h"
 #include "common/status.h"
+#include "store/store.h"
 
 /* The platform (tenancy/tenancy.h): named here only, so that tenancy's own
  * operations can take a td_op_t too. */
@@ -63,6 +64,11 @@ typedef struct {
 /* Records a failure in op->err (the first one wins) and returns st. */
 td_status td_op_fail(td_op_t *op, td_status st, int status, const char *code, const char *fmt,
                      ...) __attribute__((format(printf, 5, 6)));
+/* The tenant's database with service usable, for the op's lifetime: a
+ * lease from the pool in a server, else a connection of its own closed
+ * with op->arena. 503 tenant_unavailable (busy: every handle in use). */
+td_status td_op_tenant_db(td_op_t *op, const char *tenant_id, const char *service,
+                          td_db_t **out);
 /* In a server (a pool of tenant databases exists): leases tenant_id's
  * database with service usable for the op's lifetime, or records 503
  * tenant_unavailable (busy when every handle is in use). Elsewhere 1. */
