@@ -163,7 +163,9 @@ int main(int argc, char **argv) {
         td_tenant_t t;
         err[0] = '\0';
         double s = now_s();
-        st = td_tenant_create(&p, a, &spec, &t, err, sizeof(err));
+        td_op_t op = {.platform = &p, .actor = {.kind = TD_ACTOR_CLI}, .arena = a};
+        st = td_tenant_create(&op, &spec, &t);
+        snprintf(err, sizeof(err), "%s", op.err.detail);
         lat[i] = (now_s() - s) * 1000.0;
         if (!st && ids)
             snprintf(ids[i], sizeof(ids[i]), "%s", t.row.id);

@@ -76,12 +76,7 @@ const char *td_api_host_tenant(td_req_t *req, td_app_t *app) {
         return strchr(name, '.') ? NULL : name; /* one label only */
     }
     /* a custom hostname registered for a tenant */
-    td_db_t *db;
-    const char *tid = NULL;
-    if (strchr(name, '.') && td_catalog_lease(app->platform->catalog, req->arena, &db) == TD_OK &&
-        td_cat_hostname_tenant(db, req->arena, name, &tid) == TD_OK)
-        return tid;
-    return NULL;
+    return strchr(name, '.') ? td_hostname_tenant(app->platform, req->arena, name) : NULL;
 }
 
 /* The declared resource a route is about, and what the request does to

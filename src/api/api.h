@@ -12,6 +12,7 @@
 #include "auth/revoke.h"
 #include "auth/tokencache.h"
 #include "http/http.h"
+#include "ops/ops.h"
 #include "services/engine.h"
 #include "tenancy/tenancy.h"
 
@@ -53,6 +54,15 @@ typedef struct {
     const td_resource_t *res; /* resource routes: the declared resource */
     td_op op;                /* resource routes: what the request does */
 } td_ctx_t;
+
+/* op.c: the operation context of a checked request — the platform, the
+ * caller as actor (superadmin, a tenant's user or API key, with its tenant,
+ * role and services; on a public route the system), the request id, the
+ * client address and the request's arena. Every handler builds one and
+ * passes it to the domain operation it calls. */
+td_op_t td_api_op(td_req_t *req, td_app_t *app);
+/* Answers a failed operation: op->err's status, code and detail. */
+void td_api_op_fail(td_req_t *req, const td_op_t *op);
 
 /* The tenant named by the Host header (<slug>.<TENANTD_BASE_DOMAIN>), or
  * NULL; arena-owned. */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "auth/accounts.h"
 #include "auth/apikey.h"
 #include "auth/password.h"
 #include "auth/tokens.h"
@@ -20,21 +21,8 @@
 #include "common/json.h"
 #include "common/timeutil.h"
 
-static char g_dummy_hash[TD_PASSWORD_HASH_MAX];
-static pthread_once_t g_dummy_once = PTHREAD_ONCE_INIT;
-
-static void make_dummy(void) {
-    char pw[33];
-    td_password_generate(pw, sizeof(pw));
-    td_password_hash(pw, g_dummy_hash);
-}
-
 /* Verifies pw against hash, or against a dummy when there is no account. */
-static int password_ok(const char *hash, const char *pw) {
-    pthread_once(&g_dummy_once, make_dummy);
-    int ok = td_password_verify(hash ? hash : g_dummy_hash, pw) == TD_OK;
-    return ok && hash;
-}
+static int password_ok(const char *hash, const char *pw) { return td_password_matches(hash, pw); }
 
 static void drop_json(void *j) { json_decref(j); }
 
@@ -64,24 +52,14 @@ int td_api_json_body(td_req_t *req, json_t **out) {
 /* Authenticates an API key: the claims are synthesised from its record
  * (sub = the key's id, so rows it writes are owned by the key). */
 static int authenticate_key(td_req_t *req, td_app_t *app, const char *key, json_t **claims) {
-    char id[TD_ID_LEN + 1], hash[TD_HASH_HEX], now[32];
     td_apikey_row_t k;
     td_db_t *db;
-    td_time_iso(td_now_ms(), now, sizeof(now));
-    int ok = td_apikey_parse(key, id) &&
-             td_catalog_lease(app->platform->catalog, req->arena, &db) == TD_OK &&
-             td_cat_apikey_get(db, req->arena, id, &k) == TD_OK;
-    if (ok) {
-        td_apikey_hash(key, hash);
-        ok = sodium_memcmp(hash, k.key_hash, TD_HASH_HEX - 1) == 0 && !k.revoked_at &&
-             (!k.expires_at || strcmp(k.expires_at, now) > 0);
-    }
-    if (!ok) {
+    if (td_catalog_lease(app->platform->catalog, req->arena, &db) ||
+        td_apikey_authenticate(db, req->arena, key, &k)) {
         td_resp_problem(req, 401, "invalid_api_key", "Invalid API key",
                         "unknown, revoked or expired API key");
         return -1;
     }
-    td_cat_apikey_touch(db, k.id);
     json_error_t e;
     json_t *svc = k.services ? json_loads(k.services, 0, &e) : NULL;
     int64_t until = 0;
@@ -110,13 +88,9 @@ static int authenticate_key(td_req_t *req, td_app_t *app, const char *key, json_
  * deleted or disabled operator must lose access at once. */
 static int superadmin_current(td_req_t *req, td_app_t *app, const char *sub, int64_t gen) {
     td_db_t *db;
-    td_admin_row_t adm;
-    td_status st = td_catalog_lease(app->platform->catalog, req->arena, &db);
-    if (!st)
-        st = td_cat_admin_find(db, req->arena, sub, 1, &adm);
-    if (st && st != TD_E_NOTFOUND)
+    if (td_catalog_lease(app->platform->catalog, req->arena, &db))
         return -1;
-    return !st && !adm.disabled && gen >= adm.gen;
+    return td_admin_current(db, req->arena, sub, gen);
 }
 
 int td_api_authenticate(td_req_t *req, td_app_t *app, json_t **claims) {
@@ -217,18 +191,15 @@ static void login_superadmin(td_req_t *req, td_app_t *app, const char *email, co
     td_admin_row_t adm = {0};
     td_status st = td_catalog_lease(app->platform->catalog, req->arena, &db);
     if (!st)
-        st = td_cat_admin_find(db, req->arena, email, 0, &adm);
-    if (st && st != TD_E_NOTFOUND) {
-        td_api_fail(req, st, "the catalog does not answer");
-        return;
-    }
-    if (!password_ok(st ? NULL : adm.password_hash, pw) || adm.disabled) {
+        st = td_admin_login(db, req->arena, email, pw, &adm);
+    if (st == TD_E_AUTH) {
         bad_credentials(req);
         return;
     }
-    char hash[TD_PASSWORD_HASH_MAX];
-    if (td_password_needs_rehash(adm.password_hash) && td_password_hash(pw, hash) == TD_OK)
-        td_cat_admin_set_password(db, adm.id, hash, 0); /* parameters rose since */
+    if (st) {
+        td_api_fail(req, st, "the catalog does not answer");
+        return;
+    }
     char refresh[TD_REFRESH_LEN + 1], sid[TD_ID_LEN + 1];
     td_sessions_t ss = {db, 1, "p"};
     if ((st = td_session_start(&ss, adm.id, NULL, td_req_client_addr(req), refresh, sid))) {
@@ -398,12 +369,9 @@ static int end_everything(td_req_t *req, td_app_t *app, td_db_t *tdb, const char
         st = td_user_end_sessions(tdb, sub, &gen);
     } else {
         td_db_t *cat;
-        td_admin_row_t adm;
         st = td_catalog_lease(app->platform->catalog, req->arena, &cat);
         if (!st)
-            st = td_cat_admin_find(cat, req->arena, sub, 1, &adm);
-        if (!st)
-            st = td_admin_end_sessions(cat, &adm, &gen);
+            st = td_admin_end_all(cat, req->arena, sub, &gen);
     }
     if (!st)
         st = td_revoke_principal(app->revoked, app->platform->catalog, sub, gen);
@@ -450,7 +418,7 @@ static void refresh_platform(td_req_t *req, td_app_t *app, const char *token) {
     td_sessions_t ss = {db, 1, "p"};
     if (rotate(req, app, &ss, token, &owner, &family, refresh))
         return;
-    if (td_cat_admin_find(db, req->arena, owner, 1, &adm) || adm.disabled) {
+    if (td_admin_active(db, req->arena, owner, &adm)) {
         bad_credentials(req);
         return;
     }
@@ -590,12 +558,7 @@ static void password_work(td_req_t *req, void *arg) {
     if (caller_sessions(req, app, &ss))
         return;
     if (ss.platform) {
-        td_admin_row_t adm;
-        st = td_cat_admin_find(ss.db, req->arena, ctx->sub, 1, &adm);
-        if (!st && !password_ok(adm.password_hash, cur))
-            st = TD_E_AUTH;
-        if (!st)
-            st = td_admin_change_password(ss.db, &adm, next, &gen);
+        st = td_admin_set_password(ss.db, req->arena, ctx->sub, cur, next, &gen);
     } else {
         td_user_t u;
         st = td_user_find(ss.db, req->arena, ctx->sub, 0, &u);
@@ -672,17 +635,9 @@ static void register_work(td_req_t *req, void *arg) {
         names[i] = json_string_value(json_array_get(svc, i));
     spec.services = names;
     td_tenant_t t;
-    char err[512] = "";
-    td_status st = td_tenant_create(app->platform, req->arena, &spec, &t, err, sizeof(err));
-    if (st == TD_E_EXISTS) {
-        td_resp_problem(req, 409, "slug_taken", "Slug taken", err);
-        return;
-    }
-    if (st) {
-        if (st == TD_E_INVALID)
-            td_resp_problem(req, 400, "invalid_request", "Invalid request", err);
-        else
-            td_api_fail(req, st, err[0] ? err : NULL);
+    td_op_t op = td_api_op(req, app); /* a public route: the server signs the caller up */
+    if (td_tenant_create(&op, &spec, &t)) {
+        td_api_op_fail(req, &op);
         return;
     }
     login_tenant(req, app, t.row.id, email, pw);

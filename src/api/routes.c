@@ -160,25 +160,7 @@ const td_route_t *td_api_routes(size_t *n) {
     return routes;
 }
 
-int td_api_http_status(td_status st) {
-    int code;
-    switch (st) {
-    case TD_E_INVALID: code = 400; break;
-    case TD_E_AUTH: code = 401; break;
-    case TD_E_FORBIDDEN: code = 403; break;
-    case TD_E_NOTFOUND: code = 404; break;
-    case TD_E_EXISTS:
-    case TD_E_LAST_ADMIN:
-    case TD_E_CONFLICT:
-    case TD_E_STATE: code = 409; break;
-    case TD_E_TOOBIG: code = 413; break;
-    case TD_E_RANGE: code = 422; break;
-    case TD_E_BUSY:
-    case TD_E_UNAVAILABLE: code = 503; break;
-    default: code = 500; break;
-    }
-    return code;
-}
+int td_api_http_status(td_status st) { return td_op_http_status(st); }
 
 void td_api_fail(td_req_t *req, td_status st, const char *detail) {
     td_resp_problem(req, td_api_http_status(st), td_status_code(st), td_status_msg(st), detail);

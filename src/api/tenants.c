@@ -1,32 +1,18 @@
 /* tenants.c — the platform's tenant routes (superadmins; a tenant admin may
  * read its own tenant's record):
- *   POST /v1/tenants, GET /v1/tenants, GET|PATCH|DELETE /v1/tenants/{tenant},
- *   POST /v1/tenants/{tenant}/suspend|resume|retry. */
+ *   POST /v1/tenants[?async=true], GET /v1/tenants, GET|PATCH|DELETE
+ *   /v1/tenants/{tenant}, POST /v1/tenants/{tenant}/suspend|resume|retry,
+ *   services, database, hostnames. Thin: parse, call the tenancy
+ *   operation (tenancy/tenancy.h; in the background: ops/ops.h), render. */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "api/api.h"
-#include "auth/tokens.h"
 #include "common/id.h"
-#include "common/timeutil.h"
 
 #define LIST_DEFAULT 50
 #define LIST_MAX 200
-
-/* Answers a domain failure with the message the domain wrote. */
-static void fail_with(td_req_t *req, td_status st, const char *err) {
-    if (st == TD_E_EXISTS)
-        td_resp_problem(req, 409, "slug_taken", "Slug taken", err);
-    else if (st == TD_E_INVALID)
-        td_resp_problem(req, 400, "invalid_request", "Invalid request", err);
-    else if (st == TD_E_STATE)
-        td_resp_problem(req, 409, "invalid_state", "Not in this state", err);
-    else if (st == TD_E_NOTFOUND)
-        td_resp_problem(req, 404, "tenant_not_found", "Tenant not found", "no such tenant");
-    else
-        td_api_fail(req, st, err && err[0] ? err : NULL);
-}
 
 static const char *opt_string(td_req_t *req, json_t *o, const char *key, int *bad) {
     json_t *v = json_object_get(o, key);
@@ -43,6 +29,13 @@ void td_api_tenant_create(td_req_t *req, void *app_) {
     static const char *const fields[] = {"slug",    "name", "services",     "admin",
                                          "backend", "plan", "database_url", NULL};
     static const char *const admin_fields[] = {"email", "password", NULL};
+    const char *aq = td_req_query(req, "async");
+    int async = aq && strcmp(aq, "true") == 0;
+    if (aq && !async && strcmp(aq, "false")) {
+        td_resp_problem(req, 400, "invalid_request", "Invalid request",
+                        "async must be true or false");
+        return;
+    }
     json_t *b;
     if (td_api_json_body(req, &b))
         return;
@@ -95,11 +88,18 @@ void td_api_tenant_create(td_req_t *req, void *app_) {
             return;
         }
     }
+    td_op_t op = td_api_op(req, app);
     td_tenant_t t;
-    char err[512] = "";
-    td_status st = td_tenant_create(app->platform, req->arena, &spec, &t, err, sizeof(err));
-    if (st) {
-        fail_with(req, st, err);
+    td_job_row_t job;
+    if (async ? td_op_tenant_create_async(&op, &spec, &t, &job) : td_tenant_create(&op, &spec, &t)) {
+        td_api_op_fail(req, &op);
+        return;
+    }
+    if (async) { /* 202: the job creates it; GET the job or the tenant to follow */
+        td_resp_header(req, "Location", td_arena_printf(req->arena, "/v1/admin/jobs/%s", job.id));
+        td_api_send_json(req, 202,
+                         json_pack("{s:o, s:{s:s, s:s, s:s}}", "job", td_job_json(&job), "tenant",
+                                   "id", t.row.id, "slug", t.row.slug, "status", t.row.status));
         return;
     }
     td_resp_header(req, "Location", td_arena_printf(req->arena, "/v1/tenants/%s", t.row.id));
@@ -168,25 +168,24 @@ void td_api_tenant_patch(td_req_t *req, void *app_) {
     if (bad)
         return;
     td_tenant_t *t = ((td_ctx_t *)req->ctx)->tenant, out;
-    char err[256] = "";
-    td_status st = name ? td_tenant_rename(app->platform, req->arena, t->row.id, name, &out, err,
-                                           sizeof(err))
+    td_op_t op = td_api_op(req, app);
+    td_status st = name ? td_tenant_rename(&op, t->row.id, name, &out)
                         : td_tenant_find(app->platform, req->arena, t->row.id, &out);
+    if (st && !op.err.st)
+        td_op_fail_status(&op, st, NULL);
     if (st)
-        fail_with(req, st, err);
+        td_api_op_fail(req, &op);
     else
         td_api_send_json(req, 200, td_tenant_json(&out));
 }
 
-typedef td_status (*transition_fn)(td_platform_t *, td_arena_t *, const char *, td_tenant_t *,
-                                   char *, size_t);
+typedef td_status (*transition_fn)(td_op_t *, const char *, td_tenant_t *);
 
 static void transition(td_req_t *req, td_app_t *app, transition_fn fn) {
     td_tenant_t *t = ((td_ctx_t *)req->ctx)->tenant, out;
-    char err[512] = "";
-    td_status st = fn(app->platform, req->arena, t->row.id, &out, err, sizeof(err));
-    if (st)
-        fail_with(req, st, err);
+    td_op_t op = td_api_op(req, app);
+    if (fn(&op, t->row.id, &out))
+        td_api_op_fail(req, &op);
     else
         td_api_send_json(req, 200, td_tenant_json(&out));
 }
@@ -195,18 +194,13 @@ void td_api_tenant_suspend(td_req_t *req, void *app) { transition(req, app, td_t
 void td_api_tenant_resume(td_req_t *req, void *app) { transition(req, app, td_tenant_resume); }
 void td_api_tenant_retry(td_req_t *req, void *app) { transition(req, app, td_tenant_retry); }
 
-void td_api_tenant_delete(td_req_t *req, void *app_) {
-    td_app_t *app = app_;
+/* Every token of the tenant's users stops working (the operation
+ * records the revocation). */
+void td_api_tenant_delete(td_req_t *req, void *app) {
     td_tenant_t *t = ((td_ctx_t *)req->ctx)->tenant;
-    char err[512] = "";
-    td_status st = td_tenant_delete(app->platform, req->arena, t->row.id, err, sizeof(err));
-    td_db_t *cat;
-    if (!st && td_catalog_lease(app->platform->catalog, req->arena, &cat) == TD_OK)
-        /* every token of the tenant's users stops working now */
-        td_revocations_add(app->revoked, cat, td_arena_printf(req->arena, "tid:%s", t->row.id),
-                           td_now_ms(), td_now_ms() / 1000 + TD_ACCESS_TTL);
-    if (st)
-        fail_with(req, st, err);
+    td_op_t op = td_api_op(req, app);
+    if (td_tenant_delete(&op, t->row.id))
+        td_api_op_fail(req, &op);
     else
         td_resp_static(req, 204, "application/json", "", 0);
 }
@@ -234,11 +228,9 @@ void td_api_tenant_service_enable(td_req_t *req, void *app_) {
         return;
     }
     td_tenant_t *t = ((td_ctx_t *)req->ctx)->tenant, out;
-    char err[512] = "";
-    td_status st = td_tenant_enable_service(app->platform, req->arena, t->row.id, svc, &out, err,
-                                            sizeof(err));
-    if (st)
-        fail_with(req, st, err);
+    td_op_t op = td_api_op(req, app);
+    if (td_tenant_enable_service(&op, t->row.id, svc, &out))
+        td_api_op_fail(req, &op);
     else
         td_api_send_json(req, 200, td_tenant_json(&out));
 }
@@ -246,76 +238,20 @@ void td_api_tenant_service_enable(td_req_t *req, void *app_) {
 void td_api_tenant_service_disable(td_req_t *req, void *app_) {
     td_app_t *app = app_;
     td_tenant_t *t = ((td_ctx_t *)req->ctx)->tenant, out;
-    char err[512] = "";
-    td_status st = td_tenant_disable_service(app->platform, req->arena, t->row.id, req->params[1],
-                                             &out, err, sizeof(err));
-    if (st)
-        fail_with(req, st, err);
+    td_op_t op = td_api_op(req, app);
+    if (td_tenant_disable_service(&op, t->row.id, req->params[1], &out))
+        td_api_op_fail(req, &op);
     else
         td_api_send_json(req, 200, td_tenant_json(&out));
 }
 
-/* A hostname a tenant may claim: lowercase labels of [a-z0-9-], at least
- * two of them, at most 253 characters. */
-static int hostname_ok(const char *h) {
-    size_t n = h ? strlen(h) : 0, label = 0;
-    int dots = 0;
-    if (n < 3 || n > 253 || h[0] == '.' || h[n - 1] == '.')
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = h[i];
-        if (c == '.') {
-            if (!label || h[i - 1] == '-')
-                return 0;
-            dots++;
-            label = 0;
-        } else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c == '-' && label)) {
-            if (++label > 63)
-                return 0;
-        } else
-            return 0;
-    }
-    return dots > 0;
-}
-
-/* 1 when h is name or a name under it (…".name"). */
-static int at_or_under(const char *h, const char *name) {
-    size_t hn = strlen(h), nn = name ? strlen(name) : 0;
-    return nn && (strcmp(h, name) == 0 ||
-                  (hn > nn && h[hn - nn - 1] == '.' && strcmp(h + hn - nn, name) == 0));
-}
-
-/* Why a well-formed hostname cannot name a tenant, or NULL. A name must
- * not be an address (its last label all digits: no top-level domain is),
- * a loopback name, the server's own listen host, or a name under
- * TENANTD_BASE_DOMAIN, whose one-label names are the tenants' slugs
- * (<slug>.<base>, resolved before custom hostnames). */
-static const char *hostname_refused(td_app_t *app, const char *h) {
-    const char *last = strrchr(h, '.') + 1;
-    if (strspn(last, "0123456789") == strlen(last))
-        return "an IP address cannot name a tenant";
-    if (at_or_under(h, "localhost"))
-        return "a loopback name cannot name a tenant";
-    const char *listen = app->platform->cfg->listen;
-    size_t ln = listen ? strcspn(listen, ":") : 0;
-    if (ln && strlen(h) == ln && strncasecmp(h, listen, ln) == 0)
-        return "the server's own listen address cannot name a tenant";
-    if (at_or_under(h, app->platform->cfg->base_domain))
-        return "names under the base domain are the tenants' own <slug> names";
-    return NULL;
-}
-
-void td_api_hostnames(td_req_t *req, void *app_) {
-    td_app_t *app = app_;
+void td_api_hostnames(td_req_t *req, void *app) {
     td_tenant_t *t = ((td_ctx_t *)req->ctx)->tenant;
-    td_db_t *db;
+    td_op_t op = td_api_op(req, app);
     const char **names;
     size_t n = 0;
-    td_status st = td_catalog_lease(app->platform->catalog, req->arena, &db);
-    if (!st)
-        st = td_cat_hostname_list(db, req->arena, t->row.id, &names, &n);
-    if (st) {
-        td_api_fail(req, st, NULL);
+    if (td_tenant_hostnames(&op, t->row.id, &names, &n)) {
+        td_api_op_fail(req, &op);
         return;
     }
     json_t *items = json_array();
@@ -324,9 +260,9 @@ void td_api_hostnames(td_req_t *req, void *app_) {
     td_api_send_json(req, 200, json_pack("{s:o}", "items", items));
 }
 
-void td_api_hostname_add(td_req_t *req, void *app_) {
-    td_app_t *app = app_;
+void td_api_hostname_add(td_req_t *req, void *app) {
     td_tenant_t *t = ((td_ctx_t *)req->ctx)->tenant;
+    td_op_t op = td_api_op(req, app);
     json_t *b;
     if (td_api_json_body(req, &b))
         return;
@@ -334,41 +270,17 @@ void td_api_hostname_add(td_req_t *req, void *app_) {
     if (!td_api_only_fields(req, b, fields))
         return;
     const char *h = json_string_value(json_object_get(b, "hostname"));
-    if (!hostname_ok(h)) {
-        td_resp_problem(req, 400, "invalid_hostname", "Invalid hostname",
-                        "a lowercase DNS name like app.example.com");
-        return;
-    }
-    const char *why = hostname_refused(app, h);
-    if (why) {
-        td_resp_problem(req, 400, "hostname_reserved", "Hostname reserved", why);
-        return;
-    }
-    td_db_t *db;
-    td_status st = td_catalog_lease(app->platform->catalog, req->arena, &db);
-    if (!st)
-        st = td_cat_hostname_add(db, t->row.id, h);
-    if (st == TD_E_EXISTS)
-        td_resp_problem(req, 409, "hostname_taken", "Hostname taken",
-                        "this hostname already names a tenant");
-    else if (st)
-        td_api_fail(req, st, NULL);
+    if (td_tenant_hostname_add(&op, t->row.id, h))
+        td_api_op_fail(req, &op);
     else
         td_api_send_json(req, 201, json_pack("{s:s, s:s}", "hostname", h, "tenant_id", t->row.id));
 }
 
-void td_api_hostname_remove(td_req_t *req, void *app_) {
-    td_app_t *app = app_;
+void td_api_hostname_remove(td_req_t *req, void *app) {
     td_tenant_t *t = ((td_ctx_t *)req->ctx)->tenant;
-    td_db_t *db;
-    td_status st = td_catalog_lease(app->platform->catalog, req->arena, &db);
-    if (!st)
-        st = td_cat_hostname_remove(db, t->row.id, req->params[1]);
-    if (st == TD_E_NOTFOUND)
-        td_resp_problem(req, 404, "hostname_not_found", "Hostname not found",
-                        "this tenant has no such hostname");
-    else if (st)
-        td_api_fail(req, st, NULL);
+    td_op_t op = td_api_op(req, app);
+    if (td_tenant_hostname_remove(&op, t->row.id, req->params[1]))
+        td_api_op_fail(req, &op);
     else
         td_resp_static(req, 204, "application/json", "", 0);
 }
@@ -387,11 +299,9 @@ void td_api_tenant_database(td_req_t *req, void *app_) {
         td_resp_problem(req, 400, "invalid_request", "Invalid request", "'url' is required");
         return;
     }
-    char err[512] = "";
-    td_status st = td_tenant_set_database(app->platform, req->arena, t->row.id, url, &out, err,
-                                          sizeof(err));
-    if (st)
-        fail_with(req, st, err);
+    td_op_t op = td_api_op(req, app);
+    if (td_tenant_set_database(&op, t->row.id, url, &out))
+        td_api_op_fail(req, &op);
     else
         td_api_send_json(req, 200, td_tenant_json(&out));
 }

@@ -47,6 +47,14 @@ void td_cli_print_json(json_t *v);
 /* A table: column titles and rows of cells; widths are computed. */
 void td_cli_table(const char *const *titles, size_t ncols, const char *const *cells, size_t nrows);
 
+/* Splits "a,b,c" into an arena array (empty items dropped). */
+const char **td_cli_split(td_arena_t *a, const char *s, size_t *n);
+/* The operation context of a command: the CLI as actor, arena a. */
+td_op_t td_cli_op(td_platform_t *p, td_arena_t *a);
+/* Prints a failed operation's detail; exit 2 for invalid input (400),
+ * else 1. */
+int td_cli_op_fail(const td_op_t *op);
+
 /* Opens the platform creating what is missing (init), and the first
  * superadmin unless one exists: *created = 1 then, and *generated holds a
  * generated password (malloc'd) when pw is NULL. */

@@ -12,6 +12,7 @@
 #include "auth/revoke.h"
 #include "auth/users.h"
 #include "cli/cli.h"
+#include "ops/ops.h"
 #include "common/text.h"
 #include "common/timeutil.h"
 
@@ -73,15 +74,16 @@ static int services_of(td_arena_t *a, const char *list, const td_tenant_t *t, co
     return 0;
 }
 
+/* The tenant key names and its auth database, open until a dies. */
 static int open_tenant(td_platform_t *p, td_arena_t *a, const char *key, td_tenant_t *t,
                        td_db_t **db) {
-    char err[512] = "";
+    td_op_t op = td_cli_op(p, a);
     if (td_tenant_find(p, a, key, t) || strcmp(t->row.status, "deleted") == 0) {
         td_cli_error("no tenant '%.80s'", key);
         return TD_EXIT_FAIL;
     }
-    if (td_tenant_open_db(p, a, t->row.id, db, err, sizeof(err))) {
-        td_cli_error("%s", err);
+    if (td_op_tenant_db(&op, t->row.id, "auth", db)) {
+        td_cli_error("tenant %s: %s", t->row.slug, op.err.detail);
         return TD_EXIT_FAIL;
     }
     return 0;
@@ -217,78 +219,52 @@ int td_cmd_user(td_cli_t *cli) {
             printf("disabled %s in %s: it can no longer log in, and its tokens stop working\n",
                    u.email, t.row.slug);
     }
-    td_db_close(db);
     td_arena_destroy(a);
     td_platform_close(&p);
     return rc;
 }
 
-static json_t *apikey_json(const td_apikey_row_t *k) {
-    json_t *o = json_pack("{s:s, s:s, s:s, s:b}", "id", k->id, "name", k->name, "role", k->role,
-                          "read_only", k->read_only);
-    json_error_t e;
-    json_t *svc = k->services ? json_loads(k->services, 0, &e) : NULL;
-    json_object_set_new(o, "services", svc ? svc : json_null());
-    json_object_set_new(o, "tenant_id", k->tenant_id ? json_string(k->tenant_id) : json_null());
-    const char *opt[][2] = {{"expires_at", k->expires_at}, {"last_used_at", k->last_used_at},
-                            {"revoked_at", k->revoked_at}, {"created_at", k->created_at},
-                            {"created_by", k->created_by}};
-    for (size_t i = 0; i < 5; i++)
-        json_object_set_new(o, opt[i][0], opt[i][1] ? json_string(opt[i][1]) : json_null());
-    return o;
-}
-
-static int apikey_create(td_cli_t *cli, td_arena_t *a, td_db_t *cat, const opts_t *o,
-                         const td_tenant_t *t) {
-    td_apikey_row_t k = {.name = o->name, .read_only = o->read_only, .created_by = "cli"};
-    if (!k.name || !*k.name || strlen(k.name) > 100 || !td_text_printable_utf8(k.name))
-        return td_cli_usage("apikey", "apikey create needs --name (1 to 100 characters)");
-    if (o->expires_at && !(k.expires_at = td_apikey_expiry(a, o->expires_at)))
-        return td_cli_usage("apikey", "--expires-at must be a future RFC 3339 time, like"
-                                      " 2027-01-01T00:00:00Z");
-    if (t) {
-        k.tenant_id = t->row.id;
-        k.role = o->role;
-        if (!td_role_valid_tenant(k.role))
-            return td_cli_usage("apikey", "a tenant key needs --role admin|manager|client");
-        const char **svc;
-        size_t n;
-        int rc = services_of(a, o->services, t, &svc, &n);
-        if (rc)
-            return rc;
-        if (o->services) {
-            json_t *arr = json_array();
-            for (size_t i = 0; i < n; i++)
-                json_array_append_new(arr, json_string(svc[i]));
-            char *s = json_dumps(arr, JSON_COMPACT);
-            k.services = td_arena_strdup(a, s);
-            free(s);
-            json_decref(arr);
-        }
-    } else {
-        if (o->role && strcmp(o->role, "superadmin"))
-            return td_cli_usage("apikey", "platform keys (no --tenant) have the superadmin role");
-        if (o->services)
-            return td_cli_usage("apikey", "--services is for tenant keys");
-        k.role = "superadmin";
-    }
-    char id[TD_ID_LEN + 1], key[TD_APIKEY_LEN + 1], hash[TD_HASH_HEX];
-    td_id_new(id);
-    td_apikey_new(id, key, hash);
-    k.id = id;
-    k.key_hash = hash;
-    if (td_cat_apikey_insert(cat, &k) || td_cat_apikey_get(cat, a, id, &k)) {
-        sodium_memzero(key, sizeof(key));
-        td_cli_error("cannot store the key");
-        return TD_EXIT_FAIL;
-    }
+/* Builds the key's spec from the options; the operation checks it. */
+static int apikey_create(td_cli_t *cli, td_op_t *op, const opts_t *o, const td_tenant_t *t) {
+    td_apikey_spec_t s = {.tenant = t, .name = o->name, .role = o->role,
+                          .read_only = o->read_only, .expires_at = o->expires_at,
+                          .scoped = o->services != NULL};
+    if (o->services)
+        s.services = td_cli_split(op->arena, o->services, &s.nsvc);
+    td_apikey_row_t k;
+    char key[TD_APIKEY_LEN + 1];
+    if (td_op_apikey_create(op, &s, &k, key))
+        return td_cli_op_fail(op);
     if (cli->json) {
-        json_t *j = apikey_json(&k);
+        json_t *j = td_apikey_json(&k, 1);
         json_object_set_new(j, "key", json_string(key));
         td_cli_print_json(j);
     } else
         printf("created key %s (%s, %s)\nkey: %s   (shown once)\n", k.id, k.name, k.role, key);
     sodium_memzero(key, sizeof(key));
+    return TD_EXIT_OK;
+}
+
+static int apikey_list(td_cli_t *cli, td_op_t *op, const td_tenant_t *t) {
+    td_apikey_row_t *rows;
+    size_t n = 0;
+    if (td_op_apikey_list(op, t ? t->row.id : NULL, &rows, &n))
+        return td_cli_op_fail(op);
+    json_t *arr = json_array();
+    const char **cells = td_arena_alloc(op->arena, sizeof(char *) * 5 * (n + 1));
+    for (size_t i = 0; i < n; i++) {
+        json_array_append_new(arr, td_apikey_json(&rows[i], 1));
+        const char *row[] = {rows[i].name, rows[i].role, rows[i].revoked_at ? "revoked" : "live",
+                             rows[i].last_used_at ? rows[i].last_used_at : "never", rows[i].id};
+        memcpy(&cells[i * 5], row, sizeof(row));
+    }
+    static const char *const titles[] = {"NAME", "ROLE", "STATE", "LAST USED", "ID"};
+    if (cli->json)
+        td_cli_print_json(arr);
+    else {
+        json_decref(arr);
+        td_cli_table(titles, 5, cells, n);
+    }
     return TD_EXIT_OK;
 }
 
@@ -307,45 +283,20 @@ int td_cmd_apikey(td_cli_t *cli) {
         return TD_EXIT_FAIL;
     td_arena_t *a = td_arena_new(0);
     td_tenant_t t;
-    td_db_t *cat = NULL;
+    td_op_t op = td_cli_op(&p, a);
     if (o.tenant && (td_tenant_find(&p, a, o.tenant, &t) || !strcmp(t.row.status, "deleted"))) {
         td_cli_error("no tenant '%.80s'", o.tenant);
         rc = TD_EXIT_FAIL;
-    } else if (td_catalog_lease(p.catalog, a, &cat)) {
-        td_cli_error("the catalog does not answer");
-        rc = TD_EXIT_FAIL;
     } else if (!strcmp(sub, "create"))
-        rc = apikey_create(cli, a, cat, &o, o.tenant ? &t : NULL);
-    else if (!strcmp(sub, "revoke")) {
-        if (!td_id_valid(o.positional) ||
-            td_cat_apikey_revoke(cat, o.positional, o.tenant ? t.row.id : NULL) ||
-            (o.tenant && td_cat_apikey_revoke_created_by(cat, t.row.id, o.positional))) {
-            td_cli_error("no live key '%.80s'%s", o.positional,
-                         o.tenant ? " in this tenant" : " among platform keys (use --tenant?)");
-            rc = TD_EXIT_FAIL;
-        } else
-            printf("revoked %s\n", o.positional);
-    } else {
-        td_apikey_row_t *rows;
-        size_t n = 0;
-        td_cat_apikey_list(cat, a, o.tenant ? t.row.id : NULL, &rows, &n);
-        json_t *arr = json_array();
-        const char **cells = td_arena_alloc(a, sizeof(char *) * 5 * (n + 1));
-        for (size_t i = 0; i < n; i++) {
-            json_array_append_new(arr, apikey_json(&rows[i]));
-            const char *row[] = {rows[i].name, rows[i].role,
-                                 rows[i].revoked_at ? "revoked" : "live",
-                                 rows[i].last_used_at ? rows[i].last_used_at : "never", rows[i].id};
-            memcpy(&cells[i * 5], row, sizeof(row));
-        }
-        static const char *const titles[] = {"NAME", "ROLE", "STATE", "LAST USED", "ID"};
-        if (cli->json)
-            td_cli_print_json(arr);
-        else {
-            json_decref(arr);
-            td_cli_table(titles, 5, cells, n);
-        }
-    }
+        rc = apikey_create(cli, &op, &o, o.tenant ? &t : NULL);
+    else if (!strcmp(sub, "list"))
+        rc = apikey_list(cli, &op, o.tenant ? &t : NULL);
+    else if (td_op_apikey_revoke(&op, o.tenant ? t.row.id : NULL, o.positional)) {
+        td_cli_error("no live key '%.80s'%s", o.positional,
+                     o.tenant ? " in this tenant" : " among platform keys (use --tenant?)");
+        rc = TD_EXIT_FAIL;
+    } else
+        printf("revoked %s\n", o.positional);
     td_arena_destroy(a);
     td_platform_close(&p);
     return rc;

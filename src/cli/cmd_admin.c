@@ -7,45 +7,18 @@
 #include "auth/password.h"
 #include "auth/tokens.h"
 #include "cli/cli.h"
+#include "ops/ops.h"
 #include "common/id.h"
 #include "common/text.h"
-
-/* Creates the first superadmin unless one exists. *password_out gets a
- * generated password (malloc'd) when pw is NULL. Returns 1 if created. */
-static int ensure_superadmin(td_platform_t *p, const char *email, const char *pw,
-                             char **password_out, td_status *st) {
-    td_db_t *db;
-    int64_t n = 0;
-    *password_out = NULL;
-    *st = td_catalog_lease(p->catalog, NULL, &db);
-    if (*st)
-        return 0;
-    *st = td_cat_admin_count(db, &n);
-    if (!*st && n == 0) {
-        char gen[25], hash[TD_PASSWORD_HASH_MAX], id[TD_ID_LEN + 1];
-        if (!pw) {
-            td_password_generate(gen, sizeof(gen));
-            pw = *password_out = strdup(gen);
-            sodium_memzero(gen, sizeof(gen));
-        }
-        td_id_new(id);
-        *st = td_password_hash(pw, hash);
-        if (!*st)
-            *st = td_cat_admin_insert(db, id, email, hash);
-    }
-    td_catalog_release(p->catalog, db);
-    return !*st && n == 0;
-}
 
 /* Shared by init and serve --demo. */
 int td_cli_init_platform(td_cli_t *cli, td_platform_t *p, const char *email, const char *pw,
                          int *created, char **generated) {
     if (td_cli_open(cli, p, 1))
         return TD_EXIT_FAIL;
-    td_status st;
-    *created = ensure_superadmin(p, email, pw, generated, &st);
-    if (st) {
-        td_cli_error("cannot create the superadmin: %s", td_status_msg(st));
+    td_op_t op = td_cli_op(p, NULL);
+    if (td_op_superadmin_ensure(&op, email, pw, created, generated)) {
+        td_cli_error("cannot create the superadmin: %s", td_status_msg(op.err.st));
         td_platform_close(p);
         return TD_EXIT_FAIL;
     }

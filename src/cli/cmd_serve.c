@@ -12,8 +12,7 @@
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "jobs/jobs.h"
-#include "services/engine.h"
-#include "services/services.h"
+#include "ops/ops.h"
 #include "usage/usage.h"
 
 #define DEMO_SLUG "demo"
@@ -23,39 +22,14 @@
  * admin's generated password once. */
 static int ensure_demo(td_platform_t *p) {
     td_arena_t *a = td_arena_new(0);
-    td_tenant_t t;
-    int rc = TD_EXIT_OK;
-    if (td_tenant_find(p, a, DEMO_SLUG, &t) == TD_OK) {
-        td_arena_destroy(a);
-        return rc;
-    }
-    char pw[21], err[512] = "";
+    td_op_t op = td_cli_op(p, a);
+    char pw[21];
+    int created = 0, rc = TD_EXIT_OK;
     td_password_generate(pw, sizeof(pw));
-    static const char *const svcs[] = {"analytics", "billing", "cms", "commerce", "crm",
-                                       "projects"};
-    td_tenant_spec_t spec = {.slug = DEMO_SLUG, .name = "Demo Company", .services = svcs,
-                             .nsvc = sizeof(svcs) / sizeof(svcs[0]), .admin_email = DEMO_ADMIN,
-                             .admin_password = pw, .backend = "sqlite"};
-    td_status st = td_tenant_create(p, a, &spec, &t, err, sizeof(err));
-    td_db_t *db = NULL;
-    if (!st)
-        st = td_tenant_open_db(p, a, t.row.id, &db, err, sizeof(err));
-    td_stmt_t *admin = NULL;
-    if (!st) /* the rows belong to the demo admin */
-        st = td_db_query_row(db, "SELECT id FROM auth.users WHERE email = ?", DEMO_ADMIN, &admin);
-    if (!st) {
-        td_res_ctx_t c = {.db = db, .arena = a, .actor = td_db_column_dup(admin, a, 0),
-                          .role = "admin", .request_id = "demo", .scope = TD_SCOPE_TENANT,
-                          .tenant_id = t.row.id,
-                          .files_dir = td_tenant_files_dir(p, a, &t)};
-        td_db_finalize(admin);
-        st = td_services_demo_fill(&c);
-    }
-    td_db_close(db);
-    if (st) {
-        td_cli_error("cannot create the demo tenant: %s", err[0] ? err : td_status_msg(st));
+    if (td_op_demo_tenant(&op, DEMO_SLUG, DEMO_ADMIN, pw, &created)) {
+        td_cli_error("cannot create the demo tenant: %s", op.err.detail);
         rc = TD_EXIT_FAIL;
-    } else {
+    } else if (created) {
         printf("demo tenant '%s' created; its admin: %s  password: %s   (shown once)\n",
                DEMO_SLUG, DEMO_ADMIN, pw);
     }
@@ -142,6 +116,7 @@ int td_cmd_serve(td_cli_t *cli) {
     char err[512] = "";
     td_status st = app.revoked && app.login_limits && app.ip_limits ? td_platform_start_pool(&p)
                                                                     : TD_E_NOMEM;
+    p.revoked = app.revoked; /* operations that revoke end tokens here at once */
     td_db_t *cdb;
     if (!st && !(st = td_catalog_lease(p.catalog, NULL, &cdb))) {
         st = td_revocations_load(app.revoked, cdb, td_now_ms() / 1000);

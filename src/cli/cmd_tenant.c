@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "ops/ops.h"
 
 #define LIST_PAGE 500
 
@@ -13,18 +14,6 @@
 static void free_secret(void *p) {
     sodium_memzero(p, strlen(p));
     free(p);
-}
-
-/* Splits "a,b,c" into an arena array. */
-static const char **split_list(td_arena_t *a, const char *s, size_t *n) {
-    char *copy = td_arena_strdup(a, s);
-    const char **out = td_arena_alloc(a, sizeof(char *) * (strlen(s) / 2 + 2));
-    size_t k = 0;
-    for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
-        if (*tok)
-            out[k++] = tok;
-    *n = k;
-    return out;
 }
 
 static int print_tenant(td_cli_t *cli, const td_tenant_t *t) {
@@ -47,13 +36,13 @@ static int print_tenant(td_cli_t *cli, const td_tenant_t *t) {
 
 static int create(td_cli_t *cli, td_platform_t *p, td_arena_t *a) {
     td_tenant_spec_t spec = {0};
-    int pw_stdin = 0;
+    int pw_stdin = 0, async = 0;
     for (int i = 1; i < cli->argc; i++) {
         const char *v = NULL, *arg = cli->argv[i];
         if (td_cli_opt(cli, &i, "--name", &v) && v)
             spec.name = v;
         else if (td_cli_opt(cli, &i, "--services", &v) && v)
-            spec.services = split_list(a, v, &spec.nsvc);
+            spec.services = td_cli_split(a, v, &spec.nsvc);
         else if (td_cli_opt(cli, &i, "--admin-email", &v) && v)
             spec.admin_email = v;
         else if (td_cli_opt(cli, &i, "--backend", &v) && v)
@@ -62,6 +51,8 @@ static int create(td_cli_t *cli, td_platform_t *p, td_arena_t *a) {
             spec.plan = v;
         else if (strcmp(arg, "--admin-password-stdin") == 0)
             pw_stdin = 1;
+        else if (strcmp(arg, "--async") == 0)
+            async = 1;
         else if (arg[0] == '-')
             return td_cli_usage("tenant", "unknown or incomplete option '%.40s'", arg);
         else if (!spec.slug)
@@ -82,13 +73,18 @@ static int create(td_cli_t *cli, td_platform_t *p, td_arena_t *a) {
     if (pw)
         td_arena_defer(a, free_secret, pw);
     td_tenant_t t;
-    char err[512] = "";
-    td_status st = td_tenant_create(p, a, &spec, &t, err, sizeof(err));
-    if (st) {
-        td_cli_error("%s", err[0] ? err : td_status_msg(st));
-        return st == TD_E_INVALID ? TD_EXIT_USAGE : TD_EXIT_FAIL;
-    }
-    return print_tenant(cli, &t);
+    td_job_row_t job;
+    td_op_t op = td_cli_op(p, a);
+    if (async ? td_op_tenant_create_async(&op, &spec, &t, &job) : td_tenant_create(&op, &spec, &t))
+        return td_cli_op_fail(&op);
+    if (!async)
+        return print_tenant(cli, &t);
+    if (cli->json)
+        td_cli_print_json(json_pack("{s:o, s:{s:s, s:s, s:s}}", "job", td_job_json(&job), "tenant",
+                                    "id", t.row.id, "slug", t.row.slug, "status", t.row.status));
+    else
+        printf("tenant %s (%s) is provisioning; job %s\n", t.row.slug, t.row.id, job.id);
+    return TD_EXIT_OK;
 }
 
 static int list(td_cli_t *cli, td_platform_t *p, td_arena_t *a) {
@@ -200,27 +196,27 @@ int td_cmd_tenant(td_cli_t *cli) {
     else {
         const char *key = cli->argv[1];
         td_tenant_t t;
-        char err[512] = "";
+        td_op_t op = td_cli_op(&p, a);
         td_status st;
         if (strcmp(sub, "show") == 0) {
             st = td_tenant_find(&p, a, key, &t);
             if (st == TD_E_NOTFOUND)
-                snprintf(err, sizeof(err), "no tenant '%.80s'", key);
+                td_op_fail(&op, st, 404, "tenant_not_found", "no tenant '%.80s'", key);
         } else if (strcmp(sub, "suspend") == 0)
-            st = td_tenant_suspend(&p, a, key, &t, err, sizeof(err));
+            st = td_tenant_suspend(&op, key, &t);
         else if (strcmp(sub, "resume") == 0)
-            st = td_tenant_resume(&p, a, key, &t, err, sizeof(err));
+            st = td_tenant_resume(&op, key, &t);
         else if (strcmp(sub, "retry") == 0)
-            st = td_tenant_retry(&p, a, key, &t, err, sizeof(err));
+            st = td_tenant_retry(&op, key, &t);
         else if (!yes && confirm_delete(&p, a, key)) {
-            st = TD_E_STATE;
-            snprintf(err, sizeof(err), "not confirmed: nothing was deleted");
+            st = td_op_fail(&op, TD_E_STATE, 409, "not_confirmed",
+                            "not confirmed: nothing was deleted");
         } else {
-            st = td_tenant_delete(&p, a, key, err, sizeof(err));
+            st = td_tenant_delete(&op, key);
             t.row.id = NULL; /* printed as "deleted KEY" */
         }
         if (st) {
-            td_cli_error("%s", err[0] ? err : td_status_msg(st));
+            td_cli_error("%s", op.err.detail[0] ? op.err.detail : td_status_msg(st));
             rc = TD_EXIT_FAIL;
         } else if (!t.row.id) {
             if (cli->json)

@@ -23,6 +23,7 @@ static const td_cmd_t commands[] = {
     {"tenant", "create, list, show, suspend, resume, retry or delete tenants",
      "usage: tenantd tenant create SLUG [--name NAME] [--services a,b] [--admin-email E\n"
      "                      --admin-password-stdin] [--backend sqlite|postgres] [--plan P]\n"
+     "                      [--async] [--json]\n"
      "       tenantd tenant list [--status STATUS] [--json]\n"
      "       tenantd tenant show SLUG|ID [--json]\n"
      "       tenantd tenant suspend|resume|retry SLUG|ID [--json]\n"
@@ -32,7 +33,10 @@ static const td_cmd_t commands[] = {
      "service is always enabled. retry resumes a tenant left provisioning or\n"
      "failed; delete removes its databases, files, role and key and keeps a\n"
      "tombstone row in the catalog. On a terminal delete asks you to type the\n"
-     "slug; --yes skips the question (required without a terminal).\n",
+     "slug; --yes skips the question (required without a terminal).\n"
+     "create --async records the tenant (provisioning) and prints the\n"
+     "tenant.provision job that creates its databases and makes it active; a\n"
+     "job worker (tenantd serve, or tenantd jobs run) runs it.\n",
      td_cmd_tenant},
     {"user", "add, list or disable a tenant's users",
      "usage: tenantd user add EMAIL --tenant SLUG --role admin|manager|client [--services a,b]\n"

@@ -92,3 +92,23 @@ void td_cli_table(const char *const *titles, size_t ncols, const char *const *ce
         }
 }
 
+
+const char **td_cli_split(td_arena_t *a, const char *s, size_t *n) {
+    char *copy = td_arena_strdup(a, s);
+    const char **out = td_arena_alloc(a, sizeof(char *) * (strlen(s) / 2 + 2));
+    size_t k = 0;
+    for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+        if (*tok)
+            out[k++] = tok;
+    *n = k;
+    return out;
+}
+
+td_op_t td_cli_op(td_platform_t *p, td_arena_t *a) {
+    return (td_op_t){.platform = p, .actor = {.kind = TD_ACTOR_CLI}, .arena = a};
+}
+
+int td_cli_op_fail(const td_op_t *op) {
+    td_cli_error("%s", op->err.detail[0] ? op->err.detail : td_status_msg(op->err.st));
+    return op->err.status == 400 ? TD_EXIT_USAGE : TD_EXIT_FAIL;
+}

@@ -9,6 +9,7 @@
 
 #include "common/timeutil.h"
 #include "jobs/jobs.h"
+#include "ops/ops.h"
 #include "usage/usage.h"
 
 static td_status sessions_cleanup(td_op_t *op, td_job_t *job);
@@ -18,6 +19,8 @@ static const td_job_kind_t kinds[] = {
      "delete expired sessions and revocations of the platform and of every active tenant"},
     {"usage.rollup", td_usage_rollup,
      "record each tenant service's stored bytes for the hour; prune old usage logs and hours"},
+    {"tenant.provision", td_op_tenant_provision_job,
+     "create a recorded tenant's databases and first admin, and make it active"},
 };
 
 const td_job_kind_t *td_job_kinds(size_t *n) {

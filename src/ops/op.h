@@ -15,10 +15,15 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/arena.h"
 #include "common/status.h"
-#include "tenancy/tenancy.h"
+#include "store/store.h"
+
+/* The platform (tenancy/tenancy.h): named here only, so that tenancy's own
+ * operations can take a td_op_t too. */
+typedef struct td_platform td_platform_t;
 
 typedef enum {
     TD_ACTOR_SYSTEM = 0, /* the server itself (start-up, schedules) */
@@ -37,6 +42,7 @@ typedef struct {
     int all;               /* every service of its tenant (svc is no limit) */
     const char *const *svc;
     size_t nsvc;
+    int64_t key_exp; /* an expiring API key: its end (unix seconds); 0 = none */
 } td_actor_t;
 
 typedef struct {
@@ -58,8 +64,33 @@ typedef struct {
 /* Records a failure in op->err (the first one wins) and returns st. */
 td_status td_op_fail(td_op_t *op, td_status st, int status, const char *code, const char *fmt,
                      ...) __attribute__((format(printf, 5, 6)));
+/* The tenant's database with service usable, for the op's lifetime: a
+ * lease from the pool in a server, else a connection of its own closed
+ * with op->arena. 503 tenant_unavailable (busy: every handle in use). */
+td_status td_op_tenant_db(td_op_t *op, const char *tenant_id, const char *service,
+                          td_db_t **out);
+/* In a server (a pool of tenant databases exists): leases tenant_id's
+ * database with service usable for the op's lifetime, or records 503
+ * tenant_unavailable (busy when every handle is in use). Elsewhere 1. */
+int td_op_tenant_answers(td_op_t *op, const char *tenant_id, const char *service);
+/* The HTTP-like status of a domain status (400 invalid, 404 not found,
+ * 409 state or conflict, 503 unavailable…; 500 for the rest). */
+int td_op_http_status(td_status st);
+/* td_op_fail with the status's own class and code (td_status_code):
+ * for failures that need no code of their own. detail may be NULL. */
+td_status td_op_fail_status(td_op_t *op, td_status st, const char *detail);
 /* The actor kind's name ("superadmin", "user", "api_key", "cli", "job",
  * "system"), as audit records and job rows write it. */
 const char *td_actor_kind_name(td_actor_kind k);
+/* 1 for the actors that act for the whole platform: a superadmin, the
+ * CLI, the system, a job. */
+int td_actor_platform(const td_actor_t *a);
+/* 1 when the actor may manage tenant_id's users and keys: a platform
+ * actor, or an admin (user or key) of that tenant. Records 403 otherwise. */
+int td_op_tenant_admin(td_op_t *op, const char *tenant_id);
+
+/* Callers of op.h get the platform's definition too (after td_op_t, so
+ * tenancy.h may include this file first). */
+#include "tenancy/tenancy.h"
 
 #endif

@@ -8,7 +8,7 @@
  * any thread reads the registry; after that the registry is read-only.
  *
  * Every service's first migration gets the service's outbox table appended
- * (per dialect), so that writes can record their outbox row in the same
+ * (its DDL per dialect from store/: td_store_outbox_ddl), so that writes can record their outbox row in the same
  * file (SQLite) or schema (PostgreSQL) as the row itself. */
 #include <dirent.h>
 #include <errno.h>
@@ -37,31 +37,6 @@ static size_t g_n;
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static char g_build_err[256];
 
-static const char k_outbox_sqlite[] =
-    "\nCREATE TABLE td_outbox (\n"
-    "    seq         INTEGER PRIMARY KEY AUTOINCREMENT,\n"
-    "    at          TEXT NOT NULL,\n"
-    "    actor       TEXT,\n"
-    "    action      TEXT NOT NULL,\n"
-    "    resource    TEXT NOT NULL,\n"
-    "    row_id      TEXT,\n"
-    "    request_id  TEXT,\n"
-    "    rows_delta  BIGINT NOT NULL,\n"
-    "    bytes_delta BIGINT NOT NULL\n"
-    ");\n";
-static const char k_outbox_postgres[] =
-    "\nCREATE TABLE %s.td_outbox (\n"
-    "    seq         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n"
-    "    at          TEXT NOT NULL,\n"
-    "    actor       TEXT,\n"
-    "    action      TEXT NOT NULL,\n"
-    "    resource    TEXT NOT NULL,\n"
-    "    row_id      TEXT,\n"
-    "    request_id  TEXT,\n"
-    "    rows_delta  BIGINT NOT NULL,\n"
-    "    bytes_delta BIGINT NOT NULL\n"
-    ");\n";
-
 static service_t *find(const char *name) {
     for (size_t i = 0; i < g_n; i++)
         if (strcmp(g_svcs[i].name, name) == 0)
@@ -86,15 +61,15 @@ static int add_outbox(service_t *s) {
         if (!s->n[d] || s->migs[d][0].version != 1)
             continue;
         const char *base = s->migs[d][0].sql;
-        size_t len = strlen(base) + sizeof(k_outbox_postgres) + 64;
+        size_t len = strlen(base) + td_store_outbox_ddl_max();
         char *sql = malloc(len);
         if (!sql)
             return -1;
         int k = snprintf(sql, len, "%s", base);
-        if (d == 0)
-            snprintf(sql + k, len - (size_t)k, "%s", k_outbox_sqlite);
-        else
-            snprintf(sql + k, len - (size_t)k, k_outbox_postgres, s->name);
+        if (td_store_outbox_ddl(d ? "postgres" : "sqlite", s->name, sql + k, len - (size_t)k)) {
+            free(sql);
+            return -1;
+        }
         if (s->external)
             free((char *)base); /* read from a file by load_migrations */
         s->migs[d][0].sql = sql; /* lives as long as the process */

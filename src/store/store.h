@@ -154,6 +154,13 @@ const td_db_driver_t *td_db_driver_for_url(const char *url);
 /* 1 for a postgres:// or postgresql:// URL. */
 int td_db_url_is_postgres(const char *url);
 
+/* The DDL of a service's outbox table in dialect ("sqlite" | "postgres";
+ * PostgreSQL names the service's schema), written to out (n bytes; at
+ * most td_store_outbox_ddl_max() are needed). Byte-stable: it is part of
+ * each service's first migration. TD_E_INVALID for an unknown dialect. */
+td_status td_store_outbox_ddl(const char *dialect, const char *service, char *out, size_t n);
+size_t td_store_outbox_ddl_max(void);
+
 /* step() results besides errors. */
 #define TD_DB_ROW 1
 #define TD_DB_DONE 0

@@ -32,6 +32,29 @@ static td_status fail(char *err, size_t errlen, td_status st, const char *fmt, c
     return st;
 }
 
+/* Only platform actors run the lifecycle: superadmins, the CLI, the
+ * system (sign-up, the demo) and jobs. */
+static int may(td_op_t *op) {
+    if (td_actor_platform(&op->actor))
+        return 1;
+    td_op_fail(op, TD_E_FORBIDDEN, 403, "forbidden", "only platform operators manage tenants");
+    return 0;
+}
+
+/* Records st in op->err with the lifecycle's codes and err as detail. */
+static td_status done(td_op_t *op, td_status st, const char *err) {
+    if (!st)
+        return TD_OK;
+    const char *detail = err && err[0] ? err : st == TD_E_NOTFOUND ? "no such tenant" : "";
+    switch (st) {
+    case TD_E_EXISTS: return td_op_fail(op, st, 409, "slug_taken", "%s", detail);
+    case TD_E_INVALID: return td_op_fail(op, st, 400, "invalid_request", "%s", detail);
+    case TD_E_STATE: return td_op_fail(op, st, 409, "invalid_state", "%s", detail);
+    case TD_E_NOTFOUND: return td_op_fail(op, st, 404, "tenant_not_found", "%s", detail);
+    default: return td_op_fail_status(op, st, detail);
+    }
+}
+
 static td_status load_tenant(td_db_t *db, td_arena_t *a, const char *key, td_tenant_t *out) {
     td_status st = td_cat_tenant_get(db, a, key, &out->row);
     if (!st)
@@ -171,8 +194,11 @@ static td_status create_admin(td_db_t *tdb, const char *pending) {
 }
 
 /* The steps after the catalog record, shared by create and retry. */
-static td_status provision(td_platform_t *p, td_arena_t *a, td_db_t *db, td_tenant_t *t, char *err,
-                           size_t errlen) {
+static td_status provision(td_op_t *op, td_db_t *db, td_tenant_t *t, td_provision_step_fn step,
+                           void *ctx, char *err, size_t errlen) {
+    td_platform_t *p = op->platform;
+    td_arena_t *a = op->arena;
+    td_status hs; /* a step hook's failure: stop, and change nothing */
     td_place_t pl;
     td_tenant_cred_t cred;
     td_status st = placement(p, a, db, &t->row, &pl, &cred);
@@ -185,6 +211,8 @@ static td_status provision(td_platform_t *p, td_arena_t *a, td_db_t *db, td_tena
     if (!st)
         st = td_db_tenant_create(&pl, t->row.id, &cred, schemas, t->nsvc, err, errlen);
     TD_FAULT("create.databases");
+    if (!st && step && (hs = step(op, ctx, 1, "databases created")))
+        return hs;
     if (!st && t->row.pending_admin) {
         td_db_t *tdb;
         st = td_db_tenant_open(&pl, t->row.id, &cred, t->services, t->nsvc, &tdb, err, errlen);
@@ -196,6 +224,8 @@ static td_status provision(td_platform_t *p, td_arena_t *a, td_db_t *db, td_tena
         }
     }
     TD_FAULT("create.admin");
+    if (!st && step && (hs = step(op, ctx, 2, "first admin in place")))
+        return hs;
     if (!st)
         st = td_db_begin(db, TD_DB_WRITE);
     if (!st) { /* one commit records the versions and the activation */
@@ -220,7 +250,8 @@ static td_status provision(td_platform_t *p, td_arena_t *a, td_db_t *db, td_tena
     }
     TD_FAULT("create.activated");
     td_tcache_forget(p, t->row.id);
-    return load_tenant(db, a, t->row.id, t);
+    td_status st2 = load_tenant(db, a, t->row.id, t);
+    return !st2 && step ? step(op, ctx, 3, "active") : st2;
 }
 
 static td_status check_services(const td_tenant_spec_t *spec, td_arena_t *a, const char ***out,
@@ -305,8 +336,9 @@ static td_status record_tenant(td_db_t *db, const td_key_t *master, void *ctx) {
     return st ? st : td_cat_tenant_insert(db, &t->row, t->svcs, t->nsvc, &t->place);
 }
 
-td_status td_tenant_create(td_platform_t *p, td_arena_t *a, const td_tenant_spec_t *spec,
-                           td_tenant_t *out, char *err, size_t errlen) {
+/* Checks spec and records the tenant (provisioning); *out is its row. */
+static td_status record(td_platform_t *p, td_arena_t *a, const td_tenant_spec_t *spec,
+                        td_tenant_t *out, char *err, size_t errlen) {
     err[0] = '\0';
     const char *name = spec->name ? spec->name : spec->slug;
     const char *backend = spec->backend ? spec->backend
@@ -368,28 +400,46 @@ td_status td_tenant_create(td_platform_t *p, td_arena_t *a, const td_tenant_spec
     if (st)
         return err[0] ? st : fail(err, errlen, st, "cannot record the tenant: %s", td_status_msg(st));
     TD_FAULT("create.recorded");
-    st = load_tenant(db, a, id, out);
-    if (!st)
-        st = provision(p, a, db, out, err, errlen);
-    if (!st)
-        td_log(TD_LOG_INFO, "tenant created", "tenant_id", id, "slug", spec->slug, "backend",
-               backend, NULL);
-    return st;
+    return load_tenant(db, a, id, out);
 }
 
-td_status td_tenant_retry(td_platform_t *p, td_arena_t *a, const char *key, td_tenant_t *out,
-                          char *err, size_t errlen) {
-    err[0] = '\0';
+td_status td_tenant_record(td_op_t *op, const td_tenant_spec_t *spec, td_tenant_t *out) {
+    char err[512];
+    if (!may(op))
+        return op->err.st;
+    return done(op, record(op->platform, op->arena, spec, out, err, sizeof(err)), err);
+}
+
+td_status td_tenant_provision(td_op_t *op, const char *key, td_provision_step_fn step, void *ctx,
+                              td_tenant_t *out) {
+    char err[512] = "";
     td_db_t *db;
-    td_status st = td_catalog_lease(p->catalog, a, &db);
+    if (!may(op))
+        return op->err.st;
+    td_status st = td_catalog_lease(op->platform->catalog, op->arena, &db);
     if (!st)
-        st = load_tenant(db, a, key, out);
-    if (st)
-        return st == TD_E_NOTFOUND ? fail(err, errlen, st, "no tenant '%s'", key) : st;
-    if (strcmp(out->row.status, "provisioning") && strcmp(out->row.status, "failed"))
-        return fail(err, errlen, TD_E_STATE, "tenant is %s: only provisioning or failed tenants can be retried",
-                    out->row.status);
-    return provision(p, a, db, out, err, errlen);
+        st = load_tenant(db, op->arena, key, out);
+    if (st == TD_E_NOTFOUND)
+        fail(err, sizeof(err), st, "no tenant '%s'", key);
+    else if (!st && strcmp(out->row.status, "provisioning") && strcmp(out->row.status, "failed"))
+        st = fail(err, sizeof(err), TD_E_STATE,
+                  "tenant is %s: only provisioning or failed tenants can be retried",
+                  out->row.status);
+    if (!st)
+        st = provision(op, db, out, step, ctx, err, sizeof(err));
+    if (!st)
+        td_log(TD_LOG_INFO, "tenant created", "tenant_id", out->row.id, "slug", out->row.slug,
+               "backend", out->row.backend, NULL);
+    return done(op, st, err);
+}
+
+td_status td_tenant_create(td_op_t *op, const td_tenant_spec_t *spec, td_tenant_t *out) {
+    td_status st = td_tenant_record(op, spec, out);
+    return st ? st : td_tenant_provision(op, out->row.id, NULL, NULL, out);
+}
+
+td_status td_tenant_retry(td_op_t *op, const char *key, td_tenant_t *out) {
+    return td_tenant_provision(op, key, NULL, NULL, out);
 }
 
 static td_status transition(td_platform_t *p, td_arena_t *a, const char *key, const char *from,
@@ -414,18 +464,26 @@ static td_status transition(td_platform_t *p, td_arena_t *a, const char *key, co
     return st ? st : load_tenant(db, a, out->row.id, out);
 }
 
-td_status td_tenant_suspend(td_platform_t *p, td_arena_t *a, const char *key, td_tenant_t *out,
-                            char *err, size_t errlen) {
-    return transition(p, a, key, "active", "suspended", out, err, errlen);
+td_status td_tenant_suspend(td_op_t *op, const char *key, td_tenant_t *out) {
+    char err[512];
+    if (!may(op))
+        return op->err.st;
+    return done(op, transition(op->platform, op->arena, key, "active", "suspended", out, err,
+                               sizeof(err)),
+                err);
 }
 
-td_status td_tenant_resume(td_platform_t *p, td_arena_t *a, const char *key, td_tenant_t *out,
-                           char *err, size_t errlen) {
-    return transition(p, a, key, "suspended", "active", out, err, errlen);
+td_status td_tenant_resume(td_op_t *op, const char *key, td_tenant_t *out) {
+    char err[512];
+    if (!may(op))
+        return op->err.st;
+    return done(op, transition(op->platform, op->arena, key, "suspended", "active", out, err,
+                               sizeof(err)),
+                err);
 }
 
-td_status td_tenant_delete(td_platform_t *p, td_arena_t *a, const char *key, char *err,
-                           size_t errlen) {
+static td_status delete_tenant(td_platform_t *p, td_arena_t *a, const char *key, char *err,
+                               size_t errlen) {
     td_tenant_t t;
     td_status st = transition(p, a, key, "active,suspended,failed,provisioning,deleting",
                               "deleting", &t, err, errlen);
@@ -447,13 +505,20 @@ td_status td_tenant_delete(td_platform_t *p, td_arena_t *a, const char *key, cha
     if (!st)
         st = td_cat_tenant_tombstone(db, t.row.id);
     if (!st) /* every token of its users ends, in every server (they sync) */
-        td_revocations_add(NULL, db, td_arena_printf(a, "tid:%s", t.row.id), td_now_ms(),
+        td_revocations_add(p->revoked, db, td_arena_printf(a, "tid:%s", t.row.id), td_now_ms(),
                            td_now_ms() / 1000 + TD_ACCESS_TTL);
     if (st && !err[0])
         snprintf(err, errlen, "cannot delete tenant: %s", td_status_msg(st));
     if (!st)
         td_log(TD_LOG_INFO, "tenant deleted", "tenant_id", t.row.id, "slug", t.row.slug, NULL);
     return st;
+}
+
+td_status td_tenant_delete(td_op_t *op, const char *key) {
+    char err[512];
+    if (!may(op))
+        return op->err.st;
+    return done(op, delete_tenant(op->platform, op->arena, key, err, sizeof(err)), err);
 }
 
 td_status td_tenant_check(td_platform_t *p, td_arena_t *a, const td_tenant_t *t, char *err,
@@ -467,8 +532,8 @@ td_status td_tenant_check(td_platform_t *p, td_arena_t *a, const td_tenant_t *t,
     return st;
 }
 
-td_status td_tenant_rename(td_platform_t *p, td_arena_t *a, const char *key, const char *name,
-                           td_tenant_t *out, char *err, size_t errlen) {
+static td_status rename_tenant(td_platform_t *p, td_arena_t *a, const char *key,
+                               const char *name, td_tenant_t *out, char *err, size_t errlen) {
     err[0] = '\0';
     td_db_t *db;
     td_status st = td_name_check(name, err, errlen);
@@ -498,9 +563,15 @@ static td_status service_target(td_platform_t *p, td_arena_t *a, td_db_t *db, co
     return st;
 }
 
-td_status td_tenant_enable_service(td_platform_t *p, td_arena_t *a, const char *key,
-                                   const char *service, td_tenant_t *out, char *err,
-                                   size_t errlen) {
+td_status td_tenant_rename(td_op_t *op, const char *key, const char *name, td_tenant_t *out) {
+    char err[512];
+    if (!may(op))
+        return op->err.st;
+    return done(op, rename_tenant(op->platform, op->arena, key, name, out, err, sizeof(err)), err);
+}
+
+static td_status enable_service(td_platform_t *p, td_arena_t *a, const char *key,
+                                const char *service, td_tenant_t *out, char *err, size_t errlen) {
     err[0] = '\0';
     td_db_t *db;
     td_place_t pl;
@@ -535,9 +606,17 @@ td_status td_tenant_enable_service(td_platform_t *p, td_arena_t *a, const char *
     return st ? st : load_tenant(db, a, out->row.id, out);
 }
 
-td_status td_tenant_disable_service(td_platform_t *p, td_arena_t *a, const char *key,
-                                    const char *service, td_tenant_t *out, char *err,
-                                    size_t errlen) {
+td_status td_tenant_enable_service(td_op_t *op, const char *key, const char *service,
+                                   td_tenant_t *out) {
+    char err[512];
+    if (!may(op))
+        return op->err.st;
+    return done(op, enable_service(op->platform, op->arena, key, service, out, err, sizeof(err)),
+                err);
+}
+
+static td_status disable_service(td_platform_t *p, td_arena_t *a, const char *key,
+                                 const char *service, td_tenant_t *out, char *err, size_t errlen) {
     err[0] = '\0';
     if (service && !strcmp(service, "auth"))
         return fail(err, errlen, TD_E_INVALID, "%s holds the tenant's users: it stays enabled",
@@ -555,8 +634,24 @@ td_status td_tenant_disable_service(td_platform_t *p, td_arena_t *a, const char 
     return st ? st : load_tenant(db, a, out->row.id, out);
 }
 
-td_status td_tenant_set_database(td_platform_t *p, td_arena_t *a, const char *key, const char *url,
-                                 td_tenant_t *out, char *err, size_t errlen) {
+td_status td_tenant_disable_service(td_op_t *op, const char *key, const char *service,
+                                    td_tenant_t *out) {
+    char err[512];
+    if (!may(op))
+        return op->err.st;
+    return done(op, disable_service(op->platform, op->arena, key, service, out, err, sizeof(err)),
+                err);
+}
+
+td_status td_tenant_set_database(td_op_t *op, const char *key, const char *url,
+                                 td_tenant_t *out) {
+    char errbuf[512];
+    char *err = errbuf;
+    size_t errlen = sizeof(errbuf);
+    td_platform_t *p = op->platform;
+    td_arena_t *a = op->arena;
+    if (!may(op))
+        return op->err.st;
     err[0] = '\0';
     td_db_t *db;
     td_status st = check_database_url(url, err, errlen);
@@ -565,12 +660,12 @@ td_status td_tenant_set_database(td_platform_t *p, td_arena_t *a, const char *ke
     if (!st)
         st = load_tenant(db, a, key, out);
     if (st == TD_E_NOTFOUND || (!st && !strcmp(out->row.status, "deleted")))
-        return fail(err, errlen, TD_E_NOTFOUND, "no tenant '%.80s'", key);
+        return done(op, fail(err, errlen, TD_E_NOTFOUND, "no tenant '%.80s'", key), err);
     if (!st && strcmp(out->row.status, "provisioning") && strcmp(out->row.status, "failed"))
-        return fail(err, errlen, TD_E_STATE,
+        return done(op, fail(err, errlen, TD_E_STATE,
                     "tenant is %s: its data would have to move (tenant move), which this does"
                     " not do",
-                    out->row.status);
+                    out->row.status), err);
     td_key_t tk;
     char *sealed = NULL;
     if (!st)
@@ -591,7 +686,7 @@ td_status td_tenant_set_database(td_platform_t *p, td_arena_t *a, const char *ke
         st = td_cat_tenant_db_set(db, out->row.id, &d);
     if (!st)
         st = load_tenant(db, a, out->row.id, out);
-    if (st)
-        return st;
-    return provision(p, a, db, out, err, errlen);
+    if (!st)
+        st = provision(op, db, out, NULL, NULL, err, errlen);
+    return done(op, st, err);
 }

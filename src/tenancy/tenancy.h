@@ -19,16 +19,18 @@
 #include <stddef.h>
 
 #include "auth/jwt.h"
+#include "auth/revoke.h"
 #include "catalog/catalog.h"
 #include "common/arena.h"
 #include "common/config.h"
 #include "secrets/secrets.h"
+#include "ops/op.h"
 #include "store/store.h"
 
 typedef struct td_pool td_pool_t;
 typedef struct td_tcache td_tcache_t;
 
-typedef struct {
+typedef struct td_platform {
     const td_config_t *cfg;
     td_catalog_t *catalog;
     td_key_t master;          /* the master key in force */
@@ -46,6 +48,10 @@ typedef struct {
     struct td_keyset_node *jwt_old;
     pthread_mutex_t jwt_mu;
     int64_t jwt_checked; /* unix seconds of the last reload attempt */
+    /* the server's in-memory revocations (auth/revoke.h), set by serve so
+     * that operations revoking tokens end them here at once; NULL in
+     * commands (the catalog only: servers read it within seconds) */
+    td_revocations_t *revoked;
 } td_platform_t;
 
 /* The token signing keys in force. */
@@ -95,39 +101,72 @@ typedef struct {
 
 /* The tenant as the JSON object of SPEC §11 (new reference). */
 json_t *td_tenant_json(const td_tenant_t *t);
-/* Renames a tenant (display name only). */
-td_status td_tenant_rename(td_platform_t *p, td_arena_t *a, const char *key, const char *name,
-                           td_tenant_t *out, char *err, size_t errlen);
 
+/* ---- lifecycle operations (lifecycle.c) ----
+ * Each takes the operation context: only platform actors (a superadmin,
+ * the CLI, the system — sign-up —, a job) may call them (403 forbidden
+ * otherwise). A failure fills op->err: 400 invalid_request, 404
+ * tenant_not_found, 409 slug_taken or invalid_state, 503 for a database
+ * that does not answer, 500 for the rest; the detail quotes no secret. */
+
+/* Renames a tenant (display name only). */
+td_status td_tenant_rename(td_op_t *op, const char *key, const char *name, td_tenant_t *out);
 /* Enables a service: runs its migrations in the tenant's database, then
  * records it (and its schema version). Idempotent. */
-td_status td_tenant_enable_service(td_platform_t *p, td_arena_t *a, const char *key,
-                                   const char *service, td_tenant_t *out, char *err, size_t errlen);
+td_status td_tenant_enable_service(td_op_t *op, const char *key, const char *service,
+                                   td_tenant_t *out);
 /* Disables a service; its data stays (enabling it again brings it back).
  * auth cannot be disabled. */
-td_status td_tenant_disable_service(td_platform_t *p, td_arena_t *a, const char *key,
-                                    const char *service, td_tenant_t *out, char *err,
-                                    size_t errlen);
-
+td_status td_tenant_disable_service(td_op_t *op, const char *key, const char *service,
+                                    td_tenant_t *out);
 /* Places a provisioning or failed tenant on a PostgreSQL database the
  * operator brings (checked by connecting; the URL is sealed with the
- * tenant key) and finishes its provisioning there. TD_E_STATE for a tenant
- * that is active: its data would have to move (not done here). */
-td_status td_tenant_set_database(td_platform_t *p, td_arena_t *a, const char *key, const char *url,
-                                 td_tenant_t *out, char *err, size_t errlen);
+ * tenant key) and finishes its provisioning there. 409 invalid_state for
+ * a tenant that is active: its data would have to move (not done here). */
+td_status td_tenant_set_database(td_op_t *op, const char *key, const char *url,
+                                 td_tenant_t *out);
 
-td_status td_tenant_create(td_platform_t *p, td_arena_t *a, const td_tenant_spec_t *spec,
-                           td_tenant_t *out, char *err, size_t errlen);
+/* Records a new tenant in the catalog (status provisioning, its sealed
+ * key, services, placement and pending first admin — the admin's password
+ * only as its argon2id hash) after checking spec; nothing is created yet.
+ * td_tenant_provision finishes it. */
+td_status td_tenant_record(td_op_t *op, const td_tenant_spec_t *spec, td_tenant_t *out);
+/* Called after each provisioning step (1 databases, 2 first admin, 3
+ * active); a failure stops provisioning at once, leaving the tenant as it
+ * is (a job whose lease was lost). */
+typedef td_status (*td_provision_step_fn)(td_op_t *op, void *ctx, int step, const char *what);
+/* Creates a provisioning or failed tenant's databases and first admin and
+ * makes it active — idempotent steps, so running it again after a crash
+ * finishes the same way. A failed step leaves the tenant failed with the
+ * reason. step may be NULL. *out is the tenant as it ends. */
+td_status td_tenant_provision(td_op_t *op, const char *key, td_provision_step_fn step, void *ctx,
+                              td_tenant_t *out);
+/* td_tenant_record then td_tenant_provision: the synchronous creation. */
+td_status td_tenant_create(td_op_t *op, const td_tenant_spec_t *spec, td_tenant_t *out);
 /* Resumes provisioning of a provisioning or failed tenant. */
-td_status td_tenant_retry(td_platform_t *p, td_arena_t *a, const char *key, td_tenant_t *out,
-                          char *err, size_t errlen);
-td_status td_tenant_suspend(td_platform_t *p, td_arena_t *a, const char *key, td_tenant_t *out,
-                            char *err, size_t errlen);
-td_status td_tenant_resume(td_platform_t *p, td_arena_t *a, const char *key, td_tenant_t *out,
-                           char *err, size_t errlen);
-/* Destroys the tenant's databases, files, role and key; keeps a tombstone. */
-td_status td_tenant_delete(td_platform_t *p, td_arena_t *a, const char *key, char *err,
-                           size_t errlen);
+td_status td_tenant_retry(td_op_t *op, const char *key, td_tenant_t *out);
+td_status td_tenant_suspend(td_op_t *op, const char *key, td_tenant_t *out);
+td_status td_tenant_resume(td_op_t *op, const char *key, td_tenant_t *out);
+/* Destroys the tenant's databases, files, role and key; keeps a
+ * tombstone; every token of its users stops working (in this server at
+ * once through platform->revoked, in others within their sync). */
+td_status td_tenant_delete(td_op_t *op, const char *key);
+
+/* ---- custom hostnames (hostnames.c) ---- */
+/* The hostnames of a live tenant, arena-owned. Who: platform actors. */
+td_status td_tenant_hostnames(td_op_t *op, const char *tenant_id, const char ***names,
+                              size_t *n);
+/* Claims hostname h for a tenant: a lowercase DNS name (400
+ * invalid_hostname), not an address, a loopback name, the server's listen
+ * host or a name under the base domain (400 hostname_reserved), and no
+ * other tenant's (409 hostname_taken). */
+td_status td_tenant_hostname_add(td_op_t *op, const char *tenant_id, const char *h);
+/* 404 hostname_not_found when the tenant has no such hostname. */
+td_status td_tenant_hostname_remove(td_op_t *op, const char *tenant_id, const char *h);
+/* The tenant id a custom hostname names (request routing), arena-owned;
+ * NULL when none or the catalog does not answer. */
+const char *td_hostname_tenant(td_platform_t *p, td_arena_t *a, const char *hostname);
+
 /* By slug or id. */
 td_status td_tenant_find(td_platform_t *p, td_arena_t *a, const char *key, td_tenant_t *out);
 td_status td_tenant_list(td_platform_t *p, td_arena_t *a, const char *status, const char *after,

@@ -1,0 +1,62 @@
+/* op.c — the bridge from a checked request to a domain operation: the
+ * operation context a handler passes down (td_api_op), and the problem
+ * answer of a failed operation (td_api_op_fail). */
+#include <string.h>
+
+#include "api/api.h"
+
+td_op_t td_api_op(td_req_t *req, td_app_t *app) {
+    const td_ctx_t *ctx = req->ctx;
+    td_op_t op = {.platform = app->platform,
+                  .actor = {.kind = TD_ACTOR_SYSTEM},
+                  .request_id = req->request_id,
+                  .client_addr = td_req_client_addr(req),
+                  .arena = req->arena};
+    if (!ctx || !ctx->sub)
+        return op; /* a public route: the server acts on its own rules */
+    int super = ctx->role && strcmp(ctx->role, "superadmin") == 0;
+    json_t *exp = json_object_get(ctx->claims, "key_exp");
+    op.actor = (td_actor_t){.kind = super          ? TD_ACTOR_SUPERADMIN
+                                    : ctx->api_key ? TD_ACTOR_API_KEY
+                                                   : TD_ACTOR_USER,
+                            .id = ctx->sub,
+                            .tenant_id = super ? NULL : ctx->tid,
+                            .role = ctx->role,
+                            .all = ctx->all,
+                            .svc = ctx->svc,
+                            .nsvc = ctx->nsvc,
+                            .key_exp = json_is_integer(exp) ? json_integer_value(exp) : 0};
+    return op;
+}
+
+/* Titles of the codes that have their own; others take their status's. */
+static const char *title_of(const char *code, int status) {
+    static const char *const titles[][2] = {
+        {"slug_taken", "Slug taken"},
+        {"invalid_state", "Not in this state"},
+        {"tenant_not_found", "Tenant not found"},
+        {"api_key_not_found", "API key not found"},
+        {"hostname_taken", "Hostname taken"},
+        {"hostname_not_found", "Hostname not found"},
+        {"invalid_hostname", "Invalid hostname"},
+        {"hostname_reserved", "Hostname reserved"},
+        {"tenant_unavailable", "Tenant unavailable"},
+    };
+    for (size_t i = 0; i < sizeof(titles) / sizeof(titles[0]); i++)
+        if (strcmp(code, titles[i][0]) == 0)
+            return titles[i][1];
+    return status == 400   ? "Invalid request"
+           : status == 403 ? "Forbidden"
+           : status == 404 ? "Not found"
+           : status == 409 ? "Conflict"
+                           : NULL;
+}
+
+void td_api_op_fail(td_req_t *req, const td_op_t *op) {
+    td_status st = op->err.st ? op->err.st : TD_E_INTERNAL;
+    int status = op->err.status ? op->err.status : td_api_http_status(st);
+    const char *code = op->err.code[0] ? op->err.code : td_status_code(st);
+    const char *title = title_of(code, status);
+    td_resp_problem(req, status, code, title ? title : td_status_msg(st),
+                    op->err.detail[0] ? op->err.detail : NULL);
+}

@@ -1,0 +1,43 @@
+/* accounts.h — the request path's account checks against the catalog,
+ * so that HTTP handlers never read catalog tables themselves: an API
+ * key's authentication, a superadmin's login, refresh, token check,
+ * password change and "end everything". Each leases nothing: it runs on
+ * the catalog connection the caller holds (cat). */
+#ifndef TD_ACCOUNTS_H
+#define TD_ACCOUNTS_H
+
+#include <stdint.h>
+
+#include "auth/apikey.h"
+#include "catalog/catalog.h"
+
+/* The live key of `key` (as sent: "tdk_…"): its hash matches, it is not
+ * revoked and not expired; its last use is recorded. TD_E_AUTH for any
+ * other key; a catalog failure as its status. *out in a. */
+td_status td_apikey_authenticate(td_db_t *cat, td_arena_t *a, const char *key,
+                                 td_apikey_row_t *out);
+
+/* Verifies pw against hash, or — hash NULL, no such account — against a
+ * dummy hash of the same cost, so an unknown account takes as long as a
+ * wrong password. 1 only for a real hash that matches. */
+int td_password_matches(const char *hash, const char *pw);
+
+/* A superadmin's login: the enabled admin of that email whose password
+ * matches (a hash with parameters below today's is replaced). TD_E_AUTH
+ * otherwise, costing the same whatever the reason. */
+td_status td_admin_login(td_db_t *cat, td_arena_t *a, const char *email, const char *pw,
+                         td_admin_row_t *out);
+/* The enabled superadmin of that id (refresh); TD_E_AUTH when gone or
+ * disabled. */
+td_status td_admin_active(td_db_t *cat, td_arena_t *a, const char *id, td_admin_row_t *out);
+/* 1 when the superadmin id still exists, is enabled, and gen is of its
+ * current generation; 0 when not; -1 when the catalog does not answer. */
+int td_admin_current(td_db_t *cat, td_arena_t *a, const char *id, int64_t gen);
+/* Ends every session of superadmin id and raises its generation (*gen). */
+td_status td_admin_end_all(td_db_t *cat, td_arena_t *a, const char *id, int64_t *gen);
+/* Changes superadmin id's password after checking the current one
+ * (TD_E_AUTH when it does not match); *gen as td_admin_end_all. */
+td_status td_admin_set_password(td_db_t *cat, td_arena_t *a, const char *id, const char *current,
+                                const char *next, int64_t *gen);
+
+#endif

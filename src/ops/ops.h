@@ -1,0 +1,82 @@
+/* ops.h — the platform's use cases that span folders, as operations on an
+ * operation context (op.h): API keys, superadmins, the demo tenant.
+ *
+ * Each operation checks who may call it with op->actor, does the work
+ * through catalog/, auth/ and tenancy/, and on failure fills op->err (an
+ * HTTP-like status, a stable code, a detail that quotes no secret). HTTP
+ * handlers (api/) and CLI commands (cli/) call the same operation and only
+ * parse and render. Tenants' own lifecycle operations are in
+ * tenancy/tenancy.h; the job queue's in jobs/jobs.h. */
+#ifndef TD_OPS_H
+#define TD_OPS_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "auth/apikey.h"
+#include "catalog/catalog.h"
+#include "jobs/jobs.h"
+#include "ops/op.h"
+
+/* ---- API keys (apikeys.c) ---- */
+
+/* A key to create. tenant NULL: a platform key (role superadmin, no
+ * services). */
+typedef struct {
+    const td_tenant_t *tenant;    /* the tenant the key acts in, or NULL */
+    const char *name;             /* 1 to 100 printable characters */
+    const char *role;             /* tenant: admin|manager|client; platform: NULL or superadmin */
+    int scoped;                   /* services given: the key is held to them */
+    const char *const *services;  /* with scoped: enabled services of the tenant */
+    size_t nsvc;
+    int read_only;
+    const char *expires_at;       /* a future RFC 3339 time, or NULL */
+} td_apikey_spec_t;
+
+/* Creates a key. Who: a platform actor, or an admin of the tenant holding
+ * every right the key gets (no escalation; a key made by an expiring key
+ * expires no later). *out is its row (op->arena), key its secret — shown
+ * once: the caller wipes it. 400 invalid_request, invalid_role,
+ * service_not_enabled; 403 forbidden, exceeds_scope. */
+td_status td_op_apikey_create(td_op_t *op, const td_apikey_spec_t *s, td_apikey_row_t *out,
+                              char key[TD_APIKEY_LEN + 1]);
+/* The keys of tenant_id (NULL: the platform's), newest first, at most
+ * 1000. Who: as create (platform keys: platform actors only). */
+td_status td_op_apikey_list(td_op_t *op, const char *tenant_id, td_apikey_row_t **out, size_t *n);
+/* Revokes a live key of tenant_id (NULL: a platform key) and, for a
+ * tenant key, the keys it created. 404 api_key_not_found (also for
+ * another tenant's key); 403 exceeds_scope. */
+td_status td_op_apikey_revoke(td_op_t *op, const char *tenant_id, const char *id);
+/* The public JSON of a key (never its hash); with_tenant adds tenant_id.
+ * New reference. */
+json_t *td_apikey_json(const td_apikey_row_t *k, int with_tenant);
+
+/* ---- tenants in the background (tenants.c) ---- */
+
+/* Records a new tenant (td_tenant_record: status provisioning) and queues
+ * a tenant.provision job for it; *job is the queued job. Who: platform
+ * actors. */
+td_status td_op_tenant_create_async(td_op_t *op, const td_tenant_spec_t *spec, td_tenant_t *out,
+                                    td_job_row_t *job);
+/* The tenant.provision job kind: td_tenant_provision of the payload's
+ * tenant_id, each provisioning step a recorded job step (3 in all). A
+ * tenant found active already (a crash after activation) is done. */
+td_status td_op_tenant_provision_job(td_op_t *op, td_job_t *job);
+
+/* ---- superadmins (admins.c) ---- */
+
+/* Creates the first superadmin unless one exists (init, serve --demo).
+ * pw NULL: a generated one, returned in *generated (malloc'd; the caller
+ * wipes and frees it). *created = 1 when made. Who: the CLI or the system. */
+td_status td_op_superadmin_ensure(td_op_t *op, const char *email, const char *pw, int *created,
+                                  char **generated);
+
+/* ---- the demo tenant (demo.c) ---- */
+
+/* Creates tenant `slug` with every built-in service, its admin `email`
+ * with password pw, and sample rows owned by that admin — unless the
+ * tenant exists (*created = 0 then). Who: the CLI or the system. */
+td_status td_op_demo_tenant(td_op_t *op, const char *slug, const char *email, const char *pw,
+                            int *created);
+
+#endif
