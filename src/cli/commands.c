@@ -85,6 +85,16 @@ static const td_cmd_t commands[] = {
      "its last recorded step. cancel stops a queued or running job; retry queues a\n"
      "failed or cancelled one again with fresh attempts.\n",
      td_cmd_jobs},
+    {"audit", "list the audit log or verify its hash chains",
+     "usage: tenantd audit list [--tenant SLUG] [--actor ID] [--action A] [--resource R]\n"
+     "                          [--since T] [--until T] [--limit N] [--cursor C] [--json]\n"
+     "       tenantd audit verify [--tenant SLUG] [--json]\n"
+     "\n"
+     "list prints audit records newest first (--tenant system: the platform's own\n"
+     "chain; times are RFC 3339). verify recomputes every hash chain (or one\n"
+     "tenant's) and the anchors over their heads: exit 0 with the counts when all\n"
+     "hold, exit 1 naming the first broken record's chain and seq.\n",
+     td_cmd_audit},
     {"version", "print the version", "usage: tenantd version\n", td_cmd_version},
 };
 

@@ -40,6 +40,7 @@ static const crow_t table[] = {
     L(job_workers, "TENANTD_JOB_WORKERS", 1, 0, 64, "job worker threads in tenantd serve, at nice 10; 0 = none"),
     L(job_lease_ms, "TENANTD_JOB_LEASE_MS", 30000, 100, 3600000, "milliseconds a worker holds a job between progress reports; a dead worker's job is picked up after"),
     L(job_backoff_ms, "TENANTD_JOB_BACKOFF_MS", 5000, 1, 3600000, "milliseconds before a failed job's first retry, doubled each attempt (at most an hour)"),
+    L(drain_interval_ms, "TENANTD_DRAIN_INTERVAL_MS", 1000, 50, 3600000, "milliseconds between two drains of the written tenants' outboxes into the audit log and figures (by the job workers)"),
     L(header_max, "TENANTD_HEADER_MAX", 64, 8, 1024, "most headers in one request (431 above)"),
     L(request_timeout, "TENANTD_REQUEST_TIMEOUT", 30, 1, 3600, "seconds an idle connection is kept"),
     L(header_timeout, "TENANTD_HEADER_TIMEOUT", 10, 1, 3600, "seconds a client has to send a whole request head (request line and headers)"),

@@ -36,6 +36,7 @@ typedef struct {
     long job_workers;      /* job worker threads in `serve`; 0 = none */
     long job_lease_ms;     /* a worker's hold on a job, renewed by progress */
     long job_backoff_ms;   /* first retry delay of a failed job (doubles) */
+    long drain_interval_ms; /* the job workers' outbox drain tick */
 } td_config_t;
 
 /* Fills cfg with the defaults. Strings are malloc'd; td_config_free frees. */

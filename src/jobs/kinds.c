@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "audit/audit.h"
 #include "common/timeutil.h"
 #include "jobs/jobs.h"
 
@@ -15,6 +16,8 @@ static td_status sessions_cleanup(td_op_t *op, td_job_t *job);
 static const td_job_kind_t kinds[] = {
     {"sessions.cleanup", sessions_cleanup,
      "delete expired sessions and revocations of the platform and of every active tenant"},
+    {"outbox.drain", td_audit_drain_job,
+     "drain tenant outboxes into the audit log and the figures: the job's tenant, or every tenant"},
 };
 
 const td_job_kind_t *td_job_kinds(size_t *n) {
