@@ -8,7 +8,7 @@
  * move the mark; only after that commit, delete the drained rows from the
  * tenant's outbox. A kill -9 before the commit leaves the rows to drain
  * again; after it, the mark says they are done and the next drain only
- * deletes them. audit_log.source ('outbox:<service>:<seq>', UNIQUE) is a
+ * deletes them. audit_log.source ('outbox:<tenant>:<service>:<seq>', UNIQUE) is a
  * second guard against a record written twice.
  *
  * Fault points (test builds, TENANTD_FAULT=<name>): drain_read (rows read,
@@ -124,7 +124,8 @@ static td_status read_batch(td_db_t *tdb, td_arena_t *a, batch_t *b, int64_t aft
         b->bytes_delta[k] = td_db_column_int64(st, 8);
         x->service = b->service;
         x->outcome = "ok";
-        x->source = td_arena_printf(a, "outbox:%s:%lld", b->service, (long long)b->seqs[k]);
+        x->source = td_arena_printf(a, "outbox:%s:%s:%lld", b->tenant_id, b->service,
+                                    (long long)b->seqs[k]);
         if (!x->action || !x->resource || !x->source)
             rc = TD_E_NOMEM;
     }

@@ -21,6 +21,7 @@
 #include "common/timeutil.h"
 
 #define KIND "outbox.drain"
+#define CHANGED_MARGIN_MS 2000 /* a tenant changed this long before a tick counts again */
 #define TICK_TENANTS 2048 /* tenants drained per tick at most (the rest: next tick) */
 
 static pthread_mutex_t g_tick_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -112,6 +113,23 @@ static void flush_refusals(td_platform_t *p) {
     }
 }
 
+/* Tenants whose catalog record changed since `since` (ms) are touched too:
+ * a tenant just created (its first admin is an outbox row) or resumed, by
+ * this process or another (the CLI), is drained at the next tick. */
+static void touch_changed(td_platform_t *p, int64_t since) {
+    td_arena_t *a = td_arena_new(0);
+    td_db_t *db;
+    const char **ids;
+    size_t n = 0;
+    char iso[40];
+    td_time_iso(since, iso, sizeof(iso));
+    if (a && !td_catalog_lease(p->catalog, a, &db) &&
+        !td_cat_audit_tenants_changed(db, a, iso, 1000, &ids, &n))
+        for (size_t i = 0; i < n; i++)
+            td_audit_touch(ids[i]);
+    td_arena_destroy(a);
+}
+
 void td_audit_tick(td_platform_t *p, int64_t interval_ms, int64_t sweep_ms) {
     if (pthread_mutex_trylock(&g_tick_mu))
         return; /* another worker thread is ticking */
@@ -120,8 +138,9 @@ void td_audit_tick(td_platform_t *p, int64_t interval_ms, int64_t sweep_ms) {
         pthread_mutex_unlock(&g_tick_mu);
         return;
     }
-    g_last_tick = now;
     flush_refusals(p);
+    touch_changed(p, g_started ? g_last_tick - CHANGED_MARGIN_MS : now - CHANGED_MARGIN_MS);
+    g_last_tick = now;
     static char ids[TICK_TENANTS][40];
     int overflow = 0;
     size_t n = td_audit_touched_take(ids, TICK_TENANTS, &overflow);

@@ -336,6 +336,32 @@ td_status td_cat_audit_hash_at(td_db_t *db, td_arena_t *a, const char *tenant_id
     return rc;
 }
 
+td_status td_cat_audit_tenants_changed(td_db_t *db, td_arena_t *a, const char *since, int max,
+                                       const char ***ids, size_t *n) {
+    td_stmt_t *st = NULL;
+    td_status rc = td_db_prepare(db,
+                                 "SELECT id FROM tenants WHERE updated_at >= ?"
+                                 " AND status IN ('active', 'suspended') LIMIT ?",
+                                 &st);
+    if (!rc)
+        rc = td_db_bind_text(st, 1, since);
+    if (!rc)
+        rc = td_db_bind_int64(st, 2, max);
+    const char **out = rc ? NULL : td_arena_alloc(a, sizeof(char *) * (size_t)(max > 0 ? max : 1));
+    size_t k = 0;
+    int r = 0;
+    if (!rc && !out)
+        rc = TD_E_NOMEM;
+    while (!rc && k < (size_t)max && (r = td_db_step(st)) == TD_DB_ROW)
+        out[k++] = td_db_column_dup(st, a, 0);
+    if (!rc && r < 0)
+        rc = (td_status)r;
+    td_db_finalize(st);
+    *ids = out;
+    *n = k;
+    return rc;
+}
+
 td_status td_cat_outbox_mark(td_db_t *db, const char *tenant_id, const char *service, int lock,
                              int64_t *last_seq) {
     td_status rc = TD_OK;

@@ -87,6 +87,11 @@ td_status td_cat_audit_anchor_heads(td_db_t *db, td_arena_t *a, int64_t seq,
 td_status td_cat_audit_hash_at(td_db_t *db, td_arena_t *a, const char *tenant_id, int64_t seq,
                                const char **hash);
 
+/* Ids of live tenants whose record changed at or after since (ISO-8601
+ * text, as tenants.updated_at keeps it): created, resumed… — at most max. */
+td_status td_cat_audit_tenants_changed(td_db_t *db, td_arena_t *a, const char *since, int max,
+                                       const char ***ids, size_t *n);
+
 /* ---- outbox marks (audit.c) ---- */
 /* The last drained seq of a tenant's service outbox (0 when none). With
  * lock set, locks the mark until the transaction ends (creating it). */

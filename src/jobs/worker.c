@@ -214,6 +214,7 @@ static void *worker_main(void *arg) {
         if (!stop && !ran)
             stop = nap(w, w->opts.poll_ms);
     }
+    td_audit_tick(w->platform, 0, INT64_MAX); /* what waits in memory, before exiting */
     return NULL;
 }
 
