@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "audit/audit.h"
+#include "common/fault.h"
 #include "common/id.h"
 #include "common/log.h"
 #include "common/timeutil.h"
@@ -184,6 +185,7 @@ td_status td_audit_anchor(td_platform_t *p, int64_t now) {
             st = td_cat_audit_anchor_head(db, an.seq, &heads[i]);
         if (!st)
             st = td_cat_audit_head_set(db, TD_AUDIT_ANCHOR_CHAIN, an.seq, hash, now);
+        TD_FAULT("anchor");
     }
     st = st ? st : td_db_commit(db);
     if (st)
