@@ -18,6 +18,7 @@
 
 
 static int forbid(td_req_t *req, const char *code, const char *title, const char *detail) {
+    td_api_audit_refused(req, code);
     td_resp_problem(req, 403, code, title, detail);
     return -1;
 }

@@ -159,6 +159,22 @@ int td_api_res_ctx(td_req_t *req, td_app_t *app, td_res_ctx_t *c);
  * request's lifetime); on failure answers 503 tenant_unavailable (503
  * busy when every handle is leased) and returns -1. */
 int td_api_tenant_db(td_req_t *req, td_app_t *app, const char *service, td_db_t **db);
+/* audit.c: the audit log and the summaries */
+void td_api_audit_admin(td_req_t *req, void *app);
+void td_api_audit_tenant(td_req_t *req, void *app);
+void td_api_summary_services(td_req_t *req, void *app);
+void td_api_summary_tenants(td_req_t *req, void *app);
+/* Marks tenant_id written to once the request ends (not for GET): the
+ * drain tick drains it. */
+void td_api_touch(td_req_t *req, const char *tenant_id);
+/* Buffers the audit record of a refused request (code: the problem's). */
+void td_api_audit_refused(td_req_t *req, const char *code);
+/* Buffers the audit record of a failed login (tenant as given, or NULL). */
+void td_api_audit_login_failed(td_req_t *req, td_app_t *app, const char *tenant,
+                               const char *email);
+/* The actor kind of the request's caller ("user", "api_key",
+ * "superadmin"), as audit records name it (audit.c). */
+const char *td_api_actor_kind(const td_ctx_t *ctx);
 /* Answers a failed operation on the tenant's database: 503
  * tenant_unavailable for TD_E_UNAVAILABLE, else as td_api_fail. */
 void td_api_tenant_fail(td_req_t *req, td_status st, const char *detail);

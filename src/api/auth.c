@@ -271,7 +271,7 @@ static void login_tenant(td_req_t *req, td_app_t *app, const char *key, const ch
     td_user_logged_in(tdb, u.id, td_req_client_addr(req));
     if (td_password_needs_rehash(u.password_hash)) { /* parameters rose since */
         td_user_patch_t p = {.password = pw, .rehash = 1};
-        td_who_t who = {u.id, req->request_id};
+        td_who_t who = {u.id, req->request_id, "user", td_req_client_addr(req)};
         td_user_update(tdb, u.id, &p, &who, NULL);
     }
     char refresh[TD_REFRESH_LEN + 1], scope[33], sid[TD_ID_LEN + 1];
@@ -321,6 +321,7 @@ static void login_work(td_req_t *req, void *arg) {
         now = td_now_ms() / 1000;
         td_limiter_fail(app->login_limits, acct, now);
         td_limiter_fail(app->ip_limits, ip, now);
+        td_api_audit_login_failed(req, app, tenant, email);
     } else if (req->status == 200) {
         td_limiter_reset(app->login_limits, acct);
     }
@@ -565,7 +566,7 @@ static void password_work(td_req_t *req, void *arg) {
         if (!st && !password_ok(u.password_hash, cur))
             st = TD_E_AUTH;
         td_user_patch_t p = {.password = next};
-        td_who_t who = {ctx->sub, req->request_id};
+        td_who_t who = {ctx->sub, req->request_id, td_api_actor_kind(ctx), td_req_client_addr(req)};
         if (!st)
             st = td_user_update(ss.db, u.id, &p, &who, &gen);
         if (!st)

@@ -26,6 +26,8 @@ int td_api_tenant_db(td_req_t *req, td_app_t *app, const char *service, td_db_t 
     if (st)
         td_api_tenant_fail(req, st == TD_E_BUSY ? st : TD_E_UNAVAILABLE,
                            "every database handle is in use; retry");
+    else
+        td_api_touch(req, ctx->tenant->row.id); /* a write: the drain takes it */
     return st ? -1 : 0;
 }
 
@@ -36,6 +38,8 @@ int td_api_res_ctx(td_req_t *req, td_app_t *app, td_res_ctx_t *c) {
         return -1;
     c->arena = req->arena;
     c->actor = ctx->sub;
+    c->actor_kind = td_api_actor_kind(ctx);
+    c->client_addr = td_req_client_addr(req);
     c->role = ctx->role;
     c->request_id = req->request_id;
     c->scope = ctx->scope;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "audit/audit.h"
 
 static const char health_body[] = "{\"status\":\"ok\"}";
 
@@ -54,6 +55,17 @@ void td_api_metrics(td_req_t *req, void *app) {
                            "tenantd_pool_misses_total %llu\n",
                            ps.open, ps.idle, ps.max, ps.evictions, ps.hits, ps.misses);
     }
+    if (!st)
+        st = td_buf_printf(&b,
+                           "# HELP tenantd_audit_drained_total Outbox rows drained into the audit log.\n"
+                           "# TYPE tenantd_audit_drained_total counter\n"
+                           "tenantd_audit_drained_total %llu\n"
+                           "# HELP tenantd_audit_refusals_dropped_total Refusals not audited: the"
+                           " buffer was full.\n"
+                           "# TYPE tenantd_audit_refusals_dropped_total counter\n"
+                           "tenantd_audit_refusals_dropped_total %llu\n",
+                           (unsigned long long)td_audit_drained(),
+                           (unsigned long long)td_audit_dropped());
     if (st)
         td_api_fail(req, st, "cannot render metrics");
     else

@@ -19,6 +19,8 @@ static const td_need_t all_read = PLATFORM(TD_ACT_READ, .all_tenants = 1);
 static const td_need_t all_write = PLATFORM(TD_ACT_WRITE, .all_tenants = 1);
 /* the caller's own tenant's platform figures (admins; superadmins name one) */
 static const td_need_t own_usage = PLATFORM(TD_ACT_READ, .tenant = 1);
+/* a tenant's own record: its admins (and superadmins naming it) */
+static const td_need_t own_audit = PLATFORM(TD_ACT_READ, .tenant = 1);
 
 /* a tenant's auth service (users, API keys), tenant from token or X-Tenant */
 static const td_need_t users_read = {.kind = TD_NEED_ACCESS, .service = "auth",
@@ -97,6 +99,17 @@ static const td_route_t routes[] = {
     {TD_GET, "/v1/usage", td_api_usage_own,
      "Your tenant's usage per hour or day (tenant admins): from, to, bucket, service", 0,
      &own_usage},
+    {TD_GET, "/v1/admin/audit", td_api_audit_admin,
+     "The audit log of every tenant, newest first: filter by tenant, actor, action, resource,"
+     " from, to; limit, cursor", 0, &all_read},
+    {TD_GET, "/v1/audit", td_api_audit_tenant,
+     "Your tenant's audit log (tenant admins), newest first: the same filters", 0, &own_audit},
+    {TD_GET, "/v1/admin/summary/services", td_api_summary_services,
+     "Per service: tenants using it, rows, bytes, writes in the last hour and day (from the"
+     " catalog alone)", 0, &all_read},
+    {TD_GET, "/v1/admin/summary/tenants", td_api_summary_tenants,
+     "Per tenant: status, plan, services, users, rows, bytes, last activity; sort, limit,"
+     " cursor (from the catalog alone)", 0, &all_read},
     {TD_POST, "/v1/tenants", td_api_tenant_create, "Create a tenant (with its first admin)", 0,
      &platform_write},
     {TD_GET, "/v1/tenants", td_api_tenant_list, "List tenants (cursor, limit, status)", 0,

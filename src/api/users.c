@@ -170,7 +170,8 @@ static void create_work(td_req_t *req, void *arg) {
     if (!db)
         return;
     char id[TD_ID_LEN + 1];
-    td_who_t who = {((td_ctx_t *)req->ctx)->sub, req->request_id};
+    td_who_t who = {((td_ctx_t *)req->ctx)->sub, req->request_id,
+                    td_api_actor_kind(req->ctx), td_req_client_addr(req)};
     td_status rc = td_user_create(db, &job->spec, id, &who);
     if (rc == TD_E_EXISTS)
         td_resp_problem(req, 409, "email_taken", "Email taken", "a user with this email exists");
@@ -269,7 +270,7 @@ static void patch_work(td_req_t *req, void *arg) {
         td_resp_problem(req, 409, "cannot_disable_self", "Conflict", "you cannot disable yourself");
         return;
     }
-    td_who_t who = {ctx->sub, req->request_id};
+    td_who_t who = {ctx->sub, req->request_id, td_api_actor_kind(ctx), td_req_client_addr(req)};
     int64_t gen = 0;
     td_status rc = td_user_update(db, u.id, &p, &who, &gen);
     if (rc) {
@@ -317,7 +318,7 @@ void td_api_user_delete(td_req_t *req, void *app_) {
         td_resp_problem(req, 409, "cannot_delete_self", "Conflict", "you cannot delete yourself");
         return;
     }
-    td_who_t who = {ctx->sub, req->request_id};
+    td_who_t who = {ctx->sub, req->request_id, td_api_actor_kind(ctx), td_req_client_addr(req)};
     int64_t gen = 0;
     td_status rc = td_user_delete(db, u.id, &who, &gen);
     if (rc) {

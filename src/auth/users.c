@@ -99,8 +99,10 @@ static td_status set_grants(td_db_t *db, const char *id, const char *const *svc,
 /* The outbox row of a write to auth.users. */
 static td_status audit(td_db_t *db, const td_who_t *who, const char *action, const char *id,
                        int64_t rows) {
-    return td_outbox_add(db, "auth", who ? who->actor : NULL, who ? who->request_id : NULL,
-                         action, "users", id, rows, 0);
+    td_outbox_who_t w = {0};
+    if (who)
+        w = (td_outbox_who_t){who->actor_kind, who->actor, who->request_id, who->client_addr};
+    return td_outbox_add(db, "auth", &w, action, "users", id, rows, 0);
 }
 
 td_status td_user_create(td_db_t *db, const td_user_spec_t *s, char id[TD_ID_LEN + 1],

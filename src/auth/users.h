@@ -52,6 +52,8 @@ td_status td_user_ids(td_db_t *db, td_arena_t *a, size_t max, const char ***ids,
  * key id, "cli", NULL) and the request id, when there is one. */
 typedef struct {
     const char *actor, *request_id;
+    const char *actor_kind;  /* "user", "api_key", "superadmin", "cli"… (NULL = unknown) */
+    const char *client_addr; /* NULL outside HTTP */
 } td_who_t;
 td_status td_user_create(td_db_t *db, const td_user_spec_t *s, char id[TD_ID_LEN + 1],
                          const td_who_t *who);

@@ -111,7 +111,7 @@ static int user_add(td_cli_t *cli, td_platform_t *p, td_arena_t *a, const opts_t
         s.password = gen;
     }
     char id[TD_ID_LEN + 1];
-    static const td_who_t cli_who = {"cli", NULL};
+    static const td_who_t cli_who = {NULL, NULL, "cli", NULL};
     td_status st = td_user_create(db, &s, id, &cli_who);
     if (pw) {
         sodium_memzero(pw, strlen(pw));
@@ -200,7 +200,7 @@ int td_cmd_user(td_cli_t *cli) {
         int64_t gen = 0;
         td_status st = td_user_find(db, a, o.positional, !td_id_valid(o.positional), &u);
         if (!st)
-            st = td_user_update(db, u.id, &patch, &(td_who_t){"cli", NULL}, &gen);
+            st = td_user_update(db, u.id, &patch, &(td_who_t){NULL, NULL, "cli", NULL}, &gen);
         if (st) {
             if (st == TD_E_NOTFOUND)
                 td_cli_error("no user '%.80s' in %s", o.positional, t.row.slug);

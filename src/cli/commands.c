@@ -99,6 +99,16 @@ static const td_cmd_t commands[] = {
      "RFC 3339 times or dates (default: the last 24 hours; at most 400 days).\n"
      "Request counts reach the catalog every usage_flush_ms from `tenantd serve`.\n",
      td_cmd_usage},
+    {"audit", "list the audit log or verify its hash chains",
+     "usage: tenantd audit list [--tenant SLUG] [--actor ID] [--action A] [--resource R]\n"
+     "                          [--since T] [--until T] [--limit N] [--cursor C] [--json]\n"
+     "       tenantd audit verify [--tenant SLUG] [--json]\n"
+     "\n"
+     "list prints audit records newest first (--tenant system: the platform's own\n"
+     "chain; times are RFC 3339). verify recomputes every hash chain (or one\n"
+     "tenant's) and the anchors over their heads: exit 0 with the counts when all\n"
+     "hold, exit 1 naming the first broken record's chain and seq.\n",
+     td_cmd_audit},
     {"version", "print the version", "usage: tenantd version\n", td_cmd_version},
 };
 

@@ -44,6 +44,7 @@ static const crow_t table[] = {
     L(usage_log_sample, "TENANTD_USAGE_LOG_SAMPLE", 100, 0, 1000000, "record 1 request in N in api_usage_logs; 0 = none, 1 = every request"),
     L(usage_log_retention_days, "TENANTD_USAGE_LOG_RETENTION_DAYS", 30, 1, 3650, "days the sampled request log is kept (the usage.rollup job prunes)"),
     L(usage_retention_days, "TENANTD_USAGE_RETENTION_DAYS", 400, 1, 36500, "days of hourly usage figures kept (the usage.rollup job prunes)"),
+    L(drain_interval_ms, "TENANTD_DRAIN_INTERVAL_MS", 1000, 50, 3600000, "milliseconds between two drains of the written tenants' outboxes into the audit log and figures (by the job workers)"),
     L(header_max, "TENANTD_HEADER_MAX", 64, 8, 1024, "most headers in one request (431 above)"),
     L(request_timeout, "TENANTD_REQUEST_TIMEOUT", 30, 1, 3600, "seconds an idle connection is kept"),
     L(header_timeout, "TENANTD_HEADER_TIMEOUT", 10, 1, 3600, "seconds a client has to send a whole request head (request line and headers)"),

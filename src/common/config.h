@@ -40,6 +40,7 @@ typedef struct {
     long usage_log_sample; /* 1 request in N into api_usage_logs; 0 = none */
     long usage_log_retention_days; /* sampled request log kept this long */
     long usage_retention_days;     /* hourly usage figures kept this long */
+    long drain_interval_ms; /* the job workers' outbox drain tick */
 } td_config_t;
 
 /* Fills cfg with the defaults. Strings are malloc'd; td_config_free frees. */

@@ -43,6 +43,7 @@ typedef struct {
     int64_t lease_ms;   /* a worker's hold on a job, renewed by progress (30 s) */
     int64_t backoff_ms; /* first retry delay, doubled each attempt (5 s, ≤ 1 h) */
     int64_t poll_ms;    /* how long an idle worker sleeps (1 s) */
+    int64_t drain_ms;   /* the outbox drain tick of the worker threads (1 s) */
 } td_jobs_opts_t;
 
 /* The timing configured by job_lease_ms and job_backoff_ms. */

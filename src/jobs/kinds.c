@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "audit/audit.h"
 #include "common/timeutil.h"
 #include "jobs/jobs.h"
 #include "ops/ops.h"
@@ -21,6 +22,8 @@ static const td_job_kind_t kinds[] = {
      "record each tenant service's stored bytes for the hour; prune old usage logs and hours"},
     {"tenant.provision", td_op_tenant_provision_job,
      "create a recorded tenant's databases and first admin, and make it active"},
+    {"outbox.drain", td_audit_drain_job,
+     "drain tenant outboxes into the audit log and the figures: the job's tenant, or every tenant"},
 };
 
 const td_job_kind_t *td_job_kinds(size_t *n) {

@@ -4,6 +4,7 @@
  * and jobs themselves), and reports failures with stable codes. */
 #include <string.h>
 
+#include "audit/audit.h"
 #include "common/id.h"
 #include "common/timeutil.h"
 #include "jobs/jobs_int.h"
@@ -58,7 +59,13 @@ td_status td_jobs_enqueue(td_op_t *op, const char *kind, const char *tenant_id,
     st = td_cat_job_insert(db, &j, now);
     if (!st)
         st = td_cat_job_get(db, op->arena, id, out);
-    return st ? td_jobs_db_fail(op, st) : TD_OK;
+    if (st)
+        return td_jobs_db_fail(op, st);
+    /* an operator's change of the platform's queue: the platform's audit
+     * chain (the server's own jobs, queued all the time, are not) */
+    if (op->actor.kind == TD_ACTOR_SYSTEM || op->actor.kind == TD_ACTOR_JOB)
+        return TD_OK;
+    return td_audit_record(op, NULL, NULL, "job.add", "jobs", id, "ok", kind);
 }
 
 td_status td_jobs_get(td_op_t *op, const char *id, td_job_row_t *out) {
@@ -108,7 +115,7 @@ td_status td_jobs_list(td_op_t *op, const td_job_filter_t *f, td_job_row_t **out
 /* Cancel and retry: the catalog's state change, then the row as it is. */
 static td_status change(td_op_t *op, const char *id, td_job_row_t *out,
                         td_status (*fn)(td_db_t *, const char *, int64_t), const char *code,
-                        const char *detail) {
+                        const char *detail, const char *action) {
     td_db_t *db;
     td_status st = td_jobs_begin(op, &db);
     if (st)
@@ -120,17 +127,19 @@ static td_status change(td_op_t *op, const char *id, td_job_row_t *out,
         return td_op_fail(op, st, 409, code, "%s", detail);
     if (!st)
         st = td_cat_job_get(db, op->arena, id, out);
-    return st ? td_jobs_db_fail(op, st) : TD_OK;
+    if (st)
+        return td_jobs_db_fail(op, st);
+    return td_audit_record(op, NULL, NULL, action, "jobs", id, "ok", out->kind);
 }
 
 td_status td_jobs_cancel(td_op_t *op, const char *id, td_job_row_t *out) {
     return change(op, id, out, td_cat_job_cancel, "job_not_cancellable",
-                  "only a queued or running job can be cancelled");
+                  "only a queued or running job can be cancelled", "job.cancel");
 }
 
 td_status td_jobs_retry(td_op_t *op, const char *id, td_job_row_t *out) {
     return change(op, id, out, td_cat_job_retry, "job_not_retryable",
-                  "only a failed or cancelled job can be retried");
+                  "only a failed or cancelled job can be retried", "job.retry");
 }
 
 /* Sets key to the ISO-8601 form of ms, or null when ms is 0. */

@@ -10,10 +10,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit/audit.h"
 #include "common/fault.h"
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "jobs/jobs.h"
+
+#define DRAIN_SWEEP_MS (10 * 60 * 1000) /* every tenant's outbox, at least this often */
 
 struct td_job {
     td_job_row_t row;   /* as claimed; step/checkpoint updated by progress */
@@ -34,13 +37,16 @@ static td_jobs_opts_t with_defaults(const td_jobs_opts_t *o) {
         r.lease_ms = 30000;
     if (r.backoff_ms <= 0)
         r.backoff_ms = 5000;
+    if (r.drain_ms <= 0)
+        r.drain_ms = 1000;
     if (r.poll_ms <= 0)
-        r.poll_ms = 1000;
+        r.poll_ms = r.drain_ms < 1000 ? r.drain_ms : 1000;
     return r;
 }
 
 td_jobs_opts_t td_jobs_opts(const td_config_t *cfg) {
-    return (td_jobs_opts_t){.lease_ms = cfg->job_lease_ms, .backoff_ms = cfg->job_backoff_ms};
+    return (td_jobs_opts_t){.lease_ms = cfg->job_lease_ms, .backoff_ms = cfg->job_backoff_ms,
+                            .drain_ms = cfg->drain_interval_ms};
 }
 
 const td_job_row_t *td_job_row(const td_job_t *job) { return &job->row; }
@@ -196,6 +202,9 @@ static void *worker_main(void *arg) {
     int stop = 0;
     while (!stop) {
         int ran = 0;
+        /* the outbox drain (audit/tick.c): one thread at a time, every
+         * drain_ms; a sweep of every tenant every DRAIN_SWEEP_MS */
+        td_audit_tick(w->platform, w->opts.drain_ms, DRAIN_SWEEP_MS);
         td_status st = td_jobs_run_one(w->platform, owner, &w->opts, &ran);
         if (st)
             td_log(TD_LOG_WARN, "job worker", "error", td_status_code(st), NULL);
@@ -205,6 +214,7 @@ static void *worker_main(void *arg) {
         if (!stop && !ran)
             stop = nap(w, w->opts.poll_ms);
     }
+    td_audit_tick(w->platform, 0, INT64_MAX); /* what waits in memory, before exiting */
     return NULL;
 }
 

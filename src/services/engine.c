@@ -390,18 +390,26 @@ static td_status write_fail(td_res_err_t *e, td_status st, const td_resource_t *
     return td_res_fail(e, st, "database_error", "the tenant database failed");
 }
 
-td_status td_outbox_add(td_db_t *db, const char *service, const char *actor,
-                        const char *request_id, const char *action, const char *resource,
-                        const char *row_id, int64_t rows_delta, int64_t bytes_delta) {
-    char now[40], sql[200];
+td_status td_outbox_add(td_db_t *db, const char *service, const td_outbox_who_t *who,
+                        const char *action, const char *resource, const char *row_id,
+                        int64_t rows_delta, int64_t bytes_delta) {
+    char now[40], sql[200], actor[200], rid[200];
     td_time_iso(td_now_ms(), now, sizeof(now));
+    td_outbox_who_t w = who ? *who : (td_outbox_who_t){0};
+    /* the encoding src/audit/README.md documents and the drain decodes */
+    if (w.actor_kind)
+        snprintf(actor, sizeof(actor), "%s:%s", w.actor_kind, w.actor ? w.actor : "");
+    if (w.client_addr)
+        snprintf(rid, sizeof(rid), "%s %s", w.request_id ? w.request_id : "", w.client_addr);
     snprintf(sql, sizeof(sql),
              "INSERT INTO \"%s\".\"td_outbox\" (at, actor, action, resource, row_id,"
              " request_id, rows_delta, bytes_delta) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
              service);
     td_stmt_t *st = NULL;
     td_status rc = td_db_prepare(db, sql, &st);
-    const char *text[] = {now, actor, action, resource, row_id, request_id};
+    const char *text[] = {now,    w.actor_kind ? actor : w.actor,
+                          action, resource,
+                          row_id, w.client_addr ? rid : w.request_id};
     for (int k = 0; !rc && k < 6; k++)
         rc = text[k] ? td_db_bind_text(st, k + 1, text[k]) : td_db_bind_null(st, k + 1);
     if (!rc)
@@ -418,8 +426,9 @@ td_status td_outbox_add(td_db_t *db, const char *service, const char *actor,
 td_status td_outbox_append(const td_res_ctx_t *c, const char *service, const char *action,
                            const char *resource, const char *row_id, int64_t rows_delta,
                            int64_t bytes_delta) {
-    return td_outbox_add(c->db, service, c->actor, c->request_id, action, resource, row_id,
-                         rows_delta, bytes_delta);
+    td_outbox_who_t who = {c->actor_kind, c->actor, c->request_id, c->client_addr};
+    return td_outbox_add(c->db, service, &who, action, resource, row_id, rows_delta,
+                         bytes_delta);
 }
 
 /* The owner a write names when it is not the caller itself, or NULL

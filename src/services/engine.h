@@ -21,6 +21,8 @@ typedef struct td_res_ctx {
     td_db_t *db;             /* the tenant's database (leased for the request) */
     td_arena_t *arena;       /* the request's */
     const char *actor;       /* who acts: user or API key id (owner of new rows) */
+    const char *actor_kind;  /* "user", "api_key", "superadmin", "cli", "system"… (NULL = unknown) */
+    const char *client_addr; /* the caller's address, or NULL outside HTTP */
     const char *role;        /* superadmin | admin | manager | client */
     const char *request_id;
     td_scope scope;          /* what the policy granted for this operation */
@@ -99,11 +101,20 @@ td_status td_outbox_append(const td_res_ctx_t *c, const char *service, const cha
                            const char *resource, const char *row_id, int64_t rows_delta,
                            int64_t bytes_delta);
 
-/* The same for writes made outside the engine (auth's users): db in its
- * transaction, actor and request id as known (NULL = none). */
-td_status td_outbox_add(td_db_t *db, const char *service, const char *actor,
-                        const char *request_id, const char *action, const char *resource,
-                        const char *row_id, int64_t rows_delta, int64_t bytes_delta);
+/* Who made a write, as its outbox row records it. The outbox has no
+ * column for the actor kind or the client address (existing tenants'
+ * tables cannot change yet): they ride in the actor and request_id text
+ * ("<kind>:<id>", "<request id> <address>"), which the drain decodes
+ * (src/audit/README.md). NULL fields are unknown. */
+typedef struct {
+    const char *actor_kind, *actor, *request_id, *client_addr;
+} td_outbox_who_t;
+
+/* The same for writes made outside the engine (auth's users, a tenant's
+ * first admin): db in its transaction, who as known (NULL = nobody). */
+td_status td_outbox_add(td_db_t *db, const char *service, const td_outbox_who_t *who,
+                        const char *action, const char *resource, const char *row_id,
+                        int64_t rows_delta, int64_t bytes_delta);
 
 /* Behaviour attached to a resource (hooks.c): before runs after the
  * engine's validation with the values about to be written (create: every

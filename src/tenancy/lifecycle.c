@@ -22,6 +22,7 @@
 #include "common/log.h"
 #include "common/text.h"
 #include "common/timeutil.h"
+#include "services/engine.h"
 #include "services/services.h"
 #include "tenancy/tenancy_int.h"
 
@@ -180,11 +181,15 @@ static td_status create_admin(td_db_t *tdb, const char *pending) {
     td_time_iso(td_now_ms(), now, sizeof(now));
     if (!st)
         st = td_db_begin(tdb, TD_DB_WRITE);
+    int64_t added = 0; /* its outbox row too, once (a retry finds it there) */
     if (!st)
-        st = td_db_execv(tdb, NULL,
+        st = td_db_execv(tdb, &added,
                          "INSERT INTO auth.users (id, email, password_hash, role, created_at,"
                          " updated_at) VALUES (?, ?, ?, 'admin', ?, ?) ON CONFLICT (email) DO NOTHING",
                          id, email, hash, now, now, NULL);
+    if (!st && added)
+        st = td_outbox_add(tdb, "auth", &(td_outbox_who_t){.actor_kind = "system"}, "create",
+                           "users", id, 1, 0);
     if (!st)
         st = td_db_commit(tdb);
     else

@@ -1,0 +1,122 @@
+/* audit.c — the audit log and the summaries over HTTP: GET
+ * /v1/admin/audit (superadmins, every tenant), GET /v1/audit (a tenant
+ * admin, its own tenant), GET /v1/admin/summary/services and
+ * /v1/admin/summary/tenants; and what the rest of api/ tells the audit:
+ * tenants written to (td_api_touch), refused requests and failed logins.
+ * Thin: parse, call the audit operation (audit/audit.h), render. */
+#include <string.h>
+
+#include "api/api.h"
+#include "audit/audit.h"
+
+const char *td_api_actor_kind(const td_ctx_t *ctx) {
+    if (ctx->api_key)
+        return "api_key";
+    return ctx->role && !strcmp(ctx->role, "superadmin") ? "superadmin" : "user";
+}
+
+/* The operation context of a request: the caller as an actor. */
+static td_op_t request_op(td_req_t *req, td_app_t *app) {
+    td_ctx_t *ctx = req->ctx;
+    int super = ctx->role && !strcmp(ctx->role, "superadmin");
+    td_actor_kind k = super ? TD_ACTOR_SUPERADMIN : ctx->api_key ? TD_ACTOR_API_KEY : TD_ACTOR_USER;
+    return (td_op_t){.platform = app->platform,
+                     .actor = {.kind = k, .id = ctx->sub, .role = ctx->role,
+                               .tenant_id = super ? NULL : ctx->tid},
+                     .request_id = req->request_id,
+                     .client_addr = td_req_client_addr(req),
+                     .arena = req->arena};
+}
+
+static void fail(td_req_t *req, const td_op_t *op) {
+    int status = op->err.status ? op->err.status : 500;
+    td_resp_problem(req, status, op->err.code,
+                    status == 404 ? "Not found" : status < 500 ? "Invalid request" : "Error",
+                    op->err.detail);
+}
+
+/* Both audit routes: the same operation; /v1/audit is held to the
+ * caller's tenant by the operation (a superadmin there reads the tenant
+ * X-Tenant names). */
+static void audit_list(td_req_t *req, td_app_t *app, int tenant_route) {
+    td_op_t op = request_op(req, app);
+    td_ctx_t *ctx = req->ctx;
+    td_audit_query_t q = {.tenant = td_req_query(req, "tenant"),
+                          .actor = td_req_query(req, "actor"),
+                          .action = td_req_query(req, "action"),
+                          .resource = td_req_query(req, "resource"),
+                          .from = td_req_query(req, "from"),
+                          .to = td_req_query(req, "to"),
+                          .limit = td_req_query(req, "limit"),
+                          .cursor = td_req_query(req, "cursor")};
+    if (tenant_route && op.actor.kind == TD_ACTOR_SUPERADMIN && ctx->tenant) {
+        if (q.tenant && strcmp(q.tenant, ctx->tenant->row.id) &&
+            strcmp(q.tenant, ctx->tenant->row.slug)) {
+            td_resp_problem(req, 404, "tenant_not_found", "Not found", "no such tenant");
+            return;
+        }
+        q.tenant = ctx->tenant->row.id;
+    }
+    td_audit_row_t *rows;
+    size_t n;
+    const char *next;
+    if (td_audit_list(&op, &q, &rows, &n, &next)) {
+        fail(req, &op);
+        return;
+    }
+    json_t *items = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(items, td_audit_json(&rows[i]));
+    td_api_send_json(req, 200, json_pack("{s:o, s:s?}", "items", items, "next_cursor", next));
+}
+
+void td_api_audit_admin(td_req_t *req, void *app) { audit_list(req, app, 0); }
+void td_api_audit_tenant(td_req_t *req, void *app) { audit_list(req, app, 1); }
+
+void td_api_summary_services(td_req_t *req, void *app) {
+    td_op_t op = request_op(req, app);
+    json_t *out;
+    if (td_summary_services(&op, &out))
+        fail(req, &op);
+    else
+        td_api_send_json(req, 200, out);
+}
+
+void td_api_summary_tenants(td_req_t *req, void *app) {
+    td_op_t op = request_op(req, app);
+    json_t *out;
+    if (td_summary_tenants(&op, td_req_query(req, "sort"), td_req_query(req, "limit"),
+                           td_req_query(req, "cursor"), &out))
+        fail(req, &op);
+    else
+        td_api_send_json(req, 200, out);
+}
+
+/* ---- what api/ tells the audit ---- */
+
+static void touch(void *tenant_id) { td_audit_touch(tenant_id); }
+
+void td_api_touch(td_req_t *req, const char *tenant_id) {
+    if (req->method != TD_GET) /* marked when the request ends: after its commit */
+        td_arena_defer(req->arena, touch, (void *)tenant_id);
+}
+
+void td_api_audit_refused(td_req_t *req, const char *code) {
+    td_ctx_t *ctx = req->ctx;
+    const char *tid = ctx && ctx->tenant ? ctx->tenant->row.id : ctx ? ctx->tid : NULL;
+    const char *route = req->route ? req->route->pattern : req->path;
+    td_audit_refusal(tid, ctx && ctx->sub ? td_api_actor_kind(ctx) : NULL, ctx ? ctx->sub : NULL,
+                     "access_refused",
+                     td_arena_printf(req->arena, "%s %s", req->method_name, route), code,
+                     req->request_id, td_req_client_addr(req));
+}
+
+void td_api_audit_login_failed(td_req_t *req, td_app_t *app, const char *tenant,
+                               const char *email) {
+    td_tenant_t t;
+    const char *tid = NULL;
+    if (tenant && !td_tenant_find_cached(app->platform, req->arena, tenant, &t))
+        tid = t.row.id;
+    td_audit_refusal(tid, NULL, NULL, "login_failed", "auth/login", email, req->request_id,
+                     td_req_client_addr(req));
+}

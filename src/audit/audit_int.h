@@ -1,0 +1,29 @@
+/* audit_int.h — what the files of audit/ share. */
+#ifndef TD_AUDIT_INT_H
+#define TD_AUDIT_INT_H
+
+#include "audit/audit.h"
+
+/* A refused request waiting in memory for the next tick (fields cut to
+ * fit; "" = none). */
+typedef struct {
+    int64_t at;
+    char tenant_id[40], actor_kind[16], actor_id[40], action[32], resource[128], detail[64];
+    char request_id[48], client_addr[64];
+} td_refusal_t;
+
+/* Moves up to max touched tenant ids into out and empties the set;
+ * *overflow = 1 when some were not kept (a sweep is needed). */
+size_t td_audit_touched_take(char (*out)[40], size_t max, int *overflow);
+/* Moves up to max buffered refusals into out, oldest first. */
+size_t td_audit_refusals_take(td_refusal_t *out, size_t max);
+/* Adds n to the drained-rows counter. */
+void td_audit_count_drained(uint64_t n);
+
+/* Checks op's actor may read audit or summaries across tenants
+ * (superadmin, CLI, system, job); 403 forbidden otherwise. */
+int td_audit_platform_actor(const td_op_t *op);
+/* Leases a catalog connection into op's arena (503 catalog_unavailable). */
+td_status td_audit_catalog(td_op_t *op, td_db_t **db);
+
+#endif
