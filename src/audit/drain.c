@@ -236,6 +236,9 @@ td_status td_audit_drain_tenant(td_op_t *op, const char *tenant_id, int64_t *row
         return TD_OK; /* gone, or not yet (or no longer) serving: nothing to drain */
     if (st)
         return td_op_fail(op, st, 503, "catalog_unavailable", "the catalog is not reachable");
+    td_db_t *cat;
+    if (!td_catalog_lease(op->platform->catalog, op->arena, &cat))
+        td_cat_stats_ensure(cat, t.row.id); /* best effort: listed by the summary's sorts */
     char err[256] = "", where = 't';
     td_db_t *tdb = NULL;
     int own = 0;
