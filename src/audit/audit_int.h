@@ -20,6 +20,10 @@ size_t td_audit_refusals_take(td_refusal_t *out, size_t max);
 /* Adds n to the drained-rows counter. */
 void td_audit_count_drained(uint64_t n);
 
+/* td_audit_drain_tenant, through the pool when pooled (a tenant this
+ * server wrote to) or on a connection of its own. */
+td_status td_audit_drain_via(td_op_t *op, const char *tenant_id, int pooled, int64_t *rows);
+
 /* Checks op's actor may read audit or summaries across tenants
  * (superadmin, CLI, system, job); 403 forbidden otherwise. */
 int td_audit_platform_actor(const td_op_t *op);

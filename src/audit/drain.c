@@ -216,18 +216,24 @@ static td_status drain_service(td_op_t *op, td_db_t *tdb, const char *tid, const
     return rc;
 }
 
-/* Opens the tenant's database: from the pool in a server (its handles are
- * shared with requests), on a connection of its own elsewhere. */
-static td_status open_tenant(td_op_t *op, const char *tid, td_db_t **tdb, int *own, char *err,
-                             size_t errlen) {
+/* Opens the tenant's database: from the pool for a tenant this server
+ * just wrote to (its handle is open: a hit), on a connection of its own
+ * otherwise — a sweep over every tenant must not evict the requests' hot
+ * handles, nor keep cold ones open. */
+static td_status open_tenant(td_op_t *op, const char *tid, int pooled, td_db_t **tdb, int *own,
+                             char *err, size_t errlen) {
     td_platform_t *p = op->platform;
-    *own = !p->pool;
-    if (p->pool)
+    *own = !(pooled && p->pool);
+    if (!*own)
         return td_tenant_lease(p, op->arena, tid, "auth", tdb, err, errlen);
     return td_tenant_open_db(p, op->arena, tid, tdb, err, errlen);
 }
 
 td_status td_audit_drain_tenant(td_op_t *op, const char *tenant_id, int64_t *rows) {
+    return td_audit_drain_via(op, tenant_id, 0, rows);
+}
+
+td_status td_audit_drain_via(td_op_t *op, const char *tenant_id, int pooled, int64_t *rows) {
     int64_t drained = 0;
     td_tenant_t t;
     td_status st = td_tenant_find(op->platform, op->arena, tenant_id, &t);
@@ -236,11 +242,14 @@ td_status td_audit_drain_tenant(td_op_t *op, const char *tenant_id, int64_t *row
         return TD_OK; /* gone, or not yet (or no longer) serving: nothing to drain */
     if (st)
         return td_op_fail(op, st, 503, "catalog_unavailable", "the catalog is not reachable");
+    td_db_t *cat;
+    if (!td_catalog_lease(op->platform->catalog, op->arena, &cat))
+        td_cat_stats_ensure(cat, t.row.id); /* best effort: listed by the summary's sorts */
     char err[256] = "", where = 't';
     td_db_t *tdb = NULL;
     int own = 0;
     const char *svc = "auth";
-    st = open_tenant(op, t.row.id, &tdb, &own, err, sizeof(err));
+    st = open_tenant(op, t.row.id, pooled, &tdb, &own, err, sizeof(err));
     for (size_t i = 0; !st && i < t.nsvc; i++) {
         svc = t.services[i];
         if (!own && strcmp(svc, "auth"))

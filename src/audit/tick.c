@@ -62,13 +62,13 @@ static void queue(td_platform_t *p, td_arena_t *a, const char *tenant_id) {
 
 /* Drains one tenant with an operation (and arena) of its own. 1 when the
  * catalog failed (the tenant is kept for the next tick). */
-static int drain_one(td_platform_t *p, const char *tid) {
+static int drain_one(td_platform_t *p, const char *tid, int pooled) {
     td_arena_t *a = td_arena_new(0);
     if (!a)
         return 1;
     td_op_t op = {.platform = p, .actor = {.kind = TD_ACTOR_SYSTEM}, .arena = a};
     int catalog = 0;
-    if (td_audit_drain_tenant(&op, tid, NULL)) {
+    if (td_audit_drain_via(&op, tid, pooled, NULL)) {
         catalog = !strcmp(op.err.code, "catalog_unavailable");
         td_log(TD_LOG_WARN, "outbox drain failed", "tenant", tid, "error", op.err.code, "detail",
                op.err.detail, NULL);
@@ -112,10 +112,10 @@ static void flush_refusals(td_platform_t *p) {
     }
 }
 
-/* Tenants whose catalog record changed since `since` (ms) are touched too:
- * a tenant just created (its first admin is an outbox row) or resumed, by
- * this process or another (the CLI), is drained at the next tick. */
-static void touch_changed(td_platform_t *p, int64_t since) {
+/* Tenants whose catalog record changed since `since` (ms) are drained too
+ * (on connections of their own): a tenant just created (its first admin is
+ * an outbox row) or resumed, by this process or another (the CLI). */
+static void drain_changed(td_platform_t *p, int64_t since) {
     td_arena_t *a = td_arena_new(0);
     td_db_t *db;
     const char **ids;
@@ -125,7 +125,7 @@ static void touch_changed(td_platform_t *p, int64_t since) {
     if (a && !td_catalog_lease(p->catalog, a, &db) &&
         !td_cat_audit_tenants_changed(db, a, iso, 1000, &ids, &n))
         for (size_t i = 0; i < n; i++)
-            td_audit_touch(ids[i]);
+            drain_one(p, ids[i], 0);
     td_arena_destroy(a);
 }
 
@@ -138,13 +138,13 @@ void td_audit_tick(td_platform_t *p, int64_t interval_ms, int64_t sweep_ms) {
         return;
     }
     flush_refusals(p);
-    touch_changed(p, g_started ? g_last_tick - CHANGED_MARGIN_MS : now - CHANGED_MARGIN_MS);
+    drain_changed(p, g_started ? g_last_tick - CHANGED_MARGIN_MS : now - CHANGED_MARGIN_MS);
     g_last_tick = now;
     static char ids[TICK_TENANTS][40];
     int overflow = 0;
     size_t n = td_audit_touched_take(ids, TICK_TENANTS, &overflow);
     for (size_t i = 0; i < n; i++)
-        if (drain_one(p, ids[i]))
+        if (drain_one(p, ids[i], 1))
             td_audit_touch(ids[i]); /* the catalog failed: next tick */
     td_status st = td_audit_anchor(p, td_now_ms());
     if (st)
@@ -179,7 +179,7 @@ static td_status sweep(td_op_t *op, td_job_t *job) {
         if (st || n == 0)
             break;
         for (size_t i = 0; i < n; i++) {
-            if (drain_one(op->platform, rows[i].id))
+            if (drain_one(op->platform, rows[i].id, 0))
                 return td_op_fail(op, TD_E_UNAVAILABLE, 503, "catalog_unavailable",
                                   "the catalog did not take the outbox of tenant %s",
                                   rows[i].slug);

@@ -116,6 +116,10 @@ typedef struct {
 td_status td_cat_stats_add(td_db_t *db, const char *tenant_id, const td_stat_delta_t *d,
                            size_t nd, const td_hour_delta_t *h, size_t nh);
 
+/* Gives a tenant its tenant_stats row (zeros) unless it has one, so that
+ * the summary's sorts by a figure (which walk tenant_stats) list it. */
+td_status td_cat_stats_ensure(td_db_t *db, const char *tenant_id);
+
 /* One line of GET /v1/admin/summary/services. */
 typedef struct {
     const char *service;

@@ -195,21 +195,34 @@ static td_status add_services(td_db_t *db, td_arena_t *a, td_tenant_summary_t *r
     return rc;
 }
 
+td_status td_cat_stats_ensure(td_db_t *db, const char *tenant_id) {
+    td_stmt_t *st = NULL;
+    td_status rc =
+        td_db_query_row(db, "SELECT 1 FROM tenant_stats WHERE tenant_id = ?", tenant_id, &st);
+    td_db_finalize(st);
+    if (rc != TD_E_NOTFOUND)
+        return rc;
+    return td_db_execv(db, NULL,
+                       "INSERT INTO tenant_stats (tenant_id, last_write_at) VALUES (?, 0)"
+                       " ON CONFLICT (tenant_id) DO NOTHING",
+                       tenant_id, NULL);
+}
+
 /* The tenant summary: one SELECT over tenants with their figures; the sort
  * column and direction come from a fixed table (never from the request),
- * the keyset cursor is (sort value, tie-breaker id) or the slug. */
+ * the keyset cursor is (sort value, tie-breaker id) or the slug. By slug it
+ * walks tenants (index on the live slug); by a figure it walks tenant_stats
+ * by that figure's index (every live tenant has its row once drained). */
 td_status td_cat_summary_tenants(td_db_t *db, td_arena_t *a, const td_sum_page_t *pg,
                                  td_tenant_summary_t **out, size_t *n) {
-    static const char *const cols[] = {"t.slug", "COALESCE(s.rows_count, 0)",
-                                       "COALESCE(s.bytes, 0)", "COALESCE(s.last_write_at, 0)"};
+    static const char *const cols[] = {"t.slug", "s.rows_count", "s.bytes", "s.last_write_at"};
     const char *col = cols[pg->key], *cmp = pg->desc ? "<" : ">", *dir = pg->desc ? "DESC" : "ASC";
     int limit = pg->limit > 0 && pg->limit <= 1000 ? pg->limit : 50;
     char where[320] = "";
     if (pg->has_after && pg->key == TD_SUM_SLUG)
         snprintf(where, sizeof(where), " AND t.slug %s ?", cmp);
     else if (pg->has_after)
-        snprintf(where, sizeof(where), " AND (%s %s ? OR (%s = ? AND t.id %s ?))", col, cmp, col,
-                 cmp);
+        snprintf(where, sizeof(where), " AND (%s, s.tenant_id) %s (?, ?)", col, cmp);
     char sql[1400];
     snprintf(sql, sizeof(sql),
              "SELECT t.id, t.slug, t.status, t.plan,"
@@ -217,9 +230,11 @@ td_status td_cat_summary_tenants(td_db_t *db, td_arena_t *a, const td_sum_page_t
              " COALESCE((SELECT rows_count FROM tenant_service_stats WHERE tenant_id = t.id"
              "  AND service = 'auth' AND resource = 'users'), 0),"
              " COALESCE(s.rows_count, 0), COALESCE(s.bytes, 0), COALESCE(s.last_write_at, 0)"
-             " FROM tenants t LEFT JOIN tenant_stats s ON s.tenant_id = t.id"
-             " WHERE t.status <> 'deleted'%s ORDER BY %s %s%s LIMIT ?",
-             where, col, dir, pg->key == TD_SUM_SLUG ? "" : pg->desc ? ", t.id DESC" : ", t.id ASC");
+             " FROM %s WHERE t.status <> 'deleted'%s ORDER BY %s %s%s LIMIT ?",
+             pg->key == TD_SUM_SLUG ? "tenants t LEFT JOIN tenant_stats s ON s.tenant_id = t.id"
+                                    : "tenant_stats s JOIN tenants t ON t.id = s.tenant_id",
+             where, col, dir,
+             pg->key == TD_SUM_SLUG ? "" : pg->desc ? ", s.tenant_id DESC" : ", s.tenant_id ASC");
     td_stmt_t *st = NULL;
     td_status rc = td_db_prepare(db, sql, &st);
     int k = 1;
@@ -227,8 +242,6 @@ td_status td_cat_summary_tenants(td_db_t *db, td_arena_t *a, const td_sum_page_t
         rc = td_db_bind_text(st, k++, pg->after_key);
     else if (!rc && pg->has_after) {
         rc = td_db_bind_int64(st, k++, pg->after_num);
-        if (!rc)
-            rc = td_db_bind_int64(st, k++, pg->after_num);
         if (!rc)
             rc = td_db_bind_text(st, k++, pg->after_key);
     }

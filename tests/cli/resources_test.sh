@@ -14,6 +14,8 @@
 # TD_KEEP_GOING=1 reports every failed assertion instead of stopping at the
 # first (the exit status is still 1).
 . "$(dirname "$0")/lib.sh"
+# the outbox is read here as writes leave it: no job workers, so no drain
+export TENANTD_JOB_WORKERS=0
 if [ -n "${TD_KEEP_GOING:-}" ]; then
   FAILS=0
   fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
@@ -703,13 +705,17 @@ wr DELETE "${SA[@]}" "$BASE/v1/crm/deals/$OD"; st 204 "$CODE" "outbox: delete th
 st 200 "$(callh GET "${SA[@]}" "$BASE/v1/crm/customers/$CYC")" "outbox: a read (not a write)"
 osql crm "SELECT request_id, actor, action, resource, row_id, rows_delta,
                 CASE WHEN bytes_delta > 0 THEN '+' WHEN bytes_delta < 0 THEN '-' ELSE '0' END, at
-           FROM @ob WHERE seq > $SEQ0 ORDER BY seq" >"$T/outbox"
+           FROM @ob WHERE seq > $SEQ0 ORDER BY seq" >"$T/outbox.raw"
+# the request id column carries the client address after a space, the
+# actor its kind before a colon (src/audit/README.md)
+grep -c ' 127\.0\.0\.1|' "$T/outbox.raw" >/dev/null || fail "outbox rows carry the client address"; pass
+sed 's/ 127\.0\.0\.1|/|/' "$T/outbox.raw" >"$T/outbox"
 eq "$(grep -c . "$T/outbox")" "$W" "one outbox row per acknowledged write ($W)"
 eq "$(cut -d'|' -f1 "$T/outbox")" "$(cat "$T/rids")" "outbox rows carry the writes' request ids, in order"
-eq "$(grep "^$R_CREATE|" "$T/outbox" | cut -d'|' -f2-7)" "$ROOT_ID|create|customers|$OC|1|+" "the outbox row of a create"
-eq "$(grep "^$R_PATCH|" "$T/outbox" | cut -d'|' -f2-6)" "$ROOT_ID|update|customers|$OC|0" "the outbox row of a patch"
-eq "$(grep "^$R_DELETE|" "$T/outbox" | cut -d'|' -f2-7)" "$ROOT_ID|delete|customers|$OC|-1|-" "the outbox row of a delete"
-eq "$(grep "^$R_CLIENT|" "$T/outbox" | cut -d'|' -f2-5)" "$CY_ID|create|customers|$CYC" "the outbox row of a client's create"
+eq "$(grep "^$R_CREATE|" "$T/outbox" | cut -d'|' -f2-7)" "superadmin:$ROOT_ID|create|customers|$OC|1|+" "the outbox row of a create"
+eq "$(grep "^$R_PATCH|" "$T/outbox" | cut -d'|' -f2-6)" "superadmin:$ROOT_ID|update|customers|$OC|0" "the outbox row of a patch"
+eq "$(grep "^$R_DELETE|" "$T/outbox" | cut -d'|' -f2-7)" "superadmin:$ROOT_ID|delete|customers|$OC|-1|-" "the outbox row of a delete"
+eq "$(grep "^$R_CLIENT|" "$T/outbox" | cut -d'|' -f2-5)" "user:$CY_ID|create|customers|$CYC" "the outbox row of a client's create"
 ! cut -d'|' -f8 "$T/outbox" | grep -vqE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$' ||
   fail "an outbox time is not ISO 8601 UTC"; pass
 # a deal's stage change also records an interaction: two rows, one request
@@ -717,7 +723,7 @@ st 201 "$(callh POST "${SA[@]}" --data '{"title":"Stage deal"}' "$BASE/v1/crm/de
 SD=$(jq -r .id "$T/body")
 st 200 "$(callh PATCH "${SA[@]}" --data '{"stage":"won"}' "$BASE/v1/crm/deals/$SD")" "move the deal"
 R_STAGE=$(hdr X-Request-Id)
-eq "$(osql crm "SELECT action || ' ' || resource FROM @ob WHERE request_id = '$R_STAGE' ORDER BY resource")" \
+eq "$(osql crm "SELECT action || ' ' || resource FROM @ob WHERE request_id = '$R_STAGE 127.0.0.1' ORDER BY resource")" \
    "$(printf 'update deals\ncreate interactions')" "a stage change: the deal's update and the interaction's create"
 st 200 "$(callh GET "${SA[@]}" -G --data-urlencode "filter=deal_id eq '$SD'" "$BASE/v1/crm/interactions")" "the deal's interactions"
 jqe '[.items[] | .kind + " " + .summary] == ["stage_change stage: new -> won"]' "the stage change is recorded"
