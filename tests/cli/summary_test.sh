@@ -12,8 +12,12 @@ start_server
 ROOT=$(login '{"email":"root@example.com","password":"root-password-1"}')
 H=(-H "Authorization: Bearer $ROOT")
 N=50
+# the first ADMINS tenants get a first admin (argon2id is slow under the
+# sanitizers; the users figure needs only a few)
+ADMINS=5
 for i in $(seq 1 $N); do
-  printf '{"slug":"s%02d","services":["crm","analytics"],"admin":{"email":"a@s%02d.test","password":"admin-password-1"}}' "$i" "$i" >"$T/t.json"
+  admin=; [ "$i" -le $ADMINS ] && admin=$(printf ',"admin":{"email":"a@s%02d.test","password":"admin-password-1"}' "$i")
+  printf '{"slug":"s%02d","services":["crm","analytics"]%s}' "$i" "$admin" >"$T/t.json"
   eq "$(post "${H[@]}" --data @"$T/t.json" "$BASE/v1/tenants")" 201 "tenant $i"
 done
 
@@ -48,8 +52,8 @@ for i in $(seq 1 $N); do
   if [ ${#pids[@]} -eq 4 ] || [ "$i" -eq $N ]; then wait "${pids[@]}"; pids=(); fi
 done
 
-# every write drained: 50 first admins + 50 × (1 batch + 20 + 5 + 5)
-WRITES=$((N * 32))
+# every write drained: the first admins + 50 × (1 batch + 20 + 5 + 5)
+WRITES=$((ADMINS + N * 31))
 for i in $(seq 1 200); do
   got=$(catalog_sql "SELECT count(*) FROM audit_log WHERE source IS NOT NULL")
   [ "$got" = "$WRITES" ] && break
