@@ -71,6 +71,17 @@ td_status td_op_tenant_provision_job(td_op_t *op, td_job_t *job);
 td_status td_op_superadmin_ensure(td_op_t *op, const char *email, const char *pw, int *created,
                                   char **generated);
 
+/* ---- the platform's keys (keys.c; platform actors) ---- */
+
+/* A new token signing key signs from now on; the previous ones verify for
+ * grace seconds more (td_platform_rotate_signing). */
+td_status td_op_signing_rotate(td_op_t *op, int64_t grace);
+/* Re-wraps every master-sealed value under new_key (NULL = a random one):
+ * td_platform_rotate_key. 400 (TD_E_INVALID) when the key comes from the
+ * environment and none is given. */
+td_status td_op_master_rotate(td_op_t *op, const td_key_t *new_key,
+                              char new_id[TD_KEY_ID_LEN + 1], size_t *rewrapped);
+
 /* ---- the demo tenant (demo.c) ---- */
 
 /* Creates tenant `slug` with every built-in service, its admin `email`

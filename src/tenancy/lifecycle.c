@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit/audit.h"
 #include "auth/password.h"
 #include "auth/revoke.h"
 #include "auth/tokens.h"
@@ -54,6 +55,19 @@ static td_status done(td_op_t *op, td_status st, const char *err) {
     case TD_E_NOTFOUND: return td_op_fail(op, st, 404, "tenant_not_found", "%s", detail);
     default: return td_op_fail_status(op, st, detail);
     }
+}
+
+/* The audit record of a tenant's catalog change, in the tenant's chain:
+ * after st (the operation's result, op->err filled on failure) "ok", or
+ * with failed set "failed" with the reason (the change happened: the
+ * tenant is left failed). Returns st, or the record's failure. */
+static td_status audit(td_op_t *op, td_status st, int failed, const char *tenant_id,
+                       const char *service, const char *action, const char *detail) {
+    if (st && !failed)
+        return st;
+    td_status rs = td_audit_record(op, tenant_id, service, action, "tenants", tenant_id,
+                                   st ? "failed" : "ok", st ? op->err.detail : detail);
+    return st ? st : rs;
 }
 
 static td_status load_tenant(td_db_t *db, td_arena_t *a, const char *key, td_tenant_t *out) {
@@ -199,8 +213,10 @@ static td_status create_admin(td_db_t *tdb, const char *pending) {
 }
 
 /* The steps after the catalog record, shared by create and retry. */
+/* *failed = 1 when the tenant was left failed (not for a step hook's
+ * stop, which changes nothing). */
 static td_status provision(td_op_t *op, td_db_t *db, td_tenant_t *t, td_provision_step_fn step,
-                           void *ctx, char *err, size_t errlen) {
+                           void *ctx, int *failed, char *err, size_t errlen) {
     td_platform_t *p = op->platform;
     td_arena_t *a = op->arena;
     td_status hs; /* a step hook's failure: stop, and change nothing */
@@ -249,6 +265,7 @@ static td_status provision(td_op_t *op, td_db_t *db, td_tenant_t *t, td_provisio
         if (!err[0])
             snprintf(err, errlen, "provisioning failed: %s", td_status_msg(st));
         td_cat_tenant_transition(db, t->row.id, "provisioning,failed", "failed", err);
+        *failed = 1;
         td_log(TD_LOG_WARN, "tenant provisioning failed", "tenant_id", t->row.id, "error", err, NULL);
         td_tcache_forget(p, t->row.id);
         return st;
@@ -415,10 +432,13 @@ td_status td_tenant_record(td_op_t *op, const td_tenant_spec_t *spec, td_tenant_
     return done(op, record(op->platform, op->arena, spec, out, err, sizeof(err)), err);
 }
 
-td_status td_tenant_provision(td_op_t *op, const char *key, td_provision_step_fn step, void *ctx,
-                              td_tenant_t *out) {
+/* td_tenant_provision, recorded as action (tenant.create, .provision,
+ * .retry): ok, or failed when the tenant was left failed. */
+static td_status provision_as(td_op_t *op, const char *key, td_provision_step_fn step, void *ctx,
+                              td_tenant_t *out, const char *action) {
     char err[512] = "";
     td_db_t *db;
+    int failed = 0;
     if (!may(op))
         return op->err.st;
     td_status st = td_catalog_lease(op->platform->catalog, op->arena, &db);
@@ -431,25 +451,33 @@ td_status td_tenant_provision(td_op_t *op, const char *key, td_provision_step_fn
                   "tenant is %s: only provisioning or failed tenants can be retried",
                   out->row.status);
     if (!st)
-        st = provision(op, db, out, step, ctx, err, sizeof(err));
+        st = provision(op, db, out, step, ctx, &failed, err, sizeof(err));
     if (!st)
         td_log(TD_LOG_INFO, "tenant created", "tenant_id", out->row.id, "slug", out->row.slug,
                "backend", out->row.backend, NULL);
-    return done(op, st, err);
+    return audit(op, done(op, st, err), failed, out->row.id, NULL, action, NULL);
+}
+
+td_status td_tenant_provision(td_op_t *op, const char *key, td_provision_step_fn step, void *ctx,
+                              td_tenant_t *out) {
+    return provision_as(op, key, step, ctx, out, "tenant.provision");
 }
 
 td_status td_tenant_create(td_op_t *op, const td_tenant_spec_t *spec, td_tenant_t *out) {
     td_status st = td_tenant_record(op, spec, out);
-    return st ? st : td_tenant_provision(op, out->row.id, NULL, NULL, out);
+    return st ? st : provision_as(op, out->row.id, NULL, NULL, out, "tenant.create");
 }
 
 td_status td_tenant_retry(td_op_t *op, const char *key, td_tenant_t *out) {
-    return td_tenant_provision(op, key, NULL, NULL, out);
+    return provision_as(op, key, NULL, NULL, out, "tenant.retry");
 }
 
+/* *changed = 1 when the status moved (not when it was there already). */
 static td_status transition(td_platform_t *p, td_arena_t *a, const char *key, const char *from,
-                            const char *to, td_tenant_t *out, char *err, size_t errlen) {
+                            const char *to, td_tenant_t *out, int *changed, char *err,
+                            size_t errlen) {
     err[0] = '\0';
+    *changed = 0;
     td_db_t *db;
     td_status st = td_catalog_lease(p->catalog, a, &db);
     if (!st)
@@ -460,6 +488,7 @@ static td_status transition(td_platform_t *p, td_arena_t *a, const char *key, co
         return TD_OK; /* already there: idempotent */
     if (!st)
         st = td_cat_tenant_transition(db, out->row.id, from, to, NULL);
+    *changed = !st;
     if (st == TD_E_STATE)
         return fail(err, errlen, st, "tenant is %s: cannot do that now", out->row.status);
     if (!st && p->pool && strcmp(to, "active"))
@@ -469,29 +498,33 @@ static td_status transition(td_platform_t *p, td_arena_t *a, const char *key, co
     return st ? st : load_tenant(db, a, out->row.id, out);
 }
 
-td_status td_tenant_suspend(td_op_t *op, const char *key, td_tenant_t *out) {
+/* Suspend and resume: recorded when the status moved. */
+static td_status move(td_op_t *op, const char *key, const char *from, const char *to,
+                      td_tenant_t *out, const char *action) {
     char err[512];
+    int changed = 0;
     if (!may(op))
         return op->err.st;
-    return done(op, transition(op->platform, op->arena, key, "active", "suspended", out, err,
-                               sizeof(err)),
-                err);
+    td_status st = done(op, transition(op->platform, op->arena, key, from, to, out, &changed, err,
+                                       sizeof(err)),
+                        err);
+    return st || !changed ? st : audit(op, st, 0, out->row.id, NULL, action, NULL);
+}
+
+td_status td_tenant_suspend(td_op_t *op, const char *key, td_tenant_t *out) {
+    return move(op, key, "active", "suspended", out, "tenant.suspend");
 }
 
 td_status td_tenant_resume(td_op_t *op, const char *key, td_tenant_t *out) {
-    char err[512];
-    if (!may(op))
-        return op->err.st;
-    return done(op, transition(op->platform, op->arena, key, "suspended", "active", out, err,
-                               sizeof(err)),
-                err);
+    return move(op, key, "suspended", "active", out, "tenant.resume");
 }
 
-static td_status delete_tenant(td_platform_t *p, td_arena_t *a, const char *key, char *err,
-                               size_t errlen) {
+static td_status delete_tenant(td_platform_t *p, td_arena_t *a, const char *key,
+                               const char **id, char *err, size_t errlen) {
     td_tenant_t t;
+    int changed;
     td_status st = transition(p, a, key, "active,suspended,failed,provisioning,deleting",
-                              "deleting", &t, err, errlen);
+                              "deleting", &t, &changed, err, errlen);
     if (st)
         return st;
     if (strcmp(t.row.status, "deleting"))
@@ -516,14 +549,17 @@ static td_status delete_tenant(td_platform_t *p, td_arena_t *a, const char *key,
         snprintf(err, errlen, "cannot delete tenant: %s", td_status_msg(st));
     if (!st)
         td_log(TD_LOG_INFO, "tenant deleted", "tenant_id", t.row.id, "slug", t.row.slug, NULL);
+    *id = t.row.id;
     return st;
 }
 
 td_status td_tenant_delete(td_op_t *op, const char *key) {
     char err[512];
+    const char *id = NULL;
     if (!may(op))
         return op->err.st;
-    return done(op, delete_tenant(op->platform, op->arena, key, err, sizeof(err)), err);
+    td_status st = done(op, delete_tenant(op->platform, op->arena, key, &id, err, sizeof(err)), err);
+    return audit(op, st, 0, id, NULL, "tenant.delete", NULL);
 }
 
 td_status td_tenant_check(td_platform_t *p, td_arena_t *a, const td_tenant_t *t, char *err,
@@ -572,7 +608,9 @@ td_status td_tenant_rename(td_op_t *op, const char *key, const char *name, td_te
     char err[512];
     if (!may(op))
         return op->err.st;
-    return done(op, rename_tenant(op->platform, op->arena, key, name, out, err, sizeof(err)), err);
+    td_status st =
+        done(op, rename_tenant(op->platform, op->arena, key, name, out, err, sizeof(err)), err);
+    return audit(op, st, 0, out->row.id, NULL, "tenant.rename", name);
 }
 
 static td_status enable_service(td_platform_t *p, td_arena_t *a, const char *key,
@@ -616,8 +654,9 @@ td_status td_tenant_enable_service(td_op_t *op, const char *key, const char *ser
     char err[512];
     if (!may(op))
         return op->err.st;
-    return done(op, enable_service(op->platform, op->arena, key, service, out, err, sizeof(err)),
-                err);
+    td_status st = done(
+        op, enable_service(op->platform, op->arena, key, service, out, err, sizeof(err)), err);
+    return audit(op, st, 0, out->row.id, service, "service.enable", NULL);
 }
 
 static td_status disable_service(td_platform_t *p, td_arena_t *a, const char *key,
@@ -644,8 +683,9 @@ td_status td_tenant_disable_service(td_op_t *op, const char *key, const char *se
     char err[512];
     if (!may(op))
         return op->err.st;
-    return done(op, disable_service(op->platform, op->arena, key, service, out, err, sizeof(err)),
-                err);
+    td_status st = done(
+        op, disable_service(op->platform, op->arena, key, service, out, err, sizeof(err)), err);
+    return audit(op, st, 0, out->row.id, service, "service.disable", NULL);
 }
 
 td_status td_tenant_set_database(td_op_t *op, const char *key, const char *url,
@@ -691,7 +731,8 @@ td_status td_tenant_set_database(td_op_t *op, const char *key, const char *url,
         st = td_cat_tenant_db_set(db, out->row.id, &d);
     if (!st)
         st = load_tenant(db, a, out->row.id, out);
+    int failed = 0;
     if (!st)
-        st = provision(op, db, out, NULL, NULL, err, errlen);
-    return done(op, st, err);
+        st = provision(op, db, out, NULL, NULL, &failed, err, errlen);
+    return audit(op, done(op, st, err), failed, out->row.id, NULL, "tenant.database_set", NULL);
 }
