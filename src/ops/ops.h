@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "auth/apikey.h"
+#include "auth/users.h"
 #include "catalog/catalog.h"
 #include "jobs/jobs.h"
 #include "ops/op.h"
@@ -50,6 +51,29 @@ td_status td_op_apikey_revoke(td_op_t *op, const char *tenant_id, const char *id
 /* The public JSON of a key (never its hash); with_tenant adds tenant_id.
  * New reference. */
 json_t *td_apikey_json(const td_apikey_row_t *k, int with_tenant);
+
+/* ---- a tenant's users (users.c) ----
+ * Who: platform actors and the tenant's admins (users or keys), each
+ * within its rights (no one grants a role or services it does not hold:
+ * 403 exceeds_scope); get and list also the tenant's managers and
+ * clients, who see only themselves. Failures: 400 invalid_request,
+ * invalid_role, weak_password, service_not_enabled; 403 forbidden; 404
+ * user_not_found; 409 email_taken, last_admin, cannot_disable_self,
+ * cannot_delete_self; 503 tenant_unavailable. A change that ends the
+ * user's sessions revokes its tokens (and, when it lost rights, its API
+ * keys) — in a server at once. Each write's outbox row carries the op's
+ * actor. */
+td_status td_op_user_create(td_op_t *op, const td_tenant_t *t, const td_user_spec_t *s,
+                            td_user_t *out);
+/* By id, or by email with by_email. */
+td_status td_op_user_get(td_op_t *op, const td_tenant_t *t, const char *key, int by_email,
+                         td_user_t *out);
+/* At most max, in id order (the actor alone for managers and clients). */
+td_status td_op_user_list(td_op_t *op, const td_tenant_t *t, size_t max, td_user_t **out,
+                          size_t *n);
+td_status td_op_user_update(td_op_t *op, const td_tenant_t *t, const char *key, int by_email,
+                            const td_user_patch_t *p, td_user_t *out);
+td_status td_op_user_delete(td_op_t *op, const td_tenant_t *t, const char *id);
 
 /* ---- tenants in the background (tenants.c) ---- */
 

@@ -18,6 +18,7 @@
 #include "auth/password.h"
 #include "auth/revoke.h"
 #include "auth/tokens.h"
+#include "auth/users.h"
 #include "common/fault.h"
 #include "common/id.h"
 #include "common/log.h"
@@ -180,34 +181,21 @@ td_status td_tenant_lease(td_platform_t *p, td_arena_t *a, const char *tenant_id
     return td_db_tenant_attach(*out, service, err, errlen);
 }
 
-/* Inserts the pending first admin into the tenant's auth.users (a no-op
- * when a retry finds it there already). It is granted no service list: an
- * unscoped admin uses every service of the tenant, now and later. */
+/* Creates the pending first admin in the tenant's auth.users through
+ * auth/users.c, with its outbox row (a no-op when a retry finds it there
+ * already: if_absent). It is granted no service list: an unscoped admin
+ * uses every service of the tenant, now and later. The provisioning acts
+ * as the system (actor kind "system" in its record). */
 static td_status create_admin(td_db_t *tdb, const char *pending) {
     json_error_t jerr;
     json_t *j = json_loads(pending, 0, &jerr);
-    const char *given = json_string_value(json_object_get(j, "email"));
-    const char *hash = json_string_value(json_object_get(j, "hash"));
-    char id[TD_ID_LEN + 1], now[32], email[256]; /* emails are kept lower-cased */
-    td_status st =
-        (hash && td_ascii_lower(given, email, sizeof(email)) == 0) ? TD_OK : TD_E_INTERNAL;
-    td_id_new(id);
-    td_time_iso(td_now_ms(), now, sizeof(now));
-    if (!st)
-        st = td_db_begin(tdb, TD_DB_WRITE);
-    int64_t added = 0; /* its outbox row too, once (a retry finds it there) */
-    if (!st)
-        st = td_db_execv(tdb, &added,
-                         "INSERT INTO auth.users (id, email, password_hash, role, created_at,"
-                         " updated_at) VALUES (?, ?, ?, 'admin', ?, ?) ON CONFLICT (email) DO NOTHING",
-                         id, email, hash, now, now, NULL);
-    if (!st && added)
-        st = td_outbox_add(tdb, "auth", &(td_outbox_who_t){.actor_kind = "system"}, "create",
-                           "users", id, 1, 0);
-    if (!st)
-        st = td_db_commit(tdb);
-    else
-        td_db_rollback(tdb);
+    td_user_spec_t s = {.email = json_string_value(json_object_get(j, "email")),
+                        .password_hash = json_string_value(json_object_get(j, "hash")),
+                        .role = "admin",
+                        .if_absent = 1};
+    char id[TD_ID_LEN + 1];
+    static const td_who_t system = {.actor_kind = "system"};
+    td_status st = s.email && s.password_hash ? td_user_create(tdb, &s, id, &system) : TD_E_INTERNAL;
     json_decref(j);
     return st;
 }

@@ -142,12 +142,14 @@ if [ "$BACKEND" = postgres ]; then
   OWN_PW=$(echo "$TD_TEST_PG_URL" | sed -n 's|^[^:]*://[^:]*:\([^@]*\)@.*|\1|p')
   [ -n "$OWN_PW" ] || fail "the test cluster's URL has a password"; pass
   eq "$(catalog_sql "SELECT count(*) FROM audit_log WHERE action = 'dbserver.register' AND detail LIKE '%:***@%' AND detail NOT LIKE '%$OWN_PW%'")" 1 "its URL, password hidden"
-  own="td_own_$RANDOM$RANDOM"
+  own="audit_own_$RANDOM$RANDOM"
   pg "CREATE DATABASE $own"
   rc=0; TENANTD_FAULT=create.databases "$TD_BIN" tenant create late --data "$DATA" --services crm >/dev/null 2>&1 || rc=$?
   eq "$rc" 137 "tenant create killed after its databases"
   eq "$(h PUT "$BASE/v1/tenants/late/database" --data "{\"url\":\"${TD_TEST_PG_URL%/*}/$own\"}")" 200 "place a provisioning tenant on a brought database"
   by_http tenant.database_set "$(tid late)"
+  eq "$(call DELETE "${R[@]}" "$BASE/v1/tenants/late")" 204 "delete the tenant placed there"
+  pg "DROP DATABASE $own WITH (FORCE)"
   eq "$(catalog_sql "SELECT count(*) FROM audit_log WHERE detail LIKE '%$OWN_PW%'")" 0 "no database password in the log"
 fi
 
