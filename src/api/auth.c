@@ -559,7 +559,8 @@ static void password_work(td_req_t *req, void *arg) {
     if (caller_sessions(req, app, &ss))
         return;
     if (ss.platform) {
-        st = td_admin_set_password(ss.db, req->arena, ctx->sub, cur, next, &gen);
+        td_op_t op = td_api_op(req, app);
+        st = td_admin_set_password(&op, ss.db, cur, next, &gen);
     } else {
         td_user_t u;
         st = td_user_find(ss.db, req->arena, ctx->sub, 0, &u);

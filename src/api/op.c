@@ -41,6 +41,9 @@ static const char *title_of(const char *code, int status) {
         {"invalid_hostname", "Invalid hostname"},
         {"hostname_reserved", "Hostname reserved"},
         {"tenant_unavailable", "Tenant unavailable"},
+        {"email_taken", "Email taken"},
+        {"user_not_found", "User not found"},
+        {"last_admin", "the tenant's last active admin"},
     };
     for (size_t i = 0; i < sizeof(titles) / sizeof(titles[0]); i++)
         if (strcmp(code, titles[i][0]) == 0)

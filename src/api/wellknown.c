@@ -28,9 +28,9 @@ void td_api_jwks(td_req_t *req, void *app) {
  * ones verify until the tokens they signed have expired. */
 void td_api_rotate_signing(td_req_t *req, void *app) {
     td_app_t *a = app;
-    char err[256] = "";
-    if (td_platform_rotate_signing(a->platform, TD_ACCESS_TTL + 60, err, sizeof(err))) {
-        td_api_fail(req, TD_E_INTERNAL, err);
+    td_op_t op = td_api_op(req, a);
+    if (td_op_signing_rotate(&op, TD_ACCESS_TTL + 60)) {
+        td_api_op_fail(req, &op);
         return;
     }
     td_api_send_json(req, 200, td_jwt_jwks(td_platform_keys(a->platform), td_now_ms() / 1000));

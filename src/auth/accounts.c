@@ -4,6 +4,7 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "audit/audit.h"
 #include "auth/accounts.h"
 #include "auth/password.h"
 #include "auth/users.h"
@@ -74,11 +75,16 @@ td_status td_admin_end_all(td_db_t *cat, td_arena_t *a, const char *id, int64_t 
     return st ? st : td_admin_end_sessions(cat, &adm, gen);
 }
 
-td_status td_admin_set_password(td_db_t *cat, td_arena_t *a, const char *id, const char *current,
-                                const char *next, int64_t *gen) {
+td_status td_admin_set_password(td_op_t *op, td_db_t *cat, const char *current, const char *next,
+                                int64_t *gen) {
     td_admin_row_t adm;
-    td_status st = td_cat_admin_find(cat, a, id, 1, &adm);
+    const char *id = op->actor.id;
+    td_status st = id ? td_cat_admin_find(cat, op->arena, id, 1, &adm) : TD_E_AUTH;
     if (!st && !td_password_matches(adm.password_hash, current))
         st = TD_E_AUTH;
-    return st ? st : td_admin_change_password(cat, &adm, next, gen);
+    if (!st)
+        st = td_admin_change_password(cat, &adm, next, gen);
+    return st ? st
+              : td_audit_record(op, NULL, NULL, "admin.password", "platform_admins", id, "ok",
+                                NULL);
 }

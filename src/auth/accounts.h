@@ -10,6 +10,7 @@
 
 #include "auth/apikey.h"
 #include "catalog/catalog.h"
+#include "ops/op.h"
 
 /* The live key of `key` (as sent: "tdk_…"): its hash matches, it is not
  * revoked and not expired; its last use is recorded. TD_E_AUTH for any
@@ -35,9 +36,10 @@ td_status td_admin_active(td_db_t *cat, td_arena_t *a, const char *id, td_admin_
 int td_admin_current(td_db_t *cat, td_arena_t *a, const char *id, int64_t gen);
 /* Ends every session of superadmin id and raises its generation (*gen). */
 td_status td_admin_end_all(td_db_t *cat, td_arena_t *a, const char *id, int64_t *gen);
-/* Changes superadmin id's password after checking the current one
- * (TD_E_AUTH when it does not match); *gen as td_admin_end_all. */
-td_status td_admin_set_password(td_db_t *cat, td_arena_t *a, const char *id, const char *current,
-                                const char *next, int64_t *gen);
+/* Changes the acting superadmin's (op->actor.id) password after checking
+ * the current one (TD_E_AUTH when it does not match); *gen as
+ * td_admin_end_all. Audited (admin.password). */
+td_status td_admin_set_password(td_op_t *op, td_db_t *cat, const char *current, const char *next,
+                                int64_t *gen);
 
 #endif

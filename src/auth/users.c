@@ -105,12 +105,21 @@ static td_status audit(td_db_t *db, const td_who_t *who, const char *action, con
     return td_outbox_add(db, "auth", &w, action, "users", id, rows, 0);
 }
 
+td_who_t td_who_of(const td_op_t *op) {
+    return (td_who_t){op->actor.id, op->request_id, td_actor_kind_name(op->actor.kind),
+                      op->client_addr};
+}
+
 td_status td_user_create(td_db_t *db, const td_user_spec_t *s, char id[TD_ID_LEN + 1],
                          const td_who_t *who) {
     char hash[TD_PASSWORD_HASH_MAX], now[32], email[256];
     if (td_ascii_lower(s->email, email, sizeof(email)))
         return TD_E_INVALID;
-    td_status rc = td_password_hash(s->password, hash);
+    td_status rc = TD_OK;
+    if (s->password_hash && strlen(s->password_hash) < sizeof(hash))
+        memcpy(hash, s->password_hash, strlen(s->password_hash) + 1);
+    else
+        rc = s->password ? td_password_hash(s->password, hash) : TD_E_INVALID;
     if (rc)
         return rc;
     td_id_new(id);
@@ -119,18 +128,23 @@ td_status td_user_create(td_db_t *db, const td_user_spec_t *s, char id[TD_ID_LEN
     td_stmt_t *st = NULL;
     if (!rc)
         rc = td_db_prepare(db,
-                           "INSERT INTO auth.users (id, email, password_hash, role, name, created_at,"
-                           " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           s->if_absent
+                               ? "INSERT INTO auth.users (id, email, password_hash, role, name,"
+                                 " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                                 " ON CONFLICT (email) DO NOTHING"
+                               : "INSERT INTO auth.users (id, email, password_hash, role, name,"
+                                 " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                            &st);
     const char *vals[] = {id, email, hash, s->role, s->name, now, now};
     for (int i = 0; !rc && i < 7; i++)
         rc = td_db_bind_text(st, i + 1, vals[i]);
     if (!rc)
         rc = td_db_drain(st);
+    int added = !rc && td_db_changes(st) > 0; /* if_absent: a retry finds it there */
     td_db_finalize(st);
-    if (!rc)
+    if (!rc && added)
         rc = set_grants(db, id, s->services, s->nsvc);
-    if (!rc)
+    if (!rc && added)
         rc = audit(db, who, "create", id, 1);
     if (!rc)
         rc = td_db_commit(db);

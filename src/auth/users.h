@@ -12,6 +12,7 @@
 #include "catalog/catalog.h"
 #include "common/arena.h"
 #include "common/id.h"
+#include "ops/op.h"
 #include "store/store.h"
 
 typedef struct {
@@ -27,6 +28,10 @@ typedef struct {
     const char *email, *password, *role, *name; /* password in clear: hashed here */
     const char *const *services;
     size_t nsvc;
+    const char *password_hash; /* instead of password: a hash made already (a
+                                  tenant's pending first admin) */
+    int if_absent;             /* an email taken already is no error and
+                                  changes nothing (a retried provisioning) */
 } td_user_spec_t;
 
 /* A change; NULL fields and unset flags stay as they are. */
@@ -55,6 +60,9 @@ typedef struct {
     const char *actor_kind;  /* "user", "api_key", "superadmin", "cli"… (NULL = unknown) */
     const char *client_addr; /* NULL outside HTTP */
 } td_who_t;
+/* Who the operation's actor is, for the outbox (the one place a td_who_t
+ * is made from an operation context). */
+td_who_t td_who_of(const td_op_t *op);
 td_status td_user_create(td_db_t *db, const td_user_spec_t *s, char id[TD_ID_LEN + 1],
                          const td_who_t *who);
 /* Applies a change in one transaction. A change of role, grants or

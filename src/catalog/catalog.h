@@ -98,8 +98,9 @@ typedef struct {
     int64_t tenants; /* tenant databases placed there */
 } td_server_row_t;
 
-/* Registers a server by name unless present. */
-td_status td_cat_server_ensure(td_db_t *db, const td_server_row_t *s);
+/* Registers a server by name unless present (*added = 1 when it was not;
+ * added may be NULL). */
+td_status td_cat_server_ensure(td_db_t *db, const td_server_row_t *s, int *added);
 td_status td_cat_server_list(td_db_t *db, td_arena_t *a, td_server_row_t **out, size_t *n);
 td_status td_cat_server_get(td_db_t *db, td_arena_t *a, const char *id, td_server_row_t *out);
 /* The active server with the fewest tenants; TD_E_NOTFOUND when none. */

@@ -296,13 +296,17 @@ static void read_server(td_stmt_t *st, td_arena_t *a, td_server_row_t *s) {
     s->tenants = td_db_column_int64(st, 6);
 }
 
-td_status td_cat_server_ensure(td_db_t *db, const td_server_row_t *s) {
+td_status td_cat_server_ensure(td_db_t *db, const td_server_row_t *s, int *added) {
     char now[32];
+    int64_t n = 0;
     td_cat_now(now);
-    return td_db_execv(db, NULL,
+    td_status st = td_db_execv(db, &n,
                        "INSERT INTO db_servers (id, name, url_enc, url_hint, status, created_at)"
                        " VALUES (?, ?, ?, ?, 'active', ?) ON CONFLICT (name) DO NOTHING",
                        s->id, s->name, s->url_enc, s->url_hint, now, NULL);
+    if (added)
+        *added = !st && n > 0;
+    return st;
 }
 
 static td_status server_query(td_db_t *db, td_arena_t *a, const char *sql, const char *arg,

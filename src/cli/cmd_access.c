@@ -9,7 +9,6 @@
 #include "auth/apikey.h"
 #include "auth/password.h"
 #include "auth/policy.h"
-#include "auth/revoke.h"
 #include "auth/users.h"
 #include "cli/cli.h"
 #include "ops/ops.h"
@@ -74,27 +73,20 @@ static int services_of(td_arena_t *a, const char *list, const td_tenant_t *t, co
     return 0;
 }
 
-/* The tenant key names and its auth database, open until a dies. */
-static int open_tenant(td_platform_t *p, td_arena_t *a, const char *key, td_tenant_t *t,
-                       td_db_t **db) {
-    td_op_t op = td_cli_op(p, a);
+/* The tenant key names (live), or an exit code after saying why. */
+static int find_tenant(td_platform_t *p, td_arena_t *a, const char *key, td_tenant_t *t) {
     if (td_tenant_find(p, a, key, t) || strcmp(t->row.status, "deleted") == 0) {
         td_cli_error("no tenant '%.80s'", key);
-        return TD_EXIT_FAIL;
-    }
-    if (td_op_tenant_db(&op, t->row.id, "auth", db)) {
-        td_cli_error("tenant %s: %s", t->row.slug, op.err.detail);
         return TD_EXIT_FAIL;
     }
     return 0;
 }
 
-static int user_add(td_cli_t *cli, td_platform_t *p, td_arena_t *a, const opts_t *o, td_db_t *db,
-                    const td_tenant_t *t) {
+static int user_add(td_cli_t *cli, td_op_t *op, const opts_t *o, const td_tenant_t *t) {
     td_user_spec_t s = {.email = o->positional, .role = o->role, .name = o->name};
     if (!td_email_valid(s.email) || !td_role_valid_tenant(s.role))
         return td_cli_usage("user", "user add needs EMAIL and --role admin|manager|client");
-    int rc = services_of(a, o->services, t, (const char ***)&s.services, &s.nsvc);
+    int rc = services_of(op->arena, o->services, t, (const char ***)&s.services, &s.nsvc);
     if (rc)
         return rc;
     char gen[21], *pw = NULL;
@@ -110,21 +102,18 @@ static int user_add(td_cli_t *cli, td_platform_t *p, td_arena_t *a, const opts_t
         td_password_generate(gen, sizeof(gen));
         s.password = gen;
     }
-    char id[TD_ID_LEN + 1];
-    static const td_who_t cli_who = {NULL, NULL, "cli", NULL};
-    td_status st = td_user_create(db, &s, id, &cli_who);
+    td_user_t u;
+    td_status st = td_op_user_create(op, t, &s, &u);
     if (pw) {
         sodium_memzero(pw, strlen(pw));
         free(pw);
     }
     if (st) {
         td_cli_error(st == TD_E_EXISTS ? "a user with this email exists" : "cannot add the user: %s",
-                     td_status_msg(st));
+                     op->err.detail[0] ? op->err.detail : td_status_msg(st));
         sodium_memzero(gen, sizeof(gen));
         return TD_EXIT_FAIL;
     }
-    td_user_t u;
-    td_user_find(db, a, id, 0, &u);
     json_t *j = td_user_json(&u);
     if (!o->password_stdin)
         json_object_set_new(j, "password", json_string(gen));
@@ -137,28 +126,26 @@ static int user_add(td_cli_t *cli, td_platform_t *p, td_arena_t *a, const opts_t
         json_decref(j);
     }
     sodium_memzero(gen, sizeof(gen));
-    (void)p;
     return TD_EXIT_OK;
 }
 
-static int user_list(td_cli_t *cli, td_arena_t *a, td_db_t *db) {
-    const char **ids;
+static int user_list(td_cli_t *cli, td_op_t *op, const td_tenant_t *t) {
+    td_user_t *us;
     size_t n = 0;
-    if (td_user_ids(db, a, 100000, &ids, &n)) {
+    if (td_op_user_list(op, t, 100000, &us, &n)) {
         td_cli_error("cannot list users");
         return TD_EXIT_FAIL;
     }
+    td_arena_t *a = op->arena;
     json_t *arr = json_array();
     const char **cells = td_arena_alloc(a, sizeof(char *) * 5 * (n + 1));
     for (size_t i = 0; i < n; i++) {
-        td_user_t u;
-        if (td_user_find(db, a, ids[i], 0, &u))
-            continue;
-        json_array_append_new(arr, td_user_json(&u));
+        const td_user_t *u = &us[i];
+        json_array_append_new(arr, td_user_json(u));
         char *svc = td_arena_strdup(a, "");
-        for (size_t k = 0; k < u.nsvc; k++)
-            svc = td_arena_printf(a, "%s%s%s", svc, k ? "," : "", u.services[k]);
-        const char *row[] = {u.email, u.role, svc, u.disabled ? "disabled" : "active", u.id};
+        for (size_t k = 0; k < u->nsvc; k++)
+            svc = td_arena_printf(a, "%s%s%s", svc, k ? "," : "", u->services[k]);
+        const char *row[] = {u->email, u->role, svc, u->disabled ? "disabled" : "active", u->id};
         memcpy(&cells[i * 5], row, sizeof(row));
     }
     static const char *const titles[] = {"EMAIL", "ROLE", "SERVICES", "STATE", "ID"};
@@ -169,6 +156,27 @@ static int user_list(td_cli_t *cli, td_arena_t *a, td_db_t *db) {
         td_cli_table(titles, 5, cells, n);
     }
     return TD_EXIT_OK;
+}
+
+/* user disable: the operation ends its sessions, tokens and keys. */
+static int user_disable(td_cli_t *cli, td_op_t *op, const opts_t *o, const td_tenant_t *t) {
+    td_user_patch_t patch = {.set_disabled = 1, .disabled = 1};
+    td_user_t u;
+    td_status st =
+        td_op_user_update(op, t, o->positional, !td_id_valid(o->positional), &patch, &u);
+    if (st == TD_E_NOTFOUND)
+        td_cli_error("no user '%.80s' in %s", o->positional, t->row.slug);
+    else if (st)
+        td_cli_error("cannot disable %.80s: %s", o->positional,
+                     st == TD_E_LAST_ADMIN ? "it is the tenant's last active admin"
+                                           : op->err.detail[0] ? op->err.detail
+                                                               : td_status_msg(st));
+    else if (cli->json)
+        td_cli_print_json(td_user_json(&u));
+    else
+        printf("disabled %s in %s: it can no longer log in, and its tokens stop working\n",
+               u.email, t->row.slug);
+    return st ? TD_EXIT_FAIL : TD_EXIT_OK;
 }
 
 int td_cmd_user(td_cli_t *cli) {
@@ -187,38 +195,15 @@ int td_cmd_user(td_cli_t *cli) {
     if (td_cli_open(cli, &p, 0))
         return TD_EXIT_FAIL;
     td_arena_t *a = td_arena_new(0);
+    td_op_t op = td_cli_op(&p, a);
     td_tenant_t t;
-    td_db_t *db = NULL;
-    rc = open_tenant(&p, a, o.tenant, &t, &db);
+    rc = find_tenant(&p, a, o.tenant, &t);
     if (!rc && !strcmp(sub, "add"))
-        rc = user_add(cli, &p, a, &o, db, &t);
+        rc = user_add(cli, &op, &o, &t);
     else if (!rc && !strcmp(sub, "list"))
-        rc = user_list(cli, a, db);
-    else if (!rc) {
-        td_user_t u;
-        td_user_patch_t patch = {.set_disabled = 1, .disabled = 1};
-        int64_t gen = 0;
-        td_status st = td_user_find(db, a, o.positional, !td_id_valid(o.positional), &u);
-        if (!st)
-            st = td_user_update(db, u.id, &patch, &(td_who_t){NULL, NULL, "cli", NULL}, &gen);
-        if (st) {
-            if (st == TD_E_NOTFOUND)
-                td_cli_error("no user '%.80s' in %s", o.positional, t.row.slug);
-            else
-                td_cli_error("cannot disable %.80s: %s", o.positional,
-                             st == TD_E_LAST_ADMIN ? "it is the tenant's last active admin"
-                                                   : td_status_msg(st));
-            rc = TD_EXIT_FAIL;
-        } else if (td_revoke_user(NULL, p.catalog, t.row.id, u.id, gen, 1)) {
-            td_cli_error("disabled, but could not revoke the user's tokens and keys");
-            rc = TD_EXIT_FAIL;
-        } else if (cli->json) {
-            td_user_find(db, a, u.id, 0, &u);
-            td_cli_print_json(td_user_json(&u));
-        } else
-            printf("disabled %s in %s: it can no longer log in, and its tokens stop working\n",
-                   u.email, t.row.slug);
-    }
+        rc = user_list(cli, &op, &t);
+    else if (!rc)
+        rc = user_disable(cli, &op, &o, &t);
     td_arena_destroy(a);
     td_platform_close(&p);
     return rc;

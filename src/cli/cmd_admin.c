@@ -16,9 +16,12 @@ int td_cli_init_platform(td_cli_t *cli, td_platform_t *p, const char *email, con
                          int *created, char **generated) {
     if (td_cli_open(cli, p, 1))
         return TD_EXIT_FAIL;
-    td_op_t op = td_cli_op(p, NULL);
-    if (td_op_superadmin_ensure(&op, email, pw, created, generated)) {
-        td_cli_error("cannot create the superadmin: %s", td_status_msg(op.err.st));
+    td_arena_t *a = td_arena_new(0);
+    td_op_t op = td_cli_op(p, a);
+    td_status st = a ? td_op_superadmin_ensure(&op, email, pw, created, generated) : TD_E_NOMEM;
+    td_arena_destroy(a);
+    if (st) {
+        td_cli_error("cannot create the superadmin: %s", td_status_msg(st));
         td_platform_close(p);
         return TD_EXIT_FAIL;
     }
@@ -165,10 +168,12 @@ static int read_new_key(td_key_t *out) {
 }
 
 static int rotate_signing(td_cli_t *cli, td_platform_t *p) {
-    char err[256] = "";
-    td_status rs = td_platform_rotate_signing(p, TD_ACCESS_TTL + 60, err, sizeof(err));
+    td_arena_t *a = td_arena_new(0);
+    td_op_t op = td_cli_op(p, a);
+    td_status rs = td_op_signing_rotate(&op, TD_ACCESS_TTL + 60);
+    td_arena_destroy(a);
     if (rs)
-        td_cli_error("%s", err);
+        td_cli_error("%s", op.err.detail);
     else if (cli->json)
         td_cli_print_json(json_pack("{s:s}", "kid", td_platform_keys(p)->keys[0].kid));
     else
@@ -183,12 +188,13 @@ static int rotate_signing(td_cli_t *cli, td_platform_t *p) {
  * their environment anyway. */
 static int rotate_master(td_cli_t *cli, td_platform_t *p, const td_key_t *given) {
     td_arena_t *a = td_arena_new(0);
-    char id[TD_KEY_ID_LEN + 1] = "", err[512] = "";
+    char id[TD_KEY_ID_LEN + 1] = "";
     size_t n = 0;
-    td_status st = td_platform_rotate_key(p, a, given, id, &n, err, sizeof(err));
+    td_op_t op = td_cli_op(p, a);
+    td_status st = td_op_master_rotate(&op, given, id, &n);
     int env_key = cli->cfg.master_key[0] != '\0';
     if (st)
-        td_cli_error("%s", err);
+        td_cli_error("%s", op.err.detail);
     else if (cli->json)
         td_cli_print_json(json_pack("{s:i, s:s}", "rewrapped", (int)n, "key_id", id));
     else {

@@ -7,6 +7,7 @@
 #include "common/id.h"
 #include "common/log.h"
 #include "common/timeutil.h"
+#include "audit/audit.h"
 #include "jobs/cron.h"
 #include "jobs/jobs_int.h"
 
@@ -41,6 +42,13 @@ static td_status check(td_op_t *op, const td_cron_spec_t *s, td_cron_row_t *c, i
     return TD_OK;
 }
 
+/* A schedule's change in the platform's audit chain (its kind and
+ * schedule as detail). */
+static td_status audit(td_op_t *op, const char *action, const td_cron_row_t *c) {
+    const char *detail = td_arena_printf(op->arena, "%s %s", c->kind, c->schedule);
+    return td_audit_record(op, NULL, NULL, action, "cron_jobs", c->name, "ok", detail);
+}
+
 static td_status not_found(td_op_t *op) {
     return td_op_fail(op, TD_E_NOTFOUND, 404, "cron_not_found", "no schedule of that name");
 }
@@ -64,7 +72,7 @@ td_status td_jobs_cron_create(td_op_t *op, const td_cron_spec_t *s, td_cron_row_
         return td_op_fail(op, st, 409, "cron_exists", "a schedule of that name exists");
     if (!st)
         st = td_cat_cron_get(db, op->arena, s->name, out);
-    return st ? td_jobs_db_fail(op, st) : TD_OK;
+    return st ? td_jobs_db_fail(op, st) : audit(op, "cron.create", out);
 }
 
 td_status td_jobs_cron_update(td_op_t *op, const td_cron_spec_t *s, td_cron_row_t *out) {
@@ -85,7 +93,7 @@ td_status td_jobs_cron_update(td_op_t *op, const td_cron_spec_t *s, td_cron_row_
         return not_found(op);
     if (!st)
         st = td_cat_cron_get(db, op->arena, s->name, out);
-    return st ? td_jobs_db_fail(op, st) : TD_OK;
+    return st ? td_jobs_db_fail(op, st) : audit(op, "cron.update", out);
 }
 
 td_status td_jobs_cron_delete(td_op_t *op, const char *name) {
@@ -95,7 +103,9 @@ td_status td_jobs_cron_delete(td_op_t *op, const char *name) {
         st = name_ok(name) ? td_cat_cron_delete(db, name) : TD_E_NOTFOUND;
     if (st == TD_E_NOTFOUND)
         return not_found(op);
-    return st && !op->err.st ? td_jobs_db_fail(op, st) : st;
+    if (st)
+        return !op->err.st ? td_jobs_db_fail(op, st) : st;
+    return td_audit_record(op, NULL, NULL, "cron.delete", "cron_jobs", name, "ok", NULL);
 }
 
 td_status td_jobs_cron_get(td_op_t *op, const char *name, td_cron_row_t *out) {

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit/audit.h"
 #include "auth/password.h"
 #include "common/id.h"
 #include "ops/ops.h"
@@ -17,12 +18,13 @@ td_status td_op_superadmin_ensure(td_op_t *op, const char *email, const char *pw
                           "the first superadmin is made at the console");
     td_db_t *db;
     int64_t n = 0;
+    char id[TD_ID_LEN + 1];
     td_status st = td_catalog_lease(op->platform->catalog, NULL, &db);
     if (st)
         return td_op_fail_status(op, st, td_status_msg(st));
     st = td_cat_admin_count(db, &n);
     if (!st && n == 0) {
-        char gen[25], hash[TD_PASSWORD_HASH_MAX], id[TD_ID_LEN + 1];
+        char gen[25], hash[TD_PASSWORD_HASH_MAX];
         if (!pw) {
             td_password_generate(gen, sizeof(gen));
             pw = *generated = strdup(gen);
@@ -36,5 +38,9 @@ td_status td_op_superadmin_ensure(td_op_t *op, const char *email, const char *pw
     }
     td_catalog_release(op->platform->catalog, db);
     *created = !st && n == 0;
-    return st ? td_op_fail_status(op, st, td_status_msg(st)) : TD_OK;
+    if (st)
+        return td_op_fail_status(op, st, td_status_msg(st));
+    return *created ? td_audit_record(op, NULL, NULL, "admin.create", "platform_admins", id, "ok",
+                                      email)
+                    : TD_OK;
 }

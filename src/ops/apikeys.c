@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit/audit.h"
 #include "auth/policy.h"
 #include "common/text.h"
 #include "common/timeutil.h"
@@ -126,7 +127,8 @@ td_status td_op_apikey_create(td_op_t *op, const td_apikey_spec_t *s, td_apikey_
         sodium_memzero(key, TD_APIKEY_LEN + 1);
         return op->err.st ? op->err.st : td_op_fail_status(op, st, "cannot store the key");
     }
-    return TD_OK;
+    return td_audit_record(op, k.tenant_id, NULL, "apikey.create", "api_keys", out->id, "ok",
+                           out->role);
 }
 
 td_status td_op_apikey_list(td_op_t *op, const char *tenant_id, td_apikey_row_t **out,
@@ -160,7 +162,9 @@ td_status td_op_apikey_revoke(td_op_t *op, const char *tenant_id, const char *id
         st = td_cat_apikey_revoke_created_by(db, tenant_id, k.id);
     if (st == TD_E_NOTFOUND)
         return td_op_fail(op, st, 404, "api_key_not_found", "no such live key");
-    return st ? td_op_fail_status(op, st, NULL) : TD_OK;
+    if (st)
+        return td_op_fail_status(op, st, NULL);
+    return td_audit_record(op, tenant_id, NULL, "apikey.revoke", "api_keys", k.id, "ok", NULL);
 }
 
 json_t *td_apikey_json(const td_apikey_row_t *k, int with_tenant) {

@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "auth/apikey.h"
+#include "auth/users.h"
 #include "catalog/catalog.h"
 #include "jobs/jobs.h"
 #include "ops/op.h"
@@ -51,6 +52,29 @@ td_status td_op_apikey_revoke(td_op_t *op, const char *tenant_id, const char *id
  * New reference. */
 json_t *td_apikey_json(const td_apikey_row_t *k, int with_tenant);
 
+/* ---- a tenant's users (users.c) ----
+ * Who: platform actors and the tenant's admins (users or keys), each
+ * within its rights (no one grants a role or services it does not hold:
+ * 403 exceeds_scope); get and list also the tenant's managers and
+ * clients, who see only themselves. Failures: 400 invalid_request,
+ * invalid_role, weak_password, service_not_enabled; 403 forbidden; 404
+ * user_not_found; 409 email_taken, last_admin, cannot_disable_self,
+ * cannot_delete_self; 503 tenant_unavailable. A change that ends the
+ * user's sessions revokes its tokens (and, when it lost rights, its API
+ * keys) — in a server at once. Each write's outbox row carries the op's
+ * actor. */
+td_status td_op_user_create(td_op_t *op, const td_tenant_t *t, const td_user_spec_t *s,
+                            td_user_t *out);
+/* By id, or by email with by_email. */
+td_status td_op_user_get(td_op_t *op, const td_tenant_t *t, const char *key, int by_email,
+                         td_user_t *out);
+/* At most max, in id order (the actor alone for managers and clients). */
+td_status td_op_user_list(td_op_t *op, const td_tenant_t *t, size_t max, td_user_t **out,
+                          size_t *n);
+td_status td_op_user_update(td_op_t *op, const td_tenant_t *t, const char *key, int by_email,
+                            const td_user_patch_t *p, td_user_t *out);
+td_status td_op_user_delete(td_op_t *op, const td_tenant_t *t, const char *id);
+
 /* ---- tenants in the background (tenants.c) ---- */
 
 /* Records a new tenant (td_tenant_record: status provisioning) and queues
@@ -70,6 +94,17 @@ td_status td_op_tenant_provision_job(td_op_t *op, td_job_t *job);
  * wipes and frees it). *created = 1 when made. Who: the CLI or the system. */
 td_status td_op_superadmin_ensure(td_op_t *op, const char *email, const char *pw, int *created,
                                   char **generated);
+
+/* ---- the platform's keys (keys.c; platform actors) ---- */
+
+/* A new token signing key signs from now on; the previous ones verify for
+ * grace seconds more (td_platform_rotate_signing). */
+td_status td_op_signing_rotate(td_op_t *op, int64_t grace);
+/* Re-wraps every master-sealed value under new_key (NULL = a random one):
+ * td_platform_rotate_key. 400 (TD_E_INVALID) when the key comes from the
+ * environment and none is given. */
+td_status td_op_master_rotate(td_op_t *op, const td_key_t *new_key,
+                              char new_id[TD_KEY_ID_LEN + 1], size_t *rewrapped);
 
 /* ---- the demo tenant (demo.c) ---- */
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "audit/audit.h"
 #include "jobs/jobs.h"
 #include "ops/ops.h"
 
@@ -19,7 +20,10 @@ td_status td_op_tenant_create_async(td_op_t *op, const td_tenant_spec_t *spec, t
         return st;
     char payload[80];
     snprintf(payload, sizeof(payload), "{\"tenant_id\":\"%s\"}", out->row.id);
-    return td_jobs_enqueue(op, "tenant.provision", out->row.id, payload, 0, job);
+    st = td_jobs_enqueue(op, "tenant.provision", out->row.id, payload, 0, job);
+    return st ? st
+              : td_audit_record(op, out->row.id, NULL, "tenant.create", "tenants", out->row.id,
+                                "ok", "async");
 }
 
 /* Each provisioning step is a step of the job. */

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "audit/audit.h"
 #include "tenancy/tenancy.h"
 
 /* A hostname a tenant may claim: lowercase labels of [a-z0-9-], at least
@@ -92,7 +93,9 @@ td_status td_tenant_hostname_add(td_op_t *op, const char *tenant_id, const char 
     td_status st = td_cat_hostname_add(db, tenant_id, h);
     if (st == TD_E_EXISTS)
         return td_op_fail(op, st, 409, "hostname_taken", "this hostname already names a tenant");
-    return st ? td_op_fail_status(op, st, NULL) : TD_OK;
+    if (st)
+        return td_op_fail_status(op, st, NULL);
+    return td_audit_record(op, tenant_id, NULL, "hostname.add", "hostnames", h, "ok", NULL);
 }
 
 td_status td_tenant_hostname_remove(td_op_t *op, const char *tenant_id, const char *h) {
@@ -102,7 +105,9 @@ td_status td_tenant_hostname_remove(td_op_t *op, const char *tenant_id, const ch
     td_status st = td_cat_hostname_remove(db, tenant_id, h);
     if (st == TD_E_NOTFOUND)
         return td_op_fail(op, st, 404, "hostname_not_found", "this tenant has no such hostname");
-    return st ? td_op_fail_status(op, st, NULL) : TD_OK;
+    if (st)
+        return td_op_fail_status(op, st, NULL);
+    return td_audit_record(op, tenant_id, NULL, "hostname.remove", "hostnames", h, "ok", NULL);
 }
 
 const char *td_hostname_tenant(td_platform_t *p, td_arena_t *a, const char *hostname) {

@@ -14,9 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit/audit.h"
 #include "auth/password.h"
 #include "auth/revoke.h"
 #include "auth/tokens.h"
+#include "auth/users.h"
 #include "common/fault.h"
 #include "common/id.h"
 #include "common/log.h"
@@ -54,6 +56,19 @@ static td_status done(td_op_t *op, td_status st, const char *err) {
     case TD_E_NOTFOUND: return td_op_fail(op, st, 404, "tenant_not_found", "%s", detail);
     default: return td_op_fail_status(op, st, detail);
     }
+}
+
+/* The audit record of a tenant's catalog change, in the tenant's chain:
+ * after st (the operation's result, op->err filled on failure) "ok", or
+ * with failed set "failed" with the reason (the change happened: the
+ * tenant is left failed). Returns st, or the record's failure. */
+static td_status audit(td_op_t *op, td_status st, int failed, const char *tenant_id,
+                       const char *service, const char *action, const char *detail) {
+    if (st && !failed)
+        return st;
+    td_status rs = td_audit_record(op, tenant_id, service, action, "tenants", tenant_id,
+                                   st ? "failed" : "ok", st ? op->err.detail : detail);
+    return st ? st : rs;
 }
 
 static td_status load_tenant(td_db_t *db, td_arena_t *a, const char *key, td_tenant_t *out) {
@@ -166,41 +181,30 @@ td_status td_tenant_lease(td_platform_t *p, td_arena_t *a, const char *tenant_id
     return td_db_tenant_attach(*out, service, err, errlen);
 }
 
-/* Inserts the pending first admin into the tenant's auth.users (a no-op
- * when a retry finds it there already). It is granted no service list: an
- * unscoped admin uses every service of the tenant, now and later. */
+/* Creates the pending first admin in the tenant's auth.users through
+ * auth/users.c, with its outbox row (a no-op when a retry finds it there
+ * already: if_absent). It is granted no service list: an unscoped admin
+ * uses every service of the tenant, now and later. The provisioning acts
+ * as the system (actor kind "system" in its record). */
 static td_status create_admin(td_db_t *tdb, const char *pending) {
     json_error_t jerr;
     json_t *j = json_loads(pending, 0, &jerr);
-    const char *given = json_string_value(json_object_get(j, "email"));
-    const char *hash = json_string_value(json_object_get(j, "hash"));
-    char id[TD_ID_LEN + 1], now[32], email[256]; /* emails are kept lower-cased */
-    td_status st =
-        (hash && td_ascii_lower(given, email, sizeof(email)) == 0) ? TD_OK : TD_E_INTERNAL;
-    td_id_new(id);
-    td_time_iso(td_now_ms(), now, sizeof(now));
-    if (!st)
-        st = td_db_begin(tdb, TD_DB_WRITE);
-    int64_t added = 0; /* its outbox row too, once (a retry finds it there) */
-    if (!st)
-        st = td_db_execv(tdb, &added,
-                         "INSERT INTO auth.users (id, email, password_hash, role, created_at,"
-                         " updated_at) VALUES (?, ?, ?, 'admin', ?, ?) ON CONFLICT (email) DO NOTHING",
-                         id, email, hash, now, now, NULL);
-    if (!st && added)
-        st = td_outbox_add(tdb, "auth", &(td_outbox_who_t){.actor_kind = "system"}, "create",
-                           "users", id, 1, 0);
-    if (!st)
-        st = td_db_commit(tdb);
-    else
-        td_db_rollback(tdb);
+    td_user_spec_t s = {.email = json_string_value(json_object_get(j, "email")),
+                        .password_hash = json_string_value(json_object_get(j, "hash")),
+                        .role = "admin",
+                        .if_absent = 1};
+    char id[TD_ID_LEN + 1];
+    static const td_who_t system = {.actor_kind = "system"};
+    td_status st = s.email && s.password_hash ? td_user_create(tdb, &s, id, &system) : TD_E_INTERNAL;
     json_decref(j);
     return st;
 }
 
 /* The steps after the catalog record, shared by create and retry. */
+/* *failed = 1 when the tenant was left failed (not for a step hook's
+ * stop, which changes nothing). */
 static td_status provision(td_op_t *op, td_db_t *db, td_tenant_t *t, td_provision_step_fn step,
-                           void *ctx, char *err, size_t errlen) {
+                           void *ctx, int *failed, char *err, size_t errlen) {
     td_platform_t *p = op->platform;
     td_arena_t *a = op->arena;
     td_status hs; /* a step hook's failure: stop, and change nothing */
@@ -249,6 +253,7 @@ static td_status provision(td_op_t *op, td_db_t *db, td_tenant_t *t, td_provisio
         if (!err[0])
             snprintf(err, errlen, "provisioning failed: %s", td_status_msg(st));
         td_cat_tenant_transition(db, t->row.id, "provisioning,failed", "failed", err);
+        *failed = 1;
         td_log(TD_LOG_WARN, "tenant provisioning failed", "tenant_id", t->row.id, "error", err, NULL);
         td_tcache_forget(p, t->row.id);
         return st;
@@ -415,10 +420,13 @@ td_status td_tenant_record(td_op_t *op, const td_tenant_spec_t *spec, td_tenant_
     return done(op, record(op->platform, op->arena, spec, out, err, sizeof(err)), err);
 }
 
-td_status td_tenant_provision(td_op_t *op, const char *key, td_provision_step_fn step, void *ctx,
-                              td_tenant_t *out) {
+/* td_tenant_provision, recorded as action (tenant.create, .provision,
+ * .retry): ok, or failed when the tenant was left failed. */
+static td_status provision_as(td_op_t *op, const char *key, td_provision_step_fn step, void *ctx,
+                              td_tenant_t *out, const char *action) {
     char err[512] = "";
     td_db_t *db;
+    int failed = 0;
     if (!may(op))
         return op->err.st;
     td_status st = td_catalog_lease(op->platform->catalog, op->arena, &db);
@@ -431,25 +439,33 @@ td_status td_tenant_provision(td_op_t *op, const char *key, td_provision_step_fn
                   "tenant is %s: only provisioning or failed tenants can be retried",
                   out->row.status);
     if (!st)
-        st = provision(op, db, out, step, ctx, err, sizeof(err));
+        st = provision(op, db, out, step, ctx, &failed, err, sizeof(err));
     if (!st)
         td_log(TD_LOG_INFO, "tenant created", "tenant_id", out->row.id, "slug", out->row.slug,
                "backend", out->row.backend, NULL);
-    return done(op, st, err);
+    return audit(op, done(op, st, err), failed, out->row.id, NULL, action, NULL);
+}
+
+td_status td_tenant_provision(td_op_t *op, const char *key, td_provision_step_fn step, void *ctx,
+                              td_tenant_t *out) {
+    return provision_as(op, key, step, ctx, out, "tenant.provision");
 }
 
 td_status td_tenant_create(td_op_t *op, const td_tenant_spec_t *spec, td_tenant_t *out) {
     td_status st = td_tenant_record(op, spec, out);
-    return st ? st : td_tenant_provision(op, out->row.id, NULL, NULL, out);
+    return st ? st : provision_as(op, out->row.id, NULL, NULL, out, "tenant.create");
 }
 
 td_status td_tenant_retry(td_op_t *op, const char *key, td_tenant_t *out) {
-    return td_tenant_provision(op, key, NULL, NULL, out);
+    return provision_as(op, key, NULL, NULL, out, "tenant.retry");
 }
 
+/* *changed = 1 when the status moved (not when it was there already). */
 static td_status transition(td_platform_t *p, td_arena_t *a, const char *key, const char *from,
-                            const char *to, td_tenant_t *out, char *err, size_t errlen) {
+                            const char *to, td_tenant_t *out, int *changed, char *err,
+                            size_t errlen) {
     err[0] = '\0';
+    *changed = 0;
     td_db_t *db;
     td_status st = td_catalog_lease(p->catalog, a, &db);
     if (!st)
@@ -460,6 +476,7 @@ static td_status transition(td_platform_t *p, td_arena_t *a, const char *key, co
         return TD_OK; /* already there: idempotent */
     if (!st)
         st = td_cat_tenant_transition(db, out->row.id, from, to, NULL);
+    *changed = !st;
     if (st == TD_E_STATE)
         return fail(err, errlen, st, "tenant is %s: cannot do that now", out->row.status);
     if (!st && p->pool && strcmp(to, "active"))
@@ -469,29 +486,33 @@ static td_status transition(td_platform_t *p, td_arena_t *a, const char *key, co
     return st ? st : load_tenant(db, a, out->row.id, out);
 }
 
-td_status td_tenant_suspend(td_op_t *op, const char *key, td_tenant_t *out) {
+/* Suspend and resume: recorded when the status moved. */
+static td_status move(td_op_t *op, const char *key, const char *from, const char *to,
+                      td_tenant_t *out, const char *action) {
     char err[512];
+    int changed = 0;
     if (!may(op))
         return op->err.st;
-    return done(op, transition(op->platform, op->arena, key, "active", "suspended", out, err,
-                               sizeof(err)),
-                err);
+    td_status st = done(op, transition(op->platform, op->arena, key, from, to, out, &changed, err,
+                                       sizeof(err)),
+                        err);
+    return st || !changed ? st : audit(op, st, 0, out->row.id, NULL, action, NULL);
+}
+
+td_status td_tenant_suspend(td_op_t *op, const char *key, td_tenant_t *out) {
+    return move(op, key, "active", "suspended", out, "tenant.suspend");
 }
 
 td_status td_tenant_resume(td_op_t *op, const char *key, td_tenant_t *out) {
-    char err[512];
-    if (!may(op))
-        return op->err.st;
-    return done(op, transition(op->platform, op->arena, key, "suspended", "active", out, err,
-                               sizeof(err)),
-                err);
+    return move(op, key, "suspended", "active", out, "tenant.resume");
 }
 
-static td_status delete_tenant(td_platform_t *p, td_arena_t *a, const char *key, char *err,
-                               size_t errlen) {
+static td_status delete_tenant(td_platform_t *p, td_arena_t *a, const char *key,
+                               const char **id, char *err, size_t errlen) {
     td_tenant_t t;
+    int changed;
     td_status st = transition(p, a, key, "active,suspended,failed,provisioning,deleting",
-                              "deleting", &t, err, errlen);
+                              "deleting", &t, &changed, err, errlen);
     if (st)
         return st;
     if (strcmp(t.row.status, "deleting"))
@@ -516,14 +537,17 @@ static td_status delete_tenant(td_platform_t *p, td_arena_t *a, const char *key,
         snprintf(err, errlen, "cannot delete tenant: %s", td_status_msg(st));
     if (!st)
         td_log(TD_LOG_INFO, "tenant deleted", "tenant_id", t.row.id, "slug", t.row.slug, NULL);
+    *id = t.row.id;
     return st;
 }
 
 td_status td_tenant_delete(td_op_t *op, const char *key) {
     char err[512];
+    const char *id = NULL;
     if (!may(op))
         return op->err.st;
-    return done(op, delete_tenant(op->platform, op->arena, key, err, sizeof(err)), err);
+    td_status st = done(op, delete_tenant(op->platform, op->arena, key, &id, err, sizeof(err)), err);
+    return audit(op, st, 0, id, NULL, "tenant.delete", NULL);
 }
 
 td_status td_tenant_check(td_platform_t *p, td_arena_t *a, const td_tenant_t *t, char *err,
@@ -572,7 +596,9 @@ td_status td_tenant_rename(td_op_t *op, const char *key, const char *name, td_te
     char err[512];
     if (!may(op))
         return op->err.st;
-    return done(op, rename_tenant(op->platform, op->arena, key, name, out, err, sizeof(err)), err);
+    td_status st =
+        done(op, rename_tenant(op->platform, op->arena, key, name, out, err, sizeof(err)), err);
+    return audit(op, st, 0, out->row.id, NULL, "tenant.rename", name);
 }
 
 static td_status enable_service(td_platform_t *p, td_arena_t *a, const char *key,
@@ -616,8 +642,9 @@ td_status td_tenant_enable_service(td_op_t *op, const char *key, const char *ser
     char err[512];
     if (!may(op))
         return op->err.st;
-    return done(op, enable_service(op->platform, op->arena, key, service, out, err, sizeof(err)),
-                err);
+    td_status st = done(
+        op, enable_service(op->platform, op->arena, key, service, out, err, sizeof(err)), err);
+    return audit(op, st, 0, out->row.id, service, "service.enable", NULL);
 }
 
 static td_status disable_service(td_platform_t *p, td_arena_t *a, const char *key,
@@ -644,8 +671,9 @@ td_status td_tenant_disable_service(td_op_t *op, const char *key, const char *se
     char err[512];
     if (!may(op))
         return op->err.st;
-    return done(op, disable_service(op->platform, op->arena, key, service, out, err, sizeof(err)),
-                err);
+    td_status st = done(
+        op, disable_service(op->platform, op->arena, key, service, out, err, sizeof(err)), err);
+    return audit(op, st, 0, out->row.id, service, "service.disable", NULL);
 }
 
 td_status td_tenant_set_database(td_op_t *op, const char *key, const char *url,
@@ -691,7 +719,8 @@ td_status td_tenant_set_database(td_op_t *op, const char *key, const char *url,
         st = td_cat_tenant_db_set(db, out->row.id, &d);
     if (!st)
         st = load_tenant(db, a, out->row.id, out);
+    int failed = 0;
     if (!st)
-        st = provision(op, db, out, NULL, NULL, err, errlen);
-    return done(op, st, err);
+        st = provision(op, db, out, NULL, NULL, &failed, err, errlen);
+    return audit(op, done(op, st, err), failed, out->row.id, NULL, "tenant.database_set", NULL);
 }

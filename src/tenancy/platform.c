@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "audit/audit.h"
 #include "auth/signing.h"
 #include "common/id.h"
 #include "common/log.h"
@@ -36,16 +37,18 @@ typedef struct {
     td_arena_t *a;
     const char *url;
     const char *hint;
+    char id[TD_ID_LEN + 1];
+    int added; /* not registered before */
 } server_reg_t;
 
 static td_status seal_and_register(td_db_t *db, const td_key_t *master, void *ctx) {
     server_reg_t *r = ctx;
-    char id[TD_ID_LEN + 1], *enc = NULL;
-    td_id_new(id);
+    char *enc = NULL;
+    td_id_new(r->id);
     td_status st = td_seal_with_id(r->a, master, r->hint, TD_PURPOSE_SERVER_URL, r->url,
                                    strlen(r->url), &enc);
-    td_server_row_t s = {.id = id, .name = r->hint, .url_hint = r->hint, .url_enc = enc};
-    return st ? st : td_cat_server_ensure(db, &s);
+    td_server_row_t s = {.id = r->id, .name = r->hint, .url_hint = r->hint, .url_enc = enc};
+    return st ? st : td_cat_server_ensure(db, &s, &r->added);
 }
 
 static td_status register_server(td_platform_t *p, td_db_t *db, char *err, size_t errlen) {
@@ -57,6 +60,10 @@ static td_status register_server(td_platform_t *p, td_db_t *db, char *err, size_
     server_reg_t r = {.a = td_arena_new(0), .url = url, .hint = hint};
     td_status st = r.a ? td_platform_with_master(p, db, seal_and_register, &r, err, errlen)
                        : TD_E_NOMEM;
+    if (!st && r.added) { /* a new server: the platform's audit chain (its redacted URL) */
+        td_op_t op = {.platform = p, .actor = {.kind = TD_ACTOR_SYSTEM}, .arena = r.a};
+        st = td_audit_record(&op, NULL, NULL, "dbserver.register", "db_servers", r.id, "ok", hint);
+    }
     if (st && !err[0])
         snprintf(err, errlen, "cannot register database server %s: %s", hint, td_status_msg(st));
     td_arena_destroy(r.a);
