@@ -238,8 +238,10 @@ td_status td_audit_drain_via(td_op_t *op, const char *tenant_id, int pooled, int
     td_tenant_t t;
     td_status st = td_tenant_find(op->platform, op->arena, tenant_id, &t);
     if (st == TD_E_NOTFOUND || (!st && strcmp(t.row.status, "active") &&
-                                strcmp(t.row.status, "suspended")))
-        return TD_OK; /* gone, or not yet (or no longer) serving: nothing to drain */
+                                strcmp(t.row.status, "suspended") &&
+                                strcmp(t.row.status, "deleting")))
+        return TD_OK; /* gone, or not yet serving: nothing to drain (a deleting
+                         tenant is drained one last time before its drop) */
     if (st)
         return td_op_fail(op, st, 503, "catalog_unavailable", "the catalog is not reachable");
     td_db_t *cat;

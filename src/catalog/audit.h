@@ -119,6 +119,11 @@ td_status td_cat_stats_add(td_db_t *db, const char *tenant_id, const td_stat_del
 /* Gives a tenant its tenant_stats row (zeros) unless it has one, so that
  * the summary's sorts by a figure (which walk tenant_stats) list it. */
 td_status td_cat_stats_ensure(td_db_t *db, const char *tenant_id);
+/* A deleted tenant's figures leave the totals: its rows and bytes are
+ * taken from service_stats and its tenant_service_stats and tenant_stats
+ * rows deleted, in one transaction (writes stay counted in the hourly
+ * history). Idempotent: a second call finds nothing. */
+td_status td_cat_stats_forget(td_db_t *db, const char *tenant_id);
 
 /* One line of GET /v1/admin/summary/services. */
 typedef struct {

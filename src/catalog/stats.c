@@ -208,6 +208,31 @@ td_status td_cat_stats_ensure(td_db_t *db, const char *tenant_id) {
                        tenant_id, NULL);
 }
 
+td_status td_cat_stats_forget(td_db_t *db, const char *tenant_id) {
+#define OF_TENANT(col)                                                                        \
+    "COALESCE((SELECT SUM(s." col ") FROM tenant_service_stats s WHERE s.tenant_id = ? AND" \
+    " s.service = service_stats.service), 0)"
+    td_status rc = td_db_begin(db, TD_DB_WRITE);
+    if (!rc)
+        rc = td_db_execv(db, NULL,
+                         "UPDATE service_stats SET rows_count = rows_count - " OF_TENANT(
+                             "rows_count") ", bytes = bytes - " OF_TENANT("bytes")
+                         " WHERE service IN (SELECT service FROM tenant_service_stats"
+                         " WHERE tenant_id = ?)",
+                         tenant_id, tenant_id, tenant_id, NULL);
+#undef OF_TENANT
+    if (!rc)
+        rc = td_db_execv(db, NULL, "DELETE FROM tenant_service_stats WHERE tenant_id = ?",
+                         tenant_id, NULL);
+    if (!rc)
+        rc = td_db_execv(db, NULL, "DELETE FROM tenant_stats WHERE tenant_id = ?", tenant_id,
+                         NULL);
+    if (!rc)
+        return td_db_commit(db);
+    td_db_rollback(db);
+    return rc;
+}
+
 /* The tenant summary: one SELECT over tenants with their figures; the sort
  * column and direction come from a fixed table (never from the request),
  * the keyset cursor is (sort value, tie-breaker id) or the slug. By slug it

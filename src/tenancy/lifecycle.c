@@ -507,8 +507,15 @@ td_status td_tenant_resume(td_op_t *op, const char *key, td_tenant_t *out) {
     return move(op, key, "suspended", "active", out, "tenant.resume");
 }
 
-static td_status delete_tenant(td_platform_t *p, td_arena_t *a, const char *key,
-                               const char **id, char *err, size_t errlen) {
+/* Deletion: the tenant leaves service (deleting), its outbox is drained
+ * one last time so that no acknowledged write loses its audit record (best
+ * effort: a database that cannot be read is dropped anyway, and the
+ * failure logged), its databases are dropped, and its figures leave the
+ * catalog's totals; the tombstone row and its audit chain stay. */
+static td_status delete_tenant(td_op_t *op, const char *key, const char **id, char *err,
+                               size_t errlen) {
+    td_platform_t *p = op->platform;
+    td_arena_t *a = op->arena;
     td_tenant_t t;
     int changed;
     td_status st = transition(p, a, key, "active,suspended,failed,provisioning,deleting",
@@ -520,6 +527,11 @@ static td_status delete_tenant(td_platform_t *p, td_arena_t *a, const char *key,
     if (p->pool)
         td_pool_forget(p->pool, t.row.id);
     td_tcache_forget(p, t.row.id);
+    td_op_t last = *op; /* its own error slot: a failed drain does not fail the delete */
+    last.err = (td_op_err_t){0};
+    if (td_audit_drain_tenant(&last, t.row.id, NULL))
+        td_log(TD_LOG_WARN, "tenant deleted with its outbox not drained", "tenant_id", t.row.id,
+               "error", last.err.detail, NULL);
     td_db_t *db;
     td_place_t pl;
     st = td_catalog_lease(p->catalog, a, &db);
@@ -528,6 +540,8 @@ static td_status delete_tenant(td_platform_t *p, td_arena_t *a, const char *key,
     if (!st)
         st = td_db_tenant_drop(&pl, t.row.id, err, errlen);
     TD_FAULT("delete.dropped");
+    if (!st)
+        st = td_cat_stats_forget(db, t.row.id);
     if (!st)
         st = td_cat_tenant_tombstone(db, t.row.id);
     if (!st) /* every token of its users ends, in every server (they sync) */
@@ -546,7 +560,7 @@ td_status td_tenant_delete(td_op_t *op, const char *key) {
     const char *id = NULL;
     if (!may(op))
         return op->err.st;
-    td_status st = done(op, delete_tenant(op->platform, op->arena, key, &id, err, sizeof(err)), err);
+    td_status st = done(op, delete_tenant(op, key, &id, err, sizeof(err)), err);
     return audit(op, st, 0, id, NULL, "tenant.delete", NULL);
 }
 

@@ -116,6 +116,19 @@ done
 for i in $(seq 1 20); do get "${H[@]}" "$BASE/v1/admin/summary/services" >/dev/null; get "${H[@]}" "$BASE/v1/admin/summary/tenants" >/dev/null; done
 eq "$(metric tenantd_pool_misses_total) $(metric tenantd_pool_hits_total)" "$opens_before" "summaries lease no tenant database"
 
+# a deleted tenant: its last write is audited (drained before the drop),
+# its figures leave the totals
+S50=$(td tenant list --json | jq -r '.[] | select(.slug == "s50") | .id')
+c50=$(tenant_sql "$S50" crm "SELECT count(*) FROM crm.customers" 2>/dev/null || tenant_sql "$S50" crm "SELECT count(*) FROM customers")
+eq "$(post "${H[@]}" -H "X-Tenant: s50" --data '{"name":"last"}' "$BASE/v1/crm/customers")" 201 "a last write"
+expect_rc 0 td tenant delete s50 --yes
+eq "$(catalog_sql "SELECT count(*) FROM audit_log WHERE source IS NOT NULL")" "$((WRITES + 1))" "the last write is audited"
+eq "$(get "${H[@]}" "$BASE/v1/admin/summary/services")" 200 "service summary after a delete"
+eq "$(jq -r '.items[] | select(.service == "crm") | "\(.tenants) \(.rows)"' "$T/body")" \
+   "$((N - 1)) $((sum_crm - c50))" "crm without the deleted tenant"
+eq "$(catalog_sql "SELECT count(*) FROM tenant_service_stats WHERE tenant_id = '$S50'")" 0 "its figures are gone"
+expect_rc 0 td audit verify
+
 # bad input
 for q in sort=name sort=--rows sort= ; do
   eq "$(get "${H[@]}" "$BASE/v1/admin/summary/tenants?$q")" 400 "bad $q"
