@@ -152,13 +152,10 @@ void td_api_res_get(td_req_t *req, void *app);
 void td_api_res_create(td_req_t *req, void *app);
 void td_api_res_update(td_req_t *req, void *app);
 void td_api_res_delete(td_req_t *req, void *app);
-/* The engine context of a resource request (leases the tenant database);
- * on failure answers and returns -1. */
+/* The engine context of a resource request, from its operation context
+ * (td_api_op → td_op_res_open: leases the tenant database); on failure
+ * answers (503 tenant_unavailable, 503 busy) and returns -1. */
 int td_api_res_ctx(td_req_t *req, td_app_t *app, td_res_ctx_t *c);
-/* Leases the request tenant's database with service usable (for the
- * request's lifetime); on failure answers 503 tenant_unavailable (503
- * busy when every handle is leased) and returns -1. */
-int td_api_tenant_db(td_req_t *req, td_app_t *app, const char *service, td_db_t **db);
 /* audit.c: the audit log and the summaries */
 void td_api_audit_admin(td_req_t *req, void *app);
 void td_api_audit_tenant(td_req_t *req, void *app);

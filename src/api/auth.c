@@ -271,7 +271,10 @@ static void login_tenant(td_req_t *req, td_app_t *app, const char *key, const ch
     td_user_logged_in(tdb, u.id, td_req_client_addr(req));
     if (td_password_needs_rehash(u.password_hash)) { /* parameters rose since */
         td_user_patch_t p = {.password = pw, .rehash = 1};
-        td_who_t who = {u.id, req->request_id, "user", td_req_client_addr(req)};
+        td_op_t op = td_api_op(req, app); /* a public route: the user acts on itself */
+        op.actor = (td_actor_t){.kind = TD_ACTOR_USER, .id = u.id, .tenant_id = t.row.id,
+                                .role = u.role};
+        td_who_t who = td_who_of(&op);
         td_user_update(tdb, u.id, &p, &who, NULL);
     }
     char refresh[TD_REFRESH_LEN + 1], scope[33], sid[TD_ID_LEN + 1];
@@ -558,8 +561,8 @@ static void password_work(td_req_t *req, void *arg) {
     td_status st;
     if (caller_sessions(req, app, &ss))
         return;
+    td_op_t op = td_api_op(req, app);
     if (ss.platform) {
-        td_op_t op = td_api_op(req, app);
         st = td_admin_set_password(&op, ss.db, cur, next, &gen);
     } else {
         td_user_t u;
@@ -567,7 +570,7 @@ static void password_work(td_req_t *req, void *arg) {
         if (!st && !password_ok(u.password_hash, cur))
             st = TD_E_AUTH;
         td_user_patch_t p = {.password = next};
-        td_who_t who = {ctx->sub, req->request_id, td_api_actor_kind(ctx), td_req_client_addr(req)};
+        td_who_t who = td_who_of(&op);
         if (!st)
             st = td_user_update(ss.db, u.id, &p, &who, &gen);
         if (!st)

@@ -18,33 +18,17 @@ void td_api_tenant_fail(td_req_t *req, td_status st, const char *detail) {
         td_api_fail(req, st, detail);
 }
 
-int td_api_tenant_db(td_req_t *req, td_app_t *app, const char *service, td_db_t **db) {
-    td_ctx_t *ctx = req->ctx;
-    char err[300];
-    td_status st = td_tenant_lease(app->platform, req->arena, ctx->tenant->row.id, service, db,
-                                   err, sizeof(err));
-    if (st)
-        td_api_tenant_fail(req, st == TD_E_BUSY ? st : TD_E_UNAVAILABLE,
-                           "every database handle is in use; retry");
-    else
-        td_api_touch(req, ctx->tenant->row.id); /* a write: the drain takes it */
-    return st ? -1 : 0;
-}
-
+/* The engine's context for the route's resource, from the request's
+ * operation context (td_api_op → td_op_res_open): the caller as the
+ * actor, the tenant's database leased for the request. */
 int td_api_res_ctx(td_req_t *req, td_app_t *app, td_res_ctx_t *c) {
     td_ctx_t *ctx = req->ctx;
-    memset(c, 0, sizeof(*c));
-    if (td_api_tenant_db(req, app, ctx->res->service, &c->db))
+    td_op_t op = td_api_op(req, app);
+    if (td_op_res_open(&op, ctx->tenant, ctx->res->service, ctx->scope, c)) {
+        td_api_op_fail(req, &op);
         return -1;
-    c->arena = req->arena;
-    c->actor = ctx->sub;
-    c->actor_kind = td_api_actor_kind(ctx);
-    c->client_addr = td_req_client_addr(req);
-    c->role = ctx->role;
-    c->request_id = req->request_id;
-    c->scope = ctx->scope;
-    c->tenant_id = ctx->tenant->row.id;
-    c->files_dir = td_tenant_files_dir(app->platform, req->arena, ctx->tenant);
+    }
+    td_api_touch(req, ctx->tenant->row.id); /* a write: the drain takes it */
     return 0;
 }
 

@@ -1,6 +1,6 @@
 /* demo.c — the demo tenant of `tenantd serve --demo`: every built-in
  * service, a first admin, and sample rows written through the engine as
- * that admin. */
+ * that admin (td_op_res_ctx with the admin as the actor). */
 #include <string.h>
 
 #include "auth/users.h"
@@ -32,10 +32,12 @@ td_status td_op_demo_tenant(td_op_t *op, const char *slug, const char *email, co
     if (!st) /* the rows belong to the demo admin */
         st = td_user_find(db, a, email, 1, &admin);
     if (!st) {
-        td_res_ctx_t c = {.db = db, .arena = a, .actor = admin.id,
-                          .role = "admin", .request_id = "demo", .scope = TD_SCOPE_TENANT,
-                          .tenant_id = t.row.id,
-                          .files_dir = td_tenant_files_dir(p, a, &t)};
+        td_op_t as = *op; /* the demo admin writes them */
+        as.actor = (td_actor_t){.kind = TD_ACTOR_USER, .id = admin.id, .tenant_id = t.row.id,
+                                .role = "admin", .all = 1};
+        as.request_id = "demo";
+        td_res_ctx_t c;
+        td_op_res_ctx(&as, &t, db, TD_SCOPE_TENANT, &c);
         st = td_services_demo_fill(&c);
     }
     td_db_close(db);

@@ -18,6 +18,7 @@
 #include "catalog/catalog.h"
 #include "jobs/jobs.h"
 #include "ops/op.h"
+#include "services/engine.h"
 
 /* ---- API keys (apikeys.c) ---- */
 
@@ -105,6 +106,20 @@ td_status td_op_signing_rotate(td_op_t *op, int64_t grace);
  * environment and none is given. */
 td_status td_op_master_rotate(td_op_t *op, const td_key_t *new_key,
                               char new_id[TD_KEY_ID_LEN + 1], size_t *rewrapped);
+
+/* ---- a tenant's resources (resctx.c) ---- */
+
+/* The resource engine's context (services/engine.h) for op's actor on
+ * tenant t's data: db as given, op's arena, actor (id, kind by
+ * td_actor_kind_name, role), request id and client address, t's id and
+ * files folder, and the scope the access policy granted. The one place a
+ * td_res_ctx_t's actor fields are filled. */
+void td_op_res_ctx(const td_op_t *op, const td_tenant_t *t, td_db_t *db, td_scope scope,
+                   td_res_ctx_t *out);
+/* The same with t's database leased for service for the op's lifetime
+ * (td_op_tenant_db: 503 busy or tenant_unavailable in op->err). */
+td_status td_op_res_open(td_op_t *op, const td_tenant_t *t, const char *service, td_scope scope,
+                         td_res_ctx_t *out);
 
 /* ---- the demo tenant (demo.c) ---- */
 
