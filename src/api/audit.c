@@ -9,37 +9,11 @@
 #include "api/api.h"
 #include "audit/audit.h"
 
-const char *td_api_actor_kind(const td_ctx_t *ctx) {
-    if (ctx->api_key)
-        return "api_key";
-    return ctx->role && !strcmp(ctx->role, "superadmin") ? "superadmin" : "user";
-}
-
-/* The operation context of a request: the caller as an actor. */
-static td_op_t request_op(td_req_t *req, td_app_t *app) {
-    td_ctx_t *ctx = req->ctx;
-    int super = ctx->role && !strcmp(ctx->role, "superadmin");
-    td_actor_kind k = super ? TD_ACTOR_SUPERADMIN : ctx->api_key ? TD_ACTOR_API_KEY : TD_ACTOR_USER;
-    return (td_op_t){.platform = app->platform,
-                     .actor = {.kind = k, .id = ctx->sub, .role = ctx->role,
-                               .tenant_id = super ? NULL : ctx->tid},
-                     .request_id = req->request_id,
-                     .client_addr = td_req_client_addr(req),
-                     .arena = req->arena};
-}
-
-static void fail(td_req_t *req, const td_op_t *op) {
-    int status = op->err.status ? op->err.status : 500;
-    td_resp_problem(req, status, op->err.code,
-                    status == 404 ? "Not found" : status < 500 ? "Invalid request" : "Error",
-                    op->err.detail);
-}
-
 /* Both audit routes: the same operation; /v1/audit is held to the
  * caller's tenant by the operation (a superadmin there reads the tenant
  * X-Tenant names). */
 static void audit_list(td_req_t *req, td_app_t *app, int tenant_route) {
-    td_op_t op = request_op(req, app);
+    td_op_t op = td_api_op(req, app);
     td_ctx_t *ctx = req->ctx;
     td_audit_query_t q = {.tenant = td_req_query(req, "tenant"),
                           .actor = td_req_query(req, "actor"),
@@ -61,7 +35,7 @@ static void audit_list(td_req_t *req, td_app_t *app, int tenant_route) {
     size_t n;
     const char *next;
     if (td_audit_list(&op, &q, &rows, &n, &next)) {
-        fail(req, &op);
+        td_api_op_fail(req, &op);
         return;
     }
     json_t *items = json_array();
@@ -74,20 +48,20 @@ void td_api_audit_admin(td_req_t *req, void *app) { audit_list(req, app, 0); }
 void td_api_audit_tenant(td_req_t *req, void *app) { audit_list(req, app, 1); }
 
 void td_api_summary_services(td_req_t *req, void *app) {
-    td_op_t op = request_op(req, app);
+    td_op_t op = td_api_op(req, app);
     json_t *out;
     if (td_summary_services(&op, &out))
-        fail(req, &op);
+        td_api_op_fail(req, &op);
     else
         td_api_send_json(req, 200, out);
 }
 
 void td_api_summary_tenants(td_req_t *req, void *app) {
-    td_op_t op = request_op(req, app);
+    td_op_t op = td_api_op(req, app);
     json_t *out;
     if (td_summary_tenants(&op, td_req_query(req, "sort"), td_req_query(req, "limit"),
                            td_req_query(req, "cursor"), &out))
-        fail(req, &op);
+        td_api_op_fail(req, &op);
     else
         td_api_send_json(req, 200, out);
 }

@@ -12,25 +12,8 @@
 
 #define LIST_DEFAULT 50
 
-/* The operation context of a request: the platform operator calling. */
-static td_op_t request_op(td_req_t *req, td_app_t *app) {
-    td_ctx_t *ctx = req->ctx;
-    return (td_op_t){.platform = app->platform,
-                     .actor = {.kind = TD_ACTOR_SUPERADMIN, .id = ctx->sub, .role = ctx->role},
-                     .request_id = req->request_id,
-                     .client_addr = td_req_client_addr(req),
-                     .arena = req->arena};
-}
-
-static void fail(td_req_t *req, const td_op_t *op) {
-    int status = op->err.status ? op->err.status : 500;
-    td_resp_problem(req, status, op->err.code,
-                    status == 404 ? "Not found" : status < 500 ? "Invalid request" : "Error",
-                    op->err.detail);
-}
-
 void td_api_job_list(td_req_t *req, void *app) {
-    td_op_t op = request_op(req, app);
+    td_op_t op = td_api_op(req, app);
     const char *lim = td_req_query(req, "limit");
     char *end = NULL;
     long limit = lim ? strtol(lim, &end, 10) : LIST_DEFAULT;
@@ -45,7 +28,7 @@ void td_api_job_list(td_req_t *req, void *app) {
     size_t n;
     const char *next;
     if (td_jobs_list(&op, &f, &rows, &n, &next)) {
-        fail(req, &op);
+        td_api_op_fail(req, &op);
         return;
     }
     json_t *items = json_array();
@@ -57,10 +40,10 @@ void td_api_job_list(td_req_t *req, void *app) {
 /* get, cancel and retry: one job by the path's id. */
 static void one(td_req_t *req, td_app_t *app,
                 td_status (*fn)(td_op_t *, const char *, td_job_row_t *)) {
-    td_op_t op = request_op(req, app);
+    td_op_t op = td_api_op(req, app);
     td_job_row_t j;
     if (fn(&op, req->params[0], &j))
-        fail(req, &op);
+        td_api_op_fail(req, &op);
     else
         td_api_send_json(req, 200, td_job_json(&j));
 }
@@ -101,11 +84,11 @@ static int cron_body(td_req_t *req, td_cron_spec_t *s, json_t **body) {
 }
 
 void td_api_cron_list(td_req_t *req, void *app) {
-    td_op_t op = request_op(req, app);
+    td_op_t op = td_api_op(req, app);
     td_cron_row_t *rows;
     size_t n;
     if (td_jobs_cron_list(&op, &rows, &n)) {
-        fail(req, &op);
+        td_api_op_fail(req, &op);
         return;
     }
     json_t *items = json_array();
@@ -116,7 +99,7 @@ void td_api_cron_list(td_req_t *req, void *app) {
 
 /* create (POST, 201) and update (PATCH, the path's name, 200) */
 static void cron_write(td_req_t *req, td_app_t *app, int create) {
-    td_op_t op = request_op(req, app);
+    td_op_t op = td_api_op(req, app);
     td_cron_spec_t s = {0};
     json_t *body = NULL;
     td_cron_row_t c;
@@ -126,7 +109,7 @@ static void cron_write(td_req_t *req, td_app_t *app, int create) {
         s.name = req->params[0];
     td_status st = create ? td_jobs_cron_create(&op, &s, &c) : td_jobs_cron_update(&op, &s, &c);
     if (st)
-        fail(req, &op);
+        td_api_op_fail(req, &op);
     else
         td_api_send_json(req, create ? 201 : 200, td_cron_json(&c));
 }
@@ -135,18 +118,18 @@ void td_api_cron_create(td_req_t *req, void *app) { cron_write(req, app, 1); }
 void td_api_cron_update(td_req_t *req, void *app) { cron_write(req, app, 0); }
 
 void td_api_cron_get(td_req_t *req, void *app) {
-    td_op_t op = request_op(req, app);
+    td_op_t op = td_api_op(req, app);
     td_cron_row_t c;
     if (td_jobs_cron_get(&op, req->params[0], &c))
-        fail(req, &op);
+        td_api_op_fail(req, &op);
     else
         td_api_send_json(req, 200, td_cron_json(&c));
 }
 
 void td_api_cron_delete(td_req_t *req, void *app) {
-    td_op_t op = request_op(req, app);
+    td_op_t op = td_api_op(req, app);
     if (td_jobs_cron_delete(&op, req->params[0]))
-        fail(req, &op);
+        td_api_op_fail(req, &op);
     else
         td_resp_static(req, 204, "application/json", "", 0);
 }

@@ -5,6 +5,16 @@
 
 #include "api/api.h"
 
+/* Who an authenticated caller is: a superadmin (token or platform key),
+ * a tenant's API key, or a tenant's user. */
+static td_actor_kind kind_of(const td_ctx_t *ctx) {
+    if (ctx->role && strcmp(ctx->role, "superadmin") == 0)
+        return TD_ACTOR_SUPERADMIN;
+    return ctx->api_key ? TD_ACTOR_API_KEY : TD_ACTOR_USER;
+}
+
+const char *td_api_actor_kind(const td_ctx_t *ctx) { return td_actor_kind_name(kind_of(ctx)); }
+
 td_op_t td_api_op(td_req_t *req, td_app_t *app) {
     const td_ctx_t *ctx = req->ctx;
     td_op_t op = {.platform = app->platform,
@@ -14,11 +24,9 @@ td_op_t td_api_op(td_req_t *req, td_app_t *app) {
                   .arena = req->arena};
     if (!ctx || !ctx->sub)
         return op; /* a public route: the server acts on its own rules */
-    int super = ctx->role && strcmp(ctx->role, "superadmin") == 0;
+    int super = kind_of(ctx) == TD_ACTOR_SUPERADMIN;
     json_t *exp = json_object_get(ctx->claims, "key_exp");
-    op.actor = (td_actor_t){.kind = super          ? TD_ACTOR_SUPERADMIN
-                                    : ctx->api_key ? TD_ACTOR_API_KEY
-                                                   : TD_ACTOR_USER,
+    op.actor = (td_actor_t){.kind = kind_of(ctx),
                             .id = ctx->sub,
                             .tenant_id = super ? NULL : ctx->tid,
                             .role = ctx->role,

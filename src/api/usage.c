@@ -47,27 +47,10 @@ void td_api_usage_completed(td_req_t *req, int64_t duration_us, void *app_) {
     td_usage_count(app->usage, &h);
 }
 
-/* The operation context of a request, from what access.c found. */
-static td_op_t request_op(td_req_t *req, td_app_t *app) {
-    td_ctx_t *ctx = req->ctx;
-    int super = strcmp(ctx->role, "superadmin") == 0;
-    td_actor_kind k = super ? TD_ACTOR_SUPERADMIN : ctx->api_key ? TD_ACTOR_API_KEY : TD_ACTOR_USER;
-    return (td_op_t){.platform = app->platform,
-                     .actor = {.kind = k, .id = ctx->sub, .tenant_id = ctx->tid,
-                               .role = ctx->role, .all = ctx->all,
-                               .svc = (const char *const *)ctx->svc, .nsvc = ctx->nsvc},
-                     .request_id = req->request_id,
-                     .client_addr = td_req_client_addr(req),
-                     .arena = req->arena};
-}
-
 static void answer(td_req_t *req, td_op_t *op, const td_usage_query_t *q) {
     td_usage_report_t r;
     if (td_usage_report(op, q, &r)) {
-        int status = op->err.status ? op->err.status : 500;
-        td_resp_problem(req, status, op->err.code,
-                        status == 404 ? "Not found" : status < 500 ? "Invalid request" : "Error",
-                        op->err.detail);
+        td_api_op_fail(req, op);
         return;
     }
     td_api_send_json(req, 200, td_usage_report_json(&r));
@@ -81,7 +64,7 @@ static td_usage_query_t query(td_req_t *req) {
 }
 
 void td_api_usage_admin(td_req_t *req, void *app) {
-    td_op_t op = request_op(req, app);
+    td_op_t op = td_api_op(req, app);
     td_usage_query_t q = query(req);
     q.tenant = td_req_query(req, "tenant");
     answer(req, &op, &q);
@@ -90,7 +73,7 @@ void td_api_usage_admin(td_req_t *req, void *app) {
 /* The caller's tenant only: a tenant parameter is refused (400), never
  * ignored, so that nobody reads another tenant's figures as their own. */
 void td_api_usage_own(td_req_t *req, void *app) {
-    td_op_t op = request_op(req, app);
+    td_op_t op = td_api_op(req, app);
     td_ctx_t *ctx = req->ctx;
     if (td_req_query(req, "tenant")) {
         td_resp_problem(req, 400, "invalid_filter", "Invalid request",
