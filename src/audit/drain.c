@@ -8,8 +8,10 @@
  * move the mark; only after that commit, delete the drained rows from the
  * tenant's outbox. A kill -9 before the commit leaves the rows to drain
  * again; after it, the mark says they are done and the next drain only
- * deletes them. audit_log.source ('outbox:<tenant>:<service>:<seq>', UNIQUE) is a
- * second guard against a record written twice.
+ * deletes them. Two drains of one tenant service (two workers, two nodes)
+ * queue on the mark's row lock, and the second skips what the first took:
+ * the mark, not an index, makes each record once. audit_log.source
+ * ('outbox:<tenant>:<service>:<seq>') says where a record came from.
  *
  * Fault points (test builds, TENANTD_FAULT=<name>): drain_read (rows read,
  * nothing written), drain_before_commit, drain_after_commit (before the

@@ -8,6 +8,7 @@
  * only moves forward (a CASE, since SQLite's MAX and PostgreSQL's GREATEST
  * differ). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "catalog/audit.h"
@@ -122,10 +123,7 @@ td_status td_cat_summary_services(td_db_t *db, td_arena_t *a, int64_t now,
     td_stmt_t *st = NULL;
     td_status rc = td_db_prepare(
         db,
-        "SELECT s.name,"
-        " (SELECT count(*) FROM tenant_services ts WHERE ts.service = s.name"
-        "  AND ts.enabled = 1),"
-        " COALESCE(st.rows_count, 0), COALESCE(st.bytes, 0),"
+        "SELECT s.name, COALESCE(st.tenants, 0), COALESCE(st.rows_count, 0), COALESCE(st.bytes, 0),"
         " (SELECT COALESCE(sum(writes), 0) FROM service_hourly h WHERE h.service = s.name"
         "  AND h.hour >= ?),"
         " (SELECT COALESCE(sum(writes), 0) FROM service_hourly h WHERE h.service = s.name"
@@ -154,45 +152,39 @@ td_status td_cat_summary_services(td_db_t *db, td_arena_t *a, int64_t now,
     return rc;
 }
 
+static int by_name(const void *x, const void *y) {
+    return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/* A tenant's services as the aggregate gave them (comma-separated, in no
+ * defined order), sorted by name. */
+static const char *sorted_services(td_arena_t *a, const char *list) {
+    if (!list || !*list)
+        return NULL;
+    char *copy = td_arena_strdup(a, list);
+    const char *part[64];
+    size_t n = 0;
+    for (char *save = NULL, *t = copy ? strtok_r(copy, ",", &save) : NULL; t && n < 64;
+         t = strtok_r(NULL, ",", &save))
+        part[n++] = t;
+    qsort(part, n, sizeof(part[0]), by_name);
+    td_buf_t out;
+    td_buf_init(&out, strlen(list) + 1);
+    for (size_t i = 0; i < n; i++)
+        td_buf_printf(&out, "%s%s", i ? "," : "", part[i]);
+    const char *r = td_arena_strdup(a, td_buf_str(&out));
+    td_buf_free(&out);
+    return r;
+}
+
 static void read_tenant(td_stmt_t *st, td_arena_t *a, td_tenant_summary_t *t) {
     const char **s[] = {&t->id, &t->slug, &t->status, &t->plan, &t->services};
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < 4; i++)
         *s[i] = td_db_column_dup(st, a, i);
+    *s[4] = sorted_services(a, td_db_column_text(st, 4));
     int64_t *v[] = {&t->users, &t->rows, &t->bytes, &t->last_activity};
     for (int i = 0; i < 4; i++)
         *v[i] = td_db_column_int64(st, 5 + i);
-}
-
-/* Fills each line's services (comma-separated, by name) with one query
- * over the page's tenants (deleted tenants keep no tenant_services row). */
-static td_status add_services(td_db_t *db, td_arena_t *a, td_tenant_summary_t *rows, size_t n) {
-    if (!n)
-        return TD_OK;
-    td_buf_t sql;
-    td_buf_init(&sql, 256 + 3 * n);
-    td_buf_puts(&sql, "SELECT tenant_id, service FROM tenant_services WHERE enabled = 1"
-                      " AND tenant_id IN (");
-    for (size_t i = 0; i < n; i++)
-        td_buf_puts(&sql, i ? ", ?" : "?");
-    td_buf_puts(&sql, ") ORDER BY tenant_id, service");
-    td_stmt_t *st = NULL;
-    td_status rc = td_db_prepare(db, td_buf_str(&sql), &st);
-    td_buf_free(&sql);
-    for (size_t i = 0; !rc && i < n; i++)
-        rc = td_db_bind_text(st, (int)i + 1, rows[i].id);
-    int r = 0;
-    while (!rc && (r = td_db_step(st)) == TD_DB_ROW) {
-        const char *tid = td_db_column_text(st, 0), *svc = td_db_column_text(st, 1);
-        for (size_t i = 0; tid && svc && i < n; i++)
-            if (!strcmp(rows[i].id, tid))
-                rows[i].services = rows[i].services
-                                       ? td_arena_printf(a, "%s,%s", rows[i].services, svc)
-                                       : td_arena_strdup(a, svc);
-    }
-    if (!rc && r < 0)
-        rc = (td_status)r;
-    td_db_finalize(st);
-    return rc;
 }
 
 td_status td_cat_stats_ensure(td_db_t *db, const char *tenant_id) {
@@ -248,30 +240,32 @@ td_status td_cat_summary_tenants(td_db_t *db, td_arena_t *a, const td_sum_page_t
         snprintf(where, sizeof(where), " AND t.slug %s ?", cmp);
     else if (pg->has_after)
         snprintf(where, sizeof(where), " AND (%s, s.tenant_id) %s (?, ?)", col, cmp);
+    /* the page size is written into the statement (a validated number):
+     * without a cursor the statement has no parameter, and PostgreSQL
+     * plans it once instead of per request */
     char sql[1400];
     snprintf(sql, sizeof(sql),
              "SELECT t.id, t.slug, t.status, t.plan,"
-             " NULL,"
+             " (SELECT %s(service, ',') FROM tenant_services WHERE tenant_id = t.id"
+             "  AND enabled = 1),"
              " COALESCE((SELECT rows_count FROM tenant_service_stats WHERE tenant_id = t.id"
              "  AND service = 'auth' AND resource = 'users'), 0),"
              " COALESCE(s.rows_count, 0), COALESCE(s.bytes, 0), COALESCE(s.last_write_at, 0)"
-             " FROM %s WHERE t.status <> 'deleted'%s ORDER BY %s %s%s LIMIT ?",
-             pg->key == TD_SUM_SLUG ? "tenants t LEFT JOIN tenant_stats s ON s.tenant_id = t.id"
+             " FROM %s WHERE t.status <> 'deleted'%s ORDER BY %s %s%s LIMIT %d",
+             td_db_text_agg(db), pg->key == TD_SUM_SLUG ? "tenants t LEFT JOIN tenant_stats s ON s.tenant_id = t.id"
                                     : "tenant_stats s JOIN tenants t ON t.id = s.tenant_id",
              where, col, dir,
-             pg->key == TD_SUM_SLUG ? "" : pg->desc ? ", s.tenant_id DESC" : ", s.tenant_id ASC");
+             pg->key == TD_SUM_SLUG ? "" : pg->desc ? ", s.tenant_id DESC" : ", s.tenant_id ASC",
+             limit);
     td_stmt_t *st = NULL;
     td_status rc = td_db_prepare(db, sql, &st);
-    int k = 1;
     if (!rc && pg->has_after && pg->key == TD_SUM_SLUG)
-        rc = td_db_bind_text(st, k++, pg->after_key);
+        rc = td_db_bind_text(st, 1, pg->after_key);
     else if (!rc && pg->has_after) {
-        rc = td_db_bind_int64(st, k++, pg->after_num);
+        rc = td_db_bind_int64(st, 1, pg->after_num);
         if (!rc)
-            rc = td_db_bind_text(st, k++, pg->after_key);
+            rc = td_db_bind_text(st, 2, pg->after_key);
     }
-    if (!rc)
-        rc = td_db_bind_int64(st, k, limit);
     td_tenant_summary_t *rows = td_arena_alloc(a, sizeof(*rows) * (size_t)limit);
     size_t m = 0;
     int r = 0;
@@ -282,8 +276,6 @@ td_status td_cat_summary_tenants(td_db_t *db, td_arena_t *a, const td_sum_page_t
     if (!rc && r < 0)
         rc = (td_status)r;
     td_db_finalize(st);
-    if (!rc)
-        rc = add_services(db, a, rows, m);
     *out = rows;
     *n = m;
     return rc;

@@ -17,6 +17,7 @@
  * (URLs are redacted, libpq messages scrubbed); role passwords are sent as
  * SCRAM verifiers computed client-side, so not even the server's statement
  * log sees them in clear. */
+#include "common/buf.h"
 #include "store/postgres_int.h"
 
 /* ---- messages ---------------------------------------------------------- */
@@ -227,6 +228,78 @@ static td_status pg_commit(td_db_t *db_) {
 
 static td_status pg_rollback(td_db_t *db) {
     return pg_exec(db, "ROLLBACK");
+}
+
+/* ---- bulk append: COPY ------------------------------------------------ */
+
+/* Appends v to the COPY text-format line in out: \N for NULL, and the
+ * characters the format gives meaning to escaped. */
+static void copy_field(td_buf_t *out, const char *v, td_status *rc) {
+    if (!v) {
+        *rc = *rc ? *rc : td_buf_append(out, "\\N", 2);
+        return;
+    }
+    const char *run = v;
+    for (const char *c = v;; c++) {
+        const char *esc = *c == '\\' ? "\\\\" : *c == '\n' ? "\\n" : *c == '\r' ? "\\r"
+                        : *c == '\t' ? "\\t" : NULL;
+        if (!esc && *c)
+            continue;
+        if (!*rc && c > run)
+            *rc = td_buf_append(out, run, (size_t)(c - run));
+        if (!esc)
+            return;
+        if (!*rc)
+            *rc = td_buf_append(out, esc, 2);
+        run = c + 1;
+    }
+}
+
+/* COPY table (cols) FROM STDIN, in text format, sent in pieces of about
+ * 256 KiB: the server parses one piece while the next is built. */
+static td_status pg_insert_rows(td_db_t *db_, const char *table, const char *cols, int ncols,
+                                const char *const *vals, size_t nrows) {
+    pg_db *db = (pg_db *)db_;
+    td_buf_t sql, data;
+    td_buf_init(&sql, 256 + strlen(table) + strlen(cols));
+    td_buf_init(&data, (size_t)1 << 30);
+    td_status rc = td_buf_printf(&sql, "COPY %s (%s) FROM STDIN", table, cols);
+    PGresult *res = rc ? NULL : PQexec(db->conn, td_buf_str(&sql));
+    td_buf_free(&sql);
+    if (!rc && PQresultStatus(res) != PGRES_COPY_IN)
+        rc = pg_check(db->conn, res, db->err, sizeof(db->err));
+    PQclear(res);
+    if (rc)
+        return rc;
+    int sending = 1;
+    for (size_t i = 0; !rc && i < nrows; i++) {
+        for (int c = 0; !rc && c < ncols; c++) {
+            if (c)
+                rc = td_buf_append(&data, "\t", 1);
+            copy_field(&data, vals[i * (size_t)ncols + (size_t)c], &rc);
+        }
+        if (!rc)
+            rc = td_buf_append(&data, "\n", 1);
+        if (!rc && (data.len >= 256 * 1024 || i + 1 == nrows)) {
+            if (PQputCopyData(db->conn, data.data, (int)data.len) != 1) {
+                pg_seterr(db->err, sizeof(db->err), "COPY: %s", PQerrorMessage(db->conn));
+                rc = TD_E_UNAVAILABLE, sending = 0;
+            }
+            td_buf_reset(&data);
+        }
+    }
+    td_buf_free(&data);
+    if (sending && PQputCopyEnd(db->conn, rc ? "the rows could not be encoded" : NULL) != 1) {
+        pg_seterr(db->err, sizeof(db->err), "COPY: %s", PQerrorMessage(db->conn));
+        rc = rc ? rc : TD_E_UNAVAILABLE;
+    }
+    /* the COPY's outcome, then the end of its results */
+    while ((res = PQgetResult(db->conn))) {
+        td_status s = pg_check(db->conn, res, db->err, sizeof(db->err));
+        rc = rc ? rc : s;
+        PQclear(res);
+    }
+    return rc;
 }
 
 /* ---- placeholders and the statement cache ----------------------------- */
@@ -638,5 +711,6 @@ const td_db_driver_t td_postgres_driver = {
     .tenant_ping = pg_tenant_ping,
     .column_double = pg_column_double,
     .tenant_attach = pg_tenant_attach,
+    .insert_rows = pg_insert_rows,
     .usable = pg_usable,
 };

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/buf.h"
 #include "common/timeutil.h"
 
 int td_db_url_is_postgres(const char *url) {
@@ -72,6 +73,10 @@ const char *td_db_dialect(const td_db_t *db) { return db->drv->name; }
 const char *td_db_for_update(const td_db_t *db) {
     return db->drv == &td_postgres_driver ? " FOR UPDATE" : "";
 }
+/* PostgreSQL has no group_concat; SQLite has no string_agg. */
+const char *td_db_text_agg(const td_db_t *db) {
+    return db->drv == &td_postgres_driver ? "string_agg" : "group_concat";
+}
 td_status td_db_exec(td_db_t *db, const char *sql) { return db->drv->exec(db, sql); }
 td_status td_db_prepare(td_db_t *db, const char *sql, td_stmt_t **out) {
     return db->drv->prepare(db, sql, out);
@@ -116,6 +121,46 @@ td_status td_db_drain(td_stmt_t *st) {
     while ((r = td_db_step(st)) == TD_DB_ROW)
         ;
     return r < 0 ? (td_status)r : TD_OK;
+}
+
+/* One multi-row INSERT of rows [from, from + n). */
+static td_status insert_chunk(td_db_t *db, const char *table, const char *cols, int ncols,
+                              const char *const *vals, size_t from, size_t n) {
+    td_buf_t sql;
+    td_buf_init(&sql, 64 + strlen(table) + strlen(cols) + n * (size_t)(ncols * 3 + 4));
+    td_status rc = td_buf_printf(&sql, "INSERT INTO %s (%s) VALUES ", table, cols);
+    for (size_t i = 0; !rc && i < n; i++) {
+        rc = td_buf_puts(&sql, i ? ", (?" : "(?");
+        for (int c = 1; !rc && c < ncols; c++)
+            rc = td_buf_puts(&sql, ", ?");
+        if (!rc)
+            rc = td_buf_puts(&sql, ")");
+    }
+    td_stmt_t *st = NULL;
+    if (!rc)
+        rc = td_db_prepare(db, td_buf_str(&sql), &st);
+    td_buf_free(&sql);
+    const char *const *v = vals + from * (size_t)ncols;
+    for (size_t k = 0; !rc && k < n * (size_t)ncols; k++)
+        rc = td_db_bind_text(st, (int)k + 1, v[k]);
+    if (!rc)
+        rc = td_db_drain(st);
+    td_db_finalize(st);
+    return rc;
+}
+
+td_status td_db_insert_rows(td_db_t *db, const char *table, const char *cols, int ncols,
+                            const char *const *vals, size_t nrows) {
+    if (ncols < 1)
+        return TD_E_INVALID;
+    if (db->drv->insert_rows)
+        return db->drv->insert_rows(db, table, cols, ncols, vals, nrows);
+    /* at most ~3 000 parameters per statement (SQLite allows 32 766) */
+    size_t per = (size_t)(3000 / ncols) ? (size_t)(3000 / ncols) : 1;
+    td_status rc = TD_OK;
+    for (size_t i = 0; !rc && i < nrows; i += per)
+        rc = insert_chunk(db, table, cols, ncols, vals, i, nrows - i < per ? nrows - i : per);
+    return rc;
 }
 
 td_status td_db_query_row(td_db_t *db, const char *sql, const char *arg, td_stmt_t **row) {

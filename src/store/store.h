@@ -135,6 +135,10 @@ struct td_db_driver {
      * are still the ones it opened; PostgreSQL's connection is alive);
      * 0 means close it. Cheap: no query, no round trip. -- */
     int (*usable)(td_db_t *db);
+    /* -- appended: bulk append (td_db_insert_rows); NULL = the generic
+     * multi-row INSERT of store.c -- */
+    td_status (*insert_rows)(td_db_t *db, const char *table, const char *cols, int ncols,
+                             const char *const *vals, size_t nrows);
 };
 
 /* Every handle starts with this, so the wrappers can find the driver. */
@@ -171,6 +175,10 @@ const char *td_db_dialect(const td_db_t *db);
 /* The clause that locks a selected row until the transaction ends
  * (" FOR UPDATE", or "" where the write transaction locks already). */
 const char *td_db_for_update(const td_db_t *db);
+/* The aggregate that joins texts with a separator, called as
+ * NAME(expr, ','): "string_agg" or "group_concat". The order of the parts
+ * is not defined. */
+const char *td_db_text_agg(const td_db_t *db);
 td_status td_db_exec(td_db_t *db, const char *sql);
 td_status td_db_prepare(td_db_t *db, const char *sql, td_stmt_t **out);
 td_status td_db_bind_text(td_stmt_t *st, int idx, const char *v);
@@ -191,6 +199,16 @@ const char *td_db_errmsg(td_db_t *db);
 td_status td_db_begin(td_db_t *db, td_db_txn_kind kind);
 td_status td_db_commit(td_db_t *db);
 td_status td_db_rollback(td_db_t *db);
+
+/* Appends nrows rows to table — its columns cols, a comma-separated list
+ * of ncols names; both trusted constants, never input — inside the
+ * caller's transaction. vals holds nrows × ncols values in row order, each
+ * a text or NULL (SQL NULL); numbers as decimal text (the columns' types
+ * convert them). PostgreSQL streams them with COPY (no statement to plan,
+ * no parameter to bind); SQLite inserts them in multi-row statements. A
+ * failure leaves the transaction to be rolled back. */
+td_status td_db_insert_rows(td_db_t *db, const char *table, const char *cols, int ncols,
+                            const char *const *vals, size_t nrows);
 
 /* Convenience: prepare sql, bind the NULL-terminated text arguments (a NULL
  * argument list entry ends it; use td_db_prepare for NULL values), step to

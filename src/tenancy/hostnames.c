@@ -110,9 +110,14 @@ td_status td_tenant_hostname_remove(td_op_t *op, const char *tenant_id, const ch
     return td_audit_record(op, tenant_id, NULL, "hostname.remove", "hostnames", h, "ok", NULL);
 }
 
+/* A name no tenant could have registered (an address, a loopback name,
+ * the listen host…) is answered without a catalog query: requests that
+ * reach the server by its IP address cost no round trip for this. */
 const char *td_hostname_tenant(td_platform_t *p, td_arena_t *a, const char *hostname) {
     td_db_t *db;
     const char *tid = NULL;
+    if (!hostname_ok(hostname) || hostname_refused(p->cfg, hostname))
+        return NULL;
     if (td_catalog_lease(p->catalog, a, &db) == TD_OK &&
         td_cat_hostname_tenant(db, a, hostname, &tid) == TD_OK)
         return tid;

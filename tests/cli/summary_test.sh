@@ -137,6 +137,18 @@ eq "$(get "${H[@]}" "$BASE/v1/admin/summary/services")" 200 "service summary aft
 eq "$(jq -r '.items[] | select(.service == "crm") | "\(.tenants) \(.rows)"' "$T/body")" \
    "$((N - 1)) $((sum_crm - c50))" "crm without the deleted tenant"
 eq "$(catalog_sql "SELECT count(*) FROM tenant_service_stats WHERE tenant_id = '$S50'")" 0 "its figures are gone"
+
+# the count of tenants per service follows each disable and enable
+crm_tenants() {
+  get "${H[@]}" "$BASE/v1/admin/summary/services" >/dev/null
+  jq -r '.items[] | select(.service == "crm") | .tenants' "$T/body"
+}
+eq "$(curl -sS -o /dev/null -w '%{http_code}' -X DELETE "${H[@]}" "$BASE/v1/tenants/s49/services/crm")" 200 "crm disabled on s49"
+eq "$(crm_tenants)" "$((N - 2))" "one tenant fewer uses crm"
+eq "$(curl -sS -o /dev/null -w '%{http_code}' -X DELETE "${H[@]}" "$BASE/v1/tenants/s49/services/crm")" 200 "disabled twice (idempotent)"
+eq "$(crm_tenants)" "$((N - 2))" "a second disable moves nothing"
+eq "$(post "${H[@]}" --data '{"service":"crm"}' "$BASE/v1/tenants/s49/services")" 200 "crm enabled again"
+eq "$(crm_tenants)" "$((N - 1))" "and counted again"
 expect_rc 0 td audit verify
 
 # bad input

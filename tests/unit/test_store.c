@@ -342,6 +342,56 @@ static void test_unique_violation(void **state) {
     td_db_close(db);
 }
 
+/* td_db_insert_rows: many rows in one call (more than one multi-row
+ * statement on SQLite, several COPY pieces on PostgreSQL), the texts COPY
+ * gives meaning to kept as they are, NULLs kept; a failing row (a
+ * duplicate key) fails the call and the rolled-back transaction keeps
+ * nothing; the connection goes on working. */
+static void test_insert_rows(void **state) {
+    (void)state;
+    char url[PATH_MAX];
+    td_db_t *db = fresh_db(url, sizeof(url));
+    create_t(db);
+    enum { N = 5000 };
+    static char ids[N][24], names[N][40];
+    static const char *v[N * 4];
+    static const char *const odd[] = {"tab\there", "line\nbreak\r", "back\\slash \\N", "é ü"};
+    for (int i = 0; i < N; i++) {
+        snprintf(ids[i], sizeof(ids[i]), "%d", i + 1);
+        snprintf(names[i], sizeof(names[i]), "row %d\t%s", i, i % 4 == 2 ? "\\." : "");
+        v[i * 4] = ids[i];
+        v[i * 4 + 1] = names[i];
+        v[i * 4 + 2] = i % 3 ? ids[i] : NULL;
+        v[i * 4 + 3] = i < 4 ? odd[i] : NULL;
+    }
+    ASSERT_DB_OK(db, td_db_begin(db, TD_DB_WRITE));
+    ASSERT_DB_OK(db, td_db_insert_rows(db, "t", "id, name, n, note", 4, v, N));
+    ASSERT_DB_OK(db, td_db_commit(db));
+    assert_int_equal(q_int(db, "SELECT COUNT(*) FROM t"), N);
+    assert_int_equal(q_int(db, "SELECT COUNT(*) FROM t WHERE n IS NULL"), (N + 2) / 3);
+    /* n is NULL where (id - 1) % 3 == 0: 4993, 4996 and 4999 */
+    assert_int_equal(q_int(db, "SELECT SUM(n) FROM t WHERE id > 4990"),
+                     4991 + 4992 + 4994 + 4995 + 4997 + 4998 + 5000);
+    td_stmt_t *st;
+    ASSERT_DB_OK(db, td_db_prepare(db, "SELECT name, note FROM t WHERE id <= 4 ORDER BY id", &st));
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(td_db_step(st), TD_DB_ROW);
+        assert_string_equal(td_db_column_text(st, 0), names[i]);
+        assert_string_equal(td_db_column_text(st, 1), odd[i]);
+    }
+    td_db_finalize(st);
+    /* a duplicate id in the middle: the call fails, nothing of it stays */
+    const char *dup[] = {"9001", "a", "1", NULL, "9002", "b", NULL, NULL, "17", "c", NULL, NULL};
+    ASSERT_DB_OK(db, td_db_begin(db, TD_DB_WRITE));
+    assert_int_equal(td_db_insert_rows(db, "t", "id, name, n, note", 4, dup, 3), TD_E_EXISTS);
+    ASSERT_DB_OK(db, td_db_rollback(db));
+    assert_int_equal(q_int(db, "SELECT COUNT(*) FROM t"), N);
+    ASSERT_DB_OK(db, td_db_execv(db, NULL, "INSERT INTO t (id, name) VALUES (?, ?)", "9003",
+                                 "after", NULL));
+    assert_int_equal(q_int(db, "SELECT COUNT(*) FROM t"), N + 1);
+    td_db_close(db);
+}
+
 static void test_syntax_error(void **state) {
     (void)state;
     char url[PATH_MAX];
@@ -911,6 +961,7 @@ int main(void) {
         cmocka_unit_test(test_bind_and_columns),
         cmocka_unit_test(test_changes),
         cmocka_unit_test(test_unique_violation),
+        cmocka_unit_test(test_insert_rows),
         cmocka_unit_test(test_syntax_error),
         cmocka_unit_test(test_transactions),
         cmocka_unit_test(test_placeholders_and_reprepare),
