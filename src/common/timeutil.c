@@ -95,3 +95,13 @@ int td_time_canonical(const char *s, char *out, size_t n) {
     td_time_iso(ms, out, n);
     return 0;
 }
+
+struct timespec td_deadline(clockid_t clock, int64_t ms) {
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    ts.tv_sec += (time_t)(ms / 1000);
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L)
+        ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+    return ts;
+}

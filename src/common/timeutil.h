@@ -4,11 +4,15 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* Milliseconds since the Unix epoch (wall clock). */
 int64_t td_now_ms(void);
 /* Monotonic nanoseconds, for measuring durations. */
 int64_t td_mono_ns(void);
+/* The time ms milliseconds from now on clock (for pthread_cond_timedwait:
+ * CLOCK_REALTIME, or CLOCK_MONOTONIC with a condition set to it). */
+struct timespec td_deadline(clockid_t clock, int64_t ms);
 /* Writes "2026-11-22T10:00:00.123Z" into out (at least 25 bytes). */
 void td_time_iso(int64_t ms, char *out, size_t n);
 /* Parses an RFC 3339 time ("2026-11-01T10:00:00Z", fractions to any

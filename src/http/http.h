@@ -53,6 +53,11 @@ typedef struct {
 
 /* Route flags http/ understands. */
 #define TD_ROUTE_UPLOAD 0x10000u /* a large body is expected: upload_max applies, not body_max */
+/* The handler waits on a disk or a database server (a write that must be
+ * durable before its answer): it runs on the server's io threads, with
+ * the connection suspended, so HTTP threads never sleep in an fsync and
+ * enough writers wait at once for their commits to share one. */
+#define TD_ROUTE_BLOCKING 0x20000u
 
 struct td_req {
     td_arena_t *arena;        /* dies when the response has been sent */
@@ -101,6 +106,7 @@ typedef struct {
      * thread: it must be quick and must not block. NULL = none. */
     void (*completed)(td_req_t *req, int64_t duration_us, void *app);
     unsigned workers;        /* threads for td_req_offload (nice 10); 0 = one per core */
+    unsigned io_workers;     /* threads for TD_ROUTE_BLOCKING handlers; 0 = 32 */
 } td_http_opts_t;
 
 /* Starts listening; returns TD_OK and a server the caller stops with

@@ -68,6 +68,19 @@ typedef struct {
 
 /* ---- server and request state ------------------------------------------- */
 
+/* A bounded queue of suspended requests served by its own threads. */
+typedef struct work_pool {
+    struct td_http *h;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct rctx **q;           /* ring of WORK_QUEUE_MAX suspended requests */
+    size_t head, len;
+    bool stop;
+    pthread_t *threads;
+    unsigned n;
+    int nice;                  /* of its threads */
+} work_pool_t;
+
 struct td_http {
     struct MHD_Daemon *d;
     td_http_opts_t o;          /* copy; routes and app stay owned by the caller */
@@ -78,14 +91,9 @@ struct td_http {
     atomic_bool running;       /* false while starting: MHD messages go to start_err */
     char start_err[256];       /* last libmicrohttpd message while starting */
     metrics_t m;
-    /* offloaded work: a bounded queue served by worker threads */
-    pthread_mutex_t wq_mu;
-    pthread_cond_t wq_cv;
-    struct rctx **wq;          /* ring of WORK_QUEUE_MAX suspended requests */
-    size_t wq_head, wq_len;
-    bool wq_stop;
-    pthread_t *workers;
-    unsigned nworkers;
+    /* offloaded work: slow CPU work (td_req_offload, nice 10) and
+     * handlers that block on a database (TD_ROUTE_BLOCKING) */
+    work_pool_t slow, io;
     /* connections (conn.c) */
     int64_t head_timeout_ns;   /* header_timeout_s */
     pthread_mutex_t conn_mu;   /* conns and linger */
@@ -116,6 +124,7 @@ typedef struct rctx {
     unsigned allowed;          /* and its Allow mask on 405 */
     td_work_fn work;           /* set by td_req_offload */
     void *work_arg;
+    work_pool_t *pool;         /* where work runs */
     atomic_bool work_done;     /* the worker filled the response */
 } rctx_t;
 

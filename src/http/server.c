@@ -33,6 +33,7 @@
 #define DEFAULT_BODY_MAX ((size_t)1 << 20)
 #define DEFAULT_HEADER_MAX 100u
 #define DEFAULT_TIMEOUT_S 30u
+#define DEFAULT_IO_WORKERS 32u
 #define LISTEN_BACKLOG 1024u
 /* Per connection: request line + headers. libmicrohttpd zeroes it for every
  * request, so more costs /health time (32 KiB: ~4% of CPU in memset). */
@@ -433,20 +434,29 @@ void td_req_offload(td_req_t *req, td_work_fn work, void *arg) {
     rctx_t *x = (rctx_t *)req; /* req is the first member */
     x->work = work;
     x->work_arg = arg;
+    x->pool = &x->h->slow;
 }
 
-/* Suspends x's connection and queues it for a worker; false (and a 503
+/* A TD_ROUTE_BLOCKING route's handler, run on the io pool. */
+static void run_handler(td_req_t *req, void *arg) {
+    (void)arg;
+    rctx_t *x = (rctx_t *)req;
+    req->route->handler(req, x->h->o.app);
+}
+
+/* Suspends x's connection and queues it on its pool; false (and a 503
  * in the response) when the queue is full. */
-static bool enqueue(rctx_t *x) {
-    td_http_t *h = x->h;
-    pthread_mutex_lock(&h->wq_mu);
-    bool ok = h->wq_len < WORK_QUEUE_MAX && !h->wq_stop;
+static bool enqueue(rctx_t *x, bool suspended) {
+    work_pool_t *wp = x->pool;
+    pthread_mutex_lock(&wp->mu);
+    bool ok = wp->len < WORK_QUEUE_MAX && !wp->stop;
     if (ok) {
-        MHD_suspend_connection(x->req.conn);
-        h->wq[(h->wq_head + h->wq_len++) % WORK_QUEUE_MAX] = x;
-        pthread_cond_signal(&h->wq_cv);
+        if (!suspended)
+            MHD_suspend_connection(x->req.conn);
+        wp->q[(wp->head + wp->len++) % WORK_QUEUE_MAX] = x;
+        pthread_cond_signal(&wp->cv);
     }
-    pthread_mutex_unlock(&h->wq_mu);
+    pthread_mutex_unlock(&wp->mu);
     if (!ok) {
         x->work = NULL;
         td_resp_problem(&x->req, 503, "busy", "Busy", "too much slow work queued; retry");
@@ -455,26 +465,62 @@ static bool enqueue(rctx_t *x) {
 }
 
 static void *worker_main(void *arg) {
-    td_http_t *h = arg;
-    /* Slow work yields the CPU to the HTTP threads: on Linux a thread's
-     * nice value is its own (setpriority on its tid). */
-    setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
+    work_pool_t *wp = arg;
+    /* slow work yields the CPU to the HTTP threads: on Linux a thread's
+     * nice value is its own (setpriority on its tid) */
+    if (wp->nice)
+        setpriority(PRIO_PROCESS, (id_t)gettid(), wp->nice);
     for (;;) {
-        pthread_mutex_lock(&h->wq_mu);
-        while (!h->wq_len && !h->wq_stop)
-            pthread_cond_wait(&h->wq_cv, &h->wq_mu);
-        if (!h->wq_len) { /* stopping and drained */
-            pthread_mutex_unlock(&h->wq_mu);
+        pthread_mutex_lock(&wp->mu);
+        while (!wp->len && !wp->stop)
+            pthread_cond_wait(&wp->cv, &wp->mu);
+        if (!wp->len) { /* stopping and drained */
+            pthread_mutex_unlock(&wp->mu);
             return NULL;
         }
-        rctx_t *x = h->wq[h->wq_head];
-        h->wq_head = (h->wq_head + 1) % WORK_QUEUE_MAX;
-        h->wq_len--;
-        pthread_mutex_unlock(&h->wq_mu);
+        rctx_t *x = wp->q[wp->head];
+        wp->head = (wp->head + 1) % WORK_QUEUE_MAX;
+        wp->len--;
+        pthread_mutex_unlock(&wp->mu);
+        td_work_fn work = x->work;
         x->work(&x->req, x->work_arg);
+        if (x->work != work && x->pool != wp && enqueue(x, true))
+            continue; /* a blocking handler handed on to slow work */
         atomic_store(&x->work_done, true);
         MHD_resume_connection(x->req.conn);
     }
+}
+
+/* Starts a pool of n threads (at least one); false when none started. */
+static bool pool_start(td_http_t *h, work_pool_t *wp, unsigned n, int nice) {
+    wp->h = h;
+    wp->nice = nice;
+    wp->q = calloc(WORK_QUEUE_MAX, sizeof(*wp->q));
+    wp->threads = calloc(n ? n : 1, sizeof(*wp->threads));
+    if (!wp->q || !wp->threads)
+        return false;
+    while (wp->n < n && pthread_create(&wp->threads[wp->n], NULL, worker_main, wp) == 0)
+        wp->n++;
+    return wp->n > 0;
+}
+
+/* Lets the pool finish what is queued (resuming those connections), then
+ * joins its threads. */
+static void pool_stop(work_pool_t *wp) {
+    pthread_mutex_lock(&wp->mu);
+    wp->stop = true;
+    pthread_cond_broadcast(&wp->cv);
+    pthread_mutex_unlock(&wp->mu);
+    for (unsigned i = 0; i < wp->n; i++)
+        pthread_join(wp->threads[i], NULL);
+    wp->n = 0;
+}
+
+static void pool_free(work_pool_t *wp) {
+    free(wp->q);
+    free(wp->threads);
+    pthread_mutex_destroy(&wp->mu);
+    pthread_cond_destroy(&wp->cv);
 }
 
 static enum MHD_Result final_call(rctx_t *x) {
@@ -495,8 +541,14 @@ static enum MHD_Result final_call(rctx_t *x) {
     if (code)
         not_routed(x, code, allowed);
     else if (!x->h->o.before || x->h->o.before(r, x->h->o.app) == 0)
-        r->route->handler(r, x->h->o.app);
-    if (x->work && enqueue(x))
+    {
+        if (r->route->flags & TD_ROUTE_BLOCKING) { /* the handler itself runs on the io pool */
+            x->work = run_handler;
+            x->pool = &x->h->io;
+        } else
+            r->route->handler(r, x->h->o.app);
+    }
+    if (x->work && enqueue(x, false))
         return MHD_YES; /* suspended until the worker is done */
     return send_response(x, false);
 }
@@ -634,10 +686,8 @@ static unsigned conn_limit(void) {
 
 static void http_free(td_http_t *h) {
     td_http_reaper_stop(h);
-    free(h->wq);
-    free(h->workers);
-    pthread_mutex_destroy(&h->wq_mu);
-    pthread_cond_destroy(&h->wq_cv);
+    pool_free(&h->slow);
+    pool_free(&h->io);
     pthread_mutex_destroy(&h->conn_mu);
     free(h->m.slot_name);
     free(h->m.route_slot);
@@ -665,8 +715,10 @@ td_status td_http_start(const td_http_opts_t *o, td_http_t **out, char *err, siz
     td_http_t *h = st ? NULL : calloc(1, sizeof(*h));
     if (!h)
         return st ? st : TD_E_NOMEM;
-    pthread_mutex_init(&h->wq_mu, NULL);
-    pthread_cond_init(&h->wq_cv, NULL);
+    pthread_mutex_init(&h->slow.mu, NULL);
+    pthread_cond_init(&h->slow.cv, NULL);
+    pthread_mutex_init(&h->io.mu, NULL);
+    pthread_cond_init(&h->io.cv, NULL);
     pthread_mutex_init(&h->conn_mu, NULL);
     h->o = *o;
     h->o.body_max = o->body_max ? o->body_max : DEFAULT_BODY_MAX;
@@ -688,10 +740,7 @@ td_status td_http_start(const td_http_opts_t *o, td_http_t **out, char *err, siz
         snprintf(err, errlen, "out of memory");
         return TD_E_NOMEM;
     }
-    h->nworkers = o->workers ? o->workers : (cores > 0 ? (unsigned)cores : 1);
-    h->wq = calloc(WORK_QUEUE_MAX, sizeof(*h->wq));
-    h->workers = calloc(h->nworkers, sizeof(*h->workers));
-    if (!h->wq || !h->workers || td_http_reaper_start(h) != TD_OK) {
+    if (td_http_reaper_start(h) != TD_OK) {
         http_free(h);
         snprintf(err, errlen, "out of memory");
         return TD_E_NOMEM;
@@ -719,11 +768,11 @@ td_status td_http_start(const td_http_opts_t *o, td_http_t **out, char *err, siz
         http_free(h);
         return TD_E_IO;
     }
-    unsigned started = 0;
-    while (started < h->nworkers && pthread_create(&h->workers[started], NULL, worker_main, h) == 0)
-        started++;
-    h->nworkers = started;
-    if (!started) {
+    unsigned nslow = o->workers ? o->workers : (cores > 0 ? (unsigned)cores : 1);
+    unsigned nio = o->io_workers ? o->io_workers : DEFAULT_IO_WORKERS;
+    if (!pool_start(h, &h->slow, nslow, 10) || !pool_start(h, &h->io, nio, 0)) {
+        pool_stop(&h->slow);
+        pool_stop(&h->io);
         MHD_stop_daemon(h->d);
         http_free(h);
         snprintf(err, errlen, "cannot start worker threads");
@@ -741,12 +790,8 @@ void td_http_stop(td_http_t *h) {
         return;
     /* workers finish what is queued (resuming those connections) first:
      * libmicrohttpd must not stop with connections suspended */
-    pthread_mutex_lock(&h->wq_mu);
-    h->wq_stop = true;
-    pthread_cond_broadcast(&h->wq_cv);
-    pthread_mutex_unlock(&h->wq_mu);
-    for (unsigned i = 0; i < h->nworkers; i++)
-        pthread_join(h->workers[i], NULL);
+    pool_stop(&h->io); /* first: a blocking handler may hand on to slow work */
+    pool_stop(&h->slow);
     MHD_stop_daemon(h->d);
     http_free(h); /* then the reaper: lingering sockets close */
 }

@@ -175,12 +175,7 @@ typedef struct {
 
 /* Sleeps up to ms, or until stop is asked; returns the stop flag. */
 static int nap(td_jobs_workers_t *w, int64_t ms) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L)
-        ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+    struct timespec ts = td_deadline(CLOCK_REALTIME, ms);
     pthread_mutex_lock(&w->mu);
     if (!w->stop)
         pthread_cond_timedwait(&w->cv, &w->mu, &ts);

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "common/id.h"
+#include "store/sqlite_int.h"
 #include "store/store.h"
 
 /* Prepared statements are kept per connection and reused when the same
@@ -39,7 +40,7 @@ typedef struct {
     int busy; /* handed out, not finalized yet */
 } cached_stmt;
 
-#define ATTACH_MAX 10 /* SQLite's default limit of attached databases */
+#define ATTACH_MAX LITE_FILES_MAX
 
 typedef struct {
     td_db_t base;
@@ -54,6 +55,8 @@ typedef struct {
     ino_t ino[ATTACH_MAX];
     int nattached;
     int broken; /* a file was found corrupt, missing or unreadable */
+    lite_writers_t *writers; /* a tenant handle: its folder's write queue */
+    int writing;             /* this handle has the folder's write turn */
 } lite_db;
 
 struct lite_stmt {
@@ -156,6 +159,9 @@ static void lite_close(td_db_t *db) {
             free(l->cache[i].sql);
         }
     sqlite3_close(l->db);
+    if (l->writing)
+        lite_writers_leave(l->writers);
+    lite_writers_put(l->writers);
     free(l->folder);
     free(l);
 }
@@ -242,14 +248,27 @@ static td_status lite_bind_blob(td_stmt_t *st, int i, const void *p, size_t n) {
     return map_rc(sqlite3_bind_blob64(ST(st), i, p, n, SQLITE_TRANSIENT));
 }
 
+/* A write outside a transaction commits when its statement is done: with
+ * synchronous=NORMAL its files are synced here, as lite_commit does (all
+ * of the handle's files: which ones it wrote is not known afterwards). */
+static td_status implicit_sync(lite_db *l) {
+    char files[ATTACH_MAX][33];
+    for (int i = 0; i < l->nattached; i++)
+        memcpy(files[i], l->attached[i], sizeof(files[0]));
+    return l->nattached ? lite_writers_sync(l->writers, files, l->nattached) : TD_OK;
+}
+
 static int lite_step(td_stmt_t *st) {
     lite_stmt *s = (lite_stmt *)st;
+    lite_db *l = s->owner;
+    int implicit = l->writers && sqlite3_get_autocommit(l->db) && !sqlite3_stmt_readonly(s->st);
     int rc = sqlite3_step(s->st);
     if (rc == SQLITE_ROW)
         return TD_DB_ROW;
     if (rc == SQLITE_DONE) {
         s->changes = sqlite3_changes64(s->owner->db);
-        return TD_DB_DONE;
+        td_status synced = implicit ? implicit_sync(l) : TD_OK;
+        return synced ? (int)synced : TD_DB_DONE;
     }
     td_status m = lite_rc(s->owner, sqlite3_extended_errcode(s->owner->db));
     return m ? m : TD_E_DB;
@@ -283,11 +302,54 @@ static void lite_finalize(td_stmt_t *st) {
     free(s);
 }
 static const char *lite_errmsg(td_db_t *db) { return sqlite3_errmsg(((lite_db *)db)->db); }
-static td_status lite_begin(td_db_t *db, td_db_txn_kind k) {
-    return lite_exec(db, k == TD_DB_WRITE ? "BEGIN IMMEDIATE" : "BEGIN");
+/* The write turn ends with the transaction (sqlite_writers.c). */
+static void end_turn(lite_db *l) {
+    if (l->writing && sqlite3_get_autocommit(l->db)) {
+        l->writing = 0;
+        lite_writers_leave(l->writers);
+    }
 }
-static td_status lite_commit(td_db_t *db) { return lite_exec(db, "COMMIT"); }
-static td_status lite_rollback(td_db_t *db) { return lite_exec(db, "ROLLBACK"); }
+
+/* A write transaction of a tenant handle first waits its turn among the
+ * folder's writers in this process, then takes SQLite's lock. */
+static td_status lite_begin(td_db_t *db, td_db_txn_kind k) {
+    lite_db *l = (lite_db *)db;
+    if (k == TD_DB_WRITE && l->writers && !l->writing) {
+        td_status st = lite_writers_enter(l->writers);
+        if (st)
+            return st;
+        l->writing = 1;
+    }
+    td_status st = lite_exec(db, k == TD_DB_WRITE ? "BEGIN IMMEDIATE" : "BEGIN");
+    end_turn(l); /* BEGIN failed: no transaction holds the turn */
+    return st;
+}
+/* The service files the open transaction wrote. */
+static int written_files(lite_db *l, char (*out)[33]) {
+    int n = 0;
+    for (int i = 0; i < l->nattached; i++)
+        if (sqlite3_txn_state(l->db, l->attached[i]) == SQLITE_TXN_WRITE)
+            memcpy(out[n++], l->attached[i], sizeof(out[0]));
+    return n;
+}
+
+/* COMMIT, then the turn goes to the next writer while this one waits for
+ * the shared fdatasync that makes its commit durable. */
+static td_status lite_commit(td_db_t *db) {
+    lite_db *l = (lite_db *)db;
+    char files[ATTACH_MAX][33];
+    int n = l->writers ? written_files(l, files) : 0;
+    td_status st = lite_exec(db, "COMMIT");
+    end_turn(l); /* a failed COMMIT stays open until ROLLBACK */
+    if (!st && n)
+        st = lite_writers_sync(l->writers, files, n);
+    return st;
+}
+static td_status lite_rollback(td_db_t *db) {
+    td_status st = lite_exec(db, "ROLLBACK");
+    end_turn((lite_db *)db);
+    return st;
+}
 
 /* ---- tenant files ---- */
 
@@ -586,7 +648,11 @@ static td_status lite_tenant_attach(td_db_t *db, const char *service, char *err,
     }
     l->dev[l->nattached] = sb.st_dev;
     l->ino[l->nattached] = sb.st_ino;
-    snprintf(sql, sizeof(sql), "PRAGMA %s.synchronous=FULL", service);
+    /* a handle with its folder's write queue syncs the -wal itself, once
+     * for every writer that committed meanwhile (lite_writers_sync): the
+     * same durability as FULL, one fdatasync shared */
+    snprintf(sql, sizeof(sql), "PRAGMA %s.synchronous=%s", service,
+             l->writers ? "NORMAL" : "FULL");
     sqlite3_exec(l->db, sql, NULL, NULL, NULL);
     /* keep the -wal and -shm files when the last handle closes: a tenant
      * opened again (pool eviction, then a request) reuses them instead of
@@ -609,8 +675,10 @@ static td_status lite_tenant_open(const td_place_t *pl, const char *tid,
     rc = open_raw(":memory:", 0, SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI, &l, err, errlen);
     if (!rc && !(l->folder = malloc(strlen(pl->root) + strlen(tid) + 2)))
         rc = TD_E_NOMEM;
-    if (!rc)
+    if (!rc) {
         sprintf(l->folder, "%s/%s", pl->root, tid);
+        l->writers = lite_writers_get(l->folder);
+    }
     for (size_t i = 0; i < n && !rc; i++) {
         char why[300];
         if ((rc = lite_tenant_attach(&l->base, services[i], why, sizeof(why))))
