@@ -173,7 +173,10 @@ void td_api_audit_login_failed(td_req_t *req, td_app_t *app, const char *tenant,
  * "superadmin"), as audit records name it (audit.c). */
 const char *td_api_actor_kind(const td_ctx_t *ctx);
 /* Answers a failed operation on the tenant's database: 503
- * tenant_unavailable for TD_E_UNAVAILABLE, else as td_api_fail. */
+ * tenant_unavailable for TD_E_UNAVAILABLE, 503 tenant_busy with
+ * Retry-After for TD_E_BUSY (the pool's wait in line ran out), else as
+ * td_api_fail. */
+#define TD_API_BUSY_RETRY_AFTER "1" /* seconds, on 503 tenant_busy */
 void td_api_tenant_fail(td_req_t *req, td_status st, const char *detail);
 /* Answers an engine failure (problem with its code, and "errors"). */
 void td_api_res_fail(td_req_t *req, td_status st, td_res_err_t *e);

@@ -9,12 +9,18 @@
 #include "services/engine.h"
 
 /* TD_E_UNAVAILABLE from a tenant's database (a corrupt, emptied or
- * missing file; a server down; a database dropped) has one answer. */
+ * missing file; a server down; a database dropped) has one answer, and
+ * TD_E_BUSY from the pool (every connection of the tenant's database
+ * server stayed leased for the whole wait) another. */
 void td_api_tenant_fail(td_req_t *req, td_status st, const char *detail) {
-    if (st == TD_E_UNAVAILABLE)
+    if (st == TD_E_UNAVAILABLE) {
         td_resp_problem(req, 503, "tenant_unavailable", "Tenant unavailable",
                         "the tenant's database does not answer");
-    else
+    } else if (st == TD_E_BUSY) {
+        td_resp_header(req, "Retry-After", TD_API_BUSY_RETRY_AFTER);
+        td_resp_problem(req, 503, "tenant_busy", "Tenant busy",
+                        "every connection to the tenant's database server is in use; retry");
+    } else
         td_api_fail(req, st, detail);
 }
 

@@ -26,6 +26,53 @@ void td_api_ready(td_req_t *req, void *app) {
     td_resp_static(req, 200, "application/json", body, sizeof(body) - 1);
 }
 
+/* One family of per-server figures: NAME{server="ID"} VALUE per server. */
+typedef struct {
+    const char *name, *type, *help;
+} family_t;
+
+static unsigned long long figure(const td_pool_server_stats_t *s, int i) {
+    switch (i) {
+    case 0: return s->open;
+    case 1: return s->idle;
+    case 2: return s->budget;
+    case 3: return s->waiting;
+    case 4: return s->waits;
+    case 5: return s->busy;
+    default: return s->evictions;
+    }
+}
+
+/* The pool's figures per database server, labelled with the server's id
+ * (never its URL). */
+static td_status server_metrics(td_pool_t *pool, td_buf_t *b) {
+    static const family_t fams[] = {
+        {"tenantd_db_server_connections", "gauge",
+         "Connections this process holds to the server, leased or idle."},
+        {"tenantd_db_server_connections_idle", "gauge", "Idle connections to the server."},
+        {"tenantd_db_server_connection_budget", "gauge",
+         "Connections this process may hold to the server."},
+        {"tenantd_db_server_waiting", "gauge", "Leases waiting in line for the server now."},
+        {"tenantd_db_server_waits_total", "counter", "Leases that waited in line for the server."},
+        {"tenantd_db_server_busy_total", "counter",
+         "Leases that gave up waiting for the server (503 tenant_busy)."},
+        {"tenantd_db_server_evictions_total", "counter",
+         "Idle connections to the server closed to make room."},
+    };
+    td_pool_server_stats_t s[64];
+    size_t n = td_pool_server_stats(pool, s, sizeof(s) / sizeof(s[0]));
+    n = n < sizeof(s) / sizeof(s[0]) ? n : sizeof(s) / sizeof(s[0]);
+    td_status st = TD_OK;
+    for (size_t f = 0; n && !st && f < sizeof(fams) / sizeof(fams[0]); f++) {
+        st = td_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", fams[f].name, fams[f].help,
+                           fams[f].name, fams[f].type);
+        for (size_t i = 0; !st && i < n; i++)
+            st = td_buf_printf(b, "%s{server=\"%s\"} %llu\n", fams[f].name, s[i].server,
+                               figure(&s[i], (int)f));
+    }
+    return st;
+}
+
 void td_api_metrics(td_req_t *req, void *app) {
     td_app_t *a = app;
     td_buf_t b;
@@ -52,8 +99,17 @@ void td_api_metrics(td_req_t *req, void *app) {
                            "tenantd_pool_hits_total %llu\n"
                            "# HELP tenantd_pool_misses_total Leases that opened a handle.\n"
                            "# TYPE tenantd_pool_misses_total counter\n"
-                           "tenantd_pool_misses_total %llu\n",
-                           ps.open, ps.idle, ps.max, ps.evictions, ps.hits, ps.misses);
+                           "tenantd_pool_misses_total %llu\n"
+                           "# HELP tenantd_pool_waits_total Leases that waited in line for a handle.\n"
+                           "# TYPE tenantd_pool_waits_total counter\n"
+                           "tenantd_pool_waits_total %llu\n"
+                           "# HELP tenantd_pool_busy_total Leases that gave up waiting (503 tenant_busy).\n"
+                           "# TYPE tenantd_pool_busy_total counter\n"
+                           "tenantd_pool_busy_total %llu\n",
+                           ps.open, ps.idle, ps.max, ps.evictions, ps.hits, ps.misses, ps.waits,
+                           ps.busy);
+        if (!st)
+            st = server_metrics(a->platform->pool, &b);
     }
     if (!st)
         st = td_buf_printf(&b,

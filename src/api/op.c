@@ -49,6 +49,7 @@ static const char *title_of(const char *code, int status) {
         {"invalid_hostname", "Invalid hostname"},
         {"hostname_reserved", "Hostname reserved"},
         {"tenant_unavailable", "Tenant unavailable"},
+        {"tenant_busy", "Tenant busy"},
         {"email_taken", "Email taken"},
         {"user_not_found", "User not found"},
         {"last_admin", "the tenant's last active admin"},
@@ -68,6 +69,8 @@ void td_api_op_fail(td_req_t *req, const td_op_t *op) {
     int status = op->err.status ? op->err.status : td_api_http_status(st);
     const char *code = op->err.code[0] ? op->err.code : td_status_code(st);
     const char *title = title_of(code, status);
+    if (st == TD_E_BUSY && status == 503) /* a wait in line ran out: come back soon */
+        td_resp_header(req, "Retry-After", TD_API_BUSY_RETRY_AFTER);
     td_resp_problem(req, status, code, title ? title : td_status_msg(st),
                     op->err.detail[0] ? op->err.detail : NULL);
 }

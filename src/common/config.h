@@ -22,6 +22,10 @@ typedef struct {
     char *log;             /* debug|info|warn|error|off */
     long registration;     /* 1 = POST /v1/auth/register open to anyone */
     long pool_max;         /* open tenant database handles, all tenants */
+    long pool_wait_ms;     /* longest wait for a tenant connection (then 503 tenant_busy) */
+    long pool_queue_max;   /* leases waiting for one server at once (more: 503 at once) */
+    long pool_server_reserve; /* connections of each PostgreSQL server left unused */
+    long pool_server_share;   /* percent of each server's remaining connections for this node */
     long http_threads;     /* 0 = one per core */
     long work_threads;     /* slow work (password hashing); 0 = half the cores */
     long body_max;         /* bytes in a request body */

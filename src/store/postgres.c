@@ -192,7 +192,7 @@ static void pg_close(td_db_t *db_) {
             free(e->pgsql);
             free(e);
         }
-    PQfinish(db->conn);
+    pg_finish_wait(db->conn); /* the server's slot is free when this returns */
     free(db);
 }
 

@@ -79,6 +79,9 @@ td_status pg_connect(const char *url, const char *dbname, const char *user,
                             const char *password, const char *what, PGconn **out, char *err,
                             size_t errlen);
 td_status pg_wrap(PGconn *c, td_db_t **out);
+/* PQfinish, returning once the server has ended the session
+ * (postgres_limits.c). */
+void pg_finish_wait(PGconn *c);
 /* 1 when res failed with SQLSTATE state. */
 int pg_state_is(const PGresult *res, const char *state);
 

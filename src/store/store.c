@@ -63,8 +63,18 @@ td_status td_db_open(const char *url, int flags, td_db_t **out, char *err, size_
     return td_db_driver_for_url(url)->open(url, flags, out, err, errlen);
 }
 void td_db_close(td_db_t *db) {
-    if (db)
-        db->drv->close(db);
+    if (!db)
+        return;
+    void (*fn)(void *) = db->on_close;
+    void *ctx = db->on_close_ctx;
+    db->drv->close(db);
+    if (fn)
+        fn(ctx);
+}
+
+void td_db_on_close(td_db_t *db, void (*fn)(void *ctx), void *ctx) {
+    db->on_close = fn;
+    db->on_close_ctx = ctx;
 }
 const char *td_db_dialect(const td_db_t *db) { return db->drv->name; }
 

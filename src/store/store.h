@@ -144,6 +144,9 @@ struct td_db_driver {
 /* Every handle starts with this, so the wrappers can find the driver. */
 struct td_db {
     const td_db_driver_t *drv;
+    /* td_db_on_close: called by td_db_close once the connection is closed */
+    void (*on_close)(void *ctx);
+    void *on_close_ctx;
 };
 struct td_stmt {
     const td_db_driver_t *drv;
@@ -171,6 +174,23 @@ size_t td_store_outbox_ddl_max(void);
 
 td_status td_db_open(const char *url, int flags, td_db_t **out, char *err, size_t errlen);
 void td_db_close(td_db_t *db);
+/* Has td_db_close call fn(ctx) after it closed db (the tenant pool counts
+ * connections its callers close themselves this way). One per handle. */
+void td_db_on_close(td_db_t *db, void (*fn)(void *ctx), void *ctx);
+
+/* A PostgreSQL server's connection limits, read from pg_settings. */
+typedef struct {
+    long max_connections;
+    long superuser_reserved; /* superuser_reserved_connections */
+    long reserved;           /* reserved_connections (PostgreSQL 16+), else 0 */
+} td_db_limits_t;
+/* Connects with url (a postgres:// URL) and reads its server's limits;
+ * TD_E_INVALID for another URL, TD_E_UNAVAILABLE when it does not answer
+ * (err says why, without the password). Closes what it opened. */
+td_status td_db_server_limits(const char *url, td_db_limits_t *out, char *err, size_t errlen);
+/* 1 when two PostgreSQL URLs name the same server (host and port; the
+ * loopback names and the local socket count as one host). */
+int td_db_same_server(const char *url_a, const char *url_b);
 const char *td_db_dialect(const td_db_t *db);
 /* The clause that locks a selected row until the transaction ends
  * (" FOR UPDATE", or "" where the write transaction locks already). */

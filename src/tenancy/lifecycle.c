@@ -157,6 +157,8 @@ static td_status open_db(td_platform_t *p, td_arena_t *a, const char *tenant_id,
 
 td_status td_tenant_open_db(td_platform_t *p, td_arena_t *a, const char *tenant_id, td_db_t **out,
                             char *err, size_t errlen) {
+    if (p->pool) /* counted against the tenant's server budget */
+        return td_platform_open_counted(p, tenant_id, out, err, errlen);
     return open_db(p, a, tenant_id, 1, out, err, errlen);
 }
 

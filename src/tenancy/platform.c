@@ -18,6 +18,8 @@
 #include "services/services.h"
 #include "tenancy/tenancy_int.h"
 
+#define CATALOG_CONNECTIONS 16 /* the catalog's own connection pool */
+
 /* A replaced signing keyset, kept until close. */
 struct td_keyset_node {
     struct td_keyset_node *next;
@@ -97,7 +99,7 @@ td_status td_platform_open(td_platform_t *p, const td_config_t *cfg, int init, c
         st = td_master_key_load(cfg->master_key, p->master_key_path, init, &p->master, err,
                                 errlen);
     if (!st)
-        st = td_catalog_open(p->catalog_url, 16, &p->catalog, err, errlen);
+        st = td_catalog_open(p->catalog_url, CATALOG_CONNECTIONS, &p->catalog, err, errlen);
     td_db_t *db = NULL;
     if (!st)
         st = td_catalog_lease(p->catalog, NULL, &db);
@@ -162,10 +164,124 @@ static td_status pool_open(void *ctx, const char *tenant_id, td_db_t **out) {
     return st;
 }
 
+/* The pool's locate: the registered server a tenant's database is on,
+ * or "" (SQLite tenants, brought databases, and tenants not found — whose
+ * open then fails on its own). SQLite tenants cost a tenant cache lookup. */
+static td_status pool_locate(void *ctx, const char *tenant_id, char *out, size_t n) {
+    td_platform_t *p = ctx;
+    td_arena_t *a = td_arena_new(0);
+    td_tenant_t t;
+    td_tenant_db_row_t d = {0};
+    td_db_t *db;
+    out[0] = '\0';
+    td_status st = a ? td_tenant_find_cached(p, a, tenant_id, &t) : TD_E_NOMEM;
+    if (!st && t.row.backend && strcmp(t.row.backend, "postgres") == 0) {
+        st = td_catalog_lease(p->catalog, a, &db);
+        if (!st)
+            st = td_cat_tenant_db(db, a, tenant_id, &d);
+        if (!st && d.server_id)
+            snprintf(out, n, "%s", d.server_id);
+    }
+    td_arena_destroy(a);
+    return st == TD_E_NOTFOUND ? TD_OK : st;
+}
+
+/* This process's share of a server's connections: what max_connections
+ * leaves to ordinary roles (minus superuser_reserved_connections and, on
+ * PostgreSQL 16, reserved_connections), minus pool_server_reserve, times
+ * pool_server_share percent, minus the catalog's own connections when the
+ * catalog lives on that server; at least 1. */
+static long budget_of(td_platform_t *p, const td_db_limits_t *l, const char *url, long *catalog) {
+    long usable = l->max_connections - l->superuser_reserved - l->reserved -
+                  p->cfg->pool_server_reserve;
+    *catalog = td_db_same_server(p->catalog_url, url) ? CATALOG_CONNECTIONS : 0;
+    long b = usable * p->cfg->pool_server_share / 100 - *catalog;
+    return b < 1 ? 1 : b;
+}
+
+/* The pool's size: reads the server's limits on its admin URL and logs
+ * the budget, once per server and process. */
+static td_status pool_size(void *ctx, const char *server, size_t *budget) {
+    td_platform_t *p = ctx;
+    td_arena_t *a = td_arena_new(0);
+    td_db_t *db;
+    td_server_row_t s;
+    td_place_t pl;
+    td_db_limits_t lim;
+    char err[256] = "";
+    td_status st = a ? td_catalog_lease(p->catalog, a, &db) : TD_E_NOMEM;
+    if (!st)
+        st = td_cat_server_get(db, a, server, &s);
+    if (!st)
+        st = td_platform_place(p, a, db, server, &pl);
+    if (!st)
+        st = td_db_server_limits(pl.root, &lim, err, sizeof(err));
+    if (st) {
+        td_log(TD_LOG_WARN, "cannot read a database server's connection limit", "server_id",
+               server, "error", err[0] ? err : td_status_msg(st), NULL);
+    } else {
+        long catalog, b = budget_of(p, &lim, pl.root, &catalog);
+        char v[6][24];
+        snprintf(v[0], sizeof(v[0]), "%ld", lim.max_connections);
+        snprintf(v[1], sizeof(v[1]), "%ld", lim.superuser_reserved + lim.reserved);
+        snprintf(v[2], sizeof(v[2]), "%ld", p->cfg->pool_server_reserve);
+        snprintf(v[3], sizeof(v[3]), "%ld", p->cfg->pool_server_share);
+        snprintf(v[4], sizeof(v[4]), "%ld", catalog);
+        snprintf(v[5], sizeof(v[5]), "%ld", b);
+        td_log(TD_LOG_INFO, "database server connection budget", "server_id", server, "server",
+               s.name, "max_connections", v[0], "reserved_by_server", v[1], "reserve", v[2],
+               "share_percent", v[3], "catalog", v[4], "budget", v[5], NULL);
+        *budget = (size_t)b;
+    }
+    td_arena_destroy(a);
+    return st;
+}
+
 td_status td_platform_start_pool(td_platform_t *p) {
     p->pool = td_pool_new((size_t)p->cfg->pool_max, pool_open, p);
     p->tcache = td_tcache_new();
-    return p->pool && p->tcache ? TD_OK : TD_E_NOMEM;
+    if (!p->pool || !p->tcache)
+        return TD_E_NOMEM;
+    td_pool_set_servers(p->pool, pool_locate, pool_size);
+    td_pool_set_wait_ms(p->pool, (unsigned)p->cfg->pool_wait_ms);
+    td_pool_set_queue_max(p->pool, (size_t)p->cfg->pool_queue_max);
+    return TD_OK;
+}
+
+/* A counted connection's opener: the tenant's database with every enabled
+ * service usable (what td_tenant_open_db promises). */
+typedef struct {
+    td_platform_t *p;
+    char *err;
+    size_t errlen;
+} counted_open_t;
+
+static td_status open_all(void *ctx, const char *tenant_id, td_db_t **out) {
+    counted_open_t *c = ctx;
+    td_arena_t *a = td_arena_new(0);
+    td_tenant_t t = {0};
+    td_status st = a ? td_tenant_find(c->p, a, tenant_id, &t) : TD_E_NOMEM;
+    if (!st)
+        st = td_tenant_open_bare(c->p, a, tenant_id, out, c->err, c->errlen);
+    for (size_t i = 0; !st && i < t.nsvc; i++)
+        if ((st = td_db_tenant_attach(*out, t.services[i], c->err, c->errlen))) {
+            td_db_close(*out);
+            *out = NULL;
+        }
+    td_arena_destroy(a);
+    return st;
+}
+
+td_status td_platform_open_counted(td_platform_t *p, const char *tenant_id, td_db_t **out,
+                                   char *err, size_t errlen) {
+    counted_open_t c = {p, err, errlen};
+    err[0] = '\0';
+    td_status st = td_pool_lease_counted(p->pool, tenant_id, open_all, &c, out);
+    if (st == TD_E_BUSY)
+        snprintf(err, errlen, "every connection to the tenant's database server is in use");
+    else if (st && !err[0])
+        snprintf(err, errlen, "tenant %s: %s", tenant_id, td_status_msg(st));
+    return st;
 }
 
 td_status td_platform_place(td_platform_t *p, td_arena_t *a, td_db_t *db, const char *server_id,

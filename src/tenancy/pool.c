@@ -1,13 +1,38 @@
 /* pool.c — the bounded pool of open tenant databases.
  *
- * Idle handles wait in a hash table keyed by tenant id (for reuse) and in
- * one LRU list (for eviction). At most max_open handles exist at once,
- * leased or idle, across all tenants: a miss when the budget is spent
- * closes the least recently used idle handle; when every handle is leased
- * the caller waits (bounded) for one to come back. Handles are opened and
- * closed outside the lock, which guards only list and counter updates. A
- * tenant that is suspended or deleted is "forgotten": its idle handles are
- * closed, and a handle leased at that moment is marked so that it is
+ * Two budgets bound the connections a process holds. The global one
+ * (max_open, pool_max) counts every handle, leased or idle, across all
+ * tenants. The budget of a database server (a PostgreSQL server tenants
+ * are placed on: the pool's locate callback names it, its size callback
+ * reads its budget once, when the server is first used) counts the
+ * connections to that server. Tenants on no such server (SQLite, a
+ * database the operator brought) share the "local" server, whose budget
+ * is unlimited, so only the global budget bounds them.
+ *
+ * Idle handles wait in a hash table keyed by tenant id (for reuse), in one
+ * global LRU list and in their server's LRU list (for eviction). A miss
+ * that finds its server's budget spent closes the least recently used
+ * idle handle of another tenant on that server; one that finds the global
+ * budget spent closes the least recently used idle handle of any tenant.
+ * When neither is possible (every connection is leased) the lease waits
+ * in one queue, in arrival order, for at most wait_ms. Whatever a release
+ * frees goes to the first waiter it can serve: the handle itself to a
+ * waiter of the same tenant, else its slot (the handle is closed) to a
+ * waiter of the same server, or to one held back by the global budget
+ * alone. So a waiter is never overtaken by a later request for the same
+ * server, and idle handles never sit on a server someone waits for. A
+ * wait that ends without a slot is TD_E_BUSY.
+ *
+ * A connection is always closed before its slot is given to someone else,
+ * so the connections that exist never exceed what is counted (the
+ * PostgreSQL driver's close returns once the server let the slot go).
+ * Handles are opened and closed outside the lock, which guards only list
+ * and counter updates. A transient lease (td_pool_lease_counted) is
+ * counted like any other but never kept: its caller closes it with
+ * td_db_close, which gives the slot back.
+ *
+ * A tenant that is suspended or deleted is "forgotten": its idle handles
+ * are closed, and a handle leased at that moment is marked so that it is
  * closed when it comes back. Leased handles are kept in a second table,
  * keyed by the connection pointer, for exactly that.
  *
@@ -16,6 +41,8 @@
  * td_db_usable) is never kept nor handed out again: it is closed when it
  * comes back and when a lease finds it idle, so the next request opens the
  * tenant afresh — and works again as soon as the database is repaired. */
+#include <errno.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -27,27 +54,77 @@
 #include "tenancy/tenancy.h"
 
 #define NBUCKETS 4096
-#define WAIT_MS 5000 /* a lease waits this long for a handle before TD_E_BUSY */
+#define WAIT_MS 5000    /* a lease waits this long for a handle before TD_E_BUSY */
+#define QUEUE_MAX 1000  /* leases waiting for one server at once */
 
-typedef struct handle {
+typedef struct server server_t;
+
+typedef struct handle handle_t;
+
+/* A handle's place in one LRU list, and a list: most recent at head. */
+typedef struct {
+    handle_t *prev, *next;
+} link_t;
+typedef struct {
+    handle_t *head, *tail;
+} list_t;
+
+struct handle {
     td_db_t *db;
     char tid[TD_ID_LEN + 1];
-    int forgotten;                      /* close instead of keeping */
-    struct handle *bnext;               /* bucket chain (idle or leased) */
-    struct handle *lru_prev, *lru_next; /* idle only: most recent at head */
-} handle_t;
+    server_t *srv;   /* where its connection goes */
+    td_pool_t *pool; /* transient leases: for the close hook */
+    int forgotten;   /* close instead of keeping */
+    handle_t *bnext; /* bucket chain (idle or leased) */
+    link_t lru;      /* idle only: in the pool's LRU */
+    link_t slru;     /* idle only: in its server's LRU */
+};
+#define LRU offsetof(handle_t, lru)
+#define SLRU offsetof(handle_t, slru)
+
+enum { S_NEW, S_SIZING, S_READY };
+
+struct server {
+    char key[TD_POOL_SERVER_LEN]; /* "" = the local server (no budget of its own) */
+    size_t budget, open, idle, waiting;
+    unsigned long long waits, busy, evictions;
+    list_t lru;                    /* its idle handles */
+    int state;                     /* S_NEW until its budget is read */
+    server_t *next;
+};
+
+/* What a waiting lease was given: W_QUEUED nothing yet; W_PENDING a slot,
+ * once the handle that held it is closed; W_SLOT a slot (counted, open
+ * it); W_HANDLE an idle handle of its tenant, leased to it. */
+enum { W_QUEUED, W_PENDING, W_SLOT, W_HANDLE };
+
+typedef struct waiter {
+    const char *tid;
+    server_t *srv;
+    int transient; /* wants a connection of its own, never an idle one */
+    int state;
+    handle_t *h; /* W_HANDLE */
+    pthread_cond_t cv;
+    struct waiter *prev, *next;
+} waiter_t;
 
 struct td_pool {
     pthread_mutex_t mu;
-    pthread_cond_t cv;
+    pthread_cond_t sized;        /* a server's budget was read, or not */
     handle_t *buckets[NBUCKETS]; /* idle handles by tenant id */
     handle_t *leased[NBUCKETS];  /* leased handles by connection pointer */
-    handle_t *lru_head, *lru_tail;
+    list_t lru;                  /* every idle handle */
     size_t open, idle, max;
-    unsigned long long hits, misses, evictions;
+    unsigned long long hits, misses, evictions, waits, busy;
     td_pool_open_fn open_fn;
     void *ctx;
-    unsigned wait_ms; /* how long a lease waits for a free handle */
+    td_pool_locate_fn locate; /* NULL: every tenant on the local server */
+    td_pool_size_fn size;
+    unsigned wait_ms;  /* how long a lease waits for a free handle */
+    size_t queue_max;  /* waiting leases per server */
+    server_t local;    /* tenants with no server budget */
+    server_t *servers; /* the others, as first used */
+    waiter_t *wq_head, *wq_tail; /* waiting leases, oldest first */
 };
 
 static unsigned hash(const char *s) {
@@ -57,16 +134,27 @@ static unsigned hash(const char *s) {
     return h;
 }
 
+static void cond_init_monotonic(pthread_cond_t *cv) {
+    pthread_condattr_t at;
+    pthread_condattr_init(&at);
+    pthread_condattr_setclock(&at, CLOCK_MONOTONIC);
+    pthread_cond_init(cv, &at);
+    pthread_condattr_destroy(&at);
+}
+
 td_pool_t *td_pool_new(size_t max_open, td_pool_open_fn open, void *ctx) {
     td_pool_t *p = calloc(1, sizeof(*p));
     if (!p)
         return NULL;
     pthread_mutex_init(&p->mu, NULL);
-    pthread_cond_init(&p->cv, NULL);
+    cond_init_monotonic(&p->sized);
     p->max = max_open ? max_open : 1;
     p->open_fn = open;
     p->ctx = ctx;
     p->wait_ms = WAIT_MS;
+    p->queue_max = QUEUE_MAX;
+    p->local.budget = SIZE_MAX;
+    p->local.state = S_READY;
     return p;
 }
 
@@ -76,17 +164,20 @@ void td_pool_set_wait_ms(td_pool_t *p, unsigned ms) {
     pthread_mutex_unlock(&p->mu);
 }
 
-static void lru_unlink(td_pool_t *p, handle_t *h) {
-    if (h->lru_prev)
-        h->lru_prev->lru_next = h->lru_next;
-    else
-        p->lru_head = h->lru_next;
-    if (h->lru_next)
-        h->lru_next->lru_prev = h->lru_prev;
-    else
-        p->lru_tail = h->lru_prev;
-    h->lru_prev = h->lru_next = NULL;
+void td_pool_set_queue_max(td_pool_t *p, size_t n) {
+    pthread_mutex_lock(&p->mu);
+    p->queue_max = n ? n : 1;
+    pthread_mutex_unlock(&p->mu);
 }
+
+void td_pool_set_servers(td_pool_t *p, td_pool_locate_fn locate, td_pool_size_fn size) {
+    pthread_mutex_lock(&p->mu);
+    p->locate = locate;
+    p->size = size;
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* ---- lists (lock held) ---------------------------------------------------- */
 
 static unsigned ptr_slot(const td_db_t *db) { return (unsigned)(((uintptr_t)db >> 4) % NBUCKETS); }
 
@@ -98,30 +189,324 @@ static void chain_unlink(handle_t **pp, handle_t *h) {
     h->bnext = NULL;
 }
 
-/* Takes h out of the idle structures (lock held). */
-static void take(td_pool_t *p, handle_t *h) {
-    chain_unlink(&p->buckets[hash(h->tid) % NBUCKETS], h);
-    lru_unlink(p, h);
-    p->idle--;
+static link_t *link_of(handle_t *h, size_t off) { return (link_t *)(void *)((char *)h + off); }
+
+static void list_unlink(list_t *l, handle_t *h, size_t off) {
+    link_t *k = link_of(h, off);
+    if (k->prev)
+        link_of(k->prev, off)->next = k->next;
+    else
+        l->head = k->next;
+    if (k->next)
+        link_of(k->next, off)->prev = k->prev;
+    else
+        l->tail = k->prev;
+    k->prev = k->next = NULL;
 }
 
-void td_pool_free(td_pool_t *p) {
-    if (!p)
-        return;
-    while (p->lru_head) {
-        handle_t *h = p->lru_head;
-        take(p, h);
-        td_db_close(h->db);
-        free(h);
+static void list_push(list_t *l, handle_t *h, size_t off) {
+    link_t *k = link_of(h, off);
+    k->prev = NULL;
+    k->next = l->head;
+    if (l->head)
+        link_of(l->head, off)->prev = h;
+    l->head = h;
+    if (!l->tail)
+        l->tail = h;
+}
+
+/* Takes h out of the idle structures. */
+static void take(td_pool_t *p, handle_t *h) {
+    chain_unlink(&p->buckets[hash(h->tid) % NBUCKETS], h);
+    list_unlink(&p->lru, h, LRU);
+    list_unlink(&h->srv->lru, h, SLRU);
+    p->idle--;
+    h->srv->idle--;
+}
+
+/* Makes h idle: the most recently used, globally and on its server. */
+static void park(td_pool_t *p, handle_t *h) {
+    handle_t **b = &p->buckets[hash(h->tid) % NBUCKETS];
+    h->bnext = *b;
+    *b = h;
+    list_push(&p->lru, h, LRU);
+    list_push(&h->srv->lru, h, SLRU);
+    p->idle++;
+    h->srv->idle++;
+}
+
+/* Puts h into the leased table. */
+static void mark_leased(td_pool_t *p, handle_t *h) {
+    handle_t **b = &p->leased[ptr_slot(h->db)];
+    h->bnext = *b;
+    *b = h;
+}
+
+static handle_t *find_idle(td_pool_t *p, const char *tid) {
+    handle_t *h = p->buckets[hash(tid) % NBUCKETS];
+    while (h && strcmp(h->tid, tid))
+        h = h->bnext;
+    return h;
+}
+
+static void slot_take(td_pool_t *p, server_t *s) {
+    p->open++;
+    s->open++;
+}
+
+static void slot_drop(td_pool_t *p, server_t *s) {
+    p->open--;
+    s->open--;
+}
+
+static int room(const td_pool_t *p, const server_t *s) {
+    return s->open < s->budget && p->open < p->max;
+}
+
+static void dequeue(td_pool_t *p, waiter_t *w) {
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        p->wq_head = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    else
+        p->wq_tail = w->prev;
+    w->prev = w->next = NULL;
+    w->srv->waiting--;
+}
+
+/* Slots were freed: each waiter, oldest first, that now has room gets one. */
+static void grant_slots(td_pool_t *p) {
+    for (waiter_t *w = p->wq_head, *next; w; w = next) {
+        next = w->next;
+        if (!room(p, w->srv))
+            continue;
+        dequeue(p, w);
+        slot_take(p, w->srv);
+        w->state = W_SLOT;
+        pthread_cond_signal(&w->cv);
     }
-    for (size_t i = 0; i < NBUCKETS; i++) /* leases never returned */
-        for (handle_t *h = p->leased[i], *n; h; h = n) {
-            n = h->bnext;
-            free(h);
+}
+
+/* h came back usable: the first waiter it can serve gets it — the handle
+ * itself (same tenant; returns 1), or its slot once h is closed (same
+ * server, or a waiter held back only by the global budget; returns 2 with
+ * *to set, the slot already moved to it). 0: nobody can use it. */
+static int offer(td_pool_t *p, handle_t *h, waiter_t **to) {
+    for (waiter_t *w = p->wq_head; w; w = w->next) {
+        if (!w->transient && strcmp(w->tid, h->tid) == 0) {
+            dequeue(p, w);
+            mark_leased(p, h);
+            w->h = h;
+            w->state = W_HANDLE;
+            p->hits++;
+            pthread_cond_signal(&w->cv);
+            return 1;
         }
-    pthread_mutex_destroy(&p->mu);
-    pthread_cond_destroy(&p->cv);
-    free(p);
+        if (w->srv == h->srv || w->srv->open < w->srv->budget) {
+            dequeue(p, w);
+            slot_drop(p, h->srv);
+            slot_take(p, w->srv);
+            h->srv->evictions++;
+            p->evictions++;
+            w->state = W_PENDING;
+            *to = w;
+            return 2;
+        }
+    }
+    return 0;
+}
+
+/* Room for one more connection to s (lock held): 1 when both budgets
+ * allow it, or after taking out *victim, the least recently used idle
+ * handle on s when s's budget is spent, else on any server when the
+ * global one is (the caller closes it); 0 when every one is leased. */
+static int make_room(td_pool_t *p, server_t *s, handle_t **victim) {
+    if (room(p, s))
+        return 1;
+    handle_t *v = s->open >= s->budget ? s->lru.tail : p->lru.tail;
+    if (!v)
+        return 0;
+    take(p, v);
+    slot_drop(p, v->srv);
+    v->srv->evictions++;
+    p->evictions++;
+    *victim = v;
+    return 1;
+}
+
+/* ---- servers -------------------------------------------------------------- */
+
+static void deadline(struct timespec *until, unsigned ms) {
+    clock_gettime(CLOCK_MONOTONIC, until);
+    long long ns = until->tv_nsec + (long long)ms * 1000000LL;
+    until->tv_sec += (time_t)(ns / 1000000000LL);
+    until->tv_nsec = (long)(ns % 1000000000LL);
+}
+
+/* The server of key, created on first sight (lock held); NULL: no memory. */
+static server_t *server_get(td_pool_t *p, const char *key) {
+    server_t *s = p->servers;
+    while (s && strcmp(s->key, key))
+        s = s->next;
+    if (s || !(s = calloc(1, sizeof(*s))))
+        return s;
+    snprintf(s->key, sizeof(s->key), "%s", key);
+    s->next = p->servers;
+    p->servers = s;
+    return s;
+}
+
+/* The server tenant tid's connections go to, with its budget read: the
+ * first lease that meets a server reads it (outside the lock) while the
+ * others wait for it, at most until the lease's deadline. */
+static td_status server_of(td_pool_t *p, const char *tid, const struct timespec *until,
+                           server_t **out) {
+    char key[TD_POOL_SERVER_LEN] = "";
+    *out = &p->local;
+    td_status st = p->locate ? p->locate(p->ctx, tid, key, sizeof(key)) : TD_OK;
+    if (st || !key[0])
+        return st;
+    pthread_mutex_lock(&p->mu);
+    server_t *s = server_get(p, key);
+    while (s && s->state == S_SIZING)
+        if (pthread_cond_timedwait(&p->sized, &p->mu, until) == ETIMEDOUT &&
+            s->state == S_SIZING) {
+            pthread_mutex_unlock(&p->mu);
+            return TD_E_BUSY;
+        }
+    if (s && s->state == S_NEW) {
+        size_t budget = 0;
+        s->state = S_SIZING;
+        pthread_mutex_unlock(&p->mu);
+        st = p->size(p->ctx, key, &budget);
+        pthread_mutex_lock(&p->mu);
+        s->budget = budget ? budget : 1;
+        s->state = st ? S_NEW : S_READY; /* a server that did not answer is asked again */
+        pthread_cond_broadcast(&p->sized);
+    }
+    pthread_mutex_unlock(&p->mu);
+    if (!s)
+        return TD_E_NOMEM;
+    if (!st)
+        *out = s;
+    return st;
+}
+
+/* ---- leases --------------------------------------------------------------- */
+
+/* Waits in the queue for what a release gives (lock held): TD_OK with
+ * *given the idle handle of its tenant, or NULL for a counted slot to open;
+ * TD_E_BUSY when the wait ends first or the line is full. */
+static td_status wait_turn(td_pool_t *p, const char *tid, server_t *s, int transient,
+                           const struct timespec *until, handle_t **given) {
+    if (!p->wait_ms || s->waiting >= p->queue_max) {
+        s->busy++;
+        p->busy++;
+        return TD_E_BUSY;
+    }
+    waiter_t w = {.tid = tid, .srv = s, .transient = transient, .state = W_QUEUED,
+                  .prev = p->wq_tail};
+    cond_init_monotonic(&w.cv);
+    if (p->wq_tail)
+        p->wq_tail->next = &w;
+    else
+        p->wq_head = &w;
+    p->wq_tail = &w;
+    s->waiting++;
+    s->waits++;
+    p->waits++;
+    td_status st = TD_OK;
+    while (w.state == W_QUEUED || w.state == W_PENDING) {
+        int rc = w.state == W_PENDING ? pthread_cond_wait(&w.cv, &p->mu)
+                                      : pthread_cond_timedwait(&w.cv, &p->mu, until);
+        if (rc == ETIMEDOUT && w.state == W_QUEUED) {
+            dequeue(p, &w);
+            s->busy++;
+            p->busy++;
+            st = TD_E_BUSY;
+            break;
+        }
+    }
+    pthread_cond_destroy(&w.cv);
+    *given = w.state == W_HANDLE ? w.h : NULL;
+    return st;
+}
+
+/* A handle of tid, leased (idle, else newly opened by open), or an error;
+ * *reused says which. A transient lease always opens its own connection
+ * and returns its (unlisted) record in *rec. */
+static td_status lease_one(td_pool_t *p, const char *tid, int transient, td_pool_open_fn open,
+                           void *ctx, td_db_t **out, int *reused, handle_t **rec) {
+    struct timespec until;
+    deadline(&until, p->wait_ms);
+    handle_t *h = NULL, *victim = NULL;
+    server_t *s = NULL;
+    pthread_mutex_lock(&p->mu);
+    if (!transient && (h = find_idle(p, tid))) { /* a hit needs no server lookup */
+        take(p, h);
+        mark_leased(p, h);
+        p->hits++;
+    }
+    pthread_mutex_unlock(&p->mu);
+    if (h) {
+        *reused = 1;
+        *out = h->db;
+        return TD_OK;
+    }
+    td_status st = server_of(p, tid, &until, &s);
+    if (st)
+        return st;
+    handle_t *fresh = calloc(1, sizeof(*fresh));
+    if (!fresh)
+        return TD_E_NOMEM;
+    pthread_mutex_lock(&p->mu);
+    if (!transient && (h = find_idle(p, tid))) { /* one came back meanwhile */
+        take(p, h);
+        mark_leased(p, h);
+        p->hits++;
+    } else if (make_room(p, s, &victim)) {
+        slot_take(p, s);
+    } else {
+        st = wait_turn(p, tid, s, transient, &until, &h);
+    }
+    if (!st && !h && !transient)
+        p->misses++;
+    pthread_mutex_unlock(&p->mu);
+    if (victim) { /* close first: its slot is the one about to be opened */
+        td_db_close(victim->db);
+        free(victim);
+    }
+    if (st || h) {
+        free(fresh);
+        *reused = 1;
+        *out = h ? h->db : NULL;
+        return st;
+    }
+    td_db_t *db = NULL;
+    st = open(ctx, tid, &db);
+    pthread_mutex_lock(&p->mu);
+    if (st) { /* give the slot back to whoever waits */
+        slot_drop(p, s);
+        grant_slots(p);
+    } else {
+        fresh->db = db;
+        fresh->srv = s;
+        snprintf(fresh->tid, sizeof(fresh->tid), "%s", tid);
+        if (!transient)
+            mark_leased(p, fresh);
+    }
+    pthread_mutex_unlock(&p->mu);
+    if (st) {
+        free(fresh);
+        return st;
+    }
+    *reused = 0;
+    *out = db;
+    if (rec)
+        *rec = fresh;
+    return TD_OK;
 }
 
 typedef struct {
@@ -135,86 +520,6 @@ static void lease_cleanup(void *arg) {
     td_pool_release(l->pool, l->tid, l->db, 0);
 }
 
-/* Puts h into the leased table (lock held). */
-static void mark_leased(td_pool_t *p, handle_t *h) {
-    handle_t **b = &p->leased[ptr_slot(h->db)];
-    h->bnext = *b;
-    *b = h;
-}
-
-/* A handle of tid, leased (idle, else newly opened), or an error;
- * *reused says which. */
-static td_status lease_one(td_pool_t *p, const char *tid, td_db_t **out, int *reused) {
-    handle_t *fresh = malloc(sizeof(*fresh));
-    if (!fresh)
-        return TD_E_NOMEM;
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    long long ns = until.tv_nsec + (long long)p->wait_ms * 1000000LL;
-    until.tv_sec += (time_t)(ns / 1000000000LL);
-    until.tv_nsec = (long)(ns % 1000000000LL);
-    td_db_t *db = NULL;
-    handle_t *victim = NULL;
-    pthread_mutex_lock(&p->mu);
-    for (;;) {
-        handle_t *h = p->buckets[hash(tid) % NBUCKETS];
-        while (h && strcmp(h->tid, tid))
-            h = h->bnext;
-        if (h) {
-            take(p, h);
-            mark_leased(p, h);
-            db = h->db;
-            p->hits++;
-            break;
-        }
-        if (p->open < p->max || p->lru_tail) {
-            if (p->open >= p->max) { /* spend an idle handle of another tenant */
-                victim = p->lru_tail;
-                take(p, victim);
-                p->open--;
-                p->evictions++;
-            }
-            p->open++; /* reserve, open below */
-            p->misses++;
-            break;
-        }
-        if (pthread_cond_timedwait(&p->cv, &p->mu, &until)) {
-            pthread_mutex_unlock(&p->mu);
-            free(fresh);
-            return TD_E_BUSY;
-        }
-    }
-    pthread_mutex_unlock(&p->mu);
-    if (victim) {
-        td_db_close(victim->db);
-        free(victim);
-    }
-    if (db) {
-        free(fresh);
-        fresh = NULL;
-    } else {
-        td_status st = p->open_fn(p->ctx, tid, &db);
-        pthread_mutex_lock(&p->mu);
-        if (st) {
-            p->open--;
-            pthread_cond_signal(&p->cv);
-        } else {
-            memset(fresh, 0, sizeof(*fresh));
-            fresh->db = db;
-            snprintf(fresh->tid, sizeof(fresh->tid), "%s", tid);
-            mark_leased(p, fresh);
-        }
-        pthread_mutex_unlock(&p->mu);
-        if (st) {
-            free(fresh);
-            return st;
-        }
-    }
-    *reused = fresh == NULL;
-    *out = db;
-    return TD_OK;
-}
-
 td_status td_pool_lease(td_pool_t *p, td_arena_t *a, const char *tid, td_db_t **out) {
     if (!td_id_valid(tid))
         return TD_E_INVALID;
@@ -226,7 +531,8 @@ td_status td_pool_lease(td_pool_t *p, td_arena_t *a, const char *tid, td_db_t **
     td_status st;
     /* an idle handle that went bad is closed and the next one tried; each
      * turn closes one, so this ends with a usable or a fresh handle */
-    while (!(st = lease_one(p, tid, &db, &reused)) && reused && !td_db_usable(db))
+    while (!(st = lease_one(p, tid, 0, p->open_fn, p->ctx, &db, &reused, NULL)) && reused &&
+           !td_db_usable(db))
         td_pool_release(p, tid, db, 1);
     if (st)
         return st;
@@ -241,79 +547,139 @@ td_status td_pool_lease(td_pool_t *p, td_arena_t *a, const char *tid, td_db_t **
     return TD_OK;
 }
 
+/* td_db_close of a transient lease: its slot goes back (the connection is
+ * closed already). */
+static void transient_closed(void *arg) {
+    handle_t *h = arg;
+    td_pool_t *p = h->pool;
+    pthread_mutex_lock(&p->mu);
+    slot_drop(p, h->srv);
+    grant_slots(p);
+    pthread_mutex_unlock(&p->mu);
+    free(h);
+}
+
+td_status td_pool_lease_counted(td_pool_t *p, const char *tid, td_pool_open_fn open, void *ctx,
+                                td_db_t **out) {
+    if (!td_id_valid(tid))
+        return TD_E_INVALID;
+    handle_t *rec = NULL;
+    int reused = 0;
+    td_status st = lease_one(p, tid, 1, open, ctx, out, &reused, &rec);
+    if (st)
+        return st;
+    rec->pool = p;
+    td_db_on_close(*out, transient_closed, rec);
+    return TD_OK;
+}
+
 void td_pool_release(td_pool_t *p, const char *tid, td_db_t *db, int broken) {
     int usable = !broken && td_db_usable(db); /* outside the lock: it may stat files */
+    waiter_t *to = NULL;
+    int given = 0;
     pthread_mutex_lock(&p->mu);
     handle_t **pp = &p->leased[ptr_slot(db)];
     while (*pp && (*pp)->db != db)
         pp = &(*pp)->bnext;
     handle_t *h = *pp;
     if (h)
-        *pp = h->bnext;
+        *pp = h->bnext, h->bnext = NULL;
     int keep = h && usable && !h->forgotten;
-    if (keep) {
-        handle_t **b = &p->buckets[hash(h->tid) % NBUCKETS];
-        h->bnext = *b;
-        *b = h;
-        h->lru_prev = NULL;
-        h->lru_next = p->lru_head;
-        if (p->lru_head)
-            p->lru_head->lru_prev = h;
-        p->lru_head = h;
-        if (!p->lru_tail)
-            p->lru_tail = h;
-        p->idle++;
-    }
-    pthread_mutex_unlock(&p->mu);
-    if (!keep) {
-        td_db_close(db); /* close first, then give the slot back */
-        free(h);
-        pthread_mutex_lock(&p->mu);
-        p->open--;
-        pthread_cond_signal(&p->cv);
-        pthread_mutex_unlock(&p->mu);
-        return;
-    }
-    pthread_mutex_lock(&p->mu);
-    pthread_cond_signal(&p->cv);
+    if (keep && !(given = offer(p, h, &to)))
+        park(p, h);
     pthread_mutex_unlock(&p->mu);
     (void)tid;
+    if (keep && given != 2)
+        return;
+    td_db_close(db); /* close first, then give the slot away */
+    pthread_mutex_lock(&p->mu);
+    if (to) {
+        to->state = W_SLOT;
+        pthread_cond_signal(&to->cv);
+    } else if (h) {
+        slot_drop(p, h->srv);
+        grant_slots(p);
+    }
+    pthread_mutex_unlock(&p->mu);
+    free(h);
 }
 
 void td_pool_forget(td_pool_t *p, const char *tid) {
     handle_t *gone = NULL;
-    size_t closed = 0;
     pthread_mutex_lock(&p->mu);
-    handle_t *h = p->buckets[hash(tid) % NBUCKETS];
-    while (h) {
-        handle_t *next = h->bnext;
-        if (strcmp(h->tid, tid) == 0) {
-            take(p, h);
-            h->bnext = gone;
-            gone = h;
-        }
-        h = next;
+    for (handle_t *h; (h = find_idle(p, tid));) {
+        take(p, h);
+        h->bnext = gone;
+        gone = h;
     }
     for (size_t i = 0; i < NBUCKETS; i++)
         for (handle_t *l = p->leased[i]; l; l = l->bnext)
             if (strcmp(l->tid, tid) == 0)
                 l->forgotten = 1;
     pthread_mutex_unlock(&p->mu);
-    while (gone) { /* close first, then give the slots back */
+    for (handle_t *h = gone; h; h = h->bnext) /* close first, then give the slots back */
+        td_db_close(h->db);
+    pthread_mutex_lock(&p->mu);
+    for (handle_t *h = gone; h; h = h->bnext)
+        slot_drop(p, h->srv);
+    grant_slots(p);
+    pthread_mutex_unlock(&p->mu);
+    while (gone) {
         handle_t *n = gone->bnext;
-        td_db_close(gone->db);
         free(gone);
         gone = n;
-        closed++;
     }
-    pthread_mutex_lock(&p->mu);
-    p->open -= closed;
-    pthread_cond_broadcast(&p->cv);
-    pthread_mutex_unlock(&p->mu);
+}
+
+void td_pool_free(td_pool_t *p) {
+    if (!p)
+        return;
+    while (p->lru.head) {
+        handle_t *h = p->lru.head;
+        take(p, h);
+        td_db_close(h->db);
+        free(h);
+    }
+    for (size_t i = 0; i < NBUCKETS; i++) /* leases never returned */
+        for (handle_t *h = p->leased[i], *n; h; h = n) {
+            n = h->bnext;
+            free(h);
+        }
+    for (server_t *s = p->servers, *n; s; s = n) {
+        n = s->next;
+        free(s);
+    }
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->sized);
+    free(p);
 }
 
 void td_pool_stats(td_pool_t *p, td_pool_stats_t *out) {
     pthread_mutex_lock(&p->mu);
-    *out = (td_pool_stats_t){p->open, p->idle, p->max, p->hits, p->misses, p->evictions};
+    *out = (td_pool_stats_t){p->open, p->idle, p->max, p->hits, p->misses, p->evictions,
+                             p->waits, p->busy};
     pthread_mutex_unlock(&p->mu);
+}
+
+size_t td_pool_server_stats(td_pool_t *p, td_pool_server_stats_t *out, size_t max) {
+    size_t n = 0;
+    pthread_mutex_lock(&p->mu);
+    for (server_t *s = p->servers; s; s = s->next) {
+        if (s->state != S_READY)
+            continue;
+        if (n < max) {
+            td_pool_server_stats_t *o = &out[n];
+            snprintf(o->server, sizeof(o->server), "%s", s->key);
+            o->open = s->open;
+            o->idle = s->idle;
+            o->budget = s->budget;
+            o->waiting = s->waiting;
+            o->waits = s->waits;
+            o->busy = s->busy;
+            o->evictions = s->evictions;
+        }
+        n++;
+    }
+    pthread_mutex_unlock(&p->mu);
+    return n;
 }

@@ -179,7 +179,11 @@ typedef void (*td_check_cb)(void *ctx, const char *kind, const char *name, td_st
                             const char *detail);
 td_status td_platform_check_servers(td_platform_t *p, td_arena_t *a, td_check_cb cb, void *ctx);
 
-/* Opens a tenant's database outside the pool; caller closes. */
+/* Opens a tenant's database on a connection of its own, every enabled
+ * service usable; the caller closes it (td_db_close). While a pool exists
+ * (serve) the connection is counted against the tenant's server budget
+ * like a lease, may wait in line for it (TD_E_BUSY after the wait), and
+ * its close gives the slot back. */
 td_status td_tenant_open_db(td_platform_t *p, td_arena_t *a, const char *tenant_id, td_db_t **out,
                             char *err, size_t errlen);
 
@@ -220,15 +224,38 @@ td_status td_platform_rotate_key(td_platform_t *p, td_arena_t *a, const td_key_t
                                  char new_id[TD_KEY_ID_LEN + 1], size_t *rewrapped, char *err,
                                  size_t errlen);
 
-/* ---- the pool (pool.c) ---- */
+/* ---- the pool (pool.c) ----
+ * Open tenant databases under two budgets: the global one (handles of
+ * every tenant) and one per database server (see pool.c). */
 typedef td_status (*td_pool_open_fn)(void *ctx, const char *tenant_id, td_db_t **out);
+#define TD_POOL_SERVER_LEN 64
+/* Names the server a tenant's connections go to (out, n bytes; "" when it
+ * has no server budget: SQLite, a database the operator brought). */
+typedef td_status (*td_pool_locate_fn)(void *ctx, const char *tenant_id, char *out, size_t n);
+/* The number of connections this process may hold to server (≥ 1), read
+ * when the pool first meets it; a failure is asked again next time. */
+typedef td_status (*td_pool_size_fn)(void *ctx, const char *server, size_t *budget);
 td_pool_t *td_pool_new(size_t max_open, td_pool_open_fn open, void *ctx);
-/* How long a lease waits for a handle when every one is leased, before
- * TD_E_BUSY (default 5000 ms). */
+/* Gives the pool its servers (without: every tenant on the local one,
+ * bounded by the global budget only). Call before the first lease. */
+void td_pool_set_servers(td_pool_t *p, td_pool_locate_fn locate, td_pool_size_fn size);
+/* How long a lease waits in line for a handle when every one is leased,
+ * before TD_E_BUSY (default 5000 ms; 0 = no wait). */
 void td_pool_set_wait_ms(td_pool_t *p, unsigned ms);
+/* How many leases may wait for one server at once; more get TD_E_BUSY at
+ * once (default 1000). */
+void td_pool_set_queue_max(td_pool_t *p, size_t n);
+/* Frees the pool; every lease must have come back (transient ones closed). */
 void td_pool_free(td_pool_t *pool);
-/* With an arena, the handle returns to the pool when the arena dies. */
+/* With an arena, the handle returns to the pool when the arena dies.
+ * TD_E_BUSY when the wait in line ended without a handle. */
 td_status td_pool_lease(td_pool_t *pool, td_arena_t *a, const char *tenant_id, td_db_t **out);
+/* A connection of the tenant's own, opened by open(ctx, …) and counted
+ * against both budgets like a lease (waiting in the same line), but never
+ * kept: the caller closes it with td_db_close, which gives its slot back.
+ * For work outside requests (jobs, the audit drain, checks). */
+td_status td_pool_lease_counted(td_pool_t *pool, const char *tenant_id, td_pool_open_fn open,
+                                void *ctx, td_db_t **out);
 /* broken = 1 closes the handle instead of keeping it. */
 void td_pool_release(td_pool_t *pool, const char *tenant_id, td_db_t *db, int broken);
 /* Closes every idle handle of a tenant and refuses to keep its leased ones. */
@@ -236,7 +263,17 @@ void td_pool_forget(td_pool_t *pool, const char *tenant_id);
 typedef struct {
     size_t open, idle, max;
     unsigned long long hits, misses, evictions;
+    unsigned long long waits, busy; /* leases that waited in line; that gave up */
 } td_pool_stats_t;
 void td_pool_stats(td_pool_t *pool, td_pool_stats_t *out);
+/* One database server as the pool sees it. */
+typedef struct {
+    char server[TD_POOL_SERVER_LEN]; /* as locate named it (a server id) */
+    size_t open, idle, budget, waiting;
+    unsigned long long waits, busy, evictions;
+} td_pool_server_stats_t;
+/* Fills out with up to max servers whose budget is known; returns how
+ * many there are. */
+size_t td_pool_server_stats(td_pool_t *pool, td_pool_server_stats_t *out, size_t max);
 
 #endif

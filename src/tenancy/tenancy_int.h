@@ -36,5 +36,10 @@ td_status td_platform_unwrap(td_platform_t *p, td_arena_t *a, const char *tenant
  * else that registered server (its URL, arena-owned, chooses the driver). */
 td_status td_platform_place(td_platform_t *p, td_arena_t *a, td_db_t *db, const char *server_id,
                             td_place_t *out);
+/* td_tenant_open_db while a pool exists (platform.c): the connection is
+ * counted against the tenant's server budget (td_pool_lease_counted) and
+ * its td_db_close gives the slot back. TD_E_BUSY after the wait in line. */
+td_status td_platform_open_counted(td_platform_t *p, const char *tenant_id, td_db_t **out,
+                                   char *err, size_t errlen);
 
 #endif

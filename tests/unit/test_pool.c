@@ -495,6 +495,270 @@ static void test_invalid_tenant_id(void **state) {
     free_pool(p);
 }
 
+/* ---- database servers ------------------------------------------------------ */
+
+/* Tenants 0–9 live on server "s1", 10–19 on "s2", the rest nowhere (the
+ * local server, no budget of its own). */
+static size_t g_budget_s1, g_budget_s2;
+static atomic_int g_sized;    /* size callbacks made */
+static atomic_int g_size_err; /* 1: the size callback fails */
+
+static int idx_of(const char *tid) {
+    for (int i = 0; i < NTENANTS; i++)
+        if (strcmp(g_ids[i], tid) == 0)
+            return i;
+    return -1;
+}
+
+static td_status locate(void *ctx, const char *tid, char *out, size_t n) {
+    (void)ctx;
+    int i = idx_of(tid);
+    snprintf(out, n, "%s", i < 0 || i >= 20 ? "" : i < 10 ? "s1" : "s2");
+    return TD_OK;
+}
+
+static td_status size(void *ctx, const char *server, size_t *budget) {
+    (void)ctx;
+    atomic_fetch_add(&g_sized, 1);
+    if (atomic_load(&g_size_err))
+        return TD_E_UNAVAILABLE;
+    *budget = strcmp(server, "s1") == 0 ? g_budget_s1 : g_budget_s2;
+    return TD_OK;
+}
+
+static td_pool_t *server_pool(size_t max, size_t s1, size_t s2) {
+    td_pool_t *p = new_pool(max);
+    g_budget_s1 = s1;
+    g_budget_s2 = s2;
+    atomic_store(&g_sized, 0);
+    atomic_store(&g_size_err, 0);
+    td_pool_set_servers(p, locate, size);
+    return p;
+}
+
+/* The figures of one server ("s1", "s2"); zeros when the pool has none. */
+static td_pool_server_stats_t server_stats(td_pool_t *p, const char *name) {
+    td_pool_server_stats_t s[4], none = {0};
+    size_t n = td_pool_server_stats(p, s, 4);
+    for (size_t i = 0; i < n && i < 4; i++)
+        if (strcmp(s[i].server, name) == 0)
+            return s[i];
+    return none;
+}
+
+/* A server's budget bounds its connections whatever the global budget
+ * allows: a miss on a full server closes that server's least recently used
+ * idle handle, never one of another server (older as it may be). */
+static void test_server_budget(void **state) {
+    (void)state;
+    td_pool_t *p = server_pool(100, 2, 3);
+    td_db_t *x = lease(p, NULL, g_ids[10]), *y = lease(p, NULL, g_ids[11]);
+    td_pool_release(p, g_ids[10], x, 0);
+    td_pool_release(p, g_ids[11], y, 0); /* the oldest idle handles: s2's */
+    for (int round = 0; round < 3; round++)
+        for (int i = 0; i < 10; i++) {
+            td_pool_release(p, g_ids[i], lease(p, NULL, g_ids[i]), 0);
+            assert_true(server_stats(p, "s1").open <= 2);
+        }
+    td_pool_server_stats_t s1 = server_stats(p, "s1"), s2 = server_stats(p, "s2");
+    assert_int_equal(s1.budget, 2);
+    assert_int_equal(s1.open, 2);
+    assert_int_equal(s1.idle, 2);
+    assert_int_equal(s1.evictions, 28); /* 30 misses, 2 slots */
+    assert_int_equal(s2.budget, 3);
+    assert_int_equal(s2.open, 2); /* untouched */
+    assert_int_equal(s2.evictions, 0);
+    assert_int_equal(atomic_load(&g_live), 4);
+    assert_ptr_equal(lease(p, NULL, g_ids[10]), x); /* still open: a hit */
+    td_pool_release(p, g_ids[10], x, 0);
+    assert_int_equal(atomic_load(&g_sized), 2); /* each budget read once */
+    td_pool_release(p, g_ids[30], lease(p, NULL, g_ids[30]), 0); /* local: no server */
+    td_pool_stats_t g;
+    td_pool_stats(p, &g);
+    assert_int_equal(g.open, 5);
+    free_pool(p);
+}
+
+/* The global budget still holds across servers: a miss with the global
+ * budget spent closes the least recently used idle handle of any server. */
+static void test_global_budget_across_servers(void **state) {
+    (void)state;
+    td_pool_t *p = server_pool(3, 10, 10);
+    for (int i = 0; i < 20; i += 3) {
+        td_pool_release(p, g_ids[i], lease(p, NULL, g_ids[i]), 0);
+        assert_true(atomic_load(&g_live) <= 3);
+    }
+    td_pool_stats_t g;
+    td_pool_stats(p, &g);
+    assert_int_equal(g.open, 3);
+    assert_int_equal(g.evictions, 4); /* 7 tenants, 3 slots */
+    assert_int_equal(server_stats(p, "s1").open + server_stats(p, "s2").open, 3);
+    free_pool(p);
+}
+
+/* Every connection of a server leased: a lease for that server waits, then
+ * gets TD_E_BUSY (counted as a wait and a busy), while tenants of other
+ * servers are served at once. */
+static void test_server_full_busy(void **state) {
+    (void)state;
+    td_pool_t *p = server_pool(100, 2, 2);
+    td_pool_set_wait_ms(p, 200);
+    td_db_t *a = lease(p, NULL, g_ids[0]), *b = lease(p, NULL, g_ids[1]);
+    td_db_t *c = NULL;
+    double t0 = now_s();
+    assert_int_equal(td_pool_lease(p, NULL, g_ids[2], &c), TD_E_BUSY);
+    assert_true(now_s() - t0 >= 0.19);
+    assert_null(c);
+    t0 = now_s();
+    td_pool_release(p, g_ids[12], lease(p, NULL, g_ids[12]), 0); /* s2: no wait */
+    td_pool_release(p, g_ids[40], lease(p, NULL, g_ids[40]), 0); /* local: no wait */
+    assert_true(now_s() - t0 < 0.15);
+    td_pool_server_stats_t s1 = server_stats(p, "s1");
+    assert_int_equal(s1.open, 2);
+    assert_int_equal(s1.waits, 1);
+    assert_int_equal(s1.busy, 1);
+    assert_int_equal(s1.waiting, 0);
+    td_pool_set_queue_max(p, 1); /* a full line refuses at once */
+    td_pool_set_wait_ms(p, 0);
+    t0 = now_s();
+    assert_int_equal(td_pool_lease(p, NULL, g_ids[2], &c), TD_E_BUSY);
+    assert_true(now_s() - t0 < 0.15);
+    td_pool_release(p, g_ids[0], a, 0);
+    td_pool_release(p, g_ids[1], b, 0);
+    td_pool_release(p, g_ids[2], lease(p, NULL, g_ids[2]), 0); /* works again */
+    free_pool(p);
+}
+
+/* A server whose budget cannot be read fails the lease and is asked again
+ * by the next one. */
+static void test_server_size_failure(void **state) {
+    (void)state;
+    td_pool_t *p = server_pool(100, 1, 1);
+    atomic_store(&g_size_err, 1);
+    td_db_t *d = NULL;
+    assert_int_equal(td_pool_lease(p, NULL, g_ids[0], &d), TD_E_UNAVAILABLE);
+    assert_int_equal(atomic_load(&g_opens), 0);
+    atomic_store(&g_size_err, 0);
+    td_pool_release(p, g_ids[0], lease(p, NULL, g_ids[0]), 0);
+    assert_int_equal(atomic_load(&g_sized), 2);
+    assert_int_equal(server_stats(p, "s1").budget, 1);
+    free_pool(p);
+}
+
+#define FIFO_N 4
+static atomic_int g_turn;          /* order in which waiters were served */
+static int g_order[FIFO_N + 1];
+
+typedef struct {
+    td_pool_t *p;
+    int k; /* the k-th to queue, 1.. */
+    const char *tid;
+    td_db_t *db; /* what it was given */
+    td_status st;
+} fifo_t;
+
+static void *fifo_waiter(void *arg) {
+    fifo_t *f = arg;
+    f->st = td_pool_lease(f->p, NULL, f->tid, &f->db);
+    g_order[atomic_fetch_add(&g_turn, 1)] = f->k;
+    if (!f->st) {
+        usleep(20 * 1000); /* hold it a little, so the next one waits too */
+        td_pool_release(f->p, f->tid, f->db, 0);
+    }
+    return NULL;
+}
+
+/* Waits until n leases wait for server name. */
+static void until_waiting(td_pool_t *p, const char *name, size_t n) {
+    for (int i = 0; i < 2000 && server_stats(p, name).waiting < n; i++)
+        usleep(1000);
+    assert_int_equal(server_stats(p, name).waiting, n);
+}
+
+/* Leases waiting for a full server are served in the order they came,
+ * each by a slot freed on that server; a later lease for the same server
+ * does not overtake them. */
+static void test_fifo(void **state) {
+    (void)state;
+    td_pool_t *p = server_pool(100, 1, 1);
+    td_pool_set_wait_ms(p, 10000);
+    atomic_store(&g_turn, 0);
+    td_db_t *held = lease(p, NULL, g_ids[0]);
+    pthread_t th[FIFO_N];
+    fifo_t f[FIFO_N];
+    for (int i = 0; i < FIFO_N; i++) {
+        f[i] = (fifo_t){p, i + 1, g_ids[i + 1], NULL, TD_OK};
+        assert_int_equal(pthread_create(&th[i], NULL, fifo_waiter, &f[i]), 0);
+        until_waiting(p, "s1", (size_t)i + 1); /* queued before the next starts */
+    }
+    td_pool_release(p, g_ids[0], held, 0);
+    for (int i = 0; i < FIFO_N; i++)
+        pthread_join(th[i], NULL);
+    for (int i = 0; i < FIFO_N; i++) {
+        assert_int_equal(f[i].st, TD_OK);
+        assert_int_equal(g_order[i], i + 1);
+    }
+    td_pool_server_stats_t s1 = server_stats(p, "s1");
+    assert_int_equal(s1.waits, FIFO_N);
+    assert_int_equal(s1.busy, 0);
+    assert_int_equal(s1.open, 1);
+    assert_int_equal(atomic_load(&g_max_live), 1); /* closed before each open */
+    free_pool(p);
+}
+
+/* A waiter for the tenant whose handle comes back gets that handle: no
+ * close, no open. */
+static void test_waiter_same_tenant_handoff(void **state) {
+    (void)state;
+    td_pool_t *p = server_pool(100, 1, 1);
+    td_db_t *held = lease(p, NULL, g_ids[3]);
+    fifo_t f = {p, 1, g_ids[3], NULL, TD_OK};
+    pthread_t th;
+    atomic_store(&g_turn, 0);
+    assert_int_equal(pthread_create(&th, NULL, fifo_waiter, &f), 0);
+    until_waiting(p, "s1", 1);
+    td_pool_release(p, g_ids[3], held, 0);
+    pthread_join(th, NULL);
+    assert_int_equal(f.st, TD_OK);
+    assert_ptr_equal(f.db, held);
+    assert_int_equal(atomic_load(&g_opens), 1);
+    free_pool(p);
+}
+
+/* A counted connection (td_pool_lease_counted) takes a slot of its
+ * server like a lease, is never kept, and its td_db_close gives the slot
+ * to the lease waiting for it. */
+static void test_counted_lease(void **state) {
+    (void)state;
+    td_pool_t *p = server_pool(100, 1, 1);
+    td_pool_set_wait_ms(p, 10000);
+    td_db_t *own = NULL;
+    assert_int_equal(td_pool_lease_counted(p, g_ids[5], open_tenant, g_dir, &own), TD_OK);
+    char got[TD_ID_LEN + 1];
+    whose(own, got);
+    assert_string_equal(got, g_ids[5]);
+    assert_int_equal(server_stats(p, "s1").open, 1);
+    fifo_t f = {p, 1, g_ids[6], NULL, TD_OK};
+    pthread_t th;
+    atomic_store(&g_turn, 0);
+    assert_int_equal(pthread_create(&th, NULL, fifo_waiter, &f), 0);
+    until_waiting(p, "s1", 1);
+    td_db_close(own); /* the caller's close */
+    pthread_join(th, NULL);
+    assert_int_equal(f.st, TD_OK);
+    td_pool_server_stats_t s1 = server_stats(p, "s1");
+    assert_int_equal(s1.open, 1); /* the waiter's handle, idle now */
+    assert_int_equal(s1.idle, 1);
+    assert_int_equal(atomic_load(&g_max_live), 1);
+    td_pool_set_wait_ms(p, 0); /* counted while open: a full server refuses */
+    assert_int_equal(td_pool_lease_counted(p, g_ids[7], open_tenant, g_dir, &own), TD_OK);
+    td_db_t *d = NULL;
+    assert_int_equal(td_pool_lease(p, NULL, g_ids[8], &d), TD_E_BUSY);
+    td_db_close(own);
+    assert_int_equal(server_stats(p, "s1").open, 0);
+    free_pool(p);
+}
+
 /* ---- stress -------------------------------------------------------------- */
 
 #define THREADS 4
@@ -503,8 +767,10 @@ static void test_invalid_tenant_id(void **state) {
 typedef struct {
     td_pool_t *p;
     unsigned seed;
-    int errors, wrong_tenant;
+    int errors, wrong_tenant, over_budget;
 } worker_t;
+
+static td_pool_t *g_watch; /* workers check its servers' budgets (2 and 3) */
 
 static void *worker(void *arg) {
     worker_t *w = arg;
@@ -521,6 +787,8 @@ static void *worker(void *arg) {
         whose(db, got);
         if (strcmp(got, tid) != 0)
             w->wrong_tenant++;
+        if (g_watch && (server_stats(g_watch, "s1").open > 2 || server_stats(g_watch, "s2").open > 3))
+            w->over_budget++;
         if (a)
             td_arena_destroy(a);
         else
@@ -529,30 +797,54 @@ static void *worker(void *arg) {
     return NULL;
 }
 
-static void test_stress_threads(void **state) {
-    (void)state;
-    td_pool_t *p = new_pool(8);
+/* Runs THREADS workers on p; fails on any error or wrong tenant. */
+static void run_workers(td_pool_t *p, unsigned seed) {
     pthread_t th[THREADS];
     worker_t w[THREADS];
     for (int i = 0; i < THREADS; i++) {
-        w[i] = (worker_t){p, (unsigned)(i * 7919 + 17), 0, 0};
+        w[i] = (worker_t){p, (unsigned)i * 7919u + seed, 0, 0, 0};
         assert_int_equal(pthread_create(&th[i], NULL, worker, &w[i]), 0);
     }
     for (int i = 0; i < THREADS; i++)
         pthread_join(th[i], NULL);
-    int errors = 0, wrong = 0;
-    for (int i = 0; i < THREADS; i++)
-        errors += w[i].errors, wrong += w[i].wrong_tenant;
+    for (int i = 0; i < THREADS; i++) {
+        assert_int_equal(w[i].errors, 0);
+        assert_int_equal(w[i].wrong_tenant, 0);
+        assert_int_equal(w[i].over_budget, 0);
+    }
+}
+
+static void test_stress_threads(void **state) {
+    (void)state;
+    td_pool_t *p = new_pool(8);
+    run_workers(p, 17);
     td_pool_stats_t s;
     td_pool_stats(p, &s);
-    assert_int_equal(errors, 0);
-    assert_int_equal(wrong, 0);
     assert_true(s.open <= 8);
     assert_int_equal(s.idle, s.open); /* nothing leased any more */
     assert_int_equal(s.hits + s.misses, THREADS * LEASES);
     assert_int_equal(s.misses, (unsigned long long)atomic_load(&g_opens));
     assert_int_equal((int)s.open, atomic_load(&g_live));
     assert_true(atomic_load(&g_max_live) <= 8);
+    free_pool(p);
+}
+
+/* Many threads over two servers with small budgets and a small global
+ * one: every lease is served (the waits are long enough), and no server
+ * ever holds more connections than its budget (checked by each worker
+ * while it holds a lease). */
+static void test_stress_servers(void **state) {
+    (void)state;
+    td_pool_t *p = server_pool(6, 2, 3);
+    td_pool_set_wait_ms(p, 30000);
+    g_watch = p;
+    run_workers(p, 3);
+    g_watch = NULL;
+    assert_true(atomic_load(&g_max_live) <= 6);
+    td_pool_stats_t s;
+    td_pool_stats(p, &s);
+    assert_int_equal(s.idle, s.open);
+    assert_int_equal((int)s.open, atomic_load(&g_live));
     free_pool(p);
 }
 
@@ -576,6 +868,14 @@ int main(void) {
         cmocka_unit_test(test_forget_leased_handle),
         cmocka_unit_test(test_invalid_tenant_id),
         cmocka_unit_test(test_stress_threads),
+        cmocka_unit_test(test_server_budget),
+        cmocka_unit_test(test_global_budget_across_servers),
+        cmocka_unit_test(test_server_full_busy),
+        cmocka_unit_test(test_server_size_failure),
+        cmocka_unit_test(test_fifo),
+        cmocka_unit_test(test_waiter_same_tenant_handoff),
+        cmocka_unit_test(test_counted_lease),
+        cmocka_unit_test(test_stress_servers),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
