@@ -26,6 +26,7 @@
 #include "common/config.h"
 #include "common/id.h"
 #include "common/log.h"
+#include "ops/ops.h"
 #include "services/engine.h"
 #include "services/services.h"
 #include "tenancy/tenancy.h"
@@ -51,26 +52,31 @@ static double pct(const double *v, size_t n, double p) {
     return v[k - 1];
 }
 
-/* One customer in tenant id (slug) through the resource engine; its id is
- * written to out as "slug id". */
+/* One customer in tenant id (slug) through the resource engine, with the
+ * context an operation gives it (td_op_res_open: the bench as a CLI
+ * actor, the tenant's database for the op's arena); its id is written to
+ * out as "slug id". */
 static int add_customer(td_platform_t *p, const char *slug, const char *id, FILE *out) {
-    char err[512] = "";
     td_arena_t *a = td_arena_new(0);
-    td_db_t *db = NULL;
     json_t *row = NULL;
     td_res_err_t e = {0};
+    td_tenant_t t;
+    td_res_ctx_t c;
     int rc = 1;
     if (!a)
         return 1;
+    td_op_t op = {.platform = p,
+                  .actor = {.kind = TD_ACTOR_CLI, .id = "td-bench-provision", .role = "superadmin"},
+                  .request_id = "bench",
+                  .arena = a};
     const td_resource_t *r = td_service_resource("crm", "customers");
-    td_status st = r ? td_tenant_open_db(p, a, id, &db, err, sizeof(err)) : TD_E_NOTFOUND;
+    td_status st = r ? td_tenant_find(p, a, id, &t) : TD_E_NOTFOUND;
+    if (!st)
+        st = td_op_res_open(&op, &t, "crm", TD_SCOPE_TENANT, &c);
     if (!st) {
         /* Throwaway data: skip the fsyncs of these commits (SQLite tenants
          * attach one file per service; on other backends this just fails). */
-        (void)td_db_exec(db, "PRAGMA auth.synchronous=OFF; PRAGMA crm.synchronous=OFF");
-        td_res_ctx_t c = {.db = db, .arena = a, .actor = "td-bench-provision",
-                          .role = "superadmin", .request_id = "bench", .scope = TD_SCOPE_TENANT,
-                          .tenant_id = id};
+        (void)td_db_exec(c.db, "PRAGMA auth.synchronous=OFF; PRAGMA crm.synchronous=OFF");
         char name[64];
         snprintf(name, sizeof(name), "Customer %s", slug);
         json_t *body = json_pack("{s:s, s:s, s:s, s:s}", "name", name, "email",
@@ -85,12 +91,11 @@ static int add_customer(td_platform_t *p, const char *slug, const char *id, FILE
         rc = 0;
     } else {
         fprintf(stderr, "td_bench_provision: customer in %s: %s: %s\n", slug,
-                td_status_msg(st ? st : TD_E_INVALID), e.code ? e.code : err);
+                td_status_msg(st ? st : TD_E_INVALID), e.code ? e.code : op.err.detail);
     }
     json_decref(row);
     td_res_err_free(&e);
-    td_db_close(db);
-    td_arena_destroy(a);
+    td_arena_destroy(a); /* closes the tenant's database (td_op_tenant_db) */
     return rc;
 }
 

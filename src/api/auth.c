@@ -1,28 +1,25 @@
-/* auth.c — POST /v1/auth/login, GET /v1/auth/me, POST /v1/auth/logout.
+/* auth.c — the authentication of every request (td_api_authenticate) and
+ * the routes of signing in and out: POST /v1/auth/login, /refresh,
+ * /logout, /password, /register, GET /v1/auth/me.
  *
- * Login without a tenant is a superadmin login against the catalog; with a
- * tenant (X-Tenant header, or the body's "tenant") it is a tenant user's
- * login against that tenant's auth.users. An unknown account costs the same
- * argon2id verification as a wrong password (a dummy hash), and both answer
- * the same 401 invalid_credentials. */
+ * Each route parses its body, calls one operation of ops/sessions.c (or
+ * tenancy's td_tenant_create, for a sign-up) and renders the tokens or
+ * the problem (td_api_op_fail). Login without a tenant is a superadmin's;
+ * with a tenant (X-Tenant header, the Host name, or the body's "tenant")
+ * a tenant user's. Logins, password changes and sign-ups hash with
+ * argon2id: they run on the HTTP layer's workers (td_req_offload). The
+ * failed-login counters and the refusal record of a failed login are
+ * here, around the operation. */
 #include <jansson.h>
-#include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
 #include "auth/accounts.h"
-#include "auth/apikey.h"
-#include "auth/password.h"
 #include "auth/tokens.h"
-#include "auth/users.h"
-#include "common/id.h"
 #include "common/json.h"
 #include "common/timeutil.h"
-
-/* Verifies pw against hash, or against a dummy when there is no account. */
-static int password_ok(const char *hash, const char *pw) { return td_password_matches(hash, pw); }
 
 static void drop_json(void *j) { json_decref(j); }
 
@@ -47,52 +44,22 @@ int td_api_json_body(td_req_t *req, json_t **out) {
     return 0;
 }
 
-/* Verifies the bearer token: 401 with a code when missing, invalid or
- * revoked. On success *claims is a new reference. */
-/* Authenticates an API key: the claims are synthesised from its record
- * (sub = the key's id, so rows it writes are owned by the key). */
+/* Authenticates an API key: the claims come from its record (auth's
+ * td_apikey_claims: sub = the key's id, so rows it writes are owned by the
+ * key). 401 invalid_api_key for any failure. */
 static int authenticate_key(td_req_t *req, td_app_t *app, const char *key, json_t **claims) {
-    td_apikey_row_t k;
-    td_db_t *db;
-    if (td_catalog_lease(app->platform->catalog, req->arena, &db) ||
-        td_apikey_authenticate(db, req->arena, key, &k)) {
-        td_resp_problem(req, 401, "invalid_api_key", "Invalid API key",
-                        "unknown, revoked or expired API key");
-        return -1;
-    }
-    json_error_t e;
-    json_t *svc = k.services ? json_loads(k.services, 0, &e) : NULL;
-    int64_t until = 0;
-    if (k.expires_at && td_time_parse(k.expires_at, &until))
-        until = 0;
-    /* exp bounds the claims' life in the request only; key_exp is the
-     * key's own end (null: it never expires) */
-    *claims = json_pack("{s:s, s:s, s:s, s:I, s:I, s:b, s:b, s:o}", "sub", k.id, "role", k.role,
-                        "jti", k.id, "iat", (json_int_t)0, "exp",
-                        (json_int_t)(td_now_ms() / 1000 + 60), "api_key", 1, "read_only",
-                        k.read_only, "key_exp",
-                        k.expires_at ? json_integer((json_int_t)(until / 1000)) : json_null());
-    json_object_set_new(*claims, "svc", json_is_array(svc) ? svc : json_array());
-    if (!json_is_array(svc)) {
-        json_decref(svc);
-        json_object_set_new(*claims, "svc_all", json_true());
-    }
-    if (k.tenant_id)
-        json_object_set_new(*claims, "tid", json_string(k.tenant_id));
-    return 0;
+    if (td_apikey_claims(app->platform, req->arena, key, claims) == TD_OK)
+        return 0;
+    td_resp_problem(req, 401, "invalid_api_key", "Invalid API key",
+                    "unknown, revoked or expired API key");
+    return -1;
 }
 
-/* 1 when the superadmin a token names still exists, is enabled, and the
- * token is of its current generation (a password change raises it). Read
- * from the catalog on every request: superadmin requests are few, and a
- * deleted or disabled operator must lose access at once. */
-static int superadmin_current(td_req_t *req, td_app_t *app, const char *sub, int64_t gen) {
-    td_db_t *db;
-    if (td_catalog_lease(app->platform->catalog, req->arena, &db))
-        return -1;
-    return td_admin_current(db, req->arena, sub, gen);
-}
-
+/* Verifies the bearer token: 401 with a code when missing, invalid or
+ * revoked. On success *claims is a new reference. A superadmin's token is
+ * checked against the catalog on every request (td_admin_current):
+ * superadmin requests are few, and a deleted or disabled operator must
+ * lose access at once. */
 int td_api_authenticate(td_req_t *req, td_app_t *app, json_t **claims) {
     const char *h = td_req_header(req, "Authorization");
     const char *xkey = td_req_header(req, "X-API-Key");
@@ -136,7 +103,7 @@ int td_api_authenticate(td_req_t *req, td_app_t *app, json_t **claims) {
     const char *role = json_string_value(json_object_get(*claims, "role"));
     int current = td_revocations_covers(app->revoked, jti, sub, tid, gen, iat) ? 0 : 1;
     if (current && !tid && !strcmp(role, "superadmin"))
-        current = superadmin_current(req, app, sub, gen);
+        current = td_admin_current(app->platform, req->arena, sub, gen);
     if (current <= 0) {
         json_decref(*claims);
         *claims = NULL;
@@ -157,135 +124,40 @@ static json_t *string_array(const char *const *v, size_t n) {
     return a;
 }
 
-static void answer_tokens(td_req_t *req, td_app_t *app, const td_principal_t *p, const char *email,
-                          const td_tenant_t *t, const char *refresh) {
-    char *access = NULL, jti[33];
-    td_platform_reload_keys(app->platform, 60); /* sign with the newest key */
-    int64_t ttl = app->platform->cfg->access_ttl;
-    if (td_token_issue(td_platform_keys(app->platform), p, td_now_ms() / 1000, ttl, &access, jti)) {
-        td_api_fail(req, TD_E_INTERNAL, "cannot sign the token");
-        return;
-    }
-    json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:{s:s, s:s, s:s}}", "access_token", access,
-                          "refresh_token", refresh, "token_type", "Bearer", "expires_in",
-                          (int)ttl, "user", "id", p->sub, "email", email, "role", p->role);
-    if (t)
-        json_object_set_new(o, "tenant", json_pack("{s:s, s:s}", "id", t->row.id, "slug", t->row.slug));
+/* Answers a login, a sign-up or a refresh: the tokens, the principal and
+ * its tenant, never cached. */
+static void answer_tokens(td_req_t *req, int status, const td_signin_t *s) {
+    const td_principal_t *p = &s->who;
+    json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:{s:s, s:s, s:s}}", "access_token", s->access,
+                          "refresh_token", s->refresh, "token_type", "Bearer", "expires_in",
+                          (int)s->expires_in, "user", "id", p->sub, "email", s->email, "role",
+                          p->role);
+    if (s->tenant)
+        json_object_set_new(o, "tenant", json_pack("{s:s, s:s}", "id", s->tenant->row.id, "slug",
+                                                   s->tenant->row.slug));
     json_object_set_new(o, "services", string_array(p->svc, p->nsvc));
-    char *s = json_dumps(o, JSON_COMPACT);
-    td_resp_bytes(req, 200, "application/json", s, strlen(s));
-    td_resp_header(req, "Cache-Control", "no-store");
-    sodium_memzero(s, strlen(s));
-    free(s);
-    free(access);
+    char *txt = json_dumps(o, JSON_COMPACT);
     json_decref(o);
+    if (!txt) {
+        td_api_fail(req, TD_E_NOMEM, NULL);
+        return;
+    }
+    td_resp_bytes(req, status, "application/json", txt, strlen(txt));
+    td_resp_header(req, "Cache-Control", "no-store");
+    sodium_memzero(txt, strlen(txt));
+    free(txt);
 }
 
-static void bad_credentials(td_req_t *req) {
-    td_resp_problem(req, 401, "invalid_credentials", "Invalid credentials",
-                    "wrong email or password");
-}
-
-static void login_superadmin(td_req_t *req, td_app_t *app, const char *email, const char *pw) {
-    td_db_t *db;
-    td_admin_row_t adm = {0};
-    td_status st = td_catalog_lease(app->platform->catalog, req->arena, &db);
-    if (!st)
-        st = td_admin_login(db, req->arena, email, pw, &adm);
-    if (st == TD_E_AUTH) {
-        bad_credentials(req);
-        return;
-    }
-    if (st) {
-        td_api_fail(req, st, "the catalog does not answer");
-        return;
-    }
-    char refresh[TD_REFRESH_LEN + 1], sid[TD_ID_LEN + 1];
-    td_sessions_t ss = {db, 1, "p"};
-    if ((st = td_session_start(&ss, adm.id, NULL, td_req_client_addr(req), refresh, sid))) {
-        td_api_fail(req, st, "cannot record the session");
-        return;
-    }
-    td_principal_t p = {.sub = adm.id, .role = "superadmin", .gen = adm.gen, .sid = sid};
-    answer_tokens(req, app, &p, adm.email, NULL, refresh);
-    sodium_memzero(refresh, sizeof(refresh));
-}
-
-/* The tenant of a login or refresh, active, with its database leased.
- * Answers and returns -1 when it cannot be used. */
-static int usable_tenant(td_req_t *req, td_app_t *app, const char *key, td_tenant_t *t,
-                         td_db_t **tdb, const char *pw) {
-    td_status st = td_tenant_find(app->platform, req->arena, key, t);
-    if (st == TD_E_NOTFOUND || (!st && strcmp(t->row.status, "deleted") == 0)) {
-        if (pw)
-            password_ok(NULL, pw); /* same cost as a real attempt */
-        bad_credentials(req);
-        return -1;
-    }
-    if (!st && strcmp(t->row.status, "suspended") == 0) {
-        td_resp_problem(req, 403, "tenant_suspended", "Tenant suspended",
-                        "this tenant is suspended");
-        return -1;
-    }
-    char err[256];
-    if (!st && strcmp(t->row.status, "active"))
-        st = TD_E_UNAVAILABLE;
-    if (!st)
-        st = td_tenant_lease(app->platform, req->arena, t->row.id, "auth", tdb, err, sizeof(err));
-    if (st) {
-        td_api_tenant_fail(req, TD_E_UNAVAILABLE, NULL);
-        return -1;
-    }
-    return 0;
-}
-
-static void answer_user(td_req_t *req, td_app_t *app, const td_tenant_t *t, const td_user_t *u,
-                        const char *sid, const char *refresh) {
-    const char **svc;
-    size_t nsvc;
-    td_user_effective_services(u, t->services, t->nsvc, req->arena, &svc, &nsvc);
-    td_principal_t pr = {.sub = u->id, .role = u->role, .tid = t->row.id, .svc = svc,
-                         .nsvc = nsvc, .svc_all = td_user_unscoped(u), .gen = u->gen, .sid = sid};
-    answer_tokens(req, app, &pr, u->email, t, refresh);
-}
-
-static void login_tenant(td_req_t *req, td_app_t *app, const char *key, const char *email,
-                         const char *pw) {
-    td_tenant_t t;
-    td_db_t *tdb;
-    if (usable_tenant(req, app, key, &t, &tdb, pw))
-        return;
-    td_user_t u;
-    td_status st = td_user_find(tdb, req->arena, email, 1, &u);
-    if (st && st != TD_E_NOTFOUND) {
-        td_api_fail(req, st, NULL);
-        return;
-    }
-    if (!password_ok(st ? NULL : u.password_hash, pw) || u.disabled) {
-        if (!st) /* a known account: its owner can see the attempt */
-            td_user_event(tdb, u.id, "login_failed", td_req_client_addr(req),
-                          u.disabled ? "disabled" : "wrong password");
-        bad_credentials(req);
-        return;
-    }
-    td_user_logged_in(tdb, u.id, td_req_client_addr(req));
-    if (td_password_needs_rehash(u.password_hash)) { /* parameters rose since */
-        td_user_patch_t p = {.password = pw, .rehash = 1};
-        td_op_t op = td_api_op(req, app); /* a public route: the user acts on itself */
-        op.actor = (td_actor_t){.kind = TD_ACTOR_USER, .id = u.id, .tenant_id = t.row.id,
-                                .role = u.role};
-        td_who_t who = td_who_of(&op);
-        td_user_update(tdb, u.id, &p, &who, NULL);
-    }
-    char refresh[TD_REFRESH_LEN + 1], scope[33], sid[TD_ID_LEN + 1];
-    td_id_compact(t.row.id, scope);
-    td_sessions_t ss = {tdb, 0, scope};
-    if ((st = td_session_start(&ss, u.id, NULL, td_req_client_addr(req), refresh, sid))) {
-        td_api_fail(req, st, "cannot record the session");
-        return;
-    }
-    answer_user(req, app, &t, &u, sid, refresh);
-    sodium_memzero(refresh, sizeof(refresh));
+/* Runs a login (td_op_login) as the request and answers it. */
+static void sign_in(td_req_t *req, td_app_t *app, const char *tenant, const char *email,
+                    const char *pw, int status) {
+    td_op_t op = td_api_op(req, app); /* a public route: the server, until signed in */
+    td_signin_t s;
+    if (td_op_login(&op, tenant, email, pw, &s))
+        td_api_op_fail(req, &op);
+    else
+        answer_tokens(req, status, &s);
+    td_signin_wipe(&s);
 }
 
 typedef struct {
@@ -316,10 +188,7 @@ static void login_work(td_req_t *req, void *arg) {
                         "wait before trying again (see Retry-After)");
         return;
     }
-    if (tenant)
-        login_tenant(req, app, tenant, email, pw);
-    else
-        login_superadmin(req, app, email, pw);
+    sign_in(req, app, tenant, email, pw, 200);
     if (req->status == 401) { /* delays count from the answer, not the question */
         now = td_now_ms() / 1000;
         td_limiter_fail(app->login_limits, acct, now);
@@ -363,99 +232,6 @@ void td_api_login(td_req_t *req, void *app_) {
     td_req_offload(req, login_work, job);
 }
 
-/* Ends every session and access token of a superadmin (sub) or of a
- * tenant user (sub in the auth database tdb): a reused refresh token, a
- * logout everywhere. 0, or answers 503 and returns -1. */
-static int end_everything(td_req_t *req, td_app_t *app, td_db_t *tdb, const char *sub) {
-    int64_t gen = 0;
-    td_status st;
-    if (tdb) {
-        st = td_user_end_sessions(tdb, sub, &gen);
-    } else {
-        td_db_t *cat;
-        st = td_catalog_lease(app->platform->catalog, req->arena, &cat);
-        if (!st)
-            st = td_admin_end_all(cat, req->arena, sub, &gen);
-    }
-    if (!st)
-        st = td_revoke_principal(app->revoked, app->platform->catalog, sub, gen);
-    if (st) {
-        td_api_fail(req, st, "cannot end the sessions");
-        return -1;
-    }
-    return 0;
-}
-
-/* Spends a refresh token: 0 with *owner, *family and the next token, or
- * answers 401 (a reused token ends every session of its owner). */
-static int rotate(td_req_t *req, td_app_t *app, const td_sessions_t *ss, const char *token,
-                  const char **owner, const char **family, char refresh[TD_REFRESH_LEN + 1]) {
-    td_status st = td_session_rotate(ss, req->arena, token, td_req_client_addr(req), owner, family,
-                                     refresh);
-    if (st == TD_E_CONFLICT) {
-        if (!ss->platform)
-            td_user_event(ss->db, *owner, "refresh_reused", td_req_client_addr(req),
-                          "every session ended");
-        if (end_everything(req, app, ss->platform ? NULL : ss->db, *owner) == 0)
-            td_resp_problem(req, 401, "refresh_reused", "Refresh token reused",
-                            "this refresh token was already used: every session of its user"
-                            " is ended");
-        return -1;
-    }
-    if (st) {
-        td_resp_problem(req, 401, "invalid_grant", "Invalid refresh token",
-                        "unknown, expired or ended refresh token");
-        return -1;
-    }
-    return 0;
-}
-
-static void refresh_platform(td_req_t *req, td_app_t *app, const char *token) {
-    td_db_t *db;
-    const char *owner, *family;
-    char refresh[TD_REFRESH_LEN + 1];
-    td_admin_row_t adm;
-    if (td_catalog_lease(app->platform->catalog, req->arena, &db)) {
-        td_api_fail(req, TD_E_UNAVAILABLE, "the catalog does not answer");
-        return;
-    }
-    td_sessions_t ss = {db, 1, "p"};
-    if (rotate(req, app, &ss, token, &owner, &family, refresh))
-        return;
-    if (td_admin_active(db, req->arena, owner, &adm)) {
-        bad_credentials(req);
-        return;
-    }
-    td_principal_t p = {.sub = adm.id, .role = "superadmin", .gen = adm.gen, .sid = family};
-    answer_tokens(req, app, &p, adm.email, NULL, refresh);
-    sodium_memzero(refresh, sizeof(refresh));
-}
-
-static void refresh_tenant(td_req_t *req, td_app_t *app, const char *scope, const char *token) {
-    char id[TD_ID_LEN + 1], refresh[TD_REFRESH_LEN + 1];
-    snprintf(id, sizeof(id), "%.8s-%.4s-%.4s-%.4s-%.12s", scope, scope + 8, scope + 12,
-             scope + 16, scope + 20);
-    td_tenant_t t;
-    td_db_t *tdb;
-    if (strlen(scope) != 32 || !td_id_valid(id)) {
-        td_resp_problem(req, 401, "invalid_grant", "Invalid refresh token",
-                        "unknown, expired or ended refresh token");
-        return;
-    }
-    if (usable_tenant(req, app, id, &t, &tdb, NULL))
-        return;
-    td_sessions_t ss = {tdb, 0, scope};
-    const char *uid, *family;
-    if (rotate(req, app, &ss, token, &uid, &family, refresh))
-        return;
-    td_user_t u;
-    if (td_user_find(tdb, req->arena, uid, 0, &u) || u.disabled)
-        bad_credentials(req);
-    else
-        answer_user(req, app, &t, &u, family, refresh);
-    sodium_memzero(refresh, sizeof(refresh));
-}
-
 void td_api_refresh(td_req_t *req, void *app_) {
     td_app_t *app = app_;
     json_t *body;
@@ -463,13 +239,18 @@ void td_api_refresh(td_req_t *req, void *app_) {
         return;
     const char *token = json_string_value(json_object_get(body, "refresh_token"));
     char scope[33];
-    if (json_object_size(body) != 1 || td_refresh_scope(token, scope))
+    if (json_object_size(body) != 1 || td_refresh_scope(token, scope)) {
         td_resp_problem(req, 400, "invalid_request", "Invalid refresh request",
                         "send {\"refresh_token\": \"tdr_…\"}");
-    else if (strcmp(scope, "p") == 0)
-        refresh_platform(req, app, token);
+        return;
+    }
+    td_op_t op = td_api_op(req, app);
+    td_signin_t s;
+    if (td_op_refresh(&op, token, &s))
+        td_api_op_fail(req, &op);
     else
-        refresh_tenant(req, app, scope, token);
+        answer_tokens(req, 200, &s);
+    td_signin_wipe(&s);
 }
 
 void td_api_me(td_req_t *req, void *app_) {
@@ -485,25 +266,6 @@ void td_api_me(td_req_t *req, void *app_) {
                                                   : json_object_get(c, "exp"));
     json_object_set_new(o, "api_key", json_boolean(ctx->api_key));
     td_api_send_json(req, 200, o);
-}
-
-/* The sessions of the caller: its tenant's auth database, or the catalog
- * for a superadmin. 0, or answers and returns -1. */
-static int caller_sessions(td_req_t *req, td_app_t *app, td_sessions_t *ss) {
-    td_ctx_t *ctx = req->ctx;
-    char err[256];
-    memset(ss, 0, sizeof(*ss));
-    if (!ctx->tid) {
-        ss->platform = 1;
-        if (!td_catalog_lease(app->platform->catalog, req->arena, &ss->db))
-            return 0;
-        td_api_fail(req, TD_E_UNAVAILABLE, "the catalog does not answer");
-        return -1;
-    }
-    if (!td_tenant_lease(app->platform, req->arena, ctx->tid, "auth", &ss->db, err, sizeof(err)))
-        return 0;
-    td_api_tenant_fail(req, TD_E_UNAVAILABLE, NULL);
-    return -1;
 }
 
 /* POST /v1/auth/logout[?all=true]: the access token stops working at once
@@ -523,26 +285,14 @@ void td_api_logout(td_req_t *req, void *app_) {
         td_resp_problem(req, 400, "invalid_request", "Invalid request", "all must be true or false");
         return;
     }
-    td_sessions_t ss;
-    if (caller_sessions(req, app, &ss))
-        return;
-    if (all && !strcmp(all, "true")) {
-        if (end_everything(req, app, ss.platform ? NULL : ss.db, ctx->sub) == 0)
-            td_resp_static(req, 204, "application/json", "", 0);
-        return;
-    }
-    const char *sid = json_string_value(json_object_get(c, "sid"));
-    td_db_t *cat;
-    td_status st = sid ? td_session_end(&ss, ctx->sub, sid) : TD_OK;
-    if (!st)
-        st = td_catalog_lease(app->platform->catalog, req->arena, &cat);
-    if (!st)
-        st = td_revocations_add(app->revoked, cat,
-                                td_arena_printf(req->arena, "jti:%s",
-                                                json_string_value(json_object_get(c, "jti"))),
-                                td_now_ms(), json_integer_value(json_object_get(c, "exp")));
+    td_op_t op = td_api_op(req, app);
+    td_status st = all && !strcmp(all, "true")
+                       ? td_op_logout_all(&op)
+                       : td_op_logout(&op, json_string_value(json_object_get(c, "sid")),
+                                      json_string_value(json_object_get(c, "jti")),
+                                      json_integer_value(json_object_get(c, "exp")));
     if (st)
-        td_api_fail(req, st, "cannot record the logout");
+        td_api_op_fail(req, &op);
     else
         td_resp_static(req, 204, "application/json", "", 0);
 }
@@ -551,40 +301,14 @@ void td_api_logout(td_req_t *req, void *app_) {
  * stores the new one, and ends every session and token of the caller (log
  * in again). */
 static void password_work(td_req_t *req, void *arg) {
-    td_app_t *app = ((login_job_t *)arg)->app;
-    json_t *body = ((login_job_t *)arg)->body;
-    td_ctx_t *ctx = req->ctx;
-    const char *cur = json_string_value(json_object_get(body, "current_password"));
-    const char *next = json_string_value(json_object_get(body, "new_password"));
-    td_sessions_t ss;
-    int64_t gen = 0;
-    td_status st;
-    if (caller_sessions(req, app, &ss))
-        return;
-    td_op_t op = td_api_op(req, app);
-    if (ss.platform) {
-        st = td_admin_set_password(&op, ss.db, cur, next, &gen);
-    } else {
-        td_user_t u;
-        st = td_user_find(ss.db, req->arena, ctx->sub, 0, &u);
-        if (!st && !password_ok(u.password_hash, cur))
-            st = TD_E_AUTH;
-        td_user_patch_t p = {.password = next};
-        td_who_t who = td_who_of(&op);
-        if (!st)
-            st = td_user_update(ss.db, u.id, &p, &who, &gen);
-        if (!st)
-            td_user_event(ss.db, ctx->sub, "password_changed", td_req_client_addr(req), NULL);
-    }
-    if (st == TD_E_AUTH) {
-        td_resp_problem(req, 403, "wrong_password", "Wrong password",
-                        "the current password does not match");
-        return;
-    }
-    if (!st)
-        st = td_revoke_principal(app->revoked, app->platform->catalog, ctx->sub, gen);
-    if (st)
-        td_api_fail(req, st, NULL);
+    login_job_t *job = arg;
+    td_op_t op = td_api_op(req, job->app);
+    if (op.actor.tenant_id) /* a user's row changes: the drain takes it */
+        td_api_touch(req, op.actor.tenant_id);
+    const char *cur = json_string_value(json_object_get(job->body, "current_password"));
+    const char *next = json_string_value(json_object_get(job->body, "new_password"));
+    if (td_op_password_change(&op, cur, next))
+        td_api_op_fail(req, &op);
     else
         td_resp_static(req, 204, "application/json", "", 0);
 }
@@ -606,10 +330,6 @@ void td_api_password(td_req_t *req, void *app_) {
                         "send {\"current_password\", \"new_password\"}");
         return;
     }
-    if (td_password_check(next)) {
-        td_resp_problem(req, 400, "weak_password", "Weak password", td_password_problem(next));
-        return;
-    }
     login_job_t *job = td_arena_alloc(req->arena, sizeof(*job));
     if (!job) {
         td_api_fail(req, TD_E_NOMEM, NULL);
@@ -620,10 +340,9 @@ void td_api_password(td_req_t *req, void *app_) {
 }
 
 /* POST /v1/auth/register, on a worker thread: a new tenant and its first
- * admin in one call, answered like a login. */
+ * admin in one call, answered like a login (201). */
 static void register_work(td_req_t *req, void *arg) {
     login_job_t *job = arg;
-    td_app_t *app = job->app;
     json_t *b = job->body;
     const char *email = json_string_value(json_object_get(b, "email"));
     const char *pw = json_string_value(json_object_get(b, "password"));
@@ -640,14 +359,11 @@ static void register_work(td_req_t *req, void *arg) {
         names[i] = json_string_value(json_array_get(svc, i));
     spec.services = names;
     td_tenant_t t;
-    td_op_t op = td_api_op(req, app); /* a public route: the server signs the caller up */
-    if (td_tenant_create(&op, &spec, &t)) {
+    td_op_t op = td_api_op(req, job->app); /* a public route: the server signs the caller up */
+    if (td_tenant_create(&op, &spec, &t))
         td_api_op_fail(req, &op);
-        return;
-    }
-    login_tenant(req, app, t.row.id, email, pw);
-    if (req->status == 200)
-        req->status = 201;
+    else
+        sign_in(req, job->app, t.row.id, email, pw, 201);
 }
 
 void td_api_register(td_req_t *req, void *app_) {

@@ -53,6 +53,12 @@ static const char *title_of(const char *code, int status) {
         {"email_taken", "Email taken"},
         {"user_not_found", "User not found"},
         {"last_admin", "the tenant's last active admin"},
+        {"invalid_credentials", "Invalid credentials"},
+        {"invalid_grant", "Invalid refresh token"},
+        {"refresh_reused", "Refresh token reused"},
+        {"tenant_suspended", "Tenant suspended"},
+        {"wrong_password", "Wrong password"},
+        {"weak_password", "Weak password"},
     };
     for (size_t i = 0; i < sizeof(titles) / sizeof(titles[0]); i++)
         if (strcmp(code, titles[i][0]) == 0)

@@ -42,6 +42,43 @@ td_status td_apikey_authenticate(td_db_t *cat, td_arena_t *a, const char *key,
     return TD_OK;
 }
 
+/* The claims of a key's request (td_apikey_claims): sub and jti the key's
+ * id (rows it writes are owned by the key); exp bounds the claims' life
+ * in the request only, key_exp is the key's own end (null: never); svc
+ * the key's services, or svc_all for a key of every service. */
+static json_t *key_claims(const td_apikey_row_t *k) {
+    json_error_t e;
+    json_t *svc = k->services ? json_loads(k->services, 0, &e) : NULL;
+    int64_t until = 0;
+    if (k->expires_at && td_time_parse(k->expires_at, &until))
+        until = 0;
+    json_t *c = json_pack("{s:s, s:s, s:s, s:I, s:I, s:b, s:b, s:o}", "sub", k->id, "role",
+                          k->role, "jti", k->id, "iat", (json_int_t)0, "exp",
+                          (json_int_t)(td_now_ms() / 1000 + 60), "api_key", 1, "read_only",
+                          k->read_only, "key_exp",
+                          k->expires_at ? json_integer((json_int_t)(until / 1000)) : json_null());
+    json_object_set_new(c, "svc", json_is_array(svc) ? svc : json_array());
+    if (!json_is_array(svc)) {
+        json_decref(svc);
+        json_object_set_new(c, "svc_all", json_true());
+    }
+    if (k->tenant_id)
+        json_object_set_new(c, "tid", json_string(k->tenant_id));
+    return c;
+}
+
+td_status td_apikey_claims(td_platform_t *p, td_arena_t *a, const char *key, json_t **claims) {
+    td_apikey_row_t k;
+    td_db_t *cat;
+    *claims = NULL;
+    td_status st = td_catalog_lease(p->catalog, a, &cat);
+    if (!st)
+        st = td_apikey_authenticate(cat, a, key, &k);
+    if (!st && !(*claims = key_claims(&k)))
+        st = TD_E_NOMEM;
+    return st;
+}
+
 td_status td_admin_login(td_db_t *cat, td_arena_t *a, const char *email, const char *pw,
                          td_admin_row_t *out) {
     memset(out, 0, sizeof(*out));
@@ -61,8 +98,11 @@ td_status td_admin_active(td_db_t *cat, td_arena_t *a, const char *id, td_admin_
     return st || out->disabled ? TD_E_AUTH : TD_OK;
 }
 
-int td_admin_current(td_db_t *cat, td_arena_t *a, const char *id, int64_t gen) {
+int td_admin_current(td_platform_t *p, td_arena_t *a, const char *id, int64_t gen) {
     td_admin_row_t adm;
+    td_db_t *cat;
+    if (td_catalog_lease(p->catalog, a, &cat))
+        return -1;
     td_status st = td_cat_admin_find(cat, a, id, 1, &adm);
     if (st && st != TD_E_NOTFOUND)
         return -1;

@@ -80,9 +80,13 @@ static void remember(td_revocations_t *r, const char *key, int64_t exp, int64_t 
     pthread_mutex_unlock(&r->mu);
 }
 
-td_status td_revocations_load(td_revocations_t *r, td_db_t *db, int64_t now) {
+td_status td_revocations_load(td_revocations_t *r, td_catalog_t *cat, int64_t now) {
+    td_db_t *db;
     td_stmt_t *st = NULL;
-    td_status rc = td_db_prepare(
+    td_status rc = td_catalog_lease(cat, NULL, &db);
+    if (rc)
+        return rc;
+    rc = td_db_prepare(
         db, "SELECT jti, expires_at, revoked_at FROM revoked_tokens WHERE expires_at > ?", &st);
     if (!rc)
         rc = td_db_bind_int64(st, 1, now);
@@ -99,6 +103,7 @@ td_status td_revocations_load(td_revocations_t *r, td_db_t *db, int64_t now) {
     if (!rc) /* forget what can no longer matter */
         td_db_execv(db, NULL, "DELETE FROM revoked_tokens WHERE expires_at <= CAST(? AS BIGINT)",
                     cutoff, NULL);
+    td_catalog_release(cat, db);
     return rc;
 }
 

@@ -26,8 +26,9 @@ typedef struct td_revocations td_revocations_t;
 
 td_revocations_t *td_revocations_new(void);
 void td_revocations_free(td_revocations_t *r);
-/* Loads the unexpired entries of the catalog (now: unix seconds). */
-td_status td_revocations_load(td_revocations_t *r, td_db_t *db, int64_t now);
+/* Loads the unexpired entries of the catalog (leased here; now: unix
+ * seconds). */
+td_status td_revocations_load(td_revocations_t *r, td_catalog_t *cat, int64_t now);
 /* Reads revocations other processes recorded since the last call, at most
  * once every interval seconds (cheap to call on every request). */
 void td_revocations_sync(td_revocations_t *r, td_catalog_t *cat, int64_t now, int64_t interval);

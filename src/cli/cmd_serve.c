@@ -117,11 +117,8 @@ int td_cmd_serve(td_cli_t *cli) {
     td_status st = app.revoked && app.login_limits && app.ip_limits ? td_platform_start_pool(&p)
                                                                     : TD_E_NOMEM;
     p.revoked = app.revoked; /* operations that revoke end tokens here at once */
-    td_db_t *cdb;
-    if (!st && !(st = td_catalog_lease(p.catalog, NULL, &cdb))) {
-        st = td_revocations_load(app.revoked, cdb, td_now_ms() / 1000);
-        td_catalog_release(p.catalog, cdb);
-    }
+    if (!st)
+        st = td_revocations_load(app.revoked, p.catalog, td_now_ms() / 1000);
     if (!st && !(st = td_usage_new(&p, &app.usage))) /* flushed every usage_flush_ms */
         st = td_usage_start(app.usage);
     if (!st)

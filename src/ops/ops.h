@@ -76,6 +76,52 @@ td_status td_op_user_update(td_op_t *op, const td_tenant_t *t, const char *key, 
                             const td_user_patch_t *p, td_user_t *out);
 td_status td_op_user_delete(td_op_t *op, const td_tenant_t *t, const char *id);
 
+/* ---- signing in and out (sessions.c) ----
+ * A superadmin's sessions are in the catalog, a tenant user's in its
+ * tenant's auth database. Each success is audited once with the signed-in
+ * principal as the actor (session.login, session.refresh, session.logout,
+ * session.logout_all, password.change — admin.password for a superadmin);
+ * a failed login is the caller's refusal record. Failures: 401
+ * invalid_credentials (wrong email or password, an unknown or deleted
+ * tenant — all cost one argon2id verification), invalid_grant,
+ * refresh_reused; 403 tenant_suspended, wrong_password, forbidden; 503
+ * tenant_unavailable, busy, or the catalog's status. */
+
+/* What a login or a refresh hands out. The caller wipes it
+ * (td_signin_wipe) once answered. */
+typedef struct {
+    td_principal_t who;               /* the access token's claims (strings in op->arena) */
+    const char *email;
+    const td_tenant_t *tenant;        /* a user's tenant (op->arena); NULL: a superadmin */
+    char *access;                     /* the signed access token (malloc'd) */
+    int64_t expires_in;               /* its lifetime, seconds */
+    char refresh[TD_REFRESH_LEN + 1]; /* the next refresh token: shown once */
+    char sid[TD_ID_LEN + 1];          /* the session (refresh family) */
+} td_signin_t;
+
+/* Logs in a superadmin (tenant NULL) or a user of tenant (id or slug):
+ * a new session and its tokens in *out. On success op->actor is the
+ * signed-in principal. Who: anyone (a public route). */
+td_status td_op_login(td_op_t *op, const char *tenant, const char *email, const char *pw,
+                      td_signin_t *out);
+/* Spends a refresh token ("tdr_<scope>_…") for the next one and a new
+ * access token. A token spent already ends every session of its owner
+ * (recorded as session.logout_all, detail refresh_reused) and is 401
+ * refresh_reused. On success op->actor is the principal. */
+td_status td_op_refresh(td_op_t *op, const char *token, td_signin_t *out);
+/* Wipes the tokens of s and frees its access token. */
+void td_signin_wipe(td_signin_t *s);
+/* Ends the acting principal's session sid (NULL: none) and revokes its
+ * access token jti (expiring at exp, unix seconds) at once. Who: a
+ * superadmin or tenant user (callers refuse API keys). */
+td_status td_op_logout(td_op_t *op, const char *sid, const char *jti, int64_t exp);
+/* Ends every session and access token of the acting principal. */
+td_status td_op_logout_all(td_op_t *op);
+/* Changes the acting principal's password after checking the new one
+ * (400 weak_password) and the current one (403 wrong_password), and ends
+ * its sessions and access tokens: log in again. */
+td_status td_op_password_change(td_op_t *op, const char *current, const char *next);
+
 /* ---- tenants in the background (tenants.c) ---- */
 
 /* Records a new tenant (td_tenant_record: status provisioning) and queues

@@ -57,11 +57,11 @@ expect_not_contains "$T/body" "$ACME"
 # ---- filters and pages ----
 for i in 1 2 3 4 5; do post "${A[@]}" --data "{\"name\":\"c$i\"}" "$BASE/v1/crm/customers" >/dev/null; done
 wait_for "SELECT count(*) FROM audit_log WHERE tenant_id = '$ACME' AND service = 'crm'" 8
-eq "$(get "${H[@]}" "$BASE/v1/admin/audit?actor=$ADA_ID&limit=3")" 200 "first page"
+eq "$(get "${H[@]}" "$BASE/v1/admin/audit?actor=$ADA_ID&resource=customers&limit=3")" 200 "first page"
 eq "$(jq '.items | length' "$T/body")" 3 "three per page"
 seen=$(jq -r '.items[].id' "$T/body"); cursor=$(jq -r .next_cursor "$T/body")
 while [ "$cursor" != null ]; do
-  eq "$(get "${H[@]}" "$BASE/v1/admin/audit?actor=$ADA_ID&limit=3&cursor=$cursor")" 200 "next page"
+  eq "$(get "${H[@]}" "$BASE/v1/admin/audit?actor=$ADA_ID&resource=customers&limit=3&cursor=$cursor")" 200 "next page"
   seen="$seen $(jq -r '.items[].id' "$T/body")"; cursor=$(jq -r .next_cursor "$T/body")
 done
 eq "$(echo $seen | tr ' ' '\n' | sort -u | wc -l)" 8 "pages cover ada's 8 writes once"

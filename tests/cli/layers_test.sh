@@ -19,6 +19,11 @@ check_none() {
 
 check_none "catalog or storage calls in src/api or src/cli" \
   '\btd_(cat|db)_[a-z0-9_]+[[:space:]]*\(' "$SRC"/api/*.c "$SRC"/api/*.h "$SRC"/cli/*.c "$SRC"/cli/*.h
+# nor do they hold a database themselves: a catalog lease, a tenant's
+# database or a session store is the operation's (ops/, auth/, tenancy/)
+HOLD='\btd_(catalog|tenant)_lease[[:space:]]*\(|\btd_tenant_open_db[[:space:]]*\(|\btd_sessions_t\b|\btd_session_(start|rotate|end|end_all)[[:space:]]*\(|\btd_(user|admin)_end_sessions[[:space:]]*\(|\btd_admin_end_all[[:space:]]*\('
+check_none "catalog leases, tenant databases or session stores in src/api or src/cli" \
+  "$HOLD" "$SRC"/api/*.c "$SRC"/api/*.h "$SRC"/cli/*.c "$SRC"/cli/*.h
 check_none "SQL in src/api or src/cli" \
   '"[^"]*\b(SELECT|INSERT INTO|DELETE FROM|CREATE TABLE|ALTER TABLE|DROP TABLE)\b|"[^"]*\bUPDATE [a-z_."]+ SET\b' \
   "$SRC"/api/*.c "$SRC"/cli/*.c
@@ -30,6 +35,12 @@ check_none "DDL outside src/store (dialect differences live there)" \
 plant=$T/planted.c
 printf 'static void f(void) { td_cat_apikey_get(db, a, id, &k); }\n' >"$plant"
 if grep -qE '\btd_(cat|db)_[a-z0-9_]+[[:space:]]*\(' "$plant"; then pass; else fail "the call rule finds a call"; fi
+for line in 'st = td_catalog_lease(app->platform->catalog, req->arena, &db);' \
+            'st = td_tenant_lease(app->platform, req->arena, id, "auth", &tdb, err, n);' \
+            'td_sessions_t ss = {tdb, 0, scope};' 'st = td_session_rotate (&ss, a, token, ip, &o, &f, r);'; do
+  printf '%s\n' "$line" >"$plant"
+  if grep -qE "$HOLD" "$plant"; then pass; else fail "the holding rule finds: $line"; fi
+done
 printf 'static const char *q = "SELECT id FROM auth.users WHERE email = ?";\n' >"$plant"
 if grep -qE '"[^"]*\b(SELECT|INSERT INTO|DELETE FROM|CREATE TABLE)\b' "$plant"; then pass; else fail "the SQL rule finds a query"; fi
 done_ok
