@@ -122,6 +122,7 @@ int td_api_before(td_req_t *req, void *app_) {
         return -1;
     }
     memset(ctx, 0, sizeof(*ctx));
+    ctx->platform = app->platform;
     req->ctx = ctx;
     if ((need->resource || need->rname) && find_resource(req, need, ctx))
         return -1;

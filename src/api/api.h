@@ -53,6 +53,7 @@ typedef struct {
     int api_key;             /* authenticated by an API key (sub = key id) */
     const td_resource_t *res; /* resource routes: the declared resource */
     td_op op;                /* resource routes: what the request does */
+    td_platform_t *platform; /* the app's, for what the checks record */
 } td_ctx_t;
 
 /* op.c: the operation context of a checked request — the platform, the
@@ -163,7 +164,7 @@ void td_api_summary_services(td_req_t *req, void *app);
 void td_api_summary_tenants(td_req_t *req, void *app);
 /* Marks tenant_id written to once the request ends (not for GET): the
  * drain tick drains it. */
-void td_api_touch(td_req_t *req, const char *tenant_id);
+void td_api_touch(td_req_t *req, td_platform_t *p, const char *tenant_id);
 /* Buffers the audit record of a refused request (code: the problem's). */
 void td_api_audit_refused(td_req_t *req, const char *code);
 /* Buffers the audit record of a failed login (tenant as given, or NULL). */

@@ -68,18 +68,31 @@ void td_api_summary_tenants(td_req_t *req, void *app) {
 
 /* ---- what api/ tells the audit ---- */
 
-static void touch(void *tenant_id) { td_audit_touch(tenant_id); }
+typedef struct {
+    td_platform_t *p;
+    const char *tenant_id;
+} touch_t;
 
-void td_api_touch(td_req_t *req, const char *tenant_id) {
-    if (req->method != TD_GET) /* marked when the request ends: after its commit */
-        td_arena_defer(req->arena, touch, (void *)tenant_id);
+static void touch(void *arg) {
+    touch_t *t = arg;
+    td_audit_touch(t->p, t->tenant_id);
+}
+
+void td_api_touch(td_req_t *req, td_platform_t *p, const char *tenant_id) {
+    touch_t *t = req->method != TD_GET ? td_arena_alloc(req->arena, sizeof(*t)) : NULL;
+    if (t) { /* marked when the request ends: after its commit */
+        *t = (touch_t){p, tenant_id};
+        td_arena_defer(req->arena, touch, t);
+    }
 }
 
 void td_api_audit_refused(td_req_t *req, const char *code) {
     td_ctx_t *ctx = req->ctx;
     const char *tid = ctx && ctx->tenant ? ctx->tenant->row.id : ctx ? ctx->tid : NULL;
     const char *route = req->route ? req->route->pattern : req->path;
-    td_audit_refusal(tid, ctx && ctx->sub ? td_api_actor_kind(ctx) : NULL, ctx ? ctx->sub : NULL,
+    if (!ctx)
+        return; /* refused before any check began: nothing known to record */
+    td_audit_refusal(ctx->platform, tid, ctx->sub ? td_api_actor_kind(ctx) : NULL, ctx->sub,
                      "access_refused",
                      td_arena_printf(req->arena, "%s %s", req->method_name, route), code,
                      req->request_id, td_req_client_addr(req));
@@ -91,6 +104,6 @@ void td_api_audit_login_failed(td_req_t *req, td_app_t *app, const char *tenant,
     const char *tid = NULL;
     if (tenant && !td_tenant_find_cached(app->platform, req->arena, tenant, &t))
         tid = t.row.id;
-    td_audit_refusal(tid, NULL, NULL, "login_failed", "auth/login", email, req->request_id,
+    td_audit_refusal(app->platform, tid, NULL, NULL, "login_failed", "auth/login", email, req->request_id,
                      td_req_client_addr(req));
 }

@@ -304,7 +304,7 @@ static void password_work(td_req_t *req, void *arg) {
     login_job_t *job = arg;
     td_op_t op = td_api_op(req, job->app);
     if (op.actor.tenant_id) /* a user's row changes: the drain takes it */
-        td_api_touch(req, op.actor.tenant_id);
+        td_api_touch(req, job->app->platform, op.actor.tenant_id);
     const char *cur = json_string_value(json_object_get(job->body, "current_password"));
     const char *next = json_string_value(json_object_get(job->body, "new_password"));
     if (td_op_password_change(&op, cur, next))

@@ -34,7 +34,7 @@ int td_api_res_ctx(td_req_t *req, td_app_t *app, td_res_ctx_t *c) {
         td_api_op_fail(req, &op);
         return -1;
     }
-    td_api_touch(req, ctx->tenant->row.id); /* a write: the drain takes it */
+    td_api_touch(req, app->platform, ctx->tenant->row.id); /* a write: the drain takes it */
     return 0;
 }
 

@@ -120,8 +120,8 @@ void td_api_metrics(td_req_t *req, void *app) {
                            " buffer was full.\n"
                            "# TYPE tenantd_audit_refusals_dropped_total counter\n"
                            "tenantd_audit_refusals_dropped_total %llu\n",
-                           (unsigned long long)td_audit_drained(),
-                           (unsigned long long)td_audit_dropped());
+                           (unsigned long long)td_audit_drained(a->platform),
+                           (unsigned long long)td_audit_dropped(a->platform));
     if (st)
         td_api_fail(req, st, "cannot render metrics");
     else

@@ -73,7 +73,7 @@ typedef struct {
  * the tenant for the audit drain. */
 static td_op_t user_op(td_req_t *req, td_app_t *app) {
     const td_ctx_t *ctx = req->ctx;
-    td_api_touch(req, ctx->tenant->row.id);
+    td_api_touch(req, app->platform, ctx->tenant->row.id);
     return td_api_op(req, app);
 }
 

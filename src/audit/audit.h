@@ -41,20 +41,23 @@ td_status td_audit_record(td_op_t *op, const char *tenant_id, const char *servic
  * when nothing moved), in its own transaction. */
 td_status td_audit_anchor(td_platform_t *p, int64_t now);
 
-/* ---- what waits in memory (buffer.c) ---- */
+/* ---- what waits in memory (buffer.c), the platform's ---- */
+typedef struct td_audit_mem td_audit_mem_t;
+/* Frees what td_platform_close finds in td_platform_t.audit_mem. */
+void td_audit_mem_free(td_audit_mem_t *m);
 /* Marks a tenant written to since the last drain tick (cheap; bounded: a
  * full set asks the next tick for a sweep of every tenant). */
-void td_audit_touch(const char *tenant_id);
+void td_audit_touch(td_platform_t *p, const char *tenant_id);
 /* A refused request (failed login, authorization refusal): buffered, never
  * a catalog write of its own; the drain tick appends the buffer. A full
  * buffer drops the record and counts it (td_audit_dropped). */
-void td_audit_refusal(const char *tenant_id, const char *actor_kind, const char *actor_id,
-                      const char *action, const char *resource, const char *detail,
-                      const char *request_id, const char *client_addr);
+void td_audit_refusal(td_platform_t *p, const char *tenant_id, const char *actor_kind,
+                      const char *actor_id, const char *action, const char *resource,
+                      const char *detail, const char *request_id, const char *client_addr);
 /* Refusal records dropped because the buffer was full, since start. */
-uint64_t td_audit_dropped(void);
-/* Outbox rows drained into the catalog by this process, since start. */
-uint64_t td_audit_drained(void);
+uint64_t td_audit_dropped(td_platform_t *p);
+/* Outbox rows drained into the catalog by this platform, since start. */
+uint64_t td_audit_drained(td_platform_t *p);
 
 /* ---- the drain (drain.c) ---- */
 /* Drains every enabled service's outbox of one tenant into the catalog,

@@ -2,6 +2,8 @@
 #ifndef TD_AUDIT_INT_H
 #define TD_AUDIT_INT_H
 
+#include <pthread.h>
+
 #include "audit/audit.h"
 
 /* A refused request waiting in memory for the next tick (fields cut to
@@ -12,13 +14,29 @@ typedef struct {
     char request_id[48], client_addr[64];
 } td_refusal_t;
 
+#define TD_AUDIT_TICK_TENANTS 2048 /* tenants drained per tick at most (the rest: next tick) */
+
+/* The drain tick's state (tick.c), one per platform. */
+typedef struct {
+    pthread_mutex_t mu; /* one ticking thread at a time */
+    int64_t last_tick, last_sweep;
+    int started;
+    char ids[TD_AUDIT_TICK_TENANTS][40];
+    td_refusal_t refusals[512];
+} td_audit_tick_t;
+
+/* The platform's audit memory (buffer.c), made on first use; NULL when
+ * out of memory (then nothing is buffered). */
+td_audit_mem_t *td_audit_mem(td_platform_t *p);
+td_audit_tick_t *td_audit_tick_state(td_platform_t *p);
+
 /* Moves up to max touched tenant ids into out and empties the set;
  * *overflow = 1 when some were not kept (a sweep is needed). */
-size_t td_audit_touched_take(char (*out)[40], size_t max, int *overflow);
+size_t td_audit_touched_take(td_platform_t *p, char (*out)[40], size_t max, int *overflow);
 /* Moves up to max buffered refusals into out, oldest first. */
-size_t td_audit_refusals_take(td_refusal_t *out, size_t max);
+size_t td_audit_refusals_take(td_platform_t *p, td_refusal_t *out, size_t max);
 /* Adds n to the drained-rows counter. */
-void td_audit_count_drained(uint64_t n);
+void td_audit_count_drained(td_platform_t *p, uint64_t n);
 
 /* td_audit_drain_tenant, through the pool when pooled (a tenant this
  * server wrote to) or on a connection of its own. */

@@ -139,7 +139,8 @@ static td_status read_batch(td_db_t *tdb, td_arena_t *a, batch_t *b, int64_t aft
 
 /* The catalog transaction of a batch. *last gets the mark after it (the
  * rows up to there may leave the outbox). */
-static td_status commit_batch(td_db_t *cat, td_arena_t *a, batch_t *b, int64_t *last) {
+static td_status commit_batch(td_platform_t *p, td_db_t *cat, td_arena_t *a, batch_t *b,
+                              int64_t *last) {
     int64_t mark = 0, now = td_now_ms();
     td_status rc = td_db_begin(cat, TD_DB_WRITE);
     if (rc)
@@ -163,7 +164,7 @@ static td_status commit_batch(td_db_t *cat, td_arena_t *a, batch_t *b, int64_t *
         td_db_rollback(cat);
     *last = k < b->n ? b->seqs[b->n - 1] : mark;
     if (!rc && k < b->n)
-        td_audit_count_drained(b->n - k);
+        td_audit_count_drained(p, b->n - k);
     return rc;
 }
 
@@ -201,7 +202,7 @@ static td_status drain_service(td_op_t *op, td_db_t *tdb, const char *tid, const
         if (!rc && b.n)
             TD_FAULT("drain_read");
         if (!rc && b.n && (*where = 'c'))
-            rc = commit_batch(cat, a, &b, &last);
+            rc = commit_batch(op->platform, cat, a, &b, &last);
         if (!rc && b.n)
             TD_FAULT("drain_after_commit");
         if (!rc && b.n && (*where = 't'))

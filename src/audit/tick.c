@@ -21,17 +21,12 @@
 
 #define KIND "outbox.drain"
 #define CHANGED_MARGIN_MS 2000 /* a tenant changed this long before a tick counts again */
-#define TICK_TENANTS 2048 /* tenants drained per tick at most (the rest: next tick) */
-
-static pthread_mutex_t g_tick_mu = PTHREAD_MUTEX_INITIALIZER;
-static int64_t g_last_tick, g_last_sweep;
-static int g_started;
 
 /* 1 when a queued or running outbox.drain job exists for tenant_id (NULL
- * = a sweep). */
-static int pending(td_db_t *db, td_arena_t *a, const char *tenant_id) {
+ * = a sweep); only a queued one with queued_only. */
+static int pending(td_db_t *db, td_arena_t *a, const char *tenant_id, int queued_only) {
     static const char *const states[] = {"queued", "running"};
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < (queued_only ? 1 : 2); i++) {
         td_job_filter_t f = {.kind = KIND, .state = states[i], .tenant_id = tenant_id,
                              .limit = tenant_id ? 1 : 100};
         td_job_row_t *rows;
@@ -46,12 +41,14 @@ static int pending(td_db_t *db, td_arena_t *a, const char *tenant_id) {
 }
 
 /* Queues an outbox.drain job (for one tenant, or a sweep) unless one is
- * waiting or running already. */
-static void queue(td_platform_t *p, td_arena_t *a, const char *tenant_id) {
+ * waiting or running already. At start-up (starting) a sweep is queued
+ * unless one is waiting: one marked running may be a killed process's,
+ * whose lease would otherwise hold every drain back until it runs out. */
+static void queue(td_platform_t *p, td_arena_t *a, const char *tenant_id, int starting) {
     td_db_t *db;
     if (td_catalog_lease(p->catalog, a, &db))
         return;
-    if (pending(db, a, tenant_id))
+    if (pending(db, a, tenant_id, starting))
         return;
     td_op_t op = {.platform = p, .actor = {.kind = TD_ACTOR_SYSTEM}, .arena = a};
     td_job_row_t j;
@@ -73,7 +70,7 @@ static int drain_one(td_platform_t *p, const char *tid, int pooled) {
         td_log(TD_LOG_WARN, "outbox drain failed", "tenant", tid, "error", op.err.code, "detail",
                op.err.detail, NULL);
         if (!catalog)
-            queue(p, a, tid);
+            queue(p, a, tid, 0);
     }
     td_arena_destroy(a);
     return catalog;
@@ -82,10 +79,9 @@ static int drain_one(td_platform_t *p, const char *tid, int pooled) {
 /* Appends the buffered refusals, each to its tenant's chain (or the
  * platform's), in one catalog transaction. Lost on failure: they are
  * best-effort by design (the buffer may drop them anyway). */
-static void flush_refusals(td_platform_t *p) {
-    static td_refusal_t buf[512];
+static void flush_refusals(td_platform_t *p, td_refusal_t *buf, size_t max) {
     size_t n;
-    while ((n = td_audit_refusals_take(buf, sizeof(buf) / sizeof(buf[0]))) > 0) {
+    while ((n = td_audit_refusals_take(p, buf, max)) > 0) {
         td_arena_t *a = td_arena_new(0);
         td_db_t *db = NULL;
         td_status st = a ? td_catalog_lease(p->catalog, a, &db) : TD_E_NOMEM;
@@ -130,34 +126,34 @@ static void drain_changed(td_platform_t *p, int64_t since) {
 }
 
 void td_audit_tick(td_platform_t *p, int64_t interval_ms, int64_t sweep_ms) {
-    if (pthread_mutex_trylock(&g_tick_mu))
+    td_audit_tick_t *t = td_audit_tick_state(p);
+    if (!t || pthread_mutex_trylock(&t->mu))
         return; /* another worker thread is ticking */
     int64_t now = td_now_ms();
-    if (g_started && now - g_last_tick < interval_ms) {
-        pthread_mutex_unlock(&g_tick_mu);
+    if (t->started && now - t->last_tick < interval_ms) {
+        pthread_mutex_unlock(&t->mu);
         return;
     }
-    flush_refusals(p);
-    drain_changed(p, g_started ? g_last_tick - CHANGED_MARGIN_MS : now - CHANGED_MARGIN_MS);
-    g_last_tick = now;
-    static char ids[TICK_TENANTS][40];
+    flush_refusals(p, t->refusals, sizeof(t->refusals) / sizeof(t->refusals[0]));
+    drain_changed(p, t->started ? t->last_tick - CHANGED_MARGIN_MS : now - CHANGED_MARGIN_MS);
+    t->last_tick = now;
     int overflow = 0;
-    size_t n = td_audit_touched_take(ids, TICK_TENANTS, &overflow);
+    size_t n = td_audit_touched_take(p, t->ids, TD_AUDIT_TICK_TENANTS, &overflow);
     for (size_t i = 0; i < n; i++)
-        if (drain_one(p, ids[i], 1))
-            td_audit_touch(ids[i]); /* the catalog failed: next tick */
+        if (drain_one(p, t->ids[i], 1))
+            td_audit_touch(p, t->ids[i]); /* the catalog failed: next tick */
     td_status st = td_audit_anchor(p, td_now_ms());
     if (st)
         td_log(TD_LOG_WARN, "audit anchor not written", "error", td_status_code(st), NULL);
-    if (!g_started || overflow || now - g_last_sweep >= sweep_ms) {
+    if (!t->started || overflow || now - t->last_sweep >= sweep_ms) {
         td_arena_t *a = td_arena_new(0);
         if (a)
-            queue(p, a, NULL);
+            queue(p, a, NULL, !t->started);
         td_arena_destroy(a);
-        g_started = 1;
-        g_last_sweep = now;
+        t->started = 1;
+        t->last_sweep = now;
     }
-    pthread_mutex_unlock(&g_tick_mu);
+    pthread_mutex_unlock(&t->mu);
 }
 
 /* A sweep: every live tenant after the checkpoint, a page of 100 at a

@@ -112,6 +112,7 @@ int td_cmd_serve(td_cli_t *cli) {
         .before = td_api_before,
         .completed = td_api_usage_completed,
         .workers = (unsigned)cli->cfg.work_threads,
+        .io_workers = (unsigned)cli->cfg.io_threads,
     };
     char err[512] = "";
     td_status st = app.revoked && app.login_limits && app.ip_limits ? td_platform_start_pool(&p)

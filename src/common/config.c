@@ -37,6 +37,7 @@ static const crow_t table[] = {
     L(pool_server_share, "TENANTD_POOL_SERVER_SHARE", 100, 1, 100, "percent of each PostgreSQL tenant server's remaining connections this node may use (100/N for N nodes)"),
     L(http_threads, "TENANTD_HTTP_THREADS", 0, 0, 1024, "HTTP worker threads; 0 = one per core"),
     L(work_threads, "TENANTD_WORK_THREADS", 0, 0, 256, "threads for password hashing, at lower priority; 0 = one per core"),
+    L(io_threads, "TENANTD_IO_THREADS", 0, 0, 1024, "threads for writes that wait for their fsync (resource writes, event batches); 0 = 32"),
     L(body_max, "TENANTD_BODY_MAX", 1048576, 1024, 1073741824, "largest request body in bytes (413 above)"),
     L(upload_max, "TENANTD_UPLOAD_MAX", 16777216, 1024, 1073741824, "largest body of an upload route (event batches, media bytes) in bytes"),
     S(services_dir, "TENANTD_SERVICES_DIR", "", 0, "folder of operator-defined service modules (<name>/service.json + migrations); empty = none"),

@@ -28,6 +28,7 @@ typedef struct {
     long pool_server_share;   /* percent of each server's remaining connections for this node */
     long http_threads;     /* 0 = one per core */
     long work_threads;     /* slow work (password hashing); 0 = half the cores */
+    long io_threads;       /* writes waiting for their fsync; 0 = 32 */
     long body_max;         /* bytes in a request body */
     long upload_max;       /* bytes in the body of an upload route */
     long header_max;       /* headers in a request */

@@ -73,7 +73,8 @@ td_status td_op_tenant_db(td_op_t *op, const char *tenant_id, const char *servic
     if (!st && !p->pool && td_arena_defer(op->arena, close_db, *out))
         st = TD_E_NOMEM; /* closed already by the failed defer */
     if (st == TD_E_BUSY)
-        td_op_fail(op, st, 503, "busy", "every database handle is in use; retry");
+        td_op_fail(op, st, 503, "tenant_busy",
+                   "every connection to the tenant's database server is in use; retry");
     else if (st)
         td_op_fail(op, TD_E_UNAVAILABLE, 503, "tenant_unavailable",
                    "the tenant's database does not answer");

@@ -149,6 +149,7 @@ void td_platform_close(td_platform_t *p) {
     }
     pthread_mutex_destroy(&p->jwt_mu);
     pthread_mutex_destroy(&p->key_mu);
+    td_audit_mem_free(atomic_load(&p->audit_mem));
     memset(p, 0, sizeof(*p));
 }
 

@@ -52,6 +52,10 @@ typedef struct td_platform {
      * that operations revoking tokens end them here at once; NULL in
      * commands (the catalog only: servers read it within seconds) */
     td_revocations_t *revoked;
+    /* the audit's memory (audit/buffer.c): the tenants written since the
+     * last drain tick, refusals waiting to be appended, the tick's state;
+     * made on first use, freed by td_platform_close */
+    _Atomic(struct td_audit_mem *) audit_mem;
 } td_platform_t;
 
 /* The token signing keys in force. */
