@@ -40,7 +40,7 @@ cat_sql() {
   else sqlite3 -bail "$W/data/catalog.db" "$1"; fi
 }
 echo 'bench-password-1' | td init --admin-password-stdin >/dev/null
-echo "backend: ${BENCH_PG_URL:+postgres}${BENCH_PG_URL:-sqlite}" | sed 's#postgres://[^ ]*#postgres#'
+echo "backend: $([ -n "${BENCH_PG_URL:-}" ] && echo postgres || echo sqlite)"
 
 drain() {
   td tenant create bench --services crm >/dev/null
