@@ -187,6 +187,9 @@ void td_api_send_row(td_req_t *req, int status, json_t *row);
 void td_api_lead_convert(td_req_t *req, void *app);
 void td_api_order_place(td_req_t *req, void *app);
 void td_api_events_batch(td_req_t *req, void *app);
+/* Hands a write to a SQLite tenant to the io threads (td_req_offload_io)
+ * and returns 1; 0 for any other tenant (the caller writes at once). */
+int td_api_write_offload(td_req_t *req, void *app, td_work_fn work);
 void td_api_metric_series(td_req_t *req, void *app);
 void td_api_media_put(td_req_t *req, void *app);
 void td_api_media_get(td_req_t *req, void *app);

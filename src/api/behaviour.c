@@ -40,7 +40,7 @@ void td_api_order_place(td_req_t *req, void *app) {
         td_api_send_row(req, 201, out);
 }
 
-void td_api_events_batch(td_req_t *req, void *app) {
+static void events_now(td_req_t *req, void *app) {
     json_t *body;
     td_res_ctx_t c;
     if (td_api_json_body(req, &body) || td_api_res_ctx(req, app, &c))
@@ -52,6 +52,11 @@ void td_api_events_batch(td_req_t *req, void *app) {
         td_api_res_fail(req, st, &e);
     else
         td_api_send_json(req, 202, json_pack("{s:I}", "accepted", (json_int_t)n));
+}
+
+void td_api_events_batch(td_req_t *req, void *app) {
+    if (!td_api_write_offload(req, app, events_now))
+        events_now(req, app);
 }
 
 void td_api_metric_series(td_req_t *req, void *app) {

@@ -127,7 +127,22 @@ void td_api_res_get(td_req_t *req, void *app) {
     td_api_send_row(req, 200, row);
 }
 
-void td_api_res_create(td_req_t *req, void *app) {
+/* A write to a SQLite tenant runs on the server's io threads: it waits
+ * there for its turn among the tenant's writers and for the fsync it
+ * shares with them (store/sqlite_writers.c), without holding an HTTP
+ * thread. A PostgreSQL tenant's write stays here, as its reads do: the
+ * server syncs, and more threads would only hold more of the server's
+ * connection budget. 1 when handed on. */
+int td_api_write_offload(td_req_t *req, void *app, td_work_fn work) {
+    const td_ctx_t *ctx = req->ctx;
+    const char *backend = ctx && ctx->tenant ? ctx->tenant->row.backend : NULL;
+    if (!backend || strcmp(backend, "sqlite"))
+        return 0;
+    td_req_offload_io(req, work, app);
+    return 1;
+}
+
+static void create_now(td_req_t *req, void *app) {
     json_t *body;
     td_res_ctx_t c;
     if (td_api_json_body(req, &body) || td_api_res_ctx(req, app, &c))
@@ -146,7 +161,12 @@ void td_api_res_create(td_req_t *req, void *app) {
     td_api_send_row(req, 201, row);
 }
 
-void td_api_res_update(td_req_t *req, void *app) {
+void td_api_res_create(td_req_t *req, void *app) {
+    if (!td_api_write_offload(req, app, create_now))
+        create_now(req, app);
+}
+
+static void update_now(td_req_t *req, void *app) {
     json_t *body;
     td_res_ctx_t c;
     if (td_api_json_body(req, &body) || td_api_res_ctx(req, app, &c))
@@ -158,7 +178,12 @@ void td_api_res_update(td_req_t *req, void *app) {
     answer(req, st, &e, 200, row, 1);
 }
 
-void td_api_res_delete(td_req_t *req, void *app) {
+void td_api_res_update(td_req_t *req, void *app) {
+    if (!td_api_write_offload(req, app, update_now))
+        update_now(req, app);
+}
+
+static void delete_now(td_req_t *req, void *app) {
     td_res_ctx_t c;
     if (td_api_res_ctx(req, app, &c))
         return;
@@ -169,4 +194,9 @@ void td_api_res_delete(td_req_t *req, void *app) {
         td_api_res_fail(req, st, &e);
     else
         td_resp_static(req, 204, "application/json", "", 0);
+}
+
+void td_api_res_delete(td_req_t *req, void *app) {
+    if (!td_api_write_offload(req, app, delete_now))
+        delete_now(req, app);
 }

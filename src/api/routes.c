@@ -150,8 +150,7 @@ static const td_route_t routes[] = {
      &order_place},
     {TD_GET, "/v1/commerce/orders", td_api_res_list, "List orders", 0, &order_list},
     {TD_POST, "/v1/analytics/events:batch", td_api_events_batch,
-     "Append up to 10,000 events in one request", TD_ROUTE_UPLOAD | TD_ROUTE_BLOCKING,
-     &events_add},
+     "Append up to 10,000 events in one request", TD_ROUTE_UPLOAD, &events_add},
     {TD_GET, "/v1/analytics/metrics:query", td_api_metric_series,
      "A metric (or event count) per hour or day over a time range", 0, &events_read},
     {TD_PUT, "/v1/cms/media/{id}/content", td_api_media_put,
@@ -162,14 +161,11 @@ static const td_route_t routes[] = {
     /* the engine: any declared resource (literal routes above win) */
     {TD_GET, "/v1/{service}/{resource}", td_api_res_list,
      "List a resource: filter, sort, cursor, limit, fields", 0, &data},
-    {TD_POST, "/v1/{service}/{resource}", td_api_res_create, "Create a row", TD_ROUTE_BLOCKING,
-     &data},
+    {TD_POST, "/v1/{service}/{resource}", td_api_res_create, "Create a row", 0, &data},
     {TD_GET, "/v1/{service}/{resource}/{id}", td_api_res_get, "One row, with its ETag", 0, &data},
     {TD_PATCH, "/v1/{service}/{resource}/{id}", td_api_res_update,
-     "Change some fields of a row (If-Match for optimistic concurrency)", TD_ROUTE_BLOCKING,
-     &data},
-    {TD_DELETE, "/v1/{service}/{resource}/{id}", td_api_res_delete, "Delete a row",
-     TD_ROUTE_BLOCKING, &data},
+     "Change some fields of a row (If-Match for optimistic concurrency)", 0, &data},
+    {TD_DELETE, "/v1/{service}/{resource}/{id}", td_api_res_delete, "Delete a row", 0, &data},
 };
 
 const td_route_t *td_api_routes(size_t *n) {

@@ -71,9 +71,11 @@ td_status td_apikey_claims(td_platform_t *p, td_arena_t *a, const char *key, jso
     td_apikey_row_t k;
     td_db_t *cat;
     *claims = NULL;
-    td_status st = td_catalog_lease(p->catalog, a, &cat);
-    if (!st)
-        st = td_apikey_authenticate(cat, a, key, &k);
+    td_status st = td_catalog_lease(p->catalog, NULL, &cat); /* given back at once */
+    if (st)
+        return st;
+    st = td_apikey_authenticate(cat, a, key, &k);
+    td_catalog_release(p->catalog, cat);
     if (!st && !(*claims = key_claims(&k)))
         st = TD_E_NOMEM;
     return st;
@@ -101,9 +103,10 @@ td_status td_admin_active(td_db_t *cat, td_arena_t *a, const char *id, td_admin_
 int td_admin_current(td_platform_t *p, td_arena_t *a, const char *id, int64_t gen) {
     td_admin_row_t adm;
     td_db_t *cat;
-    if (td_catalog_lease(p->catalog, a, &cat))
+    if (td_catalog_lease(p->catalog, NULL, &cat)) /* given back at once */
         return -1;
     td_status st = td_cat_admin_find(cat, a, id, 1, &adm);
+    td_catalog_release(p->catalog, cat);
     if (st && st != TD_E_NOTFOUND)
         return -1;
     return !st && !adm.disabled && gen >= adm.gen;

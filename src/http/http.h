@@ -53,11 +53,6 @@ typedef struct {
 
 /* Route flags http/ understands. */
 #define TD_ROUTE_UPLOAD 0x10000u /* a large body is expected: upload_max applies, not body_max */
-/* The handler waits on a disk or a database server (a write that must be
- * durable before its answer): it runs on the server's io threads, with
- * the connection suspended, so HTTP threads never sleep in an fsync and
- * enough writers wait at once for their commits to share one. */
-#define TD_ROUTE_BLOCKING 0x20000u
 
 struct td_req {
     td_arena_t *arena;        /* dies when the response has been sent */
@@ -106,7 +101,7 @@ typedef struct {
      * thread: it must be quick and must not block. NULL = none. */
     void (*completed)(td_req_t *req, int64_t duration_us, void *app);
     unsigned workers;        /* threads for td_req_offload (nice 10); 0 = one per core */
-    unsigned io_workers;     /* threads for TD_ROUTE_BLOCKING handlers; 0 = 32 */
+    unsigned io_workers;     /* threads for td_req_offload_io; 0 = 32 */
 } td_http_opts_t;
 
 /* Starts listening; returns TD_OK and a server the caller stops with
@@ -144,6 +139,10 @@ void td_resp_problem_ext(td_req_t *req, int status, const char *code, const char
  * (code "busy") without running work. */
 typedef void (*td_work_fn)(td_req_t *req, void *arg);
 void td_req_offload(td_req_t *req, td_work_fn work, void *arg);
+/* The same on the io pool (io_workers threads, normal priority), for work
+ * that waits on a disk: a write that must be synced before its answer.
+ * Many writers waiting there at once share their fsync (group commit). */
+void td_req_offload_io(td_req_t *req, td_work_fn work, void *arg);
 
 /* Appends the Prometheus text of the HTTP metrics (requests by route and
  * status, latency histogram, connections aborted by reason) to out. */

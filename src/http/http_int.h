@@ -92,7 +92,7 @@ struct td_http {
     char start_err[256];       /* last libmicrohttpd message while starting */
     metrics_t m;
     /* offloaded work: slow CPU work (td_req_offload, nice 10) and
-     * handlers that block on a database (TD_ROUTE_BLOCKING) */
+     * writes that wait for their fsync (td_req_offload_io) */
     work_pool_t slow, io;
     /* connections (conn.c) */
     int64_t head_timeout_ns;   /* header_timeout_s */

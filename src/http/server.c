@@ -437,11 +437,9 @@ void td_req_offload(td_req_t *req, td_work_fn work, void *arg) {
     x->pool = &x->h->slow;
 }
 
-/* A TD_ROUTE_BLOCKING route's handler, run on the io pool. */
-static void run_handler(td_req_t *req, void *arg) {
-    (void)arg;
-    rctx_t *x = (rctx_t *)req;
-    req->route->handler(req, x->h->o.app);
+void td_req_offload_io(td_req_t *req, td_work_fn work, void *arg) {
+    td_req_offload(req, work, arg);
+    ((rctx_t *)req)->pool = &((rctx_t *)req)->h->io;
 }
 
 /* Suspends x's connection and queues it on its pool; false (and a 503
@@ -485,7 +483,7 @@ static void *worker_main(void *arg) {
         td_work_fn work = x->work;
         x->work(&x->req, x->work_arg);
         if (x->work != work && x->pool != wp && enqueue(x, true))
-            continue; /* a blocking handler handed on to slow work */
+            continue; /* io work handed on to slow work */
         atomic_store(&x->work_done, true);
         MHD_resume_connection(x->req.conn);
     }
@@ -541,13 +539,7 @@ static enum MHD_Result final_call(rctx_t *x) {
     if (code)
         not_routed(x, code, allowed);
     else if (!x->h->o.before || x->h->o.before(r, x->h->o.app) == 0)
-    {
-        if (r->route->flags & TD_ROUTE_BLOCKING) { /* the handler itself runs on the io pool */
-            x->work = run_handler;
-            x->pool = &x->h->io;
-        } else
-            r->route->handler(r, x->h->o.app);
-    }
+        r->route->handler(r, x->h->o.app);
     if (x->work && enqueue(x, false))
         return MHD_YES; /* suspended until the worker is done */
     return send_response(x, false);
@@ -790,7 +782,7 @@ void td_http_stop(td_http_t *h) {
         return;
     /* workers finish what is queued (resuming those connections) first:
      * libmicrohttpd must not stop with connections suspended */
-    pool_stop(&h->io); /* first: a blocking handler may hand on to slow work */
+    pool_stop(&h->io); /* first: io work may hand on to slow work */
     pool_stop(&h->slow);
     MHD_stop_daemon(h->d);
     http_free(h); /* then the reaper: lingering sockets close */

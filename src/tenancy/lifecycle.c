@@ -78,10 +78,18 @@ static td_status load_tenant(td_db_t *db, td_arena_t *a, const char *key, td_ten
     return st;
 }
 
+/* The catalog connection is given back at once, not at the end of the
+ * caller's arena: a request that goes on to wait for its tenant's
+ * database (a full server, the writers' queue) must not sit on one of the
+ * catalog's few connections meanwhile. */
 td_status td_tenant_find(td_platform_t *p, td_arena_t *a, const char *key, td_tenant_t *out) {
     td_db_t *db;
-    td_status st = td_catalog_lease(p->catalog, a, &db);
-    return st ? st : load_tenant(db, a, key, out);
+    td_status st = td_catalog_lease(p->catalog, NULL, &db);
+    if (st)
+        return st;
+    st = load_tenant(db, a, key, out);
+    td_catalog_release(p->catalog, db);
+    return st;
 }
 
 td_status td_tenant_list(td_platform_t *p, td_arena_t *a, const char *status, const char *after,
