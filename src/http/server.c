@@ -444,13 +444,12 @@ void td_req_offload_io(td_req_t *req, td_work_fn work, void *arg) {
 
 /* Suspends x's connection and queues it on its pool; false (and a 503
  * in the response) when the queue is full. */
-static bool enqueue(rctx_t *x, bool suspended) {
+static bool enqueue(rctx_t *x) {
     work_pool_t *wp = x->pool;
     pthread_mutex_lock(&wp->mu);
     bool ok = wp->len < WORK_QUEUE_MAX && !wp->stop;
     if (ok) {
-        if (!suspended)
-            MHD_suspend_connection(x->req.conn);
+        MHD_suspend_connection(x->req.conn);
         wp->q[(wp->head + wp->len++) % WORK_QUEUE_MAX] = x;
         pthread_cond_signal(&wp->cv);
     }
@@ -480,10 +479,7 @@ static void *worker_main(void *arg) {
         wp->head = (wp->head + 1) % WORK_QUEUE_MAX;
         wp->len--;
         pthread_mutex_unlock(&wp->mu);
-        td_work_fn work = x->work;
         x->work(&x->req, x->work_arg);
-        if (x->work != work && x->pool != wp && enqueue(x, true))
-            continue; /* io work handed on to slow work */
         atomic_store(&x->work_done, true);
         MHD_resume_connection(x->req.conn);
     }
@@ -540,7 +536,7 @@ static enum MHD_Result final_call(rctx_t *x) {
         not_routed(x, code, allowed);
     else if (!x->h->o.before || x->h->o.before(r, x->h->o.app) == 0)
         r->route->handler(r, x->h->o.app);
-    if (x->work && enqueue(x, false))
+    if (x->work && enqueue(x))
         return MHD_YES; /* suspended until the worker is done */
     return send_response(x, false);
 }
@@ -782,7 +778,7 @@ void td_http_stop(td_http_t *h) {
         return;
     /* workers finish what is queued (resuming those connections) first:
      * libmicrohttpd must not stop with connections suspended */
-    pool_stop(&h->io); /* first: io work may hand on to slow work */
+    pool_stop(&h->io);
     pool_stop(&h->slow);
     MHD_stop_daemon(h->d);
     http_free(h); /* then the reaper: lingering sockets close */

@@ -51,6 +51,7 @@
 #include <time.h>
 
 #include "common/id.h"
+#include "common/timeutil.h"
 #include "tenancy/tenancy.h"
 
 #define NBUCKETS 4096
@@ -338,13 +339,6 @@ static int make_room(td_pool_t *p, server_t *s, handle_t **victim) {
 
 /* ---- servers -------------------------------------------------------------- */
 
-static void deadline(struct timespec *until, unsigned ms) {
-    clock_gettime(CLOCK_MONOTONIC, until);
-    long long ns = until->tv_nsec + (long long)ms * 1000000LL;
-    until->tv_sec += (time_t)(ns / 1000000000LL);
-    until->tv_nsec = (long)(ns % 1000000000LL);
-}
-
 /* The server of key, created on first sight (lock held); NULL: no memory. */
 static server_t *server_get(td_pool_t *p, const char *key) {
     server_t *s = p->servers;
@@ -439,8 +433,7 @@ static td_status wait_turn(td_pool_t *p, const char *tid, server_t *s, int trans
  * and returns its (unlisted) record in *rec. */
 static td_status lease_one(td_pool_t *p, const char *tid, int transient, td_pool_open_fn open,
                            void *ctx, td_db_t **out, int *reused, handle_t **rec) {
-    struct timespec until;
-    deadline(&until, p->wait_ms);
+    struct timespec until = td_deadline(CLOCK_MONOTONIC, p->wait_ms);
     handle_t *h = NULL, *victim = NULL;
     server_t *s = NULL;
     pthread_mutex_lock(&p->mu);
