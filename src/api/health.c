@@ -105,9 +105,12 @@ void td_api_metrics(td_req_t *req, void *app) {
                            "tenantd_pool_waits_total %llu\n"
                            "# HELP tenantd_pool_busy_total Leases that gave up waiting (503 tenant_busy).\n"
                            "# TYPE tenantd_pool_busy_total counter\n"
-                           "tenantd_pool_busy_total %llu\n",
+                           "tenantd_pool_busy_total %llu\n"
+                           "# HELP tenantd_pool_trims_total Idle handles that gave their page cache back.\n"
+                           "# TYPE tenantd_pool_trims_total counter\n"
+                           "tenantd_pool_trims_total %llu\n",
                            ps.open, ps.idle, ps.max, ps.evictions, ps.hits, ps.misses, ps.waits,
-                           ps.busy);
+                           ps.busy, ps.trims);
         if (!st)
             st = server_metrics(a->platform->pool, &b);
     }

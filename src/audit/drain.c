@@ -248,8 +248,12 @@ td_status td_audit_drain_via(td_op_t *op, const char *tenant_id, int pooled, int
     if (st)
         return td_op_fail(op, st, 503, "catalog_unavailable", "the catalog is not reachable");
     td_db_t *cat;
-    if (!td_catalog_lease(op->platform->catalog, op->arena, &cat))
+    /* given back at once: opening the tenant below may wait for a
+     * connection, and that wait must not sit on one of the catalog's */
+    if (!td_catalog_lease(op->platform->catalog, NULL, &cat)) {
         td_cat_stats_ensure(cat, t.row.id); /* best effort: listed by the summary's sorts */
+        td_catalog_release(op->platform->catalog, cat);
+    }
     char err[256] = "", where = 't';
     td_db_t *tdb = NULL;
     int own = 0;

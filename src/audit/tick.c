@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "audit/audit_int.h"
+#include "common/id.h"
 #include "common/log.h"
 #include "common/timeutil.h"
 
@@ -158,29 +159,40 @@ void td_audit_tick(td_platform_t *p, int64_t interval_ms, int64_t sweep_ms) {
 
 /* A sweep: every live tenant after the checkpoint, a page of 100 at a
  * time, the checkpoint moved after each page. A tenant that fails gets a
- * job of its own; the sweep goes on. */
+ * job of its own; the sweep goes on. A page's catalog connection goes
+ * back as soon as it is listed (draining a tenant needs connections of
+ * its own), and its rows live in an arena of their own. */
 static td_status sweep(td_op_t *op, td_job_t *job) {
     const td_job_row_t *r = td_job_row(job);
-    const char *after = r->checkpoint;
+    char after[TD_ID_LEN + 1] = "";
+    if (r->checkpoint)
+        snprintf(after, sizeof(after), "%s", r->checkpoint);
     int step = r->step;
     int64_t done = r->done;
     td_status st = TD_OK;
     for (;;) {
+        td_arena_t *pa = td_arena_new(0);
         td_db_t *cat;
         td_tenant_row_t *rows = NULL;
         size_t n = 0;
-        st = td_catalog_lease(op->platform->catalog, op->arena, &cat);
-        if (!st)
-            st = td_cat_tenant_list(cat, op->arena, NULL, after, 100, &rows, &n);
+        st = pa ? td_catalog_lease(op->platform->catalog, NULL, &cat) : TD_E_NOMEM;
+        if (!st) {
+            st = td_cat_tenant_list(cat, pa, NULL, after[0] ? after : NULL, 100, &rows, &n);
+            td_catalog_release(op->platform->catalog, cat);
+        }
+        for (size_t i = 0; !st && i < n; i++) {
+            if (drain_one(op->platform, rows[i].id, 0)) {
+                st = td_op_fail(op, TD_E_UNAVAILABLE, 503, "catalog_unavailable",
+                                "the catalog did not take the outbox of tenant %s",
+                                rows[i].slug);
+                td_arena_destroy(pa);
+                return st;
+            }
+            snprintf(after, sizeof(after), "%s", rows[i].id);
+        }
+        td_arena_destroy(pa);
         if (st || n == 0)
             break;
-        for (size_t i = 0; i < n; i++) {
-            if (drain_one(op->platform, rows[i].id, 0))
-                return td_op_fail(op, TD_E_UNAVAILABLE, 503, "catalog_unavailable",
-                                  "the catalog did not take the outbox of tenant %s",
-                                  rows[i].slug);
-            after = rows[i].id;
-        }
         done += (int64_t)n;
         if ((st = td_job_progress(op, job, ++step, done, done, "tenants drained", after)))
             return st;

@@ -64,6 +64,8 @@ td_status td_cat_tenant_list(td_db_t *db, td_arena_t *a, const char *status, con
 td_status td_cat_tenant_transition(td_db_t *db, const char *id, const char *from, const char *to,
                                    const char *error);
 td_status td_cat_tenant_clear_pending_admin(td_db_t *db, const char *id);
+/* The counter every change to tenants or tenant_services moves (0011). */
+td_status td_cat_tenant_changes(td_db_t *db, int64_t *gen);
 td_status td_cat_tenant_rename(td_db_t *db, const char *id, const char *name);
 /* Enables or disables one service of a tenant (upsert). */
 td_status td_cat_tenant_service_set(td_db_t *db, const char *id, const char *service, int enabled);

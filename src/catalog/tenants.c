@@ -129,6 +129,20 @@ td_status td_cat_tenant_clear_pending_admin(td_db_t *db, const char *id) {
     return td_db_execv(db, NULL, "UPDATE tenants SET pending_admin = NULL WHERE id = ?", id, NULL);
 }
 
+td_status td_cat_tenant_changes(td_db_t *db, int64_t *gen) {
+    td_stmt_t *st = NULL;
+    td_status rc = td_db_prepare(db, "SELECT gen FROM tenant_changes WHERE id = 1", &st);
+    if (!rc) {
+        int r = td_db_step(st);
+        if (r == TD_DB_ROW)
+            *gen = td_db_column_int64(st, 0);
+        else
+            rc = r < 0 ? (td_status)r : TD_E_NOTFOUND;
+    }
+    td_db_finalize(st);
+    return rc;
+}
+
 td_status td_cat_tenant_rename(td_db_t *db, const char *id, const char *name) {
     char now[32];
     td_cat_now(now);

@@ -115,6 +115,7 @@ int td_cmd_serve(td_cli_t *cli) {
         .io_workers = (unsigned)cli->cfg.io_threads,
     };
     char err[512] = "";
+    td_raise_nofile(); /* before the pool and the HTTP server size themselves from it */
     td_status st = app.revoked && app.login_limits && app.ip_limits ? td_platform_start_pool(&p)
                                                                     : TD_E_NOMEM;
     p.revoked = app.revoked; /* operations that revoke end tokens here at once */

@@ -21,7 +21,10 @@ typedef struct {
     char *base_domain;     /* "" = no host-based tenant resolution */
     char *log;             /* debug|info|warn|error|off */
     long registration;     /* 1 = POST /v1/auth/register open to anyone */
+    long catalog_connections; /* the catalog's own connection pool */
     long pool_max;         /* open tenant database handles, all tenants */
+    long pool_trim_ms;     /* idle handles give their cache back after this */
+    long pool_tenant_max;  /* handles one tenant may hold */
     long pool_wait_ms;     /* longest wait for a tenant connection (then 503 tenant_busy) */
     long pool_queue_max;   /* leases waiting for one server at once (more: 503 at once) */
     long pool_server_reserve; /* connections of each PostgreSQL server left unused */

@@ -101,8 +101,14 @@ static const char *lite_path(const char *url) {
 }
 
 /* Before SQLite's first use: no global memory statistics (every
- * allocation would otherwise take one process-wide mutex). */
-static void configure_once(void) { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); }
+ * allocation would otherwise take one process-wide mutex), and no page
+ * cache allocated ahead: by default each database's cache starts with a
+ * block of 20 pages (80 KB) whether it ever holds them or not, which is
+ * most of an idle tenant handle's memory (bench/RESULTS.md). */
+static void configure_once(void) {
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    sqlite3_config(SQLITE_CONFIG_PAGECACHE, NULL, 0, 0);
+}
 
 static td_status open_raw(const char *path, int flags, int sqlite_flags, lite_db **out, char *err,
                           size_t errlen) {
@@ -146,6 +152,14 @@ static td_status lite_open(const char *url, int flags, td_db_t **out, char *err,
     return rc;
 }
 
+/* Finalizes a cached statement and empties its slot. */
+static void slot_free(cached_stmt *c) {
+    sqlite3_finalize(c->s->st);
+    free(c->s);
+    free(c->sql);
+    memset(c, 0, sizeof(*c));
+}
+
 static void lite_close(td_db_t *db) {
     lite_db *l = (lite_db *)db;
     /* a damaged handle writes nothing more: closing would checkpoint its
@@ -153,17 +167,25 @@ static void lite_close(td_db_t *db) {
     if (l->broken)
         sqlite3_db_config(l->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
     for (int i = 0; i < STMT_CACHE; i++)
-        if (l->cache[i].s) {
-            sqlite3_finalize(l->cache[i].s->st);
-            free(l->cache[i].s);
-            free(l->cache[i].sql);
-        }
+        if (l->cache[i].s)
+            slot_free(&l->cache[i]);
     sqlite3_close(l->db);
     if (l->writing)
         lite_writers_leave(l->writers);
     lite_writers_put(l->writers);
     free(l->folder);
     free(l);
+}
+
+/* An idle handle's cached pages and statements go back to the allocator;
+ * the next query reads what it needs again (from the OS page cache) and
+ * prepares its statement again. */
+static void lite_trim(td_db_t *db) {
+    lite_db *l = (lite_db *)db;
+    for (int i = 0; i < STMT_CACHE; i++)
+        if (l->cache[i].s && !l->cache[i].busy)
+            slot_free(&l->cache[i]);
+    sqlite3_db_release_memory(l->db);
 }
 
 static td_status lite_exec(td_db_t *db, const char *sql) {
@@ -189,10 +211,7 @@ static cached_stmt *cache_slot(lite_db *l) {
     for (int k = 0; k < STMT_CACHE; k++) {
         cached_stmt *c = &l->cache[l->victim++ % STMT_CACHE];
         if (!c->busy) {
-            sqlite3_finalize(c->s->st);
-            free(c->s);
-            free(c->sql);
-            memset(c, 0, sizeof(*c));
+            slot_free(c);
             return c;
         }
     }
@@ -660,6 +679,9 @@ static td_status lite_tenant_attach(td_db_t *db, const char *service, char *err,
     int persist = 1;
     sqlite3_file_control(l->db, service, SQLITE_FCNTL_PERSIST_WAL, &persist);
     snprintf(l->attached[l->nattached++], sizeof(l->attached[0]), "%s", service);
+    /* the schema's pages were read to parse it and are not needed again:
+     * gone now, they leave no hole among the allocations that stay */
+    sqlite3_db_release_memory(l->db);
     return TD_OK;
 }
 
@@ -769,4 +791,5 @@ const td_db_driver_t td_sqlite_driver = {
     .column_double = lite_column_double,
     .tenant_attach = lite_tenant_attach,
     .usable = lite_usable,
+    .trim = lite_trim,
 };

@@ -311,6 +311,11 @@ td_status td_db_migrate(td_db_t *db, const char *scope, const td_migration_t *mi
 td_status td_db_tenant_attach(td_db_t *db, const char *service, char *err, size_t errlen) {
     return db->drv->tenant_attach(db, service, err, errlen);
 }
+void td_db_trim(td_db_t *db) {
+    if (db->drv->trim)
+        db->drv->trim(db);
+}
+
 int td_db_usable(td_db_t *db) {
     return db->drv->usable ? db->drv->usable(db) : 1;
 }

@@ -139,6 +139,9 @@ struct td_db_driver {
      * multi-row INSERT of store.c -- */
     td_status (*insert_rows)(td_db_t *db, const char *table, const char *cols, int ncols,
                              const char *const *vals, size_t nrows);
+    /* -- appended: an idle connection gives back the memory it can do
+     * without (SQLite: its page cache); NULL = nothing to give -- */
+    void (*trim)(td_db_t *db);
 };
 
 /* Every handle starts with this, so the wrappers can find the driver. */
@@ -173,6 +176,9 @@ size_t td_store_outbox_ddl_max(void);
 #define TD_DB_DONE 0
 
 td_status td_db_open(const char *url, int flags, td_db_t **out, char *err, size_t errlen);
+/* An idle connection gives back the memory it can refill later (the
+ * pool trims handles nobody used for a while). Never while in use. */
+void td_db_trim(td_db_t *db);
 void td_db_close(td_db_t *db);
 /* Has td_db_close call fn(ctx) after it closed db (the tenant pool counts
  * connections its callers close themselves this way). One per handle. */

@@ -92,6 +92,16 @@ td_status td_tenant_find(td_platform_t *p, td_arena_t *a, const char *key, td_te
     return st;
 }
 
+td_status td_tenants_changes(td_platform_t *p, int64_t *gen) {
+    td_db_t *db;
+    td_status st = td_catalog_lease(p->catalog, NULL, &db);
+    if (st)
+        return st;
+    st = td_cat_tenant_changes(db, gen);
+    td_catalog_release(p->catalog, db);
+    return st;
+}
+
 td_status td_tenant_list(td_platform_t *p, td_arena_t *a, const char *status, const char *after,
                          int limit, td_tenant_t **out, size_t *n) {
     td_db_t *db;

@@ -3,10 +3,12 @@
  * keys. Whatever is sealed with the master key here is written inside
  * td_platform_with_master. */
 #include <errno.h>
+#include <inttypes.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,7 +20,6 @@
 #include "services/services.h"
 #include "tenancy/tenancy_int.h"
 
-#define CATALOG_CONNECTIONS 16 /* the catalog's own connection pool */
 
 /* A replaced signing keyset, kept until close. */
 struct td_keyset_node {
@@ -99,7 +100,7 @@ td_status td_platform_open(td_platform_t *p, const td_config_t *cfg, int init, c
         st = td_master_key_load(cfg->master_key, p->master_key_path, init, &p->master, err,
                                 errlen);
     if (!st)
-        st = td_catalog_open(p->catalog_url, CATALOG_CONNECTIONS, &p->catalog, err, errlen);
+        st = td_catalog_open(p->catalog_url, (int)cfg->catalog_connections, &p->catalog, err, errlen);
     td_db_t *db = NULL;
     if (!st)
         st = td_catalog_lease(p->catalog, NULL, &db);
@@ -195,7 +196,7 @@ static td_status pool_locate(void *ctx, const char *tenant_id, char *out, size_t
 static long budget_of(td_platform_t *p, const td_db_limits_t *l, const char *url, long *catalog) {
     long usable = l->max_connections - l->superuser_reserved - l->reserved -
                   p->cfg->pool_server_reserve;
-    *catalog = td_db_same_server(p->catalog_url, url) ? CATALOG_CONNECTIONS : 0;
+    *catalog = td_db_same_server(p->catalog_url, url) ? p->cfg->catalog_connections : 0;
     long b = usable * p->cfg->pool_server_share / 100 - *catalog;
     return b < 1 ? 1 : b;
 }
@@ -238,15 +239,80 @@ static td_status pool_size(void *ctx, const char *server, size_t *budget) {
     return st;
 }
 
+/* ---- the handle budget ---------------------------------------------------- */
+
+#define FDS_PER_HANDLE 4        /* a service file and its -wal, two services' worth of -shm */
+#define FDS_KEPT 5120           /* HTTP connections (at most 4096), catalog, logs, jobs */
+#define BYTES_PER_HANDLE 131072 /* an idle SQLite handle, with room to spare (bench/RESULTS.md) */
+#define BUDGET_MIN 64
+#define BUDGET_MAX 100000
+
+/* Bytes this process may use: the cgroup's memory limit when there is
+ * one, else the memory the kernel says is available; 0 when unknown. */
+static uint64_t memory_allowed(void) {
+    uint64_t avail = 0, lim = 0;
+    char line[256];
+    FILE *f = fopen("/proc/meminfo", "r");
+    while (f && fgets(line, sizeof(line), f))
+        if (sscanf(line, "MemAvailable: %" SCNu64 " kB", &avail) == 1) {
+            avail *= 1024;
+            break;
+        }
+    if (f)
+        fclose(f);
+    if ((f = fopen("/sys/fs/cgroup/memory.max", "r"))) { /* "max" when unlimited */
+        if (fscanf(f, "%" SCNu64, &lim) != 1)
+            lim = 0;
+        fclose(f);
+    }
+    return lim && (!avail || lim < avail) ? lim : avail;
+}
+
+size_t td_pool_budget_auto(size_t *by_fds, size_t *by_memory) {
+    struct rlimit rl;
+    uint64_t fds = getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur == RLIM_INFINITY
+                       ? (uint64_t)BUDGET_MAX * FDS_PER_HANDLE + FDS_KEPT
+                       : (uint64_t)rl.rlim_cur;
+    uint64_t f = fds > FDS_KEPT + BUDGET_MIN * FDS_PER_HANDLE ? (fds - FDS_KEPT) / FDS_PER_HANDLE
+                                                              : BUDGET_MIN;
+    uint64_t mem = memory_allowed();
+    uint64_t m = mem ? mem / 4 / BYTES_PER_HANDLE : BUDGET_MAX; /* a quarter of it */
+    *by_fds = (size_t)f;
+    *by_memory = (size_t)m;
+    uint64_t b = f < m ? f : m;
+    return (size_t)(b < BUDGET_MIN ? BUDGET_MIN : b > BUDGET_MAX ? BUDGET_MAX : b);
+}
+
+void td_raise_nofile(void) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
 td_status td_platform_start_pool(td_platform_t *p) {
-    p->pool = td_pool_new((size_t)p->cfg->pool_max, pool_open, p);
+    size_t max = (size_t)p->cfg->pool_max;
+    if (!max) {
+        size_t by_fds, by_mem;
+        char v[3][24];
+        max = td_pool_budget_auto(&by_fds, &by_mem);
+        snprintf(v[0], sizeof(v[0]), "%zu", max);
+        snprintf(v[1], sizeof(v[1]), "%zu", by_fds);
+        snprintf(v[2], sizeof(v[2]), "%zu", by_mem);
+        td_log(TD_LOG_INFO, "tenant handle budget", "pool_max", v[0], "by_fds", v[1],
+               "by_memory", v[2], NULL);
+    }
+    p->pool = td_pool_new(max, pool_open, p);
     p->tcache = td_tcache_new();
     if (!p->pool || !p->tcache)
         return TD_E_NOMEM;
     td_pool_set_servers(p->pool, pool_locate, pool_size);
     td_pool_set_wait_ms(p->pool, (unsigned)p->cfg->pool_wait_ms);
     td_pool_set_queue_max(p->pool, (size_t)p->cfg->pool_queue_max);
-    return TD_OK;
+    td_pool_set_trim_ms(p->pool, (unsigned)p->cfg->pool_trim_ms);
+    td_pool_set_tenant_max(p->pool, (size_t)p->cfg->pool_tenant_max);
+    return td_pool_start_trimmer(p->pool);
 }
 
 /* A counted connection's opener: the tenant's database with every enabled

@@ -36,6 +36,21 @@
  * closed when it comes back. Leased handles are kept in a second table,
  * keyed by the connection pointer, for exactly that.
  *
+ * Idle handles are trimmed: one nobody leased for trim_ms gives back the
+ * memory it can refill (td_db_trim: SQLite's page cache), so that a large
+ * budget of mostly idle handles costs little more than their schemas. The
+ * pool's trimmer thread (td_pool_start_trimmer) does it every
+ * TRIM_EVERY_MS, at most TRIM_BATCH handles at a time under the lock,
+ * from the LRU's tail (the longest idle) up: the trimmed handles always
+ * form the LRU's tail, from trim_mark down, so a pass starts where the
+ * last one stopped.
+ *
+ * No tenant holds more than tenant_max handles (leased or idle): a busy
+ * tenant's extra leases wait in the line for one of its own handles
+ * (they are never given another tenant's slot), so one noisy tenant
+ * cannot evict every other tenant's handles to open more of its own. The
+ * handles per tenant are counted in a table of their own (counts).
+ *
  * A handle whose database went away (a SQLite file found corrupt, removed,
  * replaced or emptied; a PostgreSQL server stopped or database dropped:
  * td_db_usable) is never kept nor handed out again: it is closed when it
@@ -57,6 +72,10 @@
 #define NBUCKETS 4096
 #define WAIT_MS 5000    /* a lease waits this long for a handle before TD_E_BUSY */
 #define QUEUE_MAX 1000  /* leases waiting for one server at once */
+#define TENANT_MAX 8    /* handles one tenant may hold */
+#define TRIM_MS 30000   /* an idle handle is trimmed after this long */
+#define TRIM_EVERY_MS 100
+#define TRIM_BATCH 64
 
 typedef struct server server_t;
 
@@ -76,6 +95,8 @@ struct handle {
     server_t *srv;   /* where its connection goes */
     td_pool_t *pool; /* transient leases: for the close hook */
     int forgotten;   /* close instead of keeping */
+    int transient;   /* a counted connection, never kept (not in counts) */
+    uint64_t idle_since; /* ms, monotonic: when it was last parked */
     handle_t *bnext; /* bucket chain (idle or leased) */
     link_t lru;      /* idle only: in the pool's LRU */
     link_t slru;     /* idle only: in its server's LRU */
@@ -99,10 +120,18 @@ struct server {
  * it); W_HANDLE an idle handle of its tenant, leased to it. */
 enum { W_QUEUED, W_PENDING, W_SLOT, W_HANDLE };
 
+/* How many handles (leased or idle, transient ones aside) a tenant holds. */
+typedef struct tcount {
+    struct tcount *next;
+    size_t n;
+    char tid[TD_ID_LEN + 1];
+} tcount_t;
+
 typedef struct waiter {
     const char *tid;
     server_t *srv;
     int transient; /* wants a connection of its own, never an idle one */
+    int capped;    /* its tenant holds tenant_max: only its own handles serve */
     int state;
     handle_t *h; /* W_HANDLE */
     pthread_cond_t cv;
@@ -114,6 +143,8 @@ struct td_pool {
     pthread_cond_t sized;        /* a server's budget was read, or not */
     handle_t *buckets[NBUCKETS]; /* idle handles by tenant id */
     handle_t *leased[NBUCKETS];  /* leased handles by connection pointer */
+    tcount_t *counts[NBUCKETS];  /* handles per tenant */
+    size_t tenant_max;           /* 0 = no limit */
     list_t lru;                  /* every idle handle */
     size_t open, idle, max;
     unsigned long long hits, misses, evictions, waits, busy;
@@ -126,6 +157,12 @@ struct td_pool {
     server_t local;    /* tenants with no server budget */
     server_t *servers; /* the others, as first used */
     waiter_t *wq_head, *wq_tail; /* waiting leases, oldest first */
+    unsigned trim_ms;            /* idle this long: trimmed; 0 = never */
+    handle_t *trim_mark;         /* the trimmed handle nearest the LRU's head */
+    unsigned long long trims;
+    pthread_t trimmer;
+    int trimming;                /* the trimmer runs; 0 tells it to stop */
+    pthread_cond_t trim_cv;
 };
 
 static unsigned hash(const char *s) {
@@ -149,6 +186,7 @@ td_pool_t *td_pool_new(size_t max_open, td_pool_open_fn open, void *ctx) {
         return NULL;
     pthread_mutex_init(&p->mu, NULL);
     cond_init_monotonic(&p->sized);
+    cond_init_monotonic(&p->trim_cv);
     p->max = max_open ? max_open : 1;
     p->open_fn = open;
     p->ctx = ctx;
@@ -156,6 +194,8 @@ td_pool_t *td_pool_new(size_t max_open, td_pool_open_fn open, void *ctx) {
     p->queue_max = QUEUE_MAX;
     p->local.budget = SIZE_MAX;
     p->local.state = S_READY;
+    p->trim_ms = TRIM_MS;
+    p->tenant_max = TENANT_MAX;
     return p;
 }
 
@@ -168,6 +208,18 @@ void td_pool_set_wait_ms(td_pool_t *p, unsigned ms) {
 void td_pool_set_queue_max(td_pool_t *p, size_t n) {
     pthread_mutex_lock(&p->mu);
     p->queue_max = n ? n : 1;
+    pthread_mutex_unlock(&p->mu);
+}
+
+void td_pool_set_tenant_max(td_pool_t *p, size_t n) {
+    pthread_mutex_lock(&p->mu);
+    p->tenant_max = n;
+    pthread_mutex_unlock(&p->mu);
+}
+
+void td_pool_set_trim_ms(td_pool_t *p, unsigned ms) {
+    pthread_mutex_lock(&p->mu);
+    p->trim_ms = ms;
     pthread_mutex_unlock(&p->mu);
 }
 
@@ -218,6 +270,8 @@ static void list_push(list_t *l, handle_t *h, size_t off) {
 
 /* Takes h out of the idle structures. */
 static void take(td_pool_t *p, handle_t *h) {
+    if (h == p->trim_mark) /* what lies below it is trimmed too */
+        p->trim_mark = h->lru.next;
     chain_unlink(&p->buckets[hash(h->tid) % NBUCKETS], h);
     list_unlink(&p->lru, h, LRU);
     list_unlink(&h->srv->lru, h, SLRU);
@@ -227,6 +281,7 @@ static void take(td_pool_t *p, handle_t *h) {
 
 /* Makes h idle: the most recently used, globally and on its server. */
 static void park(td_pool_t *p, handle_t *h) {
+    h->idle_since = (uint64_t)(td_mono_ns() / 1000000);
     handle_t **b = &p->buckets[hash(h->tid) % NBUCKETS];
     h->bnext = *b;
     *b = h;
@@ -250,14 +305,54 @@ static handle_t *find_idle(td_pool_t *p, const char *tid) {
     return h;
 }
 
-static void slot_take(td_pool_t *p, server_t *s) {
-    p->open++;
-    s->open++;
+static tcount_t **count_slot(td_pool_t *p, const char *tid) {
+    tcount_t **pp = &p->counts[hash(tid) % NBUCKETS];
+    while (*pp && strcmp((*pp)->tid, tid))
+        pp = &(*pp)->next;
+    return pp;
 }
 
-static void slot_drop(td_pool_t *p, server_t *s) {
+/* Handles tid holds (lock held). */
+static size_t tenant_open(td_pool_t *p, const char *tid) {
+    tcount_t *c = *count_slot(p, tid);
+    return c ? c->n : 0;
+}
+
+/* 1 when tid may not open another handle (lock held). */
+static int capped(td_pool_t *p, const char *tid) {
+    return p->tenant_max && tenant_open(p, tid) >= p->tenant_max;
+}
+
+/* Moves tid's count by d (lock held). Without memory for a new entry the
+ * tenant goes uncounted: its cap is not enforced, nothing else breaks. */
+static void tenant_count(td_pool_t *p, const char *tid, int d) {
+    tcount_t **pp = count_slot(p, tid), *c = *pp;
+    if (!c && d > 0 && (c = calloc(1, sizeof(*c)))) {
+        snprintf(c->tid, sizeof(c->tid), "%s", tid);
+        *pp = c;
+    }
+    if (!c || (d < 0 && !c->n))
+        return;
+    c->n = (size_t)((long)c->n + d);
+    if (!c->n) {
+        *pp = c->next;
+        free(c);
+    }
+}
+
+/* A connection to s is counted for tid (transient ones only by s). */
+static void slot_take(td_pool_t *p, server_t *s, const char *tid, int transient) {
+    p->open++;
+    s->open++;
+    if (!transient)
+        tenant_count(p, tid, 1);
+}
+
+static void slot_drop(td_pool_t *p, server_t *s, const char *tid, int transient) {
     p->open--;
     s->open--;
+    if (!transient)
+        tenant_count(p, tid, -1);
 }
 
 static int room(const td_pool_t *p, const server_t *s) {
@@ -281,10 +376,10 @@ static void dequeue(td_pool_t *p, waiter_t *w) {
 static void grant_slots(td_pool_t *p) {
     for (waiter_t *w = p->wq_head, *next; w; w = next) {
         next = w->next;
-        if (!room(p, w->srv))
+        if (!room(p, w->srv) || (w->capped && capped(p, w->tid)))
             continue;
         dequeue(p, w);
-        slot_take(p, w->srv);
+        slot_take(p, w->srv, w->tid, w->transient);
         w->state = W_SLOT;
         pthread_cond_signal(&w->cv);
     }
@@ -305,10 +400,11 @@ static int offer(td_pool_t *p, handle_t *h, waiter_t **to) {
             pthread_cond_signal(&w->cv);
             return 1;
         }
-        if (w->srv == h->srv || w->srv->open < w->srv->budget) {
+        if ((w->srv == h->srv || w->srv->open < w->srv->budget) &&
+            !(w->capped && capped(p, w->tid))) {
             dequeue(p, w);
-            slot_drop(p, h->srv);
-            slot_take(p, w->srv);
+            slot_drop(p, h->srv, h->tid, 0);
+            slot_take(p, w->srv, w->tid, w->transient);
             h->srv->evictions++;
             p->evictions++;
             w->state = W_PENDING;
@@ -330,11 +426,51 @@ static int make_room(td_pool_t *p, server_t *s, handle_t **victim) {
     if (!v)
         return 0;
     take(p, v);
-    slot_drop(p, v->srv);
+    slot_drop(p, v->srv, v->tid, 0);
     v->srv->evictions++;
     p->evictions++;
     *victim = v;
     return 1;
+}
+
+/* Trims the handles idle for trim_ms, oldest first, at most TRIM_BATCH
+ * (lock held; the handles are idle, so nobody uses them meanwhile). */
+static void trim_idle(td_pool_t *p) {
+    uint64_t now = (uint64_t)(td_mono_ns() / 1000000);
+    if (!p->trim_ms)
+        return;
+    handle_t *h = p->trim_mark ? p->trim_mark->lru.prev : p->lru.tail;
+    for (int n = 0; h && n < TRIM_BATCH && now - h->idle_since >= p->trim_ms; n++) {
+        td_db_trim(h->db);
+        p->trims++;
+        p->trim_mark = h;
+        h = h->lru.prev;
+    }
+}
+
+static void *trimmer(void *arg) {
+    td_pool_t *p = arg;
+    pthread_mutex_lock(&p->mu);
+    while (p->trimming) {
+        struct timespec until = td_deadline(CLOCK_MONOTONIC, TRIM_EVERY_MS);
+        pthread_cond_timedwait(&p->trim_cv, &p->mu, &until);
+        if (p->trimming)
+            trim_idle(p);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+td_status td_pool_start_trimmer(td_pool_t *p) {
+    pthread_mutex_lock(&p->mu);
+    int started = p->trimming;
+    p->trimming = 1;
+    pthread_mutex_unlock(&p->mu);
+    if (!started && pthread_create(&p->trimmer, NULL, trimmer, p)) {
+        p->trimming = 0;
+        return TD_E_NOMEM;
+    }
+    return TD_OK;
 }
 
 /* ---- servers -------------------------------------------------------------- */
@@ -394,14 +530,14 @@ static td_status server_of(td_pool_t *p, const char *tid, const struct timespec 
  * *given the idle handle of its tenant, or NULL for a counted slot to open;
  * TD_E_BUSY when the wait ends first or the line is full. */
 static td_status wait_turn(td_pool_t *p, const char *tid, server_t *s, int transient,
-                           const struct timespec *until, handle_t **given) {
+                           int is_capped, const struct timespec *until, handle_t **given) {
     if (!p->wait_ms || s->waiting >= p->queue_max) {
         s->busy++;
         p->busy++;
         return TD_E_BUSY;
     }
-    waiter_t w = {.tid = tid, .srv = s, .transient = transient, .state = W_QUEUED,
-                  .prev = p->wq_tail};
+    waiter_t w = {.tid = tid, .srv = s, .transient = transient, .capped = is_capped,
+                  .state = W_QUEUED, .prev = p->wq_tail};
     cond_init_monotonic(&w.cv);
     if (p->wq_tail)
         p->wq_tail->next = &w;
@@ -459,10 +595,12 @@ static td_status lease_one(td_pool_t *p, const char *tid, int transient, td_pool
         take(p, h);
         mark_leased(p, h);
         p->hits++;
+    } else if (!transient && capped(p, tid)) { /* wait for one of its own */
+        st = wait_turn(p, tid, s, transient, 1, &until, &h);
     } else if (make_room(p, s, &victim)) {
-        slot_take(p, s);
+        slot_take(p, s, tid, transient);
     } else {
-        st = wait_turn(p, tid, s, transient, &until, &h);
+        st = wait_turn(p, tid, s, transient, 0, &until, &h);
     }
     if (!st && !h && !transient)
         p->misses++;
@@ -481,11 +619,12 @@ static td_status lease_one(td_pool_t *p, const char *tid, int transient, td_pool
     st = open(ctx, tid, &db);
     pthread_mutex_lock(&p->mu);
     if (st) { /* give the slot back to whoever waits */
-        slot_drop(p, s);
+        slot_drop(p, s, tid, transient);
         grant_slots(p);
     } else {
         fresh->db = db;
         fresh->srv = s;
+        fresh->transient = transient;
         snprintf(fresh->tid, sizeof(fresh->tid), "%s", tid);
         if (!transient)
             mark_leased(p, fresh);
@@ -546,7 +685,7 @@ static void transient_closed(void *arg) {
     handle_t *h = arg;
     td_pool_t *p = h->pool;
     pthread_mutex_lock(&p->mu);
-    slot_drop(p, h->srv);
+    slot_drop(p, h->srv, h->tid, 1);
     grant_slots(p);
     pthread_mutex_unlock(&p->mu);
     free(h);
@@ -590,7 +729,7 @@ void td_pool_release(td_pool_t *p, const char *tid, td_db_t *db, int broken) {
         to->state = W_SLOT;
         pthread_cond_signal(&to->cv);
     } else if (h) {
-        slot_drop(p, h->srv);
+        slot_drop(p, h->srv, h->tid, h->transient);
         grant_slots(p);
     }
     pthread_mutex_unlock(&p->mu);
@@ -614,7 +753,7 @@ void td_pool_forget(td_pool_t *p, const char *tid) {
         td_db_close(h->db);
     pthread_mutex_lock(&p->mu);
     for (handle_t *h = gone; h; h = h->bnext)
-        slot_drop(p, h->srv);
+        slot_drop(p, h->srv, h->tid, 0);
     grant_slots(p);
     pthread_mutex_unlock(&p->mu);
     while (gone) {
@@ -627,6 +766,13 @@ void td_pool_forget(td_pool_t *p, const char *tid) {
 void td_pool_free(td_pool_t *p) {
     if (!p)
         return;
+    pthread_mutex_lock(&p->mu);
+    int running = p->trimming;
+    p->trimming = 0;
+    pthread_cond_signal(&p->trim_cv);
+    pthread_mutex_unlock(&p->mu);
+    if (running)
+        pthread_join(p->trimmer, NULL);
     while (p->lru.head) {
         handle_t *h = p->lru.head;
         take(p, h);
@@ -642,15 +788,21 @@ void td_pool_free(td_pool_t *p) {
         n = s->next;
         free(s);
     }
+    for (size_t i = 0; i < NBUCKETS; i++)
+        for (tcount_t *c = p->counts[i], *n; c; c = n) {
+            n = c->next;
+            free(c);
+        }
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->sized);
+    pthread_cond_destroy(&p->trim_cv);
     free(p);
 }
 
 void td_pool_stats(td_pool_t *p, td_pool_stats_t *out) {
     pthread_mutex_lock(&p->mu);
-    *out = (td_pool_stats_t){p->open, p->idle, p->max, p->hits, p->misses, p->evictions,
-                             p->waits, p->busy};
+    *out = (td_pool_stats_t){p->open,  p->idle, p->max,  p->hits, p->misses,
+                             p->evictions, p->waits, p->busy, p->trims};
     pthread_mutex_unlock(&p->mu);
 }
 

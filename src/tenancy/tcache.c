@@ -2,12 +2,17 @@
  * know about its tenant (row and enabled services) without a catalog
  * query.
  *
- * Entries are keyed by the key the request used (slug or id) and live at
- * most TTL_MS: a change made by another process (the CLI, another node)
- * reaches this one within that time. Changes made through this process
- * (lifecycle.c) drop the tenant's entries at once. The table is split into
- * stripes, each with its own lock, so that requests for different tenants
- * do not contend; hits copy the entry into the request's arena, so no
+ * Entries are keyed by the key the request used (slug or id). They stay
+ * good while the catalog's change counter (tenant_changes.gen, moved by
+ * triggers on every change to tenants and tenant_services) stays where it
+ * was: the first lookup after CHECK_MS reads that one row, and when it
+ * moved every entry is dropped (the epoch moves). So a change made by
+ * another process (the CLI, another node) reaches this one within
+ * CHECK_MS, and a fleet of idle tenants is not read again every second.
+ * Changes made through this process (lifecycle.c) drop the tenant's
+ * entries at once. The table is split into many stripes, each with its
+ * own lock and a short chain, so that requests for different tenants do
+ * not contend; hits copy the entry into the request's arena, so no
  * request ever holds a pointer into the cache. A stripe that fills up is
  * emptied whole (the cache is a cache: a miss costs one catalog query). */
 #include <pthread.h>
@@ -18,14 +23,14 @@
 #include "common/timeutil.h"
 #include "tenancy/tenancy.h"
 
-#define STRIPES 64
-#define PER_STRIPE 512
-#define TTL_MS 1000
+#define STRIPES 4096
+#define PER_STRIPE 64
+#define CHECK_MS 1000
 
 typedef struct entry {
     char *key;
     td_tenant_t t;   /* strings malloc'd */
-    int64_t at;      /* loaded, ms */
+    unsigned long epoch; /* the cache's epoch when it was read */
     struct entry *next;
 } entry_t;
 
@@ -40,6 +45,13 @@ struct td_tcache {
     /* bumped by every forget: a row read from the catalog before a forget
      * (and perhaps stale after it) is not cached */
     _Atomic unsigned long gen;
+    /* entries of an older epoch are stale; it moves when the catalog's
+     * change counter did */
+    _Atomic unsigned long epoch;
+    _Atomic int64_t checked_at; /* ms: the counter was last read */
+    int64_t seen;               /* the counter's value then (check_mu) */
+    int seen_valid;
+    pthread_mutex_t check_mu;
 };
 
 static unsigned hash(const char *s) {
@@ -53,6 +65,8 @@ td_tcache_t *td_tcache_new(void) {
     td_tcache_t *c = calloc(1, sizeof(*c));
     for (int i = 0; c && i < STRIPES; i++)
         pthread_mutex_init(&c->s[i].mu, NULL);
+    if (c)
+        pthread_mutex_init(&c->check_mu, NULL);
     return c;
 }
 
@@ -83,6 +97,7 @@ void td_tcache_free(td_tcache_t *c) {
         }
         pthread_mutex_destroy(&c->s[i].mu);
     }
+    pthread_mutex_destroy(&c->check_mu);
     free(c);
 }
 
@@ -107,16 +122,38 @@ static int copy_tenant(td_arena_t *a, const td_tenant_t *from, td_tenant_t *to) 
     return bad ? -1 : 0;
 }
 
+/* Reads the catalog's change counter when CHECK_MS passed since the last
+ * read (one caller at a time; the others go on with the epoch they see)
+ * and moves the epoch when it moved, or could not be read. */
+static void check_changes(td_platform_t *p, td_tcache_t *c, int64_t now) {
+    if (now - atomic_load(&c->checked_at) < CHECK_MS || pthread_mutex_trylock(&c->check_mu))
+        return;
+    if (now - atomic_load(&c->checked_at) >= CHECK_MS) {
+        int64_t gen = 0;
+        if (td_tenants_changes(p, &gen)) {
+            c->seen_valid = 0;
+            atomic_fetch_add(&c->epoch, 1);
+        } else if (!c->seen_valid || gen != c->seen) {
+            c->seen = gen;
+            c->seen_valid = 1;
+            atomic_fetch_add(&c->epoch, 1);
+        }
+        atomic_store(&c->checked_at, now);
+    }
+    pthread_mutex_unlock(&c->check_mu);
+}
+
 td_status td_tenant_find_cached(td_platform_t *p, td_arena_t *a, const char *key,
                                 td_tenant_t *out) {
     td_tcache_t *c = p->tcache;
     if (!c || !key)
         return td_tenant_find(p, a, key, out);
+    check_changes(p, c, td_now_ms());
+    unsigned long epoch = atomic_load(&c->epoch);
     stripe_t *s = &c->s[hash(key) % STRIPES];
-    int64_t now = td_now_ms();
     pthread_mutex_lock(&s->mu);
     for (entry_t *e = s->head; e; e = e->next)
-        if (!strcmp(e->key, key) && now - e->at < TTL_MS) {
+        if (e->epoch == epoch && !strcmp(e->key, key)) {
             int bad = copy_tenant(a, &e->t, out);
             pthread_mutex_unlock(&s->mu);
             return bad ? TD_E_NOMEM : TD_OK;
@@ -133,7 +170,7 @@ td_status td_tenant_find_cached(td_platform_t *p, td_arena_t *a, const char *key
             entry_free(e);
         return TD_OK; /* not cached: still answered */
     }
-    e->at = now;
+    e->epoch = epoch;
     pthread_mutex_lock(&s->mu);
     if (atomic_load(&c->gen) != gen) { /* changed while we read: do not keep */
         pthread_mutex_unlock(&s->mu);

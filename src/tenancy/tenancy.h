@@ -78,6 +78,14 @@ void td_platform_close(td_platform_t *p);
 /* Creates the pool of open tenant databases (max handles from cfg) and
  * the tenant cache (servers only). */
 td_status td_platform_start_pool(td_platform_t *p);
+/* The handle budget when pool_max is 0: as many handles as the file
+ * descriptors left after the HTTP connections' share allow (4 each), and
+ * a quarter of the memory the process may use (cgroup limit or
+ * MemAvailable; 128 KB each) — the smaller, from 64 to 100 000. Both
+ * figures are returned too. */
+size_t td_pool_budget_auto(size_t *by_fds, size_t *by_memory);
+/* Raises the soft RLIMIT_NOFILE to the hard one (tenantd serve, at start). */
+void td_raise_nofile(void);
 
 /* Slug rules: ^[a-z][a-z0-9-]{1,62}$, no leading/trailing or double dash,
  * not reserved. TD_E_INVALID with the reason in err. */
@@ -208,6 +216,8 @@ td_status td_tenant_open_bare(td_platform_t *p, td_arena_t *a, const char *tenan
 const char *td_tenant_files_dir(td_platform_t *p, td_arena_t *a, const td_tenant_t *t);
 
 /* ---- the tenant cache (tcache.c) ---- */
+/* The catalog's counter of changes to tenants and their services. */
+td_status td_tenants_changes(td_platform_t *p, int64_t *gen);
 td_tcache_t *td_tcache_new(void);
 void td_tcache_free(td_tcache_t *c);
 /* td_tenant_find, answered from the cache when the entry is younger than
@@ -249,6 +259,16 @@ void td_pool_set_wait_ms(td_pool_t *p, unsigned ms);
 /* How many leases may wait for one server at once; more get TD_E_BUSY at
  * once (default 1000). */
 void td_pool_set_queue_max(td_pool_t *p, size_t n);
+/* An idle handle nobody leased for ms is trimmed (td_db_trim: SQLite
+ * gives back its page cache); 0 = never. Default 30 000. */
+void td_pool_set_trim_ms(td_pool_t *p, unsigned ms);
+/* The most handles one tenant holds (leased or idle; the counted ones of
+ * td_pool_lease_counted aside); more leases of it wait for one of its
+ * own. 0 = no limit. Default 8. */
+void td_pool_set_tenant_max(td_pool_t *p, size_t n);
+/* Starts the thread that trims idle handles (every 100 ms, 64 at most);
+ * td_pool_free stops it. Without it nothing is trimmed. */
+td_status td_pool_start_trimmer(td_pool_t *p);
 /* Frees the pool; every lease must have come back (transient ones closed). */
 void td_pool_free(td_pool_t *pool);
 /* With an arena, the handle returns to the pool when the arena dies.
@@ -268,6 +288,7 @@ typedef struct {
     size_t open, idle, max;
     unsigned long long hits, misses, evictions;
     unsigned long long waits, busy; /* leases that waited in line; that gave up */
+    unsigned long long trims;       /* idle handles that gave their cache back */
 } td_pool_stats_t;
 void td_pool_stats(td_pool_t *pool, td_pool_stats_t *out);
 /* One database server as the pool sees it. */

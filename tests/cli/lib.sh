@@ -233,4 +233,15 @@ tenant_exec() {
   fi
 }
 
+# four_at_a_time N FN: runs FN 1 … FN N in the background, four at a time
+# (a bare `wait` would wait for the server too).
+four_at_a_time() {
+  local n=$1 fn=$2 i pids=()
+  for i in $(seq 1 "$n"); do
+    "$fn" "$i" &
+    pids+=($!)
+    if [ ${#pids[@]} -eq 4 ] || [ "$i" -eq "$n" ]; then wait "${pids[@]}"; pids=(); fi
+  done
+}
+
 done_ok() { echo "ok: $PASSES assertions ($BACKEND)"; }

@@ -23,12 +23,7 @@ make_tenant() {
   curl -sS -o "$T/t$i.out" -w '%{http_code}' -X POST -H 'Content-Type: application/json' "${H[@]}" \
        --data @"$T/t$i.json" "$BASE/v1/tenants" >"$T/t$i.code"
 }
-pids=()
-for i in $(seq 1 $N); do
-  make_tenant "$i" &
-  pids+=($!)
-  if [ ${#pids[@]} -eq 4 ] || [ "$i" -eq $N ]; then wait "${pids[@]}"; pids=(); fi
-done
+four_at_a_time $N make_tenant
 for i in $(seq 1 $N); do eq "$(cat "$T/t$i.code")" 201 "tenant $i"; done
 
 # Tenant i gets: one batch of 170 + i%3 events, 20 customers created of

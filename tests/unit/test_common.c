@@ -286,7 +286,10 @@ static void test_config_defaults(void **state) {
     assert_string_equal(c.master_key, "");
     assert_string_equal(c.base_domain, "");
     assert_string_equal(c.log, "info");
-    assert_int_equal(c.pool_max, 1000);
+    assert_int_equal(c.pool_max, 0); /* sized at start */
+    assert_int_equal(c.pool_tenant_max, 8);
+    assert_int_equal(c.pool_trim_ms, 30000);
+    assert_int_equal(c.catalog_connections, 16);
     assert_int_equal(c.http_threads, 0);
     assert_int_equal(c.body_max, 1048576);
     assert_int_equal(c.upload_max, 16777216);
@@ -328,7 +331,10 @@ static void test_config_set_bounds(void **state) {
         int ok;
     } cases[] = {
         {"pool_max", "2", 1},          {"pool_max", "1000000", 1},
-        {"pool_max", "1", 0},          {"pool_max", "1000001", 0},
+        {"pool_max", "0", 1},          {"pool_max", "1000001", 0},
+        {"catalog_connections", "1", 1}, {"catalog_connections", "0", 0},
+        {"catalog_connections", "65", 0}, {"pool_tenant_max", "0", 1},
+        {"pool_trim_ms", "-1", 0},
         {"pool_max", "", 0},           {"pool_max", "abc", 0},
         {"pool_max", "12x", 0},        {"pool_max", "-5", 0},
         {"pool_max", "99999999999999999999999", 0},
@@ -434,7 +440,7 @@ static void test_config_file_errors(void **state) {
     } cases[] = {
         {"listen = 1.2.3.4:5\nbogus_key = 1\n", "bogus_key"},
         {"[elsewhere]\nlisten = 1.2.3.4:5\n", "elsewhere"},
-        {"pool_max = 0\n", "pool_max"},
+        {"pool_max = -1\n", "pool_max"},
         {"log = chatty\n", "log"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

@@ -41,6 +41,16 @@ static atomic_int g_max_live;                    /* most handles open at once */
 static char g_fail_id[TD_ID_LEN + 1];            /* open fails for this tenant */
 
 static atomic_int g_unusable;                    /* 1: every handle says it is unusable */
+static atomic_int g_trims;                       /* td_db_trim calls */
+static _Atomic(td_db_t *) g_leased;              /* a handle that must never be trimmed */
+static atomic_int g_trimmed_leased;              /* it was */
+
+static void counting_trim(td_db_t *db) {
+    atomic_fetch_add(&g_trims, 1);
+    if (db == atomic_load(&g_leased))
+        atomic_fetch_add(&g_trimmed_leased, 1);
+    td_sqlite_driver.trim(db);
+}
 
 static void counting_close(td_db_t *db) {
     atomic_fetch_sub(&g_live, 1);
@@ -83,6 +93,7 @@ static int group_setup(void **state) {
     g_counting = td_sqlite_driver;
     g_counting.close = counting_close;
     g_counting.usable = switchable_usable;
+    g_counting.trim = counting_trim;
     snprintf(g_dir, sizeof(g_dir), "/tmp/tdunit_pool.XXXXXX");
     if (!mkdtemp(g_dir))
         return -1;
@@ -833,6 +844,81 @@ static void test_stress_threads(void **state) {
  * one: every lease is served (the waits are long enough), and no server
  * ever holds more connections than its budget (checked by each worker
  * while it holds a lease). */
+/* Handles idle for trim_ms give their cache back (the trimmer thread),
+ * each once, never one that is leased; a trimmed handle serves the next
+ * lease as before (same handle, its data readable). */
+static void test_trim_idle(void **state) {
+    (void)state;
+    td_pool_t *p = new_pool(8);
+    atomic_store(&g_trims, 0);
+    atomic_store(&g_trimmed_leased, 0);
+    td_pool_set_trim_ms(p, 50);
+    assert_int_equal(td_pool_start_trimmer(p), TD_OK);
+    td_arena_t *a = td_arena_new(0);
+    td_db_t *kept = lease(p, a, g_ids[0]); /* stays leased throughout */
+    atomic_store(&g_leased, kept);
+    td_db_t *idle[3];
+    for (int i = 0; i < 3; i++)
+        idle[i] = lease(p, NULL, g_ids[1 + i]);
+    for (int i = 0; i < 3; i++)
+        td_pool_release(p, g_ids[1 + i], idle[i], 0);
+    for (int i = 0; i < 100 && atomic_load(&g_trims) < 3; i++)
+        usleep(10000);
+    usleep(300000); /* more passes: nothing is trimmed twice */
+    assert_int_equal(atomic_load(&g_trims), 3);
+    assert_int_equal(atomic_load(&g_trimmed_leased), 0);
+    td_pool_stats_t ps;
+    td_pool_stats(p, &ps);
+    assert_int_equal(ps.trims, 3);
+    td_db_t *again = lease(p, NULL, g_ids[2]);
+    assert_ptr_equal(again, idle[1]); /* kept, not closed */
+    char who[TD_ID_LEN + 1];
+    whose(again, who);
+    assert_string_equal(who, g_ids[2]);
+    td_pool_release(p, g_ids[2], again, 0);
+    atomic_store(&g_leased, NULL);
+    td_arena_destroy(a);
+    free_pool(p);
+}
+
+/* One tenant holds at most tenant_max handles: a further lease of it
+ * waits for one of its own (and gets that very handle) instead of closing
+ * another tenant's idle handle, even with room left in the pool; other
+ * tenants still open theirs meanwhile. */
+static void test_tenant_max(void **state) {
+    (void)state;
+    td_pool_t *p = new_pool(4);
+    td_pool_set_tenant_max(p, 2);
+    td_db_t *quiet = lease(p, NULL, g_ids[1]);
+    td_pool_release(p, g_ids[1], quiet, 0); /* idle: what a noisy tenant would evict */
+    td_db_t *a1 = lease(p, NULL, g_ids[0]);
+    td_db_t *a2 = lease(p, NULL, g_ids[0]);
+    release_later_t r = {p, g_ids[0], a2};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, release_later, &r), 0);
+    td_db_t *a3 = lease(p, NULL, g_ids[0]); /* waits for a2 */
+    pthread_join(th, NULL);
+    assert_ptr_equal(a3, a2);
+    td_db_t *other = lease(p, NULL, g_ids[2]); /* the pool's last slot: no wait */
+    td_pool_stats_t ps;
+    td_pool_stats(p, &ps);
+    assert_int_equal(ps.evictions, 0);
+    assert_int_equal(ps.waits, 1);
+    assert_int_equal(ps.open, 4);
+    assert_int_equal(atomic_load(&g_opens), 4); /* quiet, a1, a2, other */
+    td_db_t *q = lease(p, NULL, g_ids[1]);
+    assert_ptr_equal(q, quiet); /* still open */
+    td_pool_release(p, g_ids[1], q, 0);
+    td_pool_release(p, g_ids[2], other, 0);
+    td_pool_release(p, g_ids[0], a1, 0);
+    td_pool_release(p, g_ids[0], a3, 0);
+    /* a tenant under its cap again opens a new handle when none is idle */
+    td_db_t *b1 = lease(p, NULL, g_ids[0]), *b2 = lease(p, NULL, g_ids[0]);
+    td_pool_release(p, g_ids[0], b1, 0);
+    td_pool_release(p, g_ids[0], b2, 0);
+    free_pool(p);
+}
+
 static void test_stress_servers(void **state) {
     (void)state;
     td_pool_t *p = server_pool(6, 2, 3);
@@ -876,6 +962,8 @@ int main(void) {
         cmocka_unit_test(test_waiter_same_tenant_handoff),
         cmocka_unit_test(test_counted_lease),
         cmocka_unit_test(test_stress_servers),
+        cmocka_unit_test(test_trim_idle),
+        cmocka_unit_test(test_tenant_max),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
