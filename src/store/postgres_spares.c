@@ -94,13 +94,16 @@ static td_status sort_spare(fill_t *f, const char *db) {
     return TD_OK;
 }
 
-/* Reads the templates and spares on the server: templates first (the
- * listing's order: a template's name is a prefix of its spares'). */
+/* Reads the templates and the spares on the server — only spares this
+ * role owns: another admin role's are not ours to take or drop — templates
+ * first (the listing's order: a template's name is a prefix of its
+ * spares'). */
 static td_status survey(fill_t *f) {
     char msg[PG_ERR_MAX];
     PGresult *res = PQexec(f->admin,
-                           "SELECT datname FROM pg_database WHERE datname ~ "
-                           "'^td_tpl_[0-9a-f]{16}(_spare_[0-9]+(_tmp)?)?$' ORDER BY datname");
+                           "SELECT datname FROM pg_database WHERE datname ~ '^td_tpl_[0-9a-f]{16}$'"
+                           " OR (datname ~ '^td_tpl_[0-9a-f]{16}_spare_[0-9]+(_tmp)?$'"
+                           " AND pg_get_userbyid(datdba) = current_user) ORDER BY datname");
     td_status st = pg_check(f->admin, res, msg, sizeof(msg));
     int n = st ? 0 : PQntuples(res);
     if (st)

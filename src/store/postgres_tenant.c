@@ -265,7 +265,7 @@ static PGresult *pg_send_verify(PGconn *admin, const char *sql, const char *role
 /* Takes the provisioning lock and looks at the server in one round trip
  * (every name in it is one we made: hex and underscores, nothing to quote;
  * the spare is found by its name's range in pg_database's index, then its
- * pattern), computing the role's verifier (*lit, the caller's to
+ * pattern; only one this role owns, as a clone it made would be), computing the role's verifier (*lit, the caller's to
  * PQfreemem) meanwhile. A kept admin connection that fails this is
  * replaced once. On success the lock is held on *admin. */
 static td_status pg_lock_survey(const char *url, PGconn **admin, int reused, const char *name,
@@ -280,7 +280,8 @@ static td_status pg_lock_survey(const char *url, PGconn **admin, int reused, con
              " EXISTS (SELECT 1 FROM pg_database WHERE datname = '%s'),"
              " EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '%s'),"
              " (SELECT datname FROM pg_database WHERE datname > '%s_spare_'"
-             " AND datname < '%s_spare`' AND datname ~ '%s' ORDER BY datname LIMIT 1)",
+             " AND datname < '%s_spare`' AND datname ~ '%s'"
+             " AND pg_get_userbyid(datdba) = current_user ORDER BY datname LIMIT 1)",
              PG_LOCK_PROVISION, tpl, name, name, tpl, tpl, pattern);
     PGresult *res = pg_send_verify(*admin, sql, name, password, lit, &vst, err, errlen);
     td_status st = vst ? vst : pg_check(*admin, res, msg, sizeof(msg));
