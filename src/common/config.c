@@ -38,6 +38,7 @@ static const crow_t table[] = {
     L(pool_queue_max, "TENANTD_POOL_QUEUE_MAX", 1000, 1, 1000000, "requests waiting in line for one database server at once; more get 503 tenant_busy at once"),
     L(pool_server_reserve, "TENANTD_POOL_SERVER_RESERVE", 10, 0, 100000, "connections of each PostgreSQL tenant server left unused (provisioning, maintenance, monitoring)"),
     L(pool_server_share, "TENANTD_POOL_SERVER_SHARE", 100, 1, 100, "percent of each PostgreSQL tenant server's remaining connections this node may use (100/N for N nodes)"),
+    L(pg_spares, "TENANTD_PG_SPARES", 4, 0, 1000, "spare databases cloned ahead per template per PostgreSQL server, so provisioning renames one instead of cloning; 0 = none (existing spares are dropped)"),
     L(http_threads, "TENANTD_HTTP_THREADS", 0, 0, 1024, "HTTP worker threads; 0 = one per core"),
     L(work_threads, "TENANTD_WORK_THREADS", 0, 0, 256, "threads for password hashing, at lower priority; 0 = one per core"),
     L(io_threads, "TENANTD_IO_THREADS", 0, 0, 1024, "threads for writes that wait for their fsync (resource writes, event batches); 0 = 32"),

@@ -29,6 +29,7 @@ typedef struct {
     long pool_queue_max;   /* leases waiting for one server at once (more: 503 at once) */
     long pool_server_reserve; /* connections of each PostgreSQL server left unused */
     long pool_server_share;   /* percent of each server's remaining connections for this node */
+    long pg_spares;        /* spare databases per template per PostgreSQL server */
     long http_threads;     /* 0 = one per core */
     long work_threads;     /* slow work (password hashing); 0 = half the cores */
     long io_threads;       /* writes waiting for their fsync; 0 = 32 */

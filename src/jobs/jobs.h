@@ -99,6 +99,13 @@ json_t *td_cron_json(const td_cron_row_t *c);
  * workers, one fires each. *fired schedules fired. */
 td_status td_jobs_cron_tick(td_platform_t *p, int64_t now, int *fired);
 
+/* ---- spare tenant databases (spares.c) ---- */
+/* The pg.spares kind: fills every registered server's spare databases. */
+td_status td_jobs_spares_run(td_op_t *op, td_job_t *job);
+/* Queues a pg.spares job when spares may be short (worker threads, before
+ * each claim; cheap when nothing changed). */
+void td_jobs_spares_tick(td_platform_t *p);
+
 /* ---- running ---- */
 /* Claims one due job as owner and runs it to its end (success, failure
  * with retry, or a lost lease). *ran is 0 when no job was due. */

@@ -200,6 +200,7 @@ static void *worker_main(void *arg) {
         /* the outbox drain (audit/tick.c): one thread at a time, every
          * drain_ms; a sweep of every tenant every DRAIN_SWEEP_MS */
         td_audit_tick(w->platform, w->opts.drain_ms, DRAIN_SWEEP_MS);
+        td_jobs_spares_tick(w->platform); /* spare databases (spares.c) */
         td_status st = td_jobs_run_one(w->platform, owner, &w->opts, &ran);
         if (st)
             td_log(TD_LOG_WARN, "job worker", "error", td_status_code(st), NULL);

@@ -713,4 +713,5 @@ const td_db_driver_t td_postgres_driver = {
     .tenant_attach = pg_tenant_attach,
     .insert_rows = pg_insert_rows,
     .usable = pg_usable,
+    .spares_fill = pg_spares_fill,
 };

@@ -26,6 +26,9 @@
  * and creating or dropping tenants, one per tenant database for migrations. */
 #define PG_LOCK_PROVISION 0x74656e616e7401LL
 #define PG_LOCK_MIGRATE 0x74656e616e7402LL
+/* Held (tried, never waited for) by whoever fills a server's spare
+ * databases (postgres_spares.c). */
+#define PG_LOCK_SPARES 0x74656e616e7403LL
 /* Part of the template hash: bump when the way templates are built changes. */
 #define PG_TEMPLATE_LAYOUT "tenantd-pg-template-2"
 /* The NOLOGIN group role every tenant role belongs to. Table privileges in
@@ -86,6 +89,12 @@ void pg_finish_wait(PGconn *c);
 int pg_state_is(const PGresult *res, const char *state);
 
 /* tenant databases (postgres_tenant.c) */
+/* Runs sql (no secrets in it); on failure err says "what: message". */
+td_status pg_do(PGconn *c, const char *sql, const char *what, char *err, size_t errlen);
+/* Runs a query with one parameter (none when param is NULL); *val = its
+ * first value as an integer (a boolean as 1/0), 0 when no rows. */
+td_status pg_query_int(PGconn *c, const char *sql, const char *param, int *val, char *err,
+                       size_t errlen);
 td_status pg_tenant_create(const td_place_t *pl, const char *tenant_id,
                            const td_tenant_cred_t *cred, const td_schema_t *svcs, size_t n,
                            char *err, size_t errlen);
@@ -99,6 +108,30 @@ td_status pg_tenant_open(const td_place_t *pl, const char *tenant_id, const td_t
 int pg_tenant_exists(const td_place_t *pl, const char *tenant_id);
 td_status pg_place_check(const td_place_t *pl, char *err, size_t errlen);
 td_status pg_tenant_ping(td_db_t *db, const char *const *services, size_t n, char *err,
+                         size_t errlen);
+
+/* the kept admin connection (postgres_admin.c) */
+/* An admin connection to url's server: the one kept, if any and still
+ * open (*reused = 1), else a new one. Give it back with pg_admin_give. */
+td_status pg_admin_take(const char *url, PGconn **out, int *reused, char *err, size_t errlen);
+/* pg_admin_take, then SELECT pg_advisory_lock(key) on it; a kept
+ * connection that fails that is replaced by a new one once. On failure
+ * *out may still hold a connection to give back (keep = 0). */
+td_status pg_admin_lock(const char *url, long long key, PGconn **out, char *err, size_t errlen);
+/* Gives c back: kept when keep is set, c is idle and open, and no other is
+ * kept for url; closed otherwise. NULL is fine. */
+void pg_admin_give(const char *url, PGconn *c, int keep);
+/* Closes kept connections idle longer than their limit. */
+void pg_admin_reap(void);
+
+/* spare databases (postgres_spares.c) */
+/* The regular expression that matches the complete spares of template tpl
+ * (and nothing else: no _tmp, no tenant database). */
+void pg_spare_pattern(const char *tpl, char *out, size_t n);
+/* Counts a provisioning that took a spare (taken = 1) or cloned. */
+void pg_spares_count(int taken);
+/* Keeps want complete spares of every template at pl (td_db_spares_fill). */
+td_status pg_spares_fill(const td_place_t *pl, long want, td_spares_report_t *out, char *err,
                          size_t errlen);
 
 #endif

@@ -30,8 +30,7 @@ static int pg_schema_name_ok(const char *s) {
     return 1;
 }
 
-/* Runs sql (no secrets in it); on failure err says "what: message". */
-static td_status pg_do(PGconn *c, const char *sql, const char *what, char *err, size_t errlen) {
+td_status pg_do(PGconn *c, const char *sql, const char *what, char *err, size_t errlen) {
     char msg[PG_ERR_MAX];
     PGresult *res = PQexec(c, sql);
     td_status st = pg_check(c, res, msg, sizeof(msg));
@@ -41,16 +40,14 @@ static td_status pg_do(PGconn *c, const char *sql, const char *what, char *err, 
     return st;
 }
 
-/* Runs a one-parameter query; *val = its first value as an integer (a
- * boolean as 1/0), 0 when no rows. */
-static td_status pg_query_int(PGconn *c, const char *sql, const char *param, int *val,
-                              char *err, size_t errlen) {
+td_status pg_query_int(PGconn *c, const char *sql, const char *param, int *val, char *err,
+                       size_t errlen) {
     char msg[PG_ERR_MAX];
-    PGresult *res = PQexecParams(c, sql, 1, NULL, &param, NULL, NULL, 0);
+    PGresult *res = PQexecParams(c, sql, param ? 1 : 0, NULL, param ? &param : NULL, NULL, NULL, 0);
     td_status st = pg_check(c, res, msg, sizeof(msg));
     *val = 0;
     if (st)
-        pg_seterr(err, errlen, "%s: %s", param, msg);
+        pg_seterr(err, errlen, "%s: %s", param ? param : "query", msg);
     else if (PQntuples(res) > 0 && !PQgetisnull(res, 0, 0)) {
         const char *v = PQgetvalue(res, 0, 0);
         *val = v[0] == 't' ? 1 : atoi(v);
@@ -220,67 +217,172 @@ static td_status pg_template_ensure(const td_place_t *pl, PGconn *admin, const c
     return pg_do(admin, sql, "renaming the template", err, errlen);
 }
 
-/* Creates role name with the password, or sets the password of an existing
- * one. The server receives a SCRAM verifier, never the password itself. */
-static td_status pg_role_ensure(PGconn *admin, const char *role, const char *password,
-                                char *err, size_t errlen) {
-    int exists;
-    td_status st = pg_query_int(admin, "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)",
-                                role, &exists, err, errlen);
-    if (st)
-        return st;
+/* What one look at the server, under the provisioning lock, tells a
+ * provisioning. */
+typedef struct {
+    int tpl, db, role;       /* the template, the tenant's database, its role exist */
+    char spare[PG_NAME_MAX]; /* a ready spare of the template, or "" */
+} pg_survey_t;
+
+/* The SCRAM verifier of the tenant role's password as a quoted literal
+ * (PQfreemem it): the server never sees the password itself. */
+static td_status pg_verifier(PGconn *admin, const char *role, const char *password, char **lit,
+                             char *err, size_t errlen) {
     char *verifier = PQencryptPasswordConn(admin, password, role, "scram-sha-256");
-    char *lit = verifier ? PQescapeLiteral(admin, verifier, strlen(verifier)) : NULL;
-    char sql[512];
-    if (!lit) {
-        pg_seterr(err, errlen, "cannot encrypt the password of role %s", role);
-        st = TD_E_NOMEM;
-    } else {
-        snprintf(sql, sizeof(sql), "%s ROLE %s LOGIN PASSWORD %s;GRANT " PG_TENANTS_ROLE " TO %s",
-                 exists ? "ALTER" : "CREATE", role, lit, role);
-        st = pg_do(admin, sql, exists ? "updating the tenant role" : "creating the tenant role",
-                   err, errlen);
-        sodium_memzero(sql, sizeof(sql));
+    *lit = verifier ? PQescapeLiteral(admin, verifier, strlen(verifier)) : NULL;
+    if (verifier) {
+        sodium_memzero(verifier, strlen(verifier));
+        PQfreemem(verifier);
     }
-    PQfreemem(lit);
-    PQfreemem(verifier);
+    if (*lit)
+        return TD_OK;
+    pg_seterr(err, errlen, "cannot encrypt the password of role %s", role);
+    return TD_E_NOMEM;
+}
+
+/* Sends sql and, while the server runs it, computes the role's verifier
+ * (a few ms of CPU either way: they overlap); the last statement's result. */
+static PGresult *pg_send_verify(PGconn *admin, const char *sql, const char *role,
+                                const char *password, char **lit, td_status *vst, char *err,
+                                size_t errlen) {
+    int sent = PQsendQuery(admin, sql);
+    if (!*lit)
+        *vst = pg_verifier(admin, role, password, lit, err, errlen);
+    if (!sent)
+        return NULL;
+    PGresult *last = NULL, *r;
+    while ((r = PQgetResult(admin)) != NULL) {
+        if (last && PQresultStatus(last) != PGRES_TUPLES_OK && PQresultStatus(r) == PGRES_TUPLES_OK)
+            PQclear(r); /* keep the first error */
+        else {
+            PQclear(last);
+            last = r;
+        }
+    }
+    return last;
+}
+
+/* Takes the provisioning lock and looks at the server in one round trip
+ * (every name in it is one we made: hex and underscores, nothing to quote;
+ * the spare is found by its name's range in pg_database's index, then its
+ * pattern; only one this role owns, as a clone it made would be), computing the role's verifier (*lit, the caller's to
+ * PQfreemem) meanwhile. A kept admin connection that fails this is
+ * replaced once. On success the lock is held on *admin. */
+static td_status pg_lock_survey(const char *url, PGconn **admin, int reused, const char *name,
+                                const char *tpl, const char *password, char **lit,
+                                pg_survey_t *sv, char *err, size_t errlen) {
+    char sql[1024], pattern[PG_NAME_MAX + 32], msg[PG_ERR_MAX];
+    td_status vst = TD_OK;
+    pg_spare_pattern(tpl, pattern, sizeof(pattern));
+    snprintf(sql, sizeof(sql),
+             "SELECT pg_advisory_lock(%lld);"
+             "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = '%s'),"
+             " EXISTS (SELECT 1 FROM pg_database WHERE datname = '%s'),"
+             " EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '%s'),"
+             " (SELECT datname FROM pg_database WHERE datname > '%s_spare_'"
+             " AND datname < '%s_spare`' AND datname ~ '%s'"
+             " AND pg_get_userbyid(datdba) = current_user ORDER BY datname LIMIT 1)",
+             PG_LOCK_PROVISION, tpl, name, name, tpl, tpl, pattern);
+    PGresult *res = pg_send_verify(*admin, sql, name, password, lit, &vst, err, errlen);
+    td_status st = vst ? vst : pg_check(*admin, res, msg, sizeof(msg));
+    if (st && !vst && reused) { /* the server ended the kept session: once more, anew */
+        PQclear(res);
+        PQfinish(*admin);
+        *admin = NULL;
+        if ((st = pg_connect(url, NULL, NULL, NULL, NULL, admin, err, errlen)))
+            return st;
+        res = PQexec(*admin, sql);
+        st = pg_check(*admin, res, msg, sizeof(msg));
+    }
+    if (!st && PQntuples(res) != 1)
+        snprintf(msg, sizeof(msg), "no answer"), st = TD_E_DB;
+    if (st && !vst)
+        pg_seterr(err, errlen, "looking at the server: %s", msg);
+    else if (!st) {
+        sv->tpl = PQgetvalue(res, 0, 0)[0] == 't';
+        sv->db = PQgetvalue(res, 0, 1)[0] == 't';
+        sv->role = PQgetvalue(res, 0, 2)[0] == 't';
+        snprintf(sv->spare, sizeof(sv->spare), "%s", PQgetvalue(res, 0, 3));
+    }
+    PQclear(res);
     return st;
 }
 
-/* Steps 1–4 of tenant_create, on the admin connection under the lock. */
+/* The tenant's database from the template, made now (no transaction may
+ * hold CREATE DATABASE). */
+static td_status pg_clone(PGconn *admin, const char *name, const char *tpl, char *err,
+                          size_t errlen) {
+    char sql[3 * PG_NAME_MAX];
+    snprintf(sql, sizeof(sql), "CREATE DATABASE %s TEMPLATE %s", name, tpl);
+    return pg_do(admin, sql, "creating the tenant database", err, errlen);
+}
+
+/* The rest, in one transaction and one round trip: the spare renamed to
+ * the tenant's database (when spare is given), the login role created (or
+ * its password set, on a retry) with the SCRAM verifier lit (a quoted
+ * literal) and made a member of the tenants group, PUBLIC's rights on the
+ * database revoked and the role's granted; then the lock let go. Nothing
+ * of it stays when a statement fails (the lock is then still held). *gone
+ * = 1 when the spare was taken from under us (dropped, or in use). */
+static td_status pg_finish_tenant(PGconn *admin, const char *name, const char *spare, int role,
+                                  const char *lit, int *gone, char *err, size_t errlen) {
+    char rename[3 * PG_NAME_MAX] = "", sql[2048], msg[PG_ERR_MAX];
+    if (spare)
+        snprintf(rename, sizeof(rename), "ALTER DATABASE %s RENAME TO %s;", spare, name);
+    snprintf(sql, sizeof(sql),
+             "%s%s ROLE %s LOGIN PASSWORD %s;GRANT " PG_TENANTS_ROLE " TO %s;"
+             "REVOKE ALL ON DATABASE %s FROM PUBLIC;"
+             "GRANT CONNECT, TEMPORARY ON DATABASE %s TO %s;SELECT pg_advisory_unlock(%lld)",
+             rename, role ? "ALTER" : "CREATE", name, lit, name, name, name, name,
+             PG_LOCK_PROVISION);
+    PGresult *res = PQexec(admin, sql);
+    sodium_memzero(sql, sizeof(sql));
+    td_status st = pg_check(admin, res, msg, sizeof(msg));
+    *gone = st && spare && (pg_state_is(res, "3D000") || pg_state_is(res, "55006"));
+    if (st && !*gone)
+        pg_seterr(err, errlen, "creating the tenant role and grants: %s", msg);
+    PQclear(res);
+    return st;
+}
+
+/* Steps 1–4 of tenant_create, on the admin connection under the lock (let
+ * go on success): the template built if missing; the database a spare
+ * renamed (postgres_spares.c) when one of the template is ready, else a
+ * clone made now; either way then the same role and grants. */
 static td_status pg_provision(const td_place_t *pl, PGconn *admin, const char *name,
                               const char *tpl, const td_schema_t *const *sorted, size_t n,
-                              const char *password, char *err, size_t errlen) {
-    char sql[512];
-    int exists;
-    td_status st = pg_template_ensure(pl, admin, tpl, sorted, n, err, errlen);
+                              const pg_survey_t *sv, const char *lit, char *err, size_t errlen) {
+    int gone = 0;
+    const char *spare = !sv->db && sv->spare[0] ? sv->spare : NULL;
+    td_status st = sv->tpl ? TD_OK : pg_template_ensure(pl, admin, tpl, sorted, n, err, errlen);
+    if (!st && !sv->db && !spare)
+        st = pg_clone(admin, name, tpl, err, errlen);
     if (!st)
-        st = pg_query_int(admin, pg_db_exists_sql, name, &exists, err, errlen);
-    if (!st && !exists) {
-        snprintf(sql, sizeof(sql), "CREATE DATABASE %s TEMPLATE %s", name, tpl);
-        st = pg_do(admin, sql, "creating the tenant database", err, errlen);
+        st = pg_finish_tenant(admin, name, spare, sv->role, lit, &gone, err, errlen);
+    if (st && gone) { /* a filler dropped it meanwhile: clone after all */
+        spare = NULL;
+        st = pg_clone(admin, name, tpl, err, errlen);
+        if (!st)
+            st = pg_finish_tenant(admin, name, NULL, sv->role, lit, &gone, err, errlen);
     }
-    if (!st)
-        st = pg_role_ensure(admin, name, password, err, errlen);
-    if (!st) {
-        snprintf(sql, sizeof(sql),
-                 "REVOKE ALL ON DATABASE %s FROM PUBLIC;"
-                 "GRANT CONNECT, TEMPORARY ON DATABASE %s TO %s",
-                 name, name, name);
-        st = pg_do(admin, sql, "granting the tenant database", err, errlen);
-    }
+    if (!sv->db)
+        pg_spares_count(!st && spare);
     return st;
 }
 
 /* Idempotent and crash-safe: every step checks or tolerates what a previous
- * run left. The tenant's schemas come from the template; re-running with
+ * run left (a database renamed or cloned, then in one transaction the role
+ * and grants). The tenant's schemas come from the template; re-running with
  * other services does not change an existing database (tenant_add_service
- * does). */
+ * does). The admin connection is the kept one when there is one
+ * (postgres_admin.c), and is kept after. */
 td_status pg_tenant_create(const td_place_t *pl, const char *tenant_id,
                                   const td_tenant_cred_t *cred, const td_schema_t *svcs,
                                   size_t n, char *err, size_t errlen) {
-    char name[PG_NAME_MAX], tpl[PG_NAME_MAX];
+    char name[PG_NAME_MAX], tpl[PG_NAME_MAX], *lit = NULL;
     PGconn *admin = NULL;
+    pg_survey_t sv;
+    int reused = 0;
     if (pl->dedicated) { /* each service's migrations, in the brought database */
         td_status rc = TD_OK;
         for (size_t i = 0; !rc && i < n; i++)
@@ -298,15 +400,18 @@ td_status pg_tenant_create(const td_place_t *pl, const char *tenant_id,
     if (!st)
         st = pg_template_name(svcs, n, sorted, tpl, err, errlen);
     if (!st)
-        st = pg_connect(pl->root, NULL, NULL, NULL, NULL, &admin, err, errlen);
-    if (!st && !(st = pg_lock(admin, PG_LOCK_PROVISION, 1, err, errlen))) {
-        st = pg_provision(pl, admin, name, tpl, sorted, n, cred->password, err, errlen);
-        td_status ul = pg_lock(admin, PG_LOCK_PROVISION, 0, st ? NULL : err, errlen);
-        st = st ? st : ul;
+        st = pg_admin_take(pl->root, &admin, &reused, err, errlen);
+    if (!st && !(st = pg_lock_survey(pl->root, &admin, reused, name, tpl, cred->password, &lit,
+                                     &sv, err, errlen))) {
+        st = pg_provision(pl, admin, name, tpl, sorted, n, &sv, lit, err, errlen);
+        if (st) /* the lock is let go with the last statement, unless it failed */
+            pg_lock(admin, PG_LOCK_PROVISION, 0, NULL, 0);
     }
     /* table privileges came with the template (granted to the group role) */
-    if (admin)
-        PQfinish(admin);
+    pg_admin_give(pl->root, admin, st == TD_OK); /* kept for the next one */
+    if (lit)
+        sodium_memzero(lit, strlen(lit));
+    PQfreemem(lit);
     free(sorted);
     return st;
 }
@@ -406,9 +511,7 @@ td_status pg_tenant_drop(const td_place_t *pl, const char *tenant_id, char *err,
     PGconn *admin = NULL;
     int ignored;
     td_status st = pg_tenant_name(tenant_id, name, err, errlen);
-    if (!st)
-        st = pg_connect(pl->root, NULL, NULL, NULL, NULL, &admin, err, errlen);
-    if (!st && !(st = pg_lock(admin, PG_LOCK_PROVISION, 1, err, errlen))) {
+    if (!st && !(st = pg_admin_lock(pl->root, PG_LOCK_PROVISION, &admin, err, errlen))) {
         st = pg_query_int(admin,
                           "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                           "WHERE datname = $1 OR usename = $1",
@@ -422,8 +525,7 @@ td_status pg_tenant_drop(const td_place_t *pl, const char *tenant_id, char *err,
         td_status ul = pg_lock(admin, PG_LOCK_PROVISION, 0, st ? NULL : err, errlen);
         st = st ? st : ul;
     }
-    if (admin)
-        PQfinish(admin);
+    pg_admin_give(pl->root, admin, st == TD_OK);
     return st;
 }
 

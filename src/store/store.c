@@ -238,6 +238,14 @@ int td_db_tenant_exists(const td_place_t *pl, const char *tenant_id) {
 td_status td_db_place_check(const td_place_t *pl, char *err, size_t errlen) {
     return pl->drv->place_check(pl, err, errlen);
 }
+td_status td_db_spares_fill(const td_place_t *pl, long want, td_spares_report_t *out,
+                            char *err, size_t errlen) {
+    if (!pl->drv->spares_fill) {
+        memset(out, 0, sizeof(*out));
+        return TD_OK;
+    }
+    return pl->drv->spares_fill(pl, want, out, err, errlen);
+}
 td_status td_db_tenant_ping(td_db_t *db, const char *const *services, size_t n, char *err,
                             size_t errlen) {
     if (!db->drv->tenant_ping) {

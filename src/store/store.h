@@ -72,6 +72,16 @@ typedef struct {
 
 typedef enum { TD_DB_READ = 0, TD_DB_WRITE = 1 } td_db_txn_kind;
 
+/* What one filling of a server's spare tenant databases found and did
+ * (td_db_spares_fill). */
+typedef struct {
+    long templates; /* templates on the server */
+    long ready;     /* complete spares after the fill, all templates */
+    long made;      /* spares made by this fill */
+    long dropped;   /* leftovers, spares of gone templates, spares above want */
+    int busy;       /* another filler held the server: nothing done */
+} td_spares_report_t;
+
 /* Open flags. */
 #define TD_DB_CATALOG 0x1 /* the catalog: SQLite synchronous=FULL */
 
@@ -142,6 +152,10 @@ struct td_db_driver {
     /* -- appended: an idle connection gives back the memory it can do
      * without (SQLite: its page cache); NULL = nothing to give -- */
     void (*trim)(td_db_t *db);
+    /* -- appended: spare tenant databases made ahead (td_db_spares_fill);
+     * NULL = the driver has none -- */
+    td_status (*spares_fill)(const td_place_t *pl, long want, td_spares_report_t *out,
+                             char *err, size_t errlen);
 };
 
 /* Every handle starts with this, so the wrappers can find the driver. */
@@ -281,6 +295,19 @@ int td_db_usable(td_db_t *db);
 td_status td_db_place_check(const td_place_t *pl, char *err, size_t errlen);
 td_status td_db_tenant_ping(td_db_t *db, const char *const *services, size_t n, char *err,
                             size_t errlen);
+
+/* Spare tenant databases (PostgreSQL; postgres_spares.c): clones of a
+ * template made ahead, so that tenant_create renames one instead of
+ * cloning while a tenant waits. Keeps want complete spares of every
+ * template at pl (0 drops them all), drops half-made ones and those of
+ * templates that are gone; one filler per server at a time (another finds
+ * out->busy). Holds one connection to pl while it works, none after. A
+ * driver without spares (SQLite) does nothing. */
+td_status td_db_spares_fill(const td_place_t *pl, long want, td_spares_report_t *out,
+                            char *err, size_t errlen);
+/* How many tenant_create calls of this process took a spare, and how many
+ * found none ready and cloned (counters since start). */
+void td_db_spares_counts(uint64_t *taken, uint64_t *missed);
 
 /* Copies a URL into out with any password replaced by "***", for messages. */
 void td_db_url_redact(const char *url, char *out, size_t n);

@@ -58,6 +58,11 @@ typedef struct td_platform {
     _Atomic(struct td_audit_mem *) audit_mem;
 } td_platform_t;
 
+/* Where a tenant database lives: the local folder when server_id is NULL,
+ * else that registered server (its URL, arena-owned, chooses the driver). */
+td_status td_platform_place(td_platform_t *p, td_arena_t *a, td_db_t *db, const char *server_id,
+                            td_place_t *out);
+
 /* The token signing keys in force. */
 const td_jwt_keyset_t *td_platform_keys(td_platform_t *p);
 /* Re-reads the signing keys from the catalog (another node or command may

@@ -32,10 +32,6 @@ td_status td_platform_open_sealed(td_platform_t *p, td_arena_t *a, const char *o
 td_status td_platform_unwrap(td_platform_t *p, td_arena_t *a, const char *tenant_id,
                              const char *wrapped, td_key_t *out);
 
-/* Where a tenant database lives: the local folder when server_id is NULL,
- * else that registered server (its URL, arena-owned, chooses the driver). */
-td_status td_platform_place(td_platform_t *p, td_arena_t *a, td_db_t *db, const char *server_id,
-                            td_place_t *out);
 /* td_tenant_open_db while a pool exists (platform.c): the connection is
  * counted against the tenant's server budget (td_pool_lease_counted) and
  * its td_db_close gives the slot back. TD_E_BUSY after the wait in line. */
