@@ -66,7 +66,16 @@ td_status td_rowtext_string(td_buf_t *b, const char *s) {
     if (!s)
         return td_buf_append(b, "null", 4);
     char chunk[512];
-    size_t n = 0, mark = b->len;
+    size_t n = 0, mark = b->len, plain = 0;
+    const unsigned char *u = (const unsigned char *)s;
+    while (u[plain] >= 0x20 && u[plain] < 0x80 && u[plain] != '"' && u[plain] != '\\')
+        plain++; /* ASCII that stands as it is */
+    if (!s[plain] && plain + 2 <= sizeof(chunk)) { /* most values: one copy, one append */
+        chunk[0] = '"';
+        memcpy(chunk + 1, s, plain);
+        chunk[plain + 1] = '"';
+        return td_buf_append(b, chunk, plain + 2);
+    }
     td_status st = TD_OK;
     chunk[n++] = '"';
     for (const unsigned char *p = (const unsigned char *)s; *p && !st;) {

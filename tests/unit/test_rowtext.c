@@ -154,6 +154,13 @@ static void test_rowtext_matches_jansson(void **state) {
         snprintf(id, sizeof(id), "r%03d", n);
         insert(id, v, NULL, NULL, NULL, NULL);
     }
+    for (int len = 506; len < 514; len++, n++) { /* plain ASCII around one chunk */
+        char v[600];
+        memset(v, 'x', (size_t)len);
+        v[len] = '\0';
+        snprintf(id, sizeof(id), "r%03d", n);
+        insert(id, v, NULL, NULL, NULL, NULL);
+    }
     snprintf(id, sizeof(id), "r%03d", n++);
     insert(id, big, NULL, NULL, NULL, NULL);
     snprintf(id, sizeof(id), "r%03d", n++);
