@@ -58,24 +58,31 @@ static void bind_json(td_query_t *q, const td_field_t *f, json_t *v) {
     td_query_param(q, td_res_param(q->arena, f, v));
 }
 
-/* cursor = base64url({"s": sort, "v": [key values]}) */
-static char *cursor_make(td_arena_t *a, const char *sort, const sortkey_t *keys, int n,
-                         json_t *row) {
-    json_t *v = json_array();
-    for (int i = 0; i < n; i++)
-        json_array_append(v, json_object_get(row, keys[i].f->name));
-    json_t *o = json_pack("{s:s, s:o}", "s", sort ? sort : "", "v", v);
-    char *s = o ? td_eng_dump(o) : NULL;
-    json_decref(o);
-    if (!s)
-        return NULL;
-    size_t len = strlen(s);
-    size_t blen = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    char *out = td_arena_alloc(a, blen);
+/* The cursor after st's current row: base64url({"s":sort,"v":[the row's
+ * sort key values]}), arena memory, or NULL when out of memory. */
+static char *cursor_make(td_arena_t *a, const td_resource_t *r, const char *sort,
+                         const sortkey_t *keys, int n, td_stmt_t *st) {
+    td_buf_t b;
+    td_buf_init(&b, 64 << 10);
+    td_status rc = td_buf_puts(&b, "{\"s\":");
+    if (!rc)
+        rc = td_rowtext_string(&b, sort ? sort : "");
+    if (!rc)
+        rc = td_buf_puts(&b, ",\"v\":[");
+    for (int i = 0; !rc && i < n; i++) {
+        if (i)
+            rc = td_buf_append(&b, ",", 1);
+        if (!rc)
+            rc = td_rowtext_value(&b, st, (int)(keys[i].f - r->fields), keys[i].f);
+    }
+    if (!rc)
+        rc = td_buf_puts(&b, "]}");
+    size_t blen = sodium_base64_ENCODED_LEN(b.len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    char *out = rc ? NULL : td_arena_alloc(a, blen);
     if (out)
-        sodium_bin2base64(out, blen, (unsigned char *)s, len,
+        sodium_bin2base64(out, blen, (unsigned char *)b.data, b.len,
                           sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    free(s);
+    td_buf_free(&b);
     return out;
 }
 
@@ -189,32 +196,31 @@ static td_status list_query(const td_res_ctx_t *c, const td_resource_t *r, const
 }
 
 /* Steps st and writes up to limit rows into out, each as JSON text
- * (rowtext.h), comma-separated. *last receives the last row written as
- * an object (for the cursor) when a row follows it, else stays NULL. */
-static td_status write_rows(td_stmt_t *st, const td_resource_t *r, long limit, const size_t *cols,
-                            size_t ncols, td_buf_t *out, json_t **last, td_res_err_t *e) {
-    json_t *prev = NULL;
+ * (rowtext.h), comma-separated. *next receives the cursor after the last
+ * row written when a row follows it (arena memory), else stays NULL. */
+static td_status write_rows(const td_res_ctx_t *c, td_stmt_t *st, const td_resource_t *r,
+                            const td_list_req_t *rq, const sortkey_t *keys, int nkeys,
+                            long limit, const size_t *cols, size_t ncols, td_buf_t *out,
+                            char **next, td_res_err_t *e) {
+    char *after = NULL; /* the cursor after row limit - 1 */
     td_status rc = TD_OK;
     for (long n = 0; !rc; n++) {
         int s = td_db_step(st);
         if (s == TD_DB_DONE)
             break;
-        if (s != TD_DB_ROW) {
-            rc = td_res_fail(e, (td_status)s, "database_error", "the tenant database failed");
+        if (s != TD_DB_ROW)
+            return td_res_fail(e, (td_status)s, "database_error", "the tenant database failed");
+        if (n == limit) { /* a next page */
+            *next = after;
             break;
         }
-        if (n == limit) { /* a next page: its cursor holds the previous row's keys */
-            *last = prev;
-            return TD_OK;
-        }
-        if (n == limit - 1 && !(prev = td_eng_row_json(st, r)))
+        if (n == limit - 1 && !(after = cursor_make(c->arena, r, rq->sort, keys, nkeys, st)))
             rc = TD_E_NOMEM;
         if (!rc && n)
             rc = td_buf_append(out, ",", 1);
         if (!rc)
             rc = td_rowtext_row(out, st, r, cols, ncols);
     }
-    json_decref(prev);
     return rc;
 }
 
@@ -232,7 +238,8 @@ td_status td_res_list(const td_res_ctx_t *c, const td_resource_t *r, const td_li
     sortkey_t keys[SORT_KEYS_MAX + 1];
     int nkeys;
     size_t *cols = NULL, ncols = 0;
-    json_t *cur = NULL, *last = NULL;
+    json_t *cur = NULL;
+    char *next = NULL;
     td_stmt_t *st = NULL;
     td_query_t q;
     td_query_init(&q, c->arena);
@@ -249,12 +256,11 @@ td_status td_res_list(const td_res_ctx_t *c, const td_resource_t *r, const td_li
     if (!rc)
         rc = td_buf_append(out, "{\"items\":[", 10);
     if (!rc)
-        rc = write_rows(st, r, limit, cols, ncols, out, &last, e);
+        rc = write_rows(c, st, r, rq, keys, nkeys, limit, cols, ncols, out, &next, e);
     if (st)
         td_db_finalize(st);
-    if (!rc && last) {
-        char *next = cursor_make(c->arena, rq->sort, keys, nkeys, last);
-        rc = next ? td_buf_append(out, "],\"next_cursor\":\"", 17) : TD_E_NOMEM;
+    if (!rc && next) {
+        rc = td_buf_append(out, "],\"next_cursor\":\"", 17);
         if (!rc)
             rc = td_buf_puts(out, next); /* base64url: nothing to escape */
         if (!rc)
@@ -266,7 +272,6 @@ td_status td_res_list(const td_res_ctx_t *c, const td_resource_t *r, const td_li
         td_res_fail(e, rc, "too_large", "the answer would pass %d MiB; ask for fewer rows",
                     TD_LIST_BODY_MAX >> 20);
     td_query_free(&q);
-    json_decref(last);
     json_decref(cur);
     if (rc)
         td_buf_free(out);

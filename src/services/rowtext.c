@@ -154,7 +154,7 @@ static td_status put_json(td_buf_t *b, const char *text) {
     return TD_OK;
 }
 
-static td_status put_column(td_buf_t *b, td_stmt_t *st, int col, const td_field_t *f) {
+td_status td_rowtext_value(td_buf_t *b, td_stmt_t *st, int col, const td_field_t *f) {
     if (td_db_column_is_null(st, col))
         return td_buf_append(b, "null", 4);
     switch (f->type) {
@@ -192,7 +192,7 @@ td_status td_rowtext_row(td_buf_t *b, td_stmt_t *st, const td_resource_t *r, con
         memcpy(key + 2 + len, "\":", 2);
         rc = td_buf_append(b, key, len + 4);
         if (!rc)
-            rc = put_column(b, st, (int)k, f);
+            rc = td_rowtext_value(b, st, (int)k, f);
     }
     return rc ? rc : td_buf_append(b, "}", 1);
 }

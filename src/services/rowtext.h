@@ -22,6 +22,9 @@
  * UTF-8). */
 td_status td_rowtext_string(td_buf_t *b, const char *s);
 
+/* Appends column col of st's current row as the value of field f. */
+td_status td_rowtext_value(td_buf_t *b, td_stmt_t *st, int col, const td_field_t *f);
+
 /* Appends the current row of a select_list statement (column i holds
  * r->fields[i]) as a JSON object: the fields cols[0..n-1] (indexes into
  * r->fields, in that order), or every field when cols is NULL. On failure
