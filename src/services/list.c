@@ -63,7 +63,7 @@ static void bind_json(td_query_t *q, const td_field_t *f, json_t *v) {
 static char *cursor_make(td_arena_t *a, const td_resource_t *r, const char *sort,
                          const sortkey_t *keys, int n, td_stmt_t *st) {
     td_buf_t b;
-    td_buf_init(&b, 64 << 10);
+    td_buf_init(&b, 1 << 20); /* sort keys of the largest text fit */
     td_status rc = td_buf_puts(&b, "{\"s\":");
     if (!rc)
         rc = td_rowtext_string(&b, sort ? sort : "");
