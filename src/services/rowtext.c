@@ -35,6 +35,19 @@ static size_t utf8_len(const unsigned char *p) {
     return n;
 }
 
+/* 1 for the bytes that stand as they are in a JSON string and need no
+ * UTF-8 check: ASCII from the space on, but '"' and '\\'. */
+#define R16(x) x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x
+static const unsigned char PLAIN[256] = {
+    R16(0), R16(0),                                 /* controls */
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x20: '"' */
+    R16(1), R16(1),                                 /* 0x30, 0x40 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, /* 0x50: '\\' */
+    R16(1), R16(1),                                 /* 0x60, 0x70 */
+    R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0) /* UTF-8 */
+};
+#undef R16
+
 /* The escape of byte c inside a JSON string, as jansson writes it, into
  * out (2 or 6 bytes); 0 when c stands as it is. */
 static size_t escape(unsigned char c, char out[8]) {
@@ -68,8 +81,8 @@ td_status td_rowtext_string(td_buf_t *b, const char *s) {
     char chunk[512];
     size_t n = 0, mark = b->len, plain = 0;
     const unsigned char *u = (const unsigned char *)s;
-    while (u[plain] >= 0x20 && u[plain] < 0x80 && u[plain] != '"' && u[plain] != '\\')
-        plain++; /* ASCII that stands as it is */
+    while (PLAIN[u[plain]])
+        plain++;
     if (!s[plain] && plain + 2 <= sizeof(chunk)) { /* most values: one copy, one append */
         chunk[0] = '"';
         memcpy(chunk + 1, s, plain);
@@ -83,7 +96,7 @@ td_status td_rowtext_string(td_buf_t *b, const char *s) {
             st = td_buf_append(b, chunk, n);
             n = 0;
         }
-        if (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') {
+        if (PLAIN[*p]) {
             chunk[n++] = (char)*p++;
             continue;
         }
