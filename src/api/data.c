@@ -108,9 +108,13 @@ void td_api_res_list(td_req_t *req, void *app) {
         .limit = td_req_query(req, "limit"),
     };
     td_res_err_t e = {0};
-    json_t *out = NULL;
-    td_status st = td_res_list(&c, res_of(req), &q, &out, &e);
-    answer(req, st, &e, 200, out, 0);
+    td_buf_t body;
+    td_status st = td_res_list(&c, res_of(req), &q, &body, &e);
+    if (st)
+        td_api_res_fail(req, st, &e);
+    else
+        td_resp_bytes(req, 200, "application/json", td_buf_str(&body), body.len);
+    td_buf_free(&body);
 }
 
 void td_api_res_get(td_req_t *req, void *app) {

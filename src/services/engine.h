@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "common/arena.h"
+#include "common/buf.h"
 #include "services/decl.h"
 #include "store/store.h"
 
@@ -49,9 +50,10 @@ typedef struct {
 #define TD_LIST_DEFAULT 50
 #define TD_LIST_MAX 200
 
-/* {"items":[…],"next_cursor":…|null} */
+/* {"items":[…],"next_cursor":…|null} as compact JSON text in out, which
+ * it initialises; the caller frees it (td_buf_free), also on failure. */
 td_status td_res_list(const td_res_ctx_t *c, const td_resource_t *r, const td_list_req_t *q,
-                      json_t **out, td_res_err_t *e);
+                      td_buf_t *out, td_res_err_t *e);
 /* One row (404 not_found also for a row outside the caller's scope). */
 td_status td_res_get(const td_res_ctx_t *c, const td_resource_t *r, const char *id, json_t **row,
                      td_res_err_t *e);

@@ -1,15 +1,20 @@
 /* list.c — lists of a declared resource: filter, sort, keyset cursor,
  * limit and fields. A cursor holds the last row's values of the sort keys
  * plus the id (base64url JSON, bound to its sort), so rows inserted while a
- * client pages never make it see a row twice or skip one that existed. */
+ * client pages never make it see a row twice or skip one that existed.
+ * The answer is written as JSON text while the rows are stepped
+ * (rowtext.h), never as a jansson object per row. */
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "services/engine_int.h"
+#include "services/rowtext.h"
 
 #define SORT_KEYS_MAX 4
+/* An answer's cap: 200 rows of a few large text fields fit many times. */
+#define TD_LIST_BODY_MAX (64 << 20)
 
 typedef struct {
     const td_field_t *f;
@@ -53,24 +58,31 @@ static void bind_json(td_query_t *q, const td_field_t *f, json_t *v) {
     td_query_param(q, td_res_param(q->arena, f, v));
 }
 
-/* cursor = base64url({"s": sort, "v": [key values]}) */
-static char *cursor_make(td_arena_t *a, const char *sort, const sortkey_t *keys, int n,
-                         json_t *row) {
-    json_t *v = json_array();
-    for (int i = 0; i < n; i++)
-        json_array_append(v, json_object_get(row, keys[i].f->name));
-    json_t *o = json_pack("{s:s, s:o}", "s", sort ? sort : "", "v", v);
-    char *s = o ? td_eng_dump(o) : NULL;
-    json_decref(o);
-    if (!s)
-        return NULL;
-    size_t len = strlen(s);
-    size_t blen = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    char *out = td_arena_alloc(a, blen);
+/* The cursor after st's current row: base64url({"s":sort,"v":[the row's
+ * sort key values]}), arena memory, or NULL when out of memory. */
+static char *cursor_make(td_arena_t *a, const td_resource_t *r, const char *sort,
+                         const sortkey_t *keys, int n, td_stmt_t *st) {
+    td_buf_t b;
+    td_buf_init(&b, 1 << 20); /* sort keys of the largest text fit */
+    td_status rc = td_buf_puts(&b, "{\"s\":");
+    if (!rc)
+        rc = td_rowtext_string(&b, sort ? sort : "");
+    if (!rc)
+        rc = td_buf_puts(&b, ",\"v\":[");
+    for (int i = 0; !rc && i < n; i++) {
+        if (i)
+            rc = td_buf_append(&b, ",", 1);
+        if (!rc)
+            rc = td_rowtext_value(&b, st, (int)(keys[i].f - r->fields), keys[i].f);
+    }
+    if (!rc)
+        rc = td_buf_puts(&b, "]}");
+    size_t blen = sodium_base64_ENCODED_LEN(b.len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    char *out = rc ? NULL : td_arena_alloc(a, blen);
     if (out)
-        sodium_bin2base64(out, blen, (unsigned char *)s, len,
+        sodium_bin2base64(out, blen, (unsigned char *)b.data, b.len,
                           sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    free(s);
+    td_buf_free(&b);
     return out;
 }
 
@@ -111,47 +123,110 @@ static json_t *cursor_read(const char *cursor, const char *sort, const sortkey_t
     return v;
 }
 
-static td_status parse_fields(const td_resource_t *r, const char *fields, json_t **out,
-                              td_res_err_t *e) {
-    *out = NULL;
+/* fields=a,b,… as indexes into r->fields, in the order given, each once
+ * (a name given twice is answered once, where it first appears). *cols is
+ * arena memory, NULL (all fields) when fields is absent. */
+static td_status parse_fields(td_arena_t *a, const td_resource_t *r, const char *fields,
+                              size_t **cols, size_t *ncols, td_res_err_t *e) {
+    *cols = NULL;
+    *ncols = 0;
     if (!fields || !*fields)
         return TD_OK;
     if (strlen(fields) > 2048)
         return td_res_fail(e, TD_E_INVALID, "invalid_fields", "fields is too long");
-    json_t *list = json_array();
-    char *buf = strdup(fields), *save = NULL;
-    td_status rc = TD_OK;
-    for (char *t = buf ? strtok_r(buf, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save)) {
-        if (!td_resource_field(r, t)) {
-            rc = td_res_fail(e, TD_E_INVALID, "invalid_fields", "'%.64s' is not a field", t);
-            break;
-        }
-        json_array_append_new(list, json_string(t));
+    char *buf = td_arena_strdup(a, fields), *save = NULL;
+    size_t *out = td_arena_alloc(a, r->nfields * sizeof(*out));
+    if (!buf || !out)
+        return TD_E_NOMEM;
+    for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        const td_field_t *f = td_resource_field(r, t);
+        if (!f)
+            return td_res_fail(e, TD_E_INVALID, "invalid_fields", "'%.64s' is not a field", t);
+        size_t k = (size_t)(f - r->fields), i = 0;
+        while (i < *ncols && out[i] != k)
+            i++;
+        if (i == *ncols)
+            out[(*ncols)++] = k;
     }
-    free(buf);
-    if (rc) {
-        json_decref(list);
-        return rc;
-    }
-    *out = list;
+    *cols = out;
     return TD_OK;
 }
 
-static json_t *project(json_t *row, json_t *fields) {
-    if (!fields)
-        return json_incref(row);
-    json_t *o = json_object();
-    size_t i;
-    json_t *f;
-    json_array_foreach(fields, i, f) {
-        const char *k = json_string_value(f);
-        json_object_set(o, k, json_object_get(row, k));
+/* Builds the list's query into q: the columns, the caller's scope, the
+ * filter, the rows after the cursor's, the order and limit + 1 (one more
+ * row says whether there is a next page). */
+static td_status list_query(const td_res_ctx_t *c, const td_resource_t *r, const char *filter,
+                            json_t *cur, const sortkey_t *keys, int nkeys, long limit,
+                            td_query_t *q, td_res_err_t *e) {
+    td_eng_select_list(q, r);
+    td_query_sql(q, " WHERE 1 = 1");
+    td_eng_where_owner(c, r, q);
+    if (filter && *filter) {
+        char err[200];
+        td_query_sql(q, " AND ");
+        if (td_filter_compile(r, filter, q, err, sizeof(err)))
+            return td_res_fail(e, TD_E_INVALID, "invalid_filter", "%s", err);
     }
-    return o;
+    if (cur) {
+        td_query_sql(q, " AND (");
+        for (int j = 0; j < nkeys; j++) {
+            td_query_sql(q, j ? " OR (" : "(");
+            for (int i = 0; i < j; i++) {
+                td_query_ident(q, keys[i].f->name);
+                td_query_sql(q, " = ");
+                bind_json(q, keys[i].f, json_array_get(cur, (size_t)i));
+                td_query_sql(q, " AND ");
+            }
+            td_query_ident(q, keys[j].f->name);
+            td_query_sql(q, keys[j].desc ? " < " : " > ");
+            bind_json(q, keys[j].f, json_array_get(cur, (size_t)j));
+            td_query_sql(q, ")");
+        }
+        td_query_sql(q, ")");
+    }
+    td_query_sql(q, " ORDER BY ");
+    for (int i = 0; i < nkeys; i++) {
+        td_query_sql(q, i ? ", " : "");
+        td_query_ident(q, keys[i].f->name);
+        td_query_sql(q, keys[i].desc ? " DESC" : " ASC");
+    }
+    td_query_sql(q, " LIMIT ");
+    td_query_int(q, limit + 1);
+    return TD_OK;
+}
+
+/* Steps st and writes up to limit rows into out, each as JSON text
+ * (rowtext.h), comma-separated. *next receives the cursor after the last
+ * row written when a row follows it (arena memory), else stays NULL. */
+static td_status write_rows(const td_res_ctx_t *c, td_stmt_t *st, const td_resource_t *r,
+                            const td_list_req_t *rq, const sortkey_t *keys, int nkeys,
+                            long limit, const size_t *cols, size_t ncols, td_buf_t *out,
+                            char **next, td_res_err_t *e) {
+    char *after = NULL; /* the cursor after row limit - 1 */
+    td_status rc = TD_OK;
+    for (long n = 0; !rc; n++) {
+        int s = td_db_step(st);
+        if (s == TD_DB_DONE)
+            break;
+        if (s != TD_DB_ROW)
+            return td_res_fail(e, (td_status)s, "database_error", "the tenant database failed");
+        if (n == limit) { /* a next page */
+            *next = after;
+            break;
+        }
+        if (n == limit - 1 && !(after = cursor_make(c->arena, r, rq->sort, keys, nkeys, st)))
+            rc = TD_E_NOMEM;
+        if (!rc && n)
+            rc = td_buf_append(out, ",", 1);
+        if (!rc)
+            rc = td_rowtext_row(out, st, r, cols, ncols);
+    }
+    return rc;
 }
 
 td_status td_res_list(const td_res_ctx_t *c, const td_resource_t *r, const td_list_req_t *rq,
-                      json_t **out, td_res_err_t *e) {
+                      td_buf_t *out, td_res_err_t *e) {
+    td_buf_init(out, TD_LIST_BODY_MAX);
     long limit = TD_LIST_DEFAULT;
     if (rq->limit) {
         char *end;
@@ -162,92 +237,43 @@ td_status td_res_list(const td_res_ctx_t *c, const td_resource_t *r, const td_li
     }
     sortkey_t keys[SORT_KEYS_MAX + 1];
     int nkeys;
-    json_t *fields = NULL, *cur = NULL;
+    size_t *cols = NULL, ncols = 0;
+    json_t *cur = NULL;
+    char *next = NULL;
+    td_stmt_t *st = NULL;
+    td_query_t q;
+    td_query_init(&q, c->arena);
     td_status rc = parse_sort(r, rq->sort, keys, &nkeys, e);
     if (!rc)
-        rc = parse_fields(r, rq->fields, &fields, e);
+        rc = parse_fields(c->arena, r, rq->fields, &cols, &ncols, e);
     if (!rc && rq->cursor && !(cur = cursor_read(rq->cursor, rq->sort, keys, nkeys)))
         rc = td_res_fail(e, TD_E_INVALID, "invalid_cursor",
                          "the cursor is not one this list gave (same sort required)");
-    td_query_t q;
-    td_query_init(&q, c->arena);
-    if (!rc) {
-        td_eng_select_list(&q, r);
-        td_query_sql(&q, " WHERE 1 = 1");
-        td_eng_where_owner(c, r, &q);
-        if (rq->filter && *rq->filter) {
-            char err[200];
-            td_query_sql(&q, " AND ");
-            if (td_filter_compile(r, rq->filter, &q, err, sizeof(err)))
-                rc = td_res_fail(e, TD_E_INVALID, "invalid_filter", "%s", err);
-        }
-    }
-    if (!rc && cur) { /* rows after the cursor's, in sort order */
-        td_query_sql(&q, " AND (");
-        for (int j = 0; j < nkeys; j++) {
-            td_query_sql(&q, j ? " OR (" : "(");
-            for (int i = 0; i < j; i++) {
-                td_query_ident(&q, keys[i].f->name);
-                td_query_sql(&q, " = ");
-                bind_json(&q, keys[i].f, json_array_get(cur, (size_t)i));
-                td_query_sql(&q, " AND ");
-            }
-            td_query_ident(&q, keys[j].f->name);
-            td_query_sql(&q, keys[j].desc ? " < " : " > ");
-            bind_json(&q, keys[j].f, json_array_get(cur, (size_t)j));
-            td_query_sql(&q, ")");
-        }
-        td_query_sql(&q, ")");
-    }
-    if (!rc) {
-        td_query_sql(&q, " ORDER BY ");
-        for (int i = 0; i < nkeys; i++) {
-            td_query_sql(&q, i ? ", " : "");
-            td_query_ident(&q, keys[i].f->name);
-            td_query_sql(&q, keys[i].desc ? " DESC" : " ASC");
-        }
-        td_query_sql(&q, " LIMIT ");
-        td_query_int(&q, limit + 1);
-    }
-    td_stmt_t *st = NULL;
+    if (!rc)
+        rc = list_query(c, r, rq->filter, cur, keys, nkeys, limit, &q, e);
     if (!rc && (rc = td_query_prepare(&q, c->db, &st)))
         td_res_fail(e, rc, "database_error", "the tenant database failed");
-    json_t *items = rc ? NULL : json_array();
-    json_t *last = NULL;
-    long n = 0;
-    int more = 0;
-    while (!rc) {
-        int s = td_db_step(st);
-        if (s == TD_DB_DONE)
-            break;
-        if (s != TD_DB_ROW) {
-            rc = td_res_fail(e, (td_status)s, "database_error", "the tenant database failed");
-            break;
-        }
-        if (n == limit) {
-            more = 1;
-            break;
-        }
-        json_t *row = td_eng_row_json(st, r);
-        json_decref(last);
-        last = json_incref(row);
-        json_array_append_new(items, project(row, fields));
-        json_decref(row);
-        n++;
-    }
+    if (!rc)
+        rc = td_buf_append(out, "{\"items\":[", 10);
+    if (!rc)
+        rc = write_rows(c, st, r, rq, keys, nkeys, limit, cols, ncols, out, &next, e);
     if (st)
         td_db_finalize(st);
-    td_query_free(&q);
-    if (!rc) {
-        char *next = more ? cursor_make(c->arena, rq->sort, keys, nkeys, last) : NULL;
-        *out = json_pack("{s:o, s:s?}", "items", items, "next_cursor", next);
-        items = NULL;
-        if (!*out)
-            rc = TD_E_NOMEM;
+    if (!rc && next) {
+        rc = td_buf_append(out, "],\"next_cursor\":\"", 17);
+        if (!rc)
+            rc = td_buf_puts(out, next); /* base64url: nothing to escape */
+        if (!rc)
+            rc = td_buf_append(out, "\"}", 2);
+    } else if (!rc) {
+        rc = td_buf_append(out, "],\"next_cursor\":null}", 21);
     }
-    json_decref(items);
-    json_decref(last);
-    json_decref(fields);
+    if (rc == TD_E_TOOBIG) /* past TD_LIST_BODY_MAX: fewer rows, or fields= */
+        td_res_fail(e, rc, "too_large", "the answer would pass %d MiB; ask for fewer rows",
+                    TD_LIST_BODY_MAX >> 20);
+    td_query_free(&q);
     json_decref(cur);
+    if (rc)
+        td_buf_free(out);
     return rc;
 }
