@@ -8,7 +8,9 @@
 #
 # Environment:
 #   N       tenants in the catalog (SQLite, crm), default 100000
-#   HITS    tenants read once each after the idle figure (default 100)
+#   HITS    distinct tenants read once each after the idle figure (default 100);
+#           with TENANTD_POOL_MAX=2 a large HITS (30000) shows what stays
+#           after traffic touched many tenants, beside the pool's handles
 #   SETTLE  seconds of no CPU use that count as idle (default 3)
 #   DATA    data folder: provisioned when it holds no catalog, reused as is
 #           when it does (kept then); default a temp folder, removed
@@ -135,7 +137,7 @@ TOKEN=$(jq -r '.access_token // empty' "$TMP/login.json" 2>/dev/null || true)
 [ -n "$TOKEN" ] || say "NOTE: superadmin login failed: $(head -c 300 "$TMP/login.json")"
 hits=$((HITS < N ? HITS : N))
 for i in $(seq 1 "$hits"); do
-  k=$(((RANDOM * 32768 + RANDOM) % N + 1))
+  k=$(((i * 7919) % N + 1)) # distinct tenants (7919 is prime), spread over the catalog
   [ "$i" = 1 ] || echo next
   printf 'url = "%s/v1/crm/customers?limit=1"\nheader = "Authorization: Bearer %s"\nheader = "X-Tenant: t%06d"\noutput = "/dev/null"\nwrite-out = "%%{http_code}\\n"\n' \
     "$BASE" "$TOKEN" "$k"
