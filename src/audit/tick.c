@@ -47,9 +47,13 @@ static int pending(td_db_t *db, td_arena_t *a, const char *tenant_id, int queued
  * whose lease would otherwise hold every drain back until it runs out. */
 static void queue(td_platform_t *p, td_arena_t *a, const char *tenant_id, int starting) {
     td_db_t *db;
-    if (td_catalog_lease(p->catalog, a, &db))
+    if (td_catalog_lease(p->catalog, NULL, &db))
         return;
-    if (pending(db, a, tenant_id, starting))
+    /* given back before the enqueue leases one of its own: a thread that
+     * holds two at once can wait forever on a small catalog pool */
+    int busy = pending(db, a, tenant_id, starting);
+    td_catalog_release(p->catalog, db);
+    if (busy)
         return;
     td_op_t op = {.platform = p, .actor = {.kind = TD_ACTOR_SYSTEM}, .arena = a};
     td_job_row_t j;
@@ -119,10 +123,13 @@ static void drain_changed(td_platform_t *p, int64_t since) {
     size_t n = 0;
     char iso[40];
     td_time_iso(since, iso, sizeof(iso));
-    if (a && !td_catalog_lease(p->catalog, a, &db) &&
-        !td_cat_audit_tenants_changed(db, a, iso, 1000, &ids, &n))
-        for (size_t i = 0; i < n; i++)
-            drain_one(p, ids[i], 0);
+    int listed = 0;
+    if (a && !td_catalog_lease(p->catalog, NULL, &db)) {
+        listed = !td_cat_audit_tenants_changed(db, a, iso, 1000, &ids, &n);
+        td_catalog_release(p->catalog, db); /* each drain leases its own */
+    }
+    for (size_t i = 0; listed && i < n; i++)
+        drain_one(p, ids[i], 0);
     td_arena_destroy(a);
 }
 

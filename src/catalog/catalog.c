@@ -122,7 +122,7 @@ td_status td_catalog_lease(td_catalog_t *c, td_arena_t *a, td_db_t **out) {
         }
         l->c = c;
         l->db = db;
-        td_arena_defer(a, lease_cleanup, l);
+        td_arena_defer_release(a, lease_cleanup, l);
     }
     *out = db;
     return TD_OK;

@@ -20,6 +20,7 @@ typedef struct cleanup {
     struct cleanup *next;
     td_cleanup_fn fn;
     void *arg;
+    int early; /* a connection's return: td_arena_release runs it */
 } cleanup_t;
 
 struct td_arena {
@@ -109,7 +110,7 @@ char *td_arena_printf(td_arena_t *a, const char *fmt, ...) {
     return p;
 }
 
-int td_arena_defer(td_arena_t *a, td_cleanup_fn fn, void *arg) {
+static int defer(td_arena_t *a, td_cleanup_fn fn, void *arg, int early) {
     cleanup_t *c = malloc(sizeof(*c));
     if (!c) {
         fn(arg);
@@ -117,9 +118,29 @@ int td_arena_defer(td_arena_t *a, td_cleanup_fn fn, void *arg) {
     }
     c->fn = fn;
     c->arg = arg;
+    c->early = early;
     c->next = a->cleanups;
     a->cleanups = c;
     return 0;
+}
+
+int td_arena_defer(td_arena_t *a, td_cleanup_fn fn, void *arg) { return defer(a, fn, arg, 0); }
+
+int td_arena_defer_release(td_arena_t *a, td_cleanup_fn fn, void *arg) {
+    return defer(a, fn, arg, 1);
+}
+
+void td_arena_release(td_arena_t *a) {
+    for (cleanup_t **pp = &a->cleanups; *pp;) {
+        cleanup_t *c = *pp;
+        if (!c->early) {
+            pp = &c->next;
+            continue;
+        }
+        *pp = c->next;
+        c->fn(c->arg);
+        free(c);
+    }
 }
 
 size_t td_arena_used(const td_arena_t *a) { return a->total; }

@@ -30,6 +30,14 @@ char *td_arena_vprintf(td_arena_t *a, const char *fmt, va_list ap);
  * when out of memory (in which case fn(arg) has been run already, so that
  * the resource never leaks). */
 int td_arena_defer(td_arena_t *a, td_cleanup_fn fn, void *arg);
+/* As td_arena_defer, for giving back a connection (a leased tenant
+ * database, a catalog connection): such cleanups also run, most recent
+ * first, at td_arena_release — when the work that used them is done
+ * (an HTTP handler returned), before the arena itself ends (its response
+ * is sent). */
+int td_arena_defer_release(td_arena_t *a, td_cleanup_fn fn, void *arg);
+/* Runs and forgets the cleanups registered with td_arena_defer_release. */
+void td_arena_release(td_arena_t *a);
 /* Bytes handed out so far. */
 size_t td_arena_used(const td_arena_t *a);
 

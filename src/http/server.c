@@ -480,6 +480,7 @@ static void *worker_main(void *arg) {
         wp->len--;
         pthread_mutex_unlock(&wp->mu);
         x->work(&x->req, x->work_arg);
+        td_arena_release(x->req.arena); /* its connections go back before the answer does */
         atomic_store(&x->work_done, true);
         MHD_resume_connection(x->req.conn);
     }
@@ -538,6 +539,9 @@ static enum MHD_Result final_call(rctx_t *x) {
         r->route->handler(r, x->h->o.app);
     if (x->work && enqueue(x))
         return MHD_YES; /* suspended until the worker is done */
+    /* the handler is done with its databases: they go back now, not once
+     * the answer has been sent (a slow reader would hold them) */
+    td_arena_release(r->arena);
     return send_response(x, false);
 }
 

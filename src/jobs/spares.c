@@ -116,8 +116,11 @@ static int queue(td_platform_t *p) {
     td_server_row_t *srv;
     size_t n = 0, nsrv = 0;
     td_job_filter_t f = {.kind = KIND, .state = "queued", .limit = 1};
-    int ok = a && !td_catalog_lease(p->catalog, a, &db) &&
-             !td_cat_job_list(db, a, &f, &rows, &n) && !td_cat_server_list(db, a, &srv, &nsrv);
+    int ok = a && !td_catalog_lease(p->catalog, NULL, &db);
+    if (ok) {
+        ok = !td_cat_job_list(db, a, &f, &rows, &n) && !td_cat_server_list(db, a, &srv, &nsrv);
+        td_catalog_release(p->catalog, db); /* the enqueue leases its own */
+    }
     if (ok && n == 0 && nsrv > 0) {
         td_op_t op = {.platform = p, .actor = {.kind = TD_ACTOR_SYSTEM}, .arena = a};
         td_job_row_t j;

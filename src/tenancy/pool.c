@@ -672,7 +672,7 @@ td_status td_pool_lease(td_pool_t *p, td_arena_t *a, const char *tid, td_db_t **
         l->pool = p;
         snprintf(l->tid, sizeof(l->tid), "%s", tid);
         l->db = db;
-        if (td_arena_defer(a, lease_cleanup, l)) /* the cleanup ran: handle returned */
+        if (td_arena_defer_release(a, lease_cleanup, l)) /* the cleanup ran: returned */
             return TD_E_NOMEM;
     }
     *out = db;

@@ -119,6 +119,36 @@ static void test_arena_cleanups_reverse_order(void **state) {
     assert_int_equal(rec.order[3], 1);
 }
 
+/* Connections given back early (td_arena_release) run then, most recent
+ * first, and only once; the other cleanups wait for the arena's end. */
+static void test_arena_release_early(void **state) {
+    (void)state;
+    recorder_t rec = {{0}, 0};
+    td_arena_t *a = td_arena_new(0);
+    assert_non_null(a);
+    for (int i = 1; i <= 4; i++) {
+        cleanup_arg_t *c = td_arena_alloc(a, sizeof(*c));
+        assert_non_null(c);
+        c->rec = &rec;
+        c->id = i;
+        c->arena_text = td_arena_strdup(a, "still here");
+        if (i % 2)
+            assert_int_equal(td_arena_defer_release(a, record_cleanup, c), 0);
+        else
+            assert_int_equal(td_arena_defer(a, record_cleanup, c), 0);
+    }
+    td_arena_release(a);
+    assert_int_equal(rec.n, 2);
+    assert_int_equal(rec.order[0], 3);
+    assert_int_equal(rec.order[1], 1);
+    td_arena_release(a); /* nothing left to release */
+    assert_int_equal(rec.n, 2);
+    td_arena_destroy(a);
+    assert_int_equal(rec.n, 4);
+    assert_int_equal(rec.order[2], 4);
+    assert_int_equal(rec.order[3], 2);
+}
+
 static void test_arena_cap(void **state) {
     (void)state;
     td_arena_t *a = td_arena_new(64);
@@ -735,6 +765,7 @@ int main(void) {
         cmocka_unit_test(test_arena_alloc_zeroed_aligned),
         cmocka_unit_test(test_arena_strings),
         cmocka_unit_test(test_arena_cleanups_reverse_order),
+        cmocka_unit_test(test_arena_release_early),
         cmocka_unit_test(test_arena_cap),
         cmocka_unit_test(test_buf_append_printf),
         cmocka_unit_test(test_buf_max),
