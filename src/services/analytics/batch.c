@@ -43,6 +43,7 @@ typedef struct {
     char *text; /* free room for decoded strings */
     size_t left;
     const char *defaults[FIELDS_MAX]; /* per field: its default's text */
+    size_t name_len[FIELDS_MAX];      /* per field: strlen of its name */
     last_t last[FIELDS_MAX];          /* events of a batch repeat values */
 } scan_t;
 
@@ -219,10 +220,10 @@ static int field_value(scan_t *s, size_t k, const char **out) {
 
 /* The index of the field a caller may set without further checks named
  * by key, or nfields. */
-static size_t plain_field(const td_resource_t *r, const td_jstr_t *key) {
+static size_t plain_field(const scan_t *s, const td_resource_t *r, const td_jstr_t *key) {
     for (size_t k = 0; k < r->nfields; k++) {
         const td_field_t *f = &r->fields[k];
-        if (strlen(f->name) == key->len && !memcmp(f->name, key->raw, key->len))
+        if (s->name_len[k] == key->len && !memcmp(f->name, key->raw, key->len))
             return f->system || f->read_only || f->write_roles || f->nserver_values
                        ? r->nfields
                        : k;
@@ -241,7 +242,7 @@ static int scan_event(scan_t *s, const char **row) {
             td_jstr_t key;
             if (td_jscan_string(&s->s, &key) || key.escaped)
                 return -1;
-            size_t k = plain_field(r, &key);
+            size_t k = plain_field(s, r, &key);
             if (k == r->nfields || (seen >> k & 1) || !td_jscan_eat(&s->s, ':') ||
                 field_value(s, k, &row[k]))
                 return -1;
@@ -278,10 +279,15 @@ td_status td_event_batch_scan(td_arena_t *a, const char *body, size_t len,
     *out = NULL;
     if (!r || r->nfields > FIELDS_MAX || !body)
         return TD_E_INVALID;
+    /* room for as many events as the body could hold (the shortest valid
+     * event is longer than 24 bytes), so rows are rarely moved */
+    size_t most = len / 24 + 1;
     scan_t *s = td_arena_alloc(a, sizeof(*s));
-    if (!s || !(s->b = td_event_batch_new(a, r, 64)))
+    if (!s || !(s->b = td_event_batch_new(a, r, most < TD_EVENTS_BATCH_MAX ? most : TD_EVENTS_BATCH_MAX)))
         return TD_E_INVALID;
     s->a = a;
+    for (size_t k = 0; k < r->nfields; k++)
+        s->name_len[k] = strlen(r->fields[k].name);
     for (size_t k = 0; k < r->nfields; k++)
         if (r->fields[k].def)
             s->defaults[k] = td_event_param_text(a, td_res_param(a, &r->fields[k], r->fields[k].def));
