@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "services/analytics/batch.h"
 #include "services/modules.h"
 
 void td_api_lead_convert(td_req_t *req, void *app) {
@@ -40,14 +41,22 @@ void td_api_order_place(td_req_t *req, void *app) {
         td_api_send_row(req, 201, out);
 }
 
+/* A batch is read in one pass from its text when every event is valid
+ * (td_event_batch_scan); any other body is parsed and validated by the
+ * general path, which answers bad JSON, a bad batch or bad events exactly
+ * as it names them. */
 static void events_now(td_req_t *req, void *app) {
-    json_t *body;
+    json_t *body = NULL;
+    td_event_batch_t *b = NULL;
     td_res_ctx_t c;
-    if (td_api_json_body(req, &body) || td_api_res_ctx(req, app, &c))
+    if (td_event_batch_scan(req->arena, req->body, req->body_len, &b) &&
+        td_api_json_body(req, &body))
+        return;
+    if (td_api_res_ctx(req, app, &c))
         return;
     td_res_err_t e = {0};
     size_t n = 0;
-    td_status st = td_analytics_ingest(&c, body, &n, &e);
+    td_status st = b ? td_event_batch_write(&c, b, &n, &e) : td_analytics_ingest(&c, body, &n, &e);
     if (st)
         td_api_res_fail(req, st, &e);
     else

@@ -757,6 +757,38 @@ static td_status lite_tenant_ping(td_db_t *db, const char *const *services, size
     return TD_OK;
 }
 
+/* Bulk append (td_db_insert_rows) inside the caller's transaction: a
+ * statement of up to 64 rows prepared once per call (and one for the
+ * rest), values bound without a copy (they outlive each step): no SQL text
+ * and no allocation per value. */
+static td_status lite_insert_rows(td_db_t *db, const char *table, const char *cols, int ncols,
+                                  const char *const *vals, size_t nrows) {
+    lite_db *l = (lite_db *)db;
+    sqlite3_stmt *st = NULL;
+    size_t per = 0, most = 3000 / (size_t)ncols ? 3000 / (size_t)ncols : 1;
+    int rc = SQLITE_OK;
+    most = most < 64 ? most : 64;
+    for (size_t i = 0; rc == SQLITE_OK && i < nrows; i += per) {
+        size_t n = nrows - i < most ? nrows - i : most;
+        if (n != per) { /* the first chunk, or the last shorter one */
+            char *sql = td_db_values_sql(table, cols, ncols, n);
+            sqlite3_finalize(st);
+            st = NULL;
+            rc = sql ? sqlite3_prepare_v2(l->db, sql, -1, &st, NULL) : SQLITE_NOMEM;
+            free(sql);
+            per = n;
+        }
+        const char *const *v = vals + i * (size_t)ncols;
+        for (int k = 0; rc == SQLITE_OK && k < (int)n * ncols; k++)
+            rc = v[k] ? sqlite3_bind_text(st, k + 1, v[k], -1, SQLITE_STATIC)
+                      : sqlite3_bind_null(st, k + 1);
+        if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_DONE)
+            rc = sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_OK ? TD_OK : lite_rc(l, rc == SQLITE_NOMEM ? rc : sqlite3_extended_errcode(l->db));
+}
+
 const td_db_driver_t td_sqlite_driver = {
     .version = TD_DB_DRIVER_VERSION,
     .name = "sqlite",
@@ -792,4 +824,5 @@ const td_db_driver_t td_sqlite_driver = {
     .tenant_attach = lite_tenant_attach,
     .usable = lite_usable,
     .trim = lite_trim,
+    .insert_rows = lite_insert_rows,
 };

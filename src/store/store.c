@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/buf.h"
@@ -133,9 +134,7 @@ td_status td_db_drain(td_stmt_t *st) {
     return r < 0 ? (td_status)r : TD_OK;
 }
 
-/* One multi-row INSERT of rows [from, from + n). */
-static td_status insert_chunk(td_db_t *db, const char *table, const char *cols, int ncols,
-                              const char *const *vals, size_t from, size_t n) {
+char *td_db_values_sql(const char *table, const char *cols, int ncols, size_t n) {
     td_buf_t sql;
     td_buf_init(&sql, 64 + strlen(table) + strlen(cols) + n * (size_t)(ncols * 3 + 4));
     td_status rc = td_buf_printf(&sql, "INSERT INTO %s (%s) VALUES ", table, cols);
@@ -146,10 +145,18 @@ static td_status insert_chunk(td_db_t *db, const char *table, const char *cols, 
         if (!rc)
             rc = td_buf_puts(&sql, ")");
     }
-    td_stmt_t *st = NULL;
-    if (!rc)
-        rc = td_db_prepare(db, td_buf_str(&sql), &st);
+    char *out = rc ? NULL : strdup(td_buf_str(&sql));
     td_buf_free(&sql);
+    return out;
+}
+
+/* One multi-row INSERT of rows [from, from + n). */
+static td_status insert_chunk(td_db_t *db, const char *table, const char *cols, int ncols,
+                              const char *const *vals, size_t from, size_t n) {
+    char *sql = td_db_values_sql(table, cols, ncols, n);
+    td_stmt_t *st = NULL;
+    td_status rc = sql ? td_db_prepare(db, sql, &st) : TD_E_NOMEM;
+    free(sql);
     const char *const *v = vals + from * (size_t)ncols;
     for (size_t k = 0; !rc && k < n * (size_t)ncols; k++)
         rc = td_db_bind_text(st, (int)k + 1, v[k]);

@@ -249,6 +249,9 @@ td_status td_db_rollback(td_db_t *db);
  * failure leaves the transaction to be rolled back. */
 td_status td_db_insert_rows(td_db_t *db, const char *table, const char *cols, int ncols,
                             const char *const *vals, size_t nrows);
+/* Its SQL for n rows: "INSERT INTO table (cols) VALUES (?, …), …"
+ * (malloc'd; NULL when out of memory), for drivers' own bulk appends. */
+char *td_db_values_sql(const char *table, const char *cols, int ncols, size_t n);
 
 /* Convenience: prepare sql, bind the NULL-terminated text arguments (a NULL
  * argument list entry ends it; use td_db_prepare for NULL values), step to

@@ -1,67 +1,25 @@
-/* events.c — analytics: batch ingestion and metric series.
+/* events.c — analytics: batch ingestion (the general path) and metric
+ * series.
  *
- * A batch is validated whole first (each event through the engine's
- * validation, errors named events[i].field), then written in one
- * transaction with multi-row INSERTs of CHUNK rows and one outbox row for
- * the batch. Series group events by the first 13 (hour) or 10 (day)
- * characters of their canonical timestamp, which both backends do with
- * substr() on the stored text. */
+ * Most batches are read in one pass from their text (batch.c); a body
+ * that path does not take comes here parsed: it is validated whole first
+ * (each event through the engine's validation, errors named
+ * events[i].field), then written as batch.c writes (td_event_batch_write:
+ * one transaction, one bulk append, one outbox row for the batch). Series
+ * group events by the first 13 (hour) or 10 (day) characters of their
+ * canonical timestamp, which both backends do with substr() on the stored
+ * text. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/id.h"
 #include "common/timeutil.h"
+#include "services/analytics/batch.h"
 #include "services/modules.h"
 #include "services/query.h"
 #include "services/services.h"
 
-#define CHUNK 100 /* rows per INSERT: full chunks reuse one prepared statement */
 #define SERIES_POINTS_MAX 10000
-
-typedef struct {
-    json_t **rows; /* validated values of each event */
-    size_t n;
-    int64_t bytes;
-} batch_t;
-
-static td_status write_chunk(const td_res_ctx_t *c, const td_resource_t *r, json_t **rows,
-                             size_t n) {
-    td_query_t q;
-    td_query_init(&q, c->arena);
-    td_query_sql(&q, "INSERT INTO ");
-    td_query_table(&q, r);
-    td_query_sql(&q, " (");
-    for (size_t f = 0; f < r->nfields; f++) {
-        td_query_sql(&q, f ? ", " : "");
-        td_query_ident(&q, r->fields[f].name);
-    }
-    td_query_sql(&q, ") VALUES ");
-    for (size_t i = 0; i < n; i++) {
-        td_query_sql(&q, i ? ", (" : "(");
-        for (size_t f = 0; f < r->nfields; f++) {
-            td_query_sql(&q, f ? ", " : "");
-            json_t *v = json_object_get(rows[i], r->fields[f].name);
-            td_query_param(&q, td_res_param(c->arena, &r->fields[f], v ? v : json_null()));
-        }
-        td_query_sql(&q, ")");
-    }
-    td_status rc = td_query_exec(&q, c->db, NULL);
-    td_query_free(&q);
-    return rc;
-}
-
-static td_status ingest(const td_res_ctx_t *c, void *arg, td_res_err_t *e) {
-    batch_t *b = arg;
-    const td_resource_t *r = td_service_resource("analytics", "events");
-    td_status rc = TD_OK;
-    for (size_t i = 0; !rc && i < b->n; i += CHUNK)
-        rc = write_chunk(c, r, b->rows + i, b->n - i < CHUNK ? b->n - i : CHUNK);
-    if (rc)
-        return td_res_fail(e, rc, rc == TD_E_BUSY ? "busy" : "database_error",
-                           "the events could not be written");
-    return td_outbox_append(c, "analytics", "batch", "events", NULL, (int64_t)b->n, b->bytes);
-}
 
 /* Prefixes the field names of e->errors with "events[i]." */
 static void name_errors(json_t *errors, size_t i) {
@@ -73,6 +31,22 @@ static void name_errors(json_t *errors, size_t i) {
         snprintf(name, sizeof(name), "events[%zu].%s", i, f ? f : "");
         json_object_set_new(err, "field", json_string(name));
     }
+}
+
+/* The validated rows as the texts td_event_batch_write appends; they point
+ * into rows, which must outlive the write. */
+static td_event_batch_t *batch_of(const td_res_ctx_t *c, const td_resource_t *r, json_t **rows,
+                                  size_t n) {
+    td_event_batch_t *b = td_event_batch_new(c->arena, r, n);
+    for (size_t i = 0; b && i < n; i++)
+        for (size_t k = 0; k < r->nfields; k++) {
+            json_t *v = json_object_get(rows[i], r->fields[k].name);
+            td_param_t p = td_res_param(c->arena, &r->fields[k], v ? v : json_null());
+            b->vals[i * r->nfields + k] = td_event_param_text(c->arena, p);
+        }
+    if (b)
+        b->n = n;
+    return b;
 }
 
 td_status td_analytics_ingest(const td_res_ctx_t *c, json_t *body, size_t *accepted,
@@ -88,53 +62,40 @@ td_status td_analytics_ingest(const td_res_ctx_t *c, json_t *body, size_t *accep
     if (json_array_size(events) > TD_EVENTS_BATCH_MAX)
         return td_res_fail(e, TD_E_TOOBIG, "batch_too_large", "at most %d events per batch",
                            TD_EVENTS_BATCH_MAX);
-    batch_t b = {.n = json_array_size(events)};
-    b.rows = calloc(b.n, sizeof(json_t *));
-    if (!b.rows)
+    size_t n = json_array_size(events);
+    json_t **rows = calloc(n, sizeof(json_t *));
+    if (!rows)
         return TD_E_NOMEM;
     json_t *errors = json_array();
-    char now[40];
-    td_time_iso(td_now_ms(), now, sizeof(now));
-    json_t *jnow = json_string(now), *jactor = json_string(c->actor ? c->actor : "");
     td_status rc = TD_OK;
-    for (size_t i = 0; i < b.n && json_array_size(errors) < 100; i++) {
+    for (size_t i = 0; i < n && json_array_size(errors) < 100; i++) {
         json_t *ev = json_array_get(events, i);
         td_res_err_t one = {0};
-        b.rows[i] = json_object();
+        rows[i] = json_object();
         if (!json_is_object(ev)) {
             json_array_append_new(errors, json_pack("{s:s+, s:s, s:s}", "field", "events",
                                                     "", "code", "invalid_type", "message",
                                                     "an event is an object"));
             continue;
         }
-        if (td_res_validate(c, r, ev, 1, 0, b.rows[i], &one)) {
+        if (td_res_validate(c, r, ev, 1, 0, rows[i], &one)) {
             name_errors(one.errors, i);
             json_array_extend(errors, one.errors);
             td_res_err_free(&one);
-            continue;
         }
-        char id[TD_ID_LEN + 1];
-        td_id_new(id);
-        json_object_set_new(b.rows[i], "id", json_string(id));
-        json_object_set(b.rows[i], "created_at", jnow);
-        json_object_set(b.rows[i], "updated_at", jnow);
-        if (r->owner && !json_object_get(b.rows[i], r->owner))
-            json_object_set(b.rows[i], r->owner, jactor);
-        b.bytes += 160; /* an estimate: the outbox counts bytes roughly */
     }
     if (json_array_size(errors)) {
         e->errors = errors;
         errors = NULL;
         rc = td_res_fail(e, TD_E_INVALID, "validation_failed", "events are not valid; none kept");
     }
-    if (!rc && !(rc = td_res_txn(c, ingest, &b, e)))
-        *accepted = b.n;
-    for (size_t i = 0; i < b.n; i++)
-        json_decref(b.rows[i]);
-    free(b.rows);
+    td_event_batch_t *b = rc ? NULL : batch_of(c, r, rows, n);
+    if (!rc)
+        rc = b ? td_event_batch_write(c, b, accepted, e) : TD_E_NOMEM;
+    for (size_t i = 0; i < n; i++)
+        json_decref(rows[i]);
+    free(rows);
     json_decref(errors);
-    json_decref(jnow);
-    json_decref(jactor);
     return rc;
 }
 
