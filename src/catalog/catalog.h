@@ -189,6 +189,9 @@ td_status td_cat_job_progress(td_db_t *db, const td_job_row_t *p, const char *ow
 /* Ends a running job of owner: succeeded (error NULL), or failed with error
  * — queued again at retry_at while attempts < max_attempts, failed for good
  * after. TD_E_STATE when owner no longer holds it. */
+/* Hands a running job back to the queue (its owner is stopping): queued
+ * again at once, this attempt not counted, its step and checkpoint kept. */
+td_status td_cat_job_release(td_db_t *db, const char *id, const char *owner, int64_t now);
 td_status td_cat_job_finish(td_db_t *db, const char *id, const char *owner, int64_t now,
                             const char *error, int64_t retry_at);
 /* Fails running jobs whose lease ended with no attempt left; *n of them. */

@@ -128,6 +128,24 @@ td_status td_cat_job_progress(td_db_t *db, const td_job_row_t *p, const char *ow
     return drain_changed(st, rc);
 }
 
+td_status td_cat_job_release(td_db_t *db, const char *id, const char *owner, int64_t now) {
+    td_stmt_t *st = NULL;
+    td_status rc = td_db_prepare(db,
+                                 "UPDATE job_queue SET state = 'queued', attempts = attempts - 1,"
+                                 " run_after = ?, updated_at = ?, lease_owner = NULL,"
+                                 " lease_until = NULL"
+                                 " WHERE id = ? AND lease_owner = ? AND state = 'running'",
+                                 &st);
+    const int64_t n[] = {now, now};
+    if (!rc)
+        rc = bind_ints(st, 1, n, 2);
+    if (!rc)
+        rc = td_db_bind_text(st, 3, id);
+    if (!rc)
+        rc = td_db_bind_text(st, 4, owner);
+    return drain_changed(st, rc);
+}
+
 td_status td_cat_job_finish(td_db_t *db, const char *id, const char *owner, int64_t now,
                             const char *error, int64_t retry_at) {
     td_stmt_t *st = NULL;

@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "catalog/catalog.h"
@@ -44,6 +45,9 @@ typedef struct {
     int64_t backoff_ms; /* first retry delay, doubled each attempt (5 s, ≤ 1 h) */
     int64_t poll_ms;    /* how long an idle worker sleeps (1 s) */
     int64_t drain_ms;   /* the outbox drain tick of the worker threads (1 s) */
+    const atomic_int *stop; /* set when the process stops: a running job is
+                               handed back at its next recorded step (NULL:
+                               never) */
 } td_jobs_opts_t;
 
 /* The timing configured by job_lease_ms and job_backoff_ms. */
@@ -55,7 +59,9 @@ td_jobs_opts_t td_jobs_opts(const td_config_t *cfg);
 const td_job_row_t *td_job_row(const td_job_t *job);
 /* Records that step is done (done of total, a message for people, and an
  * opaque checkpoint the handler resumes from) and extends the lease.
- * TD_E_STATE when the job was cancelled or its lease lost: stop. */
+ * TD_E_STATE when the job was cancelled or its lease lost, or when the
+ * process is stopping (409 job_interrupted: the job was handed back to the
+ * queue, to resume after this step, its attempt not counted): stop. */
 td_status td_job_progress(td_op_t *op, td_job_t *job, int step, int64_t done, int64_t total,
                           const char *message, const char *checkpoint);
 
@@ -114,7 +120,8 @@ td_status td_jobs_run_one(td_platform_t *p, const char *owner, const td_jobs_opt
 typedef struct td_jobs_workers td_jobs_workers_t;
 /* Starts n worker threads (nice 10) that run due jobs until stopped. */
 td_status td_jobs_start(td_platform_t *p, int n, const td_jobs_opts_t *o, td_jobs_workers_t **out);
-/* Stops the workers after their current job; NULL is ok. */
+/* Stops the workers; a running job is handed back at its next recorded
+ * step (td_job_progress). NULL is ok. */
 void td_jobs_stop(td_jobs_workers_t *w);
 
 #endif

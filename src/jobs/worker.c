@@ -23,6 +23,7 @@ struct td_job {
     const char *owner;  /* this worker's lease owner name */
     int64_t lease_ms;
     td_catalog_t *cat;  /* leased per write: a handler may lease its own */
+    const atomic_int *stop; /* the process is stopping (NULL: never) */
 };
 
 /* Each write to the queue leases a catalog connection for itself only, so
@@ -62,6 +63,23 @@ static void step_fault(const char *point, int step) {
 #endif
 }
 
+/* The process is stopping: the job goes back to the queue after the step
+ * just recorded, so the next worker (this process restarted, or another)
+ * resumes it there at once instead of after its lease runs out. */
+static td_status hand_back(td_op_t *op, td_job_t *job) {
+    td_db_t *db;
+    td_status st = with_db(job, &db);
+    if (!st) {
+        st = td_cat_job_release(db, job->row.id, job->owner, td_now_ms());
+        td_catalog_release(job->cat, db);
+    }
+    if (st && st != TD_E_STATE)
+        td_log(TD_LOG_WARN, "job not handed back", "id", job->row.id, "error",
+               td_status_code(st), NULL); /* its lease runs out instead */
+    return td_op_fail(op, TD_E_STATE, 409, "job_interrupted",
+                      "the server is stopping; the job resumes after step %d", job->row.step);
+}
+
 /* Two fault points per step bracket its record, so a crash test can kill
  * a worker after a step's work but before it is recorded (the step runs
  * again and must be idempotent), and just after (the next run skips it). */
@@ -84,6 +102,14 @@ td_status td_job_progress(td_op_t *op, td_job_t *job, int step, int64_t done, in
     job->row.message = message ? td_arena_strdup(op->arena, message) : NULL;
     job->row.checkpoint = checkpoint ? td_arena_strdup(op->arena, checkpoint) : NULL;
     step_fault("job_step_recorded", step);
+#ifdef TD_FAULTS
+    const char *slow = getenv("TENANTD_FAULT_STEP_MS"); /* long steps, for tests */
+    if (slow)
+        usleep((useconds_t)atoi(slow) * 1000);
+#endif
+    if (job->stop && atomic_load(job->stop))
+        return hand_back(op, job); /* (after its last step too: steps are
+                                      idempotent, and totals often grow) */
     return TD_OK;
 }
 
@@ -110,6 +136,10 @@ static void run_claimed(td_platform_t *p, td_arena_t *a, td_job_t *job, const td
         td_op_fail(&op, st, 500, td_status_code(st), "%s", td_status_msg(st));
     if (op.err.st == TD_E_STATE && strcmp(op.err.code, "job_lease_lost") == 0)
         return;
+    if (op.err.st == TD_E_STATE && strcmp(op.err.code, "job_interrupted") == 0) {
+        td_log(TD_LOG_INFO, "job handed back", "id", job->row.id, "kind", job->row.kind, NULL);
+        return;
+    }
     char error[320];
     snprintf(error, sizeof(error), "%s: %s", op.err.code, op.err.detail);
     int64_t now = td_now_ms();
@@ -136,7 +166,7 @@ td_status td_jobs_run_one(td_platform_t *p, const char *owner, const td_jobs_opt
     td_status cs = td_jobs_cron_tick(p, td_now_ms(), &fired);
     if (cs)
         td_log(TD_LOG_WARN, "cron tick", "error", td_status_code(cs), NULL);
-    td_job_t job = {.owner = owner, .lease_ms = o.lease_ms, .cat = p->catalog};
+    td_job_t job = {.owner = owner, .lease_ms = o.lease_ms, .cat = p->catalog, .stop = o.stop};
     td_db_t *db;
     td_status st = with_db(&job, &db);
     int64_t now = td_now_ms();
@@ -163,7 +193,7 @@ struct td_jobs_workers {
     td_jobs_opts_t opts;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    int stop;
+    atomic_int stop; /* written under mu; running jobs read it without */
     int n;
     pthread_t *threads;
 };
@@ -223,6 +253,7 @@ td_status td_jobs_start(td_platform_t *p, int n, const td_jobs_opts_t *o, td_job
     }
     w->platform = p;
     w->opts = with_defaults(o);
+    w->opts.stop = &w->stop;
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cv, NULL);
     for (int i = 0; i < n; i++) {
