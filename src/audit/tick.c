@@ -24,7 +24,9 @@
 #define CHANGED_MARGIN_MS 2000 /* a tenant changed this long before a tick counts again */
 
 /* 1 when a queued or running outbox.drain job exists for tenant_id (NULL
- * = a sweep); only a queued one with queued_only. */
+ * = a sweep); only a queued one with queued_only — and then only a sweep
+ * that has not begun: one handed back by a stopped server resumes after
+ * its checkpoint, and would miss the tenants before it. */
 static int pending(td_db_t *db, td_arena_t *a, const char *tenant_id, int queued_only) {
     static const char *const states[] = {"queued", "running"};
     for (int i = 0; i < (queued_only ? 1 : 2); i++) {
@@ -35,7 +37,7 @@ static int pending(td_db_t *db, td_arena_t *a, const char *tenant_id, int queued
         if (td_cat_job_list(db, a, &f, &rows, &n))
             return 1; /* cannot tell: queue nothing */
         for (size_t k = 0; k < n; k++)
-            if (tenant_id || !rows[k].tenant_id)
+            if (tenant_id || (!rows[k].tenant_id && !(queued_only && rows[k].checkpoint)))
                 return 1;
     }
     return 0;
@@ -196,6 +198,11 @@ static td_status sweep(td_op_t *op, td_job_t *job) {
                 return st;
             }
             snprintf(after, sizeof(after), "%s", rows[i].id);
+            if (td_job_stopping(job) && i + 1 < n) { /* hand back mid-page */
+                td_arena_destroy(pa);
+                return td_job_progress(op, job, ++step, done + (int64_t)i + 1,
+                                       done + (int64_t)i + 1, "tenants drained", after);
+            }
         }
         td_arena_destroy(pa);
         if (st || n == 0)

@@ -65,6 +65,10 @@ const td_job_row_t *td_job_row(const td_job_t *job);
 td_status td_job_progress(td_op_t *op, td_job_t *job, int step, int64_t done, int64_t total,
                           const char *message, const char *checkpoint);
 
+/* 1 when the process is stopping: a handler whose steps are long may
+ * record its progress now (td_job_progress then hands the job back). */
+int td_job_stopping(const td_job_t *job);
+
 /* ---- operations (superadmins, the CLI, the system) ---- */
 /* Queues a job of a registered kind; *out gets its row (arena-owned).
  * 400 unknown_job_kind, 400 invalid_payload (not a JSON object). */

@@ -52,6 +52,8 @@ td_jobs_opts_t td_jobs_opts(const td_config_t *cfg) {
 
 const td_job_row_t *td_job_row(const td_job_t *job) { return &job->row; }
 
+int td_job_stopping(const td_job_t *job) { return job->stop && atomic_load(job->stop); }
+
 /* Kills the process when TENANTD_FAULT is "<point>:<step>" (test builds). */
 static void step_fault(const char *point, int step) {
 #ifdef TD_FAULTS
@@ -107,7 +109,7 @@ td_status td_job_progress(td_op_t *op, td_job_t *job, int step, int64_t done, in
     if (slow)
         usleep((useconds_t)atoi(slow) * 1000);
 #endif
-    if (job->stop && atomic_load(job->stop))
+    if (td_job_stopping(job))
         return hand_back(op, job); /* (after its last step too: steps are
                                       idempotent, and totals often grow) */
     return TD_OK;
