@@ -82,7 +82,12 @@ eq "$(jq -r '.from + " " + .to + " " + (.items | length | tostring)' "$T/body")"
 
 # The sampled log (usage_log_sample=1): one row per metered request, with
 # the route's pattern, never the path (ids) or a query string.
-n=$(catalog_sql "SELECT count(*) FROM api_usage_logs WHERE tenant_id = '$ACME' AND route = '/v1/{service}/{resource}/{id}' AND method = 'GET' AND status = 200")
+# (the log rows are flushed on their own: wait for them on a loaded machine)
+for _ in $(seq 1 100); do
+  n=$(catalog_sql "SELECT count(*) FROM api_usage_logs WHERE tenant_id = '$ACME' AND route = '/v1/{service}/{resource}/{id}' AND method = 'GET' AND status = 200")
+  [ "$n" -ge 16 ] && break
+  sleep 0.1
+done
 eq "$n" 16 "one log row per read"
 n=$(catalog_sql "SELECT count(*) FROM api_usage_logs WHERE tenant_id = '$ACME' AND route = '/v1/{service}/{resource}' AND method = 'POST' AND status = 201 AND actor_kind = 'user' AND bytes_in > 0 AND duration_us > 0 AND request_id IS NOT NULL")
 eq "$n" 4 "one log row per create, with its figures"
