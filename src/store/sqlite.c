@@ -715,6 +715,26 @@ static td_status lite_tenant_open(const td_place_t *pl, const char *tid,
     return TD_OK;
 }
 
+/* A service file opened alone as main, for its migrations (they name
+ * their tables unqualified: the file is the service). Never created. */
+static td_status lite_tenant_open_admin(const td_place_t *pl, const char *tid, const char *service,
+                                        td_db_t **out, char *err, size_t errlen) {
+    td_status rc = check_names(tid, service, err, errlen);
+    if (rc)
+        return rc;
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/%s/%s.db", pl->root, tid, service);
+    if (access(path, F_OK)) {
+        snprintf(err, errlen, "tenant %s has no %s file", tid, service);
+        return TD_E_NOTFOUND;
+    }
+    lite_db *l;
+    rc = open_raw(path, 0, SQLITE_OPEN_READWRITE, &l, err, errlen);
+    if (!rc)
+        *out = &l->base;
+    return rc;
+}
+
 static int lite_tenant_exists(const td_place_t *pl, const char *tid) {
     char dir[4096];
     if (!td_id_valid(tid))
@@ -825,4 +845,5 @@ const td_db_driver_t td_sqlite_driver = {
     .usable = lite_usable,
     .trim = lite_trim,
     .insert_rows = lite_insert_rows,
+    .tenant_open_admin = lite_tenant_open_admin,
 };
