@@ -188,6 +188,8 @@ export TENANTD_JOB_WORKERS=1
 start_server
 ROOT=$(login '{"email":"root@example.com","password":"root-password-1"}')
 SA=(-H "Authorization: Bearer $ROOT")
+eq "$(get "$BASE/openapi.json")" 200 "the OpenAPI document"
+eq "$(jq -c '.paths["/v1/admin/migrations"] | keys' "$T/body")" '["get","post"]' "OpenAPI lists the migration routes"
 eq "$(post "${SA[@]}" --data '{"all":true,"jobs":0}' "$BASE/v1/admin/migrations")" 400 "jobs 0 over HTTP"
 eq "$(jq -r .code "$T/body")" invalid_request "jobs 0: invalid_request"
 eq "$(post "${SA[@]}" --data '{"tenant":"nosuch"}' "$BASE/v1/admin/migrations")" 404 "an unknown tenant over HTTP"
