@@ -115,6 +115,15 @@ td_status td_cat_ledger_sums(td_db_t *db, td_arena_t *a, td_ledger_sum_t **out, 
     return rc;
 }
 
+td_status td_cat_ledger_adopted(td_db_t *db, int *any) {
+    td_stmt_t *st = NULL;
+    td_status rc = td_db_query_row(
+        db, "SELECT 1 FROM tenant_migrations WHERE checksum IS NULL LIMIT 1", NULL, &st);
+    *any = rc == TD_OK;
+    td_db_finalize(st);
+    return rc == TD_E_NOTFOUND ? TD_OK : rc;
+}
+
 td_status td_cat_ledger_adopt(td_db_t *db, const char *backend, const char *service, int version,
                               const char *name, const char *checksum) {
     char v[16];

@@ -39,6 +39,8 @@ typedef struct {
 } td_ledger_sum_t;
 td_status td_cat_ledger_sums(td_db_t *db, td_arena_t *a, td_ledger_sum_t **out, size_t *n);
 
+/* *any = 1 when some ledger rows are adopted and not stamped yet. */
+td_status td_cat_ledger_adopted(td_db_t *db, int *any);
 /* Names and stamps the adopted rows (applied before the ledger existed)
  * of service version on tenants of backend with the code's name and
  * checksum. */

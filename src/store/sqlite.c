@@ -730,9 +730,17 @@ static td_status lite_tenant_open_admin(const td_place_t *pl, const char *tid, c
     }
     lite_db *l;
     rc = open_raw(path, 0, SQLITE_OPEN_READWRITE, &l, err, errlen);
-    if (!rc)
-        *out = &l->base;
-    return rc;
+    if (rc)
+        return rc;
+    /* the commit syncs the -wal (synchronous FULL): that is the migration
+     * made durable. Closing leaves the frames there for the next handle
+     * (no checkpoint: two syncs and the file's rewrite saved per tenant)
+     * and keeps the -wal and -shm files, as the pool's handles do */
+    int one = 1;
+    sqlite3_db_config(l->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+    sqlite3_file_control(l->db, "main", SQLITE_FCNTL_PERSIST_WAL, &one);
+    *out = &l->base;
+    return TD_OK;
 }
 
 static int lite_tenant_exists(const td_place_t *pl, const char *tid) {

@@ -144,76 +144,106 @@ static td_status apply(td_platform_t *p, const td_place_t *pl, const char *tenan
     return st;
 }
 
-/* Records the outcome in the catalog: the versions the tenant database
- * has (to) on success, the quarantine on failure. */
-static td_status record(td_platform_t *p, td_arena_t *a, const char *tenant_id,
-                        const char *dialect, const td_schema_t *svc, td_status result, int to,
-                        const int64_t *ms, int failed, const char *run_id, int quarantine,
-                        const char *why) {
-    td_db_t *db;
-    td_status st = td_catalog_lease(p->catalog, NULL, &db);
-    if (st)
-        return st;
-    if (result && quarantine) {
-        size_t k = failed >= 0 ? (size_t)failed : 0;
+/* Records one outcome on db, inside the caller's transaction: the
+ * versions the tenant database has on success, the quarantine on failure
+ * (when quarantine is set). */
+static td_status record_one(td_db_t *db, td_arena_t *a, const td_migrate_outcome_t *o,
+                            const char *run_id, int quarantine) {
+    if (o->result && !quarantine)
+        return TD_OK;
+    if (o->result) {
+        size_t k = o->failed >= 0 ? (size_t)o->failed : 0;
         char sum[65];
-        td_migrate_checksum(svc->n ? svc->migs[k].sql : "", sum);
-        st = td_cat_ledger_fail(db, tenant_id, svc->name, svc->n ? svc->migs[k].version : 0, sum,
-                                why, run_id);
-    } else if (!result) {
-        td_ledger_entry_t *e = entries(a, svc, ms);
-        st = e ? td_db_begin(db, TD_DB_WRITE) : TD_E_NOMEM;
-        if (!st) {
-            st = td_cat_ledger_record(db, tenant_id, svc->name, dialect, e, svc->n, to, run_id);
-            st = st ? st : td_db_commit(db);
-            if (st)
-                td_db_rollback(db);
-        }
+        td_migrate_checksum(o->svc.n ? o->svc.migs[k].sql : "", sum);
+        return td_cat_ledger_fail(db, o->tenant_id, o->svc.name,
+                                  o->svc.n ? o->svc.migs[k].version : 0, sum,
+                                  o->err[0] ? o->err : td_status_msg(o->result), run_id);
     }
+    td_ledger_entry_t *e = entries(a, &o->svc, o->ms);
+    return e ? td_cat_ledger_record(db, o->tenant_id, o->svc.name, o->dialect, e, o->svc.n, o->to,
+                                    run_id)
+             : TD_E_NOMEM;
+}
+
+td_status td_migrate_record(td_platform_t *p, const td_migrate_outcome_t *o, size_t n,
+                            const char *run_id, int quarantine) {
+    td_arena_t *a = td_arena_new(0);
+    td_db_t *db;
+    td_status st = a ? td_catalog_lease(p->catalog, NULL, &db) : TD_E_NOMEM;
+    if (st) {
+        td_arena_destroy(a);
+        return st;
+    }
+    st = td_db_begin(db, TD_DB_WRITE);
+    for (size_t i = 0; !st && i < n; i++)
+        if (o[i].svc.name) /* a tenant that could not be located has nothing to record */
+            st = record_one(db, a, &o[i], run_id, quarantine);
+    st = st ? st : td_db_commit(db);
+    if (st)
+        td_db_rollback(db);
     td_catalog_release(p->catalog, db);
+    td_arena_destroy(a);
+    return st;
+}
+
+void td_migrate_outcome_free(td_migrate_outcome_t *o) {
+    free(o->ms);
+    o->ms = NULL;
+}
+
+td_status td_migrate_apply(td_platform_t *p, const char *tenant_id, const char *service,
+                           td_migrate_outcome_t *o) {
+    td_arena_t *a = td_arena_new(0);
+    td_tenant_t t;
+    td_place_t pl;
+    td_tenant_cred_t cred;
+    *o = (td_migrate_outcome_t){.failed = -1};
+    snprintf(o->tenant_id, sizeof(o->tenant_id), "%s", tenant_id);
+    td_status st = a ? td_tenant_locate(p, a, tenant_id, &t, &pl, &cred) : TD_E_NOMEM;
+    if (st)
+        snprintf(o->err, sizeof(o->err), "cannot find the tenant's database: %s",
+                 td_status_msg(st));
+    else if (td_service_schema(service, pl.drv->name, &o->svc)) {
+        snprintf(o->err, sizeof(o->err), "unknown service %s", service);
+        st = TD_E_NOTFOUND;
+    }
+    o->dialect = st ? NULL : pl.drv->name;
+    if (!st && !(o->ms = calloc(o->svc.n + 1, sizeof(*o->ms))))
+        st = TD_E_NOMEM;
+    if (!st) {
+        snprintf(o->tenant_id, sizeof(o->tenant_id), "%s", t.row.id);
+        pthread_mutex_t *mu = tenant_lock(t.row.id);
+        pthread_mutex_lock(mu);
+        st = apply(p, &pl, t.row.id, &o->svc, &o->from, &o->to, o->ms, &o->failed, o->err,
+                   sizeof(o->err));
+        pthread_mutex_unlock(mu);
+        if (!st && o->to > o->from && p->pool) /* idle handles re-read the schema */
+            td_pool_forget(p->pool, t.row.id);
+        if (st)
+            td_log(TD_LOG_WARN, "tenant migration failed", "tenant_id", t.row.id, "service",
+                   service, "error", o->err, NULL);
+    }
+    if (st && !o->err[0])
+        snprintf(o->err, sizeof(o->err), "%s", td_status_msg(st));
+    o->result = st;
+    td_arena_destroy(a);
     return st;
 }
 
 td_status td_migrate_service(td_platform_t *p, const char *tenant_id, const char *service,
                              const char *run_id, int quarantine, int *from, int *to, char *err,
                              size_t errlen) {
-    td_arena_t *a = td_arena_new(0);
-    td_tenant_t t;
-    td_place_t pl;
-    td_tenant_cred_t cred;
-    td_schema_t svc;
-    int failed = -1;
-    *from = *to = 0;
-    err[0] = '\0';
-    td_status st = a ? td_tenant_locate(p, a, tenant_id, &t, &pl, &cred) : TD_E_NOMEM;
-    if (st)
-        snprintf(err, errlen, "cannot find the tenant's database: %s", td_status_msg(st));
-    if (!st && td_service_schema(service, pl.drv->name, &svc)) {
-        snprintf(err, errlen, "unknown service %s", service);
-        st = TD_E_NOTFOUND;
-    }
-    if (st) {
-        td_arena_destroy(a);
-        return st;
-    }
-    int64_t *ms = td_arena_alloc(a, sizeof(*ms) * (svc.n + 1));
-    pthread_mutex_t *mu = tenant_lock(t.row.id);
-    pthread_mutex_lock(mu);
-    td_status res = ms ? apply(p, &pl, t.row.id, &svc, from, to, ms, &failed, err, errlen)
-                       : TD_E_NOMEM;
+    td_migrate_outcome_t o;
+    td_status res = td_migrate_apply(p, tenant_id, service, &o);
     TD_FAULT("migrate.applied");
-    st = record(p, a, t.row.id, pl.drv->name, &svc, res, *to, ms, failed, run_id, quarantine,
-                err[0] ? err : td_status_msg(res));
-    pthread_mutex_unlock(mu);
-    if (!res && *to > *from && p->pool) /* idle handles re-read the schema */
-        td_pool_forget(p->pool, t.row.id);
-    if (res)
-        td_log(TD_LOG_WARN, "tenant migration failed", "tenant_id", t.row.id, "service", service,
-               "error", err, NULL);
-    else if (st)
+    td_status st = td_migrate_record(p, &o, 1, run_id, quarantine);
+    *from = o.from;
+    *to = res ? o.from : o.to;
+    snprintf(err, errlen, "%s", o.err);
+    if (!res && st)
         snprintf(err, errlen, "migrated, but the catalog did not record it: %s",
                  td_status_msg(st));
-    td_arena_destroy(a);
+    td_migrate_outcome_free(&o);
     return res ? res : st;
 }
 

@@ -74,6 +74,32 @@ json_t *td_migrate_report_json(const td_migrate_report_t *r);
 td_status td_migrate_opts_json(td_op_t *op, json_t *j, td_migrate_opts_t *o);
 json_t *td_migrate_opts_to_json(const td_migrate_opts_t *o);
 
+/* What applying one tenant × service's pending migrations did, for the
+ * catalog (td_migrate_record): a fleet run records them in batches. */
+typedef struct {
+    char tenant_id[40];
+    td_schema_t svc;      /* the code's (static); name NULL: never located */
+    const char *dialect;  /* static */
+    td_status result;
+    int from, to;         /* versions the tenant database had before and after */
+    int failed;           /* index of the failing migration, or -1 */
+    int64_t *ms;          /* malloc'd: svc.n durations, -1 = not applied now */
+    char err[256];
+} td_migrate_outcome_t;
+
+/* Applies one tenant × service's pending migrations (td_db_migrate_tx
+ * under the tenant's lock, on a connection counted against the pool's
+ * budgets); records nothing. Free *o with td_migrate_outcome_free. */
+td_status td_migrate_apply(td_platform_t *p, const char *tenant_id, const char *service,
+                           td_migrate_outcome_t *o);
+/* Records n outcomes in one catalog transaction: the ledger and versions
+ * of those that succeeded, the quarantine of those that failed (when
+ * quarantine is set). A crash before it loses nothing: the next run finds
+ * the migrations applied and records them. */
+td_status td_migrate_record(td_platform_t *p, const td_migrate_outcome_t *o, size_t n,
+                            const char *run_id, int quarantine);
+void td_migrate_outcome_free(td_migrate_outcome_t *o);
+
 /* Migrates one tenant × service (the tenant's row and placement are read
  * from the catalog) and records it: *from and *to the versions. A failure
  * quarantines it (unless quarantine is 0) and fills err. */

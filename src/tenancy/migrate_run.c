@@ -29,6 +29,7 @@
 
 #define ERR_LEN 256
 #define JOBS_MAX 64
+#define BATCH 64 /* outcomes recorded in one catalog transaction */
 
 typedef struct {
     td_op_t *op;
@@ -40,6 +41,12 @@ typedef struct {
     pthread_cond_t cv;
     int running; /* workers still going */
     int stop;
+    /* outcomes wait here for their catalog record, BATCH at a time */
+    td_migrate_outcome_t *outs; /* one per todo entry */
+    size_t *done;               /* todo indexes in the order applied */
+    size_t ndone, nrecorded;
+    pthread_mutex_t record_mu; /* one batch recorded at a time */
+    td_status record_st;       /* the first failed batch's */
     td_migrate_report_t *rep;
     td_migrate_item_fn each;
     void *ctx;
@@ -97,8 +104,9 @@ static td_status adopt(td_db_t *db, const td_migrate_opts_t *o) {
     static const char *const dialects[] = {"sqlite", "postgres"};
     size_t n;
     const char *const *names = td_services_names(&n);
-    td_status st = TD_OK;
-    for (size_t d = 0; !st && d < 2; d++)
+    int any = 0;
+    td_status st = td_cat_ledger_adopted(db, &any); /* none, after the first run */
+    for (size_t d = 0; !st && any && d < 2; d++)
         for (size_t k = 0; !st && k < n; k++) {
             td_schema_t s;
             if ((o->service && strcmp(o->service, names[k])) ||
@@ -196,7 +204,9 @@ static td_status plan(run_t *r, const char *tenant_id, const char *backend) {
     rep->items = td_arena_alloc(op->arena, sizeof(*rep->items) * (n + 1));
     r->todo = td_arena_alloc(op->arena, sizeof(*r->todo) * (n + 1));
     r->errs = td_arena_alloc(op->arena, ERR_LEN * (n + 1));
-    if (!rep->items || !r->todo || !r->errs)
+    r->outs = td_arena_alloc(op->arena, sizeof(*r->outs) * (n + 1));
+    r->done = td_arena_alloc(op->arena, sizeof(*r->done) * (n + 1));
+    if (!rep->items || !r->todo || !r->errs || !r->outs || !r->done)
         return td_op_fail_status(op, TD_E_NOMEM, "out of memory");
     for (size_t i = 0; i < n; i++) {
         const char *why = NULL;
@@ -227,21 +237,51 @@ static void fault_after(int64_t done) {
 static void fault_after(int64_t done) { (void)done; }
 #endif
 
-/* Migrates todo entry i and records its outcome. */
+/* Records the outcomes applied and not yet recorded (all of them, or
+ * only when a batch is full), in one catalog transaction; one batch at a
+ * time. A kill before it loses nothing the next run does not find. */
+static void record_pending(run_t *r, int all) {
+    pthread_mutex_lock(&r->record_mu);
+    pthread_mutex_lock(&r->mu);
+    size_t from = r->nrecorded, to = r->ndone;
+    if (to - from < BATCH && !all)
+        to = from;
+    r->nrecorded = to;
+    pthread_mutex_unlock(&r->mu);
+    if (to > from) {
+        td_migrate_outcome_t *batch = malloc(sizeof(*batch) * (to - from));
+        for (size_t k = from; batch && k < to; k++)
+            batch[k - from] = r->outs[r->done[k]];
+        td_status st = batch ? td_migrate_record(r->op->platform, batch, to - from, r->o->run_id, 1)
+                             : TD_E_NOMEM;
+        free(batch);
+        for (size_t k = from; k < to; k++)
+            td_migrate_outcome_free(&r->outs[r->done[k]]);
+        pthread_mutex_lock(&r->mu);
+        if (st && !r->record_st)
+            r->record_st = st;
+        pthread_mutex_unlock(&r->mu);
+    }
+    pthread_mutex_unlock(&r->record_mu);
+}
+
+/* Migrates todo entry i; its catalog record follows in a batch. */
 static void one(run_t *r, size_t i) {
     const td_ledger_behind_t *t = &r->todo[i];
     char *err = r->errs + i * ERR_LEN;
-    int from = t->version, to = t->version;
     int64_t t0 = td_now_ms();
-    td_status st = td_migrate_service(r->op->platform, t->tenant_id, t->service, r->o->run_id, 1,
-                                      &from, &to, err, ERR_LEN);
+    td_migrate_outcome_t *o = &r->outs[i];
+    td_status st = td_migrate_apply(r->op->platform, t->tenant_id, t->service, o);
+    TD_FAULT("migrate.applied");
+    snprintf(err, ERR_LEN, "%s", o->err);
     td_migrate_item_t it = {.tenant_id = t->tenant_id, .slug = t->slug, .service = t->service,
-                            .state = st ? "failed" : "migrated", .from = from,
-                            .to = st ? from : to, .ms = td_now_ms() - t0,
-                            .error = st ? err : NULL};
+                            .state = st ? "failed" : "migrated",
+                            .from = st ? t->version : o->from, .to = st ? t->version : o->to,
+                            .ms = td_now_ms() - t0, .error = st ? err : NULL};
     pthread_mutex_lock(&r->mu);
     td_migrate_report_t *rep = r->rep;
     rep->items[rep->nitems++] = it;
+    r->done[r->ndone++] = i;
     if (st)
         rep->failed++;
     else
@@ -251,6 +291,7 @@ static void one(run_t *r, size_t i) {
     if (!st)
         fault_after(rep->migrated);
     pthread_mutex_unlock(&r->mu);
+    record_pending(r, 0);
 }
 
 static void *worker(void *arg) {
@@ -322,6 +363,7 @@ static int canary(run_t *r) {
         }
         int64_t failed = r->rep->failed;
         one(r, r->next++);
+        record_pending(r, 1);
         if (r->rep->failed > failed) {
             r->rep->canary_failed = 1;
             return 1;
@@ -353,6 +395,7 @@ td_status td_migrate_run(td_op_t *op, const td_migrate_opts_t *o, td_migrate_ite
     if (plan(&r, tenant_id, backend))
         return op->err.st;
     pthread_mutex_init(&r.mu, NULL);
+    pthread_mutex_init(&r.record_mu, NULL);
     pthread_cond_init(&r.cv, NULL);
     td_status st = TD_OK;
     if (canary(&r))
@@ -360,7 +403,13 @@ td_status td_migrate_run(td_op_t *op, const td_migrate_opts_t *o, td_migrate_ite
                         "a canary tenant failed to migrate: no wave ran (see the report)");
     else
         st = waves(&r, tick);
+    record_pending(&r, 1);
+    if (!st && r.record_st)
+        st = td_op_fail_status(op, r.record_st,
+                               "tenants migrated, but the catalog did not record them all: run"
+                               " again to record them");
     pthread_cond_destroy(&r.cv);
+    pthread_mutex_destroy(&r.record_mu);
     pthread_mutex_destroy(&r.mu);
     out->ms = td_now_ms() - t0;
     if (st && !op->err.st)

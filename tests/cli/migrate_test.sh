@@ -108,6 +108,13 @@ else
   mv "$DATA/tenants.away" "$DATA/tenants"
 fi
 
+# tenants from before the ledger (catalog 0012 fills their rows from their
+# recorded versions, without name or checksum): the next run stamps them
+catalog_exec "UPDATE tenant_migrations SET name = NULL, checksum = NULL, dialect = NULL, duration_ms = NULL WHERE tenant_id = '$N4'"
+expect_rc 0 td migrate --all --dry-run
+expect_rc 0 td migrate --all
+eq "$(catalog_sql "SELECT count(*) FROM tenant_migrations WHERE tenant_id = '$N4' AND (checksum IS NULL OR name IS NULL OR dialect IS NULL)")" 0 "adopted ledger rows are named and stamped"
+
 # ---- 4. an applied migration edited -----------------------------------------
 cp "$SVC/notes/migrations/sqlite/0001_init.sql" "$T/m1.sqlite"; cp "$SVC/notes/migrations/postgres/0001_init.sql" "$T/m1.pg"
 echo "-- edited" >>"$SVC/notes/migrations/sqlite/0001_init.sql"; echo "-- edited" >>"$SVC/notes/migrations/postgres/0001_init.sql"
@@ -153,8 +160,11 @@ TENANTD_FAULT=migrate.wave TENANTD_FAULT_AT=4 "$TD_BIN" migrate --all --jobs 2 -
 rc=$?
 set -e
 eq "$rc" 137 "migrate killed in the middle of a wave"
-done4=$(catalog_sql "SELECT count(*) FROM schema_versions WHERE service='notes' AND version=4")
-[ "$done4" -ge 3 ] && [ "$done4" -lt 10 ] || fail "killed mid-wave: $done4 of 10 tenants recorded at 4"; pass
+done4=0
+for s in n1 n2 n3 n4 k1 k2 k3 k4 k5 k6; do
+  [ "$(db_version_of "$(id_of "$s")")" = 4 ] && done4=$((done4 + 1))
+done
+[ "$done4" -ge 4 ] && [ "$done4" -lt 10 ] || fail "killed mid-wave: $done4 of 10 tenants at 4"; pass
 set +e
 TENANTD_FAULT=migrate.applied "$TD_BIN" migrate --all --jobs 1 --canary 1 --data "$DATA" >/dev/null 2>&1
 rc=$?

@@ -17,6 +17,10 @@ CREATE TABLE tenant_migrations (
 );
 CREATE INDEX tenant_migrations_adopted ON tenant_migrations (service, version)
     WHERE checksum IS NULL;
+-- the distinct checksums every run compares with the code's, read from
+-- the index alone
+CREATE INDEX tenant_migrations_sums
+    ON tenant_migrations (dialect, service, version, checksum, tenant_id);
 
 -- Tenants whose migration failed: quarantined (skipped by later runs,
 -- reported) until a run retries them (--retry-failed or --tenant) or the
