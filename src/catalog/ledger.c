@@ -104,10 +104,11 @@ td_status td_cat_ledger_sums(td_db_t *db, td_arena_t *a, td_ledger_sum_t **out, 
     *out = NULL;
     *n = 0;
     td_status rc = td_db_prepare(db,
-                                 "SELECT dialect, service, version, checksum, count(*),"
-                                 " min(tenant_id) FROM tenant_migrations"
-                                 " WHERE checksum IS NOT NULL"
-                                 " GROUP BY dialect, service, version, checksum",
+                                 "SELECT m.dialect, m.service, m.version, m.checksum,"
+                                 " count(*), min(m.tenant_id) FROM tenant_migrations m"
+                                 " JOIN tenants t ON t.id = m.tenant_id"
+                                 " WHERE m.checksum IS NOT NULL AND t.status <> 'deleted'"
+                                 " GROUP BY m.dialect, m.service, m.version, m.checksum",
                                  &st);
     if (!rc)
         rc = collect(st, a, sizeof(**out), read_sum, (void **)out, n);
@@ -257,6 +258,17 @@ td_status td_cat_ledger_rows(td_db_t *db, td_arena_t *a, const char *tenant_id,
         rc = td_db_bind_text(st, 1, tenant_id);
     if (!rc)
         rc = collect(st, a, sizeof(**out), read_row, (void **)out, n);
+    td_db_finalize(st);
+    return rc;
+}
+
+td_status td_cat_ledger_run_count(td_db_t *db, const char *run_id, int64_t *n) {
+    td_stmt_t *st = NULL;
+    td_status rc = td_db_query_row(db,
+                                   "SELECT count(*) FROM (SELECT DISTINCT tenant_id, service"
+                                   " FROM tenant_migrations WHERE run_id = ?) r",
+                                   run_id, &st);
+    *n = rc ? 0 : td_db_column_int64(st, 0);
     td_db_finalize(st);
     return rc;
 }

@@ -31,7 +31,7 @@ td_status td_cat_ledger_versions(td_db_t *db, td_arena_t *a, const char *tenant_
                                  size_t *n, int64_t *total);
 
 /* One distinct (dialect, service, version, checksum) of the ledger, with
- * how many tenants carry it and one of them. */
+ * how many live (not deleted) tenants carry it and one of them. */
 typedef struct {
     const char *dialect, *service, *checksum, *tenant_id;
     int version;
@@ -85,5 +85,9 @@ typedef struct {
 } td_ledger_row_t;
 td_status td_cat_ledger_rows(td_db_t *db, td_arena_t *a, const char *tenant_id,
                              td_ledger_row_t **out, size_t *n);
+
+/* How many tenant × service pairs run run_id migrated (the ledger rows it
+ * recorded, over every attempt of its job). */
+td_status td_cat_ledger_run_count(td_db_t *db, const char *run_id, int64_t *n);
 
 #endif

@@ -59,28 +59,26 @@ static char *summary(const td_migrate_report_t *r) {
 typedef struct {
     td_op_t *op;
     td_job_t *job;
-    int64_t before; /* tenants migrated by the job's earlier attempts */
 } job_ctx_t;
 
 static td_status job_tick(void *ctx_, const td_migrate_report_t *r) {
     job_ctx_t *c = ctx_;
-    td_migrate_report_t all = *r;
-    all.migrated += c->before;
-    all.behind += c->before;
     char msg[160];
     snprintf(msg, sizeof(msg), "%lld of %lld migrated, %lld failed, %lld quarantined",
-             (long long)all.migrated, (long long)all.behind, (long long)all.failed,
-             (long long)all.quarantined);
-    char *cp = summary(&all);
-    td_status st = td_job_progress(c->op, c->job, 1, all.migrated + all.failed + all.quarantined,
-                                   all.behind, msg, cp);
+             (long long)r->migrated, (long long)r->behind, (long long)r->failed,
+             (long long)r->quarantined);
+    char *cp = summary(r);
+    td_status st = td_job_progress(c->op, c->job, 1, r->migrated + r->failed + r->quarantined,
+                                   r->behind, msg, cp);
     free(cp);
     return st;
 }
 
 /* Runs the payload's options with the job's id as the run id. Failed
  * tenants do not fail the job (they are quarantined, and in its report);
- * bad options, an edited migration or a failed canary do. */
+ * bad options, an edited migration or a failed canary do. The last report
+ * counts the tenants of every attempt (a killed worker's too), from the
+ * ledger rows that name the run. */
 td_status td_op_migrate_job(td_op_t *op, td_job_t *job) {
     const td_job_row_t *row = td_job_row(job);
     json_t *p = json_loads(row->payload ? row->payload : "{}", 0, NULL);
@@ -90,10 +88,14 @@ td_status td_op_migrate_job(td_op_t *op, td_job_t *job) {
     if (st)
         return st;
     o.run_id = row->id;
-    job_ctx_t c = {op, job, 0};
-    json_t *prev = row->checkpoint ? json_loads(row->checkpoint, 0, NULL) : NULL;
-    c.before = json_integer_value(json_object_get(prev, "migrated"));
-    json_decref(prev);
+    job_ctx_t c = {op, job};
     td_migrate_report_t rep;
-    return td_migrate_run(op, &o, NULL, job_tick, &c, &rep);
+    st = td_migrate_run(op, &o, NULL, job_tick, &c, &rep);
+    int64_t all;
+    if (st || o.dry_run || td_migrate_run_count(op->platform, row->id, &all) ||
+        all <= rep.migrated)
+        return st;
+    rep.behind += all - rep.migrated; /* those an earlier attempt migrated */
+    rep.migrated = all;
+    return job_tick(&c, &rep);
 }

@@ -335,3 +335,13 @@ td_status td_migrate_status(td_op_t *op, int64_t *behind, td_ledger_failure_t **
     *behind = (int64_t)nb;
     return st ? td_op_fail_status(op, st, "cannot read the migration ledger") : TD_OK;
 }
+
+td_status td_migrate_run_count(td_platform_t *p, const char *run_id, int64_t *n) {
+    td_db_t *db;
+    td_status st = td_catalog_lease(p->catalog, NULL, &db);
+    if (st)
+        return st;
+    st = td_cat_ledger_run_count(db, run_id, n);
+    td_catalog_release(p->catalog, db);
+    return st;
+}

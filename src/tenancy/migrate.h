@@ -130,6 +130,10 @@ td_status td_migrate_status(td_op_t *op, int64_t *behind, struct td_ledger_failu
 td_status td_migrate_check(td_platform_t *p, td_arena_t *a, const char *tenant_id, char *err,
                            size_t errlen);
 
+/* How many tenant × service pairs the run run_id migrated, over all the
+ * attempts of its job (its ledger rows). */
+td_status td_migrate_run_count(td_platform_t *p, const char *run_id, int64_t *n);
+
 /* The SHA-256 of sql as 64 hex digits in out (65 bytes). */
 void td_migrate_checksum(const char *sql, char out[65]);
 

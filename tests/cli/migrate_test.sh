@@ -178,6 +178,22 @@ for s in n1 n2 n3 n4 k1 k2 k3 k4 k5 k6; do
 done
 expect_rc 0 td check --json
 
+# the same as a job: its worker killed mid-wave, the next worker finishes it
+mig 5 due "ALTER TABLE notes ADD COLUMN due TEXT;" "ALTER TABLE notes.notes ADD COLUMN due TEXT;"
+expect_rc 0 td jobs add tenants.migrate --payload '{"all":true,"jobs":2}' --json
+JOB=$(jq -r .id "$T/out")
+set +e
+TENANTD_FAULT=migrate.wave TENANTD_FAULT_AT=3 TENANTD_JOB_LEASE_MS=300 "$TD_BIN" jobs run --once --data "$DATA" >/dev/null 2>&1
+rc=$?
+set -e
+eq "$rc" 137 "the job's worker killed in the middle of a wave"
+sleep 0.5 # its lease ends
+expect_rc 0 env TENANTD_JOB_LEASE_MS=300 "$TD_BIN" jobs run --once --data "$DATA"
+expect_rc 0 td jobs show "$JOB" --json
+eq "$(jq -r .state "$T/out")" succeeded "the next worker finishes the job"
+eq "$(jq -r .progress.message "$T/out")" "10 of 10 migrated, 0 failed, 0 quarantined" "its report counts the tenants of both attempts"
+eq "$(catalog_sql "SELECT count(*) FROM schema_versions WHERE service='notes' AND version=5")" 10 "every tenant at 5 after the job"
+
 # ---- 7. bad input -------------------------------------------------------------
 expect_rc 2 td migrate
 expect_contains "$T/err" "give either --tenant SLUG or --all"
@@ -193,7 +209,7 @@ expect_contains "$T/err" "invalid_request: canary must be 0 or more"
 expect_rc 2 td migrate --all --jobs x
 
 # ---- 8. over HTTP: a tenants.migrate job ----------------------------------------
-mig 5 due "ALTER TABLE notes ADD COLUMN due TEXT;" "ALTER TABLE notes.notes ADD COLUMN due TEXT;"
+mig 6 done "ALTER TABLE notes ADD COLUMN done INTEGER;" "ALTER TABLE notes.notes ADD COLUMN done INTEGER;"
 export TENANTD_JOB_WORKERS=1
 start_server
 ROOT=$(login '{"email":"root@example.com","password":"root-password-1"}')
@@ -218,6 +234,6 @@ eq "$(jq -r .state "$T/body")" succeeded "the run's job succeeds"
 eq "$(jq -r '.progress.message' "$T/body")" "10 of 10 migrated, 0 failed, 0 quarantined" "the job's report"
 eq "$(get "${SA[@]}" "$BASE/v1/admin/migrations")" 200 "migration status"
 eq "$(jq -c '[.behind, (.quarantined|length)]' "$T/body")" '[0,0]' "nothing behind, nothing quarantined"
-eq "$(catalog_sql "SELECT count(*) FROM tenant_migrations WHERE service='notes' AND version=5 AND run_id='$JOB'")" 10 "the ledger names the run"
+eq "$(catalog_sql "SELECT count(*) FROM tenant_migrations WHERE service='notes' AND version=6 AND run_id='$JOB'")" 10 "the ledger names the run"
 stop_server
 echo "ok ($PASSES checks)"
