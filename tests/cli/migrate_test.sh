@@ -145,6 +145,14 @@ eq "$(tail -1 "$T/out" | jq -c '[.migrated, .quarantined, [.failures[].state]]')
 expect_contains "$T/out" "notes migration 0003_unique.sql failed"
 expect_rc 1 td check --json
 expect_contains "$T/out" "quarantined"
+# its requests: 503 tenant_migrating with the reason, never a 500
+start_server
+ROOT=$(login '{"email":"root@example.com","password":"root-password-1"}')
+eq "$(get -H "Authorization: Bearer $ROOT" -H "X-Tenant: n2" "$BASE/v1/notes/notes")" 503 "a quarantined tenant answers 503"
+eq "$(jq -r .code "$T/body")" tenant_migrating "its code"
+expect_contains "$T/body" "notes migration 0003_unique.sql failed"
+eq "$(get -H "Authorization: Bearer $ROOT" -H "X-Tenant: n3" "$BASE/v1/notes/notes")" 200 "the other tenants are served"
+stop_server
 if [ "$BACKEND" = postgres ]; then tenant_exec "$N2" notes "DELETE FROM notes.notes WHERE id='b'"
 else sqlite3 "$DATA/tenants/$N2/notes.db" "DELETE FROM notes WHERE id='b'"; fi
 expect_rc 0 td migrate --all --retry-failed --json
