@@ -6,6 +6,8 @@
  * creates N tenants t000001… with the crm service (auth is implicit) and no
  * first admin (so no argon2 hash is in the measured path), timing each
  * td_tenant_create with CLOCK_MONOTONIC and a fresh arena per tenant.
+ * TD_BENCH_SERVICES=a,b replaces crm (an operator's service from
+ * TENANTD_SERVICES_DIR too; --customers needs crm).
  * postgres needs TENANTD_TENANT_DB_URL in the environment (the catalog stays
  * SQLite). Prints one summary line; exits 1 on the first failure.
  *
@@ -182,7 +184,17 @@ int main(int argc, char **argv) {
         fprintf(stderr, "td_bench_provision: out of memory\n");
         return 1;
     }
-    static const char *const services[] = {"crm"};
+    /* TD_BENCH_SERVICES: the tenants' services (comma-separated, at most
+     * 8; an operator's from TENANTD_SERVICES_DIR too); default crm */
+    const char *services[8] = {"crm"};
+    size_t nsvc = 1;
+    char *svc_env = getenv("TD_BENCH_SERVICES") ? strdup(getenv("TD_BENCH_SERVICES")) : NULL;
+    if (svc_env) {
+        nsvc = 0;
+        for (char *save = NULL, *s = strtok_r(svc_env, ",", &save); s && nsvc < 8;
+             s = strtok_r(NULL, ",", &save))
+            services[nsvc++] = s;
+    }
     int rc = 0;
     long spares = strcmp(backend, "postgres") == 0 ? cfg.pg_spares : 0;
     if (strcmp(backend, "postgres") == 0 && spares == 0 && fill_spares(&p, 0)) {
@@ -202,7 +214,7 @@ int main(int argc, char **argv) {
         }
         char slug[16];
         snprintf(slug, sizeof(slug), "t%06ld", i + 1);
-        td_tenant_spec_t spec = {.slug = slug, .services = services, .nsvc = 1,
+        td_tenant_spec_t spec = {.slug = slug, .services = services, .nsvc = nsvc,
                                  .backend = backend};
         td_arena_t *a = td_arena_new(0);
         if (!a) {
@@ -254,6 +266,7 @@ int main(int argc, char **argv) {
                (unsigned long long)taken, (unsigned long long)missed);
     }
     free(lat);
+    free(svc_env);
 
     if (customers && rc == 0) {
         FILE *out = fopen(customers, "w");

@@ -115,6 +115,9 @@ void td_api_register(td_req_t *req, void *app);
 void td_api_tenant_create(td_req_t *req, void *app);
 /* jobs.c */
 void td_api_job_list(td_req_t *req, void *app);
+/* migrations.c */
+void td_api_migrations_start(td_req_t *req, void *app);
+void td_api_migrations_status(td_req_t *req, void *app);
 void td_api_job_get(td_req_t *req, void *app);
 void td_api_job_cancel(td_req_t *req, void *app);
 void td_api_job_retry(td_req_t *req, void *app);

@@ -109,6 +109,24 @@ static const td_cmd_t commands[] = {
      "tenant's) and the anchors over their heads: exit 0 with the counts when all\n"
      "hold, exit 1 naming the first broken record's chain and seq.\n",
      td_cmd_audit},
+    {"migrate", "migrate tenants' service schemas to the code's migrations",
+     "usage: tenantd migrate (--tenant SLUG | --all) [--service S] [--jobs N] [--canary K]\n"
+     "                       [--dry-run] [--retry-failed] [--json]\n"
+     "\n"
+     "Brings tenants' service databases up to this binary's migrations (operators'\n"
+     "services from TENANTD_SERVICES_DIR too). Tenants already current are skipped\n"
+     "from the catalog's ledger without opening their databases. The first K\n"
+     "tenants (--canary, default 1) migrate one by one, and a failure there stops\n"
+     "the run; then N at a time (--jobs, 1-64, default 4). Each tenant's\n"
+     "migrations run in one transaction: a tenant that fails is left as it was,\n"
+     "quarantined with its error, and the run goes on; later runs skip it (and\n"
+     "report it) until --retry-failed, --tenant SLUG, or a change to the failing\n"
+     "migration. A migration whose text changed after it was applied stops the run\n"
+     "(migration_checksum_mismatch). --dry-run lists what would migrate. A progress\n"
+     "bar on a terminal; --json prints a line per tenant, then the report. Exit 1\n"
+     "when a tenant failed or is quarantined. The same run in the background:\n"
+     "POST /v1/admin/migrations (a tenants.migrate job).\n",
+     td_cmd_migrate},
     {"version", "print the version", "usage: tenantd version\n", td_cmd_version},
 };
 

@@ -24,6 +24,8 @@ static const td_job_kind_t kinds[] = {
      "create a recorded tenant's databases and first admin, and make it active"},
     {"outbox.drain", td_audit_drain_job,
      "drain tenant outboxes into the audit log and the figures: the job's tenant, or every tenant"},
+    {"tenants.migrate", td_op_migrate_job,
+     "migrate tenants' service schemas to the code's migrations (payload: the run's options)"},
     {"pg.spares", td_jobs_spares_run,
      "keep pg_spares spare databases of each template ready on every PostgreSQL server"},
 };

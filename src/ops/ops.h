@@ -134,6 +134,14 @@ td_status td_op_tenant_create_async(td_op_t *op, const td_tenant_spec_t *spec, t
  * tenant found active already (a crash after activation) is done. */
 td_status td_op_tenant_provision_job(td_op_t *op, td_job_t *job);
 
+/* ---- fleet migrations in the background (migrate.c) ---- */
+struct td_migrate_opts;
+/* Checks o as a dry run would (400, 404, 409 answer now) and queues a
+ * tenants.migrate job with o as its payload; *job is the queued job. */
+td_status td_op_migrate_async(td_op_t *op, const struct td_migrate_opts *o, td_job_row_t *job);
+/* The tenants.migrate job kind (td_migrate_run of the payload's options). */
+td_status td_op_migrate_job(td_op_t *op, td_job_t *job);
+
 /* ---- superadmins (admins.c) ---- */
 
 /* Creates the first superadmin unless one exists (init, serve --demo).

@@ -714,4 +714,5 @@ const td_db_driver_t td_postgres_driver = {
     .insert_rows = pg_insert_rows,
     .usable = pg_usable,
     .spares_fill = pg_spares_fill,
+    .tenant_open_admin = pg_tenant_open_admin,
 };

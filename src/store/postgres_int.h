@@ -82,6 +82,9 @@ td_status pg_connect(const char *url, const char *dbname, const char *user,
                             const char *password, const char *what, PGconn **out, char *err,
                             size_t errlen);
 td_status pg_wrap(PGconn *c, td_db_t **out);
+/* The tenant database as the place's admin role (tenant_open_admin). */
+td_status pg_tenant_open_admin(const td_place_t *pl, const char *tenant_id, const char *service,
+                               td_db_t **out, char *err, size_t errlen);
 /* PQfinish, returning once the server has ended the session
  * (postgres_limits.c). */
 void pg_finish_wait(PGconn *c);

@@ -555,6 +555,25 @@ td_status pg_tenant_open(const td_place_t *pl, const char *tenant_id,
     return st ? TD_E_UNAVAILABLE : pg_wrap(c, out);
 }
 
+/* The tenant database as the admin role, which owns every schema and
+ * table the migrations made (a brought database: its own URL's role). */
+td_status pg_tenant_open_admin(const td_place_t *pl, const char *tenant_id, const char *service,
+                               td_db_t **out, char *err, size_t errlen) {
+    char name[PG_NAME_MAX], what[96];
+    PGconn *c;
+    *out = NULL;
+    td_status st = pg_tenant_name(tenant_id, name, err, errlen);
+    if (!st && !pg_schema_name_ok(service)) {
+        pg_seterr(err, errlen, "invalid service name");
+        st = TD_E_INVALID;
+    }
+    if (st)
+        return st;
+    snprintf(what, sizeof(what), "tenant %s", tenant_id);
+    st = pg_connect(pl->root, pl->dedicated ? NULL : name, NULL, NULL, what, &c, err, errlen);
+    return st ? st : pg_wrap(c, out);
+}
+
 /* 0 only when certainly absent: a server we cannot ask counts as 1. */
 int pg_tenant_exists(const td_place_t *pl, const char *tenant_id) {
     char name[PG_NAME_MAX];

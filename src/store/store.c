@@ -11,6 +11,7 @@
 
 #include "common/buf.h"
 #include "common/timeutil.h"
+#include "store/postgres_int.h" /* PG_LOCK_MIGRATE */
 
 int td_db_url_is_postgres(const char *url) {
     return url && (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0);
@@ -321,6 +322,97 @@ td_status td_db_migrate(td_db_t *db, const char *scope, const td_migration_t *mi
     if (version_out)
         *version_out = v;
     return rc;
+}
+
+/* The lock that serializes migrations of one database across processes
+ * for a transaction: PostgreSQL's advisory lock (the one
+ * tenant_add_service takes); SQLite's write transaction is the lock. */
+static td_status migrate_lock(td_db_t *db) {
+    if (db->drv != &td_postgres_driver)
+        return TD_OK;
+    char sql[80];
+    snprintf(sql, sizeof(sql), "SELECT pg_advisory_xact_lock(%lld)", PG_LOCK_MIGRATE);
+    return td_db_exec(db, sql);
+}
+
+/* Applies migs[i] and records it in td_migrations; ms gets its time. */
+static td_status apply_one(td_db_t *db, const char *scope, const td_migration_t *m,
+                           int64_t *ms) {
+    char ts[40], ver[16];
+    int64_t t0 = td_now_ms();
+    td_status rc = td_db_exec(db, m->sql);
+    td_time_iso(td_now_ms(), ts, sizeof(ts));
+    snprintf(ver, sizeof(ver), "%d", m->version);
+    if (!rc)
+        rc = td_db_execv(db, NULL,
+                         "INSERT INTO td_migrations (scope, version, name, applied_at)"
+                         " VALUES (?, ?, ?, ?)",
+                         scope, ver, m->name, ts, NULL);
+    *ms = td_now_ms() - t0;
+    return rc;
+}
+
+td_status td_db_migrate_tx(td_db_t *db, const char *scope, const td_migration_t *migs, size_t n,
+                           int dry_run, int *from, int *to, int64_t *ms, int *failed, char *err,
+                           size_t errlen) {
+    int v = 0;
+    *from = *to = 0;
+    if (failed)
+        *failed = -1;
+    for (size_t i = 0; ms && i < n; i++)
+        ms[i] = -1;
+    td_status rc = current_version(db, scope, &v); /* creates the table outside the txn */
+    if (!rc && !dry_run)
+        rc = td_db_begin(db, TD_DB_WRITE);
+    if (!rc && !dry_run)
+        rc = migrate_lock(db);
+    if (!rc && !dry_run) /* another process may have migrated meanwhile */
+        rc = current_version(db, scope, &v);
+    if (rc) {
+        snprintf(err, errlen, "%s: cannot read migration ledger: %s", scope, td_db_errmsg(db));
+        if (!dry_run)
+            td_db_rollback(db);
+        return rc;
+    }
+    *from = *to = v;
+    if (dry_run)
+        return TD_OK;
+    int reached = v;
+    for (size_t i = 0; i < n && !rc; i++) {
+        int64_t t = 0;
+        if (migs[i].version <= v)
+            continue;
+        rc = apply_one(db, scope, &migs[i], &t);
+        if (ms)
+            ms[i] = t;
+        if (rc) {
+            snprintf(err, errlen, "%s migration %s failed: %s", scope, migs[i].name,
+                     td_db_errmsg(db));
+            if (failed)
+                *failed = (int)i;
+        } else {
+            reached = migs[i].version;
+        }
+    }
+    if (!rc && (rc = td_db_commit(db)))
+        snprintf(err, errlen, "%s: cannot commit its migrations: %s", scope, td_db_errmsg(db));
+    if (rc) {
+        td_db_rollback(db);
+        for (size_t i = 0; ms && i < n; i++)
+            ms[i] = -1;
+        return rc;
+    }
+    *to = reached;
+    return TD_OK;
+}
+
+td_status td_db_tenant_open_admin(const td_place_t *pl, const char *tenant_id,
+                                  const char *service, td_db_t **out, char *err, size_t errlen) {
+    if (!pl->drv->tenant_open_admin) {
+        snprintf(err, errlen, "driver %s cannot migrate tenants", pl->drv->name);
+        return TD_E_INTERNAL;
+    }
+    return pl->drv->tenant_open_admin(pl, tenant_id, service, out, err, errlen);
 }
 
 td_status td_db_tenant_attach(td_db_t *db, const char *service, char *err, size_t errlen) {

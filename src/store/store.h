@@ -156,6 +156,12 @@ struct td_db_driver {
      * NULL = the driver has none -- */
     td_status (*spares_fill)(const td_place_t *pl, long want, td_spares_report_t *out,
                              char *err, size_t errlen);
+    /* -- appended: one service of a tenant opened to migrate it (SQLite:
+     * its file as the main database; PostgreSQL: the tenant database as
+     * the place's administrative role). TD_E_NOTFOUND when the service
+     * has no file there (SQLite). -- */
+    td_status (*tenant_open_admin)(const td_place_t *pl, const char *tenant_id,
+                                   const char *service, td_db_t **out, char *err, size_t errlen);
 };
 
 /* Every handle starts with this, so the wrappers can find the driver. */
@@ -275,6 +281,23 @@ td_status td_db_query_row(td_db_t *db, const char *sql, const char *arg, td_stmt
  * failing migration leaves nothing behind and err names it. */
 td_status td_db_migrate(td_db_t *db, const char *scope, const td_migration_t *migs, size_t n,
                         int *version_out, char *err, size_t errlen);
+
+/* Fleet migrations: applies in ONE transaction every migration of migs
+ * above the version db's td_migrations records for scope (PostgreSQL
+ * holds the migration lock for it; SQLite's write transaction locks the
+ * file), so a failure leaves the database exactly as it was. db is a
+ * td_db_tenant_open_admin handle (or any database whose main schema the
+ * migrations' SQL names). *from gets the version found, *to the version
+ * reached (= *from on failure or with dry_run, which applies nothing).
+ * ms, when given, has n entries: ms[i] gets how long migs[i] took, or -1
+ * when it was not applied now. On failure *failed (when given) is the
+ * index of the failing migration and err names it. */
+td_status td_db_migrate_tx(td_db_t *db, const char *scope, const td_migration_t *migs, size_t n,
+                           int dry_run, int *from, int *to, int64_t *ms, int *failed, char *err,
+                           size_t errlen);
+/* A tenant's service opened to migrate it (driver's tenant_open_admin). */
+td_status td_db_tenant_open_admin(const td_place_t *pl, const char *tenant_id,
+                                  const char *service, td_db_t **out, char *err, size_t errlen);
 
 /* Tenant databases, through the place's driver. */
 td_status td_db_tenant_create(const td_place_t *pl, const char *tenant_id,

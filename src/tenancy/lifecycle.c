@@ -26,6 +26,7 @@
 #include "common/timeutil.h"
 #include "services/engine.h"
 #include "services/services.h"
+#include "tenancy/migrate.h"
 #include "tenancy/tenancy_int.h"
 
 #define ROLE_PASSWORD_LEN 40
@@ -153,6 +154,19 @@ static td_status placement(td_platform_t *p, td_arena_t *a, td_db_t *db, const t
     return st;
 }
 
+td_status td_tenant_locate(td_platform_t *p, td_arena_t *a, const char *key, td_tenant_t *t,
+                           td_place_t *pl, td_tenant_cred_t *cred) {
+    td_db_t *db;
+    td_status st = td_catalog_lease(p->catalog, NULL, &db);
+    if (st)
+        return st;
+    st = load_tenant(db, a, key, t);
+    if (!st)
+        st = placement(p, a, db, &t->row, pl, cred);
+    td_catalog_release(p->catalog, db);
+    return st;
+}
+
 /* Opens a tenant's database with every enabled service usable (all), or
  * none yet (the pool's handles: td_tenant_lease attaches what a request
  * needs). */
@@ -258,9 +272,8 @@ static td_status provision(td_op_t *op, td_db_t *db, td_tenant_t *t, td_provisio
     if (!st)
         st = td_db_begin(db, TD_DB_WRITE);
     if (!st) { /* one commit records the versions and the activation */
-        for (size_t i = 0; !st && i < t->nsvc; i++)
-            st = td_cat_schema_version_set(db, t->row.id, t->services[i],
-                                           schemas[i].migs[schemas[i].n - 1].version);
+        for (size_t i = 0; !st && i < t->nsvc; i++) /* the template had them all */
+            st = td_migrate_record_all(db, t->row.id, pl.drv->name, &schemas[i]);
         if (!st)
             st = td_cat_tenant_clear_pending_admin(db, t->row.id);
         if (!st)
@@ -592,7 +605,7 @@ td_status td_tenant_check(td_platform_t *p, td_arena_t *a, const td_tenant_t *t,
         return st;
     st = td_db_tenant_ping(tdb, t->services, t->nsvc, err, errlen);
     td_db_close(tdb);
-    return st;
+    return st ? st : td_migrate_check(p, a, t->row.id, err, errlen);
 }
 
 static td_status rename_tenant(td_platform_t *p, td_arena_t *a, const char *key,
@@ -651,17 +664,14 @@ static td_status enable_service(td_platform_t *p, td_arena_t *a, const char *key
         st = fail(err, errlen, TD_E_INVALID, "service %s has no schema here", service);
     if (!st)
         st = td_db_tenant_add_service(&pl, out->row.id, &cred, &schema, err, errlen);
+    /* a file or schema there already may be behind the code: its pending
+     * migrations run as a fleet run's do, and the ledger and the version
+     * recorded are what the tenant's database has */
+    int from, to;
     if (!st)
-        st = td_db_begin(db, TD_DB_WRITE);
-    if (!st) {
+        st = td_migrate_service(p, out->row.id, service, NULL, 0, &from, &to, err, errlen);
+    if (!st)
         st = td_cat_tenant_service_set(db, out->row.id, service, 1);
-        if (!st)
-            st = td_cat_schema_version_set(db, out->row.id, service,
-                                           schema.migs[schema.n - 1].version);
-        st = st ? st : td_db_commit(db);
-        if (st)
-            td_db_rollback(db);
-    }
     if (!st && p->pool) /* open handles lack the new service */
         td_pool_forget(p->pool, out->row.id);
     if (!st)

@@ -38,4 +38,9 @@ td_status td_platform_unwrap(td_platform_t *p, td_arena_t *a, const char *tenant
 td_status td_platform_open_counted(td_platform_t *p, const char *tenant_id, td_db_t **out,
                                    char *err, size_t errlen);
 
+/* A tenant (by id or slug), its database's place and credentials
+ * (arena-owned), read on a catalog connection given back at once. */
+td_status td_tenant_locate(td_platform_t *p, td_arena_t *a, const char *key, td_tenant_t *t,
+                           td_place_t *pl, td_tenant_cred_t *cred);
+
 #endif

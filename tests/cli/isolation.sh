@@ -203,6 +203,8 @@ GET /v1/admin/jobs | = | - | 200 200 403:forbidden 403:forbidden 403:forbidden 4
 GET /v1/admin/jobs/{id} | /v1/admin/jobs/01a24d8c-2fc6-7543-81cc-91bfbc4fd994 | - | 404:job_not_found 404:job_not_found 403:forbidden 403:forbidden 403:forbidden 403:forbidden 403 403:forbidden 403:forbidden 401 401:unauthorized
 POST /v1/admin/jobs/{id}/cancel | /v1/admin/jobs/01a24d8c-2fc6-7543-81cc-91bfbc4fd994/cancel | - | 404:job_not_found 404:job_not_found 403:forbidden 403:forbidden 403:forbidden 403:forbidden 403 403:forbidden 403:forbidden 401 401:unauthorized
 POST /v1/admin/jobs/{id}/retry | /v1/admin/jobs/01a24d8c-2fc6-7543-81cc-91bfbc4fd994/retry | - | 404:job_not_found 404:job_not_found 403:forbidden 403:forbidden 403:forbidden 403:forbidden 403 403:forbidden 403:forbidden 401 401:unauthorized
+GET /v1/admin/migrations | = | - | 200 200 403:forbidden 403:forbidden 403:forbidden 403:forbidden 403 403:forbidden 403:forbidden 401 401:unauthorized
+POST /v1/admin/migrations | = | {"all":true,"dry_run":true} | 202 202 403:forbidden 403:forbidden 403:forbidden 403:forbidden 403 403:forbidden 403:forbidden 401 401:unauthorized
 GET /v1/admin/audit | = | - | 200 200 403:forbidden 403:forbidden 403:forbidden 403:forbidden 403 403:forbidden 403:forbidden 401 401:unauthorized
 GET /v1/admin/audit | /v1/admin/audit?tenant=acme&limit=5 | - | 200 200 403:forbidden 403:forbidden 403:forbidden 403:forbidden 403 403:forbidden 403:forbidden 401 401:unauthorized
 GET /v1/audit | = | - | 200 200 200 403:forbidden 403:forbidden 200 403:tenant_mismatch 200 200 401 401:unauthorized
