@@ -109,6 +109,24 @@ static const td_cmd_t commands[] = {
      "tenant's) and the anchors over their heads: exit 0 with the counts when all\n"
      "hold, exit 1 naming the first broken record's chain and seq.\n",
      td_cmd_audit},
+    {"backup", "write a tenant's backup file",
+     "usage: tenantd backup SLUG [--out FILE] [--json]\n"
+     "\n"
+     "Writes one consistent backup of the tenant (all its services read in one\n"
+     "snapshot while it serves), compressed and encrypted with the tenant's key\n"
+     "(docs/backups.md). Without --out it goes to DATA/backups/<tenant-id>/ and is\n"
+     "listed by GET /v1/tenants/{t}/backups. A bar shows progress on a terminal;\n"
+     "--json prints a line per step and one at the end.\n",
+     td_cmd_backup},
+    {"restore", "restore a backup file into its tenant, or clone it",
+     "usage: tenantd restore FILE [--as SLUG] [--json]\n"
+     "\n"
+     "Restores the backup into the tenant it was taken of, replacing its data: the\n"
+     "rows go into new databases that are swapped in only when all are in, so a\n"
+     "failed restore leaves the tenant as it was. --as SLUG makes a new tenant with\n"
+     "the backup's services and data (a clone). A deleted tenant's backups cannot\n"
+     "be read (its key is destroyed): backup_unreadable.\n",
+     td_cmd_restore},
     {"version", "print the version", "usage: tenantd version\n", td_cmd_version},
 };
 
