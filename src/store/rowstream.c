@@ -319,13 +319,20 @@ td_status td_rows_schema_renew(td_db_t *db, const td_schema_t *svc) {
         st = td_db_exec(db, sql);
     for (size_t i = 0; !st && i < svc->n; i++)
         st = td_db_exec(db, svc->migs[i].sql);
-    return st;
+    return st ? st : td_rows_schema_grant(db, svc->name);
 }
 
 td_status td_rows_schema_drop_old(td_db_t *db, const char *service) {
-    char sql[400];
-    snprintf(sql, sizeof(sql), "INSERT INTO \"%s\".td_outbox SELECT * FROM \"%s_td_old\".td_outbox",
-             service, service);
+    char sql[800];
+    /* the undrained records keep their numbers (the drain's cursor) */
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO \"%s\".td_outbox OVERRIDING SYSTEM VALUE SELECT * FROM"
+             " \"%s_td_old\".td_outbox;"
+             " SELECT setval(pg_get_serial_sequence('\"%s\".td_outbox', 'seq'),"
+             " GREATEST((SELECT COALESCE(max(seq), 0) + 1 FROM \"%s_td_old\".td_outbox),"
+             " nextval(pg_get_serial_sequence('\"%s_td_old\".td_outbox', 'seq')::regclass)),"
+             " false)",
+             service, service, service, service, service);
     td_status st = td_db_exec(db, sql);
     snprintf(sql, sizeof(sql), "DROP SCHEMA \"%s_td_old\" CASCADE", service);
     if (!st)

@@ -81,6 +81,12 @@ td_status td_rows_load_begin(td_db_t *db);
  * roll back with the restore. */
 td_status td_rows_schema_renew(td_db_t *db, const td_schema_t *svc);
 td_status td_rows_schema_drop_old(td_db_t *db, const char *service);
+/* PostgreSQL: an administrative connection to the tenant's database at pl
+ * (the owner of its schemas), for td_rows_schema_renew; the caller closes
+ * it. And the grants the tenant's own role needs on a schema made anew. */
+td_status td_rows_admin_open(const td_place_t *pl, const char *tenant_id, td_db_t **out,
+                             char *err, size_t errlen);
+td_status td_rows_schema_grant(td_db_t *db, const char *service);
 
 /* Deletes every row of the table (inside the caller's transaction). */
 td_status td_rows_clear(td_db_t *db, const td_rows_table_t *t);

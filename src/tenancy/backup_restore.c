@@ -29,6 +29,7 @@
 #include "catalog/backups.h"
 #include "common/fault.h"
 #include "common/id.h"
+#include "common/log.h"
 #include "services/services.h"
 #include "tenancy/backup_int.h"
 #include "tenancy/tenancy_int.h"
@@ -154,8 +155,10 @@ static td_status load_all(load_t *l, td_db_t *db, const td_tenant_t *t, const ch
         st = td_rows_schema_drop_old(db, svcs[s]);
     if (!st)
         st = td_db_commit(db);
-    else
+    if (st) {
+        td_log(TD_LOG_WARN, "restore failed", "error", td_db_errmsg(db), NULL);
         td_db_rollback(db);
+    }
     td_buf_free(&buf);
     (void)t;
     return st;
@@ -245,12 +248,24 @@ static td_status restore_sqlite(load_t *l, const td_tenant_t *t, const char *tag
 static td_status restore_pg(load_t *l, const td_tenant_t *t, const char *const *svcs,
                             size_t nsvc) {
     char err[300] = "";
-    td_db_t *db = NULL;
-    td_status st = td_tenant_open_db(l->op->platform, l->op->arena, t->row.id, &db, err,
-                                     sizeof(err));
+    td_platform_t *p = l->op->platform;
+    td_db_t *db = NULL, *cat;
+    td_tenant_db_row_t d;
+    td_place_t pl;
+    td_status st = td_catalog_lease(p->catalog, l->op->arena, &cat);
+    if (!st)
+        st = td_cat_tenant_db(cat, l->op->arena, t->row.id, &d);
+    /* on a registered server, as its administrative role (the schemas'
+     * owner); a database the operator brought, as its own role (its owner) */
+    if (!st && d.server_id && !(st = td_platform_place(p, l->op->arena, cat, d.server_id, &pl)))
+        st = td_rows_admin_open(&pl, t->row.id, &db, err, sizeof(err));
+    else if (!st)
+        st = td_tenant_open_db(p, l->op->arena, t->row.id, &db, err, sizeof(err));
     if (!st)
         st = load_all(l, db, t, svcs, nsvc, 1);
     td_db_close(db);
+    if (!st && p->pool)
+        td_pool_forget(p->pool, t->row.id);
     return st;
 }
 
