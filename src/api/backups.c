@@ -52,12 +52,10 @@ void td_api_backup_restore(td_req_t *req, void *app) {
             return;
         json_t *v = json_object_get(body, "as");
         if (v && !json_is_string(v)) {
-            json_decref(body);
             td_resp_problem(req, 400, "invalid_request", "Invalid request", "as is a slug");
             return;
         }
-        as = v ? td_arena_strdup(req->arena, json_string_value(v)) : NULL;
-        json_decref(body);
+        as = json_string_value(v); /* the body lives as long as the request */
     }
     td_job_row_t job;
     if (td_op_backup_restore_queue(&op, req->params[0], req->params[1], as, &job))
