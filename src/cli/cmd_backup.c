@@ -1,5 +1,5 @@
 /* cmd_backup.c — tenantd backup SLUG [--out FILE] [--json] and
- * tenantd restore FILE [--as SLUG] [--json].
+ * tenantd restore FILE [--as SLUG [--backend sqlite|postgres]] [--json].
  *
  * Thin: parses the flags, calls the backup operations (ops/backups.h)
  * with a CLI operation context — the same operations as
@@ -46,15 +46,19 @@ static int fail(td_cli_t *cli, const td_op_t *op) {
     return op->err.status == 400 ? TD_EXIT_USAGE : TD_EXIT_FAIL;
 }
 
-/* Parses "ARG [--NAME V]"; 0 when fine (usage printed otherwise). */
-static int parse(td_cli_t *cli, const char *cmd, const char *flag, const char **arg,
-                 const char **val) {
+/* Parses "ARG [--FLAG V]…" (flags: NULL-terminated, values into vals);
+ * 0 when fine (usage printed otherwise). */
+static int parse(td_cli_t *cli, const char *cmd, const char *const *flags, const char **arg,
+                 const char **vals) {
     for (int i = 0; i < cli->argc; i++) {
         const char *v = NULL;
-        if (td_cli_opt(cli, &i, flag, &v)) {
+        int k = 0;
+        while (flags[k] && !td_cli_opt(cli, &i, flags[k], &v))
+            k++;
+        if (flags[k]) {
             if (!v)
-                return td_cli_usage(cmd, "%s needs a value", flag);
-            *val = v;
+                return td_cli_usage(cmd, "%s needs a value", flags[k]);
+            vals[k] = v;
         } else if (cli->argv[i][0] == '-' || *arg)
             return td_cli_usage(cmd, "unexpected argument '%.40s'", cli->argv[i]);
         else
@@ -64,8 +68,10 @@ static int parse(td_cli_t *cli, const char *cmd, const char *flag, const char **
 }
 
 int td_cmd_backup(td_cli_t *cli) {
-    const char *slug = NULL, *out = NULL;
-    int rc = parse(cli, "backup", "--out", &slug, &out);
+    static const char *const flags[] = {"--out", NULL};
+    const char *slug = NULL, *vals[1] = {NULL}, *out;
+    int rc = parse(cli, "backup", flags, &slug, vals);
+    out = vals[0];
     td_platform_t p;
     if (rc || td_cli_open(cli, &p, 0))
         return rc ? rc : TD_EXIT_FAIL;
@@ -100,8 +106,12 @@ int td_cmd_backup(td_cli_t *cli) {
 }
 
 int td_cmd_restore(td_cli_t *cli) {
-    const char *file = NULL, *as = NULL;
-    int rc = parse(cli, "restore", "--as", &file, &as);
+    static const char *const flags[] = {"--as", "--backend", NULL};
+    const char *file = NULL, *vals[2] = {NULL, NULL}, *as, *backend;
+    int rc = parse(cli, "restore", flags, &file, vals);
+    as = vals[0], backend = vals[1];
+    if (!rc && backend && !as)
+        return td_cli_usage("restore", "--backend goes with --as (a tenant restores where it is)");
     td_platform_t p;
     if (rc || td_cli_open(cli, &p, 0))
         return rc ? rc : TD_EXIT_FAIL;
@@ -113,7 +123,7 @@ int td_cmd_restore(td_cli_t *cli) {
     if (!a) {
         td_cli_error("out of memory");
         rc = TD_EXIT_FAIL;
-    } else if (td_op_restore_file(&op, file, NULL, as, progress, &pr, &t, &rows)) {
+    } else if (td_op_restore_file(&op, file, NULL, as, backend, progress, &pr, &t, &rows)) {
         progress_end(&pr);
         rc = fail(cli, &op);
     } else {

@@ -119,13 +119,14 @@ static const td_cmd_t commands[] = {
      "--json prints a line per step and one at the end.\n",
      td_cmd_backup},
     {"restore", "restore a backup file into its tenant, or clone it",
-     "usage: tenantd restore FILE [--as SLUG] [--json]\n"
+     "usage: tenantd restore FILE [--as SLUG [--backend sqlite|postgres]] [--json]\n"
      "\n"
      "Restores the backup into the tenant it was taken of, replacing its data: the\n"
      "rows go into new databases that are swapped in only when all are in, so a\n"
      "failed restore leaves the tenant as it was. --as SLUG makes a new tenant with\n"
-     "the backup's services and data (a clone). A deleted tenant's backups cannot\n"
-     "be read (its key is destroyed): backup_unreadable.\n",
+     "the backup's services and data (a clone), placed as --backend says (a backup\n"
+     "taken on SQLite restores onto PostgreSQL and the reverse). A deleted tenant's\n"
+     "backups cannot be read (its key is destroyed): backup_unreadable.\n",
      td_cmd_restore},
     {"version", "print the version", "usage: tenantd version\n", td_cmd_version},
 };

@@ -118,7 +118,7 @@ td_status td_op_restore_job(td_op_t *op, td_job_t *job) {
         if (!st)
             st = td_op_restore_into_clone(op, file, cid, job_progress, &jp, &rows);
     } else
-        st = td_op_restore_file(op, file, tid, NULL, job_progress, &jp, &t, &rows);
+        st = td_op_restore_file(op, file, tid, NULL, NULL, job_progress, &jp, &t, &rows);
     if (!st)
         st = td_job_progress(op, job, 2, rows, rows, "restored", jp.checkpoint);
     return st;

@@ -153,7 +153,8 @@ td_status td_op_backup_get(td_op_t *op, const char *key, const char *id, td_back
 }
 
 /* Makes the clone tenant as_slug with the services of the backup header. */
-static td_status make_clone(td_op_t *op, json_t *h, const char *as_slug, td_tenant_t *out) {
+static td_status make_clone(td_op_t *op, json_t *h, const char *as_slug, const char *backend,
+                            td_tenant_t *out) {
     char why[200];
     if (td_slug_check(as_slug, why, sizeof(why)))
         return td_op_fail(op, TD_E_INVALID, 400, "invalid_slug", "--as: %s", why);
@@ -170,7 +171,7 @@ static td_status make_clone(td_op_t *op, json_t *h, const char *as_slug, td_tena
         if (s && strcmp(s, "auth"))
             svcs[n++] = td_arena_strdup(op->arena, s);
     }
-    td_tenant_spec_t spec = {.slug = as_slug, .services = svcs, .nsvc = n};
+    td_tenant_spec_t spec = {.slug = as_slug, .services = svcs, .nsvc = n, .backend = backend};
     return td_tenant_create(op, &spec, out);
 }
 
@@ -205,7 +206,8 @@ static td_status checked_header(td_op_t *op, const char *path, json_t **h) {
 }
 
 td_status td_op_restore_file(td_op_t *op, const char *path, const char *expect_tenant,
-                             const char *as_slug, td_bk_progress_fn fn, void *ctx,
+                             const char *as_slug, const char *as_backend, td_bk_progress_fn fn,
+                             void *ctx,
                              td_tenant_t *out, int64_t *rows) {
     json_t *h = NULL;
     *rows = 0;
@@ -216,7 +218,7 @@ td_status td_op_restore_file(td_op_t *op, const char *path, const char *expect_t
     const char *src = json_string_value(json_object_get(h, "tenant_id"));
     td_status st;
     if (as_slug) {
-        st = make_clone(op, h, as_slug, out);
+        st = make_clone(op, h, as_slug, as_backend, out);
         if (!st)
             st = restore_into(op, path, out, 1, fn, ctx, rows);
     } else if (expect_tenant && strcmp(expect_tenant, src))
@@ -232,7 +234,7 @@ td_status td_op_restore_clone_make(td_op_t *op, const char *path, const char *as
                                    td_tenant_t *out) {
     json_t *h = NULL;
     if (platform_only(op) && !checked_header(op, path, &h))
-        make_clone(op, h, as_slug, out);
+        make_clone(op, h, as_slug, NULL, out);
     json_decref(h);
     return op->err.st;
 }

@@ -36,9 +36,11 @@ td_status td_op_backup_get(td_op_t *op, const char *key, const char *id, td_back
 /* Restores the backup file at path into the tenant it was taken of
  * (expect_tenant, when given, must be that tenant: 409
  * backup_wrong_tenant), or with as_slug into a new tenant (a clone) made
- * for it. *out is the tenant restored into; *rows the rows restored. */
+ * for it (placed on as_backend, "sqlite" or "postgres", when not NULL:
+ * a backup restores onto either backend). *out is the tenant restored into; *rows the rows restored. */
 td_status td_op_restore_file(td_op_t *op, const char *path, const char *expect_tenant,
-                             const char *as_slug, td_bk_progress_fn fn, void *ctx,
+                             const char *as_slug, const char *as_backend, td_bk_progress_fn fn,
+                             void *ctx,
                              td_tenant_t *out, int64_t *rows);
 /* The two halves of a clone, for a job that records the clone between
  * them: makes tenant as_slug for the backup at path (its key checked
