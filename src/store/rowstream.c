@@ -307,6 +307,65 @@ td_status td_rows_load_begin(td_db_t *db) {
     return st;
 }
 
+/* The CREATE INDEX text sql made to name its schema: "CREATE [UNIQUE]
+ * INDEX [IF NOT EXISTS] "svc".name ON …", appended to b. */
+static td_status qualified_index(td_buf_t *b, const char *service, const char *sql) {
+    const char *at = strstr(sql, "INDEX ");
+    if (!at)
+        return TD_E_INVALID;
+    at += 6;
+    if (!strncmp(at, "IF NOT EXISTS ", 14))
+        at += 14;
+    td_status st = td_buf_append(b, sql, (size_t)(at - sql));
+    if (!st)
+        st = td_buf_printf(b, "\"%s\".%s;\n", service, at);
+    return st;
+}
+
+td_status td_rows_indexes_off(td_db_t *db, td_arena_t *a, const char *service,
+                              const char **saved) {
+    const char **names, **sqls;
+    size_t n = 0;
+    char sql[300];
+    *saved = "";
+    if (is_pg(db))
+        return TD_OK;
+    snprintf(sql, sizeof(sql),
+             "SELECT name, sql FROM \"%s\".sqlite_master WHERE type = 'index' AND sql IS NOT"
+             " NULL AND ? IS NOT NULL", service);
+    td_status st = query_pairs(db, a, sql, service, NULL, &names, &sqls, &n);
+    td_buf_t b;
+    td_buf_init(&b, 1 << 20);
+    for (size_t i = 0; !st && i < n; i++) {
+        st = qualified_index(&b, service, sqls[i]);
+        snprintf(sql, sizeof(sql), "DROP INDEX \"%s\".\"%s\"", service, names[i]);
+        if (!st)
+            st = td_db_exec(db, sql);
+    }
+    if (!st && !(*saved = td_arena_strdup(a, td_buf_str(&b))))
+        st = TD_E_NOMEM;
+    td_buf_free(&b);
+    return st;
+}
+
+td_status td_rows_bulk_mode(td_db_t *db, const char *service, int on) {
+    char sql[300];
+    if (is_pg(db))
+        return TD_OK;
+    if (on)
+        snprintf(sql, sizeof(sql),
+                 "PRAGMA \"%s\".journal_mode = OFF; PRAGMA \"%s\".synchronous = OFF;"
+                 " PRAGMA \"%s\".cache_size = -65536",
+                 service, service, service);
+    else
+        snprintf(sql, sizeof(sql), "PRAGMA \"%s\".journal_mode = WAL", service);
+    return td_db_exec(db, sql);
+}
+
+td_status td_rows_indexes_on(td_db_t *db, const char *saved) {
+    return saved && *saved ? td_db_exec(db, saved) : TD_OK;
+}
+
 td_status td_rows_schema_renew(td_db_t *db, const td_schema_t *svc) {
     char sql[300];
     if (!is_pg(db))

@@ -74,6 +74,21 @@ td_status td_rows_read(td_db_t *db, const td_rows_table_t *t, td_rows_fn fn, voi
  * at its commit, so rows may come in any order). */
 td_status td_rows_load_begin(td_db_t *db);
 
+/* A restore into fresh databases (SQLite's staging files): the service's
+ * secondary indexes are dropped before the load and made again after it
+ * (one sorted build each instead of a B-tree insert per row), inside the
+ * load's transaction; *saved (arena-owned, "" when none) is what
+ * td_rows_indexes_on runs. PostgreSQL keeps its indexes (*saved ""). */
+td_status td_rows_indexes_off(td_db_t *db, td_arena_t *a, const char *service,
+                              const char **saved);
+td_status td_rows_indexes_on(td_db_t *db, const char *saved);
+
+/* SQLite files being loaded from nothing (a restore's staging files, which
+ * are thrown away if anything fails): on = 1 writes them without a journal
+ * and without syncing, on = 0 makes them WAL files again (the caller syncs
+ * them before use). Outside a transaction; nothing on PostgreSQL. */
+td_status td_rows_bulk_mode(td_db_t *db, const char *service, int on);
+
 /* PostgreSQL, restoring in place inside the caller's transaction: the
  * service's schema is renamed aside ("<service>_td_old") and made anew
  * from the service's migrations; td_rows_schema_drop_old then keeps the

@@ -267,7 +267,7 @@ static td_status dec_str(dec_t *d, td_arena_t *a, const char **out) {
 
 td_status bk_dec_table(void *dp, td_arena_t *a, td_rows_table_t *t) {
     dec_t *d = dp;
-    uint64_t nc;
+    uint64_t nc = 0;
     td_status st = dec_str(d, a, &t->service);
     if (!st)
         st = dec_str(d, a, &t->name);

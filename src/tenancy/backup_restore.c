@@ -130,10 +130,15 @@ static td_status load_all(load_t *l, td_db_t *db, const td_tenant_t *t, const ch
             st = td_rows_schema_renew(db, &sch);
     }
     l->nhave = 0;
+    const char **idx = td_arena_alloc(l->op->arena, (nsvc + 1) * sizeof(*idx));
+    if (!idx)
+        st = TD_E_NOMEM;
     for (size_t s = 0; !st && s < nsvc; s++) {
         td_rows_table_t *tt;
         size_t n;
-        st = td_rows_tables(db, l->op->arena, svcs[s], &tt, &n);
+        st = renew ? TD_OK : td_rows_indexes_off(db, l->op->arena, svcs[s], &idx[s]);
+        if (!st)
+            st = td_rows_tables(db, l->op->arena, svcs[s], &tt, &n);
         for (size_t i = 0; !st && i < n; i++)
             st = td_rows_clear(db, &tt[i]);
         td_rows_table_t *all = st ? NULL : td_arena_alloc(l->op->arena, (l->nhave + n + 1) *
@@ -151,6 +156,8 @@ static td_status load_all(load_t *l, td_db_t *db, const td_tenant_t *t, const ch
         st = load_table(l, db, &buf);
     if (!st)
         st = tag == 'Z' ? bk_dec_end(l->dec) : TD_E_INVALID;
+    for (size_t s = 0; !st && !renew && s < nsvc; s++)
+        st = td_rows_indexes_on(db, idx[s]);
     for (size_t s = 0; !st && renew && s < nsvc; s++)
         st = td_rows_schema_drop_old(db, svcs[s]);
     if (!st)
@@ -193,6 +200,15 @@ static td_status keep_other_files(const char *live, const char *stage, const cha
     return st;
 }
 
+/* fsync of a file or folder: the staging files were written unsynced. */
+static td_status sync_file(const char *path) {
+    int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+    td_status st = fd >= 0 && fsync(fd) == 0 ? TD_OK : TD_E_IO;
+    if (fd >= 0)
+        close(fd);
+    return st;
+}
+
 static td_status write_marker(const char *dir, const char *tag) {
     char path[4200];
     snprintf(path, sizeof(path), "%s/" MARKER, dir);
@@ -223,9 +239,17 @@ static td_status restore_sqlite(load_t *l, const td_tenant_t *t, const char *tag
         st = td_db_tenant_create(&pl, t->row.id, NULL, sch, nsvc, err, sizeof(err));
     if (!st)
         st = td_db_tenant_open(&pl, t->row.id, NULL, svcs, nsvc, &db, err, sizeof(err));
+    for (size_t s = 0; !st && s < nsvc; s++)
+        st = td_rows_bulk_mode(db, svcs[s], 1);
     if (!st)
         st = load_all(l, db, t, svcs, nsvc, 0);
+    for (size_t s = 0; !st && s < nsvc; s++)
+        st = td_rows_bulk_mode(db, svcs[s], 0);
     td_db_close(db);
+    for (size_t s = 0; !st && s < nsvc; s++)
+        st = sync_file(td_arena_printf(a, "%s/%s.db", stage, svcs[s]));
+    if (!st)
+        st = sync_file(stage);
     if (!st)
         st = keep_other_files(live, stage, svcs, nsvc);
     if (!st)
