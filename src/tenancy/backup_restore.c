@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sodium.h>
 #include <unistd.h>
@@ -231,6 +232,14 @@ static td_status restore_sqlite(load_t *l, const td_tenant_t *t, const char *tag
     td_place_t pl = {.drv = &td_sqlite_driver, .root = root, .template_root = p->templates_dir};
     td_schema_t *sch = td_arena_alloc(a, (nsvc + 1) * sizeof(*sch));
     td_db_t *db = NULL;
+    /* one restore of a tenant at a time: the staging folder is its own */
+    int lock = open(td_arena_printf(a, "%s.lock", root), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB)) {
+        if (lock >= 0)
+            close(lock);
+        return td_op_fail(l->op, TD_E_BUSY, 409, "restore_in_progress",
+                          "another restore of this tenant is running");
+    }
     rm_tree(root);
     td_status st = sch ? TD_OK : TD_E_NOMEM;
     for (size_t s = 0; !st && s < nsvc; s++)
@@ -265,6 +274,7 @@ static td_status restore_sqlite(load_t *l, const td_tenant_t *t, const char *tag
         unlink(marker);
     }
     rm_tree(root);
+    close(lock); /* the lock file stays: removing it would race a waiter */
     return st;
 }
 

@@ -138,6 +138,15 @@ if [ "$BACKEND" = sqlite ]; then
   [ ! -e "$DATA/tenants/$ACME/.td-restore" ] || fail "the restore marker was left behind"; pass
 fi
 
+if [ "$BACKEND" = sqlite ]; then
+  # one restore of a tenant at a time: a second one is refused, not mixed in
+  flock "$DATA/tenants/.restore-$ACME.lock" sleep 5 & HOLD=$!
+  sleep 0.3
+  expect_rc 1 td restore "$T/acme.tdb"
+  expect_contains "$T/err" "restore_in_progress"
+  kill "$HOLD" 2>/dev/null || true; wait "$HOLD" 2>/dev/null || true
+fi
+
 # ---- crypto-shredding: a deleted tenant's backup cannot be read ----
 td tenant create gone --services crm >/dev/null
 GONE=$(td tenant show gone --json | jq -r .id)
