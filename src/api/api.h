@@ -137,6 +137,11 @@ void td_api_tenant_services(td_req_t *req, void *app);
 void td_api_tenant_service_enable(td_req_t *req, void *app);
 void td_api_tenant_service_disable(td_req_t *req, void *app);
 void td_api_tenant_database(td_req_t *req, void *app);
+/* backups.c */
+void td_api_backup_list(td_req_t *req, void *app);
+void td_api_backup_create(td_req_t *req, void *app);
+void td_api_backup_restore(td_req_t *req, void *app);
+void td_api_backup_download(td_req_t *req, void *app);
 void td_api_hostnames(td_req_t *req, void *app);
 void td_api_hostname_add(td_req_t *req, void *app);
 void td_api_hostname_remove(td_req_t *req, void *app);

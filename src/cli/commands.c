@@ -127,6 +127,25 @@ static const td_cmd_t commands[] = {
      "when a tenant failed or is quarantined. The same run in the background:\n"
      "POST /v1/admin/migrations (a tenants.migrate job).\n",
      td_cmd_migrate},
+    {"backup", "write a tenant's backup file",
+     "usage: tenantd backup SLUG [--out FILE] [--json]\n"
+     "\n"
+     "Writes one consistent backup of the tenant (all its services read in one\n"
+     "snapshot while it serves), compressed and encrypted with the tenant's key\n"
+     "(docs/backups.md). Without --out it goes to DATA/backups/<tenant-id>/ and is\n"
+     "listed by GET /v1/tenants/{t}/backups. A bar shows progress on a terminal;\n"
+     "--json prints a line per step and one at the end.\n",
+     td_cmd_backup},
+    {"restore", "restore a backup file into its tenant, or clone it",
+     "usage: tenantd restore FILE [--as SLUG [--backend sqlite|postgres]] [--json]\n"
+     "\n"
+     "Restores the backup into the tenant it was taken of, replacing its data: the\n"
+     "rows go into new databases that are swapped in only when all are in, so a\n"
+     "failed restore leaves the tenant as it was. --as SLUG makes a new tenant with\n"
+     "the backup's services and data (a clone), placed as --backend says (a backup\n"
+     "taken on SQLite restores onto PostgreSQL and the reverse). A deleted tenant's\n"
+     "backups cannot be read (its key is destroyed): backup_unreadable.\n",
+     td_cmd_restore},
     {"version", "print the version", "usage: tenantd version\n", td_cmd_version},
 };
 

@@ -10,6 +10,7 @@
 #include "audit/audit.h"
 #include "common/timeutil.h"
 #include "jobs/jobs.h"
+#include "ops/backups.h"
 #include "ops/ops.h"
 #include "usage/usage.h"
 
@@ -26,6 +27,10 @@ static const td_job_kind_t kinds[] = {
      "drain tenant outboxes into the audit log and the figures: the job's tenant, or every tenant"},
     {"tenants.migrate", td_op_migrate_job,
      "migrate tenants' service schemas to the code's migrations (payload: the run's options)"},
+    {"tenant.backup", td_op_backup_job,
+     "back up a tenant ({\"tenant\", \"keep\"?}: then keep only its newest keep backups)"},
+    {"tenant.restore", td_op_restore_job,
+     "restore a backup file into its tenant, or into a clone ({\"tenant_id\", \"file\", \"as\"?})"},
     {"pg.spares", td_jobs_spares_run,
      "keep pg_spares spare databases of each template ready on every PostgreSQL server"},
 };

@@ -1,0 +1,393 @@
+/* backup_restore.c — restoring a backup into a tenant, side by side.
+ *
+ * SQLite tenants: the backup's services are created anew (from the
+ * templates) in a staging folder, <tenants>/.restore-<tag>/<tenant-id>/,
+ * and every row is loaded there in one transaction. Only then is a marker
+ * written and the staging folder exchanged with the tenant's own in one
+ * atomic rename (renameat2 RENAME_EXCHANGE), after the tenant's other
+ * files (services not in the backup, its file store) were linked into it.
+ * Handles of the old files are closed by the pool (in this process at
+ * once, elsewhere when they see their files replaced). A crash before the
+ * exchange leaves the tenant as it was and a staging folder the next
+ * restore removes; after it, the tenant has the restored data and the
+ * next restore removes the leftover.
+ *
+ * PostgreSQL tenants: one transaction on the tenant's database renames
+ * each service's schema aside, makes it anew from the migrations, loads
+ * the rows and drops the old schema; a failure rolls all of it back. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sodium.h>
+#include <unistd.h>
+
+#include "catalog/backups.h"
+#include "common/fault.h"
+#include "common/id.h"
+#include "common/log.h"
+#include "services/services.h"
+#include "tenancy/backup_int.h"
+#include "tenancy/tenancy_int.h"
+
+#define MARKER ".td-restore"
+
+static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *f) {
+    (void)sb, (void)flag, (void)f;
+    return remove(path);
+}
+
+static void rm_tree(const char *path) {
+    struct stat sb;
+    if (lstat(path, &sb) == 0)
+        nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* The table of db that a backup's table t names, with t's columns (each
+ * must exist there: a backup from a newer schema is refused). */
+static td_status target_table(td_rows_table_t *have, size_t nhave, const td_rows_table_t *t,
+                              td_rows_table_t *out) {
+    for (size_t i = 0; i < nhave; i++) {
+        if (strcmp(have[i].service, t->service) || strcmp(have[i].name, t->name))
+            continue;
+        for (int c = 0; c < t->ncols; c++) {
+            int found = 0;
+            for (int k = 0; k < have[i].ncols && !found; k++)
+                found = !strcmp(have[i].cols[k].name, t->cols[c].name);
+            if (!found)
+                return TD_E_CONFLICT;
+        }
+        *out = *t;
+        return TD_OK;
+    }
+    return TD_E_CONFLICT;
+}
+
+typedef struct {
+    td_op_t *op;
+    void *dec;
+    td_bk_progress_fn fn;
+    void *ctx;
+    int64_t rows, total;
+    td_rows_table_t *have; /* the target's tables */
+    size_t nhave;
+} load_t;
+
+/* One table's rows ('T' read already) into db. */
+static td_status load_table(load_t *l, td_db_t *db, td_buf_t *buf) {
+    td_rows_table_t t, dst;
+    td_rows_writer_t *w = NULL;
+    td_status st = bk_dec_table(l->dec, l->op->arena, &t);
+    if (!st && (st = target_table(l->have, l->nhave, &t, &dst)))
+        td_op_fail(l->op, st, 409, "backup_schema_mismatch",
+                   "the backup's table %s.%s does not match the tenant's schema", t.service,
+                   t.name);
+    td_rows_val_t *v = st ? NULL : calloc((size_t)t.ncols, sizeof(*v));
+    if (!st && !v)
+        st = TD_E_NOMEM;
+    if (!st)
+        st = td_rows_writer_new(db, &dst, &w);
+    char tag = 0;
+    int64_t n = 0;
+    while (!st && !(st = bk_dec_tag(l->dec, &tag)) && tag == 'R') {
+        st = bk_dec_row(l->dec, t.ncols, v, buf);
+        if (!st)
+            st = td_rows_write(w, v);
+        n++, l->rows++;
+        if (!st && l->fn && l->rows % 65536 == 0)
+            st = l->fn(l->ctx, l->rows, l->total, "rows restored");
+        if (!st && l->rows == l->total / 2 + 1)
+            TD_FAULT("restore_mid");
+    }
+    uint64_t want = 0;
+    if (!st && tag != 'E')
+        st = TD_E_INVALID;
+    if (!st)
+        st = bk_dec_u64(l->dec, &want);
+    if (!st && want != (uint64_t)n)
+        st = TD_E_INVALID;
+    td_status wst = td_rows_writer_end(w);
+    free(v);
+    return st ? st : wst;
+}
+
+/* Loads the whole stream into db (the services renewed or fresh): every
+ * table emptied, then filled; commits only when the stream's checksum and
+ * sealed end check out. */
+static td_status load_all(load_t *l, td_db_t *db, const td_tenant_t *t, const char *const *svcs,
+                          size_t nsvc, int renew) {
+    td_buf_t buf;
+    td_buf_init(&buf, (size_t)1 << 31);
+    td_status st = td_rows_load_begin(db);
+    for (size_t s = 0; !st && renew && s < nsvc; s++) {
+        td_schema_t sch;
+        st = td_service_schema(svcs[s], td_db_dialect(db), &sch);
+        if (!st)
+            st = td_rows_schema_renew(db, &sch);
+    }
+    l->nhave = 0;
+    const char **idx = td_arena_alloc(l->op->arena, (nsvc + 1) * sizeof(*idx));
+    if (!idx)
+        st = TD_E_NOMEM;
+    for (size_t s = 0; !st && s < nsvc; s++) {
+        td_rows_table_t *tt;
+        size_t n;
+        st = renew ? TD_OK : td_rows_indexes_off(db, l->op->arena, svcs[s], &idx[s]);
+        if (!st)
+            st = td_rows_tables(db, l->op->arena, svcs[s], &tt, &n);
+        for (size_t i = 0; !st && i < n; i++)
+            st = td_rows_clear(db, &tt[i]);
+        td_rows_table_t *all = st ? NULL : td_arena_alloc(l->op->arena, (l->nhave + n + 1) *
+                                                                          sizeof(*all));
+        if (all) {
+            if (l->nhave)
+                memcpy(all, l->have, l->nhave * sizeof(*all));
+            if (n)
+                memcpy(all + l->nhave, tt, n * sizeof(*all));
+            l->have = all, l->nhave += n;
+        }
+    }
+    char tag = 0;
+    while (!st && !(st = bk_dec_tag(l->dec, &tag)) && tag == 'T')
+        st = load_table(l, db, &buf);
+    if (!st)
+        st = tag == 'Z' ? bk_dec_end(l->dec) : TD_E_INVALID;
+    for (size_t s = 0; !st && !renew && s < nsvc; s++)
+        st = td_rows_indexes_on(db, idx[s]);
+    for (size_t s = 0; !st && renew && s < nsvc; s++)
+        st = td_rows_schema_drop_old(db, svcs[s]);
+    if (!st)
+        st = td_db_commit(db);
+    if (st) {
+        td_log(TD_LOG_WARN, "restore failed", "error", td_db_errmsg(db), NULL);
+        td_db_rollback(db);
+    }
+    td_buf_free(&buf);
+    (void)t;
+    return st;
+}
+
+/* Links every entry of the live folder that the restore does not replace
+ * (other services' files, the tenant's file store) into the staging one. */
+static td_status keep_other_files(const char *live, const char *stage, const char *const *svcs,
+                                  size_t nsvc) {
+    DIR *d = opendir(live);
+    if (!d)
+        return errno == ENOENT ? TD_OK : TD_E_IO;
+    td_status st = TD_OK;
+    struct dirent *e;
+    while (!st && (e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || !strcmp(e->d_name, MARKER))
+            continue;
+        int restored = 0;
+        for (size_t s = 0; s < nsvc && !restored; s++) {
+            size_t n = strlen(svcs[s]);
+            restored = !strncmp(e->d_name, svcs[s], n) && !strncmp(e->d_name + n, ".db", 3);
+        }
+        if (restored)
+            continue;
+        char from[4400], to[4400];
+        snprintf(from, sizeof(from), "%s/%s", live, e->d_name);
+        snprintf(to, sizeof(to), "%s/%s", stage, e->d_name);
+        if (link(from, to) && errno != EEXIST) /* a folder: moved by rename below */
+            st = errno == EPERM || errno == EISDIR ? (rename(from, to) ? TD_E_IO : TD_OK) : TD_E_IO;
+    }
+    closedir(d);
+    return st;
+}
+
+/* fsync of a file or folder: the staging files were written unsynced. */
+static td_status sync_file(const char *path) {
+    int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+    td_status st = fd >= 0 && fsync(fd) == 0 ? TD_OK : TD_E_IO;
+    if (fd >= 0)
+        close(fd);
+    return st;
+}
+
+static td_status write_marker(const char *dir, const char *tag) {
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/" MARKER, dir);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return TD_E_IO;
+    int bad = fputs(tag, f) < 0 || fflush(f) || fsync(fileno(f));
+    return fclose(f) || bad ? TD_E_IO : TD_OK;
+}
+
+/* The SQLite way: load into the staging folder, then exchange. */
+static td_status restore_sqlite(load_t *l, const td_tenant_t *t, const char *tag,
+                                const char *const *svcs, size_t nsvc) {
+    td_platform_t *p = l->op->platform;
+    td_arena_t *a = l->op->arena;
+    char err[300] = "";
+    const char *root = td_arena_printf(a, "%s/.restore-%s", p->tenants_dir, tag);
+    const char *stage = td_arena_printf(a, "%s/%s", root, t->row.id);
+    const char *live = td_arena_printf(a, "%s/%s", p->tenants_dir, t->row.id);
+    td_place_t pl = {.drv = &td_sqlite_driver, .root = root, .template_root = p->templates_dir};
+    td_schema_t *sch = td_arena_alloc(a, (nsvc + 1) * sizeof(*sch));
+    td_db_t *db = NULL;
+    /* one restore of a tenant at a time: the staging folder is its own */
+    int lock = open(td_arena_printf(a, "%s.lock", root), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB)) {
+        if (lock >= 0)
+            close(lock);
+        return td_op_fail(l->op, TD_E_BUSY, 409, "restore_in_progress",
+                          "another restore of this tenant is running");
+    }
+    rm_tree(root);
+    td_status st = sch ? TD_OK : TD_E_NOMEM;
+    for (size_t s = 0; !st && s < nsvc; s++)
+        st = td_service_schema(svcs[s], "sqlite", &sch[s]);
+    if (!st)
+        st = td_db_tenant_create(&pl, t->row.id, NULL, sch, nsvc, err, sizeof(err));
+    if (!st)
+        st = td_db_tenant_open(&pl, t->row.id, NULL, svcs, nsvc, &db, err, sizeof(err));
+    for (size_t s = 0; !st && s < nsvc; s++)
+        st = td_rows_bulk_mode(db, svcs[s], 1);
+    if (!st)
+        st = load_all(l, db, t, svcs, nsvc, 0);
+    for (size_t s = 0; !st && s < nsvc; s++)
+        st = td_rows_bulk_mode(db, svcs[s], 0);
+    td_db_close(db);
+    for (size_t s = 0; !st && s < nsvc; s++)
+        st = sync_file(td_arena_printf(a, "%s/%s.db", stage, svcs[s]));
+    if (!st)
+        st = sync_file(stage);
+    if (!st)
+        st = keep_other_files(live, stage, svcs, nsvc);
+    if (!st)
+        st = write_marker(stage, tag);
+    if (!st && renameat2(AT_FDCWD, stage, AT_FDCWD, live, RENAME_EXCHANGE))
+        st = TD_E_IO;
+    if (!st) {
+        TD_FAULT("restore_swapped");
+        if (p->pool)
+            td_pool_forget(p->pool, t->row.id);
+        char marker[4200];
+        snprintf(marker, sizeof(marker), "%s/" MARKER, live);
+        unlink(marker);
+    }
+    rm_tree(root);
+    close(lock); /* the lock file stays: removing it would race a waiter */
+    return st;
+}
+
+/* The PostgreSQL way: one transaction on the tenant's own database. */
+static td_status restore_pg(load_t *l, const td_tenant_t *t, const char *const *svcs,
+                            size_t nsvc) {
+    char err[300] = "";
+    td_platform_t *p = l->op->platform;
+    td_db_t *db = NULL, *cat;
+    td_tenant_db_row_t d;
+    td_place_t pl;
+    td_status st = td_catalog_lease(p->catalog, l->op->arena, &cat);
+    if (!st)
+        st = td_cat_tenant_db(cat, l->op->arena, t->row.id, &d);
+    /* on a registered server, as its administrative role (the schemas'
+     * owner); a database the operator brought, as its own role (its owner) */
+    if (!st && d.server_id && !(st = td_platform_place(p, l->op->arena, cat, d.server_id, &pl)))
+        st = td_rows_admin_open(&pl, t->row.id, &db, err, sizeof(err));
+    else if (!st)
+        st = td_tenant_open_db(p, l->op->arena, t->row.id, &db, err, sizeof(err));
+    if (!st)
+        st = load_all(l, db, t, svcs, nsvc, 1);
+    td_db_close(db);
+    if (!st && p->pool)
+        td_pool_forget(p->pool, t->row.id);
+    return st;
+}
+
+/* The services a backup holds, each enabled on t (409 otherwise). */
+static td_status backup_services(td_op_t *op, json_t *h, const td_tenant_t *t,
+                                 const char ***out, size_t *n) {
+    json_t *arr = json_object_get(h, "services");
+    size_t k = json_array_size(arr);
+    const char **s = td_arena_alloc(op->arena, (k + 1) * sizeof(*s));
+    if (!s || !k)
+        return td_op_fail(op, TD_E_INVALID, 400, "invalid_backup", "the backup lists no services");
+    for (size_t i = 0; i < k; i++) {
+        const char *name = json_string_value(json_object_get(json_array_get(arr, i), "name"));
+        int on = 0;
+        for (size_t j = 0; name && j < t->nsvc && !on; j++)
+            on = !strcmp(t->services[j], name);
+        if (!on)
+            return td_op_fail(op, TD_E_CONFLICT, 409, "backup_services_differ",
+                              "the backup holds service %s, which the tenant does not have "
+                              "enabled", name ? name : "?");
+        s[i] = td_arena_strdup(op->arena, name);
+    }
+    *out = s;
+    *n = k;
+    return TD_OK;
+}
+
+td_status td_backup_restore_into(td_op_t *op, const char *path, const td_tenant_t *t,
+                                 const char *tag, td_bk_progress_fn fn, void *ctx,
+                                 int64_t *rows) {
+    char err[256] = "";
+    json_t *h = NULL;
+    td_key_t tk;
+    const char **svcs = NULL;
+    size_t nsvc = 0;
+    load_t l = {.op = op, .fn = fn, .ctx = ctx};
+    td_status st = td_bk_read_header(path, &h, err, sizeof(err));
+    if (st)
+        return td_op_fail(op, st, st == TD_E_NOTFOUND ? 404 : 400,
+                          st == TD_E_NOTFOUND ? "backup_not_found" : "invalid_backup", "%s", err);
+    memset(&tk, 0, sizeof(tk));
+    l.total = json_integer_value(json_object_get(h, "rows"));
+    st = backup_services(op, h, t, &svcs, &nsvc);
+    if (!st)
+        st = td_backup_tenant_key(op, json_string_value(json_object_get(h, "tenant_id")), &tk);
+    if (!st && (st = bk_dec_open(path, &tk, &l.dec, err, sizeof(err))))
+        td_op_fail(op, st, 400, "invalid_backup", "%s", err);
+    if (!st)
+        st = strcmp(t->row.backend, "postgres") ? restore_sqlite(&l, t, tag, svcs, nsvc)
+                                                : restore_pg(&l, t, svcs, nsvc);
+    if (st && !op->err.st) {
+        if (st == TD_E_CRYPTO || st == TD_E_INVALID)
+            td_op_fail(op, st, 422, "backup_corrupt",
+                       "the backup file is damaged or was altered (it failed its checksum); "
+                       "the tenant was not changed");
+        else
+            td_op_fail(op, st, td_op_http_status(st), "restore_failed",
+                       "the restore failed (%s); the tenant was not changed",
+                       td_status_code(st));
+    }
+    sodium_memzero(&tk, sizeof(tk));
+    bk_dec_close(l.dec);
+    json_decref(h);
+    *rows = l.rows;
+    return st;
+}
+
+td_status td_backup_tenant_key(td_op_t *op, const char *tenant_id, td_key_t *out) {
+    td_db_t *db;
+    td_tenant_row_t row;
+    td_status st = tenant_id && td_id_valid(tenant_id) ? TD_OK : TD_E_NOTFOUND;
+    if (!st && (st = td_catalog_lease(op->platform->catalog, op->arena, &db)))
+        return td_op_fail(op, st, 503, "catalog_unavailable", "the catalog is not reachable");
+    if (!st)
+        st = td_cat_tenant_get(db, op->arena, tenant_id, &row);
+    if (st == TD_E_NOTFOUND || (!st && !row.wrapped_key))
+        return td_op_fail(op, TD_E_CRYPTO, 409, "backup_unreadable",
+                          "the backup's tenant was deleted and its key destroyed: the backup "
+                          "cannot be read");
+    if (!st)
+        st = td_platform_unwrap(op->platform, op->arena, tenant_id, row.wrapped_key, out);
+    return st ? td_op_fail(op, st, 500, "key_unavailable", "the tenant key could not be opened")
+              : TD_OK;
+}
+
+td_status td_backup_schema_version(td_op_t *op, const char *tenant_id, const char *service,
+                                   int *version) {
+    td_db_t *db;
+    td_status st = td_catalog_lease(op->platform->catalog, op->arena, &db);
+    return st ? st : td_cat_schema_version_get(db, tenant_id, service, version);
+}
