@@ -18,6 +18,7 @@
 # Prints the figures, the backup file's size (compressed, encrypted), and
 # `target backup_mb_s >= 100: met/NOT met`, the same for restore.
 set -euo pipefail
+calc() { awk "BEGIN { printf \"%.6f\", $1 }"; } # arithmetic on decimals
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SIZE_MB=${SIZE_MB:-1024}
 for t in sqlite3 cmake ninja; do
@@ -53,22 +54,22 @@ while [ "$(files_mb)" -lt "$SIZE_MB" ]; do
 done
 ROWS=$(sqlite3 "$DB" "SELECT count(*) FROM customers")
 BYTES=$(du -sb --apparent-size "$W/data/tenants/$ID" | cut -f1)
-MB=$(echo "$BYTES / 1048576" | bc -l)
-printf 'tenant: %d rows, %.0f MB of files (filled in %.0f s)\n' "$ROWS" "$MB" "$(echo "$(date +%s.%N) - $t0" | bc -l)"
+MB=$(calc "$BYTES / 1048576")
+printf 'tenant: %d rows, %.0f MB of files (filled in %.0f s)\n' "$ROWS" "$MB" "$(calc "$(date +%s.%N) - $t0")"
 
-timed() { local s e; s=$(date +%s.%N); "$@" >/dev/null; e=$(date +%s.%N); echo "$e - $s" | bc -l; }
+timed() { local s e; s=$(date +%s.%N); "$@" >/dev/null; e=$(date +%s.%N); calc "$e - $s"; }
 sync
 TB=$(timed td backup big --out "$W/big.tdb")
-FILE_MB=$(echo "$(stat -c %s "$W/big.tdb") / 1048576" | bc -l)
+FILE_MB=$(calc "$(stat -c %s "$W/big.tdb") / 1048576")
 sync
 TR=$(timed td restore "$W/big.tdb")
-BMB=$(echo "$MB / $TB" | bc -l); RMB=$(echo "$MB / $TR" | bc -l)
-printf 'backup:  %.2f s, %.0f MB/s (file %.0f MB, %.1f%% of the tenant)\n' "$TB" "$BMB" "$FILE_MB" "$(echo "100 * $FILE_MB / $MB" | bc -l)"
+BMB=$(calc "$MB / $TB"); RMB=$(calc "$MB / $TR")
+printf 'backup:  %.2f s, %.0f MB/s (file %.0f MB, %.1f%% of the tenant)\n' "$TB" "$BMB" "$FILE_MB" "$(calc "100 * $FILE_MB / $MB")"
 printf 'restore: %.2f s, %.0f MB/s\n' "$TR" "$RMB"
 printf 'load average: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
 for x in "backup $BMB" "restore $RMB"; do
   set -- $x
-  if [ "$(echo "$2 >= 100" | bc)" = 1 ]; then m=met; else m="NOT met"; fi
+  if awk -v v="$2" 'BEGIN { exit !(v >= 100) }'; then m=met; else m="NOT met"; fi
   printf 'target %s_mb_s >= 100: %s (%.0f)\n' "$1" "$m" "$2"
 done
 

@@ -17,6 +17,7 @@
 # Builds a Release tree in build/bench (as bench/run); everything else
 # lives in a /tmp/tdmigrate.* folder removed on exit (KEEP=1 keeps it).
 set -euo pipefail
+calc() { awk "BEGIN { printf \"%.3f\", $1 }"; } # arithmetic on decimals
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 N=${N:-10000}
@@ -62,15 +63,15 @@ timed() {
   t1=$(date +%s.%N)
   tail -1 "$W/out.json" >"$W/last.json"
   printf '%-22s wall_s=%.3f run_ms=%s total=%s current=%s migrated=%s failed=%s\n' "$label" \
-    "$(echo "$t1 - $t0" | bc)" "$(jq .ms "$W/last.json")" "$(jq .total "$W/last.json")" \
+    "$(calc "$t1 - $t0")" "$(jq .ms "$W/last.json")" "$(jq .total "$W/last.json")" \
     "$(jq .current "$W/last.json")" "$(jq .migrated "$W/last.json")" "$(jq .failed "$W/last.json")"
-  echo "$t1 - $t0" | bc >"$W/wall"
+  calc "$t1 - $t0" >"$W/wall"
 }
 
 best=999
 for r in $(seq 1 "$ROUNDS"); do
   timed "noop_all round $r" --all
-  best=$(echo "if ($(cat "$W/wall") < $best) $(cat "$W/wall") else $best" | bc)
+  best=$(calc "$(cat "$W/wall") < $best ? $(cat "$W/wall") : $best")
 done
 echo "target noop_migrate_all_s <= 1: best $best"
 
@@ -88,7 +89,7 @@ for f in $(ls -d "$W"/data/tenants/*/ | shuf -n 50); do
 done
 [ "$(sqlite3 "$W/data/catalog.db" "SELECT count(*) FROM schema_versions WHERE service='memo' AND version=2")" = "$N" ] ||
   { echo "the catalog does not record every tenant at 2" >&2; exit 1; }
-echo "target add_column_index_s <= 30: $add (jobs $JOBS, $(echo "scale=3; $add * 1000000 / $N" | bc) us per tenant)"
+echo "target add_column_index_s <= 30: $add (jobs $JOBS, $(calc "$add * 1000000 / $N") us per tenant)"
 
 for r in $(seq 1 "$ROUNDS"); do timed "noop_all_after round $r" --all; done
 

@@ -251,7 +251,7 @@ td_status td_op_restore_into_clone(td_op_t *op, const char *path, const char *cl
 td_status td_op_backup_restore_queue(td_op_t *op, const char *key, const char *id,
                                      const char *as_slug, td_job_row_t *job) {
     td_backup_row_t row;
-    const char *path;
+    const char *path = NULL;
     if (td_op_backup_get(op, key, id, &row, &path))
         return op->err.st;
     if (strcmp(row.status, "ready"))
