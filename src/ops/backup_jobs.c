@@ -103,6 +103,8 @@ td_status td_op_restore_job(td_op_t *op, td_job_t *job) {
     if (!tid || !file)
         return td_op_fail(op, TD_E_INVALID, 400, "invalid_payload",
                           "tenant.restore needs {\"tenant_id\", \"file\"}");
+    if (r->step >= 2)
+        return TD_OK; /* restored already: again would undo the writes since */
     td_tenant_t t;
     int64_t rows = 0;
     jprog_t jp = {op, job, 1, NULL};

@@ -73,7 +73,10 @@ td_status td_op_tenant_db(td_op_t *op, const char *tenant_id, const char *servic
     /* never a schema behind the code: its migrations run first (once per
      * tenant and process), or the tenant answers 503 */
     if (td_migrate_ensure(p, tenant_id, err, sizeof(err)))
-        return td_op_fail(op, TD_E_UNAVAILABLE, 503, "tenant_migrating", "%s", err);
+        return td_actor_platform(&op->actor) /* the database's words: operators only */
+                   ? td_op_fail(op, TD_E_UNAVAILABLE, 503, "tenant_migrating", "%s", err)
+                   : td_op_fail(op, TD_E_UNAVAILABLE, 503, "tenant_migrating",
+                                "this tenant's data is being brought up to date; retry later");
     td_status st = p->pool ? td_tenant_lease(p, op->arena, tenant_id, service, out, err, sizeof(err))
                            : td_tenant_open_db(p, op->arena, tenant_id, out, err, sizeof(err));
     if (!st && !p->pool && td_arena_defer(op->arena, close_db, *out))

@@ -172,33 +172,71 @@ static td_status load_all(load_t *l, td_db_t *db, const td_tenant_t *t, const ch
     return st;
 }
 
+typedef int (*skip_fn)(const char *name, const void *ctx);
+
+static td_status link_tree(const char *from, const char *to);
+
+/* Hard-links each entry of the folder from into the folder to, but those
+ * skip names (skip may be NULL). */
+static td_status link_entries(const char *from, const char *to, skip_fn skip, const void *ctx) {
+    DIR *d = opendir(from);
+    if (!d)
+        return TD_E_IO;
+    td_status st = TD_OK;
+    struct dirent *e;
+    while (!st && (e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || (skip && skip(e->d_name, ctx)))
+            continue;
+        char f[4400], t[4400];
+        snprintf(f, sizeof(f), "%s/%s", from, e->d_name);
+        snprintf(t, sizeof(t), "%s/%s", to, e->d_name);
+        st = link_tree(f, t);
+    }
+    closedir(d);
+    return st;
+}
+
+/* Hard-links the tree at from (a folder: the tenant's file store) into to,
+ * folder by folder. Nothing live is moved: whatever becomes of the staging
+ * folder (removed after a failure, or after the swap as the old copy),
+ * the live files keep their other link. */
+static td_status link_tree(const char *from, const char *to) {
+    struct stat sb;
+    if (lstat(from, &sb))
+        return TD_E_IO;
+    if (!S_ISDIR(sb.st_mode))
+        return link(from, to) && errno != EEXIST ? TD_E_IO : TD_OK;
+    if (mkdir(to, sb.st_mode & 07777) && errno != EEXIST)
+        return TD_E_IO;
+    return link_entries(from, to, NULL, NULL);
+}
+
+struct restored_set {
+    const char *const *svcs;
+    size_t nsvc;
+};
+
+/* The marker, and the service files the restore replaces. */
+static int not_kept(const char *name, const void *ctx) {
+    const struct restored_set *r = ctx;
+    if (!strcmp(name, MARKER))
+        return 1;
+    for (size_t s = 0; s < r->nsvc; s++) {
+        size_t n = strlen(r->svcs[s]);
+        if (!strncmp(name, r->svcs[s], n) && !strncmp(name + n, ".db", 3))
+            return 1;
+    }
+    return 0;
+}
+
 /* Links every entry of the live folder that the restore does not replace
  * (other services' files, the tenant's file store) into the staging one. */
 static td_status keep_other_files(const char *live, const char *stage, const char *const *svcs,
                                   size_t nsvc) {
-    DIR *d = opendir(live);
-    if (!d)
+    if (access(live, F_OK))
         return errno == ENOENT ? TD_OK : TD_E_IO;
-    td_status st = TD_OK;
-    struct dirent *e;
-    while (!st && (e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || !strcmp(e->d_name, MARKER))
-            continue;
-        int restored = 0;
-        for (size_t s = 0; s < nsvc && !restored; s++) {
-            size_t n = strlen(svcs[s]);
-            restored = !strncmp(e->d_name, svcs[s], n) && !strncmp(e->d_name + n, ".db", 3);
-        }
-        if (restored)
-            continue;
-        char from[4400], to[4400];
-        snprintf(from, sizeof(from), "%s/%s", live, e->d_name);
-        snprintf(to, sizeof(to), "%s/%s", stage, e->d_name);
-        if (link(from, to) && errno != EEXIST) /* a folder: moved by rename below */
-            st = errno == EPERM || errno == EISDIR ? (rename(from, to) ? TD_E_IO : TD_OK) : TD_E_IO;
-    }
-    closedir(d);
-    return st;
+    struct restored_set r = {svcs, nsvc};
+    return link_entries(live, stage, not_kept, &r);
 }
 
 /* fsync of a file or folder: the staging files were written unsynced. */
@@ -218,6 +256,39 @@ static td_status write_marker(const char *dir, const char *tag) {
         return TD_E_IO;
     int bad = fputs(tag, f) < 0 || fflush(f) || fsync(fileno(f));
     return fclose(f) || bad ? TD_E_IO : TD_OK;
+}
+
+/* The live service file's outbox goes with the restore (db: the staging
+ * handle, svc attached under its name): its undrained rows, and its
+ * sequence moved on by a margin — the catalog's drain mark counts this
+ * tenant's outbox numbers, so a restored file numbering from 1 again
+ * would have its next writes taken as drained already, and never audited.
+ * The margin covers rows written (and drained) between this copy and the
+ * swap. */
+static td_status keep_outbox(td_db_t *db, const char *live_file, const char *svc) {
+    if (access(live_file, F_OK))
+        return TD_OK; /* a service the tenant did not have */
+    char sql[512];
+    td_status st = td_db_execv(db, NULL, "ATTACH ? AS td_old", live_file, NULL);
+    if (st)
+        return st;
+    snprintf(sql, sizeof(sql), "INSERT INTO \"%s\".td_outbox SELECT * FROM td_old.td_outbox", svc);
+    st = td_db_execv(db, NULL, sql, NULL);
+    if (!st) {
+        snprintf(sql, sizeof(sql), "DELETE FROM \"%s\".sqlite_sequence WHERE name = 'td_outbox'",
+                 svc);
+        st = td_db_execv(db, NULL, sql, NULL);
+    }
+    if (!st) {
+        snprintf(sql, sizeof(sql),
+                 "INSERT INTO \"%s\".sqlite_sequence (name, seq) SELECT 'td_outbox',"
+                 " coalesce(max(seq), 0) + 1000000 FROM td_old.sqlite_sequence"
+                 " WHERE name = 'td_outbox'",
+                 svc);
+        st = td_db_execv(db, NULL, sql, NULL);
+    }
+    td_status dt = td_db_execv(db, NULL, "DETACH td_old", NULL);
+    return st ? st : dt;
 }
 
 /* The SQLite way: load into the staging folder, then exchange. */
@@ -254,6 +325,8 @@ static td_status restore_sqlite(load_t *l, const td_tenant_t *t, const char *tag
         st = load_all(l, db, t, svcs, nsvc, 0);
     for (size_t s = 0; !st && s < nsvc; s++)
         st = td_rows_bulk_mode(db, svcs[s], 0);
+    for (size_t s = 0; !st && s < nsvc; s++)
+        st = keep_outbox(db, td_arena_printf(a, "%s/%s.db", live, svcs[s]), svcs[s]);
     td_db_close(db);
     for (size_t s = 0; !st && s < nsvc; s++)
         st = sync_file(td_arena_printf(a, "%s/%s.db", stage, svcs[s]));
@@ -262,9 +335,13 @@ static td_status restore_sqlite(load_t *l, const td_tenant_t *t, const char *tag
     if (!st)
         st = keep_other_files(live, stage, svcs, nsvc);
     if (!st)
-        st = write_marker(stage, tag);
+        st = write_marker(stage, tag); /* (synced: the folder's entries with it) */
+    if (!st)
+        st = sync_file(stage);
     if (!st && renameat2(AT_FDCWD, stage, AT_FDCWD, live, RENAME_EXCHANGE))
         st = TD_E_IO;
+    if (!st)
+        st = sync_file(p->tenants_dir); /* the exchange is durable before the old copy goes */
     if (!st) {
         TD_FAULT("restore_swapped");
         if (p->pool)

@@ -655,11 +655,16 @@ static td_status enable_service(td_platform_t *p, td_arena_t *a, const char *key
     td_place_t pl;
     td_tenant_cred_t cred;
     td_schema_t schema;
-    td_status st = td_catalog_lease(p->catalog, a, &db);
-    if (!st)
+    /* the catalog connection goes back while the tenant's database is
+     * changed: the migration below leases its own, and a thread holding
+     * two can wait forever on a small catalog pool */
+    td_status st = td_catalog_lease(p->catalog, NULL, &db);
+    if (!st) {
         st = service_target(p, a, db, key, service, out, err, errlen);
-    if (!st)
-        st = placement(p, a, db, &out->row, &pl, &cred);
+        if (!st)
+            st = placement(p, a, db, &out->row, &pl, &cred);
+        td_catalog_release(p->catalog, db);
+    }
     if (!st && td_service_schema(service, pl.drv->name, &schema))
         st = fail(err, errlen, TD_E_INVALID, "service %s has no schema here", service);
     if (!st)
@@ -670,6 +675,8 @@ static td_status enable_service(td_platform_t *p, td_arena_t *a, const char *key
     int from, to;
     if (!st)
         st = td_migrate_service(p, out->row.id, service, NULL, 0, &from, &to, err, errlen);
+    if (!st)
+        st = td_catalog_lease(p->catalog, a, &db);
     if (!st)
         st = td_cat_tenant_service_set(db, out->row.id, service, 1);
     if (!st && p->pool) /* open handles lack the new service */

@@ -24,6 +24,11 @@
 #include "tenancy/migrate.h"
 #include "tenancy/tenancy_int.h"
 
+/* How long a request waits for another migration of its tenant (a fleet
+ * run's, or another request's) before answering 503 tenant_migrating: a
+ * long ALTER must not hold every HTTP thread. */
+#define ENSURE_WAIT_MS 500
+
 #define STRIPES 256
 #define KNOWN_STRIPES 1024
 #define KNOWN_PER_STRIPE 128
@@ -149,7 +154,10 @@ static td_status apply(td_platform_t *p, const td_place_t *pl, const char *tenan
  * (when quarantine is set). */
 static td_status record_one(td_db_t *db, td_arena_t *a, const td_migrate_outcome_t *o,
                             const char *run_id, int quarantine) {
-    if (o->result && !quarantine)
+    /* only a migration's own failure quarantines: a busy or unreachable
+     * database (or a lock that timed out) is tried again next time */
+    int transient = o->failed < 0 || o->result == TD_E_BUSY || o->result == TD_E_UNAVAILABLE;
+    if (o->result && (!quarantine || transient))
         return TD_OK;
     if (o->result) {
         size_t k = o->failed >= 0 ? (size_t)o->failed : 0;
@@ -191,8 +199,11 @@ void td_migrate_outcome_free(td_migrate_outcome_t *o) {
     o->ms = NULL;
 }
 
-td_status td_migrate_apply(td_platform_t *p, const char *tenant_id, const char *service,
-                           td_migrate_outcome_t *o) {
+/* td_migrate_apply, waiting at most wait_ms (< 0: as long as it takes)
+ * for the tenant's migration lock: TD_E_BUSY when another migration of
+ * the tenant holds it longer (the request path does not wait for one). */
+static td_status apply_waiting(td_platform_t *p, const char *tenant_id, const char *service,
+                               td_migrate_outcome_t *o, int64_t wait_ms) {
     td_arena_t *a = td_arena_new(0);
     td_tenant_t t;
     td_place_t pl;
@@ -213,10 +224,15 @@ td_status td_migrate_apply(td_platform_t *p, const char *tenant_id, const char *
     if (!st) {
         snprintf(o->tenant_id, sizeof(o->tenant_id), "%s", t.row.id);
         pthread_mutex_t *mu = tenant_lock(t.row.id);
-        pthread_mutex_lock(mu);
-        st = apply(p, &pl, t.row.id, &o->svc, &o->from, &o->to, o->ms, &o->failed, o->err,
-                   sizeof(o->err));
-        pthread_mutex_unlock(mu);
+        struct timespec until = td_deadline(CLOCK_REALTIME, wait_ms);
+        if (wait_ms < 0 ? pthread_mutex_lock(mu) : pthread_mutex_timedlock(mu, &until)) {
+            snprintf(o->err, sizeof(o->err), "the tenant is being migrated");
+            st = TD_E_BUSY;
+        } else {
+            st = apply(p, &pl, t.row.id, &o->svc, &o->from, &o->to, o->ms, &o->failed, o->err,
+                       sizeof(o->err));
+            pthread_mutex_unlock(mu);
+        }
         if (!st && o->to > o->from && p->pool) /* idle handles re-read the schema */
             td_pool_forget(p->pool, t.row.id);
         if (st)
@@ -230,11 +246,16 @@ td_status td_migrate_apply(td_platform_t *p, const char *tenant_id, const char *
     return st;
 }
 
-td_status td_migrate_service(td_platform_t *p, const char *tenant_id, const char *service,
-                             const char *run_id, int quarantine, int *from, int *to, char *err,
-                             size_t errlen) {
+td_status td_migrate_apply(td_platform_t *p, const char *tenant_id, const char *service,
+                           td_migrate_outcome_t *o) {
+    return apply_waiting(p, tenant_id, service, o, -1);
+}
+
+static td_status migrate_service(td_platform_t *p, const char *tenant_id, const char *service,
+                                 const char *run_id, int quarantine, int64_t wait_ms, int *from,
+                                 int *to, char *err, size_t errlen) {
     td_migrate_outcome_t o;
-    td_status res = td_migrate_apply(p, tenant_id, service, &o);
+    td_status res = apply_waiting(p, tenant_id, service, &o, wait_ms);
     TD_FAULT("migrate.applied");
     td_status st = td_migrate_record(p, &o, 1, run_id, quarantine);
     *from = o.from;
@@ -245,6 +266,12 @@ td_status td_migrate_service(td_platform_t *p, const char *tenant_id, const char
                  td_status_msg(st));
     td_migrate_outcome_free(&o);
     return res ? res : st;
+}
+
+td_status td_migrate_service(td_platform_t *p, const char *tenant_id, const char *service,
+                             const char *run_id, int quarantine, int *from, int *to, char *err,
+                             size_t errlen) {
+    return migrate_service(p, tenant_id, service, run_id, quarantine, -1, from, to, err, errlen);
 }
 
 /* Says which of a tenant's services are behind the code (keep fn). */
@@ -282,8 +309,8 @@ td_status td_migrate_ensure(td_platform_t *p, const char *tenant_id, char *err, 
             }
         int from, to;
         char why[256];
-        if (!st && td_migrate_service(p, tenant_id, rows[i].service, NULL, 1, &from, &to, why,
-                                      sizeof(why))) {
+        if (!st && migrate_service(p, tenant_id, rows[i].service, NULL, 1, ENSURE_WAIT_MS, &from,
+                                   &to, why, sizeof(why))) {
             snprintf(err, errlen, "the %s migrations of this tenant failed: %s", rows[i].service,
                      why);
             st = TD_E_STATE;
