@@ -203,5 +203,13 @@ int td_api_before(td_req_t *req, void *app_) {
             return forbid(req, "service_not_granted", "Forbidden",
                           "this service was not granted to you");
     }
+    /* a request that may write waits here while the tenant's writes are
+     * held (a move's switch), before it leases the tenant's database */
+    if (ctx->tenant && !(req->method & (TD_GET | TD_HEAD)) &&
+        td_tenant_write_enter(app->platform, req->arena, ctx->tenant->row.id, TD_WRITE_WAIT_MS)) {
+        td_resp_problem(req, 503, "tenant_moving", "Tenant moving",
+                        "the tenant's writes are held longer than expected; retry");
+        return -1;
+    }
     return 0;
 }

@@ -64,6 +64,9 @@ uint64_t td_audit_drained(td_platform_t *p);
  * batch by batch (*rows drained; may be NULL). On failure op->err says
  * why (503 tenant_unavailable for the tenant's database). */
 td_status td_audit_drain_tenant(td_op_t *op, const char *tenant_id, int64_t *rows);
+/* The same on a connection the caller holds to t's database with every
+ * service attached (a move, its writes held). */
+td_status td_audit_drain_db(td_op_t *op, const td_tenant_t *t, td_db_t *tdb, int64_t *rows);
 /* The worker's tick: at most every interval_ms (one thread of the process
  * at a time) appends buffered refusals, drains the tenants touched since
  * the last tick, queues an outbox.drain job for a tenant that failed, and

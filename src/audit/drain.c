@@ -232,12 +232,38 @@ static td_status open_tenant(td_op_t *op, const char *tid, int pooled, td_db_t *
     return td_tenant_open_db(p, op->arena, tid, tdb, err, errlen);
 }
 
+/* Drains every service of t on tdb (attach: the services are attached
+ * first, a pool handle's way). */
+static td_status drain_on(td_op_t *op, const td_tenant_t *t, td_db_t *tdb, int attach,
+                          int64_t *rows) {
+    int64_t drained = 0;
+    char err[256] = "", where = 't';
+    const char *svc = "auth";
+    td_status st = TD_OK;
+    for (size_t i = 0; !st && i < t->nsvc; i++) {
+        svc = t->services[i];
+        if (attach && strcmp(svc, "auth"))
+            st = td_db_tenant_attach(tdb, svc, err, sizeof(err));
+        if (!st)
+            st = drain_service(op, tdb, t->row.id, svc, &drained, &where);
+    }
+    if (rows)
+        *rows = drained;
+    if (st && where == 'c')
+        return td_op_fail(op, st, 503, "catalog_unavailable",
+                          "tenant %s: the catalog did not take the outbox of %s", t->row.slug, svc);
+    if (st)
+        return td_op_fail(op, TD_E_UNAVAILABLE, 503, "tenant_unavailable",
+                          "tenant %s: the outbox of %s could not be read (%s)", t->row.slug, svc,
+                          err[0] ? err : td_status_msg(st));
+    return TD_OK;
+}
+
 td_status td_audit_drain_tenant(td_op_t *op, const char *tenant_id, int64_t *rows) {
     return td_audit_drain_via(op, tenant_id, 0, rows);
 }
 
 td_status td_audit_drain_via(td_op_t *op, const char *tenant_id, int pooled, int64_t *rows) {
-    int64_t drained = 0;
     td_tenant_t t;
     td_status st = td_tenant_find(op->platform, op->arena, tenant_id, &t);
     if (st == TD_E_NOTFOUND || (!st && strcmp(t.row.status, "active") &&
@@ -254,28 +280,20 @@ td_status td_audit_drain_via(td_op_t *op, const char *tenant_id, int pooled, int
         td_cat_stats_ensure(cat, t.row.id); /* best effort: listed by the summary's sorts */
         td_catalog_release(op->platform->catalog, cat);
     }
-    char err[256] = "", where = 't';
+    char err[256] = "";
     td_db_t *tdb = NULL;
     int own = 0;
-    const char *svc = "auth";
     st = open_tenant(op, t.row.id, pooled, &tdb, &own, err, sizeof(err));
-    for (size_t i = 0; !st && i < t.nsvc; i++) {
-        svc = t.services[i];
-        if (!own && strcmp(svc, "auth"))
-            st = td_db_tenant_attach(tdb, svc, err, sizeof(err));
-        if (!st)
-            st = drain_service(op, tdb, t.row.id, svc, &drained, &where);
-    }
-    if (own)
-        td_db_close(tdb);
-    if (rows)
-        *rows = drained;
-    if (st && where == 'c')
-        return td_op_fail(op, st, 503, "catalog_unavailable",
-                          "tenant %s: the catalog did not take the outbox of %s", t.row.slug, svc);
     if (st)
         return td_op_fail(op, TD_E_UNAVAILABLE, 503, "tenant_unavailable",
-                          "tenant %s: the outbox of %s could not be read (%s)", t.row.slug, svc,
+                          "tenant %s: its database does not answer (%s)", t.row.slug,
                           err[0] ? err : td_status_msg(st));
-    return TD_OK;
+    st = drain_on(op, &t, tdb, !own, rows);
+    if (own)
+        td_db_close(tdb);
+    return st;
+}
+
+td_status td_audit_drain_db(td_op_t *op, const td_tenant_t *t, td_db_t *tdb, int64_t *rows) {
+    return drain_on(op, t, tdb, 0, rows);
 }

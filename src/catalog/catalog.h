@@ -75,6 +75,21 @@ td_status td_cat_tenant_services(td_db_t *db, td_arena_t *a, const char *id, con
 td_status td_cat_tenant_db(td_db_t *db, td_arena_t *a, const char *id, td_tenant_db_row_t *out);
 /* Replaces a tenant's placement (and its tenants.backend). */
 td_status td_cat_tenant_db_set(td_db_t *db, const char *id, const td_tenant_db_row_t *d);
+/* ---- tenant moves (moves.c, migration 0015) ---- */
+typedef struct {
+    const char *tenant_id, *state; /* copying | switched */
+    const char *backend, *server_id, *secret_enc; /* the target placement */
+    td_tenant_db_row_t from;                       /* the placement moved away from */
+    const char *started_at;
+} td_move_row_t;
+/* Records a move (state copying); TD_E_EXISTS when the tenant has one. */
+td_status td_cat_move_insert(td_db_t *db, const td_move_row_t *m);
+/* TD_E_NOTFOUND when the tenant has no move in progress. */
+td_status td_cat_move_get(td_db_t *db, td_arena_t *a, const char *tenant_id, td_move_row_t *out);
+/* In one transaction: the tenant's placement becomes the move's target and
+ * the move is switched. TD_E_STATE when it was not copying. */
+td_status td_cat_move_switch(td_db_t *db, const char *tenant_id);
+td_status td_cat_move_delete(td_db_t *db, const char *tenant_id);
 td_status td_cat_schema_version_set(td_db_t *db, const char *tenant_id, const char *service,
                                     int version);
 /* Removes everything of a deleted tenant but its row; shreds its key. */

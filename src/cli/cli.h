@@ -40,6 +40,12 @@ int td_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(pr
 int td_cli_opt(td_cli_t *cli, int *i, const char *name, const char **out);
 /* Opens the platform; prints the error and returns non-zero on failure. */
 int td_cli_open(td_cli_t *cli, td_platform_t *p, int init);
+/* `tenantd serve` holds a shared lock on DATA/serve.lock for its life
+ * (td_cli_serve_mark: the descriptor, -1 when it could not); a command
+ * asks whether a server runs on this data folder with
+ * td_cli_server_running (1 when the lock is held). */
+int td_cli_serve_mark(const td_config_t *cfg);
+int td_cli_server_running(const td_config_t *cfg);
 /* Reads one line from stdin (without newline) into a malloc'd string. */
 char *td_cli_read_stdin_line(void);
 /* Prints a JSON value on stdout, indented, and frees it. */

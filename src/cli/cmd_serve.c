@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api/api.h"
 #include "auth/password.h"
@@ -125,6 +126,8 @@ int td_cmd_serve(td_cli_t *cli) {
         st = td_usage_start(app.usage);
     if (!st)
         st = td_http_start(&o, &app.http, err, sizeof(err));
+    /* commands that must leave work to the server (tenant move) see it runs */
+    int mark = st ? -1 : td_cli_serve_mark(&cli->cfg);
     td_jobs_opts_t jo = td_jobs_opts(&cli->cfg);
     td_jobs_workers_t *jobs = NULL;
     if (!st && cli->cfg.job_workers > 0 &&
@@ -138,6 +141,8 @@ int td_cmd_serve(td_cli_t *cli) {
         td_limiter_free(app.login_limits);
         td_limiter_free(app.ip_limits);
         td_platform_close(&p);
+        if (mark >= 0)
+            close(mark);
         return TD_EXIT_FAIL;
     }
     char *data = realpath(cli->cfg.data, NULL);
@@ -160,6 +165,8 @@ int td_cmd_serve(td_cli_t *cli) {
     td_revocations_free(app.revoked);
     td_limiter_free(app.login_limits);
     td_limiter_free(app.ip_limits);
+    if (mark >= 0)
+        close(mark);
     td_platform_close(&p);
     return TD_EXIT_OK;
 }

@@ -1,4 +1,9 @@
-/* cmd_tenant.c — tenantd tenant create|list|show|suspend|resume|retry|delete. */
+/* cmd_tenant.c — tenantd tenant create|list|show|suspend|resume|retry|delete|move.
+ *
+ * move queues a tenant.move job (the process that serves the tenant must
+ * be the one that moves it: it holds its own writes for the switch) and
+ * follows it; when no worker takes it within a few seconds — no server
+ * runs — this process runs the queue's due jobs itself until it is done. */
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "common/timeutil.h"
 #include "ops/ops.h"
 
 #define LIST_PAGE 500
@@ -154,19 +160,135 @@ static int confirm_delete(td_platform_t *p, td_arena_t *a, const char *key) {
     return ok ? 0 : -1;
 }
 
+#define MOVE_CLAIM_MS 3000 /* a server's worker takes a queued job within its poll */
+
+/* Prints the move's report (the job's last checkpoint). */
+static int print_move(td_cli_t *cli, const td_job_row_t *j) {
+    json_t *r = json_loads(j->checkpoint ? j->checkpoint : "{}", 0, NULL);
+    if (cli->json) {
+        json_object_set_new(r, "job_id", json_string(j->id));
+        td_cli_print_json(r);
+        return TD_EXIT_OK;
+    }
+    printf("moved %s from %s to %s: %lld rows, writes held %lld ms\n",
+           json_string_value(json_object_get(r, "slug")),
+           json_string_value(json_object_get(r, "from")),
+           json_string_value(json_object_get(r, "to")),
+           (long long)json_integer_value(json_object_get(r, "rows")),
+           (long long)json_integer_value(json_object_get(r, "held_ms")));
+    size_t i;
+    json_t *t;
+    json_array_foreach(json_object_get(r, "tables"), i, t)
+        printf("  %-10s %-24s %10lld %10lld  %s\n", json_string_value(json_object_get(t, "service")),
+               json_string_value(json_object_get(t, "table")),
+               (long long)json_integer_value(json_object_get(t, "source_rows")),
+               (long long)json_integer_value(json_object_get(t, "target_rows")),
+               json_is_true(json_object_get(t, "match")) ? "match" : "DIFFERS");
+    json_decref(r);
+    return TD_EXIT_OK;
+}
+
+/* One look at the job: an exit code when it ended, -1 to look again. */
+static int follow_one(td_cli_t *cli, td_platform_t *p, const td_job_row_t *j, const char *owner,
+                      const td_jobs_opts_t *jo, char *last, size_t nlast, int64_t *queued_since,
+                      int *attempts) {
+    if (*attempts < 0) /* an attempt that failed before this command came is not its news */
+        *attempts = j->attempts;
+    if (!strcmp(j->state, "succeeded"))
+        return print_move(cli, j);
+    if ((j->error && j->attempts > *attempts) || !strcmp(j->state, "failed") ||
+        !strcmp(j->state, "cancelled")) {
+        td_cli_error("the move failed: %s (job %s%s)", j->error ? j->error : j->state, j->id,
+                     strcmp(j->state, "queued") ? "" : ", which will try again");
+        return TD_EXIT_FAIL;
+    }
+    if (j->message && strcmp(j->message, last) && !cli->json) {
+        snprintf(last, nlast, "%s", j->message);
+        fprintf(stderr, "%s\n", last);
+    }
+    int ran = 0;
+    /* nobody takes it and no server runs on this data folder: run it here
+     * (a server must run it itself: it holds its own writes) */
+    if (!strcmp(j->state, "queued") && td_now_ms() - *queued_since > MOVE_CLAIM_MS &&
+        !td_cli_server_running(&cli->cfg) && td_jobs_run_one(p, owner, jo, &ran))
+        ran = 0;
+    if (strcmp(j->state, "queued"))
+        *queued_since = td_now_ms();
+    if (!ran)
+        usleep(200 * 1000);
+    return -1;
+}
+
+/* Follows job id to its end, running due jobs here when no worker takes
+ * it. */
+static int follow_move(td_cli_t *cli, td_platform_t *p, const char *id) {
+    td_jobs_opts_t jo = td_jobs_opts(&cli->cfg);
+    char host[64] = "", owner[128], last[256] = "";
+    gethostname(host, sizeof(host) - 1);
+    snprintf(owner, sizeof(owner), "%s:%d:cli", host, (int)getpid());
+    int64_t queued_since = td_now_ms();
+    int attempts = -1;
+    for (;;) {
+        td_job_row_t j;
+        td_arena_t *a = td_arena_new(0); /* a poll's catalog lease goes back with it */
+        td_op_t pop = td_cli_op(p, a);
+        if (!a || td_jobs_get(&pop, id, &j)) {
+            int rc = a ? td_cli_op_fail(&pop) : TD_EXIT_FAIL;
+            td_arena_destroy(a);
+            return rc;
+        }
+        int rc = follow_one(cli, p, &j, owner, &jo, last, sizeof(last), &queued_since, &attempts);
+        td_arena_destroy(a);
+        if (rc >= 0)
+            return rc;
+    }
+}
+
+
+static int move(td_cli_t *cli, td_platform_t *p, td_arena_t *a) {
+    const char *key = NULL, *to = NULL;
+    int async = 0;
+    for (int i = 1; i < cli->argc; i++) {
+        const char *v = NULL, *arg = cli->argv[i];
+        if (td_cli_opt(cli, &i, "--to", &v) && v)
+            to = v;
+        else if (strcmp(arg, "--async") == 0)
+            async = 1;
+        else if (arg[0] == '-')
+            return td_cli_usage("tenant", "unknown or incomplete option '%.40s'", arg);
+        else if (!key)
+            key = arg;
+        else
+            return td_cli_usage("tenant", "unexpected argument '%.40s'", arg);
+    }
+    if (!key)
+        return td_cli_usage("tenant", "tenant move needs a SLUG or ID");
+    td_op_t op = td_cli_op(p, a);
+    td_job_row_t job;
+    if (td_op_tenant_move_async(&op, key, to, &job))
+        return td_cli_op_fail(&op);
+    if (!async)
+        return follow_move(cli, p, job.id);
+    if (cli->json)
+        td_cli_print_json(json_pack("{s:o}", "job", td_job_json(&job)));
+    else
+        printf("moving; job %s\n", job.id);
+    return TD_EXIT_OK;
+}
+
 int td_cmd_tenant(td_cli_t *cli) {
     if (cli->argc < 1)
         return td_cli_usage("tenant", "tenant needs a subcommand (create, list, show, suspend, "
-                                      "resume, retry, delete)");
+                                      "resume, retry, delete, move)");
     const char *sub = cli->argv[0];
-    static const char *const subs[] = {"create", "list",  "show",  "suspend",
-                                       "resume", "retry", "delete"};
+    static const char *const subs[] = {"create", "list",   "show", "suspend",
+                                       "resume", "retry", "delete", "move"};
     int known = 0;
     for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
         known |= strcmp(sub, subs[i]) == 0;
     if (!known)
         return td_cli_usage("tenant", "unknown subcommand '%.40s'", sub);
-    int takes_key = strcmp(sub, "create") && strcmp(sub, "list");
+    int takes_key = strcmp(sub, "create") && strcmp(sub, "list") && strcmp(sub, "move");
     int yes = 0;
     if (strcmp(sub, "delete") == 0) /* tenant delete KEY [--yes] */
         for (int i = 1; i < cli->argc; i++)
@@ -193,6 +315,8 @@ int td_cmd_tenant(td_cli_t *cli) {
         rc = create(cli, &p, a);
     else if (strcmp(sub, "list") == 0)
         rc = list(cli, &p, a);
+    else if (strcmp(sub, "move") == 0)
+        rc = move(cli, &p, a);
     else {
         const char *key = cli->argv[1];
         td_tenant_t t;

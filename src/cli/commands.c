@@ -20,7 +20,7 @@ static const td_cmd_t commands[] = {
      "--admin-password-stdin a password is generated and printed once.\n"
      "Running it again on an initialised folder changes nothing.\n",
      td_cmd_init},
-    {"tenant", "create, list, show, suspend, resume, retry or delete tenants",
+    {"tenant", "create, list, show, suspend, resume, retry, delete or move tenants",
      "usage: tenantd tenant create SLUG [--name NAME] [--services a,b] [--admin-email E\n"
      "                      --admin-password-stdin] [--backend sqlite|postgres] [--plan P]\n"
      "                      [--async] [--json]\n"
@@ -28,6 +28,7 @@ static const td_cmd_t commands[] = {
      "       tenantd tenant show SLUG|ID [--json]\n"
      "       tenantd tenant suspend|resume|retry SLUG|ID [--json]\n"
      "       tenantd tenant delete SLUG|ID [--yes] [--json]\n"
+     "       tenantd tenant move SLUG|ID --to sqlite|postgres|SERVER|postgres://... [--async] [--json]\n"
      "\n"
      "Slugs match ^[a-z][a-z0-9-]{1,62}$ and are not reserved words. The auth\n"
      "service is always enabled. retry resumes a tenant left provisioning or\n"
@@ -36,7 +37,14 @@ static const td_cmd_t commands[] = {
      "slug; --yes skips the question (required without a terminal).\n"
      "create --async records the tenant (provisioning) and prints the\n"
      "tenant.provision job that creates its databases and makes it active; a\n"
-     "job worker (tenantd serve, or tenantd jobs run) runs it.\n",
+     "job worker (tenantd serve, or tenantd jobs run) runs it.\n"
+     "move copies the tenant's data to this node's SQLite folder, a registered\n"
+     "PostgreSQL server (by name or id; postgres = the least loaded; a URL is\n"
+     "registered first) while it serves, holds its writes for the last\n"
+     "catch-up, checks every table's rows and checksum, switches, then removes\n"
+     "the old copy. It runs as a tenant.move job: a running server takes it\n"
+     "(and holds its own writes); without one this command runs it. Run it\n"
+     "again to finish a move that was interrupted; --async only queues it.\n",
      td_cmd_tenant},
     {"user", "add, list or disable a tenant's users",
      "usage: tenantd user add EMAIL --tenant SLUG --role admin|manager|client [--services a,b]\n"

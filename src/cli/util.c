@@ -1,8 +1,11 @@
 /* util.c — helpers shared by the commands. */
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 
@@ -111,4 +114,28 @@ td_op_t td_cli_op(td_platform_t *p, td_arena_t *a) {
 int td_cli_op_fail(const td_op_t *op) {
     td_cli_error("%s", op->err.detail[0] ? op->err.detail : td_status_msg(op->err.st));
     return op->err.status == 400 ? TD_EXIT_USAGE : TD_EXIT_FAIL;
+}
+
+static int serve_lock_fd(const td_config_t *cfg) {
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/serve.lock", cfg->data);
+    return open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+}
+
+int td_cli_serve_mark(const td_config_t *cfg) {
+    int fd = serve_lock_fd(cfg);
+    if (fd >= 0 && flock(fd, LOCK_SH | LOCK_NB)) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+int td_cli_server_running(const td_config_t *cfg) {
+    int fd = serve_lock_fd(cfg);
+    if (fd < 0)
+        return 0;
+    int held = flock(fd, LOCK_EX | LOCK_NB) != 0;
+    close(fd); /* gives the probe's lock back */
+    return held;
 }

@@ -57,6 +57,8 @@ td_jobs_opts_t td_jobs_opts(const td_config_t *cfg);
 /* The job's row as claimed: payload, tenant, step and checkpoint of the
  * last recorded progress (step 0 and NULL checkpoint on a first run). */
 const td_job_row_t *td_job_row(const td_job_t *job);
+/* The text member key of the job's payload (arena-owned), or NULL. */
+const char *td_job_arg(td_op_t *op, const td_job_t *job, const char *key);
 /* Records that step is done (done of total, a message for people, and an
  * opaque checkpoint the handler resumes from) and extends the lease.
  * TD_E_STATE when the job was cancelled or its lease lost, or when the

@@ -31,6 +31,8 @@ static const td_job_kind_t kinds[] = {
      "back up a tenant ({\"tenant\", \"keep\"?}: then keep only its newest keep backups)"},
     {"tenant.restore", td_op_restore_job,
      "restore a backup file into its tenant, or into a clone ({\"tenant_id\", \"file\", \"as\"?})"},
+    {"tenant.move", td_op_tenant_move_job,
+     "move a tenant's data to another place ({\"tenant_id\", \"to\": sqlite or a server id})"},
     {"pg.spares", td_jobs_spares_run,
      "keep pg_spares spare databases of each template ready on every PostgreSQL server"},
 };

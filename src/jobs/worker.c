@@ -52,6 +52,14 @@ td_jobs_opts_t td_jobs_opts(const td_config_t *cfg) {
 
 const td_job_row_t *td_job_row(const td_job_t *job) { return &job->row; }
 
+const char *td_job_arg(td_op_t *op, const td_job_t *job, const char *key) {
+    json_t *p = json_loads(job->row.payload ? job->row.payload : "{}", 0, NULL);
+    const char *v = json_string_value(json_object_get(p, key));
+    char *out = v ? td_arena_strdup(op->arena, v) : NULL;
+    json_decref(p);
+    return out;
+}
+
 int td_job_stopping(const td_job_t *job) { return job->stop && atomic_load(job->stop); }
 
 /* Kills the process when TENANTD_FAULT is "<point>:<step>" (test builds). */

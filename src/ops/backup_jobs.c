@@ -92,14 +92,8 @@ td_status td_op_backup_job(td_op_t *op, td_job_t *job) {
 
 td_status td_op_restore_job(td_op_t *op, td_job_t *job) {
     const td_job_row_t *r = td_job_row(job);
-    json_t *p = json_loads(r->payload ? r->payload : "{}", 0, NULL);
-    const char *tid = json_string_value(json_object_get(p, "tenant_id"));
-    const char *file = json_string_value(json_object_get(p, "file"));
-    const char *as = json_string_value(json_object_get(p, "as"));
-    tid = tid ? td_arena_strdup(op->arena, tid) : NULL;
-    file = file ? td_arena_strdup(op->arena, file) : NULL;
-    as = as ? td_arena_strdup(op->arena, as) : NULL;
-    json_decref(p);
+    const char *tid = td_job_arg(op, job, "tenant_id"), *file = td_job_arg(op, job, "file"),
+               *as = td_job_arg(op, job, "as");
     if (!tid || !file)
         return td_op_fail(op, TD_E_INVALID, 400, "invalid_payload",
                           "tenant.restore needs {\"tenant_id\", \"file\"}");

@@ -127,6 +127,13 @@ td_status td_op_password_change(td_op_t *op, const char *current, const char *ne
 /* Records a new tenant (td_tenant_record: status provisioning) and queues
  * a tenant.provision job for it; *job is the queued job. Who: platform
  * actors. */
+/* Checks a move of tenant key to `to` (td_tenant_move_check) and queues
+ * it as a tenant.move job, the target named by server id. */
+td_status td_op_tenant_move_async(td_op_t *op, const char *key, const char *to,
+                                  td_job_row_t *job);
+/* The tenant.move kind: td_tenant_move, each step a step of the job; the
+ * last step's checkpoint is the move's report (JSON). */
+td_status td_op_tenant_move_job(td_op_t *op, td_job_t *job);
 td_status td_op_tenant_create_async(td_op_t *op, const td_tenant_spec_t *spec, td_tenant_t *out,
                                     td_job_row_t *job);
 /* The tenant.provision job kind: td_tenant_provision of the payload's

@@ -46,3 +46,84 @@ td_status td_op_tenant_provision_job(td_op_t *op, td_job_t *job) {
         return td_job_progress(op, job, 3, 3, 3, "active", NULL);
     return td_tenant_provision(op, id, job_step, job, &t);
 }
+
+/* ---- tenant.move ---- */
+
+td_status td_op_tenant_move_async(td_op_t *op, const char *key, const char *to,
+                                  td_job_row_t *job) {
+    td_move_report_t r;
+    td_status st = td_tenant_move_check(op, key, to, &r);
+    if (st)
+        return st;
+    /* a move of the tenant queued or running already: that one is the move */
+    const char *states[] = {"running", "queued"};
+    for (int i = 0; i < 2; i++) {
+        td_job_filter_t f = {.kind = "tenant.move", .state = states[i], .tenant_id = r.tenant_id,
+                             .limit = 1};
+        td_job_row_t *rows;
+        size_t n = 0;
+        const char *next;
+        if ((st = td_jobs_list(op, &f, &rows, &n, &next)))
+            return st;
+        if (n) {
+            *job = rows[0];
+            return TD_OK;
+        }
+    }
+    /* the target by server id, never by URL: a URL may carry a password */
+    json_t *p = json_pack("{s:s, s:s}", "tenant_id", r.tenant_id, "to", r.target);
+    char *payload = p ? json_dumps(p, JSON_COMPACT) : NULL;
+    json_decref(p);
+    st = payload ? td_jobs_enqueue(op, "tenant.move", r.tenant_id, payload, 0, job) : TD_E_NOMEM;
+    free(payload);
+    return st && !op->err.st ? td_op_fail_status(op, st, "cannot queue the move") : st;
+}
+
+typedef struct {
+    td_op_t *op;
+    td_job_t *job;
+} move_job_t;
+
+static td_status move_step(void *ctx, int step, const char *what, const td_move_report_t *r) {
+    move_job_t *m = ctx;
+    char *report = NULL;
+    if (step == 4) { /* the last step's checkpoint is the move's report */
+        json_t *j = td_move_report_json(r);
+        report = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        json_decref(j);
+    }
+    char msg[200];
+    if (step >= 3)
+        snprintf(msg, sizeof(msg), "%s: %lld rows, writes held %lld ms", what, (long long)r->rows,
+                 (long long)r->held_ms);
+    else
+        snprintf(msg, sizeof(msg), "%s", what);
+    td_status st = td_job_progress(m->op, m->job, step, step, 4, msg,
+                                   report ? td_arena_strdup(m->op->arena, report) : NULL);
+    free(report);
+    return st;
+}
+
+td_status td_op_tenant_move_job(td_op_t *op, td_job_t *job) {
+    const td_job_row_t *r = td_job_row(job);
+    const char *id = td_job_arg(op, job, "tenant_id"), *to = td_job_arg(op, job, "to");
+    if (!id)
+        id = r->tenant_id;
+    if (!id)
+        return td_op_fail(op, TD_E_INVALID, 400, "invalid_payload",
+                          "tenant.move needs {\"tenant_id\", \"to\"}");
+    if (r->step >= 4)
+        return TD_OK;
+    move_job_t m = {op, job};
+    td_move_report_t rep;
+    td_status st;
+    if (r->step >= 3 && td_tenant_move_check(op, id, NULL, &rep) == TD_E_INVALID) {
+        op->err = (td_op_err_t){0}; /* switched, and no move left: only the report was lost */
+        st = td_job_progress(op, job, 4, 4, 4, "moved", NULL);
+    } else {
+        op->err = (td_op_err_t){0};
+        st = td_tenant_move(op, id, to, move_step, &m, &rep);
+    }
+    td_move_report_clear(&rep);
+    return st;
+}

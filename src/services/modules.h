@@ -53,5 +53,13 @@ td_status td_cms_media_get(const td_res_ctx_t *c, const char *id, void **bytes, 
 /* Removes the file of a media row deleted and committed (a hook of
  * cms.media). */
 void td_cms_media_forget(const td_res_ctx_t *c, json_t *row);
+/* A SQLite tenant's media bytes as files under its folder dir (a move
+ * between backends carries them): the file of media id with hash sha, read
+ * whole (malloc'd; TD_E_NOTFOUND when absent), or written whole unless it
+ * is there already. */
+td_status td_cms_media_file_read(const char *dir, const char *id, const char *sha, void **bytes,
+                                 size_t *len);
+td_status td_cms_media_file_write(const char *dir, const char *id, const char *sha,
+                                  const void *bytes, size_t len);
 
 #endif

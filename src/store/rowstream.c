@@ -520,3 +520,105 @@ td_status td_rows_writer_end(td_rows_writer_t *w) {
     free(w);
     return st;
 }
+
+/* ---- changing single rows (moves bring a copy up to date) ---- */
+
+/* Binds the values (texts NUL-terminated, as reads give them) of the
+ * columns cols[0..n) from vals, from parameter first on. */
+static td_status bind_cols(td_stmt_t *s, int first, const td_rows_val_t *vals, const int *cols,
+                           int n) {
+    td_status st = TD_OK;
+    for (int k = 0; !st && k < n; k++)
+        st = bind_value(s, first + k, &vals[cols[k]], vals[cols[k]].p);
+    return st;
+}
+
+/* " WHERE "k" = ?" on the key column, or every column compared NULL-safe
+ * when key < 0; *cols gets the column numbers bound, in order. */
+static td_status where_key(td_buf_t *b, const td_rows_table_t *t, int key, int pg, int *cols,
+                           int *n) {
+    td_status st = td_buf_puts(b, " WHERE ");
+    *n = 0;
+    for (int c = 0; !st && c < t->ncols; c++) {
+        if (key >= 0 && c != key)
+            continue;
+        st = td_buf_printf(b, "%s\"%s\" %s ?", *n ? " AND " : "", t->cols[c].name,
+                           key >= 0 ? "=" : pg ? "IS NOT DISTINCT FROM" : "IS");
+        cols[(*n)++] = c;
+    }
+    return st;
+}
+
+static td_status run_bound(td_db_t *db, const char *sql, const td_rows_val_t *vals,
+                           const int *cols, int n) {
+    td_stmt_t *s = NULL;
+    td_status st = td_db_prepare(db, sql, &s);
+    if (!st)
+        st = bind_cols(s, 1, vals, cols, n);
+    if (!st)
+        st = td_db_drain(s);
+    td_db_finalize(s);
+    return st;
+}
+
+td_status td_rows_update(td_db_t *db, const td_rows_table_t *t, int key,
+                         const td_rows_val_t *vals) {
+    if (key < 0 || key >= t->ncols)
+        return TD_E_INVALID;
+    td_buf_t sql;
+    td_buf_init(&sql, 1 << 20);
+    int *cols = calloc((size_t)t->ncols + 1, sizeof(*cols)), n = 0, nk = 0;
+    td_status st = cols ? td_buf_printf(&sql, "UPDATE \"%s\".\"%s\" SET ", t->service, t->name)
+                        : TD_E_NOMEM;
+    for (int c = 0; !st && c < t->ncols; c++) {
+        if (c == key)
+            continue;
+        st = td_buf_printf(&sql, "%s\"%s\" = ?", n ? ", " : "", t->cols[c].name);
+        cols[n++] = c;
+    }
+    if (!st)
+        st = where_key(&sql, t, key, is_pg(db), cols + n, &nk);
+    if (!st && n) /* a table of its key alone has nothing to change */
+        st = run_bound(db, td_buf_str(&sql), vals, cols, n + nk);
+    free(cols);
+    td_buf_free(&sql);
+    return st;
+}
+
+td_status td_rows_delete(td_db_t *db, const td_rows_table_t *t, int key,
+                         const td_rows_val_t *vals) {
+    td_buf_t sql;
+    td_buf_init(&sql, 1 << 20);
+    int *cols = calloc((size_t)t->ncols, sizeof(*cols)), n = 0;
+    td_status st = cols ? td_buf_printf(&sql, "DELETE FROM \"%s\".\"%s\"", t->service, t->name)
+                        : TD_E_NOMEM;
+    if (!st)
+        st = where_key(&sql, t, key, is_pg(db), cols, &n);
+    if (!st)
+        st = run_bound(db, td_buf_str(&sql), vals, cols, n);
+    free(cols);
+    td_buf_free(&sql);
+    return st;
+}
+
+td_status td_rows_outbox_floor(td_db_t *db, const char *service, int64_t next) {
+    char sql[400], num[32];
+    snprintf(num, sizeof(num), "%lld", (long long)(next > 1 ? next - 1 : 0));
+    if (next <= 1)
+        return TD_OK;
+    if (is_pg(db)) {
+        snprintf(sql, sizeof(sql),
+                 "SELECT setval(pg_get_serial_sequence('\"%s\".td_outbox', 'seq'),"
+                 " greatest(%s, (SELECT coalesce(max(seq), 0) FROM \"%s\".td_outbox)))",
+                 service, num, service);
+        return td_db_exec(db, sql);
+    }
+    snprintf(sql, sizeof(sql), "DELETE FROM \"%s\".sqlite_sequence WHERE name = 'td_outbox'",
+             service);
+    td_status st = td_db_exec(db, sql);
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO \"%s\".sqlite_sequence (name, seq) SELECT 'td_outbox',"
+             " max(%s, (SELECT coalesce(max(seq), 0) FROM \"%s\".td_outbox))",
+             service, num, service);
+    return st ? st : td_db_exec(db, sql);
+}

@@ -116,4 +116,17 @@ td_status td_rows_write(td_rows_writer_t *w, const td_rows_val_t *vals);
  * of the last insert. */
 td_status td_rows_writer_end(td_rows_writer_t *w);
 
+/* Moves bring a copy up to date row by row. key is the column that
+ * identifies a row (its "id"), or -1 for a table without one: its rows
+ * are then identified by every column (compared NULL-safe). Update sets
+ * every other column of the row whose key is vals[key]; delete removes
+ * the row(s) with vals' key. Inside the caller's transaction. */
+td_status td_rows_update(td_db_t *db, const td_rows_table_t *t, int key,
+                         const td_rows_val_t *vals);
+td_status td_rows_delete(td_db_t *db, const td_rows_table_t *t, int key,
+                         const td_rows_val_t *vals);
+/* The service's next outbox number becomes at least next (a copy made
+ * elsewhere must number on past what the catalog's drain mark counted). */
+td_status td_rows_outbox_floor(td_db_t *db, const char *service, int64_t next);
+
 #endif

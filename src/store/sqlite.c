@@ -11,6 +11,7 @@
  * a crash never leaves a half-written service file under its final name. */
 #include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sodium.h>
@@ -541,6 +542,11 @@ static td_status lite_tenant_add_service(const td_place_t *pl, const char *tid,
     return add_service_file(pl, tid, svc, 1, err, errlen);
 }
 
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+    (void)sb, (void)flag, (void)ftw;
+    return remove(path) && errno != ENOENT ? -1 : 0;
+}
+
 static td_status lite_tenant_drop(const td_place_t *pl, const char *tid, char *err,
                                   size_t errlen) {
     td_status rc = check_names(tid, NULL, err, errlen);
@@ -548,19 +554,9 @@ static td_status lite_tenant_drop(const td_place_t *pl, const char *tid, char *e
         return rc;
     char dir[4096];
     snprintf(dir, sizeof(dir), "%s/%s", pl->root, tid);
-    DIR *d = opendir(dir);
-    if (!d)
-        return errno == ENOENT ? TD_OK : TD_E_IO;
-    for (struct dirent *e; (e = readdir(d));) {
-        if (e->d_name[0] == '.')
-            continue;
-        char p[4400];
-        snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-        if (unlink(p) && errno != ENOENT)
-            rc = TD_E_IO;
-    }
-    closedir(d);
-    if (!rc && rmdir(dir) && errno != ENOENT)
+    /* the service files and the file store's folders (cms media), deepest
+     * first; a folder already gone is fine */
+    if (nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) && errno != ENOENT)
         rc = TD_E_IO;
     if (!rc)
         rc = fsync_path(pl->root, 1);

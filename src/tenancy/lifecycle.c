@@ -126,12 +126,13 @@ td_status td_tenant_list(td_platform_t *p, td_arena_t *a, const char *status, co
  * brought (its URL sealed with the tenant key, no server), or the local
  * folder. With cred NULL only the place is wanted (dropping needs no role
  * password), so a tenant whose key cannot be unwrapped can still go. */
-static td_status placement(td_platform_t *p, td_arena_t *a, td_db_t *db, const td_tenant_row_t *t,
-                           td_place_t *pl, td_tenant_cred_t *cred) {
-    td_tenant_db_row_t d;
-    td_status st = td_cat_tenant_db(db, a, t->id, &d);
-    int brought = !st && d.secret_enc && !d.server_id;
-    if (!st && !brought)
+td_status td_tenant_place_of(td_platform_t *p, td_arena_t *a, td_db_t *db,
+                             const td_tenant_row_t *t, const td_tenant_db_row_t *dr, td_place_t *pl,
+                             td_tenant_cred_t *cred) {
+    td_tenant_db_row_t d = *dr;
+    td_status st = TD_OK;
+    int brought = d.secret_enc && !d.server_id;
+    if (!brought)
         st = td_platform_place(p, a, db, d.server_id, pl);
     if (cred)
         cred->password = NULL;
@@ -152,6 +153,13 @@ static td_status placement(td_platform_t *p, td_arena_t *a, td_db_t *db, const t
             cred->password = (const char *)secret;
     }
     return st;
+}
+
+static td_status placement(td_platform_t *p, td_arena_t *a, td_db_t *db, const td_tenant_row_t *t,
+                           td_place_t *pl, td_tenant_cred_t *cred) {
+    td_tenant_db_row_t d;
+    td_status st = td_cat_tenant_db(db, a, t->id, &d);
+    return st ? st : td_tenant_place_of(p, a, db, t, &d, pl, cred);
 }
 
 td_status td_tenant_locate(td_platform_t *p, td_arena_t *a, const char *key, td_tenant_t *t,

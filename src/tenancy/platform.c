@@ -54,10 +54,9 @@ static td_status seal_and_register(td_db_t *db, const td_key_t *master, void *ct
     return st ? st : td_cat_server_ensure(db, &s, &r->added);
 }
 
-static td_status register_server(td_platform_t *p, td_db_t *db, char *err, size_t errlen) {
-    const char *url = p->cfg->tenant_db_url;
-    if (!td_db_url_is_postgres(url))
-        return TD_OK;
+/* Registers the server at url (once: by its redacted URL as name). */
+static td_status register_url(td_platform_t *p, td_db_t *db, const char *url, char *err,
+                              size_t errlen) {
     char hint[512];
     td_db_url_redact(url, hint, sizeof(hint));
     server_reg_t r = {.a = td_arena_new(0), .url = url, .hint = hint};
@@ -70,6 +69,22 @@ static td_status register_server(td_platform_t *p, td_db_t *db, char *err, size_
     if (st && !err[0])
         snprintf(err, errlen, "cannot register database server %s: %s", hint, td_status_msg(st));
     td_arena_destroy(r.a);
+    return st;
+}
+
+static td_status register_server(td_platform_t *p, td_db_t *db, char *err, size_t errlen) {
+    const char *url = p->cfg->tenant_db_url;
+    return td_db_url_is_postgres(url) ? register_url(p, db, url, err, errlen) : TD_OK;
+}
+
+td_status td_platform_register_server(td_platform_t *p, const char *url, char *err,
+                                      size_t errlen) {
+    td_db_t *db;
+    td_status st = td_catalog_lease(p->catalog, NULL, &db);
+    if (st)
+        return st;
+    st = register_url(p, db, url, err, errlen);
+    td_catalog_release(p->catalog, db);
     return st;
 }
 
@@ -92,6 +107,7 @@ td_status td_platform_open(td_platform_t *p, const td_config_t *cfg, int init, c
     p->tenants_dir = join(cfg->data, "tenants");
     p->templates_dir = join(cfg->data, "templates");
     p->master_key_path = join(cfg->data, "master.key");
+    p->holds = td_holds_new();
     p->catalog_url = cfg->catalog_url[0] ? strdup(cfg->catalog_url) : join(cfg->data, "catalog.db");
     if (!p->tenants_dir || !p->templates_dir || !p->master_key_path || !p->catalog_url)
         return TD_E_NOMEM;
@@ -131,6 +147,7 @@ td_status td_platform_open(td_platform_t *p, const td_config_t *cfg, int init, c
 void td_platform_close(td_platform_t *p) {
     td_pool_free(p->pool);
     td_tcache_free(p->tcache);
+    td_holds_free(p->holds);
     td_catalog_close(p->catalog);
     free(p->tenants_dir);
     free(p->templates_dir);

@@ -29,6 +29,7 @@
 
 typedef struct td_pool td_pool_t;
 typedef struct td_tcache td_tcache_t;
+typedef struct td_holds td_holds_t;
 
 typedef struct td_platform {
     const td_config_t *cfg;
@@ -56,6 +57,8 @@ typedef struct td_platform {
      * last drain tick, refusals waiting to be appended, the tick's state;
      * made on first use, freed by td_platform_close */
     _Atomic(struct td_audit_mem *) audit_mem;
+    /* the tenants' write gates (hold.c): made at open, freed at close */
+    td_holds_t *holds;
 } td_platform_t;
 
 /* Where a tenant database lives: the local folder when server_id is NULL,
@@ -169,6 +172,41 @@ td_status td_tenant_resume(td_op_t *op, const char *key, td_tenant_t *out);
  * once through platform->revoked, in others within their sync). */
 td_status td_tenant_delete(td_op_t *op, const char *key);
 
+/* ---- moving a tenant's data (move.c, move_sync.c) ---- */
+typedef struct {
+    const char *tenant_id, *slug;
+    const char *from, *to; /* "sqlite", "postgres <server>", "postgres (own database)" */
+    const char *target;    /* the target as a move accepts it: "sqlite" or a server id */
+    int64_t rows;          /* rows at the switch */
+    int64_t copied;        /* rows the first copy wrote */
+    int64_t caught_up;     /* rows the later passes changed (written meanwhile) */
+    int64_t held_ms;       /* how long the tenant's writes were held */
+    int64_t copy_ms;       /* from the first copy to the switch */
+    int resumed;           /* a move found in progress and finished */
+    json_t *tables;        /* the verification: per table, rows both sides, checksum, match */
+} td_move_report_t;
+/* Called after each step (1 target ready, 2 rows copied, 3 switched, 4
+ * old database removed); non-zero stops the move (resumable). */
+typedef td_status (*td_move_step_fn)(void *ctx, int step, const char *what,
+                                     const td_move_report_t *r);
+/* Moves tenant key's data to `to`: "sqlite" (this node's folder),
+ * "postgres" (the least loaded server), a registered server's name or id,
+ * or a postgres:// URL (registered as a server first). Resumes a move in
+ * progress (to may then be NULL). Platform actors only. Fails with 400
+ * invalid_target, 404 tenant_not_found / server_not_found, 409
+ * invalid_state, same_placement, target_not_empty, move_in_progress,
+ * tenant_changed, 500 move_verify_failed, 503 tenant_busy,
+ * tenant_unavailable, target_unavailable, source_unavailable. Each run is
+ * audited (tenant.move). */
+td_status td_tenant_move(td_op_t *op, const char *key, const char *to, td_move_step_fn fn,
+                         void *ctx, td_move_report_t *out);
+/* What td_tenant_move would check before it starts, changing nothing but
+ * the registration of a postgres:// URL's server: the same failures. */
+td_status td_tenant_move_check(td_op_t *op, const char *key, const char *to,
+                               td_move_report_t *out);
+json_t *td_move_report_json(const td_move_report_t *r);
+void td_move_report_clear(td_move_report_t *r);
+
 /* ---- custom hostnames (hostnames.c) ---- */
 /* The hostnames of a live tenant, arena-owned. Who: platform actors. */
 td_status td_tenant_hostnames(td_op_t *op, const char *tenant_id, const char ***names,
@@ -242,6 +280,22 @@ void td_tcache_forget(td_platform_t *p, const char *tenant_id);
 td_status td_platform_rotate_key(td_platform_t *p, td_arena_t *a, const td_key_t *new_key,
                                  char new_id[TD_KEY_ID_LEN + 1], size_t *rewrapped, char *err,
                                  size_t errlen);
+
+/* ---- holding a tenant's writes (hold.c) ---- */
+td_holds_t *td_holds_new(void);
+void td_holds_free(td_holds_t *h);
+/* Enters the tenant's write gate for the life of a request (the arena's
+ * early release leaves it): waits while a hold is on, up to wait_ms
+ * (TD_E_BUSY after). Call before leasing the tenant's database for a
+ * write, once per request. */
+#define TD_WRITE_WAIT_MS 30000 /* the longest a write waits for a hold */
+td_status td_tenant_write_enter(td_platform_t *p, td_arena_t *a, const char *tenant_id,
+                                unsigned wait_ms);
+/* Closes the tenant's gate and waits up to wait_ms for the writes inside
+ * to leave (TD_E_BUSY, gate open again, when they did not; TD_E_STATE
+ * when a hold is on already). td_tenant_unhold opens it. */
+td_status td_tenant_hold(td_platform_t *p, const char *tenant_id, unsigned wait_ms);
+void td_tenant_unhold(td_platform_t *p, const char *tenant_id);
 
 /* ---- the pool (pool.c) ----
  * Open tenant databases under two budgets: the global one (handles of

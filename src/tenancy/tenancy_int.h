@@ -43,4 +43,14 @@ td_status td_platform_open_counted(td_platform_t *p, const char *tenant_id, td_d
 td_status td_tenant_locate(td_platform_t *p, td_arena_t *a, const char *key, td_tenant_t *t,
                            td_place_t *pl, td_tenant_cred_t *cred);
 
+/* Registers the PostgreSQL server at url (audited when new; its name is
+ * the URL without its password). Idempotent. */
+td_status td_platform_register_server(td_platform_t *p, const char *url, char *err,
+                                      size_t errlen);
+/* The place and credentials of a tenant's database as the placement row d
+ * records them (lifecycle.c's reading of tenant_databases). */
+td_status td_tenant_place_of(td_platform_t *p, td_arena_t *a, td_db_t *db,
+                             const td_tenant_row_t *t, const td_tenant_db_row_t *d, td_place_t *pl,
+                             td_tenant_cred_t *cred);
+
 #endif

@@ -315,3 +315,17 @@ void td_cms_media_forget(const td_res_ctx_t *c, json_t *row) {
     media_path(c->files_dir, id, sha, path, sizeof(path), "");
     unlink(path);
 }
+
+td_status td_cms_media_file_read(const char *dir, const char *id, const char *sha, void **bytes,
+                                 size_t *len) {
+    return read_file(dir, id, sha, bytes, len);
+}
+
+td_status td_cms_media_file_write(const char *dir, const char *id, const char *sha,
+                                  const void *bytes, size_t len) {
+    if (!sha_ok(sha) || !td_id_valid(id))
+        return TD_E_INVALID;
+    char path[4300];
+    media_path(dir, id, sha, path, sizeof(path), "");
+    return access(path, F_OK) == 0 ? TD_OK : write_file(dir, id, sha, bytes, len);
+}
