@@ -45,6 +45,7 @@ typedef struct {
     void *ctx;
     td_move_report_t *r;
     td_move_sync_t *sync; /* the target's rows as the passes left them */
+    td_db_t *own;         /* PostgreSQL target: its owner's connection (sequences) */
 } mv_t;
 
 static td_status fail(td_op_t *op, td_status st, int status, const char *code, const char *what) {
@@ -302,19 +303,13 @@ static td_status pass(mv_t *mv, td_db_t *src, td_db_t *dst, int verify, int64_t 
  * PostgreSQL as the owner of the sequences: the tenant's role may only
  * use them). */
 static td_status outbox_floors(mv_t *mv, td_db_t *cat, td_db_t *dst) {
-    char err[256];
-    td_db_t *own = NULL;
     td_status st = TD_OK;
-    if (strcmp(mv->m.backend, "sqlite") &&
-        (st = td_rows_admin_open(&mv->dst, mv->t.row.id, &own, err, sizeof(err))))
-        return st;
     for (size_t i = 0; !st && i < mv->t.nsvc; i++) {
         int64_t mark = 0;
         st = td_cat_outbox_mark(cat, mv->t.row.id, mv->t.services[i], 0, &mark);
         if (!st)
-            st = td_rows_outbox_floor(own ? own : dst, mv->t.services[i], mark + 1);
+            st = td_rows_outbox_floor(mv->own ? mv->own : dst, mv->t.services[i], mark + 1);
     }
-    td_db_close(own);
     return st;
 }
 
@@ -410,6 +405,10 @@ static td_status copy_and_switch(mv_t *mv) {
         if (changed < 1000)
             break;
     }
+    if (!st && strcmp(mv->m.backend, "sqlite") && /* opened before the hold: not part of it */
+        td_rows_admin_open(&mv->dst, mv->t.row.id, &mv->own, err, sizeof(err)))
+        st = fail(op, TD_E_UNAVAILABLE, 503, "target_unavailable",
+                  "the target database does not answer");
     if (!st && (st = td_tenant_hold(p, mv->t.row.id, HOLD_WAIT_MS)))
         st = td_op_fail(op, TD_E_BUSY, 503, "tenant_busy",
                         "the tenant's writes did not finish in time for the switch; retry");
@@ -421,6 +420,8 @@ static td_status copy_and_switch(mv_t *mv) {
     }
     td_db_close(src);
     td_db_close(dst);
+    td_db_close(mv->own);
+    mv->own = NULL;
     td_move_sync_free(mv->sync);
     mv->r->copy_ms = td_now_ms() - t0;
     return st ? st : step(mv, 3, "switched");
