@@ -325,6 +325,14 @@ static td_status restore_sqlite(load_t *l, const td_tenant_t *t, const char *tag
         st = load_all(l, db, t, svcs, nsvc, 0);
     for (size_t s = 0; !st && s < nsvc; s++)
         st = td_rows_bulk_mode(db, svcs[s], 0);
+    for (size_t s = 0; !st && s < nsvc; s++) /* the big fsyncs, before any write waits */
+        st = sync_file(td_arena_printf(a, "%s/%s.db", stage, svcs[s]));
+    /* from the live outbox's copy to the exchange this process's writes
+     * to the tenant wait (hold.c): none lands in the old files unseen */
+    int held = !st && !td_tenant_hold(p, t->row.id, 10000);
+    if (!st && !held)
+        st = td_op_fail(l->op, TD_E_BUSY, 503, "tenant_busy",
+                        "the tenant's writes did not finish in time for the swap; retry");
     for (size_t s = 0; !st && s < nsvc; s++)
         st = keep_outbox(db, td_arena_printf(a, "%s/%s.db", live, svcs[s]), svcs[s]);
     td_db_close(db);
@@ -350,6 +358,8 @@ static td_status restore_sqlite(load_t *l, const td_tenant_t *t, const char *tag
         snprintf(marker, sizeof(marker), "%s/" MARKER, live);
         unlink(marker);
     }
+    if (held)
+        td_tenant_unhold(p, t->row.id);
     rm_tree(root);
     close(lock); /* the lock file stays: removing it would race a waiter */
     return st;
