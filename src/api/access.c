@@ -80,6 +80,22 @@ const char *td_api_host_tenant(td_req_t *req, td_app_t *app) {
     return strchr(name, '.') ? td_hostname_tenant(app->platform, req->arena, name) : NULL;
 }
 
+/* A request that may write waits here while the tenant's writes are held
+ * (a move's switch), before it leases the tenant's database. One that
+ * waited reads its tenant again (*t, when given): its placement — where
+ * its files are — may have changed meanwhile. */
+static int write_gate(td_req_t *req, td_app_t *app, const char *tenant_id, td_tenant_t **t) {
+    int waited = 0;
+    if (!tenant_id || (req->method & (TD_GET | TD_HEAD)))
+        return 0;
+    if (td_tenant_write_enter(app->platform, req->arena, tenant_id, TD_WRITE_WAIT_MS, &waited)) {
+        td_resp_problem(req, 503, "tenant_moving", "Tenant moving",
+                        "the tenant's writes are held longer than expected; retry");
+        return -1;
+    }
+    return waited && t ? find_tenant(req, app, tenant_id, t) : 0;
+}
+
 /* The declared resource a route is about, and what the request does to
  * it; answers 404/405 and returns -1 when there is none. */
 static int find_resource(td_req_t *req, const td_need_t *need, td_ctx_t *ctx) {
@@ -146,8 +162,12 @@ int td_api_before(td_req_t *req, void *app_) {
 
     /* the tenant the request is about: X-Tenant, else the Host name */
     const char *xt = td_req_header(req, "X-Tenant");
-    if (need->kind == TD_NEED_PRINCIPAL) /* about the caller: an X-Tenant must be its own */
-        return super || !xt ? 0 : own_tenant(req, app, xt, ctx->tid);
+    if (need->kind == TD_NEED_PRINCIPAL) { /* about the caller: an X-Tenant must be its own */
+        if (!super && xt && own_tenant(req, app, xt, ctx->tid))
+            return -1;
+        /* a tenant user's password change or logout writes its tenant */
+        return super ? 0 : write_gate(req, app, ctx->tid, NULL);
+    }
     if (!xt && super) /* a tenant user's token names its tenant already */
         xt = td_api_host_tenant(req, app);
     const char *key = need->path_tenant && req->nparams ? req->params[0] : NULL;
@@ -203,13 +223,5 @@ int td_api_before(td_req_t *req, void *app_) {
             return forbid(req, "service_not_granted", "Forbidden",
                           "this service was not granted to you");
     }
-    /* a request that may write waits here while the tenant's writes are
-     * held (a move's switch), before it leases the tenant's database */
-    if (ctx->tenant && !(req->method & (TD_GET | TD_HEAD)) &&
-        td_tenant_write_enter(app->platform, req->arena, ctx->tenant->row.id, TD_WRITE_WAIT_MS)) {
-        td_resp_problem(req, 503, "tenant_moving", "Tenant moving",
-                        "the tenant's writes are held longer than expected; retry");
-        return -1;
-    }
-    return 0;
+    return ctx->tenant ? write_gate(req, app, ctx->tenant->row.id, &ctx->tenant) : 0;
 }

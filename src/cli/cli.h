@@ -41,11 +41,13 @@ int td_cli_opt(td_cli_t *cli, int *i, const char *name, const char **out);
 /* Opens the platform; prints the error and returns non-zero on failure. */
 int td_cli_open(td_cli_t *cli, td_platform_t *p, int init);
 /* `tenantd serve` holds a shared lock on DATA/serve.lock for its life
- * (td_cli_serve_mark: the descriptor, -1 when it could not); a command
- * asks whether a server runs on this data folder with
- * td_cli_server_running (1 when the lock is held). */
+ * (td_cli_serve_mark, taken before it serves: the descriptor, -1 when the
+ * file cannot be opened). A command that must be the only process writing
+ * the data folder's tenants (a move run without a server) takes it alone
+ * with td_cli_sole_writer: the descriptor to keep while it works, or -1
+ * when a server runs (no server starts while it is held). */
 int td_cli_serve_mark(const td_config_t *cfg);
-int td_cli_server_running(const td_config_t *cfg);
+int td_cli_sole_writer(const td_config_t *cfg);
 /* Reads one line from stdin (without newline) into a malloc'd string. */
 char *td_cli_read_stdin_line(void);
 /* Prints a JSON value on stdout, indented, and frees it. */

@@ -124,10 +124,15 @@ int td_cmd_serve(td_cli_t *cli) {
         st = td_revocations_load(app.revoked, p.catalog, td_now_ms() / 1000);
     if (!st && !(st = td_usage_new(&p, &app.usage))) /* flushed every usage_flush_ms */
         st = td_usage_start(app.usage);
+    /* commands that must leave work to the server (tenant move) see it
+     * runs; taken before the first request is served */
+    int mark = st ? -1 : td_cli_serve_mark(&cli->cfg);
+    if (!st && mark < 0) {
+        snprintf(err, sizeof(err), "cannot lock %s/serve.lock", cli->cfg.data);
+        st = TD_E_IO;
+    }
     if (!st)
         st = td_http_start(&o, &app.http, err, sizeof(err));
-    /* commands that must leave work to the server (tenant move) see it runs */
-    int mark = st ? -1 : td_cli_serve_mark(&cli->cfg);
     td_jobs_opts_t jo = td_jobs_opts(&cli->cfg);
     td_jobs_workers_t *jobs = NULL;
     if (!st && cli->cfg.job_workers > 0 &&

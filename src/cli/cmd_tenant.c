@@ -191,7 +191,7 @@ static int print_move(td_cli_t *cli, const td_job_row_t *j) {
 /* One look at the job: an exit code when it ended, -1 to look again. */
 static int follow_one(td_cli_t *cli, td_platform_t *p, const td_job_row_t *j, const char *owner,
                       const td_jobs_opts_t *jo, char *last, size_t nlast, int64_t *queued_since,
-                      int *attempts) {
+                      int *attempts, int *sole) {
     if (*attempts < 0) /* an attempt that failed before this command came is not its news */
         *attempts = j->attempts;
     if (!strcmp(j->state, "succeeded"))
@@ -207,11 +207,15 @@ static int follow_one(td_cli_t *cli, td_platform_t *p, const td_job_row_t *j, co
         fprintf(stderr, "%s\n", last);
     }
     int ran = 0;
-    /* nobody takes it and no server runs on this data folder: run it here
-     * (a server must run it itself: it holds its own writes) */
+    /* nobody takes it and no server runs on this data folder: run it here,
+     * holding serve.lock alone so that none starts meanwhile (a server must
+     * run it itself: the writes held are its own) */
     if (!strcmp(j->state, "queued") && td_now_ms() - *queued_since > MOVE_CLAIM_MS &&
-        !td_cli_server_running(&cli->cfg) && td_jobs_run_one(p, owner, jo, &ran))
-        ran = 0;
+        (*sole >= 0 || (*sole = td_cli_sole_writer(&cli->cfg)) >= 0)) {
+        p->sole_writer = 1;
+        if (td_jobs_run_one(p, owner, jo, &ran))
+            ran = 0;
+    }
     if (strcmp(j->state, "queued"))
         *queued_since = td_now_ms();
     if (!ran)
@@ -227,7 +231,7 @@ static int follow_move(td_cli_t *cli, td_platform_t *p, const char *id) {
     gethostname(host, sizeof(host) - 1);
     snprintf(owner, sizeof(owner), "%s:%d:cli", host, (int)getpid());
     int64_t queued_since = td_now_ms();
-    int attempts = -1;
+    int attempts = -1, sole = -1; /* serve.lock, once held alone */
     for (;;) {
         td_job_row_t j;
         td_arena_t *a = td_arena_new(0); /* a poll's catalog lease goes back with it */
@@ -237,23 +241,30 @@ static int follow_move(td_cli_t *cli, td_platform_t *p, const char *id) {
             td_arena_destroy(a);
             return rc;
         }
-        int rc = follow_one(cli, p, &j, owner, &jo, last, sizeof(last), &queued_since, &attempts);
+        int rc = follow_one(cli, p, &j, owner, &jo, last, sizeof(last), &queued_since, &attempts,
+                            &sole);
         td_arena_destroy(a);
-        if (rc >= 0)
+        if (rc >= 0) {
+            if (sole >= 0)
+                close(sole);
+            p->sole_writer = 0;
             return rc;
+        }
     }
 }
 
 
 static int move(td_cli_t *cli, td_platform_t *p, td_arena_t *a) {
     const char *key = NULL, *to = NULL;
-    int async = 0;
+    int async = 0, abort_it = 0;
     for (int i = 1; i < cli->argc; i++) {
         const char *v = NULL, *arg = cli->argv[i];
         if (td_cli_opt(cli, &i, "--to", &v) && v)
             to = v;
         else if (strcmp(arg, "--async") == 0)
             async = 1;
+        else if (strcmp(arg, "--abort") == 0)
+            abort_it = 1;
         else if (arg[0] == '-')
             return td_cli_usage("tenant", "unknown or incomplete option '%.40s'", arg);
         else if (!key)
@@ -263,7 +274,20 @@ static int move(td_cli_t *cli, td_platform_t *p, td_arena_t *a) {
     }
     if (!key)
         return td_cli_usage("tenant", "tenant move needs a SLUG or ID");
+    if (abort_it && (to || async))
+        return td_cli_usage("tenant", "--abort goes alone");
     td_op_t op = td_cli_op(p, a);
+    if (abort_it) {
+        td_move_report_t r;
+        if (td_op_tenant_move_abort(&op, key, &r))
+            return td_cli_op_fail(&op);
+        if (cli->json)
+            td_cli_print_json(json_pack("{s:s, s:s, s:s?}", "slug", r.slug, "status", "aborted",
+                                        "to", r.to));
+        else
+            printf("the move of %s to %s is aborted; it stays where it was\n", r.slug, r.to);
+        return TD_EXIT_OK;
+    }
     td_job_row_t job;
     if (td_op_tenant_move_async(&op, key, to, &job))
         return td_cli_op_fail(&op);

@@ -29,6 +29,7 @@ static const td_cmd_t commands[] = {
      "       tenantd tenant suspend|resume|retry SLUG|ID [--json]\n"
      "       tenantd tenant delete SLUG|ID [--yes] [--json]\n"
      "       tenantd tenant move SLUG|ID --to sqlite|postgres|SERVER|postgres://... [--async] [--json]\n"
+     "       tenantd tenant move SLUG|ID --abort\n"
      "\n"
      "Slugs match ^[a-z][a-z0-9-]{1,62}$ and are not reserved words. The auth\n"
      "service is always enabled. retry resumes a tenant left provisioning or\n"
@@ -44,7 +45,8 @@ static const td_cmd_t commands[] = {
      "catch-up, checks every table's rows and checksum, switches, then removes\n"
      "the old copy. It runs as a tenant.move job: a running server takes it\n"
      "(and holds its own writes); without one this command runs it. Run it\n"
-     "again to finish a move that was interrupted; --async only queues it.\n",
+     "again to finish a move that was interrupted; --async only queues it;\n"
+     "--abort gives up a move that has not switched (the copy is dropped).\n",
      td_cmd_tenant},
     {"user", "add, list or disable a tenant's users",
      "usage: tenantd user add EMAIL --tenant SLUG --role admin|manager|client [--services a,b]\n"

@@ -1,4 +1,5 @@
 /* util.c — helpers shared by the commands. */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -124,18 +125,21 @@ static int serve_lock_fd(const td_config_t *cfg) {
 
 int td_cli_serve_mark(const td_config_t *cfg) {
     int fd = serve_lock_fd(cfg);
-    if (fd >= 0 && flock(fd, LOCK_SH | LOCK_NB)) {
+    /* waits while a command moves a tenant without a server (it holds the
+     * lock alone): a server must not serve a tenant being moved elsewhere */
+    while (fd >= 0 && flock(fd, LOCK_SH))
+        if (errno != EINTR) {
+            close(fd);
+            fd = -1;
+        }
+    return fd;
+}
+
+int td_cli_sole_writer(const td_config_t *cfg) {
+    int fd = serve_lock_fd(cfg);
+    if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB)) {
         close(fd);
         fd = -1;
     }
     return fd;
-}
-
-int td_cli_server_running(const td_config_t *cfg) {
-    int fd = serve_lock_fd(cfg);
-    if (fd < 0)
-        return 0;
-    int held = flock(fd, LOCK_EX | LOCK_NB) != 0;
-    close(fd); /* gives the probe's lock back */
-    return held;
 }

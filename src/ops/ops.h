@@ -131,6 +131,9 @@ td_status td_op_password_change(td_op_t *op, const char *current, const char *ne
  * it as a tenant.move job, the target named by server id. */
 td_status td_op_tenant_move_async(td_op_t *op, const char *key, const char *to,
                                   td_job_row_t *job);
+/* Aborts a move that has not switched (td_tenant_move_abort) after
+ * cancelling its queued job; 409 move_running while a worker runs it. */
+td_status td_op_tenant_move_abort(td_op_t *op, const char *key, td_move_report_t *out);
 /* The tenant.move kind: td_tenant_move, each step a step of the job; the
  * last step's checkpoint is the move's report (JSON). */
 td_status td_op_tenant_move_job(td_op_t *op, td_job_t *job);

@@ -86,7 +86,7 @@ static td_status usable_tenant(td_op_t *op, const char *key, const char *pw, td_
     /* a public route (sign-in, refresh) writes the tenant's sessions: it
      * waits at the tenant's write gate like any authenticated write */
     if (op->actor.kind == TD_ACTOR_SYSTEM &&
-        td_tenant_write_enter(op->platform, op->arena, t->row.id, TD_WRITE_WAIT_MS))
+        td_tenant_write_enter(op->platform, op->arena, t->row.id, TD_WRITE_WAIT_MS, NULL))
         return td_op_fail(op, TD_E_UNAVAILABLE, 503, "tenant_moving",
                           "the tenant's writes are held longer than expected; retry");
     return td_op_tenant_db(op, t->row.id, "auth", db);

@@ -79,6 +79,35 @@ td_status td_op_tenant_move_async(td_op_t *op, const char *key, const char *to,
     return st && !op->err.st ? td_op_fail_status(op, st, "cannot queue the move") : st;
 }
 
+td_status td_op_tenant_move_abort(td_op_t *op, const char *key, td_move_report_t *out) {
+    td_move_report_t r;
+    td_status st = td_tenant_move_check(op, key, NULL, &r);
+    if (st == TD_E_INVALID) { /* no move to finish: nothing to abort */
+        op->err = (td_op_err_t){0};
+        return td_op_fail(op, TD_E_NOTFOUND, 404, "move_not_found", "the tenant is not being moved");
+    }
+    if (st)
+        return st;
+    /* a job moving it now must be cancelled first; a queued one is */
+    const char *states[] = {"running", "queued"};
+    for (int i = 0; i < 2; i++) {
+        td_job_filter_t f = {.kind = "tenant.move", .state = states[i], .tenant_id = r.tenant_id,
+                             .limit = 1};
+        td_job_row_t *rows, row;
+        size_t n = 0;
+        const char *next;
+        if ((st = td_jobs_list(op, &f, &rows, &n, &next)))
+            return st;
+        if (n && i == 0)
+            return td_op_fail(op, TD_E_STATE, 409, "move_running",
+                              "job %s is moving the tenant: cancel it first (tenantd jobs cancel)",
+                              rows[0].id);
+        if (n && (st = td_jobs_cancel(op, rows[0].id, &row)))
+            return st;
+    }
+    return td_tenant_move_abort(op, key, out);
+}
+
 typedef struct {
     td_op_t *op;
     td_job_t *job;
@@ -114,6 +143,12 @@ td_status td_op_tenant_move_job(td_op_t *op, td_job_t *job) {
                           "tenant.move needs {\"tenant_id\", \"to\"}");
     if (r->step >= 4)
         return TD_OK;
+    /* the writes a move holds are this process's: it must be the server
+     * (its pool) or a command that holds the data folder alone */
+    if (!op->platform->pool && !op->platform->sole_writer)
+        return td_op_fail(op, TD_E_STATE, 409, "move_needs_server",
+                          "a tenant.move job runs in tenantd serve, or in tenantd tenant move"
+                          " when no server runs");
     move_job_t m = {op, job};
     td_move_report_t rep;
     td_status st;

@@ -134,7 +134,9 @@ static void leave(void *arg) {
 }
 
 td_status td_tenant_write_enter(td_platform_t *p, td_arena_t *a, const char *tenant_id,
-                                unsigned wait_ms) {
+                                unsigned wait_ms, int *waited) {
+    if (waited)
+        *waited = 0;
     td_holds_t *h = p->holds;
     if (!h || !tenant_id || strlen(tenant_id) > TD_ID_LEN)
         return TD_OK;
@@ -149,6 +151,8 @@ td_status td_tenant_write_enter(td_platform_t *p, td_arena_t *a, const char *ten
     td_status st = TD_OK;
     if (g)
         g->waiting++;
+    if (g && g->held && waited)
+        *waited = 1;
     while (g && g->held && !st)
         if (pthread_cond_timedwait(&s->cv, &s->mu, &until) == ETIMEDOUT)
             st = TD_E_BUSY;

@@ -46,6 +46,7 @@ typedef struct {
     td_move_report_t *r;
     td_move_sync_t *sync; /* the target's rows as the passes left them */
     td_db_t *own;         /* PostgreSQL target: its owner's connection (sequences) */
+    int cur;              /* the last step recorded (the heartbeat repeats it) */
 } mv_t;
 
 static td_status fail(td_op_t *op, td_status st, int status, const char *code, const char *what) {
@@ -53,7 +54,14 @@ static td_status fail(td_op_t *op, td_status st, int status, const char *code, c
 }
 
 static td_status step(mv_t *mv, int n, const char *what) {
+    mv->cur = n;
     return mv->fn ? mv->fn(mv->ctx, n, what, mv->r) : TD_OK;
+}
+
+/* During a long pass: the last step again (a job's lease goes on). */
+static td_status beat(void *ctx) {
+    mv_t *mv = ctx;
+    return step(mv, mv->cur, mv->cur < 2 ? "copying rows" : "catching up");
 }
 
 /* "sqlite", "postgres <server name>" or "postgres (own database)". */
@@ -159,15 +167,11 @@ static td_status record_move(mv_t *mv, td_db_t *cat, const char *to, const td_te
 }
 
 /* The move's row (recorded now when there is none) and both places. */
-static td_status prepare(mv_t *mv, const char *key, const char *to, int dry) {
+static td_status prepare_on(mv_t *mv, td_db_t *cat, const char *key, const char *to, int dry) {
     td_op_t *op = mv->op;
     td_platform_t *p = op->platform;
     td_arena_t *a = op->arena;
-    td_db_t *cat;
-    td_status st = td_catalog_lease(p->catalog, a, &cat);
-    if (st)
-        return fail(op, st, 503, "catalog_unavailable", "the catalog does not answer");
-    st = td_tenant_find(p, a, key, &mv->t);
+    td_status st = td_tenant_find(p, a, key, &mv->t);
     if (st == TD_E_NOTFOUND || (!st && !strcmp(mv->t.row.status, "deleted")))
         return td_op_fail(op, TD_E_NOTFOUND, 404, "tenant_not_found", "no such tenant");
     if (!st && strcmp(mv->t.row.status, "active") && strcmp(mv->t.row.status, "suspended"))
@@ -196,6 +200,18 @@ static td_status prepare(mv_t *mv, const char *key, const char *to, int dry) {
     if (!st)
         st = td_tenant_place_of(p, a, cat, &mv->t.row, &target, &mv->dst, &mv->dcred);
     return st ? fail(op, st, 500, "internal", "cannot read the move's places") : TD_OK;
+}
+
+/* prepare_on, on a catalog connection given back at once (a move runs
+ * for long: it must not sit on one of the catalog's few). */
+static td_status prepare(mv_t *mv, const char *key, const char *to, int dry) {
+    td_db_t *cat;
+    td_status st = td_catalog_lease(mv->op->platform->catalog, NULL, &cat);
+    if (st)
+        return fail(mv->op, st, 503, "catalog_unavailable", "the catalog does not answer");
+    st = prepare_on(mv, cat, key, to, dry);
+    td_catalog_release(mv->op->platform->catalog, cat);
+    return st;
 }
 
 /* The target database with every enabled service (again after a crash:
@@ -253,9 +269,11 @@ static td_status pass(mv_t *mv, td_db_t *src, td_db_t *dst, int verify, int64_t 
         size_t n;
         const char *svc = mv->t.services[i];
         cms |= !strcmp(svc, "cms");
-        st = td_move_sync_service(mv->sync, src, dst, op->arena, svc,
-                                  cross && !strcmp(svc, "cms") ? "media_content" : NULL, verify,
-                                  &tt, &n);
+        const char *skip = cross && !strcmp(svc, "cms") ? "media_content" : NULL;
+        st = td_move_sync_service(mv->sync, src, dst, op->arena, svc, skip, verify, 0, &tt, &n);
+        if ((st == TD_E_EXISTS || st == TD_E_CONFLICT) && !op->err.st) /* deletes first */
+            st = td_move_sync_service(mv->sync, src, dst, op->arena, svc, skip, verify, 1, &tt,
+                                      &n);
         for (size_t k = 0; !st && k < n; k++) {
             if (!tt[k].table)
                 continue;
@@ -299,6 +317,18 @@ static td_status pass(mv_t *mv, td_db_t *src, td_db_t *dst, int verify, int64_t 
     return st;
 }
 
+/* 1 when the tenant has the services it had when the move began (both
+ * lists sorted) and may still move. */
+static int same_tenant(const mv_t *mv, const td_tenant_t *now) {
+    if (now->nsvc != mv->t.nsvc ||
+        (strcmp(now->row.status, "active") && strcmp(now->row.status, "suspended")))
+        return 0;
+    for (size_t i = 0; i < now->nsvc; i++)
+        if (strcmp(now->services[i], mv->t.services[i]))
+            return 0;
+    return 1;
+}
+
 /* The target's outboxes number on past the catalog's drain marks (on
  * PostgreSQL as the owner of the sequences: the tenant's role may only
  * use them). */
@@ -322,16 +352,16 @@ static td_status switch_over(mv_t *mv, td_db_t *src, td_db_t *dst) {
     td_status st = td_audit_drain_db(op, &mv->t, src, &drained);
     t[1] = td_now_ms();
     td_tenant_t now;
-    if (!st && !(st = td_tenant_find(p, op->arena, mv->t.row.id, &now)) && now.nsvc != mv->t.nsvc)
+    if (!st && !(st = td_tenant_find(p, op->arena, mv->t.row.id, &now)) && !same_tenant(mv, &now))
         st = td_op_fail(op, TD_E_STATE, 409, "tenant_changed",
-                        "the tenant's services changed during the move; run it again");
+                        "the tenant's services or status changed during the move; run it again");
     if (!st)
         st = pass(mv, src, dst, 1, &changed);
     mv->r->caught_up += changed;
     t[2] = td_now_ms();
     td_db_t *cat = NULL;
     if (!st)
-        st = td_catalog_lease(p->catalog, op->arena, &cat);
+        st = td_catalog_lease(p->catalog, NULL, &cat);
     if (!st)
         st = outbox_floors(mv, cat, dst);
     t[3] = td_now_ms();
@@ -348,11 +378,15 @@ static td_status switch_over(mv_t *mv, td_db_t *src, td_db_t *dst) {
         td_log(TD_LOG_WARN, "move: the switch failed", "tenant_id", mv->t.row.id, "error",
                td_status_code(st), "detail", cat ? td_db_errmsg(cat) : "", "target",
                td_db_errmsg(dst), NULL);
-    if (st)
-        return fail(op, st, 503, "tenant_unavailable", "the switch failed; run the move again");
+    if (cat)
+        td_catalog_release(p->catalog, cat);
+    /* whatever the switch's outcome (a commit whose answer was lost), no
+     * handle of the old place is kept */
     if (p->pool)
         td_pool_forget(p->pool, mv->t.row.id);
     td_tcache_forget(p, mv->t.row.id);
+    if (st)
+        return fail(op, st, 503, "tenant_unavailable", "the switch failed; run the move again");
     TD_FAULT("move.switched");
     return TD_OK;
 }
@@ -389,6 +423,7 @@ static td_status copy_and_switch(mv_t *mv) {
     td_db_t *src, *dst;
     if (!(mv->sync = td_move_sync_new()))
         return fail(op, TD_E_NOMEM, 500, "internal", "out of memory");
+    td_move_sync_beat(mv->sync, beat, mv);
     if ((st = open_both(mv, &src, &dst))) {
         td_move_sync_free(mv->sync);
         return st;
@@ -456,6 +491,36 @@ td_status td_tenant_move_check(td_op_t *op, const char *key, const char *to,
     td_status st = prepare(&mv, key, to, 1);
     out->tenant_id = mv.t.row.id, out->slug = mv.t.row.slug;
     return st ? st : check_resumed(&mv, to);
+}
+
+td_status td_tenant_move_abort(td_op_t *op, const char *key, td_move_report_t *out) {
+    memset(out, 0, sizeof(*out));
+    if (!td_actor_platform(&op->actor))
+        return td_op_fail(op, TD_E_FORBIDDEN, 403, "forbidden", "only operators move tenants");
+    mv_t mv = {.op = op, .r = out};
+    td_status st = prepare(&mv, key, NULL, 1);
+    out->tenant_id = mv.t.row.id, out->slug = mv.t.row.slug;
+    if (st && !strcmp(op->err.code, "invalid_target")) {
+        op->err = (td_op_err_t){0};
+        return td_op_fail(op, TD_E_NOTFOUND, 404, "move_not_found",
+                          "the tenant is not being moved");
+    }
+    if (!st && strcmp(mv.m.state, "copying"))
+        return td_op_fail(op, TD_E_STATE, 409, "move_switched",
+                          "the tenant has moved already: run the move to finish it");
+    char err[256] = "";
+    if (!st && td_db_tenant_drop(&mv.dst, mv.t.row.id, err, sizeof(err)))
+        st = td_op_fail(op, TD_E_UNAVAILABLE, 503, "target_unavailable",
+                        "the target's copy could not be removed; try again");
+    td_db_t *cat;
+    if (!st && !(st = td_catalog_lease(op->platform->catalog, op->arena, &cat)))
+        st = td_cat_move_delete(cat, mv.t.row.id);
+    if (st && !op->err.st)
+        fail(op, st, 503, "catalog_unavailable", "the catalog does not answer");
+    if (mv.t.row.id && !st)
+        td_audit_record(op, mv.t.row.id, NULL, "tenant.move_abort", "tenants", mv.t.row.id, "ok",
+                        out->to);
+    return st;
 }
 
 void td_move_report_clear(td_move_report_t *r) {

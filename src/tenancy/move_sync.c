@@ -21,6 +21,8 @@
 #include "services/modules.h"
 #include "tenancy/move_int.h"
 
+enum { UNSEEN = 0, SEEN = 1, GONE = 2 }; /* a slot's mark in a pass (GONE: deleted) */
+
 typedef struct {
     unsigned char *key; /* the encoded key values */
     uint32_t klen;
@@ -161,11 +163,20 @@ typedef struct tlist {
 } tlist_t;
 
 struct td_move_sync {
+    td_move_beat_fn beat; /* every BEAT_ROWS source rows (a job's lease) */
+    void *beat_ctx;
+    int64_t rows;
     tmap_t *maps;
     map_t media;   /* media id → the hash of the bytes carried (between backends) */
     td_arena_t *a; /* the tables */
     tlist_t *lists;
 };
+
+#define BEAT_ROWS 20000
+
+void td_move_sync_beat(td_move_sync_t *ms, td_move_beat_fn fn, void *ctx) {
+    ms->beat = fn, ms->beat_ctx = ctx;
+}
 
 td_move_sync_t *td_move_sync_new(void) {
     td_move_sync_t *ms = calloc(1, sizeof(*ms));
@@ -206,6 +217,7 @@ void td_move_sync_free(td_move_sync_t *ms) {
 }
 
 typedef struct {
+    td_move_sync_t *ms;
     const td_rows_table_t *t;
     int key;
     map_t *map;
@@ -253,12 +265,16 @@ static td_status apply_source(void *ctx, const td_rows_val_t *vals) {
     unsigned char h[32];
     row_hash(&s->hb, s->t, vals, h);
     sum_add(&s->out->src, h);
-    td_status st = enc_key(&s->kb, s->t, s->key, vals);
+    td_status st = TD_OK;
+    if (s->ms && s->ms->beat && ++s->ms->rows % BEAT_ROWS == 0)
+        st = s->ms->beat(s->ms->beat_ctx);
+    if (!st)
+        st = enc_key(&s->kb, s->t, s->key, vals);
     if (st)
         return st;
     slot_t *sl = map_find(s->map, (unsigned char *)s->kb.data, s->kb.len);
-    if (sl->used) {
-        sl->seen = 1;
+    if (sl->used && sl->seen != GONE) {
+        sl->seen = SEEN;
         if (!memcmp(sl->hash, h, 32))
             return TD_OK;
         memcpy(sl->hash, h, 32);
@@ -269,7 +285,22 @@ static td_status apply_source(void *ctx, const td_rows_val_t *vals) {
         return st;
     s->out->inserted++;
     st = td_rows_write(s->w, vals);
+    if (!st && sl->used) { /* deleted first (a careful pass), now back */
+        sl->seen = SEEN;
+        memcpy(sl->hash, h, 32);
+        return TD_OK;
+    }
     return st ? st : map_add(s, h);
+}
+
+/* A source row in a careful pass's first read: only marked as seen. */
+static td_status mark_source(void *ctx, const td_rows_val_t *vals) {
+    tsync_t *s = ctx;
+    td_status st = enc_key(&s->kb, s->t, s->key, vals);
+    slot_t *sl = st ? NULL : map_find(s->map, (unsigned char *)s->kb.data, s->kb.len);
+    if (sl && sl->used)
+        sl->seen = SEEN;
+    return st;
 }
 
 /* A target row: into the sum (verification). */
@@ -295,7 +326,7 @@ static td_status delete_unseen(tsync_t *s) {
     td_status st = vals ? TD_OK : TD_E_NOMEM;
     for (size_t i = 0; !st && i < s->map->cap; i++) {
         slot_t *sl = &s->map->slots[i];
-        if (!sl->used || sl->seen)
+        if (!sl->used || sl->seen != UNSEEN)
             continue;
         char *texts = malloc(sl->klen + 1);
         if (!texts) {
@@ -305,6 +336,7 @@ static td_status delete_unseen(tsync_t *s) {
         dec_key(sl, s->t, s->key, vals, texts);
         st = td_rows_delete(s->dst, s->t, s->key, vals);
         free(texts);
+        sl->seen = GONE;
         s->out->deleted++, s->gone++;
     }
     free(vals);
@@ -320,7 +352,7 @@ static td_status map_settle(map_t *m, int64_t gone) {
         td_status st = fresh.a ? map_grow(&fresh) : TD_E_NOMEM;
         for (size_t i = 0; !st && i < m->cap; i++) {
             slot_t *sl = &m->slots[i];
-            if (!sl->used || !sl->seen)
+            if (!sl->used || sl->seen != SEEN)
                 continue;
             while (!st && (fresh.n + 1) * 2 > fresh.cap)
                 st = map_grow(&fresh);
@@ -371,7 +403,7 @@ static map_t *map_of(td_move_sync_t *ms, const td_rows_table_t *t, int *fresh) {
 }
 
 td_status td_move_sync_service(td_move_sync_t *ms, td_db_t *src, td_db_t *dst, td_arena_t *a,
-                               const char *service, const char *skip, int verify,
+                               const char *service, const char *skip, int verify, int careful,
                                td_move_table_t **out, size_t *n) {
     td_rows_table_t *tabs;
     size_t nt;
@@ -389,10 +421,10 @@ td_status td_move_sync_service(td_move_sync_t *ms, td_db_t *src, td_db_t *dst, t
         td_buf_init(&ts[i].hb, (size_t)1 << 31);
     }
     st = td_rows_load_begin(dst);
-    for (size_t i = 0; !st && i < nt; i++) { /* parents first: inserts, updates */
+    for (size_t i = 0; !st && i < nt; i++) { /* every table's map */
         tsync_t *s = &ts[i];
         int fresh = 0;
-        s->t = &tabs[i], s->key = key_column(&tabs[i]), s->dst = dst, s->out = &res[i];
+        s->ms = ms, s->t = &tabs[i], s->key = key_column(&tabs[i]), s->dst = dst, s->out = &res[i];
         res[i].service = service;
         if (skip && !strcmp(tabs[i].name, skip))
             continue; /* res[i].table stays NULL: not part of the report */
@@ -403,7 +435,17 @@ td_status td_move_sync_service(td_move_sync_t *ms, td_db_t *src, td_db_t *dst, t
             st = td_rows_read(dst, s->t, load_target, s);
         if (!st && fresh)
             map_settle(s->map, 0);
-        if (!st)
+    }
+    /* careful: what the source no longer has goes first (a row deleted and
+     * made again under a new key keeps its unique values; a table keyed by
+     * its whole row changes a row by deleting it), children first */
+    for (size_t i = 0; !st && careful && i < nt; i++)
+        st = ts[i].map ? td_rows_read(src, ts[i].t, mark_source, &ts[i]) : TD_OK;
+    for (size_t i = nt; !st && careful && i-- > 0;)
+        st = ts[i].map ? delete_unseen(&ts[i]) : TD_OK;
+    for (size_t i = 0; !st && i < nt; i++) { /* parents first: inserts, updates */
+        tsync_t *s = &ts[i];
+        if (s->map)
             st = td_rows_read(src, s->t, apply_source, s);
         td_status we = td_rows_writer_end(s->w);
         s->w = NULL;

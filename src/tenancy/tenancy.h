@@ -59,6 +59,9 @@ typedef struct td_platform {
     _Atomic(struct td_audit_mem *) audit_mem;
     /* the tenants' write gates (hold.c): made at open, freed at close */
     td_holds_t *holds;
+    /* no server serves this data folder while this command runs (it holds
+     * serve.lock alone): its write gates are the only ones (tenant move) */
+    int sole_writer;
 } td_platform_t;
 
 /* Where a tenant database lives: the local folder when server_id is NULL,
@@ -204,6 +207,10 @@ td_status td_tenant_move(td_op_t *op, const char *key, const char *to, td_move_s
  * the registration of a postgres:// URL's server: the same failures. */
 td_status td_tenant_move_check(td_op_t *op, const char *key, const char *to,
                                td_move_report_t *out);
+/* Gives up a move that has not switched: the target's copy is dropped and
+ * the move forgotten; the tenant stays where it is. 404 move_not_found,
+ * 409 move_switched (finish it instead). Audited (tenant.move_abort). */
+td_status td_tenant_move_abort(td_op_t *op, const char *key, td_move_report_t *out);
 json_t *td_move_report_json(const td_move_report_t *r);
 void td_move_report_clear(td_move_report_t *r);
 
@@ -286,11 +293,12 @@ td_holds_t *td_holds_new(void);
 void td_holds_free(td_holds_t *h);
 /* Enters the tenant's write gate for the life of a request (the arena's
  * early release leaves it): waits while a hold is on, up to wait_ms
- * (TD_E_BUSY after). Call before leasing the tenant's database for a
- * write, once per request. */
+ * (TD_E_BUSY after); *waited (may be NULL) = 1 when it had to wait (the
+ * tenant may live elsewhere now). Call before leasing the tenant's
+ * database for a write, once per request. */
 #define TD_WRITE_WAIT_MS 30000 /* the longest a write waits for a hold */
 td_status td_tenant_write_enter(td_platform_t *p, td_arena_t *a, const char *tenant_id,
-                                unsigned wait_ms);
+                                unsigned wait_ms, int *waited);
 /* Closes the tenant's gate and waits up to wait_ms for the writes inside
  * to leave (TD_E_BUSY, gate open again, when they did not; TD_E_STATE
  * when a hold is on already). td_tenant_unhold opens it. */

@@ -124,17 +124,40 @@ set +e; TENANTD_FAULT=move.copied td tenant move acme --to sqlite >/dev/null 2>&
 pass
 eq "$(backend)" postgres "killed before the switch: still on PostgreSQL"
 eq "$(catalog_sql "SELECT state FROM tenant_moves")" copying "the move is recorded"
+# meanwhile a row of a table keyed by its whole row changes: the resumed
+# pass must delete the copy's old version before it inserts the new one
+psql "${URL2%/*}/td_${ID//-/}" -XAtq -v ON_ERROR_STOP=1 \
+  -c "UPDATE auth.roles SET description = 'changed meanwhile' WHERE name = 'client'"
 start_server
 check_all "served from the old place after the kill"
 td tenant move acme --json >"$T/move3" 2>"$T/move3.err" || { cat "$T/move3.err"; fail "resume"; }
 eq "$(backend)" sqlite "the resumed move ends on SQLite"
+eq "$(sqlite3 -readonly "$DATA/tenants/$ID/auth.db" "SELECT description FROM roles WHERE name = 'client'")" \
+  "changed meanwhile" "a row changed after the copy"
 eq "$(jq -r .resumed "$T/move3")" true "report: resumed"
 [ "$(psql "$URL2" -XAtq -c "SELECT count(*) FROM pg_database WHERE datname = 'td_${ID//-/}'")" = 0 ] || fail "server 2 still has it"
 pass
 check_all "after the resumed move"
 
-# ---- killed right after its switch: served from the new place; run again: the old one goes
+# ---- aborted: the copy goes, the tenant stays
 stop_server
+set +e; TENANTD_FAULT=move.copied td tenant move acme --to postgres >/dev/null 2>&1; set -e
+JOB=$(catalog_sql "SELECT id FROM job_queue WHERE kind = 'tenant.move' AND state = 'running'")
+expect_rc 1 td tenant move acme --abort
+expect_contains "$T/out" "cancel it first"
+td jobs cancel "$JOB" >/dev/null
+expect_rc 2 td tenant move acme --abort --to sqlite
+td tenant move acme --abort >"$T/out"
+expect_contains "$T/out" "aborted"
+eq "$(backend)" sqlite "after the abort: still on SQLite"
+eq "$(catalog_sql "SELECT count(*) FROM tenant_moves")" 0 "no move left after the abort"
+[ "$(pg "SELECT count(*) FROM pg_database WHERE datname = 'td_${ID//-/}'") $(psql "$URL2" -XAtq -c "SELECT count(*) FROM pg_database WHERE datname = 'td_${ID//-/}'")" = "0 0" ] ||
+  fail "the aborted move's copy is still there"
+pass
+expect_rc 1 td tenant move acme --abort
+expect_contains "$T/out" "not being moved"
+
+# ---- killed right after its switch: served from the new place; run again: the old one goes
 set +e; TENANTD_FAULT=move.switched td tenant move acme --to postgres >/dev/null 2>&1; rc=$?; set -e
 [ "$rc" -ne 0 ] || fail "the fault did not stop the move"
 pass
@@ -149,10 +172,10 @@ for _ in $(seq 1 300); do [ -e "$DATA/tenants/$ID" ] || break; sleep 0.1; done
 [ ! -e "$DATA/tenants/$ID" ] || fail "the old copy is still there"
 pass
 for _ in $(seq 1 100); do
-  [ "$(catalog_sql "SELECT count(*) FROM job_queue WHERE kind = 'tenant.move' AND state <> 'succeeded'")" = 0 ] && break
+  [ "$(catalog_sql "SELECT count(*) FROM job_queue WHERE kind = 'tenant.move' AND state NOT IN ('succeeded', 'cancelled')")" = 0 ] && break
   sleep 0.1
 done
-eq "$(catalog_sql "SELECT count(*) FROM job_queue WHERE kind = 'tenant.move' AND state <> 'succeeded'")" 0 "every move job succeeded"
+eq "$(catalog_sql "SELECT count(*) FROM job_queue WHERE kind = 'tenant.move' AND state NOT IN ('succeeded', 'cancelled')")" 0 "every move job succeeded"
 eq "$(catalog_sql "SELECT count(*) FROM tenant_moves")" 0 "no move left"
 touch "$T/stop"; wait "$WPID" || true; WPID=
 check_all "at the end"
