@@ -49,27 +49,32 @@ td_status td_op_tenant_provision_job(td_op_t *op, td_job_t *job) {
 
 /* ---- tenant.move ---- */
 
+/* The tenant's tenant.move job in that state, if any (*found). */
+static td_status move_job_in(td_op_t *op, const char *tenant_id, const char *state,
+                             td_job_row_t *out, int *found) {
+    td_job_filter_t f = {.kind = "tenant.move", .state = state, .tenant_id = tenant_id, .limit = 1};
+    td_job_row_t *rows;
+    size_t n = 0;
+    const char *next;
+    td_status st = td_jobs_list(op, &f, &rows, &n, &next);
+    *found = !st && n;
+    if (*found)
+        *out = rows[0];
+    return st;
+}
+
 td_status td_op_tenant_move_async(td_op_t *op, const char *key, const char *to,
                                   td_job_row_t *job) {
     td_move_report_t r;
+    int found = 0;
     td_status st = td_tenant_move_check(op, key, to, &r);
-    if (st)
-        return st;
     /* a move of the tenant queued or running already: that one is the move */
-    const char *states[] = {"running", "queued"};
-    for (int i = 0; i < 2; i++) {
-        td_job_filter_t f = {.kind = "tenant.move", .state = states[i], .tenant_id = r.tenant_id,
-                             .limit = 1};
-        td_job_row_t *rows;
-        size_t n = 0;
-        const char *next;
-        if ((st = td_jobs_list(op, &f, &rows, &n, &next)))
-            return st;
-        if (n) {
-            *job = rows[0];
-            return TD_OK;
-        }
-    }
+    if (!st)
+        st = move_job_in(op, r.tenant_id, "running", job, &found);
+    if (!st && !found)
+        st = move_job_in(op, r.tenant_id, "queued", job, &found);
+    if (st || found)
+        return st;
     /* the target by server id, never by URL: a URL may carry a password */
     json_t *p = json_pack("{s:s, s:s}", "tenant_id", r.tenant_id, "to", r.target);
     char *payload = p ? json_dumps(p, JSON_COMPACT) : NULL;
@@ -89,22 +94,17 @@ td_status td_op_tenant_move_abort(td_op_t *op, const char *key, td_move_report_t
     if (st)
         return st;
     /* a job moving it now must be cancelled first; a queued one is */
-    const char *states[] = {"running", "queued"};
-    for (int i = 0; i < 2; i++) {
-        td_job_filter_t f = {.kind = "tenant.move", .state = states[i], .tenant_id = r.tenant_id,
-                             .limit = 1};
-        td_job_row_t *rows, row;
-        size_t n = 0;
-        const char *next;
-        if ((st = td_jobs_list(op, &f, &rows, &n, &next)))
-            return st;
-        if (n && i == 0)
-            return td_op_fail(op, TD_E_STATE, 409, "move_running",
-                              "job %s is moving the tenant: cancel it first (tenantd jobs cancel)",
-                              rows[0].id);
-        if (n && (st = td_jobs_cancel(op, rows[0].id, &row)))
-            return st;
-    }
+    td_job_row_t job;
+    int found = 0;
+    if ((st = move_job_in(op, r.tenant_id, "running", &job, &found)))
+        return st;
+    if (found)
+        return td_op_fail(op, TD_E_STATE, 409, "move_running",
+                          "job %s is moving the tenant: cancel it first (tenantd jobs cancel)",
+                          job.id);
+    if ((st = move_job_in(op, r.tenant_id, "queued", &job, &found)) ||
+        (found && (st = td_jobs_cancel(op, job.id, &job))))
+        return st;
     return td_tenant_move_abort(op, key, out);
 }
 

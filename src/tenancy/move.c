@@ -482,24 +482,29 @@ static td_status check_resumed(mv_t *mv, const char *to) {
                       mv->r->to);
 }
 
-td_status td_tenant_move_check(td_op_t *op, const char *key, const char *to,
-                               td_move_report_t *out) {
+/* An operator's look at the move of key to `to` (NULL: the one in
+ * progress), changing nothing. */
+static td_status look(mv_t *mv, td_op_t *op, const char *key, const char *to,
+                      td_move_report_t *out) {
     memset(out, 0, sizeof(*out));
+    *mv = (mv_t){.op = op, .r = out};
     if (!td_actor_platform(&op->actor))
         return td_op_fail(op, TD_E_FORBIDDEN, 403, "forbidden", "only operators move tenants");
-    mv_t mv = {.op = op, .r = out};
-    td_status st = prepare(&mv, key, to, 1);
-    out->tenant_id = mv.t.row.id, out->slug = mv.t.row.slug;
+    td_status st = prepare(mv, key, to, 1);
+    out->tenant_id = mv->t.row.id, out->slug = mv->t.row.slug;
+    return st;
+}
+
+td_status td_tenant_move_check(td_op_t *op, const char *key, const char *to,
+                               td_move_report_t *out) {
+    mv_t mv;
+    td_status st = look(&mv, op, key, to, out);
     return st ? st : check_resumed(&mv, to);
 }
 
 td_status td_tenant_move_abort(td_op_t *op, const char *key, td_move_report_t *out) {
-    memset(out, 0, sizeof(*out));
-    if (!td_actor_platform(&op->actor))
-        return td_op_fail(op, TD_E_FORBIDDEN, 403, "forbidden", "only operators move tenants");
-    mv_t mv = {.op = op, .r = out};
-    td_status st = prepare(&mv, key, NULL, 1);
-    out->tenant_id = mv.t.row.id, out->slug = mv.t.row.slug;
+    mv_t mv;
+    td_status st = look(&mv, op, key, NULL, out);
     if (st && !strcmp(op->err.code, "invalid_target")) {
         op->err = (td_op_err_t){0};
         return td_op_fail(op, TD_E_NOTFOUND, 404, "move_not_found",
