@@ -21,6 +21,8 @@
 
 #include "audit/audit.h"
 #include "common/buf.h"
+#include "common/fault.h"
+#include "common/log.h"
 #include "ops/import_int.h"
 #include "services/services.h"
 
@@ -172,7 +174,11 @@ static td_status source_pass(imp_source_t *s, const imp_table_t *t, const char *
 /* Sums the target table of t in db (none: nothing). */
 static td_status target_pass(td_db_t *db, const imp_table_t *t, td_import_line_t *l) {
     map_t m = {.t = t};
-    td_status st = db ? td_rows_read(db, &t->dst, sum_row, &m) : TD_OK;
+    td_status st = db ? td_db_begin(db, TD_DB_READ) : TD_OK; /* (PostgreSQL's cursor needs one) */
+    if (db && !st) {
+        st = td_rows_read(db, &t->dst, sum_row, &m);
+        td_db_rollback(db);
+    }
     l->imported_rows = m.rows;
     snprintf(l->imported_sum, sizeof(l->imported_sum), "%016llx", (unsigned long long)m.sum);
     l->match = !st && l->imported_rows == l->source_rows && !strcmp(l->imported_sum, l->source_sum);
@@ -322,9 +328,10 @@ static td_status rewrite(run_t *r, td_db_t *db, const char *value, const char *s
             st = source_pass(s, &s->t[i], r->o->tenant_column, value, stamp, db, &r->lines[i]);
             *rows += r->lines[i].source_rows;
         }
-    if (!st)
+    if (!st) {
+        TD_FAULT("import_before_commit");
         st = td_db_commit(db);
-    else
+    } else
         td_db_rollback(db);
     return st;
 }
@@ -363,12 +370,16 @@ static td_status import_one(run_t *r, size_t i, const char *slug) {
                 r->res->mismatches += !r->lines[k].match;
             }
         r->res->changed++;
+        TD_FAULT("import_after_commit");
         char detail[120];
         snprintf(detail, sizeof(detail), "%lld rows in %d tables", (long long)rows, differ);
         if (!st)
             st = td_audit_record(op, t.row.id, r->o->service, "tenant.import", r->o->service,
                                  NULL, "ok", detail);
     }
+    if (st) /* the databases' own words, for the operator's log */
+        td_log(TD_LOG_WARN, "import failed", "tenant", slug, "target", db ? td_db_errmsg(db) : "",
+               "source", td_db_errmsg(s->db), NULL);
     if (st && !op->err.st)
         td_op_fail(op, st, td_op_http_status(st), "import_failed",
                    "tenant %s (value \"%.60s\"): %s", slug, value, td_status_msg(st));

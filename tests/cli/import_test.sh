@@ -95,35 +95,53 @@ eq "$(tail -n 1 "$T/report1" | jq -c '[.tenants, .created, .changed, .mismatches
 eq "$(td tenant list --json | jq -r 'map(.slug) | sort | join(" ")')" "acme-corp globex initech t-42" "slugs by the rule"
 eq "$(td tenant show acme-corp --json | jq -r .name)" "Acme Corp" "the value names the tenant"
 
-tbl() { if [ "$BACKEND" = postgres ]; then echo "crmimp.$1"; else echo "$1"; fi; }
+tbl() { if [ "$BACKEND" = postgres ]; then echo "${2:-crmimp}.$1"; else echo "$1"; fi; }
 declare -A TID SLUG=([Acme Corp]=acme-corp [Globex]=globex [Initech]=initech [42]=t-42)
 for v in "Acme Corp" Globex Initech 42; do TID[$v]=$(td tenant show "${SLUG[$v]}" --json | jq -r .id); done
-# 0 rows lost: per tenant per table, the target's own count is the source's
-for v in "Acme Corp" Globex Initech 42; do
+# 0 rows lost: per tenant per table, the target's own count is the
+# source's, and so is the report's (one query per tenant on each side)
+counts() { # counts SVC DB VALUE|dst: rows per table of the source or the tenant
+  local svc=$1 db=$2 v=$3 q="" t
   for t in $TABLES; do
-    want=$(sqlite3 "$SRC" "SELECT count(*) FROM $t WHERE org = '$v'")
-    got=$(tenant_sql "${TID[$v]}" crmimp "SELECT count(*) FROM $(tbl "$t")")
-    [ "$got" = "$want" ] || fail "$v.$t: $got rows imported of $want"
-    rep=$(jq -r --arg s "${SLUG[$v]}" --arg t "$t" 'select(.tenant == $s and .table == $t) | "\(.source_rows) \(.imported_rows)"' "$T/report1")
-    [ "$rep" = "$want $want" ] || fail "$v.$t: the report says $rep, the source has $want"
+    if [ "$db" != dst ]; then q="$q${q:+ UNION ALL }SELECT '$t', count(*) FROM $t WHERE org = '$v'"
+    else q="$q${q:+ UNION ALL }SELECT '$t', count(*) FROM $(tbl "$t" "$svc")"; fi
   done
-done
-pass
-# every foreign key resolved, and as many set as in the source
-jq -r '.resources[] | .name as $r | .fields[] | select(.type == "ref") | "\($r) \(.name) \(.ref)"' \
-  "$SVC/crmimp/service.json" >"$T/refs"
-eq "$(wc -l <"$T/refs")" 21 "foreign keys in the target"
-while read -r t col ref; do
+  if [ "$db" != dst ]; then sqlite3 -separator ' ' "$db" "$q"; else tenant_sql "${TID[$v]}" "$svc" "$q" | tr '|' ' '; fi
+}
+check_rows() { # check_rows SVC SOURCE_FILE REPORT
+  local v
   for v in "Acme Corp" Globex Initech 42; do
-    dangling=$(tenant_sql "${TID[$v]}" crmimp "SELECT count(*) FROM $(tbl "$t") c WHERE c.$col IS NOT NULL
-      AND NOT EXISTS (SELECT 1 FROM $(tbl "$ref") p WHERE p.id = c.$col)")
-    [ "$dangling" = 0 ] || fail "$v: $dangling rows of $t.$col point nowhere"
-    want=$(sqlite3 "$SRC" "SELECT count($col) FROM $t WHERE org = '$v'")
-    got=$(tenant_sql "${TID[$v]}" crmimp "SELECT count($col) FROM $(tbl "$t")")
-    [ "$got" = "$want" ] || fail "$v: $t.$col set in $got rows, $want in the source"
+    counts "$1" "$2" "$v" >"$T/want"
+    counts "$1" dst "$v" >"$T/got"
+    diff "$T/want" "$T/got" >&2 || fail "$v: rows lost (source, then target above)"
+    jq -r --arg s "${SLUG[$v]}" 'select(.tenant == $s) | "\(.table) \(.source_rows)\n\(.table) \(.imported_rows)"' \
+      "$3" | sort -u >"$T/rep"
+    sort "$T/want" | diff - "$T/rep" >&2 || fail "$v: the report's counts are not the source's"
   done
-done <"$T/refs"
-pass
+  pass
+}
+# every foreign key resolved, and as many set as in the source
+check_refs() { # check_refs SVC SOURCE_FILE
+  local v t col ref qs qd
+  jq -r '.resources[] | .name as $r | .fields[] | select(.type == "ref") | "\($r) \(.name) \(.ref)"' \
+    "$SVC/$1/service.json" >"$T/refs"
+  eq "$(wc -l <"$T/refs")" 21 "foreign keys in the target"
+  for v in "Acme Corp" Globex Initech 42; do
+    qs="" qd=""
+    while read -r t col ref; do
+      qs="$qs${qs:+ UNION ALL }SELECT '$t.$col', 0, count($col) FROM $t WHERE org = '$v'"
+      qd="$qd${qd:+ UNION ALL }SELECT '$t.$col', (SELECT count(*) FROM $(tbl "$t" "$1") c WHERE c.$col IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM $(tbl "$ref" "$1") p WHERE p.id = c.$col)), (SELECT count($col) FROM $(tbl "$t" "$1"))"
+    done <"$T/refs"
+    sqlite3 -separator ' ' "$2" "$qs" >"$T/want"
+    tenant_sql "${TID[$v]}" "$1" "$qd" | tr '|' ' ' >"$T/got"
+    diff "$T/want" "$T/got" >&2 || fail "$v: references lost or pointing nowhere (table.column dangling set)"
+  done
+  pass
+}
+cp "$SRC" "$T/crm0.db"
+check_rows crmimp "$SRC" "$T/report1"
+check_refs crmimp "$SRC"
 # references point at the row the source meant (self-reference, key over (org, id))
 A=${TID[Acme Corp]}
 eq "$(tenant_sql "$A" crmimp "SELECT p.src_id FROM $(tbl accounts) c JOIN $(tbl accounts) p ON p.id = c.parent_id WHERE c.src_id = '10000003'")" 10000004 "a self-reference to a later row"
@@ -213,5 +231,56 @@ else tenant_exec "$I" crmimp 'DROP TRIGGER mangle'; fi
 expect_rc 0 imp --from "sqlite:$SRC" --tenant-column org --service crmimp --json
 eq "$(jq -r 'select(.action == "written") | "\(.tenant).\(.table)"' "$T/out")" "initech.notes" "written again"
 eq "$(grep -c '"match":true' "$T/out")" 65 "every checksum matches again"
+
+# ---- kill -9 in the middle, then run again: the same rows ----
+sqlite3 "$SRC" "INSERT INTO users (id, org, email) VALUES (60000001, 'Zeta', 'z@zeta.test'), (60000002, 'Zeta', 'y@zeta.test');
+  INSERT INTO accounts (id, org, name, parent_id, owner_id) VALUES (60000001, 'Zeta', 'Z', 60000002, 60000001),
+    (60000002, 'Zeta', 'Y', NULL, NULL)"
+expect_rc 137 env TENANTD_FAULT=import_before_commit TENANTD_SERVICES_DIR="$SVC" "$TD_BIN" import \
+  --from "sqlite:$SRC" --tenant-column org --service crmimp --data "$DATA"
+Z=$(td tenant show zeta --json | jq -r .id)
+eq "$(tenant_sql "$Z" crmimp "SELECT count(*) FROM $(tbl accounts)")" 0 "killed before its commit: nothing of it"
+expect_rc 137 env TENANTD_FAULT=import_after_commit TENANTD_SERVICES_DIR="$SVC" "$TD_BIN" import \
+  --from "sqlite:$SRC" --tenant-column org --service crmimp --data "$DATA"
+eq "$(tenant_sql "$Z" crmimp "SELECT count(*) FROM $(tbl accounts)")" 2 "killed after its commit: all of it"
+expect_rc 0 imp --from "sqlite:$SRC" --tenant-column org --service crmimp --json
+eq "$(grep -c '"match":true' "$T/out")" 78 "every checksum matches after the kills"
+eq "$(grep -c '"action":"unchanged"' "$T/out")" 78 "the run after the kills had nothing left to do"
+eq "$(tenant_sql "$Z" crmimp "SELECT c.src_id || '>' || p.src_id FROM $(tbl accounts) c JOIN $(tbl accounts) p ON p.id = c.parent_id")" \
+   "60000001>60000002" "a reference to a later row, after the kills"
+
+# ---- from a PostgreSQL source (tenants on either backend) ----
+if [ "$BACKEND" = postgres ]; then
+  SRCDB="${CATDB}_src"
+  pg "CREATE DATABASE $SRCDB"
+  PGSRC="${TD_TEST_PG_URL%/*}/$SRCDB"
+  # the fixture's DDL in PostgreSQL's words, then its rows as CSV
+  sqlite3 "$T/crm0.db" "SELECT sql || ';' FROM sqlite_master WHERE type = 'table' ORDER BY rowid" |
+    sed -e 's/ JSON/ jsonb/g; s/ BLOB/ bytea/g; s/ REAL/ double precision/g' >"$T/pg.sql"
+  psql "$PGSRC" -XAtq -v ON_ERROR_STOP=1 -f "$T/pg.sql"
+  for t in $TABLES; do
+    cols=$(sqlite3 "$T/crm0.db" "SELECT group_concat(CASE WHEN type = 'BLOB' THEN
+      'CASE WHEN ' || name || ' IS NOT NULL THEN ''\\x'' || lower(hex(' || name || ')) END'
+      WHEN type = 'BOOLEAN' THEN 'CASE ' || name || ' WHEN 1 THEN ''t'' WHEN 0 THEN ''f'' END'
+      ELSE name END, ', ') FROM pragma_table_info('$t')")
+    sqlite3 -csv "$T/crm0.db" "SELECT $cols FROM $t" >"$T/$t.csv"
+    psql "$PGSRC" -XAtq -v ON_ERROR_STOP=1 -c "SET session_replication_role = replica" \
+      -c "\\copy $t FROM '$T/$t.csv' WITH (FORMAT csv)"
+  done
+  psql "$PGSRC" -XAtq -v ON_ERROR_STOP=1 -c "ALTER TABLE accounts ADD FOREIGN KEY (parent_id) REFERENCES accounts (id)"
+  expect_rc 0 imp --from "$PGSRC" --tenant-column org --generate-service crmpg --out "$SVC"
+  eq "$(jq -r '.resources[] | select(.name == "contacts") | .fields[] | select(.name == "meta") | .type' "$SVC/crmpg/service.json")" json "a jsonb column"
+  expect_rc 0 imp --from "$PGSRC" --tenant-column org --service crmpg --json
+  cp "$T/out" "$T/report_pg"
+  eq "$(grep -c '"match":true' "$T/report_pg")" 52 "every checksum matches (PostgreSQL source)"
+  eq "$(tail -n 1 "$T/report_pg" | jq -c '[.tenants, .created, .changed, .mismatches]')" '[4,0,4,0]' "the same tenants, given the service"
+  check_rows crmpg "$T/crm0.db" "$T/report_pg"
+  check_refs crmpg "$T/crm0.db"
+  eq "$(tenant_sql "$A" crmpg "SELECT id FROM crmpg.accounts ORDER BY id" | md5sum)" \
+     "$(tenant_sql "$A" crmimp "SELECT id FROM crmimp.accounts ORDER BY id" | md5sum)" "the same ids from either source"
+  expect_rc 0 imp --from "$PGSRC" --tenant-column org --service crmpg --json
+  eq "$(grep -c '"action":"unchanged"' "$T/out")" 52 "a second run from PostgreSQL changes nothing"
+  pg "DROP DATABASE $SRCDB WITH (FORCE)"
+fi
 
 done_ok
