@@ -316,11 +316,15 @@ static td_status tenant_ready(run_t *r, const char *value, const char *slug, td_
 /* Writes again the tables of value whose lines do not match, in one
  * transaction (emptied in reverse foreign-key order, written in order);
  * *rows the rows written. */
-static td_status rewrite(run_t *r, td_db_t *db, const char *value, const char *stamp,
+static td_status rewrite(run_t *r, td_db_t *db, const char *value, const char *stamp, int fresh,
                          int64_t *rows) {
     imp_source_t *s = r->src;
+    const char *saved = "";
     td_status st = td_rows_load_begin(db);
-    for (size_t i = s->n; !st && i-- > 0;)
+    /* a new tenant's empty tables: indexes built once after the rows */
+    if (!st && fresh)
+        st = td_rows_indexes_off(db, r->op->arena, r->o->service, &saved);
+    for (size_t i = s->n; !st && !fresh && i-- > 0;)
         if (!r->lines[i].match)
             st = td_rows_clear(db, &s->t[i].dst);
     for (size_t i = 0; !st && i < s->n; i++)
@@ -328,6 +332,8 @@ static td_status rewrite(run_t *r, td_db_t *db, const char *value, const char *s
             st = source_pass(s, &s->t[i], r->o->tenant_column, value, stamp, db, &r->lines[i]);
             *rows += r->lines[i].source_rows;
         }
+    if (!st)
+        st = td_rows_indexes_on(db, saved);
     if (!st) {
         TD_FAULT("import_before_commit");
         st = td_db_commit(db);
@@ -342,19 +348,22 @@ static td_status import_one(run_t *r, size_t i, const char *slug) {
     td_op_t *op = r->op;
     td_tenant_t t;
     td_db_t *db = NULL;
-    const char *action, *value = s->values[i];
+    const char *action = "unchanged", *value = s->values[i];
     td_status st = tenant_ready(r, value, slug, &t, &db, &action);
     const char *stamp = st || !db ? "" : t.row.created_at;
     int differ = 0;
+    /* a tenant made now has every table empty: its rows are summed while
+     * they are written, not read once more before */
+    int fresh = !st && !strcmp(action, "created");
     for (size_t k = 0; !st && k < s->n; k++) {
         td_import_line_t *l = &r->lines[k];
         *l = (td_import_line_t){.value = value, .slug = slug, .table = s->t[k].src.name,
                                 .action = action};
-        st = source_pass(s, &s->t[k], r->o->tenant_column, value, stamp, NULL, l);
-        if (!st)
+        if (!fresh)
+            st = source_pass(s, &s->t[k], r->o->tenant_column, value, stamp, NULL, l);
+        if (!st && !fresh)
             st = target_pass(db, &s->t[k], l);
         differ += !l->match;
-        r->res->rows += l->source_rows;
     }
     if (!st && differ && r->o->dry_run)
         for (size_t k = 0; k < s->n; k++)
@@ -362,7 +371,7 @@ static td_status import_one(run_t *r, size_t i, const char *slug) {
                 r->lines[k].action = "would_write";
     if (!st && differ && !r->o->dry_run) {
         int64_t rows = 0;
-        st = rewrite(r, db, value, stamp, &rows);
+        st = rewrite(r, db, value, stamp, fresh, &rows);
         for (size_t k = 0; !st && k < s->n; k++)
             if (!r->lines[k].match) {
                 r->lines[k].action = "written";
@@ -377,6 +386,8 @@ static td_status import_one(run_t *r, size_t i, const char *slug) {
             st = td_audit_record(op, t.row.id, r->o->service, "tenant.import", r->o->service,
                                  NULL, "ok", detail);
     }
+    for (size_t k = 0; !st && k < s->n; k++)
+        r->res->rows += r->lines[k].source_rows;
     if (st) /* the databases' own words, for the operator's log */
         td_log(TD_LOG_WARN, "import failed", "tenant", slug, "target", db ? td_db_errmsg(db) : "",
                "source", td_db_errmsg(s->db), NULL);
@@ -406,7 +417,17 @@ td_status td_op_import(td_op_t *op, const td_import_opts_t *o, td_import_fn fn, 
     if (!st && !r.lines)
         st = TD_E_NOMEM;
     for (size_t i = 0; !st && i < s.nvalues; i++) {
+        /* each tenant in an arena of its own: the catalog leases and the
+         * tenant's strings go back when it ends, not at the run's end */
+        td_op_t top = *op;
+        if (!(top.arena = td_arena_new(0))) {
+            st = TD_E_NOMEM;
+            break;
+        }
+        r.op = &top;
         st = import_one(&r, i, slugs[i]);
+        op->err = top.err;
+        td_arena_destroy(top.arena);
         res->tenants++;
         for (size_t k = 0; !st && fn && k < s.n; k++)
             st = fn(ctx, &r.lines[k], (int)i + 1, (int)s.nvalues);
