@@ -24,6 +24,15 @@ typedef struct {
 
 static td_status each(void *ctx, const td_import_line_t *l, int done, int total) {
     out_t *o = ctx;
+    if (!l) { /* a tenant done */
+        if (o->tty) {
+            int w = total > 0 ? 30 * done / total : 30;
+            fprintf(stderr, "\rimport [%.*s%*s] %d/%d tenants", w,
+                    "##############################", 30 - w, "", done, total);
+            fflush(stderr);
+        }
+        return TD_OK;
+    }
     if (o->json) {
         json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:b, s:s}", "tenant", l->slug,
                               "value", l->value, "table", l->table, "source_rows",
@@ -37,12 +46,6 @@ static td_status each(void *ctx, const td_import_line_t *l, int done, int total)
         free(s);
         json_decref(j);
         return TD_OK;
-    }
-    if (o->tty) {
-        int w = total > 0 ? 30 * done / total : 30;
-        fprintf(stderr, "\rimport [%.*s%*s] %d/%d tenants", w, "##############################",
-                30 - w, "", done, total);
-        fflush(stderr);
     }
     if (o->n == o->cap) {
         size_t cap = o->cap ? 2 * o->cap : 64;
@@ -91,6 +94,7 @@ static void print_summary(const out_t *o, const td_import_result_t *r, int dry) 
 typedef struct {
     td_import_opts_t o;
     const char *generate, *out;
+    int async;
 } args_t;
 
 static int parse(td_cli_t *cli, args_t *g) {
@@ -109,11 +113,15 @@ static int parse(td_cli_t *cli, args_t *g) {
             vals[k] = v;
         else if (!strcmp(cli->argv[i], "--dry-run"))
             g->o.dry_run = 1;
+        else if (!strcmp(cli->argv[i], "--async"))
+            g->async = 1;
         else
             return td_cli_usage("import", "unexpected argument '%.40s'", cli->argv[i]);
     }
     g->o = (td_import_opts_t){vals[0], vals[1], vals[2], vals[3] ? vals[3] : "imported",
                               g->o.dry_run};
+    if (g->async && (g->o.dry_run || vals[4]))
+        return td_cli_usage("import", "--async goes with neither --dry-run nor --generate-service");
     g->generate = vals[4], g->out = vals[5];
     if (!g->o.from || !g->o.tenant_column)
         return td_cli_usage("import", "--from and --tenant-column are needed");
@@ -149,8 +157,17 @@ int td_cmd_import(td_cli_t *cli) {
     td_op_t op = td_cli_op(&p, a);
     out_t o = {cli->json, !cli->json && isatty(STDERR_FILENO), NULL, 0, 0};
     td_import_result_t r;
+    td_job_row_t job;
     if (g.generate)
         rc = generate(cli, &op, &g) ? -1 : TD_EXIT_OK;
+    else if (g.async && td_op_import_async(&op, &g.o, &job))
+        rc = -1;
+    else if (g.async) {
+        if (cli->json)
+            td_cli_print_json(json_pack("{s:o}", "job", td_job_json(&job)));
+        else
+            printf("import queued: job %s (tenantd jobs show %s)\n", job.id, job.id);
+    }
     else if (td_op_import(&op, &g.o, each, &o, &r))
         rc = -1;
     else {

@@ -148,7 +148,7 @@ static const td_cmd_t commands[] = {
      td_cmd_restore},
     {"import", "import a shared database into one tenant per value of its tenant column",
      "usage: tenantd import --from sqlite:FILE|postgres://… --tenant-column COL\n"
-     "                      [--service NAME] [--map FILE] [--dry-run] [--json]\n"
+     "                      [--service NAME] [--map FILE] [--dry-run | --async] [--json]\n"
      "       tenantd import --from … --tenant-column COL --generate-service NAME --out DIR\n"
      "\n"
      "Reads a shared database whose tables all carry the tenant column COL and\n"
@@ -162,7 +162,8 @@ static const td_cmd_t commands[] = {
      "written, so a second run (or a run after a kill) changes nothing more.\n"
      "Prints per tenant per table the source rows, the imported rows and whether\n"
      "their checksums match (a JSON line each with --json); exit 1 on a mismatch.\n"
-     "--dry-run reads and reports, writing nothing.\n",
+     "--dry-run reads and reports, writing nothing. --async checks as a dry run,\n"
+     "then queues the same import as a tenants.import job (a step per tenant).\n",
      td_cmd_import},
     {"version", "print the version", "usage: tenantd version\n", td_cmd_version},
 };

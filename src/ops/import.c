@@ -431,6 +431,8 @@ td_status td_op_import(td_op_t *op, const td_import_opts_t *o, td_import_fn fn, 
         res->tenants++;
         for (size_t k = 0; !st && fn && k < s.n; k++)
             st = fn(ctx, &r.lines[k], (int)i + 1, (int)s.nvalues);
+        if (!st && fn)
+            st = fn(ctx, NULL, (int)i + 1, (int)s.nvalues);
     }
     imp_source_close(&s);
     return st;

@@ -40,7 +40,8 @@ typedef struct {
     const char *action;    /* unchanged | written | would_write | would_create */
 } td_import_line_t;
 
-/* Called per line as each tenant ends (done tenants of total). */
+/* Called per line as each tenant ends (done tenants of total), then once
+ * with l NULL for the tenant itself. A failure stops the run. */
 typedef td_status (*td_import_fn)(void *ctx, const td_import_line_t *l, int done, int total);
 
 /* The figures of a run. */
@@ -59,5 +60,17 @@ td_status td_op_import_generate(td_op_t *op, const char *from, const char *colum
  * NULL. A mismatch is no failure of the call: res->mismatches counts it. */
 td_status td_op_import(td_op_t *op, const td_import_opts_t *o, td_import_fn fn, void *ctx,
                        td_import_result_t *res);
+
+/* Checks o as a dry run would (every code above answers now) and queues
+ * a tenants.import job with o as its payload; *job is the queued job. A
+ * PostgreSQL source URL holding a password is refused (400
+ * import_secret_in_url): the payload is kept in the catalog in clear;
+ * give the password through PGPASSFILE (~/.pgpass) instead. */
+td_status td_op_import_async(td_op_t *op, const td_import_opts_t *o, td_job_row_t *job);
+/* The tenants.import job kind: td_op_import of the payload, a recorded
+ * step per tenant. Running it again after a kill redoes only what is not
+ * done (tenants already imported are unchanged). A mismatch fails the job
+ * (import_mismatch). */
+td_status td_op_import_job(td_op_t *op, td_job_t *job);
 
 #endif

@@ -252,6 +252,34 @@ eq "$(grep -c '"action":"unchanged"' "$T/out")" 78 "the run after the kills had 
 eq "$(tenant_sql "$Z" crmimp "SELECT c.src_id || '>' || p.src_id FROM $(tbl accounts) c JOIN $(tbl accounts) p ON p.id = c.parent_id")" \
    "60000001>60000002" "a reference to a later row, after the kills"
 
+# ---- as a job: its worker killed before a tenant's commit, the next one finishes ----
+sqlite3 "$SRC" "INSERT INTO users (id, org, email) VALUES (70000001, 'Kappa', 'k@kappa.test');
+  INSERT INTO products (id, org, sku) VALUES (70000001, 'Kappa', 'K-1')"
+expect_rc 2 imp --from "postgres://u:pw@127.0.0.1:1/x" --tenant-column org --service crmimp --async
+expect_contains "$T/err" import_secret_in_url
+expect_rc 2 imp --from "sqlite:$SRC" --tenant-column nosuch --service crmimp --async
+expect_contains "$T/err" import_tenant_column_missing
+expect_rc 0 imp --from "sqlite:$SRC" --tenant-column org --service crmimp --async --json
+JOB=$(jq -r .job.id "$T/out")
+eq "$(jq -r .job.kind "$T/out")" tenants.import "the job's kind"
+! td tenant show kappa >/dev/null 2>&1 || fail "queuing the job made the tenant"; pass
+set +e
+env TENANTD_FAULT=import_before_commit TENANTD_JOB_LEASE_MS=300 TENANTD_SERVICES_DIR="$SVC" \
+  "$TD_BIN" jobs run --once --data "$DATA" >/dev/null 2>&1
+rc=$?
+set -e
+eq "$rc" 137 "the job's worker killed before kappa's commit"
+K=$(td tenant show kappa --json | jq -r .id)
+eq "$(tenant_sql "$K" crmimp "SELECT count(*) FROM $(tbl users)")" 0 "nothing of kappa's rows yet"
+sleep 0.5 # its lease ends
+expect_rc 0 env TENANTD_JOB_LEASE_MS=300 TENANTD_SERVICES_DIR="$SVC" "$TD_BIN" jobs run --once --data "$DATA"
+expect_rc 0 td jobs show "$JOB" --json
+eq "$(jq -r .state "$T/out")" succeeded "the next worker finishes the job"
+eq "$(jq -r .progress.message "$T/out")" "7 of 7 tenants (last zeta), 2165 rows" "its progress"
+eq "$(tenant_sql "$K" crmimp "SELECT src_id FROM $(tbl products)")" 70000001 "kappa's rows"
+expect_rc 0 imp --from "sqlite:$SRC" --tenant-column org --service crmimp --json
+eq "$(grep -c '"action":"unchanged"' "$T/out")" 91 "nothing left after the job"
+
 # ---- from a PostgreSQL source (tenants on either backend) ----
 if [ "$BACKEND" = postgres ]; then
   SRCDB="${CATDB}_src"
