@@ -137,8 +137,9 @@ static int generate(td_cli_t *cli, td_op_t *op, const args_t *g) {
                               &unchanged))
         return -1;
     if (cli->json)
-        printf("{\"service\":\"%s\",\"dir\":\"%s/%s\",\"unchanged\":%s}\n", g->generate,
-               g->out, g->generate, unchanged ? "true" : "false");
+        td_cli_print_json(json_pack("{s:s, s:s, s:s, s:b}", "service", g->generate, "out",
+                                    g->out, "tenant_column", g->o.tenant_column, "unchanged",
+                                    unchanged));
     else
         printf("service %s %s in %s/%s\nnext: TENANTD_SERVICES_DIR=%s tenantd import --from … "
                "--tenant-column %s --service %s\n",

@@ -342,7 +342,31 @@ static td_status rewrite(run_t *r, td_db_t *db, const char *value, const char *s
     return st;
 }
 
-/* Imports (or reports) the tenant of value i; fills r->lines. */
+/* Writes the tables of tenant t whose lines differ (rewrite), reads them
+ * back for the report, and records the tenant's tenant.import. */
+static td_status write_verify(run_t *r, const td_tenant_t *t, td_db_t *db, const char *stamp,
+                              int fresh, int differ) {
+    imp_source_t *s = r->src;
+    int64_t rows = 0;
+    td_status st = rewrite(r, db, r->lines[0].value, stamp, fresh, &rows);
+    for (size_t k = 0; !st && k < s->n; k++)
+        if (!r->lines[k].match) {
+            r->lines[k].action = "written";
+            st = target_pass(db, &s->t[k], &r->lines[k]);
+            r->res->mismatches += !r->lines[k].match;
+        }
+    r->res->changed++;
+    TD_FAULT("import_after_commit");
+    char detail[120];
+    snprintf(detail, sizeof(detail), "%lld rows in %d tables", (long long)rows, differ);
+    return st ? st
+              : td_audit_record(r->op, t->row.id, r->o->service, "tenant.import", r->o->service,
+                                NULL, "ok", detail);
+}
+
+/* Imports (or reports) the tenant of value i; fills r->lines (one per
+ * table): each table's source and target summed, then what differs
+ * written and verified. */
 static td_status import_one(run_t *r, size_t i, const char *slug) {
     imp_source_t *s = r->src;
     td_op_t *op = r->op;
@@ -369,23 +393,8 @@ static td_status import_one(run_t *r, size_t i, const char *slug) {
         for (size_t k = 0; k < s->n; k++)
             if (!r->lines[k].match && !strcmp(r->lines[k].action, "unchanged"))
                 r->lines[k].action = "would_write";
-    if (!st && differ && !r->o->dry_run) {
-        int64_t rows = 0;
-        st = rewrite(r, db, value, stamp, fresh, &rows);
-        for (size_t k = 0; !st && k < s->n; k++)
-            if (!r->lines[k].match) {
-                r->lines[k].action = "written";
-                st = target_pass(db, &s->t[k], &r->lines[k]);
-                r->res->mismatches += !r->lines[k].match;
-            }
-        r->res->changed++;
-        TD_FAULT("import_after_commit");
-        char detail[120];
-        snprintf(detail, sizeof(detail), "%lld rows in %d tables", (long long)rows, differ);
-        if (!st)
-            st = td_audit_record(op, t.row.id, r->o->service, "tenant.import", r->o->service,
-                                 NULL, "ok", detail);
-    }
+    if (!st && differ && !r->o->dry_run)
+        st = write_verify(r, &t, db, stamp, fresh, differ);
     for (size_t k = 0; !st && k < s->n; k++)
         r->res->rows += r->lines[k].source_rows;
     if (st) /* the databases' own words, for the operator's log */

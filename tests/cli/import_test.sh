@@ -58,6 +58,8 @@ eq "$(jq -r '.resources[] | select(.name == "event_dates") | .fields[] | select(
 expect_not_contains "$SVC/crmimp/service.json" '"org"'
 expect_rc 0 imp --from "sqlite:$SRC" --tenant-column org --generate-service crmimp --out "$SVC"
 expect_contains "$T/out" "service crmimp unchanged"
+expect_rc 0 imp --from "sqlite:$SRC" --tenant-column org --generate-service crmimp --out "$SVC" --json
+eq "$(jq -c '[.service, .unchanged]' "$T/out")" '["crmimp",true]' "generation again: unchanged (--json)"
 cp "$SRC" "$T/extra.db"
 sqlite3 "$T/extra.db" "CREATE TABLE labels (id INTEGER PRIMARY KEY, org TEXT, name TEXT)"
 expect_rc 1 imp --from "sqlite:$T/extra.db" --tenant-column org --generate-service crmimp --out "$SVC"
