@@ -44,8 +44,7 @@ static td_status table_ddl(td_buf_t *b, const char *svc, const imp_table_t *t, i
     td_status st = td_buf_printf(b, "\nCREATE TABLE %s%s (\n    id TEXT PRIMARY KEY,\n", q, name);
     for (int i = 0; !st && i < t->ncols; i++) {
         const imp_col_t *c = &t->cols[i];
-        st = td_buf_printf(b, "    %s %s%s", c->name, sql_type(c, pg),
-                           c->src < 0 ? " NOT NULL" : "");
+        st = td_buf_printf(b, "    %s %s", c->name, sql_type(c, pg));
         if (!st && c->ref)
             st = td_buf_printf(b, " REFERENCES %s%s (id)%s", q, c->ref,
                                pg ? " DEFERRABLE INITIALLY DEFERRED" : "");

@@ -172,6 +172,11 @@ eq "$(jq -r .src_id "$T/body")" 10000004 "the parent is the source's"
 eq "$(jq -r .annual_revenue "$T/body")" 4938.2712 "a number"
 eq "$(get "${H[@]}" -G "$BASE/v1/crmimp/accounts" --data-urlencode "filter=parent_id eq '$PARENT'")" 200 "filter by a reference"
 eq "$(jq '.items | length' "$T/body")" 1 "the children of an account"
+# a row made through the API (no source key), then deleted
+eq "$(post "${H[@]}" "$BASE/v1/crmimp/accounts" -d "{\"name\":\"New\",\"parent_id\":\"$PARENT\"}")" 201 "create through the API"
+NEW=$(jq -r .id "$T/body")
+eq "$(jq -r .src_id "$T/body")" null "a row made through the API has no source key"
+eq "$(call DELETE "${H[@]}" "$BASE/v1/crmimp/accounts/$NEW")" 204 "delete through the API"
 stop_server
 
 # ---- a second run changes nothing ----
