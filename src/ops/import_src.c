@@ -260,6 +260,9 @@ td_status imp_source_open(td_op_t *op, const char *from, const char *column, imp
     const char *schema;
     td_rows_table_t *tabs = NULL;
     *s = (imp_source_t){0};
+    if (!ident_ok(column))
+        return td_op_fail(op, TD_E_INVALID, 400, "import_bad_name",
+                          "--tenant-column: names are [a-z][a-z0-9_]*");
     td_status st = open_source(op, from, &s->db, &schema);
     if (!st && (st = td_rows_tables(s->db, op->arena, schema, &tabs, &s->n)))
         td_op_fail(op, st, 503, "import_source_unreachable", "cannot read the source's tables");

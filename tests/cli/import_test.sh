@@ -32,6 +32,11 @@ expect_contains "$T/err" import_source_not_found
 expect_rc 1 imp --from "postgresql://nobody:secret-pw@127.0.0.1:1/x" --tenant-column org
 expect_contains "$T/err" import_source_unreachable
 expect_not_contains "$T/err" secret-pw
+echo 'not a database' >"$T/text.db"
+expect_rc 1 imp --from "sqlite:$T/text.db" --tenant-column org
+expect_contains "$T/err" import_source_unreachable
+expect_rc 2 imp --from "sqlite:$SRC" --tenant-column 'org"; DROP TABLE users; --'
+expect_contains "$T/err" import_bad_name
 cp "$SRC" "$T/unscoped.db"
 sqlite3 "$T/unscoped.db" "CREATE TABLE settings (k TEXT PRIMARY KEY, v TEXT);
   CREATE TABLE tags (id INTEGER PRIMARY KEY, label TEXT)"
