@@ -75,7 +75,7 @@ td_status td_cat_tenant_services(td_db_t *db, td_arena_t *a, const char *id, con
 td_status td_cat_tenant_db(td_db_t *db, td_arena_t *a, const char *id, td_tenant_db_row_t *out);
 /* Replaces a tenant's placement (and its tenants.backend). */
 td_status td_cat_tenant_db_set(td_db_t *db, const char *id, const td_tenant_db_row_t *d);
-/* ---- tenant moves (moves.c, migration 0015) ---- */
+/* ---- tenant moves (moves.c, migration 0014) ---- */
 typedef struct {
     const char *tenant_id, *state; /* copying | switched */
     const char *backend, *server_id, *secret_enc; /* the target placement */

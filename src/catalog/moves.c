@@ -1,4 +1,4 @@
-/* moves.c — the tenant_moves table (migration 0015): a tenant's move in
+/* moves.c — the tenant_moves table (migration 0014): a tenant's move in
  * progress, and the switch of its placement. */
 #include <string.h>
 

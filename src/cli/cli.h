@@ -83,6 +83,7 @@ int td_cmd_audit(td_cli_t *cli);
 int td_cmd_migrate(td_cli_t *cli);
 int td_cmd_backup(td_cli_t *cli);
 int td_cmd_restore(td_cli_t *cli);
+int td_cmd_import(td_cli_t *cli);
 
 /* The command table (main.c), for help and the documentation test. */
 const td_cmd_t *td_cli_commands(size_t *n);

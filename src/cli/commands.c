@@ -156,6 +156,25 @@ static const td_cmd_t commands[] = {
      "taken on SQLite restores onto PostgreSQL and the reverse). A deleted tenant's\n"
      "backups cannot be read (its key is destroyed): backup_unreadable.\n",
      td_cmd_restore},
+    {"import", "import a shared database into one tenant per value of its tenant column",
+     "usage: tenantd import --from sqlite:FILE|postgres://… --tenant-column COL\n"
+     "                      [--service NAME] [--map FILE] [--dry-run | --async] [--json]\n"
+     "       tenantd import --from … --tenant-column COL --generate-service NAME --out DIR\n"
+     "\n"
+     "Reads a shared database whose tables all carry the tenant column COL and\n"
+     "copies each distinct value's rows into its own tenant (made when missing,\n"
+     "reused when there), table by table in foreign-key order, into the operator\n"
+     "service NAME (default \"imported\"). First generate that service from the\n"
+     "source schema (--generate-service NAME --out DIR), then point\n"
+     "TENANTD_SERVICES_DIR at DIR. Values become slugs by the rule in\n"
+     "docs/import.md, or by --map FILE (a JSON object value → slug). Idempotent:\n"
+     "ids are derived from the source keys and tables already equal are not\n"
+     "written, so a second run (or a run after a kill) changes nothing more.\n"
+     "Prints per tenant per table the source rows, the imported rows and whether\n"
+     "their checksums match (a JSON line each with --json); exit 1 on a mismatch.\n"
+     "--dry-run reads and reports, writing nothing. --async checks as a dry run,\n"
+     "then queues the same import as a tenants.import job (a step per tenant).\n",
+     td_cmd_import},
     {"version", "print the version", "usage: tenantd version\n", td_cmd_version},
 };
 

@@ -11,6 +11,7 @@
 #include "common/timeutil.h"
 #include "jobs/jobs.h"
 #include "ops/backups.h"
+#include "ops/import.h"
 #include "ops/ops.h"
 #include "usage/usage.h"
 
@@ -33,6 +34,8 @@ static const td_job_kind_t kinds[] = {
      "restore a backup file into its tenant, or into a clone ({\"tenant_id\", \"file\", \"as\"?})"},
     {"tenant.move", td_op_tenant_move_job,
      "move a tenant's data to another place ({\"tenant_id\", \"to\": sqlite or a server id})"},
+    {"tenants.import", td_op_import_job,
+     "import a shared database into one tenant per tenant-column value (payload: the options)"},
     {"pg.spares", td_jobs_spares_run,
      "keep pg_spares spare databases of each template ready on every PostgreSQL server"},
 };

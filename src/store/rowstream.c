@@ -270,22 +270,46 @@ static td_status each_row(td_stmt_t *s, const td_rows_table_t *t, td_rows_val_t 
     return st ? st : r < 0 ? (td_status)r : TD_OK;
 }
 
-td_status td_rows_read(td_db_t *db, const td_rows_table_t *t, td_rows_fn fn, void *ctx) {
+/* Opens the PostgreSQL cursor of sql, value (when not NULL) its one
+ * parameter. */
+static td_status open_cursor(td_db_t *db, const char *sql, const char *value) {
+    td_stmt_t *s = NULL;
+    td_status st = td_db_prepare(db, sql, &s);
+    if (!st && value)
+        st = td_db_bind_text(s, 1, value);
+    if (!st)
+        st = td_db_drain(s);
+    td_db_finalize(s);
+    return st;
+}
+
+/* td_rows_read, of the rows whose column col (as text) is value when col
+ * is not NULL. */
+static td_status read_rows(td_db_t *db, const td_rows_table_t *t, const char *col,
+                           const char *value, td_rows_fn fn, void *ctx) {
     td_buf_t sql;
     td_buf_init(&sql, 1 << 20);
     td_rows_val_t *vals = calloc((size_t)t->ncols, sizeof(*vals));
     td_stmt_t *s = NULL;
     int pg = is_pg(db);
+    char order[300];
+    if (col)
+        snprintf(order, sizeof(order), " WHERE CAST(\"%s\" AS TEXT) = ?%s", col,
+                 pg ? "" : " ORDER BY rowid");
+    else
+        snprintf(order, sizeof(order), "%s", pg ? "" : " ORDER BY rowid");
     td_status st = vals ? TD_OK : TD_E_NOMEM;
     if (!st && pg)
         st = td_buf_puts(&sql, "DECLARE td_rows_cur NO SCROLL CURSOR FOR ");
     if (!st)
-        st = select_sql(t, pg ? "" : " ORDER BY rowid", &sql);
+        st = select_sql(t, order, &sql);
     if (!st && pg) /* a page at a time: a big table never sits whole in memory */
-        st = td_db_exec(db, td_buf_str(&sql));
+        st = open_cursor(db, td_buf_str(&sql), col ? value : NULL);
     for (int64_t got = 1; !st && got > 0;) {
         got = 0;
         st = td_db_prepare(db, pg ? "FETCH 2000 FROM td_rows_cur" : td_buf_str(&sql), &s);
+        if (!st && !pg && col)
+            st = td_db_bind_text(s, 1, value);
         if (!st)
             st = each_row(s, t, vals, fn, ctx, &got);
         td_db_finalize(s);
@@ -298,6 +322,15 @@ td_status td_rows_read(td_db_t *db, const td_rows_table_t *t, td_rows_fn fn, voi
     free(vals);
     td_buf_free(&sql);
     return st;
+}
+
+td_status td_rows_read(td_db_t *db, const td_rows_table_t *t, td_rows_fn fn, void *ctx) {
+    return read_rows(db, t, NULL, NULL, fn, ctx);
+}
+
+td_status td_rows_read_where(td_db_t *db, const td_rows_table_t *t, const char *col,
+                             const char *value, td_rows_fn fn, void *ctx) {
+    return read_rows(db, t, col, value, fn, ctx);
 }
 
 td_status td_rows_load_begin(td_db_t *db) {

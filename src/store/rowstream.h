@@ -70,6 +70,40 @@ td_status td_rows_count(td_db_t *db, const td_rows_table_t *t, int64_t *out);
 typedef td_status (*td_rows_fn)(void *ctx, const td_rows_val_t *vals);
 td_status td_rows_read(td_db_t *db, const td_rows_table_t *t, td_rows_fn fn, void *ctx);
 
+/* td_rows_read of the rows whose column col, read as text, equals value
+ * (an import's rows of one tenant from a shared database). */
+td_status td_rows_read_where(td_db_t *db, const td_rows_table_t *t, const char *col,
+                             const char *value, td_rows_fn fn, void *ctx);
+
+/* ---- a source database's keys (rowsource.c): imports read a shared
+ * database that is no tenant's; its "service" is the schema the tables
+ * live in (SQLite: "main"; PostgreSQL: "public"). ---- */
+
+/* One column of a foreign key. */
+typedef struct {
+    const char *col;   /* the referencing column */
+    const char *table; /* the referenced table */
+    const char *to;    /* the referenced column ("" = the table's primary key) */
+    int group;         /* the constraint: the columns of one composite key share it */
+} td_rows_fk_t;
+
+typedef struct {
+    const char **types; /* per column of the table: its declared type ("JSON", "jsonb") */
+    const char **pk;    /* primary-key columns in key order */
+    size_t npk;
+    td_rows_fk_t *fks;
+    size_t nfks;
+} td_rows_keys_t;
+
+/* The declared types, primary key and foreign keys of t (as
+ * td_rows_tables gave it). Arena-owned. */
+td_status td_rows_keys(td_db_t *db, td_arena_t *a, const td_rows_table_t *t,
+                       td_rows_keys_t *out);
+/* The distinct values (as text) of column col of t that are not NULL,
+ * arena-owned, and the number of rows where it is NULL. */
+td_status td_rows_distinct(td_db_t *db, td_arena_t *a, const td_rows_table_t *t, const char *col,
+                           const char ***vals, size_t *n, int64_t *nulls);
+
 /* Begins the write transaction of a restore (SQLite checks foreign keys
  * at its commit, so rows may come in any order). */
 td_status td_rows_load_begin(td_db_t *db);
