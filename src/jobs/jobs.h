@@ -76,6 +76,10 @@ int td_job_stopping(const td_job_t *job);
  * 400 unknown_job_kind, 400 invalid_payload (not a JSON object). */
 td_status td_jobs_enqueue(td_op_t *op, const char *kind, const char *tenant_id,
                           const char *payload, int max_attempts, td_job_row_t *out);
+/* td_jobs_enqueue with a JSON payload (the reference is taken; NULL is
+ * out of memory). */
+td_status td_jobs_enqueue_json(td_op_t *op, const char *kind, const char *tenant_id,
+                               json_t *payload, int max_attempts, td_job_row_t *out);
 /* 404 job_not_found. */
 td_status td_jobs_get(td_op_t *op, const char *id, td_job_row_t *out);
 /* Filters checked (400 invalid_filter, invalid_cursor); *next is the

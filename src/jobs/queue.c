@@ -2,6 +2,7 @@
  * cancel, retry, and the job's JSON form. Each takes the operation context,
  * checks the actor may run jobs (platform operators, the CLI, the system
  * and jobs themselves), and reports failures with stable codes. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "audit/audit.h"
@@ -32,6 +33,17 @@ int td_jobs_payload_ok(const char *payload) {
     int ok = !payload || json_is_object(pj);
     json_decref(pj);
     return ok;
+}
+
+td_status td_jobs_enqueue_json(td_op_t *op, const char *kind, const char *tenant_id,
+                               json_t *payload, int max_attempts, td_job_row_t *out) {
+    char *text = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
+    json_decref(payload);
+    if (!text)
+        return td_op_fail_status(op, TD_E_NOMEM, "out of memory");
+    td_status st = td_jobs_enqueue(op, kind, tenant_id, text, max_attempts, out);
+    free(text);
+    return st;
 }
 
 td_status td_jobs_enqueue(td_op_t *op, const char *kind, const char *tenant_id,

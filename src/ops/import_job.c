@@ -37,14 +37,7 @@ td_status td_op_import_async(td_op_t *op, const td_import_opts_t *o, td_job_row_
     dry.dry_run = 1; /* bad input answers now, not in the job */
     if (td_op_import(op, &dry, NULL, NULL, &probe))
         return op->err.st;
-    json_t *j = opts_json(o);
-    char *payload = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    json_decref(j);
-    if (!payload)
-        return td_op_fail_status(op, TD_E_NOMEM, "out of memory");
-    td_status st = td_jobs_enqueue(op, KIND, NULL, payload, ATTEMPTS, job);
-    free(payload);
-    return st;
+    return td_jobs_enqueue_json(op, KIND, NULL, opts_json(o), ATTEMPTS, job);
 }
 
 typedef struct {

@@ -26,14 +26,7 @@ td_status td_op_migrate_async(td_op_t *op, const struct td_migrate_opts *o, td_j
     dry.dry_run = 1; /* bad options and edited migrations answer now, not in the job */
     if (td_migrate_run(op, &dry, NULL, NULL, NULL, &probe))
         return op->err.st;
-    json_t *j = td_migrate_opts_to_json(o);
-    char *payload = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    json_decref(j);
-    if (!payload)
-        return td_op_fail_status(op, TD_E_NOMEM, "out of memory");
-    td_status st = td_jobs_enqueue(op, KIND, NULL, payload, ATTEMPTS, job);
-    free(payload);
-    return st;
+    return td_jobs_enqueue_json(op, KIND, NULL, td_migrate_opts_to_json(o), ATTEMPTS, job);
 }
 
 /* The job's checkpoint: the counts and the failed tenants (at most

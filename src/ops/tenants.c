@@ -76,12 +76,9 @@ td_status td_op_tenant_move_async(td_op_t *op, const char *key, const char *to,
     if (st || found)
         return st;
     /* the target by server id, never by URL: a URL may carry a password */
-    json_t *p = json_pack("{s:s, s:s}", "tenant_id", r.tenant_id, "to", r.target);
-    char *payload = p ? json_dumps(p, JSON_COMPACT) : NULL;
-    json_decref(p);
-    st = payload ? td_jobs_enqueue(op, "tenant.move", r.tenant_id, payload, 0, job) : TD_E_NOMEM;
-    free(payload);
-    return st && !op->err.st ? td_op_fail_status(op, st, "cannot queue the move") : st;
+    return td_jobs_enqueue_json(op, "tenant.move", r.tenant_id,
+                                json_pack("{s:s, s:s}", "tenant_id", r.tenant_id, "to", r.target),
+                                0, job);
 }
 
 td_status td_op_tenant_move_abort(td_op_t *op, const char *key, td_move_report_t *out) {
