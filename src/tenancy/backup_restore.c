@@ -423,6 +423,9 @@ td_status td_backup_restore_into(td_op_t *op, const char *path, const td_tenant_
     const char **svcs = NULL;
     size_t nsvc = 0;
     load_t l = {.op = op, .fn = fn, .ctx = ctx};
+    if (td_tenant_moving(op->platform, op->arena, t->row.id))
+        return td_op_fail(op, TD_E_STATE, 409, "move_in_progress",
+                          "the tenant is being moved: finish or abort the move first");
     td_status st = td_bk_read_header(path, &h, err, sizeof(err));
     if (st)
         return td_op_fail(op, st, st == TD_E_NOTFOUND ? 404 : 400,

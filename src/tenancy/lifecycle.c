@@ -559,6 +559,9 @@ static td_status delete_tenant(td_op_t *op, const char *key, const char **id, ch
     td_arena_t *a = op->arena;
     td_tenant_t t;
     int changed;
+    if (!td_tenant_find(p, a, key, &t) && td_tenant_moving(p, a, t.row.id))
+        return fail(err, errlen, TD_E_STATE,
+                    "tenant %s is being moved: finish or abort the move first", t.row.slug);
     td_status st = transition(p, a, key, "active,suspended,failed,provisioning,deleting",
                               "deleting", &t, &changed, err, errlen);
     if (st)

@@ -528,6 +528,16 @@ td_status td_tenant_move_abort(td_op_t *op, const char *key, td_move_report_t *o
     return st;
 }
 
+int td_tenant_moving(td_platform_t *p, td_arena_t *a, const char *tenant_id) {
+    td_db_t *cat;
+    td_move_row_t m;
+    if (td_catalog_lease(p->catalog, NULL, &cat))
+        return 0;
+    int moving = td_cat_move_get(cat, a, tenant_id, &m) == TD_OK;
+    td_catalog_release(p->catalog, cat);
+    return moving;
+}
+
 void td_move_report_clear(td_move_report_t *r) {
     json_decref(r->tables);
     r->tables = NULL;

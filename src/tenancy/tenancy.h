@@ -211,6 +211,9 @@ td_status td_tenant_move_check(td_op_t *op, const char *key, const char *to,
  * the move forgotten; the tenant stays where it is. 404 move_not_found,
  * 409 move_switched (finish it instead). Audited (tenant.move_abort). */
 td_status td_tenant_move_abort(td_op_t *op, const char *key, td_move_report_t *out);
+/* 1 when the tenant has a move in progress (its delete and restores wait
+ * for it to be finished or aborted: 409 move_in_progress). */
+int td_tenant_moving(td_platform_t *p, td_arena_t *a, const char *tenant_id);
 json_t *td_move_report_json(const td_move_report_t *r);
 void td_move_report_clear(td_move_report_t *r);
 

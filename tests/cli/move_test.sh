@@ -143,6 +143,12 @@ check_all "after the resumed move"
 stop_server
 set +e; TENANTD_FAULT=move.copied td tenant move acme --to postgres >/dev/null 2>&1; set -e
 JOB=$(catalog_sql "SELECT id FROM job_queue WHERE kind = 'tenant.move' AND state = 'running'")
+# a tenant being moved is neither deleted nor restored meanwhile
+expect_rc 1 td tenant delete acme --yes
+expect_contains "$T/out" "being moved"
+td backup acme --out "$T/acme.tdb" >/dev/null
+expect_rc 1 td restore "$T/acme.tdb"
+expect_contains "$T/out" "being moved"
 expect_rc 1 td tenant move acme --abort
 expect_contains "$T/out" "cancel it first"
 td jobs cancel "$JOB" >/dev/null
