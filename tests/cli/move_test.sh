@@ -132,7 +132,7 @@ start_server
 check_all "served from the old place after the kill"
 td tenant move acme --json >"$T/move3" 2>"$T/move3.err" || { cat "$T/move3.err"; fail "resume"; }
 eq "$(backend)" sqlite "the resumed move ends on SQLite"
-eq "$(sqlite3 -readonly "$DATA/tenants/$ID/auth.db" "SELECT description FROM roles WHERE name = 'client'")" \
+eq "$(sqlite3 -readonly -cmd '.timeout 5000' "$DATA/tenants/$ID/auth.db" "SELECT description FROM roles WHERE name = 'client'")" \
   "changed meanwhile" "a row changed after the copy"
 eq "$(jq -r .resumed "$T/move3")" true "report: resumed"
 [ "$(psql "$URL2" -XAtq -c "SELECT count(*) FROM pg_database WHERE datname = 'td_${ID//-/}'")" = 0 ] || fail "server 2 still has it"
