@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "common/log.h"
 
 void td_cli_error(const char *fmt, ...) {
     va_list ap;
@@ -127,6 +128,11 @@ int td_cli_serve_mark(const td_config_t *cfg) {
     int fd = serve_lock_fd(cfg);
     /* waits while a command moves a tenant without a server (it holds the
      * lock alone): a server must not serve a tenant being moved elsewhere */
+    if (fd >= 0 && flock(fd, LOCK_SH | LOCK_NB) == 0)
+        return fd;
+    if (fd >= 0)
+        td_log(TD_LOG_WARN, "waiting for a command that holds the data folder alone"
+                            " (tenantd tenant move) to end", "lock", "serve.lock", NULL);
     while (fd >= 0 && flock(fd, LOCK_SH))
         if (errno != EINTR) {
             close(fd);
