@@ -636,9 +636,9 @@ td_status td_rows_delete(td_db_t *db, const td_rows_table_t *t, int key,
 
 td_status td_rows_outbox_floor(td_db_t *db, const char *service, int64_t next) {
     char sql[400], num[32];
-    snprintf(num, sizeof(num), "%lld", (long long)(next > 1 ? next - 1 : 0));
     if (next <= 1)
         return TD_OK;
+    snprintf(num, sizeof(num), "%lld", (long long)(next - 1));
     if (is_pg(db)) {
         snprintf(sql, sizeof(sql),
                  "SELECT setval(pg_get_serial_sequence('\"%s\".td_outbox', 'seq'),"

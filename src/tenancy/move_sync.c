@@ -43,6 +43,12 @@ static uint64_t key_hash(const unsigned char *k, size_t n) {
     return x;
 }
 
+static void map_free(map_t *m) {
+    free(m->slots);
+    td_arena_destroy(m->a);
+    *m = (map_t){0};
+}
+
 static td_status map_grow(map_t *m) {
     size_t cap = m->cap ? m->cap * 2 : 1024;
     slot_t *s = calloc(cap, sizeof(*s));
@@ -210,8 +216,7 @@ void td_move_sync_free(td_move_sync_t *ms) {
     if (ms) {
         td_move_sync_forget(ms);
         td_arena_destroy(ms->a);
-        free(ms->media.slots);
-        td_arena_destroy(ms->media.a);
+        map_free(&ms->media);
     }
     free(ms);
 }
@@ -248,6 +253,13 @@ static td_status map_add(tsync_t *s, const unsigned char h[32]) {
     return TD_OK;
 }
 
+/* The row's hash into h, and into sum. */
+static void sum_row(tsync_t *s, const td_rows_val_t *vals, td_move_sum_t *sum,
+                    unsigned char h[32]) {
+    row_hash(&s->hb, s->t, vals, h);
+    sum_add(sum, h);
+}
+
 /* A target row: into the map. */
 static td_status load_target(void *ctx, const td_rows_val_t *vals) {
     tsync_t *s = ctx;
@@ -263,8 +275,7 @@ static td_status load_target(void *ctx, const td_rows_val_t *vals) {
 static td_status apply_source(void *ctx, const td_rows_val_t *vals) {
     tsync_t *s = ctx;
     unsigned char h[32];
-    row_hash(&s->hb, s->t, vals, h);
-    sum_add(&s->out->src, h);
+    sum_row(s, vals, &s->out->src, h);
     td_status st = TD_OK;
     if (s->ms && s->ms->beat && ++s->ms->rows % BEAT_ROWS == 0)
         st = s->ms->beat(s->ms->beat_ctx);
@@ -305,10 +316,8 @@ static td_status mark_source(void *ctx, const td_rows_val_t *vals) {
 
 /* A target row: into the sum (verification). */
 static td_status sum_target(void *ctx, const td_rows_val_t *vals) {
-    tsync_t *s = ctx;
     unsigned char h[32];
-    row_hash(&s->hb, s->t, vals, h);
-    sum_add(&s->out->dst, h);
+    sum_row(ctx, vals, &((tsync_t *)ctx)->out->dst, h);
     return TD_OK;
 }
 
@@ -367,12 +376,10 @@ static td_status map_settle(map_t *m, int64_t gone) {
             }
         }
         if (st) {
-            free(fresh.slots);
-            td_arena_destroy(fresh.a);
+            map_free(&fresh);
             return st;
         }
-        free(m->slots);
-        td_arena_destroy(m->a);
+        map_free(m);
         *m = fresh;
     }
     for (size_t i = 0; i < m->cap; i++)
@@ -393,7 +400,7 @@ static map_t *map_of(td_move_sync_t *ms, const td_rows_table_t *t, int *fresh) {
     m->service = strdup(t->service), m->table = strdup(t->name);
     m->map.a = td_arena_new(0);
     if (!m->service || !m->table || !m->map.a || map_grow(&m->map)) {
-        free(m->service), free(m->table), td_arena_destroy(m->map.a), free(m->map.slots), free(m);
+        free(m->service), free(m->table), map_free(&m->map), free(m);
         return NULL;
     }
     m->next = ms->maps;
@@ -474,8 +481,7 @@ td_status td_move_sync_service(td_move_sync_t *ms, td_db_t *src, td_db_t *dst, t
 void td_move_sync_forget(td_move_sync_t *ms) {
     for (tmap_t *m = ms->maps, *n; m; m = n) {
         n = m->next;
-        free(m->map.slots);
-        td_arena_destroy(m->map.a);
+        map_free(&m->map);
         free(m->service);
         free(m->table);
         free(m);
