@@ -75,8 +75,8 @@ done
 
 if [ -n "${PERF:-}" ] && command -v perf >/dev/null; then
   for what in backup restore; do
-    if [ $what = backup ]; then cmd=(td backup big --out "$W/perf.tdb"); else cmd=(td restore "$W/big.tdb"); fi
-    perf record -g -o "$W/perf.$what" -- "${cmd[@]}" >/dev/null 2>&1 || { echo "perf record failed"; break; }
+    if [ $what = backup ]; then cmd=(backup big --out "$W/perf.tdb"); else cmd=(restore "$W/big.tdb"); fi
+    perf record -g -o "$W/perf.$what" -- "$BIN" "${cmd[@]}" --data "$W/data" >/dev/null 2>&1 || { echo "perf record failed"; break; }
     echo "---- $what: top symbols"
     perf report -i "$W/perf.$what" --no-children --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -15
   done

@@ -50,6 +50,16 @@ td_status td_buf_append(td_buf_t *b, const void *p, size_t n) {
     return TD_OK;
 }
 
+td_status td_buf_extend(td_buf_t *b, size_t n, char **at) {
+    td_status st = reserve(b, n);
+    if (st)
+        return st;
+    *at = b->data + b->len;
+    b->len += n;
+    b->data[b->len] = '\0';
+    return TD_OK;
+}
+
 td_status td_buf_puts(td_buf_t *b, const char *s) {
     return td_buf_append(b, s, strlen(s));
 }

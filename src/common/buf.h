@@ -24,6 +24,8 @@ void td_buf_free(td_buf_t *b);
 void td_buf_reset(td_buf_t *b);
 td_status td_buf_append(td_buf_t *b, const void *p, size_t n);
 td_status td_buf_puts(td_buf_t *b, const char *s);
+/* Extends the buffer by n bytes the caller fills at *at (NUL after them). */
+td_status td_buf_extend(td_buf_t *b, size_t n, char **at);
 td_status td_buf_printf(td_buf_t *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Appends s as the inside of a JSON string (quotes not included). */

@@ -388,8 +388,9 @@ td_status td_rows_bulk_mode(td_db_t *db, const char *service, int on) {
     if (on)
         snprintf(sql, sizeof(sql),
                  "PRAGMA \"%s\".journal_mode = OFF; PRAGMA \"%s\".synchronous = OFF;"
-                 " PRAGMA \"%s\".cache_size = -65536",
-                 service, service, service);
+                 " PRAGMA \"%s\".cache_size = -1024; PRAGMA \"%s\".mmap_size = 1073741824;"
+                 " PRAGMA threads = 2",
+                 service, service, service, service);
     else
         snprintf(sql, sizeof(sql), "PRAGMA \"%s\".journal_mode = WAL", service);
     return td_db_exec(db, sql);

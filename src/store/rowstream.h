@@ -120,7 +120,10 @@ td_status td_rows_indexes_on(td_db_t *db, const char *saved);
 /* SQLite files being loaded from nothing (a restore's staging files, which
  * are thrown away if anything fails): on = 1 writes them without a journal
  * and without syncing, on = 0 makes them WAL files again (the caller syncs
- * them before use). Outside a transaction; nothing on PostgreSQL. */
+ * them before use). Bulk mode also keeps a small page cache (a big one only
+ * makes the sorter and the commit write more: bench/RESULTS.md), maps the
+ * file for reads and lets index builds sort on 2 threads. Outside a
+ * transaction; nothing on PostgreSQL. */
 td_status td_rows_bulk_mode(td_db_t *db, const char *service, int on);
 
 /* PostgreSQL, restoring in place inside the caller's transaction: the

@@ -234,14 +234,10 @@ done:
 
 typedef struct {
     td_bk_reader_t *r;
-    crypto_generichash_state h;
 } dec_t;
 
 static td_status dec_get(dec_t *d, void *p, size_t n) {
-    td_status st = td_bk_get(d->r, p, n);
-    if (!st)
-        crypto_generichash_update(&d->h, p, n);
-    return st;
+    return td_bk_get(d->r, p, n);
 }
 
 static td_status dec_u(dec_t *d, int bytes, uint64_t *v) {
@@ -290,7 +286,7 @@ td_status bk_dec_table(void *dp, td_arena_t *a, td_rows_table_t *t) {
 td_status bk_dec_row(void *dp, int ncols, td_rows_val_t *v, td_buf_t *buf) {
     dec_t *d = dp;
     td_status st = TD_OK;
-    size_t *offs = malloc((size_t)ncols * sizeof(*offs));
+    size_t stack[64], *offs = ncols <= 64 ? stack : malloc((size_t)ncols * sizeof(*offs));
     if (!offs)
         return TD_E_NOMEM;
     td_buf_reset(buf);
@@ -307,26 +303,22 @@ td_status bk_dec_row(void *dp, int ncols, td_rows_val_t *v, td_buf_t *buf) {
             else
                 memcpy(&v[c].r, &x, 8);
         } else if (tag == TD_ROWS_TEXT || tag == TD_ROWS_BLOB) {
+            char *at;
             st = dec_u(d, 4, &x);
             offs[c] = buf->len;
             v[c].n = (size_t)x;
-            char chunk[4096];
-            for (size_t left = v[c].n; !st && left;) {
-                size_t take = left < sizeof(chunk) ? left : sizeof(chunk);
-                st = dec_get(d, chunk, take);
-                if (!st)
-                    st = td_buf_append(buf, chunk, take);
-                left -= take;
-            }
-            if (!st)
-                st = td_buf_append(buf, "", 1);
+            if (!st) /* the bytes and their NUL (texts are bound as C strings) */
+                st = td_buf_extend(buf, v[c].n + 1, &at);
+            if (!st && !(st = dec_get(d, at, v[c].n)))
+                at[v[c].n] = '\0';
         } else
             st = TD_E_INVALID;
     }
     for (int c = 0; !st && c < ncols; c++) /* the buffer may have moved */
         if (v[c].kind == TD_ROWS_TEXT || v[c].kind == TD_ROWS_BLOB)
             v[c].p = buf->data + offs[c];
-    free(offs);
+    if (offs != stack)
+        free(offs);
     return st;
 }
 
@@ -337,7 +329,7 @@ td_status bk_dec_tag(void *dp, char *tag) { return dec_get(dp, tag, 1); }
 td_status bk_dec_end(void *dp) {
     dec_t *d = dp;
     unsigned char want[32], got[32];
-    crypto_generichash_final(&d->h, got, sizeof(got));
+    td_bk_reader_digest(d->r, got);
     td_status st = td_bk_get(d->r, want, sizeof(want));
     if (!st && sodium_memcmp(want, got, sizeof(got)))
         st = TD_E_CRYPTO;
@@ -350,9 +342,7 @@ td_status bk_dec_open(const char *path, const td_key_t *tk, void **out, char *er
                       size_t errlen) {
     dec_t *d = calloc(1, sizeof(*d));
     td_status st = d ? td_bk_reader_open(path, tk, &d->r, err, errlen) : TD_E_NOMEM;
-    if (!st)
-        crypto_generichash_init(&d->h, NULL, 0, 32);
-    else {
+    if (st) {
         free(d);
         d = NULL;
     }

@@ -50,6 +50,8 @@ td_status td_bk_reader_open(const char *path, const td_key_t *tk, td_bk_reader_t
  * authenticate (altered, or another key), TD_E_INVALID when the stream
  * ends early or does not decompress. */
 td_status td_bk_get(td_bk_reader_t *r, void *dst, size_t n);
+/* The BLAKE2b-256 of every byte td_bk_get gave so far. */
+void td_bk_reader_digest(td_bk_reader_t *r, unsigned char out[32]);
 /* TD_OK when the stream was read to its sealed end and nothing follows. */
 td_status td_bk_reader_end(td_bk_reader_t *r);
 void td_bk_reader_close(td_bk_reader_t *r);

@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -220,6 +221,20 @@ td_status td_bk_writer_close(td_bk_writer_t *w, int commit, int64_t *size, char 
 
 /* ---- reading ---- */
 
+#define AHEAD 4                /* blocks decoded ahead of the caller */
+#define AHEAD_BLOCK (1u << 20) /* plaintext bytes a block */
+
+typedef struct {
+    unsigned char *p;
+    size_t n;
+    td_status st; /* the stream failed after these bytes */
+    int eos;      /* the sealed end came after these bytes */
+    td_status end_st; /* with eos: TD_OK when nothing follows it in the file */
+    crypto_generichash_state h0; /* the digest of the stream before the block */
+} ahead_t;
+
+static void ahead_start(td_bk_reader_t *r);
+
 struct td_bk_reader {
     FILE *f;
     crypto_secretstream_xchacha20poly1305_state ss;
@@ -230,6 +245,18 @@ struct td_bk_reader {
     size_t clen, cpos;      /* decrypted compressed bytes, consumed */
     size_t plen, ppos;      /* decompressed bytes, consumed */
     int final;              /* the FINAL chunk was read */
+    /* read-ahead: a thread reads, opens and decompresses the stream into
+     * AHEAD blocks while the caller loads the rows it already has */
+    pthread_t th;
+    int threaded, stop;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    ahead_t blk[AHEAD];
+    size_t head, count; /* the block read from (held while count > 0), filled */
+    size_t pos;         /* read in blk[head] */
+    int holding;        /* blk[head] is the caller's */
+    crypto_generichash_state h; /* the digest of the bytes given (without the
+                                   thread) or made into blocks (with it) */
 };
 
 /* Reads the file header: *hlen bytes of JSON into a malloc'd *json. */
@@ -314,6 +341,10 @@ td_status td_bk_reader_open(const char *path, const td_key_t *tk, td_bk_reader_t
         }
         sodium_memzero(k, sizeof(k));
     }
+    if (!st) {
+        crypto_generichash_init(&r->h, NULL, 0, 32);
+        ahead_start(r);
+    }
     if (st) {
         td_bk_reader_close(r);
         r = NULL;
@@ -363,8 +394,91 @@ static td_status refill(td_bk_reader_t *r) {
     return st;
 }
 
+/* Fills one block from the stream (the read-ahead thread's side). */
+static void fill_block(td_bk_reader_t *r, ahead_t *b) {
+    b->n = 0, b->st = TD_OK, b->eos = 0;
+    while (b->n < AHEAD_BLOCK) {
+        if (r->ppos == r->plen) {
+            if (r->final && r->cpos == r->clen) { /* the sealed end */
+                unsigned char extra;
+                b->eos = 1;
+                b->end_st = fread(&extra, 1, 1, r->f) == 0 ? TD_OK : TD_E_INVALID;
+                return;
+            }
+            if ((b->st = refill(r)))
+                return;
+        }
+        size_t take = r->plen - r->ppos;
+        if (take > AHEAD_BLOCK - b->n)
+            take = AHEAD_BLOCK - b->n;
+        memcpy(b->p + b->n, r->plain + r->ppos, take);
+        r->ppos += take, b->n += take;
+    }
+}
+
+static void *ahead_run(void *arg) {
+    td_bk_reader_t *r = arg;
+    size_t tail = 0;
+    for (int done = 0; !done;) {
+        pthread_mutex_lock(&r->mu);
+        while (r->count == AHEAD && !r->stop)
+            pthread_cond_wait(&r->cv, &r->mu);
+        done = r->stop;
+        pthread_mutex_unlock(&r->mu);
+        if (done)
+            break;
+        ahead_t *b = &r->blk[tail];
+        b->h0 = r->h;
+        fill_block(r, b);
+        crypto_generichash_update(&r->h, b->p, b->n);
+        done = b->st || b->eos;
+        tail = (tail + 1) % AHEAD;
+        pthread_mutex_lock(&r->mu);
+        r->count++;
+        pthread_cond_broadcast(&r->cv);
+        pthread_mutex_unlock(&r->mu);
+    }
+    return NULL;
+}
+
+/* Starts the read-ahead; without a thread the caller decodes itself. */
+static void ahead_start(td_bk_reader_t *r) {
+    for (int i = 0; i < AHEAD; i++)
+        if (!(r->blk[i].p = malloc(AHEAD_BLOCK)))
+            return;
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->cv, NULL);
+    r->threaded = !pthread_create(&r->th, NULL, ahead_run, r);
+}
+
+/* The caller's current block, with unread bytes or its end (st/eos);
+ * the one it finished goes back to the thread. */
+static ahead_t *ahead_block(td_bk_reader_t *r) {
+    ahead_t *b = r->holding ? &r->blk[r->head] : NULL;
+    if (b && (r->pos < b->n || b->st || b->eos))
+        return b;
+    pthread_mutex_lock(&r->mu);
+    if (b) {
+        r->head = (r->head + 1) % AHEAD, r->count--, r->pos = 0;
+        pthread_cond_broadcast(&r->cv);
+    }
+    while (r->count == 0)
+        pthread_cond_wait(&r->cv, &r->mu);
+    pthread_mutex_unlock(&r->mu);
+    r->holding = 1;
+    return &r->blk[r->head];
+}
+
 td_status td_bk_get(td_bk_reader_t *r, void *dst, size_t n) {
     unsigned char *d = dst;
+    while (n && r->threaded) {
+        ahead_t *b = ahead_block(r);
+        if (r->pos == b->n)
+            return b->st ? b->st : TD_E_INVALID; /* failed, or read past the end */
+        size_t take = b->n - r->pos < n ? b->n - r->pos : n;
+        memcpy(d, b->p + r->pos, take);
+        r->pos += take, d += take, n -= take;
+    }
     while (n) {
         if (r->ppos == r->plen) {
             td_status st = refill(r);
@@ -373,13 +487,30 @@ td_status td_bk_get(td_bk_reader_t *r, void *dst, size_t n) {
         }
         size_t take = r->plen - r->ppos < n ? r->plen - r->ppos : n;
         memcpy(d, r->plain + r->ppos, take);
+        crypto_generichash_update(&r->h, d, take);
         r->ppos += take, d += take, n -= take;
     }
     return TD_OK;
 }
 
+void td_bk_reader_digest(td_bk_reader_t *r, unsigned char out[32]) {
+    crypto_generichash_state h = r->h;
+    if (r->threaded) {
+        if (r->holding) {
+            h = r->blk[r->head].h0;
+            crypto_generichash_update(&h, r->blk[r->head].p, r->pos);
+        } else
+            crypto_generichash_init(&h, NULL, 0, 32);
+    }
+    crypto_generichash_final(&h, out, 32);
+}
+
 td_status td_bk_reader_end(td_bk_reader_t *r) {
     unsigned char extra;
+    if (r->threaded) {
+        ahead_t *b = ahead_block(r);
+        return r->pos == b->n && b->eos ? b->end_st : TD_E_INVALID;
+    }
     if (r->ppos != r->plen || r->cpos != r->clen || !r->final)
         return TD_E_INVALID;
     return fread(&extra, 1, 1, r->f) == 0 ? TD_OK : TD_E_INVALID;
@@ -388,6 +519,17 @@ td_status td_bk_reader_end(td_bk_reader_t *r) {
 void td_bk_reader_close(td_bk_reader_t *r) {
     if (!r)
         return;
+    if (r->threaded) {
+        pthread_mutex_lock(&r->mu);
+        r->stop = 1;
+        pthread_cond_broadcast(&r->cv);
+        pthread_mutex_unlock(&r->mu);
+        pthread_join(r->th, NULL);
+        pthread_mutex_destroy(&r->mu);
+        pthread_cond_destroy(&r->cv);
+    }
+    for (int i = 0; i < AHEAD; i++)
+        free(r->blk[i].p);
     if (r->f)
         fclose(r->f);
     ZSTD_freeDCtx(r->z);
