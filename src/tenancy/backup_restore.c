@@ -438,6 +438,17 @@ static td_status restore_sqlite(load_t *l, const td_tenant_t *t, const char *tag
     return st;
 }
 
+typedef struct {
+    const td_place_t *pl;
+    char *err;
+    size_t errlen;
+} admin_open_t;
+
+static td_status admin_open(void *ctx, const char *tenant_id, td_db_t **out) {
+    admin_open_t *c = ctx;
+    return td_rows_admin_open(c->pl, tenant_id, out, c->err, c->errlen);
+}
+
 /* The PostgreSQL way: one transaction on the tenant's own database. */
 static td_status restore_pg(load_t *l, const td_tenant_t *t, const char *const *svcs,
                             size_t nsvc) {
@@ -451,8 +462,10 @@ static td_status restore_pg(load_t *l, const td_tenant_t *t, const char *const *
         st = td_cat_tenant_db(cat, l->op->arena, t->row.id, &d);
     /* on a registered server, as its administrative role (the schemas'
      * owner); a database the operator brought, as its own role (its owner) */
+    admin_open_t ao = {&pl, err, sizeof(err)};
     if (!st && d.server_id && !(st = td_platform_place(p, l->op->arena, cat, d.server_id, &pl)))
-        st = td_rows_admin_open(&pl, t->row.id, &db, err, sizeof(err));
+        st = p->pool ? td_pool_lease_counted(p->pool, t->row.id, admin_open, &ao, &db)
+                     : admin_open(&ao, t->row.id, &db); /* counted like a request's */
     else if (!st)
         st = td_tenant_open_db(p, l->op->arena, t->row.id, &db, err, sizeof(err));
     if (!st)

@@ -234,16 +234,45 @@ static td_status make_target(mv_t *mv) {
     return TD_OK;
 }
 
+/* What a counted open of one of the move's connections needs. */
+typedef struct {
+    mv_t *mv;
+    const td_place_t *pl;
+    const td_tenant_cred_t *cred; /* NULL: the target's owner (td_rows_admin_open) */
+    char *err;
+    size_t errlen;
+} mv_open_t;
+
+static td_status mv_open(void *ctx, const char *tenant_id, td_db_t **out) {
+    mv_open_t *c = ctx;
+    if (!c->cred)
+        return td_rows_admin_open(c->pl, tenant_id, out, c->err, c->errlen);
+    return td_db_tenant_open(c->pl, tenant_id, c->cred, c->mv->t.services, c->mv->t.nsvc, out,
+                             c->err, c->errlen);
+}
+
+/* Opens one of the move's connections; in a process with a pool (serve,
+ * the job) it is counted against the budget of the server it goes to —
+ * the source's: where the tenant is (server NULL), the target's: its
+ * registered server — so a move never runs a server out of connections
+ * and waits in the same line as requests. */
+static td_status mv_connect(mv_t *mv, int target, const td_tenant_cred_t *cred, td_db_t **out,
+                            char *err, size_t errlen) {
+    mv_open_t c = {mv, target ? &mv->dst : &mv->src, cred, err, errlen};
+    td_platform_t *p = mv->op->platform;
+    const char *server = !target ? NULL : mv->m.server_id ? mv->m.server_id : "";
+    return p->pool ? td_pool_lease_counted_on(p->pool, mv->t.row.id, server, mv_open, &c, out)
+                   : mv_open(&c, mv->t.row.id, out);
+}
+
 static td_status open_both(mv_t *mv, td_db_t **src, td_db_t **dst) {
     char err[256] = "";
     *src = *dst = NULL;
-    td_status st = td_db_tenant_open(&mv->src, mv->t.row.id, &mv->scred, mv->t.services,
-                                     mv->t.nsvc, src, err, sizeof(err));
+    td_status st = mv_connect(mv, 0, &mv->scred, src, err, sizeof(err));
     if (st)
         return fail(mv->op, TD_E_UNAVAILABLE, 503, "tenant_unavailable",
                     "the tenant's database does not answer");
-    st = td_db_tenant_open(&mv->dst, mv->t.row.id, &mv->dcred, mv->t.services, mv->t.nsvc, dst,
-                           err, sizeof(err));
+    st = mv_connect(mv, 1, &mv->dcred, dst, err, sizeof(err));
     if (st) {
         td_db_close(*src);
         *src = NULL;
@@ -441,7 +470,7 @@ static td_status copy_and_switch(mv_t *mv) {
             break;
     }
     if (!st && strcmp(mv->m.backend, "sqlite") && /* opened before the hold: not part of it */
-        td_rows_admin_open(&mv->dst, mv->t.row.id, &mv->own, err, sizeof(err)))
+        mv_connect(mv, 1, NULL, &mv->own, err, sizeof(err)))
         st = fail(op, TD_E_UNAVAILABLE, 503, "target_unavailable",
                   "the target database does not answer");
     if (!st && (st = td_tenant_hold(p, mv->t.row.id, HOLD_WAIT_MS)))

@@ -491,12 +491,16 @@ static server_t *server_get(td_pool_t *p, const char *key) {
 /* The server tenant tid's connections go to, with its budget read: the
  * first lease that meets a server reads it (outside the lock) while the
  * others wait for it, at most until the lease's deadline. */
-static td_status server_of(td_pool_t *p, const char *tid, const struct timespec *until,
-                           server_t **out) {
+static td_status server_of(td_pool_t *p, const char *tid, const char *named,
+                           const struct timespec *until, server_t **out) {
     char key[TD_POOL_SERVER_LEN] = "";
     *out = &p->local;
-    td_status st = p->locate ? p->locate(p->ctx, tid, key, sizeof(key)) : TD_OK;
-    if (st || !key[0])
+    td_status st = TD_OK;
+    if (named)
+        snprintf(key, sizeof(key), "%s", named);
+    else if (p->locate)
+        st = p->locate(p->ctx, tid, key, sizeof(key));
+    if (st || !key[0] || !p->size)
         return st;
     pthread_mutex_lock(&p->mu);
     server_t *s = server_get(p, key);
@@ -567,8 +571,9 @@ static td_status wait_turn(td_pool_t *p, const char *tid, server_t *s, int trans
 /* A handle of tid, leased (idle, else newly opened by open), or an error;
  * *reused says which. A transient lease always opens its own connection
  * and returns its (unlisted) record in *rec. */
-static td_status lease_one(td_pool_t *p, const char *tid, int transient, td_pool_open_fn open,
-                           void *ctx, td_db_t **out, int *reused, handle_t **rec) {
+static td_status lease_one(td_pool_t *p, const char *tid, const char *server, int transient,
+                           td_pool_open_fn open, void *ctx, td_db_t **out, int *reused,
+                           handle_t **rec) {
     struct timespec until = td_deadline(CLOCK_MONOTONIC, p->wait_ms);
     handle_t *h = NULL, *victim = NULL;
     server_t *s = NULL;
@@ -584,7 +589,7 @@ static td_status lease_one(td_pool_t *p, const char *tid, int transient, td_pool
         *out = h->db;
         return TD_OK;
     }
-    td_status st = server_of(p, tid, &until, &s);
+    td_status st = server_of(p, tid, server, &until, &s);
     if (st)
         return st;
     handle_t *fresh = calloc(1, sizeof(*fresh));
@@ -663,7 +668,7 @@ td_status td_pool_lease(td_pool_t *p, td_arena_t *a, const char *tid, td_db_t **
     td_status st;
     /* an idle handle that went bad is closed and the next one tried; each
      * turn closes one, so this ends with a usable or a fresh handle */
-    while (!(st = lease_one(p, tid, 0, p->open_fn, p->ctx, &db, &reused, NULL)) && reused &&
+    while (!(st = lease_one(p, tid, NULL, 0, p->open_fn, p->ctx, &db, &reused, NULL)) && reused &&
            !td_db_usable(db))
         td_pool_release(p, tid, db, 1);
     if (st)
@@ -693,11 +698,16 @@ static void transient_closed(void *arg) {
 
 td_status td_pool_lease_counted(td_pool_t *p, const char *tid, td_pool_open_fn open, void *ctx,
                                 td_db_t **out) {
+    return td_pool_lease_counted_on(p, tid, NULL, open, ctx, out);
+}
+
+td_status td_pool_lease_counted_on(td_pool_t *p, const char *tid, const char *server,
+                                   td_pool_open_fn open, void *ctx, td_db_t **out) {
     if (!td_id_valid(tid))
         return TD_E_INVALID;
     handle_t *rec = NULL;
     int reused = 0;
-    td_status st = lease_one(p, tid, 1, open, ctx, out, &reused, &rec);
+    td_status st = lease_one(p, tid, server, 1, open, ctx, out, &reused, &rec);
     if (st)
         return st;
     rec->pool = p;

@@ -350,6 +350,11 @@ td_status td_pool_lease(td_pool_t *pool, td_arena_t *a, const char *tenant_id, t
  * For work outside requests (jobs, the audit drain, checks). */
 td_status td_pool_lease_counted(td_pool_t *pool, const char *tenant_id, td_pool_open_fn open,
                                 void *ctx, td_db_t **out);
+/* The same, counted against the named server's budget instead of the one
+ * the tenant is on now ("" : none; NULL: where the tenant is): a move's
+ * connections to its target. */
+td_status td_pool_lease_counted_on(td_pool_t *pool, const char *tenant_id, const char *server,
+                                   td_pool_open_fn open, void *ctx, td_db_t **out);
 /* broken = 1 closes the handle instead of keeping it. */
 void td_pool_release(td_pool_t *pool, const char *tenant_id, td_db_t *db, int broken);
 /* Closes every idle handle of a tenant and refuses to keep its leased ones. */

@@ -770,6 +770,32 @@ static void test_counted_lease(void **state) {
     free_pool(p);
 }
 
+/* A counted connection to a named server (a move's to its target) takes
+ * a slot of that server, not of the one the tenant is on: with s2 full,
+ * a second one to s2 is refused while the tenant's own server (s1) still
+ * serves; "" names no server (a local file). */
+static void test_counted_lease_on_server(void **state) {
+    (void)state;
+    td_pool_t *p = server_pool(100, 2, 1);
+    td_db_t *to_s2 = NULL, *again = NULL, *local = NULL, *d = NULL;
+    /* g_ids[1] lives on s1 */
+    assert_int_equal(td_pool_lease_counted_on(p, g_ids[1], "s2", open_tenant, g_dir, &to_s2),
+                     TD_OK);
+    assert_int_equal(server_stats(p, "s2").open, 1);
+    assert_int_equal(server_stats(p, "s1").open, 0);
+    assert_int_equal(td_pool_lease_counted_on(p, g_ids[1], "s2", open_tenant, g_dir, &again),
+                     TD_E_BUSY);
+    assert_int_equal(td_pool_lease(p, NULL, g_ids[12], &d), TD_E_BUSY); /* s2's tenants wait */
+    assert_int_equal(td_pool_lease(p, NULL, g_ids[1], &d), TD_OK);     /* s1 serves */
+    td_pool_release(p, g_ids[1], d, 0);
+    assert_int_equal(td_pool_lease_counted_on(p, g_ids[1], "", open_tenant, g_dir, &local), TD_OK);
+    assert_int_equal(server_stats(p, "s1").open, 1); /* the idle lease only */
+    td_db_close(local);
+    td_db_close(to_s2);
+    assert_int_equal(server_stats(p, "s2").open, 0);
+    free_pool(p);
+}
+
 /* ---- stress -------------------------------------------------------------- */
 
 #define THREADS 4
@@ -961,6 +987,7 @@ int main(void) {
         cmocka_unit_test(test_fifo),
         cmocka_unit_test(test_waiter_same_tenant_handoff),
         cmocka_unit_test(test_counted_lease),
+        cmocka_unit_test(test_counted_lease_on_server),
         cmocka_unit_test(test_stress_servers),
         cmocka_unit_test(test_trim_idle),
         cmocka_unit_test(test_tenant_max),
