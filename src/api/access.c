@@ -8,11 +8,16 @@
  * tenant_suspended, reads still allowed to superadmins); ask the policy
  * table (auth/policy.h) for the role × service × action scope; check the
  * service is granted and enabled. Handlers receive the result in req->ctx
- * and never decide access themselves. */
+ * and never decide access themselves. Rate limits (throttle.h) are taken
+ * here too: the client address's before anything else, the tenant's and
+ * the API key's once the caller is known. */
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "api/api.h"
+#include "api/throttle.h"
+#include "common/timeutil.h"
 #include "auth/policy.h"
 #include "services/services.h"
 
@@ -127,8 +132,87 @@ static int find_resource(td_req_t *req, const td_need_t *need, td_ctx_t *ctx) {
     return 0;
 }
 
+/* ---- rate limits ---- */
+
+/* The buckets a request took from; the headers tell the tightest. */
+typedef struct {
+    int any;
+    td_throttle_state_t s;
+} limits_t;
+
+static void limit_headers(td_req_t *req, const td_throttle_state_t *s) {
+    char v[32];
+    snprintf(v, sizeof(v), "%lld", (long long)s->limit);
+    td_resp_header(req, "RateLimit-Limit", v);
+    snprintf(v, sizeof(v), "%lld", (long long)s->remaining);
+    td_resp_header(req, "RateLimit-Remaining", v);
+    snprintf(v, sizeof(v), "%lld", (long long)s->reset_s);
+    td_resp_header(req, "RateLimit-Reset", v);
+}
+
+/* Takes one request from the bucket of kind ('t' tenant, 'k' API key, 'a'
+ * client address) and id, rpm a minute (≤ 0: no limit). A refusal answers
+ * 429 rate_limited with Retry-After and returns -1. */
+static int take(td_req_t *req, td_app_t *app, limits_t *l, char kind, const char *id,
+                int64_t rpm) {
+    if (rpm <= 0 || !id || !app->throttle)
+        return 0;
+    char key[96];
+    snprintf(key, sizeof(key), "%c:%s", kind, id);
+    td_throttle_state_t s;
+    int ok = td_throttle_take(app->throttle, key, rpm, td_mono_ns() / 1000000, &s);
+    if (!l->any || s.remaining < l->s.remaining)
+        l->s = s, l->any = 1;
+    if (ok)
+        return 0;
+    atomic_fetch_add(&app->limited[kind == 't' ? 0 : kind == 'k' ? 1 : 2], 1);
+    char v[32], detail[160];
+    snprintf(v, sizeof(v), "%lld", (long long)s.retry_after);
+    td_resp_header(req, "Retry-After", v);
+    limit_headers(req, &s);
+    snprintf(detail, sizeof(detail), "more than %lld requests a minute %s; retry in %lld s",
+             (long long)rpm,
+             kind == 't' ? "to this tenant" : kind == 'k' ? "with this API key" : "from your address",
+             (long long)s.retry_after);
+    td_resp_problem(req, 429, "rate_limited", "Too many requests", detail);
+    return -1;
+}
+
+/* The requests a minute a tenant may receive: its plan's, else the
+ * configured default (0: none). */
+static int64_t tenant_rpm(td_app_t *app, const td_tenant_t *t) {
+    (void)t;
+    return app->platform->cfg->rate_limit_tenant_rpm;
+}
+
+/* A tenant principal's request counts against its tenant and, made with
+ * an API key of a limit of its own, against the key too. Superadmins
+ * (operators, platform keys without a limit) are not limited here. */
+static int take_principal(td_req_t *req, td_app_t *app, limits_t *l, const td_ctx_t *ctx) {
+    json_t *rpm = json_object_get(ctx->claims, "rpm");
+    if (ctx->api_key && rpm && take(req, app, l, 'k', ctx->sub, json_integer_value(rpm)))
+        return -1;
+    if (!ctx->tid)
+        return 0;
+    return take(req, app, l, 't', ctx->tid, tenant_rpm(app, ctx->tenant));
+}
+
+static int before(td_req_t *req, td_app_t *app, limits_t *lim);
+
 int td_api_before(td_req_t *req, void *app_) {
     td_app_t *app = app_;
+    limits_t lim = {0};
+    long per_address = app->platform->cfg->rate_limit_address_rpm;
+    if (per_address > 0 && !strncmp(req->path, "/v1/", 4) &&
+        take(req, app, &lim, 'a', td_req_client_addr(req), per_address))
+        return -1;
+    int rc = before(req, app, &lim);
+    if (!rc && lim.any)
+        limit_headers(req, &lim.s);
+    return rc;
+}
+
+static int before(td_req_t *req, td_app_t *app, limits_t *lim) {
     const td_need_t *need = req->route->need;
     if (!need || need->kind == TD_NEED_PUBLIC)
         return 0;
@@ -159,6 +243,8 @@ int td_api_before(td_req_t *req, void *app_) {
     ctx->all = super || json_is_true(json_object_get(ctx->claims, "svc_all"));
     if (!super && !ctx->tid) /* a tenant role must carry its tenant */
         return forbid(req, "forbidden", "Forbidden", "token without a tenant");
+    if ((!super || ctx->api_key) && take_principal(req, app, lim, ctx))
+        return -1;
 
     /* the tenant the request is about: X-Tenant, else the Host name */
     const char *xt = td_req_header(req, "X-Tenant");

@@ -3,6 +3,7 @@
 #ifndef TD_API_H
 #define TD_API_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include <jansson.h>
@@ -25,6 +26,8 @@ typedef struct {
     td_limiter_t *ip_limits;    /* failed logins per client address */
     td_token_cache_t *tokens;   /* verified access tokens (NULL = none) */
     struct td_usage *usage;     /* request counts (usage/usage.h); NULL = not metered */
+    struct td_throttle *throttle; /* request rate limits (throttle.h); NULL = none */
+    atomic_uint_fast64_t limited[3]; /* 429s by tenant, API key, client address */
 } td_app_t;
 
 /* What a route needs (td_route_t.need), checked by td_api_before. */
@@ -153,6 +156,9 @@ void td_api_user_patch(td_req_t *req, void *app);
 void td_api_user_delete(td_req_t *req, void *app);
 /* apikeys.c: tenant keys under /v1/auth, platform keys under /v1/admin */
 void td_api_key_create(td_req_t *req, void *app);
+void td_api_impersonate(td_req_t *req, void *app);
+void td_api_impersonations(td_req_t *req, void *app);
+void td_api_impersonation_revoke(td_req_t *req, void *app);
 void td_api_key_list(td_req_t *req, void *app);
 void td_api_key_revoke(td_req_t *req, void *app);
 /* data.c: declared resources through the engine */

@@ -19,8 +19,8 @@ static void refuse(td_req_t *req, const char *detail) {
 /* Reads the body into s; answers 400 for what is not of the right type
  * (the operation checks the values). */
 static int read_body(td_req_t *req, json_t *b, td_apikey_spec_t *s) {
-    static const char *const fields[] = {"name", "role", "services", "read_only", "expires_at",
-                                         NULL};
+    static const char *const fields[] = {"name",       "role",       "services", "read_only",
+                                         "expires_at", "rate_limit", NULL};
     if (!td_api_only_fields(req, b, fields))
         return -1;
     s->name = json_string_value(json_object_get(b, "name"));
@@ -34,6 +34,12 @@ static int read_body(td_req_t *req, json_t *b, td_apikey_spec_t *s) {
         refuse(req, "'read_only' must be true or false");
         return -1;
     }
+    json_t *rl = json_object_get(b, "rate_limit");
+    if (rl && !json_is_null(rl) && (!json_is_integer(rl) || json_integer_value(rl) < 1)) {
+        refuse(req, "'rate_limit' must be a number of requests a minute (1 or more), or null");
+        return -1;
+    }
+    s->rate_limit = json_is_integer(rl) ? json_integer_value(rl) : 0;
     if (svc && !json_is_array(svc)) {
         refuse(req, "'services' must be an array of service names");
         return -1;

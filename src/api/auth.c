@@ -55,6 +55,24 @@ static int authenticate_key(td_req_t *req, td_app_t *app, const char *key, json_
     return -1;
 }
 
+/* A JWT's signature, issuer and times: it lives at most access_ttl, or up
+ * to an hour when it is an impersonation's (claim act). */
+static td_status verify(td_app_t *app, const char *tok, int64_t now, json_t **claims,
+                        const char **why) {
+    td_status st = td_jwt_verify(td_platform_keys(app->platform), tok, TD_ISSUER, now,
+                                 TD_IMPERSONATION_TTL, claims, why);
+    if (st || json_object_get(*claims, "act"))
+        return st;
+    json_int_t life = json_integer_value(json_object_get(*claims, "exp")) -
+                      json_integer_value(json_object_get(*claims, "iat"));
+    if (life <= app->platform->cfg->access_ttl)
+        return TD_OK;
+    json_decref(*claims);
+    *claims = NULL;
+    *why = "lifetime too long";
+    return TD_E_AUTH;
+}
+
 /* Verifies the bearer token: 401 with a code when missing, invalid or
  * revoked. On success *claims is a new reference. A superadmin's token is
  * checked against the catalog on every request (td_admin_current):
@@ -78,12 +96,10 @@ int td_api_authenticate(td_req_t *req, td_app_t *app, json_t **claims) {
     int64_t now = td_now_ms() / 1000;
     *claims = app->tokens ? td_token_cache_get(app->tokens, h + 7, now) : NULL;
     if (!*claims) {
-        td_status vs = td_jwt_verify(td_platform_keys(app->platform), h + 7, TD_ISSUER, now,
-                                     app->platform->cfg->access_ttl, claims, &why);
+        td_status vs = verify(app, h + 7, now, claims, &why);
         if (vs && why && !strcmp(why, "unknown key")) { /* rotated elsewhere? look once */
             td_platform_reload_keys(app->platform, 10);
-            vs = td_jwt_verify(td_platform_keys(app->platform), h + 7, TD_ISSUER, now,
-                               app->platform->cfg->access_ttl, claims, &why);
+            vs = verify(app, h + 7, now, claims, &why);
         }
         if (vs) {
             td_resp_header(req, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
@@ -265,6 +281,11 @@ void td_api_me(td_req_t *req, void *app_) {
     json_object_set(o, "expires_at", ctx->api_key ? json_object_get(c, "key_exp")
                                                   : json_object_get(c, "exp"));
     json_object_set_new(o, "api_key", json_boolean(ctx->api_key));
+    json_t *act = json_object_get(c, "act"); /* an impersonation: who acts, which one */
+    json_object_set_new(o, "impersonation",
+                        act ? json_pack("{s:O, s:O}", "id", json_object_get(c, "jti"), "by",
+                                        json_object_get(act, "sub"))
+                            : json_null());
     td_api_send_json(req, 200, o);
 }
 

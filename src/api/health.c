@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/throttle.h"
 #include "audit/audit.h"
 
 static const char health_body[] = "{\"status\":\"ok\"}";
@@ -125,6 +126,28 @@ void td_api_metrics(td_req_t *req, void *app) {
                            "tenantd_audit_refusals_dropped_total %llu\n",
                            (unsigned long long)td_audit_drained(a->platform),
                            (unsigned long long)td_audit_dropped(a->platform));
+    if (!st && a->throttle) {
+        td_throttle_stats_t ts;
+        td_throttle_stats(a->throttle, &ts);
+        st = td_buf_printf(&b,
+                           "# HELP tenantd_rate_limited_total Requests refused with 429 rate_limited,"
+                           " by the limit that refused them.\n"
+                           "# TYPE tenantd_rate_limited_total counter\n"
+                           "tenantd_rate_limited_total{by=\"tenant\"} %llu\n"
+                           "tenantd_rate_limited_total{by=\"api_key\"} %llu\n"
+                           "tenantd_rate_limited_total{by=\"address\"} %llu\n"
+                           "# HELP tenantd_rate_limit_buckets Rate-limit buckets held now.\n"
+                           "# TYPE tenantd_rate_limit_buckets gauge\n"
+                           "tenantd_rate_limit_buckets %zu\n"
+                           "# HELP tenantd_rate_limit_untracked_total Requests let through"
+                           " because no bucket had room.\n"
+                           "# TYPE tenantd_rate_limit_untracked_total counter\n"
+                           "tenantd_rate_limit_untracked_total %llu\n",
+                           (unsigned long long)atomic_load(&a->limited[0]),
+                           (unsigned long long)atomic_load(&a->limited[1]),
+                           (unsigned long long)atomic_load(&a->limited[2]), ts.keys,
+                           (unsigned long long)ts.untracked);
+    }
     if (st)
         td_api_fail(req, st, "cannot render metrics");
     else

@@ -34,6 +34,11 @@ td_op_t td_api_op(td_req_t *req, td_app_t *app) {
                             .svc = ctx->svc,
                             .nsvc = ctx->nsvc,
                             .key_exp = json_is_integer(exp) ? json_integer_value(exp) : 0};
+    json_t *act = json_object_get(ctx->claims, "act");
+    if (act) { /* an impersonation: the superadmin acting as the user */
+        op.actor.impersonator = json_string_value(json_object_get(act, "sub"));
+        op.actor.impersonation = json_string_value(json_object_get(ctx->claims, "jti"));
+    }
     return op;
 }
 

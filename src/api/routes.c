@@ -17,6 +17,10 @@ static const td_need_t tenant_read = PLATFORM(TD_ACT_READ, .path_tenant = 1);
 static const td_need_t tenant_write = PLATFORM(TD_ACT_WRITE, .path_tenant = 1);
 static const td_need_t all_read = PLATFORM(TD_ACT_READ, .all_tenants = 1);
 static const td_need_t all_write = PLATFORM(TD_ACT_WRITE, .all_tenants = 1);
+/* a tenant named by the path, superadmins only */
+static const td_need_t super_tenant_read = PLATFORM(TD_ACT_READ, .path_tenant = 1, .all_tenants = 1);
+static const td_need_t super_tenant_write =
+    PLATFORM(TD_ACT_WRITE, .path_tenant = 1, .all_tenants = 1);
 /* the caller's own tenant's platform figures (admins; superadmins name one) */
 static const td_need_t own_usage = PLATFORM(TD_ACT_READ, .tenant = 1);
 /* a tenant's own record: its admins (and superadmins naming it) */
@@ -70,6 +74,10 @@ static const td_route_t routes[] = {
      &users_write},
     {TD_DELETE, "/v1/auth/api-keys/{id}", td_api_key_revoke, "Revoke a tenant API key", 0,
      &users_write},
+    {TD_GET, "/v1/auth/impersonations", td_api_impersonations,
+     "Superadmins who acted as the tenant's users (admins)", 0, &users_read},
+    {TD_DELETE, "/v1/auth/impersonations/{id}", td_api_impersonation_revoke,
+     "End an impersonation of the tenant at once (admins)", 0, &users_write},
     {TD_POST, "/v1/admin/api-keys", td_api_key_create, "Create a platform API key (shown once)", 0,
      &all_write},
     {TD_GET, "/v1/admin/api-keys", td_api_key_list, "Platform API keys (never the secret)", 0,
@@ -147,6 +155,13 @@ static const td_route_t routes[] = {
      " tenant.restore job)", 0, &tenant_write},
     {TD_GET, "/v1/tenants/{tenant}/backups/{id}/download", td_api_backup_download,
      "Download a backup file (superadmins; encrypted with the tenant's key)", 0, &tenant_write},
+    {TD_POST, "/v1/tenants/{tenant}/impersonate", td_api_impersonate,
+     "Act as one of the tenant's users for up to an hour, with a reason (superadmins)", 0,
+     &super_tenant_write},
+    {TD_GET, "/v1/tenants/{tenant}/impersonations", td_api_impersonations,
+     "The tenant's impersonations", 0, &super_tenant_read},
+    {TD_DELETE, "/v1/tenants/{tenant}/impersonations/{id}", td_api_impersonation_revoke,
+     "End an impersonation at once", 0, &super_tenant_write},
     {TD_GET, "/v1/tenants/{tenant}/hostnames", td_api_hostnames, "The tenant's custom hostnames",
      0, &tenant_read},
     {TD_POST, "/v1/tenants/{tenant}/hostnames", td_api_hostname_add,

@@ -18,6 +18,7 @@
 
 #include "audit/audit_int.h"
 #include "common/timeutil.h"
+#include "common/text.h"
 
 #define TOUCH_MAX 4096   /* slots of the touched set (a power of two) */
 #define REFUSAL_MAX 4096 /* refusals kept between two ticks */
@@ -64,10 +65,7 @@ td_audit_tick_t *td_audit_tick_state(td_platform_t *p) {
 
 /* FNV-1a: the slot a tenant id starts probing at. */
 static size_t slot_of(const char *s) {
-    uint32_t h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h & (TOUCH_MAX - 1);
+    return td_hash32(s) & (TOUCH_MAX - 1);
 }
 
 void td_audit_touch(td_platform_t *p, const char *tenant_id) {

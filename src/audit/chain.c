@@ -128,6 +128,11 @@ td_status td_audit_record(td_op_t *op, const char *tenant_id, const char *servic
                           const char *action, const char *resource, const char *row_id,
                           const char *outcome, const char *detail) {
     int64_t now = td_now_ms();
+    if (op->actor.impersonator) /* both identities: the user acts, the superadmin as it */
+        detail = td_arena_printf(op->arena, "%s%simpersonated by superadmin %s (impersonation %s)",
+                                 detail ? detail : "", detail ? "; " : "",
+                                 op->actor.impersonator,
+                                 op->actor.impersonation ? op->actor.impersonation : "?");
     td_audit_row_t r = {.at = now,
                         .actor_kind = td_actor_kind_name(op->actor.kind),
                         .actor_id = op->actor.id,

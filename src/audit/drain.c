@@ -44,9 +44,21 @@ static const char *const kinds[] = {"system", "superadmin", "user", "api_key", "
 
 /* The outbox's actor text: "<kind>:<id>" (an id may be empty), or a bare
  * id from before the kind was recorded (kind "unknown"; "cli" alone is the
- * CLI's old mark). */
-static void decode_actor(td_arena_t *a, const char *actor, const char **kind, const char **id) {
-    *kind = "unknown", *id = actor;
+ * CLI's old mark). An impersonated actor's id is followed by the acting
+ * superadmin's and the impersonation's ("<kind>:<id> <admin> <imp>"):
+ * they go into *detail, as td_audit_record words them. */
+static void decode_actor(td_arena_t *a, const char *actor, const char **kind, const char **id,
+                         const char **detail) {
+    *kind = "unknown", *id = actor, *detail = NULL;
+    const char *sp = actor ? strchr(actor, ' ') : NULL;
+    if (sp) {
+        const char *sp2 = strchr(sp + 1, ' ');
+        *detail = sp2 ? td_arena_printf(a, "impersonated by superadmin %.*s (impersonation %s)",
+                                        (int)(sp2 - sp - 1), sp + 1, sp2 + 1)
+                      : NULL;
+        actor = td_arena_strndup(a, actor, (size_t)(sp - actor));
+        *id = actor;
+    }
     const char *c = actor ? strchr(actor, ':') : NULL;
     if (actor && !c && !strcmp(actor, "cli")) {
         *kind = "cli", *id = NULL;
@@ -117,7 +129,7 @@ static td_status read_batch(td_db_t *tdb, td_arena_t *a, batch_t *b, int64_t aft
         b->seqs[k] = td_db_column_int64(st, 0);
         if (td_time_parse(td_db_column_text(st, 1), &x->at))
             x->at = td_now_ms();
-        decode_actor(a, td_db_column_dup(st, a, 2), &x->actor_kind, &x->actor_id);
+        decode_actor(a, td_db_column_dup(st, a, 2), &x->actor_kind, &x->actor_id, &x->detail);
         x->action = td_db_column_dup(st, a, 3);
         x->resource = td_db_column_dup(st, a, 4);
         x->row_id = td_db_column_dup(st, a, 5);

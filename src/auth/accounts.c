@@ -64,6 +64,8 @@ static json_t *key_claims(const td_apikey_row_t *k) {
     }
     if (k->tenant_id)
         json_object_set_new(c, "tid", json_string(k->tenant_id));
+    if (k->rate_limit_rpm > 0) /* the key's own limit (api/access.c) */
+        json_object_set_new(c, "rpm", json_integer(k->rate_limit_rpm));
     return c;
 }
 

@@ -1,5 +1,6 @@
 /* ratelimit.c — failure counters with doubling lockouts. */
 #include "auth/ratelimit.h"
+#include "common/text.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -28,10 +29,7 @@ struct td_limiter {
 };
 
 static unsigned slot(const char *s) {
-    unsigned h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h % NBUCKETS;
+    return td_hash32(s) % NBUCKETS;
 }
 
 td_limiter_t *td_limiter_new(int free_failures, int max_per_hour) {

@@ -14,6 +14,7 @@
 
 #include "auth/tokens.h"
 #include "common/timeutil.h"
+#include "common/text.h"
 
 #define NBUCKETS 1024
 #define KEY_MAX 64
@@ -33,10 +34,7 @@ struct td_revocations {
 };
 
 static unsigned slot(const char *s) {
-    unsigned h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h % NBUCKETS;
+    return td_hash32(s) % NBUCKETS;
 }
 
 td_revocations_t *td_revocations_new(void) {

@@ -8,8 +8,12 @@
 
 td_status td_token_issue(const td_jwt_keyset_t *ks, const td_principal_t *p, int64_t now,
                          int64_t ttl, char **access, char jti[33]) {
-    ttl = ttl > 0 && ttl < TD_ACCESS_TTL ? ttl : TD_ACCESS_TTL;
-    td_random_hex(jti, 16);
+    int64_t max = p->act ? TD_IMPERSONATION_TTL : TD_ACCESS_TTL;
+    ttl = ttl > 0 && ttl < max ? ttl : max;
+    if (p->imp && strlen(p->imp) <= 32)
+        snprintf(jti, 33, "%s", p->imp);
+    else
+        td_random_hex(jti, 16);
     json_t *svc = json_array();
     for (size_t i = 0; i < p->nsvc; i++)
         json_array_append_new(svc, json_string(p->svc[i]));
@@ -26,6 +30,8 @@ td_status td_token_issue(const td_jwt_keyset_t *ks, const td_principal_t *p, int
         json_object_set_new(c, "sid", json_string(p->sid));
     if (p->svc_all)
         json_object_set_new(c, "svc_all", json_true());
+    if (p->act) /* RFC 8693: the party acting for sub */
+        json_object_set_new(c, "act", json_pack("{s:s, s:s}", "sub", p->act, "role", "superadmin"));
     td_status st = td_jwt_sign(ks, c, access);
     json_decref(c);
     return st;

@@ -19,6 +19,7 @@
 
 #define TD_ISSUER "tenantd"
 #define TD_ACCESS_TTL 900 /* the longest access-token lifetime (access_ttl ≤ it) */
+#define TD_IMPERSONATION_TTL 3600 /* the longest an impersonation token lives */
 #define TD_REFRESH_TTL (30 * 24 * 3600)
 #define TD_REFRESH_LEN 80 /* "tdr_" + up to 32 + "_" + 43 */
 #define TD_HASH_HEX 65    /* 32-byte hash as hex + NUL */
@@ -33,10 +34,13 @@ typedef struct {
                          admin granted no list): claim svc_all */
     int64_t gen;      /* the principal's generation (ms): claim gen */
     const char *sid;  /* the session (refresh family) it belongs to: claim sid */
+    const char *act;  /* impersonated: the superadmin acting (claim act.sub) */
+    const char *imp;  /* impersonated: the impersonation's id, the token's jti */
 } td_principal_t;
 
 /* A signed access token (malloc'd) living ttl seconds (at most
- * TD_ACCESS_TTL, the longest any verifier accepts), and its jti. */
+ * TD_ACCESS_TTL, the longest any verifier accepts; TD_IMPERSONATION_TTL
+ * for an impersonation's, p->act set), and its jti (p->imp when set). */
 td_status td_token_issue(const td_jwt_keyset_t *ks, const td_principal_t *p, int64_t now,
                          int64_t ttl, char **access, char jti[33]);
 /* Writes prefix followed by 43 base64url characters of 32 random bytes into

@@ -101,13 +101,14 @@ static td_status audit(td_db_t *db, const td_who_t *who, const char *action, con
                        int64_t rows) {
     td_outbox_who_t w = {0};
     if (who)
-        w = (td_outbox_who_t){who->actor_kind, who->actor, who->request_id, who->client_addr};
+        w = (td_outbox_who_t){who->actor_kind,  who->actor,        who->request_id,
+                              who->client_addr, who->impersonator, who->impersonation};
     return td_outbox_add(db, "auth", &w, action, "users", id, rows, 0);
 }
 
 td_who_t td_who_of(const td_op_t *op) {
-    return (td_who_t){op->actor.id, op->request_id, td_actor_kind_name(op->actor.kind),
-                      op->client_addr};
+    return (td_who_t){op->actor.id,     op->request_id,         td_actor_kind_name(op->actor.kind),
+                      op->client_addr, op->actor.impersonator, op->actor.impersonation};
 }
 
 td_status td_user_create(td_db_t *db, const td_user_spec_t *s, char id[TD_ID_LEN + 1],

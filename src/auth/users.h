@@ -59,6 +59,7 @@ typedef struct {
     const char *actor, *request_id;
     const char *actor_kind;  /* "user", "api_key", "superadmin", "cli"… (NULL = unknown) */
     const char *client_addr; /* NULL outside HTTP */
+    const char *impersonator, *impersonation; /* a superadmin acting as actor (or NULL) */
 } td_who_t;
 /* Who the operation's actor is, for the outbox (the one place a td_who_t
  * is made from an operation context). */

@@ -7,7 +7,7 @@
 
 #define KEY_COLS                                                                          \
     "id, tenant_id, name, key_hash, role, services, read_only, expires_at, last_used_at," \
-    " revoked_at, created_by, created_at"
+    " revoked_at, created_by, created_at, rate_limit_rpm"
 
 static void read_key(td_stmt_t *st, td_arena_t *a, td_apikey_row_t *k) {
     k->id = td_db_column_dup(st, a, 0);
@@ -22,6 +22,7 @@ static void read_key(td_stmt_t *st, td_arena_t *a, td_apikey_row_t *k) {
     k->revoked_at = td_db_column_dup(st, a, 9);
     k->created_by = td_db_column_dup(st, a, 10);
     k->created_at = td_db_column_dup(st, a, 11);
+    k->rate_limit_rpm = td_db_column_int64(st, 12);
 }
 
 td_status td_cat_apikey_insert(td_db_t *db, const td_apikey_row_t *k) {
@@ -30,8 +31,8 @@ td_status td_cat_apikey_insert(td_db_t *db, const td_apikey_row_t *k) {
     td_stmt_t *st = NULL;
     td_status rc = td_db_prepare(db,
                                  "INSERT INTO api_keys (id, tenant_id, name, key_hash, role, services,"
-                                 " read_only, expires_at, created_by, created_at)"
-                                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                 " read_only, expires_at, created_by, created_at, rate_limit_rpm)"
+                                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                  &st);
     const char *v[] = {k->id, k->tenant_id, k->name, k->key_hash, k->role, k->services};
     for (int i = 0; !rc && i < 6; i++)
@@ -44,6 +45,9 @@ td_status td_cat_apikey_insert(td_db_t *db, const td_apikey_row_t *k) {
         rc = td_db_bind_text(st, 9, k->created_by);
     if (!rc)
         rc = td_db_bind_text(st, 10, now);
+    if (!rc)
+        rc = k->rate_limit_rpm > 0 ? td_db_bind_int64(st, 11, k->rate_limit_rpm)
+                                   : td_db_bind_null(st, 11);
     if (!rc)
         rc = td_db_drain(st);
     td_db_finalize(st);

@@ -75,6 +75,22 @@ td_status td_cat_tenant_services(td_db_t *db, td_arena_t *a, const char *id, con
 td_status td_cat_tenant_db(td_db_t *db, td_arena_t *a, const char *id, td_tenant_db_row_t *out);
 /* Replaces a tenant's placement (and its tenants.backend). */
 td_status td_cat_tenant_db_set(td_db_t *db, const char *id, const td_tenant_db_row_t *d);
+/* ---- impersonations (impersonations.c, migration 0018) ---- */
+typedef struct {
+    const char *id, *tenant_id, *user_id, *admin_id, *reason, *created_at;
+    int64_t expires_at; /* unix seconds: the token's exp */
+    const char *revoked_at, *revoked_by;
+} td_imp_row_t;
+td_status td_cat_imp_insert(td_db_t *db, const td_imp_row_t *r);
+/* TD_E_NOTFOUND when absent. */
+td_status td_cat_imp_get(td_db_t *db, td_arena_t *a, const char *id, td_imp_row_t *out);
+/* A tenant's impersonations, newest first, at most 500. */
+td_status td_cat_imp_list(td_db_t *db, td_arena_t *a, const char *tenant_id, td_imp_row_t **out,
+                          size_t *n);
+/* Marks it revoked by `by`; TD_E_NOTFOUND unless it is the tenant's and
+ * not revoked yet. */
+td_status td_cat_imp_revoke(td_db_t *db, const char *id, const char *tenant_id, const char *by);
+
 /* ---- tenant moves (moves.c, migration 0014) ---- */
 typedef struct {
     const char *tenant_id, *state; /* copying | switched */
@@ -148,6 +164,7 @@ typedef struct {
     const char *id, *tenant_id, *name, *key_hash, *role, *services; /* services: JSON or NULL */
     int read_only;
     const char *expires_at, *last_used_at, *revoked_at, *created_by, *created_at;
+    int64_t rate_limit_rpm; /* the key's own requests a minute; 0 = only the tenant's */
 } td_apikey_row_t;
 
 td_status td_cat_apikey_insert(td_db_t *db, const td_apikey_row_t *k);

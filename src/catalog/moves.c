@@ -4,8 +4,7 @@
 
 #include "catalog/catalog_int.h"
 
-/* Runs sql with the n texts of v bound in order (NULL binds NULL). */
-static td_status exec_texts(td_db_t *db, const char *sql, const char *const *v, int n,
+td_status td_cat_exec_texts(td_db_t *db, const char *sql, const char *const *v, int n,
                             int64_t *changes) {
     td_stmt_t *st = NULL;
     td_status rc = td_db_prepare(db, sql, &st);
@@ -24,7 +23,7 @@ td_status td_cat_move_insert(td_db_t *db, const td_move_row_t *m) {
     td_cat_now(now);
     const char *v[] = {m->tenant_id,   m->backend,        m->server_id, m->secret_enc,
                        m->from.backend, m->from.server_id, m->from.secret_enc, now, now};
-    td_status rc = exec_texts(db,
+    td_status rc = td_cat_exec_texts(db,
                               "INSERT INTO tenant_moves (tenant_id, state, backend, server_id,"
                               " secret_enc, from_backend, from_server_id, from_secret_enc,"
                               " started_at, updated_at) VALUES (?, 'copying', ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -57,21 +56,21 @@ td_status td_cat_move_switch(td_db_t *db, const char *tenant_id) {
     int64_t n = 0;
     td_status rc = td_db_begin(db, TD_DB_WRITE);
     if (!rc)
-        rc = exec_texts(db,
+        rc = td_cat_exec_texts(db,
                         "UPDATE tenant_moves SET state = 'switched', updated_at = ?"
                         " WHERE tenant_id = ? AND state = 'copying'",
                         v, 2, &n);
     if (!rc && n != 1)
         rc = TD_E_STATE;
     if (!rc)
-        rc = exec_texts(db,
+        rc = td_cat_exec_texts(db,
                         "UPDATE tenant_databases SET (backend, server_id, secret_enc) ="
                         " (SELECT backend, server_id, secret_enc FROM tenant_moves"
                         " WHERE tenant_moves.tenant_id = tenant_databases.tenant_id)"
                         " WHERE tenant_id = ?",
                         v + 1, 1, NULL);
     if (!rc)
-        rc = exec_texts(db,
+        rc = td_cat_exec_texts(db,
                         "UPDATE tenants SET backend = (SELECT backend FROM tenant_moves"
                         " WHERE tenant_moves.tenant_id = tenants.id), updated_at = ?"
                         " WHERE id = ?",
@@ -85,5 +84,5 @@ td_status td_cat_move_switch(td_db_t *db, const char *tenant_id) {
 
 td_status td_cat_move_delete(td_db_t *db, const char *tenant_id) {
     const char *v[] = {tenant_id};
-    return exec_texts(db, "DELETE FROM tenant_moves WHERE tenant_id = ?", v, 1, NULL);
+    return td_cat_exec_texts(db, "DELETE FROM tenant_moves WHERE tenant_id = ?", v, 1, NULL);
 }

@@ -16,7 +16,7 @@
 #include "common/timeutil.h"
 
 typedef struct {
-    const char *tenant, *role, *services, *name, *expires_at, *positional;
+    const char *tenant, *role, *services, *name, *expires_at, *rate_limit, *positional;
     int password_stdin, read_only;
 } opts_t;
 
@@ -36,6 +36,8 @@ static int parse(td_cli_t *cli, const char *cmd, opts_t *o) {
             slot = &o->name;
         else if (td_cli_opt(cli, &i, "--expires-at", &v))
             slot = &o->expires_at;
+        else if (td_cli_opt(cli, &i, "--rate-limit", &v))
+            slot = &o->rate_limit;
         if (slot) {
             if (!v)
                 return td_cli_usage(cmd, "%s needs a value", a);
@@ -216,6 +218,9 @@ static int apikey_create(td_cli_t *cli, td_op_t *op, const opts_t *o, const td_t
                           .scoped = o->services != NULL};
     if (o->services)
         s.services = td_cli_split(op->arena, o->services, &s.nsvc);
+    char *end = NULL;
+    if (o->rate_limit && ((s.rate_limit = strtoll(o->rate_limit, &end, 10)) < 1 || *end))
+        return td_cli_usage("apikey create", "--rate-limit needs a number of requests a minute");
     td_apikey_row_t k;
     char key[TD_APIKEY_LEN + 1];
     if (td_op_apikey_create(op, &s, &k, key))

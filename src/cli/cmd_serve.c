@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "api/throttle.h"
 #include "auth/password.h"
 #include "cli/cli.h"
 #include "common/log.h"
@@ -95,7 +96,8 @@ int td_cmd_serve(td_cli_t *cli) {
                     .revoked = td_revocations_new(),
                     .login_limits = td_limiter_new(5, 100),
                     .ip_limits = td_limiter_new(50, 1000),
-                    .tokens = td_token_cache_new(65536)};
+                    .tokens = td_token_cache_new(65536),
+                    .throttle = td_throttle_new(200000)};
     size_t nroutes;
     const td_route_t *routes = td_api_routes(&nroutes);
     td_http_opts_t o = {
@@ -145,6 +147,7 @@ int td_cmd_serve(td_cli_t *cli) {
         td_revocations_free(app.revoked);
         td_limiter_free(app.login_limits);
         td_limiter_free(app.ip_limits);
+    td_throttle_free(app.throttle);
         td_platform_close(&p);
         if (mark >= 0)
             close(mark);
@@ -170,6 +173,7 @@ int td_cmd_serve(td_cli_t *cli) {
     td_revocations_free(app.revoked);
     td_limiter_free(app.login_limits);
     td_limiter_free(app.ip_limits);
+    td_throttle_free(app.throttle);
     if (mark >= 0)
         close(mark);
     td_platform_close(&p);

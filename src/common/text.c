@@ -57,3 +57,20 @@ int td_ascii_lower(const char *s, char *out, size_t n) {
         out[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] - 'A' + 'a' : s[i]);
     return 0;
 }
+
+uint64_t td_hash64_bytes(const void *p, size_t n) {
+    const unsigned char *b = p;
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 1099511628211ULL;
+    return h;
+}
+
+uint64_t td_hash64(const char *s) { return td_hash64_bytes(s, strlen(s)); }
+
+uint32_t td_hash32(const char *s) {
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}

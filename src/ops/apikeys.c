@@ -76,6 +76,10 @@ static td_status read_spec(td_op_t *op, const td_apikey_spec_t *s, td_apikey_row
                    s->tenant ? "role must be admin, manager or client"
                              : "platform keys have the superadmin role");
     k->read_only = s->read_only;
+    if (s->rate_limit < 0 || s->rate_limit > 100000000)
+        return bad(op, "invalid_request",
+                   "'rate_limit' must be a number of requests a minute from 1 to 100000000");
+    k->rate_limit_rpm = s->rate_limit;
     if (s->expires_at && !(k->expires_at = td_apikey_expiry(op->arena, s->expires_at)))
         return bad(op, "invalid_request",
                    "'expires_at' must be a future RFC 3339 time like 2027-01-01T00:00:00Z");
@@ -106,6 +110,8 @@ td_status td_op_apikey_create(td_op_t *op, const td_apikey_spec_t *s, td_apikey_
                               char key[TD_APIKEY_LEN + 1]) {
     td_apikey_row_t k = {0};
     key[0] = '\0';
+    if (td_op_refuse_impersonated(op, "making an API key"))
+        return op->err.st;
     if (!may_manage(op, s->tenant ? s->tenant->row.id : NULL))
         return op->err.st;
     td_status st = read_spec(op, s, &k);
@@ -179,5 +185,7 @@ json_t *td_apikey_json(const td_apikey_row_t *k, int with_tenant) {
                             {"created_by", k->created_by}};
     for (size_t i = 0; i < 5; i++)
         json_object_set_new(o, opt[i][0], opt[i][1] ? json_string(opt[i][1]) : json_null());
+    json_object_set_new(o, "rate_limit",
+                        k->rate_limit_rpm > 0 ? json_integer(k->rate_limit_rpm) : json_null());
     return o;
 }

@@ -43,6 +43,8 @@ typedef struct {
     const char *const *svc;
     size_t nsvc;
     int64_t key_exp; /* an expiring API key: its end (unix seconds); 0 = none */
+    const char *impersonator;  /* a superadmin acting as this user (its id), or NULL */
+    const char *impersonation; /* with impersonator: the impersonation's id */
 } td_actor_t;
 
 typedef struct {

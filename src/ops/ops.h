@@ -33,6 +33,7 @@ typedef struct {
     size_t nsvc;
     int read_only;
     const char *expires_at;       /* a future RFC 3339 time, or NULL */
+    int64_t rate_limit;           /* the key's own requests a minute (1…100 000 000); 0 = none */
 } td_apikey_spec_t;
 
 /* Creates a key. Who: a platform actor, or an admin of the tenant holding
@@ -52,6 +53,39 @@ td_status td_op_apikey_revoke(td_op_t *op, const char *tenant_id, const char *id
 /* The public JSON of a key (never its hash); with_tenant adds tenant_id.
  * New reference. */
 json_t *td_apikey_json(const td_apikey_row_t *k, int with_tenant);
+
+/* ---- impersonation (impersonate.c) ---- */
+typedef struct {
+    const char *user;   /* the user's id or email */
+    const char *reason; /* 1 to 500 characters, required */
+    double minutes;     /* 0 < minutes ≤ 60 (default 15) */
+    int has_minutes;
+} td_imp_spec_t;
+typedef struct {
+    td_imp_row_t row;
+    char *access;       /* the token (malloc'd: the caller wipes and frees it) */
+    int64_t expires_in; /* seconds */
+    td_user_t user;
+} td_imp_out_t;
+/* A superadmin acts as a user of t (active) for a bounded time: one access
+ * token (jti = the impersonation's id, claim act = the superadmin), no
+ * refresh token; recorded and audited (tenant.impersonate). 400
+ * invalid_request, 403 forbidden, 404 user_not_found, 409 invalid_state
+ * (tenant not active, user disabled). */
+td_status td_op_impersonate(td_op_t *op, const td_tenant_t *t, const td_imp_spec_t *s,
+                            td_imp_out_t *out);
+/* t's impersonations, newest first (superadmins, t's admins). */
+td_status td_op_impersonations(td_op_t *op, const td_tenant_t *t, td_imp_row_t **rows,
+                               size_t *n);
+/* Ends one at once: its token is revoked (superadmins, t's admins); 404
+ * impersonation_not_found unless live and t's. Audited. */
+td_status td_op_impersonation_revoke(td_op_t *op, const td_tenant_t *t, const char *id);
+/* state: active | expired | revoked at now (unix seconds). */
+json_t *td_imp_json(const td_imp_row_t *r, int64_t now);
+/* 403 impersonation_forbidden when op acts for an impersonating
+ * superadmin: what outlives the token (an API key, a password) is not
+ * made; TD_OK otherwise. */
+td_status td_op_refuse_impersonated(td_op_t *op, const char *what);
 
 /* ---- a tenant's users (users.c) ----
  * Who: platform actors and the tenant's admins (users or keys), each

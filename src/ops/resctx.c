@@ -17,6 +17,8 @@ void td_op_res_ctx(const td_op_t *op, const td_tenant_t *t, td_db_t *db, td_scop
                           .request_id = op->request_id,
                           .scope = scope,
                           .tenant_id = t->row.id,
+                          .impersonator = op->actor.impersonator,
+                          .impersonation = op->actor.impersonation,
                           .files_dir = td_tenant_files_dir(op->platform, op->arena, t)};
 }
 

@@ -324,6 +324,8 @@ td_status td_op_logout(td_op_t *op, const char *sid, const char *jti, int64_t ex
 
 td_status td_op_logout_all(td_op_t *op) {
     store_t s;
+    if (td_op_refuse_impersonated(op, "ending every session of the user"))
+        return op->err.st;
     if (caller_store(op, &s))
         return op->err.st;
     return end_everything(op, &s, op->actor.id, NULL);
@@ -349,6 +351,8 @@ static td_status user_password(td_op_t *op, const store_t *s, const char *curren
 td_status td_op_password_change(td_op_t *op, const char *current, const char *next) {
     store_t s;
     int64_t gen = 0;
+    if (td_op_refuse_impersonated(op, "changing the password"))
+        return op->err.st;
     if (!has_sessions(op))
         return op->err.st;
     if (td_password_check(next))

@@ -98,9 +98,7 @@ static int64_t row_bytes(json_t *row) {
 }
 
 void td_res_etag_text(const char *text, char out[24]) {
-    uint64_t h = 1469598103934665603ULL;
-    for (const char *p = text ? text : ""; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    uint64_t h = td_hash64(text ? text : "");
     snprintf(out, 24, "\"%016llx\"", (unsigned long long)h);
 }
 
@@ -397,7 +395,10 @@ td_status td_outbox_add(td_db_t *db, const char *service, const td_outbox_who_t 
     td_time_iso(td_now_ms(), now, sizeof(now));
     td_outbox_who_t w = who ? *who : (td_outbox_who_t){0};
     /* the encoding src/audit/README.md documents and the drain decodes */
-    if (w.actor_kind)
+    if (w.actor_kind && w.impersonator)
+        snprintf(actor, sizeof(actor), "%s:%s %s %s", w.actor_kind, w.actor ? w.actor : "",
+                 w.impersonator, w.impersonation ? w.impersonation : "-");
+    else if (w.actor_kind)
         snprintf(actor, sizeof(actor), "%s:%s", w.actor_kind, w.actor ? w.actor : "");
     if (w.client_addr)
         snprintf(rid, sizeof(rid), "%s %s", w.request_id ? w.request_id : "", w.client_addr);
@@ -426,7 +427,8 @@ td_status td_outbox_add(td_db_t *db, const char *service, const td_outbox_who_t 
 td_status td_outbox_append(const td_res_ctx_t *c, const char *service, const char *action,
                            const char *resource, const char *row_id, int64_t rows_delta,
                            int64_t bytes_delta) {
-    td_outbox_who_t who = {c->actor_kind, c->actor, c->request_id, c->client_addr};
+    td_outbox_who_t who = {c->actor_kind,  c->actor,       c->request_id,
+                           c->client_addr, c->impersonator, c->impersonation};
     return td_outbox_add(c->db, service, &who, action, resource, row_id, rows_delta,
                          bytes_delta);
 }

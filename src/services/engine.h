@@ -29,6 +29,8 @@ typedef struct td_res_ctx {
     td_scope scope;          /* what the policy granted for this operation */
     const char *tenant_id;
     const char *files_dir;   /* the tenant's folder for files (SQLite), or NULL */
+    const char *impersonator, *impersonation; /* a superadmin acting as actor: its id, the
+                                                 impersonation's (NULL: none) */
 } td_res_ctx_t;
 
 typedef struct {
@@ -107,9 +109,11 @@ td_status td_outbox_append(const td_res_ctx_t *c, const char *service, const cha
  * column for the actor kind or the client address (existing tenants'
  * tables cannot change yet): they ride in the actor and request_id text
  * ("<kind>:<id>", "<request id> <address>"), which the drain decodes
- * (src/audit/README.md). NULL fields are unknown. */
+ * (src/audit/README.md); an impersonated actor is "<kind>:<id>
+ * <superadmin id> <impersonation id>". NULL fields are unknown. */
 typedef struct {
     const char *actor_kind, *actor, *request_id, *client_addr;
+    const char *impersonator, *impersonation;
 } td_outbox_who_t;
 
 /* The same for writes made outside the engine (auth's users, a tenant's

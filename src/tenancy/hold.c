@@ -20,6 +20,7 @@
 #include "common/id.h"
 #include "common/timeutil.h"
 #include "tenancy/tenancy_int.h"
+#include "common/text.h"
 
 #define STRIPES 64
 
@@ -65,10 +66,7 @@ void td_holds_free(td_holds_t *h) {
 }
 
 static struct stripe *stripe_of(td_holds_t *h, const char *tenant) {
-    unsigned x = 2166136261u;
-    for (const char *c = tenant; *c; c++)
-        x = (x ^ (unsigned char)*c) * 16777619u;
-    return &h->s[x % STRIPES];
+    return &h->s[td_hash32(tenant) % STRIPES];
 }
 
 /* The tenant's gate, made when missing (NULL when out of memory). */

@@ -23,6 +23,7 @@
 #include "services/services.h"
 #include "tenancy/migrate.h"
 #include "tenancy/tenancy_int.h"
+#include "common/text.h"
 
 /* How long a request waits for another migration of its tenant (a fleet
  * run's, or another request's) before answering 503 tenant_migrating: a
@@ -52,10 +53,7 @@ static void locks_init(void) {
 }
 
 static unsigned hash(const char *s) {
-    unsigned h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h;
+    return td_hash32(s);
 }
 
 static pthread_mutex_t *tenant_lock(const char *tenant_id) {

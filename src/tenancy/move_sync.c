@@ -20,6 +20,7 @@
 #include "common/buf.h"
 #include "services/modules.h"
 #include "tenancy/move_int.h"
+#include "common/text.h"
 
 enum { UNSEEN = 0, SEEN = 1, GONE = 2 }; /* a slot's mark in a pass (GONE: deleted) */
 
@@ -37,10 +38,7 @@ typedef struct {
 } map_t;
 
 static uint64_t key_hash(const unsigned char *k, size_t n) {
-    uint64_t x = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++)
-        x = (x ^ k[i]) * 1099511628211ull;
-    return x;
+    return td_hash64_bytes(k, n);
 }
 
 static void map_free(map_t *m) {

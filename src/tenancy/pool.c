@@ -68,6 +68,7 @@
 #include "common/id.h"
 #include "common/timeutil.h"
 #include "tenancy/tenancy.h"
+#include "common/text.h"
 
 #define NBUCKETS 4096
 #define WAIT_MS 5000    /* a lease waits this long for a handle before TD_E_BUSY */
@@ -166,10 +167,7 @@ struct td_pool {
 };
 
 static unsigned hash(const char *s) {
-    unsigned h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h;
+    return td_hash32(s);
 }
 
 static void cond_init_monotonic(pthread_cond_t *cv) {

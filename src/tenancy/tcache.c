@@ -22,6 +22,7 @@
 
 #include "common/timeutil.h"
 #include "tenancy/tenancy.h"
+#include "common/text.h"
 
 #define STRIPES 4096
 #define PER_STRIPE 64
@@ -55,10 +56,7 @@ struct td_tcache {
 };
 
 static unsigned hash(const char *s) {
-    unsigned h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h;
+    return td_hash32(s);
 }
 
 td_tcache_t *td_tcache_new(void) {
