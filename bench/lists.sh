@@ -21,6 +21,7 @@
 # load average, and `target list_eq_c64_ratio >= 0.4: met/NOT met (x)`
 # for the working tree.
 set -euo pipefail
+export TENANTD_RATE_LIMITS=${TENANTD_RATE_LIMITS:-0} # the plans' request limits would refuse the load
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DURATION=${DURATION:-10s}
 ROUNDS=${ROUNDS:-2}

@@ -155,7 +155,7 @@ static void limit_headers(td_req_t *req, const td_throttle_state_t *s) {
  * 429 rate_limited with Retry-After and returns -1. */
 static int take(td_req_t *req, td_app_t *app, limits_t *l, char kind, const char *id,
                 int64_t rpm) {
-    if (rpm <= 0 || !id || !app->throttle)
+    if (rpm <= 0 || !id || !app->throttle || !app->platform->cfg->rate_limits)
         return 0;
     char key[96];
     snprintf(key, sizeof(key), "%c:%s", kind, id);

@@ -7,6 +7,7 @@
 # limit on /v1 routes (not /health); refusals counted in /metrics; bad
 # limits refused and nothing made.
 . "$(dirname "$0")/lib.sh"
+export TENANTD_RATE_LIMITS=1
 td_init
 export TENANTD_RATE_LIMIT_TENANT_RPM=100
 start_server
