@@ -19,7 +19,8 @@ eq "$(call POST "${R[@]}" --data '{"slug":"acme","plan":"tiny","services":["crm"
 ACME=$(jq -r .id "$T/body")
 ADA=$(login '{"tenant":"acme","email":"a@acme.test","password":"admin-password-1"}')
 A=(-H "Authorization: Bearer $ADA")
-users() { tenant_sql "$ACME" auth "SELECT count(*) FROM users"; }
+tbl() { if [ "$BACKEND" = postgres ]; then echo "$1.$2"; else echo "$2"; fi; }
+users() { tenant_sql "$ACME" auth "SELECT count(*) FROM $(tbl auth users)"; }
 add_user() { call POST "${A[@]}" --data "{\"email\":\"$1@acme.test\",\"password\":\"user-password-$1\",\"role\":\"client\"}" "$BASE/v1/auth/users"; }
 
 # ---- users: 3 allowed (the first admin is one) ----
@@ -31,7 +32,7 @@ eq "$(users)" 3 "no 4th user was made"
 expect_rc 1 td user add u5@acme.test --tenant acme --role client
 expect_contains "$T/err" "max_users"
 eq "$(users)" 3 "nor by the CLI"
-U3=$(tenant_sql "$ACME" auth "SELECT id FROM users WHERE email = 'u3@acme.test'")
+U3=$(tenant_sql "$ACME" auth "SELECT id FROM $(tbl auth users) WHERE email = 'u3@acme.test'")
 eq "$(call DELETE "${A[@]}" "$BASE/v1/auth/users/$U3")" 204 "remove one"
 eq "$(add_user u4)" 201 "its seat is free again"
 eq "$(call PATCH "${R[@]}" --data '{"max_users":4}' "$BASE/v1/plans/tiny")" 200 "the plan allows 4"
@@ -87,10 +88,10 @@ for _ in $(seq 100); do # the drain counts it, the tenant's figure follows withi
 done
 eq "$code" 402 "at the limit: writes refused"
 eq "$(jq -r '.code + " " + .limit + " " + (.allowed|tostring)' "$T/body")" "storage_limit storage_bytes $((USED + 1))" "402 storage_limit naming storage_bytes"
-ROWS=$(tenant_sql "$ACME" crm "SELECT count(*) FROM customers")
+ROWS=$(tenant_sql "$ACME" crm "SELECT count(*) FROM $(tbl crm customers)")
 eq "$(call POST "${A[@]}" --data '{"name":"Hooli"}' "$BASE/v1/crm/customers")" 402 "again"
 eq "$(call PATCH "${A[@]}" --data '{"name":"Globex 2"}' "$BASE/v1/crm/customers/$C1")" 402 "a change is a write too"
-eq "$(tenant_sql "$ACME" crm "SELECT count(*) FROM customers")" "$ROWS" "nothing written"
+eq "$(tenant_sql "$ACME" crm "SELECT count(*) FROM $(tbl crm customers)")" "$ROWS" "nothing written"
 eq "$(call GET "${A[@]}" "$BASE/v1/crm/customers")" 200 "reads go on"
 eq "$(call GET "${A[@]}" "$BASE/v1/crm/customers/$C1")" 200 "one row too"
 eq "$(add_user u7)" 201 "users are no storage"
