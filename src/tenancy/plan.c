@@ -19,13 +19,16 @@ int td_tenant_storage_full(const td_tenant_t *t) {
     return t->limits.storage_bytes >= 0 && t->storage_used >= t->limits.storage_bytes;
 }
 
+/* The catalog connection goes back at once: a long operation (an import
+ * making many tenants in one arena) must not hold one per tenant. */
 td_status td_plan_admits(td_op_t *op, const char *plan, const char *const *services, size_t n) {
     td_db_t *db;
     td_plan_row_t p;
-    td_status st = td_catalog_lease(op->platform->catalog, op->arena, &db);
+    td_status st = td_catalog_lease(op->platform->catalog, NULL, &db);
     if (st)
         return td_op_fail_status(op, st, "the catalog does not answer");
     st = td_cat_plan_get(db, op->arena, plan, &p);
+    td_catalog_release(op->platform->catalog, db);
     if (st == TD_E_NOTFOUND)
         return td_op_fail(op, TD_E_INVALID, 400, "unknown_plan", "no plan '%.40s'", plan);
     if (st)
