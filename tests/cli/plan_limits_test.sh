@@ -39,6 +39,10 @@ eq "$(call PATCH "${R[@]}" --data '{"max_users":4}' "$BASE/v1/plans/tiny")" 200 
 eq "$(add_user u5)" 201 "at once: the 4th user"
 eq "$(add_user u6)" 402 "the 5th is refused"
 eq "$(jq -r '.allowed' "$T/body")" 4 "naming the new limit"
+expect_rc 0 td plan update tiny --max-users 5
+code=
+for _ in $(seq 50); do code=$(add_user u6b); [ "$code" = 201 ] && break; sleep 0.1; done
+eq "$code" 201 "a plan changed by another process (the CLI) applies here within a second"
 
 # ---- API keys: 2 live keys allowed ----
 add_key() { call POST "${A[@]}" --data "{\"name\":\"$1\",\"role\":\"client\"}" "$BASE/v1/auth/api-keys"; }
