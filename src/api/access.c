@@ -28,6 +28,21 @@ static int forbid(td_req_t *req, const char *code, const char *title, const char
     return -1;
 }
 
+/* 402 storage_limit: the tenant stores what its plan allows (a write that
+ * adds data; reads and deletes go on). Figures from the cached tenant. */
+static int storage_full(td_req_t *req, const td_tenant_t *t) {
+    td_api_audit_refused(req, "storage_limit");
+    td_resp_problem_ext(req, 402, "storage_limit", "Storage limit reached",
+                        "the tenant stores as much as its plan allows: delete data or change the"
+                        " plan",
+                        td_arena_printf(req->arena,
+                                        "\"limit\":\"storage_bytes\",\"allowed\":%lld,"
+                                        "\"used\":%lld",
+                                        (long long)t->limits.storage_bytes,
+                                        (long long)t->storage_used));
+    return -1;
+}
+
 /* Resolves key (slug or id) to a live tenant; answers 404 when none. */
 static int find_tenant(td_req_t *req, td_app_t *app, const char *key, td_tenant_t **out) {
     td_tenant_t *t = td_arena_alloc(req->arena, sizeof(*t));
@@ -308,6 +323,9 @@ static int before(td_req_t *req, td_app_t *app, limits_t *lim) {
         if (!ctx->all && strcmp(service, "auth") && !td_policy_granted(service, ctx->svc, ctx->nsvc))
             return forbid(req, "service_not_granted", "Forbidden",
                           "this service was not granted to you");
+        if (ctx->res && ctx->op != TD_OP_READ && ctx->op != TD_OP_DELETE &&
+            td_tenant_storage_full(ctx->tenant))
+            return storage_full(req, ctx->tenant);
     }
     return ctx->tenant ? write_gate(req, app, ctx->tenant->row.id, &ctx->tenant) : 0;
 }

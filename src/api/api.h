@@ -207,6 +207,15 @@ int td_api_write_offload(td_req_t *req, void *app, td_work_fn work);
 void td_api_metric_series(td_req_t *req, void *app);
 void td_api_media_put(td_req_t *req, void *app);
 void td_api_media_get(td_req_t *req, void *app);
+/* plans.c: plans and subscriptions */
+void td_api_plan_list(td_req_t *req, void *app);
+void td_api_plan_get(td_req_t *req, void *app);
+void td_api_plan_create(td_req_t *req, void *app);
+void td_api_plan_patch(td_req_t *req, void *app);
+void td_api_plan_delete(td_req_t *req, void *app);
+void td_api_subscription_get(td_req_t *req, void *app);
+void td_api_subscription_put(td_req_t *req, void *app);
+void td_api_subscription_history(td_req_t *req, void *app);
 /* openapi.c: the document (new reference) and its route */
 json_t *td_api_openapi(void);
 void td_api_openapi_doc(td_req_t *req, void *app);

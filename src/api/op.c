@@ -64,6 +64,13 @@ static const char *title_of(const char *code, int status) {
         {"tenant_suspended", "Tenant suspended"},
         {"wrong_password", "Wrong password"},
         {"weak_password", "Weak password"},
+        {"plan_limit", "Plan limit reached"},
+        {"storage_limit", "Storage limit reached"},
+        {"unknown_plan", "Unknown plan"},
+        {"plan_not_found", "Plan not found"},
+        {"plan_in_use", "Plan in use"},
+        {"plan_exists", "Plan exists"},
+        {"service_not_in_plan", "Service not in plan"},
     };
     for (size_t i = 0; i < sizeof(titles) / sizeof(titles[0]); i++)
         if (strcmp(code, titles[i][0]) == 0)
@@ -82,6 +89,11 @@ void td_api_op_fail(td_req_t *req, const td_op_t *op) {
     const char *title = title_of(code, status);
     if (st == TD_E_BUSY && status == 503) /* a wait in line ran out: come back soon */
         td_resp_header(req, "Retry-After", TD_API_BUSY_RETRY_AFTER);
-    td_resp_problem(req, status, code, title ? title : td_status_msg(st),
-                    op->err.detail[0] ? op->err.detail : NULL);
+    const char *detail = op->err.detail[0] ? op->err.detail : NULL;
+    if (op->err.limit[0]) /* the plan's limit it met, named (plan_limit) */
+        td_resp_problem_ext(req, status, code, title ? title : td_status_msg(st), detail,
+                            td_arena_printf(req->arena, "\"limit\":\"%s\",\"allowed\":%lld",
+                                            op->err.limit, (long long)op->err.allowed));
+    else
+        td_resp_problem(req, status, code, title ? title : td_status_msg(st), detail);
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "catalog/catalog_int.h"
+#include "catalog/plans.h"
 #include "common/id.h"
 
 #define TENANT_COLS                                                                      \
@@ -35,6 +36,8 @@ td_status td_cat_tenant_insert(td_db_t *db, const td_tenant_row_t *t, const char
     if (!rc)
         rc = td_db_drain(st);
     td_db_finalize(st);
+    if (!rc) /* every tenant has a subscription (0015) */
+        rc = td_cat_subscription_start(db, t->id, t->plan ? t->plan : TD_PLAN_DEFAULT);
     for (size_t i = 0; !rc && i < nsvc; i++)
         rc = td_db_execv(db, NULL,
                          "INSERT INTO tenant_services (tenant_id, service, enabled, updated_at)"

@@ -84,6 +84,9 @@ int td_cmd_migrate(td_cli_t *cli);
 int td_cmd_backup(td_cli_t *cli);
 int td_cmd_restore(td_cli_t *cli);
 int td_cmd_import(td_cli_t *cli);
+int td_cmd_plan(td_cli_t *cli);
+/* tenantd tenant plan (cmd_plan.c), from td_cmd_tenant */
+int td_cmd_tenant_plan(td_cli_t *cli);
 
 /* The command table (main.c), for help and the documentation test. */
 const td_cmd_t *td_cli_commands(size_t *n);

@@ -305,6 +305,8 @@ int td_cmd_tenant(td_cli_t *cli) {
         return td_cli_usage("tenant", "tenant needs a subcommand (create, list, show, suspend, "
                                       "resume, retry, delete, move)");
     const char *sub = cli->argv[0];
+    if (strcmp(sub, "plan") == 0) /* its subscription (cmd_plan.c) */
+        return td_cmd_tenant_plan(cli);
     static const char *const subs[] = {"create", "list",   "show", "suspend",
                                        "resume", "retry", "delete", "move"};
     int known = 0;

@@ -30,6 +30,8 @@ static const td_cmd_t commands[] = {
      "       tenantd tenant delete SLUG|ID [--yes] [--json]\n"
      "       tenantd tenant move SLUG|ID --to sqlite|postgres|SERVER|postgres://... [--async] [--json]\n"
      "       tenantd tenant move SLUG|ID --abort\n"
+     "       tenantd tenant plan SLUG|ID [CODE] [--status trialing|active|past_due|cancelled]\n"
+     "                      [--json]\n"
      "\n"
      "Slugs match ^[a-z][a-z0-9-]{1,62}$ and are not reserved words. The auth\n"
      "service is always enabled. retry resumes a tenant left provisioning or\n"
@@ -46,7 +48,10 @@ static const td_cmd_t commands[] = {
      "the old copy. It runs as a tenant.move job: a running server takes it\n"
      "(and holds its own writes); without one this command runs it. Run it\n"
      "again to finish a move that was interrupted; --async only queues it;\n"
-     "--abort gives up a move that has not switched (the copy is dropped).\n",
+     "--abort gives up a move that has not switched (the copy is dropped).\n"
+     "plan shows the tenant's subscription and its history; with CODE or --status\n"
+     "it changes them (recorded with the proration for the rest of the period,\n"
+     "not charged, and audited).\n",
      td_cmd_tenant},
     {"user", "add, list or disable a tenant's users",
      "usage: tenantd user add EMAIL --tenant SLUG --role admin|manager|client [--services a,b]\n"
@@ -175,6 +180,22 @@ static const td_cmd_t commands[] = {
      "--dry-run reads and reports, writing nothing. --async checks as a dry run,\n"
      "then queues the same import as a tenants.import job (a step per tenant).\n",
      td_cmd_import},
+    {"plan", "create, list, show, update or delete plans",
+     "usage: tenantd plan list [--json]\n"
+     "       tenantd plan show CODE [--json]\n"
+     "       tenantd plan create CODE --name NAME [PLAN OPTIONS] [--json]\n"
+     "       tenantd plan update CODE [PLAN OPTIONS] [--json]\n"
+     "       tenantd plan delete CODE [--json]\n"
+     "\n"
+     "PLAN OPTIONS: --price N (minor units per period: 2900 = 29.00) --currency USD\n"
+     "  --period month|year --max-users N --max-api-keys N --requests-per-minute N\n"
+     "  --storage-bytes N --services a,b --max-rows-per-resource N\n"
+     "  --included-credits N. A limit left out when creating, or given as\n"
+     "  'unlimited', is unlimited; --services unlimited allows every service.\n"
+     "init seeds free, pro and business. Tenants on a plan get its new limits at\n"
+     "once (running servers within a second). A plan a tenant is on cannot be\n"
+     "deleted. See also: tenantd tenant plan SLUG [CODE] [--status S].\n",
+     td_cmd_plan},
     {"version", "print the version", "usage: tenantd version\n", td_cmd_version},
 };
 

@@ -52,6 +52,8 @@ typedef struct {
     int status;       /* HTTP-like class: 400, 403, 404, 409, 422, 503… */
     char code[48];    /* stable machine-readable code ("slug_taken") */
     char detail[256]; /* for a human; never a secret, never the input */
+    char limit[40];   /* 402 plan_limit: the plan's limit met ("max_users"), else "" */
+    int64_t allowed;  /* with limit: what the plan allows */
 } td_op_err_t;
 
 typedef struct {

@@ -76,7 +76,7 @@ static td_status load_tenant(td_db_t *db, td_arena_t *a, const char *key, td_ten
     td_status st = td_cat_tenant_get(db, a, key, &out->row);
     if (!st)
         st = td_cat_tenant_services(db, a, out->row.id, &out->services, &out->nsvc);
-    return st;
+    return st ? st : td_tenant_load_plan(db, a, out);
 }
 
 /* The catalog connection is given back at once, not at the end of the
@@ -115,6 +115,8 @@ td_status td_tenant_list(td_platform_t *p, td_arena_t *a, const char *status, co
         st = TD_E_NOMEM;
     for (size_t i = 0; !st && i < *n; i++) {
         ts[i].row = rows[i];
+        ts[i].limits = td_plan_unlimited(); /* a list does not read plans */
+        ts[i].storage_used = 0;
         st = td_cat_tenant_services(db, a, rows[i].id, &ts[i].services, &ts[i].nsvc);
     }
     *out = ts;
@@ -442,7 +444,8 @@ static td_status record(td_platform_t *p, td_arena_t *a, const td_tenant_spec_t 
         rec.place.secret_enc = secret;
     }
     rec.row = (td_tenant_row_t){.id = id, .slug = spec->slug, .name = name, .backend = backend,
-                                .plan = spec->plan, .pending_admin = pending};
+                                .plan = spec->plan ? spec->plan : TD_PLAN_DEFAULT,
+                                .pending_admin = pending};
     if (!st)
         st = td_platform_with_master(p, db, record_tenant, &rec, err, errlen);
     sodium_memzero(&tk, sizeof(tk));
@@ -456,7 +459,8 @@ static td_status record(td_platform_t *p, td_arena_t *a, const td_tenant_spec_t 
 
 td_status td_tenant_record(td_op_t *op, const td_tenant_spec_t *spec, td_tenant_t *out) {
     char err[512];
-    if (!may(op))
+    if (!may(op) || td_plan_admits(op, spec->plan ? spec->plan : TD_PLAN_DEFAULT, spec->services,
+                                   spec->nsvc))
         return op->err.st;
     return done(op, record(op->platform, op->arena, spec, out, err, sizeof(err)), err);
 }
@@ -702,8 +706,13 @@ static td_status enable_service(td_platform_t *p, td_arena_t *a, const char *key
 td_status td_tenant_enable_service(td_op_t *op, const char *key, const char *service,
                                    td_tenant_t *out) {
     char err[512];
+    td_tenant_t t;
     if (!may(op))
         return op->err.st;
+    if (service && !td_tenant_find(op->platform, op->arena, key, &t) &&
+        !td_plan_allows_service(&t.limits, service))
+        return td_op_fail(op, TD_E_FORBIDDEN, 403, "service_not_in_plan",
+                          "plan %.40s does not include service %.40s", t.row.plan, service);
     td_status st = done(
         op, enable_service(op->platform, op->arena, key, service, out, err, sizeof(err)), err);
     return audit(op, st, 0, out->row.id, service, "service.enable", NULL);

@@ -27,11 +27,13 @@
 #define STRIPES 4096
 #define PER_STRIPE 64
 #define CHECK_MS 1000
+#define STORAGE_MS 1000 /* how old a tenant's storage figure may be */
 
 typedef struct entry {
     char *key;
     td_tenant_t t;   /* strings malloc'd */
     unsigned long epoch; /* the cache's epoch when it was read */
+    int64_t storage_at;  /* ms: t.storage_used was read */
     struct entry *next;
 } entry_t;
 
@@ -81,6 +83,9 @@ static void entry_free(entry_t *e) {
     for (size_t i = 0; i < e->t.nsvc; i++)
         free((char *)e->t.services[i]);
     free(e->t.services);
+    for (size_t i = 0; i < e->t.limits.nservices; i++)
+        free((char *)e->t.limits.services[i]);
+    free(e->t.limits.services);
     free(e->key);
     free(e);
 }
@@ -99,9 +104,29 @@ void td_tcache_free(td_tcache_t *c) {
     free(c);
 }
 
+/* Copies the plan's list of services (NULL: every service stays NULL). */
+static int copy_plan_services(td_arena_t *a, const td_plan_limits_t *from, td_plan_limits_t *to) {
+    if (!from->services)
+        return 0;
+    size_t sz = sizeof(char *) * (from->nservices + 1);
+    to->services = a ? td_arena_alloc(a, sz) : calloc(1, sz);
+    to->nservices = 0;
+    if (!to->services)
+        return -1;
+    for (size_t i = 0; i < from->nservices; i++) {
+        const char *s = a ? td_arena_strdup(a, from->services[i]) : strdup(from->services[i]);
+        if (!s)
+            return -1;
+        to->services[to->nservices++] = s;
+    }
+    return 0;
+}
+
 /* Copies a tenant: into the arena when a is set, else with malloc. */
 static int copy_tenant(td_arena_t *a, const td_tenant_t *from, td_tenant_t *to) {
     *to = *from;
+    to->limits.services = NULL; /* copied last: freed only once copied */
+    to->limits.nservices = 0;
     const char **f[] = {ROW_STRINGS(&to->row)};
     int bad = 0;
     for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
@@ -117,7 +142,7 @@ static int copy_tenant(td_arena_t *a, const td_tenant_t *from, td_tenant_t *to) 
         to->services[i] = a ? td_arena_strdup(a, from->services[i]) : strdup(from->services[i]);
         bad |= !to->services[i];
     }
-    return bad ? -1 : 0;
+    return bad ? -1 : copy_plan_services(a, &from->limits, &to->limits);
 }
 
 /* Reads the catalog's change counter when CHECK_MS passed since the last
@@ -141,6 +166,36 @@ static void check_changes(td_platform_t *p, td_tcache_t *c, int64_t now) {
     pthread_mutex_unlock(&c->check_mu);
 }
 
+/* 1 when e's storage figure matters (its plan limits storage) and is
+ * older than STORAGE_MS; then it is marked fresh at once (under the
+ * stripe's lock) so that one request, not every one, reads it again. */
+static int storage_stale(entry_t *e, int64_t now) {
+    if (e->t.limits.storage_bytes < 0 || now - e->storage_at < STORAGE_MS)
+        return 0;
+    e->storage_at = now;
+    return 1;
+}
+
+/* Reads the tenant's storage figure (one row of tenant_stats) into out
+ * and into its entry under key, if it is still there. A catalog that does
+ * not answer leaves the figure it had. */
+static void refresh_storage(td_platform_t *p, stripe_t *s, const char *key, td_tenant_t *out) {
+    td_db_t *db;
+    int64_t bytes = 0;
+    if (td_catalog_lease(p->catalog, NULL, &db))
+        return;
+    td_status st = td_cat_tenant_storage(db, out->row.id, &bytes);
+    td_catalog_release(p->catalog, db);
+    if (st)
+        return;
+    out->storage_used = bytes;
+    pthread_mutex_lock(&s->mu);
+    for (entry_t *e = s->head; e; e = e->next)
+        if (!strcmp(e->key, key))
+            e->t.storage_used = bytes;
+    pthread_mutex_unlock(&s->mu);
+}
+
 td_status td_tenant_find_cached(td_platform_t *p, td_arena_t *a, const char *key,
                                 td_tenant_t *out) {
     td_tcache_t *c = p->tcache;
@@ -153,7 +208,10 @@ td_status td_tenant_find_cached(td_platform_t *p, td_arena_t *a, const char *key
     for (entry_t *e = s->head; e; e = e->next)
         if (e->epoch == epoch && !strcmp(e->key, key)) {
             int bad = copy_tenant(a, &e->t, out);
+            int stale = storage_stale(e, td_now_ms());
             pthread_mutex_unlock(&s->mu);
+            if (!bad && stale)
+                refresh_storage(p, s, key, out);
             return bad ? TD_E_NOMEM : TD_OK;
         }
     pthread_mutex_unlock(&s->mu);
@@ -169,6 +227,7 @@ td_status td_tenant_find_cached(td_platform_t *p, td_arena_t *a, const char *key
         return TD_OK; /* not cached: still answered */
     }
     e->epoch = epoch;
+    e->storage_at = td_now_ms();
     pthread_mutex_lock(&s->mu);
     if (atomic_load(&c->gen) != gen) { /* changed while we read: do not keep */
         pthread_mutex_unlock(&s->mu);
@@ -223,4 +282,12 @@ void td_tcache_forget(td_platform_t *p, const char *tenant_id) {
         }
         pthread_mutex_unlock(&s->mu);
     }
+}
+
+void td_tcache_forget_all(td_platform_t *p) {
+    td_tcache_t *c = p->tcache;
+    if (!c)
+        return;
+    atomic_fetch_add(&c->gen, 1);
+    atomic_fetch_add(&c->epoch, 1); /* every entry is of an older epoch now */
 }

@@ -21,6 +21,7 @@
 #include "auth/jwt.h"
 #include "auth/revoke.h"
 #include "catalog/catalog.h"
+#include "catalog/plans.h"
 #include "common/arena.h"
 #include "common/config.h"
 #include "secrets/secrets.h"
@@ -120,6 +121,12 @@ typedef struct {
     td_tenant_row_t row;
     const char **services; /* enabled, sorted */
     size_t nsvc;
+    /* its plan's limits (row.plan; -1 = unlimited), read with the row:
+     * limits.requests_per_minute is what the rate limiter reads */
+    td_plan_limits_t limits;
+    /* bytes it stores (tenant_stats.bytes, kept by the outbox drain); the
+     * tenant cache reads it again at most every second */
+    int64_t storage_used;
 } td_tenant_t;
 
 /* The tenant as the JSON object of SPEC §11 (new reference). */
@@ -280,6 +287,21 @@ td_status td_tenant_find_cached(td_platform_t *p, td_arena_t *a, const char *key
                                 td_tenant_t *out);
 /* Drops a tenant's entries (its status, name or services changed). */
 void td_tcache_forget(td_platform_t *p, const char *tenant_id);
+/* Drops every entry (a plan's limits changed). */
+void td_tcache_forget_all(td_platform_t *p);
+
+/* ---- what a tenant's plan allows (plan.c) ---- */
+/* 1 when the limits allow service (auth always). */
+int td_plan_allows_service(const td_plan_limits_t *l, const char *service);
+/* 1 when the tenant stores as much as its plan allows, or more: its
+ * writes are refused (402 storage_limit), its reads go on. */
+int td_tenant_storage_full(const td_tenant_t *t);
+/* Checks that plan names a plan (400 unknown_plan) and that it allows
+ * each of services (403 service_not_in_plan), into op->err. */
+td_status td_plan_admits(td_op_t *op, const char *plan, const char *const *services, size_t n);
+/* Reads t's plan limits and storage into t (a plan that is gone: no
+ * limits), on db. */
+td_status td_tenant_load_plan(td_db_t *db, td_arena_t *a, td_tenant_t *t);
 
 /* Re-wraps every tenant key (and server URL, and the signing keys) under
  * new_key (NULL = a random one) in one catalog transaction, then installs

@@ -4,7 +4,8 @@
 # and failed, retry, suspend, resume, rename, service enable and disable,
 # brought database (PostgreSQL), delete; hostname add and remove; API key
 # create and revoke (tenant and platform); the first superadmin, its
-# password change; signing and master key rotation; schedules; a database
+# password change; signing and master key rotation; schedules; plans and
+# subscription changes; a database
 # server's registration. Done over HTTP each leaves one record with actor
 # kind superadmin and the request id the server answered; done with the
 # CLI one with actor kind cli. No secret is in any record, and `tenantd
@@ -152,6 +153,21 @@ if [ "$BACKEND" = postgres ]; then
   pg "DROP DATABASE $own WITH (FORCE)"
   eq "$(catalog_sql "SELECT count(*) FROM audit_log WHERE detail LIKE '%$OWN_PW%'")" 0 "no database password in the log"
 fi
+
+# ---- plans and subscriptions (issue 13) ----
+eq "$(h POST "$BASE/v1/plans" --data '{"code":"team","name":"Team"}')" 201 "create a plan"
+by_http plan.create ""
+eq "$(h PATCH "$BASE/v1/plans/team" --data '{"max_users":10}')" 200 "change it"
+by_http plan.update ""
+eq "$(h PUT "$BASE/v1/tenants/acme/subscription" --data '{"plan":"team"}')" 200 "acme on it"
+by_http subscription.change "$ACME"
+expect_rc 0 td tenant plan beta team; by_cli subscription.change "$BETA"
+expect_rc 0 td plan create solo --name Solo; by_cli plan.create ""
+expect_rc 0 td plan update solo --max-users 1; by_cli plan.update ""
+expect_rc 0 td plan delete solo; by_cli plan.delete ""
+eq "$(h POST "$BASE/v1/plans" --data '{"code":"gone","name":"Gone"}')" 201 "another plan"
+eq "$(h DELETE "$BASE/v1/plans/gone")" 204 "delete it"
+by_http plan.delete ""
 
 # ---- delete ----
 eq "$(h DELETE "$BASE/v1/tenants/acme")" 204 "delete over HTTP"

@@ -116,6 +116,7 @@ fresh() {
           echo "v-$N@acme.test" >>"$PATTERNS"; FRESH=$ID ;;
     apikey) mk "$AU" POST /v1/auth/api-keys "{\"name\":\"v-$N\",\"role\":\"client\"}"; FRESH=$ID ;;
     pkey) mk "$SU" POST /v1/admin/api-keys "{\"name\":\"v-$N\"}"; FRESH=$ID ;;
+    plan) mk "$SU" POST /v1/plans "{\"code\":\"v-$N\",\"name\":\"v\"}"; FRESH=v-$N ;;
     crm/customers) mk "$AU" POST /v1/crm/customers "{\"name\":\"v-$N\"}"; FRESH=$ID ;;
     crm/leads) mk "$AU" POST /v1/crm/leads "{\"name\":\"v-$N\"}"; FRESH=$ID ;;
     cms/pages) mk "$AU" POST /v1/cms/pages "{\"title\":\"v\",\"slug\":\"v-$N\"}"; FRESH=$ID ;;
@@ -235,6 +236,14 @@ PUT /v1/tenants/{tenant}/database | /v1/tenants/acme/database | {"url":"mysql://
 GET /v1/tenants/{tenant}/hostnames | /v1/tenants/acme/hostnames | - | 200 200 200 403:forbidden 403:forbidden 200 404:tenant_not_found 404:tenant_not_found 404:tenant_not_found 401 401:unauthorized
 POST /v1/tenants/{tenant}/hostnames | /v1/tenants/acme/hostnames | {"hostname":"%C%.acme-host.example"} | 201 201 403:forbidden 403:forbidden 403:forbidden 403:forbidden 404:tenant_not_found 404:tenant_not_found 404:tenant_not_found 401 401:unauthorized
 DELETE /v1/tenants/{tenant}/hostnames/{hostname} | /v1/tenants/acme/hostnames/%C%.acme-host.example | - | 204 204 403:forbidden 403:forbidden 403:forbidden 403:forbidden 404:tenant_not_found 404:tenant_not_found 404:tenant_not_found 401 401:unauthorized
+GET /v1/tenants/{tenant}/subscription | /v1/tenants/acme/subscription | - | 200 200 200 403:forbidden 403:forbidden 200 404:tenant_not_found 404:tenant_not_found 404:tenant_not_found 401 401:unauthorized
+PUT /v1/tenants/{tenant}/subscription | /v1/tenants/acme/subscription | {"plan":"pro"} | 200 200 403:forbidden 403:forbidden 403:forbidden 403:forbidden 404:tenant_not_found 404:tenant_not_found 404:tenant_not_found 401 401:unauthorized
+GET /v1/tenants/{tenant}/subscription/history | /v1/tenants/acme/subscription/history | - | 200 200 200 403:forbidden 403:forbidden 200 404:tenant_not_found 404:tenant_not_found 404:tenant_not_found 401 401:unauthorized
+GET /v1/plans | = | - | 200 200 200 200 200 200 403:tenant_mismatch 200 200 401 401:unauthorized
+POST /v1/plans | = | {"code":"p-%N%","name":"P"} | 201 201 403:forbidden 403:forbidden 403:forbidden 403:forbidden 403 403:forbidden 403:forbidden 401 401:unauthorized
+GET /v1/plans/{code} | /v1/plans/pro | - | 200 200 200 200 200 200 403:tenant_mismatch 200 200 401 401:unauthorized
+PATCH /v1/plans/{code} | /v1/plans/pro | {"name":"Pro"} | 200 200 403:forbidden 403:forbidden 403:forbidden 403:forbidden 403 403:forbidden 403:forbidden 401 401:unauthorized
+DELETE /v1/plans/{code} | /v1/plans/%fresh:plan% | - | 204 204 403:forbidden 403:forbidden 403:forbidden 403:forbidden 403 403:forbidden 403:forbidden 401 401:unauthorized
 GET /v1/tenants/{tenant}/backups | /v1/tenants/acme/backups | - | 200 200 403:forbidden 403:forbidden 403:forbidden 403:forbidden 404:tenant_not_found 404:tenant_not_found 404:tenant_not_found 401 401:unauthorized
 POST /v1/tenants/{tenant}/backups | /v1/tenants/acme/backups | - | 202 202 403:forbidden 403:forbidden 403:forbidden 403:forbidden 404:tenant_not_found 404:tenant_not_found 404:tenant_not_found 401 401:unauthorized
 POST /v1/tenants/{tenant}/backups/{id}/restore | /v1/tenants/acme/backups/none/restore | - | 404:backup_not_found 404:backup_not_found 403:forbidden 403:forbidden 403:forbidden 403:forbidden 404:tenant_not_found 404:tenant_not_found 404:tenant_not_found 401 401:unauthorized

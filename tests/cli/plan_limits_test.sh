@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# A plan's limits bite where they should (issue 13 part 2), each at its
+# edge: the Nth user is added and the N+1th refused with 402 plan_limit
+# naming max_users (over HTTP and with the CLI), the same for API keys
+# (max_api_keys; a revoked key frees its place); a tenant that stores what
+# its plan allows gets 402 storage_limit on writes while its reads and
+# deletes go on; a service outside the plan is 403 service_not_in_plan
+# when a tenant is created with it or it is enabled. A plan's new limits
+# apply at once. Nothing refused leaves anything behind.
+. "$(dirname "$0")/lib.sh"
+td_init
+export TENANTD_DRAIN_INTERVAL_MS=100
+start_server
+ROOT=$(login '{"email":"root@example.com","password":"root-password-1"}')
+R=(-H "Authorization: Bearer $ROOT")
+
+eq "$(call POST "${R[@]}" --data '{"code":"tiny","name":"Tiny","max_users":3,"max_api_keys":2,"services":["crm"]}' "$BASE/v1/plans")" 201 "a small plan"
+eq "$(call POST "${R[@]}" --data '{"slug":"acme","plan":"tiny","services":["crm"],"admin":{"email":"a@acme.test","password":"admin-password-1"}}' "$BASE/v1/tenants")" 201 "a tenant on it"
+ACME=$(jq -r .id "$T/body")
+ADA=$(login '{"tenant":"acme","email":"a@acme.test","password":"admin-password-1"}')
+A=(-H "Authorization: Bearer $ADA")
+tbl() { if [ "$BACKEND" = postgres ]; then echo "$1.$2"; else echo "$2"; fi; }
+users() { tenant_sql "$ACME" auth "SELECT count(*) FROM $(tbl auth users)"; }
+add_user() { call POST "${A[@]}" --data "{\"email\":\"$1@acme.test\",\"password\":\"user-password-$1\",\"role\":\"client\"}" "$BASE/v1/auth/users"; }
+
+# ---- users: 3 allowed (the first admin is one) ----
+eq "$(add_user u2)" 201 "the 2nd user"
+eq "$(add_user u3)" 201 "the 3rd user: at the limit"
+eq "$(add_user u4)" 402 "the 4th user"
+eq "$(jq -r '.code + " " + .limit + " " + (.allowed|tostring)' "$T/body")" "plan_limit max_users 3" "402 plan_limit naming max_users"
+eq "$(users)" 3 "no 4th user was made"
+expect_rc 1 td user add u5@acme.test --tenant acme --role client
+expect_contains "$T/err" "max_users"
+eq "$(users)" 3 "nor by the CLI"
+U3=$(tenant_sql "$ACME" auth "SELECT id FROM $(tbl auth users) WHERE email = 'u3@acme.test'")
+eq "$(call DELETE "${A[@]}" "$BASE/v1/auth/users/$U3")" 204 "remove one"
+eq "$(add_user u4)" 201 "its seat is free again"
+eq "$(call PATCH "${R[@]}" --data '{"max_users":4}' "$BASE/v1/plans/tiny")" 200 "the plan allows 4"
+eq "$(add_user u5)" 201 "at once: the 4th user"
+eq "$(add_user u6)" 402 "the 5th is refused"
+eq "$(jq -r '.allowed' "$T/body")" 4 "naming the new limit"
+expect_rc 0 td plan update tiny --max-users 5
+code=
+for _ in $(seq 50); do code=$(add_user u6b); [ "$code" = 201 ] && break; sleep 0.1; done
+eq "$code" 201 "a plan changed by another process (the CLI) applies here within a second"
+
+# ---- API keys: 2 live keys allowed ----
+add_key() { call POST "${A[@]}" --data "{\"name\":\"$1\",\"role\":\"client\"}" "$BASE/v1/auth/api-keys"; }
+live_keys() { catalog_sql "SELECT count(*) FROM api_keys WHERE tenant_id = '$ACME' AND revoked_at IS NULL"; }
+eq "$(add_key k1)" 201 "the 1st key"
+K1=$(jq -r .id "$T/body")
+eq "$(add_key k2)" 201 "the 2nd key: at the limit"
+eq "$(add_key k3)" 402 "the 3rd key"
+eq "$(jq -r '.code + " " + .limit + " " + (.allowed|tostring)' "$T/body")" "plan_limit max_api_keys 2" "402 plan_limit naming max_api_keys"
+! jq -e .key "$T/body" >/dev/null || fail "a refused key shows a key"; pass
+eq "$(live_keys)" 2 "no 3rd key was made"
+expect_rc 1 td apikey create --name k4 --tenant acme --role client
+expect_contains "$T/err" "max_api_keys"
+eq "$(live_keys)" 2 "nor by the CLI"
+eq "$(call DELETE "${A[@]}" "$BASE/v1/auth/api-keys/$K1")" 204 "revoke one"
+eq "$(add_key k3)" 201 "a revoked key frees its place"
+eq "$(call POST "${R[@]}" --data '{"name":"ops"}' "$BASE/v1/admin/api-keys")" 201 "platform keys are no tenant's"
+
+# ---- services outside the plan ----
+eq "$(call POST "${R[@]}" --data '{"slug":"beta","plan":"tiny","services":["crm","cms"]}' "$BASE/v1/tenants")" 403 "a tenant with a service its plan lacks"
+eq "$(jq -r .code "$T/body")" service_not_in_plan "service_not_in_plan"
+expect_contains "$T/body" "cms"
+eq "$(catalog_sql "SELECT count(*) FROM tenants WHERE slug = 'beta'")" 0 "no tenant was made"
+expect_rc 1 td tenant create beta --plan tiny --services cms
+eq "$(catalog_sql "SELECT count(*) FROM tenants WHERE slug = 'beta'")" 0 "nor by the CLI"
+eq "$(call POST "${R[@]}" --data '{"service":"cms"}' "$BASE/v1/tenants/acme/services")" 403 "enabling it"
+eq "$(jq -r .code "$T/body")" service_not_in_plan "service_not_in_plan"
+eq "$(catalog_sql "SELECT count(*) FROM tenant_services WHERE tenant_id = '$ACME' AND service = 'cms'")" 0 "not enabled"
+eq "$(call POST "${R[@]}" --data '{"service":"crm"}' "$BASE/v1/tenants/acme/services")" 200 "a service in the plan"
+eq "$(call PUT "${R[@]}" --data '{"plan":"pro"}' "$BASE/v1/tenants/acme/subscription")" 200 "on pro (every service)"
+eq "$(call POST "${R[@]}" --data '{"service":"cms"}' "$BASE/v1/tenants/acme/services")" 200 "cms can be enabled now"
+eq "$(add_user u6)" 201 "and pro's users limit applies"
+
+# ---- storage: writes stop at the plan's bytes, reads and deletes go on ----
+eq "$(call POST "${A[@]}" --data '{"name":"Globex"}' "$BASE/v1/crm/customers")" 201 "a row"
+C1=$(jq -r .id "$T/body")
+stored() { catalog_sql "SELECT coalesce(max(bytes), 0) FROM tenant_stats WHERE tenant_id = '$ACME'"; }
+for _ in $(seq 100); do [ "$(stored)" -gt 0 ] && break; sleep 0.1; done
+USED=$(stored); [ "$USED" -gt 0 ] || fail "the drain did not count the row's bytes"; pass
+eq "$(call POST "${R[@]}" --data "{\"code\":\"capped\",\"name\":\"Capped\",\"storage_bytes\":$((USED + 1))}" "$BASE/v1/plans")" 201 "a plan one byte above what acme stores"
+eq "$(call PUT "${R[@]}" --data '{"plan":"capped"}' "$BASE/v1/tenants/acme/subscription")" 200 "acme on it"
+eq "$(call POST "${A[@]}" --data '{"name":"Initech"}' "$BASE/v1/crm/customers")" 201 "below the limit: a write"
+code=
+for _ in $(seq 100); do # the drain counts it, the tenant's figure follows within a second
+  code=$(call POST "${A[@]}" --data '{"name":"Umbrella"}' "$BASE/v1/crm/customers")
+  [ "$code" = 402 ] && break; sleep 0.1
+done
+eq "$code" 402 "at the limit: writes refused"
+eq "$(jq -r '.code + " " + .limit + " " + (.allowed|tostring)' "$T/body")" "storage_limit storage_bytes $((USED + 1))" "402 storage_limit naming storage_bytes"
+ROWS=$(tenant_sql "$ACME" crm "SELECT count(*) FROM $(tbl crm customers)")
+eq "$(call POST "${A[@]}" --data '{"name":"Hooli"}' "$BASE/v1/crm/customers")" 402 "again"
+eq "$(call PATCH "${A[@]}" --data '{"name":"Globex 2"}' "$BASE/v1/crm/customers/$C1")" 402 "a change is a write too"
+eq "$(tenant_sql "$ACME" crm "SELECT count(*) FROM $(tbl crm customers)")" "$ROWS" "nothing written"
+eq "$(call GET "${A[@]}" "$BASE/v1/crm/customers")" 200 "reads go on"
+eq "$(call GET "${A[@]}" "$BASE/v1/crm/customers/$C1")" 200 "one row too"
+eq "$(add_user u7)" 201 "users are no storage"
+eq "$(call DELETE "${A[@]}" "$BASE/v1/crm/customers/$C1")" 204 "deletes go on (they free space)"
+eq "$(call PATCH "${R[@]}" --data '{"storage_bytes":null}' "$BASE/v1/plans/capped")" 200 "the plan stores without limit"
+eq "$(call POST "${A[@]}" --data '{"name":"Hooli"}' "$BASE/v1/crm/customers")" 201 "writes again, at once"
+done_ok
