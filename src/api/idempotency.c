@@ -1,6 +1,7 @@
 /* idempotency.c — the Idempotency-Key header for any mutation route
  * (ops/idempotency.c keeps the answers): td_api_idem_run reads the key,
- * names the request by a BLAKE2b-256 of its method, path and body, and
+ * names the request by a BLAKE2b-256 of its caller, method, path and body,
+ * and
  * either replays the first answer (same status and body, with
  * Idempotent-Replayed: true), refuses (400 idempotency_key_required or
  * invalid_idempotency_key, 409 idempotency_key_in_use, 422
@@ -12,11 +13,15 @@
 #include "api/api.h"
 #include "ops/credits.h"
 
-/* hex(BLAKE2b-256(method ‖ '\n' ‖ path ‖ '\n' ‖ body)) into out. */
-static void request_hash(const td_req_t *req, char out[65]) {
+/* hex(BLAKE2b-256(caller ‖ '\n' ‖ method ‖ '\n' ‖ path ‖ '\n' ‖ body))
+ * into out: another principal of the tenant reusing a key sends another
+ * request (422), so no caller ever sees another's answer. */
+static void request_hash(const td_req_t *req, const char *caller, char out[65]) {
     unsigned char h[32];
     crypto_generichash_state s;
     crypto_generichash_init(&s, NULL, 0, sizeof(h));
+    crypto_generichash_update(&s, (const unsigned char *)caller, strlen(caller));
+    crypto_generichash_update(&s, (const unsigned char *)"\n", 1);
     crypto_generichash_update(&s, (const unsigned char *)req->method_name,
                               strlen(req->method_name));
     crypto_generichash_update(&s, (const unsigned char *)"\n", 1);
@@ -37,7 +42,7 @@ void td_api_idem_run(td_req_t *req, td_app_t *app, const char *scope, td_api_ide
     td_op_t op = td_api_op(req, app);
     td_idem_t idem;
     char hash[65];
-    request_hash(req, hash);
+    request_hash(req, op.actor.id ? op.actor.id : "", hash);
     if (td_op_idem_begin(&op, scope ? scope : "platform", key, hash, &idem)) {
         td_api_op_fail(req, &op);
         return;

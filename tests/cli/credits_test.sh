@@ -106,6 +106,7 @@ eq "$(call POST -H "X-API-Key: $RO" -H "Idempotency-Key: $(key)" --data '{"credi
 eq "$(call POST "${A[@]}" --data '{"email":"cy@acme.test","password":"cy-secret-pw-1","role":"client","services":["crm"]}' "$BASE/v1/auth/users")" 201 "a client"
 CY=$(login '{"tenant":"acme","email":"cy@acme.test","password":"cy-secret-pw-1"}')
 eq "$(call GET -H "Authorization: Bearer $CY" "$BASE/v1/credits")" 403 "a client does not read the ledger"
+eq "$(call POST -H "Authorization: Bearer $CY" -H "Idempotency-Key: spend-$$-7" --data '{"credits":1,"reference":"api call"}' "$BASE/v1/credits/spend")" 422 "another principal cannot replay a key it did not use"
 
 # ---- adjust, paging, the balances of all tenants -------------------------------------
 eq "$(call POST "${R[@]}" -H "Idempotency-Key: $(key)" --data '{"delta":5,"note":"goodwill"}' "$BASE/v1/admin/credits/acme/adjust")" 201 "adjust up"
