@@ -366,8 +366,12 @@ td_status td_cat_idem_claim(td_db_t *db, td_arena_t *a, const char *scope, const
                             const char *request_hash, int64_t now, int64_t expired_before,
                             td_idem_row_t *out) {
     td_stmt_t *st = NULL;
-    td_status rc = prep(db, &st, "DELETE FROM idempotency_keys WHERE scope = ? AND created_at < ?",
-                        "ti", scope, expired_before);
+    /* expired answers, and claims whose request died (a crash between
+     * claim and answer) after TD_IDEM_STALE_MS */
+    td_status rc = prep(db, &st,
+                        "DELETE FROM idempotency_keys WHERE scope = ? AND (created_at < ?"
+                        " OR (status = 0 AND created_at < ?))",
+                        "tii", scope, expired_before, now - TD_IDEM_STALE_MS);
     if (!rc)
         rc = td_db_drain(st);
     td_db_finalize(st);

@@ -99,8 +99,12 @@ typedef struct {
     const char *body;
     int64_t created_at; /* unix ms */
 } td_idem_row_t;
+/* A claim whose first request has not answered after this long (ms) is
+ * taken to be dead (its process crashed) and may be claimed again. */
+#define TD_IDEM_STALE_MS 60000
 /* Claims (scope, key) for a request with request_hash, after removing the
- * scope's rows older than expired_before (unix ms): TD_OK when claimed (a
+ * scope's rows older than expired_before (unix ms) and its stale claims
+ * (TD_IDEM_STALE_MS): TD_OK when claimed (a
  * row with status 0 is there now), TD_E_EXISTS with *out the row found. */
 td_status td_cat_idem_claim(td_db_t *db, td_arena_t *a, const char *scope, const char *key,
                             const char *request_hash, int64_t now, int64_t expired_before,

@@ -28,7 +28,7 @@ static int key_ok(const char *k) {
     return 1;
 }
 
-/* Runs fn on a leased catalog connection in one write transaction. */
+/* A leased catalog connection (op's arena) in a write transaction. */
 static td_status in_txn(td_op_t *op, td_db_t **db) {
     td_status st = td_catalog_lease(op->platform->catalog, op->arena, db);
     if (!st)
@@ -49,9 +49,9 @@ td_status td_op_idem_begin(td_op_t *op, const char *scope, const char *key,
     if (!st) {
         st = td_cat_idem_claim(db, op->arena, scope, key, request_hash, now, now - TD_IDEM_TTL_MS,
                                &row);
-        td_status cst = st == TD_OK || st == TD_E_EXISTS ? td_db_commit(db) : TD_OK;
-        if (cst) {
-            st = cst;
+        if (st == TD_OK || st == TD_E_EXISTS) { /* both keep the expired rows' removal */
+            td_status cst = td_db_commit(db);
+            st = cst ? cst : st;
         }
         if (st && st != TD_E_EXISTS)
             td_db_rollback(db);

@@ -220,4 +220,9 @@ A_N=$(catalog_sql "SELECT count(*) FROM audit_log WHERE tenant_id = '$ACME' AND 
 eq "$(catalog_sql "SELECT actor_kind FROM audit_log WHERE tenant_id = '$ACME' AND action = 'credits.grant' ORDER BY at LIMIT 1")" superadmin "a grant's actor"
 eq "$(catalog_sql "SELECT count(*) FROM audit_log WHERE tenant_id = '$ACME' AND action = 'credits.spend'")" 101 "every spend"
 eq "$(ledger_sum)" "$(balance)" "the ledger still sums to the balance"
+eq "$(call POST "${R[@]}" -D "$T/headers" -H "Idempotency-Key: $(key)" --data '{"credits":1}' "$BASE/v1/admin/credits/acme/grant")" 201 "one more grant"
+RID=$(tr -d '\r' <"$T/headers" | sed -n 's/^X-Request-Id: //Ip')
+TXID=$(jq -r .transaction.id "$T/body")
+eq "$(catalog_sql "SELECT action || ' ' || actor_kind || ' ' || request_id FROM audit_log WHERE row_id = '$TXID'")" "credits.grant superadmin $RID" "the grant's record names its request"
+expect_rc 0 td audit verify
 done_ok
