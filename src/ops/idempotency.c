@@ -9,9 +9,10 @@
  *
  * The claim is its own small catalog transaction before the mutation, and
  * the answer another after it: a crash between the mutation and the
- * answer leaves a claim that a retry finds "in use" until it expires —
- * which is why credits also store the key in their ledger row (unique per
- * tenant): such a retry can never apply a change twice. */
+ * answer leaves a claim that a retry finds "in use" for a minute
+ * (TD_IDEM_STALE_MS), then runs again — which is why credits also store
+ * the key in their ledger row (unique per tenant): such a retry answers
+ * the change made before the crash and never applies it twice. */
 #include <string.h>
 
 #include "catalog/credits.h"
