@@ -150,6 +150,28 @@ eq "$(jq -r '.status + " " + .error' "$T/body")" "failed card_declined" "failed"
 eq "$(balance)" 143 "a declined card grants nothing"
 eq "$(call GET -H "Authorization: Bearer $BEA" "$BASE/v1/credits/checkouts/$CO")" 404 "another tenant's checkout"
 
+# a purchase replayed is the same checkout, not a second one
+PKEY=$(key)
+eq "$(call POST "${A[@]}" -H "Idempotency-Key: $PKEY" --data '{"credits":3,"provider":"test"}' "$BASE/v1/credits/purchase")" 201 "a purchase"
+P1=$(jq -r .id "$T/body"); NCO=$(catalog_sql "SELECT count(*) FROM credit_checkouts")
+eq "$(call POST "${A[@]}" -H "Idempotency-Key: $PKEY" --data '{"credits":3,"provider":"test"}' "$BASE/v1/credits/purchase")" 201 "the purchase again"
+eq "$(jq -r .id "$T/body")" "$P1" "the same checkout"
+eq "$(catalog_sql "SELECT count(*) FROM credit_checkouts")" "$NCO" "no second checkout"
+
+# a key whose first request never answered (its server died after the
+# claim): 409 while it may still run, claimable again after a minute
+ADA_ID=$(jq -r .sub <<<"$(cut -d. -f2 <<<"$ADA" | tr '_-' '/+' | base64 -d 2>/dev/null || true)")
+SBODY='{"credits":1,"reference":"stuck"}'
+HASH=$(python3 -c 'import hashlib,sys; print(hashlib.blake2b("\n".join(sys.argv[1:]).encode(), digest_size=32).hexdigest())' "$ADA_ID" POST /v1/credits/spend "$SBODY")
+NOW=$(($(date +%s) * 1000))
+catalog_exec "INSERT INTO idempotency_keys (scope, key, request_hash, status, created_at) VALUES ('$ACME', 'stuck-$$', '$HASH', 0, $NOW)"
+eq "$(call POST "${A[@]}" -H "Idempotency-Key: stuck-$$" --data "$SBODY" "$BASE/v1/credits/spend")" 409 "a claim still running"
+eq "$(jq -r .code "$T/body")" idempotency_key_in_use "in-use code"
+catalog_exec "UPDATE idempotency_keys SET created_at = $((NOW - 120000)) WHERE key = 'stuck-$$'"
+B0=$(balance)
+eq "$(call POST "${A[@]}" -H "Idempotency-Key: stuck-$$" --data "$SBODY" "$BASE/v1/credits/spend")" 200 "a dead claim is taken over"
+eq "$(balance)" $((B0 - 1)) "and the spend is made once"
+
 # ---- a manual invoice marked paid ------------------------------------------------------------
 eq "$(call POST "${A[@]}" -H "Idempotency-Key: $(key)" --data '{"credits":7,"provider":"manual"}' "$BASE/v1/credits/purchase")" 201 "an invoice"
 INV=$(jq -r .id "$T/body")
@@ -159,7 +181,7 @@ PK=$(key)
 eq "$(call POST "${R[@]}" -H "Idempotency-Key: $PK" "$BASE/v1/admin/credits/checkouts/$INV/paid")" 200 "marked paid"
 eq "$(call POST "${R[@]}" -H "Idempotency-Key: $PK" "$BASE/v1/admin/credits/checkouts/$INV/paid")" 200 "replayed"
 badreq 409 invalid_state POST "/v1/admin/credits/checkouts/$INV/paid" '' "${R[@]}"
-eq "$(balance)" 150 "the invoice's credits, once"
+eq "$(balance)" 149 "the invoice's credits, once"
 
 # ---- webhooks: signed with the tenant's sealed secret ---------------------------------------
 SECRET=whsec-acme-0123456789abcdef
@@ -175,11 +197,11 @@ HOOK="{\"checkout\":\"$CO3\",\"status\":\"paid\"}"
 SIG=sha256=$(printf '%s' "$HOOK" | openssl dgst -sha256 -hmac "$SECRET" -r | cut -d' ' -f1)
 eq "$(call POST -H "Webhook-Signature: sha256=$(printf '0%.0s' $(seq 64))" --data "$HOOK" "$BASE/v1/credits/webhooks/test/acme")" 401 "a forged signature"
 eq "$(jq -r .code "$T/body")" invalid_signature "forged code"
-eq "$(balance)" 150 "a forged webhook grants nothing"
+eq "$(balance)" 149 "a forged webhook grants nothing"
 eq "$(call POST -H "Webhook-Signature: $SIG" --data "$HOOK" "$BASE/v1/credits/webhooks/test/acme")" 200 "a signed webhook"
 eq "$(jq -r .status "$T/body")" paid "paid by webhook"
 eq "$(call POST -H "Webhook-Signature: $SIG" --data "$HOOK" "$BASE/v1/credits/webhooks/test/acme")" 200 "the provider retries"
-eq "$(balance)" 159 "paid once"
+eq "$(balance)" 158 "paid once"
 eq "$(call POST -H "Webhook-Signature: $SIG" --data "$HOOK" "$BASE/v1/credits/webhooks/test/beta")" 404 "another tenant has no secret"
 for f in "$DATA"/../server.log; do ! grep -qF "$SECRET" "$f" || fail "the secret is in the log"; pass; done
 
@@ -204,7 +226,7 @@ eq "$(call POST "${S[@]}" --data "$EV" "$BASE/v1/analytics/events:batch")" 202 "
 
 # ---- the CLI ----------------------------------------------------------------------------------
 expect_rc 0 td credits show acme --json
-eq "$(jq -r .balance "$T/out")" 159 "credits show --json"
+eq "$(jq -r .balance "$T/out")" 158 "credits show --json"
 expect_rc 0 td credits grant beta 12 --reference "welcome"
 expect_contains "$T/out" "12"
 expect_rc 0 td credits show beta
@@ -218,7 +240,7 @@ expect_rc 2 td credits grant beta 5 --period 2026-1
 A_N=$(catalog_sql "SELECT count(*) FROM audit_log WHERE tenant_id = '$ACME' AND action LIKE 'credits.%'")
 [ "$A_N" -ge 110 ] || fail "credit changes audited: $A_N"; pass
 eq "$(catalog_sql "SELECT actor_kind FROM audit_log WHERE tenant_id = '$ACME' AND action = 'credits.grant' ORDER BY at LIMIT 1")" superadmin "a grant's actor"
-eq "$(catalog_sql "SELECT count(*) FROM audit_log WHERE tenant_id = '$ACME' AND action = 'credits.spend'")" 101 "every spend"
+eq "$(catalog_sql "SELECT count(*) FROM audit_log WHERE tenant_id = '$ACME' AND action = 'credits.spend'")" 102 "every spend"
 eq "$(ledger_sum)" "$(balance)" "the ledger still sums to the balance"
 eq "$(call POST "${R[@]}" -D "$T/headers" -H "Idempotency-Key: $(key)" --data '{"credits":1}' "$BASE/v1/admin/credits/acme/grant")" 201 "one more grant"
 RID=$(tr -d '\r' <"$T/headers" | sed -n 's/^X-Request-Id: //Ip')
