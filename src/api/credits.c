@@ -19,10 +19,6 @@ static const char *tenant_of(td_req_t *req) {
 
 /* The body as an object with only the fields given; else answered. */
 static int body_of(td_req_t *req, const char *const *fields, json_t **b) {
-    if (req->body_len == 0 && !fields[0]) {
-        *b = NULL;
-        return 0;
-    }
     return td_api_json_body(req, b) || !td_api_only_fields(req, *b, fields) ? -1 : 0;
 }
 
