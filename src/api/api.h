@@ -13,6 +13,7 @@
 #include "auth/revoke.h"
 #include "auth/tokencache.h"
 #include "http/http.h"
+#include "ops/credits.h"
 #include "ops/ops.h"
 #include "services/engine.h"
 #include "tenancy/tenancy.h"
@@ -161,6 +162,34 @@ void td_api_impersonations(td_req_t *req, void *app);
 void td_api_impersonation_revoke(td_req_t *req, void *app);
 void td_api_key_list(td_req_t *req, void *app);
 void td_api_key_revoke(td_req_t *req, void *app);
+/* idempotency.c: the Idempotency-Key of a mutation route. fn does the
+ * route's work and answers; key is the request's Idempotency-Key. */
+typedef void (*td_api_idem_fn)(td_req_t *req, td_app_t *app, const char *key);
+/* Requires the header (400 idempotency_key_required), then replays the
+ * first answer made with it in scope (a tenant id; NULL: "platform"), or
+ * refuses a reuse (422 idempotency_key_reused, 409
+ * idempotency_key_in_use), or runs fn and keeps its answer. */
+void td_api_idem_run(td_req_t *req, td_app_t *app, const char *scope, td_api_idem_fn fn);
+/* credits.c: /v1/credits… and /v1/admin/credits… */
+void td_api_credits_show(td_req_t *req, void *app);
+void td_api_credits_spend(td_req_t *req, void *app);
+void td_api_credits_purchase(td_req_t *req, void *app);
+void td_api_checkout_get(td_req_t *req, void *app);
+void td_api_checkout_complete(td_req_t *req, void *app);
+void td_api_provider_secret(td_req_t *req, void *app);
+void td_api_payment_webhook(td_req_t *req, void *app);
+void td_api_credits_balances(td_req_t *req, void *app);
+void td_api_credits_grant(td_req_t *req, void *app);
+void td_api_credits_adjust(td_req_t *req, void *app);
+void td_api_checkout_paid(td_req_t *req, void *app);
+void td_api_credit_costs(td_req_t *req, void *app);
+void td_api_credit_cost_put(td_req_t *req, void *app);
+void td_api_credit_cost_delete(td_req_t *req, void *app);
+/* Charges units of a metered action to the request's tenant
+ * (td_credits_charge); on a refusal (402 insufficient_credits…) answers
+ * and returns -1. *tx gets the charge (delta 0 when free). */
+int td_api_credits_charge(td_req_t *req, td_app_t *app, const char *action, int64_t units,
+                          td_credit_tx_t *tx);
 /* data.c: declared resources through the engine */
 void td_api_res_list(td_req_t *req, void *app);
 void td_api_res_get(td_req_t *req, void *app);

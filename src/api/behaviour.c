@@ -1,7 +1,8 @@
 /* behaviour.c — routes of service behaviour beyond CRUD: lead conversion,
  * order placement, event batches and metric series, media bytes. Access
  * was decided from each route's declared resource and operation
- * (routes.c); these handlers call services/modules.h. */
+ * (routes.c); these handlers call services/modules.h. An event batch is
+ * a metered action (analytics.events, td_api_credits_charge). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,9 +55,19 @@ static void events_now(td_req_t *req, void *app) {
         return;
     if (td_api_res_ctx(req, app, &c))
         return;
+    /* metered: charged before the write (402 insufficient_credits writes
+     * nothing), given back when the write fails */
+    td_credit_tx_t charge;
+    int64_t units = b ? (int64_t)b->n : (int64_t)json_array_size(json_object_get(body, "events"));
+    if (td_api_credits_charge(req, app, "analytics.events", units, &charge))
+        return;
     td_res_err_t e = {0};
     size_t n = 0;
     td_status st = b ? td_event_batch_write(&c, b, &n, &e) : td_analytics_ingest(&c, body, &n, &e);
+    if (st && charge.delta) {
+        td_op_t op = td_api_op(req, app);
+        td_credits_refund(&op, &charge);
+    }
     if (st)
         td_api_res_fail(req, st, &e);
     else

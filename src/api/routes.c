@@ -32,6 +32,16 @@ static const td_need_t users_read = {.kind = TD_NEED_ACCESS, .service = "auth",
 static const td_need_t users_write = {.kind = TD_NEED_ACCESS, .service = "auth",
                                       .act = TD_ACT_WRITE, .tenant = 1};
 
+/* credits (issue 13 part 3): a tenant's admins read and buy; any user or
+ * key of the tenant spends (read-only keys are refused by the handler) */
+static const td_need_t credits_read = PLATFORM(TD_ACT_READ, .tenant = 1);
+static const td_need_t credits_admin = {.kind = TD_NEED_ACCESS, .service = "auth",
+                                        .act = TD_ACT_WRITE, .tenant = 1};
+static const td_need_t credits_spend = {.kind = TD_NEED_ACCESS, .service = "auth",
+                                        .act = TD_ACT_READ, .tenant = 1};
+static const td_need_t credits_tenant = PLATFORM(TD_ACT_WRITE, .path_tenant = 1,
+                                                 .all_tenants = 1);
+
 /* declared resources: /v1/{service}/{resource}[/{id}], access from the
  * declaration (access.c) */
 static const td_need_t data = {.kind = TD_NEED_ACCESS, .tenant = 1, .resource = 1};
@@ -182,6 +192,43 @@ static const td_route_t routes[] = {
      "Change the tenant's plan or status (proration recorded, not charged)", 0, &tenant_write},
     {TD_GET, "/v1/tenants/{tenant}/subscription/history", td_api_subscription_history,
      "The subscription's changes, newest first (limit)", 0, &tenant_read},
+    {TD_GET, "/v1/credits", td_api_credits_show,
+     "Your tenant's credit balance and ledger, newest first (tenant admins): limit, cursor", 0,
+     &credits_read},
+    {TD_POST, "/v1/credits/spend", td_api_credits_spend,
+     "Spend credits for metered use (any user or key of the tenant; Idempotency-Key; 402"
+     " insufficient_credits)", 0, &credits_spend},
+    {TD_POST, "/v1/credits/purchase", td_api_credits_purchase,
+     "Buy credits through a payment provider (manual or test): a pending checkout"
+     " (Idempotency-Key)", 0, &credits_admin},
+    {TD_GET, "/v1/credits/checkouts/{id}", td_api_checkout_get, "One of your tenant's checkouts",
+     0, &credits_admin},
+    {TD_POST, "/v1/credits/checkouts/{id}/complete", td_api_checkout_complete,
+     "Complete a test checkout with a test card: paid grants the credits (Idempotency-Key)", 0,
+     &credits_admin},
+    {TD_PUT, "/v1/credits/providers/{provider}/secret", td_api_provider_secret,
+     "Store the tenant's webhook secret for a provider, sealed with the tenant key"
+     " (Idempotency-Key)", 0, &credits_admin},
+    {TD_POST, "/v1/credits/webhooks/{provider}/{tenant}", td_api_payment_webhook,
+     "A payment provider's webhook: HMAC-signed (Webhook-Signature), pays or fails a checkout",
+     0, &public_},
+    {TD_GET, "/v1/admin/credits", td_api_credits_balances,
+     "Every tenant's credit balance: limit, cursor", 0, &all_read},
+    {TD_GET, "/v1/admin/credits/costs", td_api_credit_costs,
+     "The prices of metered actions (credits per per_units units)", 0, &all_read},
+    {TD_PUT, "/v1/admin/credits/costs/{action}", td_api_credit_cost_put,
+     "Set the price of a metered action (Idempotency-Key)", 0, &all_write},
+    {TD_DELETE, "/v1/admin/credits/costs/{action}", td_api_credit_cost_delete,
+     "Remove a price: the action is free (Idempotency-Key)", 0, &all_write},
+    {TD_POST, "/v1/admin/credits/{tenant}/grant", td_api_credits_grant,
+     "Grant credits to a tenant (manual provider; with a period: its included credits, once a"
+     " month) (Idempotency-Key)", 0, &credits_tenant},
+    {TD_POST, "/v1/admin/credits/{tenant}/adjust", td_api_credits_adjust,
+     "Adjust a tenant's balance up or down with a note, never below zero (Idempotency-Key)", 0,
+     &credits_tenant},
+    {TD_POST, "/v1/admin/credits/checkouts/{id}/paid", td_api_checkout_paid,
+     "Mark a manual checkout (an invoice) paid: its credits are granted (Idempotency-Key)", 0,
+     &all_write},
     {TD_GET, "/openapi.json", td_api_openapi_doc, "This API's OpenAPI 3.1 document", 0, &public_},
     {TD_POST, "/v1/admin/signing-keys/rotate", td_api_rotate_signing,
      "Rotate the token signing key (old keys verify until their tokens expire)", 0, &all_write},

@@ -77,6 +77,7 @@ int td_cmd_key(td_cli_t *cli);
 int td_cmd_version(td_cli_t *cli);
 int td_cmd_user(td_cli_t *cli);
 int td_cmd_apikey(td_cli_t *cli);
+int td_cmd_credits(td_cli_t *cli);
 int td_cmd_jobs(td_cli_t *cli);
 int td_cmd_usage(td_cli_t *cli);
 int td_cmd_audit(td_cli_t *cli);

@@ -73,6 +73,17 @@ static const td_cmd_t commands[] = {
      "is a platform key with the superadmin role. The key (tdk_...) is printed\n"
      "once and stored only as a hash.\n",
      td_cmd_apikey},
+    {"credits", "grant credits to a tenant, or show its balance and ledger",
+     "usage: tenantd credits grant TENANT CREDITS [--reference TEXT] [--idempotency-key KEY]\n"
+     "                             [--period YYYY-MM] [--json]\n"
+     "       tenantd credits show TENANT [--limit N] [--json]\n"
+     "\n"
+     "grant adds CREDITS (a whole number) to the tenant's balance, recorded in its\n"
+     "ledger and audited. With --idempotency-key a repeat with the same key grants\n"
+     "nothing more; with --period the grant is the tenant's included credits for\n"
+     "that month, given at most once per month. show prints the balance and the\n"
+     "newest ledger rows (20 unless --limit).\n",
+     td_cmd_credits},
     {"check", "check the catalog, every database server and every tenant database",
      "usage: tenantd check [--data DIR] [--json]\n"
      "\n"

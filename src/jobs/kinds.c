@@ -11,6 +11,7 @@
 #include "common/timeutil.h"
 #include "jobs/jobs.h"
 #include "ops/backups.h"
+#include "ops/credits.h"
 #include "ops/import.h"
 #include "ops/ops.h"
 #include "usage/usage.h"
@@ -36,6 +37,8 @@ static const td_job_kind_t kinds[] = {
      "move a tenant's data to another place ({\"tenant_id\", \"to\": sqlite or a server id})"},
     {"tenants.import", td_op_import_job,
      "import a shared database into one tenant per tenant-column value (payload: the options)"},
+    {"credits.monthly", td_credits_monthly_job,
+     "grant every active tenant its plan's included credits for this month (once per month)"},
     {"pg.spares", td_jobs_spares_run,
      "keep pg_spares spare databases of each template ready on every PostgreSQL server"},
 };

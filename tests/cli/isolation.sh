@@ -103,6 +103,9 @@ mk "$AU" GET /v1/auth/sessions ''
 V[SESSION]=$(jq -r '.items[0].id' "$T/body"); echo "${V[SESSION]}" >>"$PATTERNS"
 mk "$AU" GET /v1/auth/events ''
 V[AEVENT]=$(jq -r '.items[0].id' "$T/body"); echo "${V[AEVENT]}" >>"$PATTERNS"
+curl -sS -o "$T/body" -X POST -H "Authorization: Bearer $AU" -H 'Idempotency-Key: iso-checkout' \
+  -H 'Content-Type: application/json' --data '{"credits":5,"provider":"manual"}' "$BASE/v1/credits/purchase"
+V[CHECKOUT]=$(jq -r .id "$T/body"); echo "${V[CHECKOUT]}" >>"$PATTERNS"
 
 # fresh KIND: something new for one destructive cell; sets FRESH.
 N=0
@@ -294,6 +297,20 @@ POST /v1/analytics/events:batch | = | {"events":[{"name":"b-%C%","ts":"2026-01-0
 GET /v1/analytics/metrics:query | /v1/analytics/metrics:query?name=page_view&bucket=day&from=2026-01-01T00:00:00Z&to=2026-01-03T00:00:00Z | - | 200 200 200 200 200 403:service_not_granted 403:tenant_mismatch 403:service_not_enabled 403:tenant_suspended 401 401:unauthorized
 PUT /v1/cms/media/{id}/content | /v1/cms/media/%MEDIA%/content | @text | 200 200 200 200 404 403:service_not_granted 403:tenant_mismatch 403:service_not_enabled 403:tenant_suspended 401 401:unauthorized
 GET /v1/cms/media/{id}/content | /v1/cms/media/%MEDIA%/content | - | 200 200 200 200 404 403:service_not_granted 403:tenant_mismatch 403:service_not_enabled 403:tenant_suspended 401 401:unauthorized
+GET /v1/credits | = | - | 200 200 200 403:forbidden 403:forbidden 200 403:tenant_mismatch 200 200 401 401:unauthorized
+POST /v1/credits/spend | = | {"credits":1} | 400:idempotency_key_required 400:idempotency_key_required 400:idempotency_key_required 400:idempotency_key_required 400:idempotency_key_required 400:idempotency_key_required 403:tenant_mismatch 400:idempotency_key_required 403:tenant_suspended 401 401:unauthorized
+POST /v1/credits/purchase | = | {"credits":1,"provider":"test"} | 400:idempotency_key_required 400:idempotency_key_required 400:idempotency_key_required 403:forbidden 403:forbidden 400:idempotency_key_required 403:tenant_mismatch 400:idempotency_key_required 403:tenant_suspended 401 401:unauthorized
+GET /v1/credits/checkouts/{id} | /v1/credits/checkouts/%CHECKOUT% | - | 200 200 200 403:forbidden 403:forbidden 200 403:tenant_mismatch 404:checkout_not_found 403:tenant_suspended 401 401:unauthorized
+POST /v1/credits/checkouts/{id}/complete | /v1/credits/checkouts/%CHECKOUT%/complete | {"card":"4242424242424242"} | 400:idempotency_key_required 400:idempotency_key_required 400:idempotency_key_required 403:forbidden 403:forbidden 400:idempotency_key_required 403:tenant_mismatch 400:idempotency_key_required 403:tenant_suspended 401 401:unauthorized
+PUT /v1/credits/providers/{provider}/secret | /v1/credits/providers/test/secret | {"secret":"0123456789abcdef"} | 400:idempotency_key_required 400:idempotency_key_required 400:idempotency_key_required 403:forbidden 403:forbidden 400:idempotency_key_required 403:tenant_mismatch 400:idempotency_key_required 403:tenant_suspended 401 401:unauthorized
+POST /v1/credits/webhooks/{provider}/{tenant} | /v1/credits/webhooks/test/acme | {"checkout":"%CHECKOUT%","status":"paid"} | 404:provider_secret_not_set 404:provider_secret_not_set 404:provider_secret_not_set 404:provider_secret_not_set 404:provider_secret_not_set 404:provider_secret_not_set 404:provider_secret_not_set 404:provider_secret_not_set 404:provider_secret_not_set 404:provider_secret_not_set 404:provider_secret_not_set
+GET /v1/admin/credits | = | - | 200 200 403:forbidden 403:forbidden 403:forbidden 403:forbidden 403 403:forbidden 403:forbidden 401 401:unauthorized
+GET /v1/admin/credits/costs | = | - | 200 200 403:forbidden 403:forbidden 403:forbidden 403:forbidden 403 403:forbidden 403:forbidden 401 401:unauthorized
+PUT /v1/admin/credits/costs/{action} | /v1/admin/credits/costs/iso.test | {"credits":0} | 400:idempotency_key_required 400:idempotency_key_required 403:forbidden 403:forbidden 403:forbidden 403:forbidden 403 403:forbidden 403:forbidden 401 401:unauthorized
+DELETE /v1/admin/credits/costs/{action} | /v1/admin/credits/costs/iso.test | - | 400:idempotency_key_required 400:idempotency_key_required 403:forbidden 403:forbidden 403:forbidden 403:forbidden 403 403:forbidden 403:forbidden 401 401:unauthorized
+POST /v1/admin/credits/{tenant}/grant | /v1/admin/credits/acme/grant | {"credits":1} | 400:idempotency_key_required 400:idempotency_key_required 403:forbidden 403:forbidden 403:forbidden 403:forbidden 404:tenant_not_found 404:tenant_not_found 404:tenant_not_found 401 401:unauthorized
+POST /v1/admin/credits/{tenant}/adjust | /v1/admin/credits/acme/adjust | {"delta":1,"note":"iso"} | 400:idempotency_key_required 400:idempotency_key_required 403:forbidden 403:forbidden 403:forbidden 403:forbidden 404:tenant_not_found 404:tenant_not_found 404:tenant_not_found 401 401:unauthorized
+POST /v1/admin/credits/checkouts/{id}/paid | /v1/admin/credits/checkouts/%CHECKOUT%/paid | - | 400:idempotency_key_required 400:idempotency_key_required 403:forbidden 403:forbidden 403:forbidden 403:forbidden 403 403:forbidden 403:forbidden 401 401:unauthorized
 POST /v1/auth/logout | = | - | 204 403:forbidden 204 204 204 403:forbidden 403:tenant_mismatch 204 204 401 401:unauthorized
 EOF
 )
