@@ -193,10 +193,16 @@ static int take(td_req_t *req, td_app_t *app, limits_t *l, char kind, const char
     return -1;
 }
 
-/* The requests a minute a tenant may receive: its plan's, else the
- * configured default (0: none). */
-static int64_t tenant_rpm(td_app_t *app, const td_tenant_t *t) {
-    (void)t;
+/* The requests a minute tenant tid may receive: its plan's, else (a plan
+ * without that limit) the configured default (0: none). t is the
+ * request's tenant when it is tid's, else the tenant cache is asked. */
+static int64_t tenant_rpm(td_req_t *req, td_app_t *app, const td_tenant_t *t, const char *tid) {
+    td_tenant_t own;
+    if ((!t || strcmp(t->row.id, tid)) &&
+        td_tenant_find_cached(app->platform, req->arena, tid, &own) == TD_OK)
+        t = &own;
+    if (t && !strcmp(t->row.id, tid) && t->limits.requests_per_minute >= 0)
+        return t->limits.requests_per_minute;
     return app->platform->cfg->rate_limit_tenant_rpm;
 }
 
@@ -207,9 +213,9 @@ static int take_principal(td_req_t *req, td_app_t *app, limits_t *l, const td_ct
     json_t *rpm = json_object_get(ctx->claims, "rpm");
     if (ctx->api_key && rpm && take(req, app, l, 'k', ctx->sub, json_integer_value(rpm)))
         return -1;
-    if (!ctx->tid)
+    if (!ctx->tid || !app->platform->cfg->rate_limits)
         return 0;
-    return take(req, app, l, 't', ctx->tid, tenant_rpm(app, ctx->tenant));
+    return take(req, app, l, 't', ctx->tid, tenant_rpm(req, app, ctx->tenant, ctx->tid));
 }
 
 static int before(td_req_t *req, td_app_t *app, limits_t *lim);

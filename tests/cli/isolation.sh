@@ -120,6 +120,8 @@ fresh() {
     apikey) mk "$AU" POST /v1/auth/api-keys "{\"name\":\"v-$N\",\"role\":\"client\"}"; FRESH=$ID ;;
     pkey) mk "$SU" POST /v1/admin/api-keys "{\"name\":\"v-$N\"}"; FRESH=$ID ;;
     plan) mk "$SU" POST /v1/plans "{\"code\":\"v-$N\",\"name\":\"v\"}"; FRESH=v-$N ;;
+    imp) mk "$SU" POST /v1/tenants/acme/impersonate '{"user":"client@acme.test","reason":"isolation"}'
+         FRESH=$(jq -r .impersonation.id "$T/body") ;;
     crm/customers) mk "$AU" POST /v1/crm/customers "{\"name\":\"v-$N\"}"; FRESH=$ID ;;
     crm/leads) mk "$AU" POST /v1/crm/leads "{\"name\":\"v-$N\"}"; FRESH=$ID ;;
     cms/pages) mk "$AU" POST /v1/cms/pages "{\"title\":\"v\",\"slug\":\"v-$N\"}"; FRESH=$ID ;;
@@ -297,6 +299,11 @@ POST /v1/analytics/events:batch | = | {"events":[{"name":"b-%C%","ts":"2026-01-0
 GET /v1/analytics/metrics:query | /v1/analytics/metrics:query?name=page_view&bucket=day&from=2026-01-01T00:00:00Z&to=2026-01-03T00:00:00Z | - | 200 200 200 200 200 403:service_not_granted 403:tenant_mismatch 403:service_not_enabled 403:tenant_suspended 401 401:unauthorized
 PUT /v1/cms/media/{id}/content | /v1/cms/media/%MEDIA%/content | @text | 200 200 200 200 404 403:service_not_granted 403:tenant_mismatch 403:service_not_enabled 403:tenant_suspended 401 401:unauthorized
 GET /v1/cms/media/{id}/content | /v1/cms/media/%MEDIA%/content | - | 200 200 200 200 404 403:service_not_granted 403:tenant_mismatch 403:service_not_enabled 403:tenant_suspended 401 401:unauthorized
+GET /v1/auth/impersonations | = | - | 200 200 200 403:forbidden 403:forbidden 200 403:tenant_mismatch 200 403:tenant_suspended 401 401:unauthorized
+DELETE /v1/auth/impersonations/{id} | /v1/auth/impersonations/%fresh:imp% | - | 204 204 204 403:forbidden 403:forbidden 204 403:tenant_mismatch 404:impersonation_not_found 403:tenant_suspended 401 401:unauthorized
+POST /v1/tenants/{tenant}/impersonate | /v1/tenants/acme/impersonate | {"user":"client@acme.test","reason":"isolation"} | 201 201 403:forbidden 403:forbidden 403:forbidden 403:forbidden 404:tenant_not_found 404:tenant_not_found 404:tenant_not_found 401 401:unauthorized
+GET /v1/tenants/{tenant}/impersonations | /v1/tenants/acme/impersonations | - | 200 200 403:forbidden 403:forbidden 403:forbidden 403:forbidden 404:tenant_not_found 404:tenant_not_found 404:tenant_not_found 401 401:unauthorized
+DELETE /v1/tenants/{tenant}/impersonations/{id} | /v1/tenants/acme/impersonations/%fresh:imp% | - | 204 204 403:forbidden 403:forbidden 403:forbidden 403:forbidden 404:tenant_not_found 404:tenant_not_found 404:tenant_not_found 401 401:unauthorized
 GET /v1/credits | = | - | 200 200 200 403:forbidden 403:forbidden 200 403:tenant_mismatch 200 200 401 401:unauthorized
 POST /v1/credits/spend | = | {"credits":1} | 400:idempotency_key_required 400:idempotency_key_required 400:idempotency_key_required 400:idempotency_key_required 400:idempotency_key_required 400:idempotency_key_required 403:tenant_mismatch 400:idempotency_key_required 403:tenant_suspended 401 401:unauthorized
 POST /v1/credits/purchase | = | {"credits":1,"provider":"test"} | 400:idempotency_key_required 400:idempotency_key_required 400:idempotency_key_required 403:forbidden 403:forbidden 400:idempotency_key_required 403:tenant_mismatch 400:idempotency_key_required 403:tenant_suspended 401 401:unauthorized

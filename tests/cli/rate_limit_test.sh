@@ -9,7 +9,8 @@
 . "$(dirname "$0")/lib.sh"
 export TENANTD_RATE_LIMITS=1
 td_init
-export TENANTD_RATE_LIMIT_TENANT_RPM=100
+# the tenants' plan allows 100 requests a minute
+td plan update free --requests-per-minute 100 >/dev/null
 start_server
 
 ROOT=$(login '{"email":"root@example.com","password":"root-password-1"}')
@@ -72,6 +73,17 @@ eq "$(get -H "Authorization: Bearer $ROOT" -H 'X-Tenant: acme' "$BASE/v1/crm/cus
 sleep 1.3
 eq "$(get -H "Authorization: Bearer $ADA" "$BASE/v1/crm/customers")" 200 "refilled"
 
+# ---- another plan: its limit applies at once (the tenant cache follows
+# plan changes within a second)
+td tenant plan acme pro >/dev/null
+for _ in $(seq 1 30); do
+  curl -sS -o /dev/null -D "$T/h2" -H "Authorization: Bearer $ROOT" -H 'X-Tenant: acme' "$BASE/v1/crm/customers" >/dev/null
+  curl -sS -o /dev/null -D "$T/h2" -H "Authorization: Bearer $ADA" "$BASE/v1/crm/customers"
+  grep -qi '^ratelimit-limit: 6000' "$T/h2" && break
+  sleep 0.2
+done
+expect_contains "$T/h2" "RateLimit-Limit: 6000"
+
 # ---- an API key's own limit, besides the tenant's (beta's bucket is full)
 for bad in 0 -1 '"ten"' 1.5; do
   eq "$(call POST -H "Authorization: Bearer $ADB" --data "{\"name\":\"bad\",\"role\":\"client\",\"rate_limit\":$bad}" "$BASE/v1/auth/api-keys")" 400 "rate_limit $bad refused"
@@ -101,7 +113,7 @@ eq "$(grep '^tenantd_rate_limited_total{by="api_key"}' "$T/body" | awk '{print $
 
 # ---- a client address's limit, on /v1 only
 stop_server
-export TENANTD_RATE_LIMIT_ADDRESS_RPM=20 TENANTD_RATE_LIMIT_TENANT_RPM=0
+export TENANTD_RATE_LIMIT_ADDRESS_RPM=20
 start_server
 urls=()
 for _ in $(seq 1 30); do urls+=(-o /dev/null "$BASE/v1/auth/me"); done
