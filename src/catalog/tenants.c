@@ -242,6 +242,7 @@ td_status td_cat_tenant_tombstone(td_db_t *db, const char *id) {
         "DELETE FROM hostnames WHERE tenant_id = ?",
         "DELETE FROM schema_versions WHERE tenant_id = ?",
         "DELETE FROM api_keys WHERE tenant_id = ?",
+        "DELETE FROM backups WHERE tenant_id = ?",
         "UPDATE tenants SET wrapped_key = NULL, pending_admin = NULL WHERE id = ?",
     };
     td_status rc = td_db_begin(db, TD_DB_WRITE);

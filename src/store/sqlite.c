@@ -11,7 +11,6 @@
  * a crash never leaves a half-written service file under its final name. */
 #include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sodium.h>
@@ -22,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/files.h"
 #include "common/id.h"
 #include "store/sqlite_int.h"
 #include "store/store.h"
@@ -542,11 +542,6 @@ static td_status lite_tenant_add_service(const td_place_t *pl, const char *tid,
     return add_service_file(pl, tid, svc, 1, err, errlen);
 }
 
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path) && errno != ENOENT ? -1 : 0;
-}
-
 static td_status lite_tenant_drop(const td_place_t *pl, const char *tid, char *err,
                                   size_t errlen) {
     td_status rc = check_names(tid, NULL, err, errlen);
@@ -556,7 +551,7 @@ static td_status lite_tenant_drop(const td_place_t *pl, const char *tid, char *e
     snprintf(dir, sizeof(dir), "%s/%s", pl->root, tid);
     /* the service files and the file store's folders (cms media), deepest
      * first; a folder already gone is fine */
-    if (nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) && errno != ENOENT)
+    if (td_remove_tree(dir))
         rc = TD_E_IO;
     if (!rc)
         rc = fsync_path(pl->root, 1);

@@ -18,7 +18,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +29,7 @@
 
 #include "catalog/backups.h"
 #include "common/fault.h"
+#include "common/files.h"
 #include "common/id.h"
 #include "common/log.h"
 #include "services/services.h"
@@ -39,16 +39,7 @@
 #define MARKER ".td-restore"
 
 
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *f) {
-    (void)sb, (void)flag, (void)f;
-    return remove(path);
-}
-
-static void rm_tree(const char *path) {
-    struct stat sb;
-    if (lstat(path, &sb) == 0)
-        nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
+static void rm_tree(const char *path) { td_remove_tree(path); }
 
 /* The table of db that a backup's table t names, with t's columns (each
  * must exist there: a backup from a newer schema is refused). */

@@ -19,6 +19,7 @@
 #include "auth/revoke.h"
 #include "auth/tokens.h"
 #include "auth/users.h"
+#include "common/files.h"
 #include "common/fault.h"
 #include "common/id.h"
 #include "common/log.h"
@@ -592,6 +593,8 @@ static td_status delete_tenant(td_op_t *op, const char *key, const char **id, ch
         st = td_cat_stats_forget(db, t.row.id);
     if (!st)
         st = td_cat_tenant_tombstone(db, t.row.id);
+    if (!st) /* its recorded backups: unreadable without its key, they only take room */
+        td_remove_tree(td_arena_printf(a, "%s/backups/%s", p->cfg->data, t.row.id));
     if (!st) /* every token of its users ends, in every server (they sync) */
         td_revocations_add(p->revoked, db, td_arena_printf(a, "tid:%s", t.row.id), td_now_ms(),
                            td_now_ms() / 1000 + TD_ACCESS_TTL);

@@ -152,7 +152,13 @@ td tenant create gone --services crm >/dev/null
 GONE=$(td tenant show gone --json | jq -r .id)
 tenant_exec "$GONE" crm "INSERT INTO @s.customers (id, name, created_at, updated_at) VALUES ('g1', 'secret', 't', 't')"
 expect_rc 0 td backup gone --out "$T/gone.tdb"
+expect_rc 0 td backup gone # a recorded one, in the data folder
+ls "$DATA/backups/$GONE/"*.tdbackup >/dev/null || fail "no recorded backup file"; pass
+eq "$(catalog_sql "SELECT count(*) FROM backups WHERE tenant_id = '$GONE'")" 1 "one recorded backup"
 expect_rc 0 td tenant delete gone --yes
+# its recorded backups go with it (unreadable now, they would only take room)
+[ ! -e "$DATA/backups/$GONE" ] || fail "the deleted tenant's backups are still there"; pass
+eq "$(catalog_sql "SELECT count(*) FROM backups WHERE tenant_id = '$GONE'")" 0 "nor their records"
 expect_rc 1 td restore "$T/gone.tdb"
 expect_contains "$T/err" "backup_unreadable"
 expect_rc 1 td restore "$T/gone.tdb" --as gone-again

@@ -244,4 +244,14 @@ eq "$(get "${SA[@]}" "$BASE/v1/admin/migrations")" 200 "migration status"
 eq "$(jq -c '[.behind, (.quarantined|length)]' "$T/body")" '[0,0]' "nothing behind, nothing quarantined"
 eq "$(catalog_sql "SELECT count(*) FROM tenant_migrations WHERE service='notes' AND version=6 AND run_id='$JOB'")" 10 "the ledger names the run"
 stop_server
+
+# ---- 9. on a terminal: a progress bar on stderr, then the summary ----------------
+mig 7 seen "ALTER TABLE notes ADD COLUMN seen INTEGER;" "ALTER TABLE notes.notes ADD COLUMN seen INTEGER;"
+script -qec "\"$TD_BIN\" migrate --all --jobs 2 --data \"$DATA\"" /dev/null >"$T/tty" </dev/null
+tr '\r' '\n' <"$T/tty" >"$T/tty.lines"
+expect_contains "$T/tty.lines" "[########################################] 10/10 migrated 10 failed 0"
+grep -qE '^\[#*\s+\] [0-9]+/10 migrated' "$T/tty.lines" || fail "no bar on the way"; pass
+expect_contains "$T/tty.lines" "10 migrated"
+script -qec "\"$TD_BIN\" migrate --all --jobs 2 --json --data \"$DATA\"" /dev/null >"$T/tty2" </dev/null
+expect_not_contains "$T/tty2" "[#"
 echo "ok ($PASSES checks)"
