@@ -14,18 +14,6 @@
 #define LIST_DEFAULT 50
 #define LIST_MAX 200
 
-static json_t *tenant_item(const td_account_tenant_t *t, const char *role) {
-    return json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s?}", "id", t->id, "slug", t->slug, "name",
-                     t->name, "status", t->status, "plan", t->plan, "role", role);
-}
-
-static json_t *account_json(const td_account_row_t *a) {
-    return json_pack("{s:s, s:s, s:s, s:s?, s:I, s:s, s:s}", "id", a->id, "name", a->name,
-                     "status", a->status, "owner_email", a->owner_email, "tenants",
-                     (json_int_t)a->tenants, "created_at", a->created_at, "updated_at",
-                     a->updated_at);
-}
-
 void td_api_account_tenants(td_req_t *req, void *app_) {
     td_op_t op = td_api_op(req, app_);
     td_account_tenant_t *rows;
@@ -37,7 +25,7 @@ void td_api_account_tenants(td_req_t *req, void *app_) {
     }
     json_t *items = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(items, tenant_item(&rows[i], roles[i]));
+        json_array_append_new(items, td_account_tenant_json(&rows[i], roles[i]));
     td_api_send_json(req, 200, json_pack("{s:o, s:n}", "items", items, "next_cursor"));
 }
 
@@ -56,7 +44,7 @@ static void add_work(td_req_t *req, void *arg) {
         return;
     }
     td_account_tenant_t row = {t.row.id, t.row.slug, t.row.name, t.row.status, t.row.plan};
-    td_api_send_json(req, 201, tenant_item(&row, "admin"));
+    td_api_send_json(req, 201, td_account_tenant_json(&row, "admin"));
 }
 
 /* The body of POST /v1/account/tenants: slug, optional name and
@@ -139,7 +127,7 @@ void td_api_account_list(td_req_t *req, void *app_) {
     }
     json_t *items = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(items, account_json(&rows[i]));
+        json_array_append_new(items, td_account_json(&rows[i], NULL, 0));
     json_t *o = json_pack("{s:o}", "items", items);
     json_object_set_new(o, "next_cursor",
                         n == (size_t)limit ? json_string(rows[n - 1].id) : json_null());
@@ -155,11 +143,7 @@ static void answer_account(td_req_t *req, td_op_t *op, const char *id) {
         td_api_op_fail(req, op);
         return;
     }
-    json_t *o = account_json(&a), *items = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(items, tenant_item(&ts[i], NULL));
-    json_object_set_new(o, "tenant_list", items);
-    td_api_send_json(req, 200, o);
+    td_api_send_json(req, 200, td_account_json(&a, ts, n));
 }
 
 void td_api_account_get(td_req_t *req, void *app_) {

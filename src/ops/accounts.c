@@ -231,3 +231,22 @@ td_status td_op_account_set_status(td_op_t *op, const char *id, int suspend,
     return td_audit_record(op, NULL, NULL, suspend ? "account.suspend" : "account.resume",
                            "accounts", id, "ok", NULL);
 }
+
+json_t *td_account_tenant_json(const td_account_tenant_t *t, const char *role) {
+    return json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s?}", "id", t->id, "slug", t->slug, "name",
+                     t->name, "status", t->status, "plan", t->plan, "role", role);
+}
+
+json_t *td_account_json(const td_account_row_t *a, const td_account_tenant_t *ts, size_t n) {
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s?, s:I, s:s, s:s}", "id", a->id, "name", a->name,
+                          "status", a->status, "owner_email", a->owner_email, "tenants",
+                          (json_int_t)a->tenants, "created_at", a->created_at, "updated_at",
+                          a->updated_at);
+    if (ts) {
+        json_t *items = json_array();
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(items, td_account_tenant_json(&ts[i], NULL));
+        json_object_set_new(o, "tenant_list", items);
+    }
+    return o;
+}

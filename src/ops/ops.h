@@ -262,5 +262,9 @@ td_status td_op_account_get(td_op_t *op, const char *id, td_account_row_t *acc,
                             td_account_tenant_t **tenants, size_t *n);
 td_status td_op_account_set_status(td_op_t *op, const char *id, int suspend,
                                    td_account_row_t *acc);
+/* JSON forms (new references): a dropdown entry (role NULL: omitted), an
+ * account (with ts: its "tenant_list" of n). The API's and the CLI's. */
+json_t *td_account_tenant_json(const td_account_tenant_t *t, const char *role);
+json_t *td_account_json(const td_account_row_t *a, const td_account_tenant_t *ts, size_t n);
 
 #endif

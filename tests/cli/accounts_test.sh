@@ -129,6 +129,20 @@ eq "$(post --data '{"email":"ann@shop.test","password":"ann-password-1"}' "$BASE
 OWN=$(jq -r .access_token "$T/body"); OREF=$(jq -r .refresh_token "$T/body")
 eq "$(post -H "Authorization: Bearer $OWN" "$BASE/v1/account/tenants/shop-two/session")" 200 "switch after resume"
 
+# the command line: the same accounts, suspend and resume
+expect_rc 0 td account list --search ann --json
+eq "$(jq -r '[.items[].id] | join(",")' "$T/out")" "$ACC" "cli search"
+expect_rc 0 td account show "$ACC"
+expect_contains "$T/out" "tenants: shop-one shop-two"
+expect_rc 0 td account suspend "$BACC" --json
+eq "$(jq -r .status "$T/out")" suspended "cli suspend"
+eq "$(post --data '{"email":"bob@shop.test","password":"bob-password-1"}' "$BASE/v1/auth/login")" 403 "cli suspension refuses login"
+expect_rc 0 td account resume "$BACC"
+expect_rc 1 td account show 00000000-0000-0000-0000-000000000000
+expect_rc 2 td account show
+expect_rc 2 td account list extra
+expect_rc 2 td account frobnicate x
+
 # refresh and logout of an owner's session
 eq "$(post --data "{\"refresh_token\":\"$OREF\"}" "$BASE/v1/auth/refresh")" 200 "owner refresh"
 eq "$(jq -r '.user.role + " " + .account.id' "$T/body")" "owner $ACC" "refreshed owner"
@@ -144,5 +158,6 @@ expect_contains "$T/audit" "account.create owner"
 expect_contains "$T/audit" "account.tenant_add owner"
 expect_contains "$T/audit" "account.suspend superadmin"
 expect_contains "$T/audit" "account.resume superadmin"
+expect_contains "$T/audit" "account.suspend cli"
 stop_server
 done_ok
