@@ -151,6 +151,23 @@ eq "$(call POST -H "Authorization: Bearer $OWN" "$BASE/v1/auth/logout")" 204 "ow
 eq "$(get -H "Authorization: Bearer $OWN" "$BASE/v1/account/tenants")" 401 "logged out token dead"
 eq "$(post --data "{\"refresh_token\":\"$OREF\"}" "$BASE/v1/auth/refresh")" 401 "logged out session ends"
 
+eq "$(post --data '{"email":"ann@shop.test","password":"ann-password-1"}' "$BASE/v1/auth/login")" 200 "owner login again"
+OWN=$(jq -r .access_token "$T/body"); OREF=$(jq -r .refresh_token "$T/body")
+eq "$(call POST -H "Authorization: Bearer $OWN" "$BASE/v1/auth/logout?all=true")" 204 "owner logout everywhere"
+eq "$(get -H "Authorization: Bearer $OWN" "$BASE/v1/account/tenants")" 401 "every owner token ends"
+eq "$(post --data "{\"refresh_token\":\"$OREF\"}" "$BASE/v1/auth/refresh")" 401 "every owner session ends"
+eq "$(call POST -H "Authorization: Bearer $SW2" "$BASE/v1/auth/password" --data '{"current_password":"x","new_password":"y"}')" 401 "switched token of before the suspension stays dead"
+
+# brute force: an owner's failed logins lock like any login
+# (as auth_test: fail until a lock of 3 s or more is in force)
+for i in $(seq 1 40); do
+  curl -sS -o /dev/null -D "$T/hdr" -X POST --data '{"email":"bob@shop.test","password":"wrong-password-1"}' "$BASE/v1/auth/login"
+  [ "$(grep -i '^Retry-After:' "$T/hdr" | tr -dc 0-9)" -ge 3 ] 2>/dev/null && break
+  grep -qi '^Retry-After:' "$T/hdr" && sleep 0.5
+done
+eq "$(post --data '{"email":"bob@shop.test","password":"bob-password-1"}' "$BASE/v1/auth/login")" 429 "owner locked out"
+eq "$(jq -r .code "$T/body")" too_many_attempts "lockout code"
+
 # audited with their actors
 eq "$(get "${R[@]}" "$BASE/v1/admin/audit?tenant=system&resource=accounts&limit=100")" 200 "platform audit"
 jq -r '.items[] | select(.action | startswith("account.")) | .action + " " + .actor_kind' "$T/body" >"$T/audit"
