@@ -143,6 +143,12 @@ expect_rc 2 td account show
 expect_rc 2 td account list extra
 expect_rc 2 td account frobnicate x
 
+# a suspended tenant of the account: no switch into it
+eq "$(post "${R[@]}" "$BASE/v1/tenants/shop-one/suspend")" 200 "tenant suspended"
+eq "$(post -H "Authorization: Bearer $OWN" "$BASE/v1/account/tenants/shop-one/session")" 403 "no switch into a suspended tenant"
+eq "$(jq -r .code "$T/body")" tenant_suspended "suspended tenant code"
+eq "$(post "${R[@]}" "$BASE/v1/tenants/shop-one/resume")" 200 "tenant resumed"
+
 # refresh and logout of an owner's session
 eq "$(post --data "{\"refresh_token\":\"$OREF\"}" "$BASE/v1/auth/refresh")" 200 "owner refresh"
 eq "$(jq -r '.user.role + " " + .account.id' "$T/body")" "owner $ACC" "refreshed owner"
