@@ -104,6 +104,8 @@ td_status td_op_account_register(td_op_t *op, const td_tenant_spec_t *spec, cons
     if (!name || !*name)
         name = t->row.name;
     st = td_cat_account_insert(db, id, name, &o);
+    if (st) /* the email was taken meanwhile (or the catalog failed): no unowned tenant */
+        td_tenant_delete(&sys, t->row.id);
     if (st == TD_E_EXISTS)
         return td_op_fail(op, st, 409, "email_taken", "this email owns an account");
     if (!st)
