@@ -262,6 +262,16 @@ static int before(td_req_t *req, td_app_t *app, limits_t *lim) {
     ctx->api_key = json_is_true(json_object_get(ctx->claims, "api_key"));
     int super = strcmp(ctx->role, "superadmin") == 0;
     ctx->all = super || json_is_true(json_object_get(ctx->claims, "svc_all"));
+    /* an account owner's token (no tenant) opens its own routes and the
+     * caller's (me, logout); everything else wants a tenant's token */
+    int owner = !ctx->tid && !ctx->api_key && !strcmp(ctx->role, "owner");
+    if (need->kind == TD_NEED_OWNER && !owner)
+        return forbid(req, "forbidden", "Forbidden", "an account owner's token is needed");
+    if (owner && need->kind != TD_NEED_PRINCIPAL && need->kind != TD_NEED_OWNER)
+        return forbid(req, "forbidden", "Forbidden",
+                      "an account owner's token: switch into a tenant first");
+    if (owner)
+        return 0;
     if (!super && !ctx->tid) /* a tenant role must carry its tenant */
         return forbid(req, "forbidden", "Forbidden", "token without a tenant");
     if ((!super || ctx->api_key) && take_principal(req, app, lim, ctx))

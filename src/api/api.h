@@ -32,7 +32,7 @@ typedef struct {
 } td_app_t;
 
 /* What a route needs (td_route_t.need), checked by td_api_before. */
-enum { TD_NEED_PUBLIC = 0, TD_NEED_PRINCIPAL, TD_NEED_ACCESS };
+enum { TD_NEED_PUBLIC = 0, TD_NEED_PRINCIPAL, TD_NEED_ACCESS, TD_NEED_OWNER };
 typedef struct {
     int kind;            /* TD_NEED_* */
     const char *service; /* TD_NEED_ACCESS: "platform" or a service */
@@ -160,6 +160,18 @@ void td_api_key_create(td_req_t *req, void *app);
 void td_api_impersonate(td_req_t *req, void *app);
 void td_api_impersonations(td_req_t *req, void *app);
 void td_api_impersonation_revoke(td_req_t *req, void *app);
+/* accounts that own tenants (accounts.c) */
+void td_api_account_tenants(td_req_t *req, void *app);
+void td_api_account_tenant_add(td_req_t *req, void *app);
+void td_api_account_switch(td_req_t *req, void *app);
+void td_api_account_list(td_req_t *req, void *app);
+void td_api_account_get(td_req_t *req, void *app);
+void td_api_account_suspend(td_req_t *req, void *app);
+void td_api_account_resume(td_req_t *req, void *app);
+/* Answers a login, sign-up, refresh or switch (auth.c): the tokens, the
+ * principal, its tenant and account (acc: a sign-up's new one). */
+void td_api_answer_tokens(td_req_t *req, int status, const td_signin_t *s,
+                          const td_account_row_t *acc);
 void td_api_key_list(td_req_t *req, void *app);
 void td_api_key_revoke(td_req_t *req, void *app);
 /* idempotency.c: the Idempotency-Key of a mutation route. fn does the

@@ -120,6 +120,11 @@ int td_api_authenticate(td_req_t *req, td_app_t *app, json_t **claims) {
     int current = td_revocations_covers(app->revoked, jti, sub, tid, gen, iat) ? 0 : 1;
     if (current && !tid && !strcmp(role, "superadmin"))
         current = td_admin_current(app->platform, req->arena, sub, gen);
+    /* an account owner's token, or one it switched with: its account's
+     * suspension ("sub:<account>") ends it */
+    const char *acc = json_string_value(json_object_get(*claims, "acc"));
+    if (current && acc && td_revocations_covers(app->revoked, NULL, acc, NULL, iat * 1000, iat))
+        current = 0;
     if (current <= 0) {
         json_decref(*claims);
         *claims = NULL;
@@ -140,14 +145,23 @@ static json_t *string_array(const char *const *v, size_t n) {
     return a;
 }
 
-/* Answers a login, a sign-up or a refresh: the tokens, the principal and
- * its tenant, never cached. */
-static void answer_tokens(td_req_t *req, int status, const td_signin_t *s) {
+/* Answers a login, a sign-up, a refresh or an owner's switch: the tokens
+ * (no refresh token for a switch), the principal, its tenant and its
+ * account (acc: a sign-up's new account; else the token's claim), never
+ * cached. */
+void td_api_answer_tokens(td_req_t *req, int status, const td_signin_t *s,
+                          const td_account_row_t *acc) {
     const td_principal_t *p = &s->who;
-    json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:{s:s, s:s, s:s}}", "access_token", s->access,
-                          "refresh_token", s->refresh, "token_type", "Bearer", "expires_in",
-                          (int)s->expires_in, "user", "id", p->sub, "email", s->email, "role",
-                          p->role);
+    json_t *o = json_pack("{s:s, s:s, s:i, s:{s:s, s:s, s:s}}", "access_token", s->access,
+                          "token_type", "Bearer", "expires_in", (int)s->expires_in, "user", "id",
+                          p->sub, "email", s->email, "role", p->role);
+    if (s->refresh[0])
+        json_object_set_new(o, "refresh_token", json_string(s->refresh));
+    if (acc)
+        json_object_set_new(o, "account", json_pack("{s:s, s:s, s:s}", "id", acc->id, "name",
+                                                    acc->name, "status", acc->status));
+    else if (p->acc)
+        json_object_set_new(o, "account", json_pack("{s:s}", "id", p->acc));
     if (s->tenant)
         json_object_set_new(o, "tenant", json_pack("{s:s, s:s}", "id", s->tenant->row.id, "slug",
                                                    s->tenant->row.slug));
@@ -166,13 +180,13 @@ static void answer_tokens(td_req_t *req, int status, const td_signin_t *s) {
 
 /* Runs a login (td_op_login) as the request and answers it. */
 static void sign_in(td_req_t *req, td_app_t *app, const char *tenant, const char *email,
-                    const char *pw, int status) {
+                    const char *pw, int status, const td_account_row_t *acc) {
     td_op_t op = td_api_op(req, app); /* a public route: the server, until signed in */
     td_signin_t s;
     if (td_op_login(&op, tenant, email, pw, &s))
         td_api_op_fail(req, &op);
     else
-        answer_tokens(req, status, &s);
+        td_api_answer_tokens(req, status, &s, acc);
     td_signin_wipe(&s);
 }
 
@@ -204,7 +218,7 @@ static void login_work(td_req_t *req, void *arg) {
                         "wait before trying again (see Retry-After)");
         return;
     }
-    sign_in(req, app, tenant, email, pw, 200);
+    sign_in(req, app, tenant, email, pw, 200, NULL);
     if (req->status == 401) { /* delays count from the answer, not the question */
         now = td_now_ms() / 1000;
         td_limiter_fail(app->login_limits, acct, now);
@@ -265,7 +279,7 @@ void td_api_refresh(td_req_t *req, void *app_) {
     if (td_op_refresh(&op, token, &s))
         td_api_op_fail(req, &op);
     else
-        answer_tokens(req, 200, &s);
+        td_api_answer_tokens(req, 200, &s, NULL);
     td_signin_wipe(&s);
 }
 
@@ -281,6 +295,8 @@ void td_api_me(td_req_t *req, void *app_) {
     json_object_set(o, "expires_at", ctx->api_key ? json_object_get(c, "key_exp")
                                                   : json_object_get(c, "exp"));
     json_object_set_new(o, "api_key", json_boolean(ctx->api_key));
+    json_t *acc = json_object_get(c, "acc"); /* an account owner's, or a switch's */
+    json_object_set(o, "account_id", acc ? acc : json_null());
     json_t *act = json_object_get(c, "act"); /* an impersonation: who acts, which one */
     json_object_set_new(o, "impersonation",
                         act ? json_pack("{s:O, s:O}", "id", json_object_get(c, "jti"), "by",
@@ -360,8 +376,9 @@ void td_api_password(td_req_t *req, void *app_) {
     td_req_offload(req, password_work, job);
 }
 
-/* POST /v1/auth/register, on a worker thread: a new tenant and its first
- * admin in one call, answered like a login (201). */
+/* POST /v1/auth/register, on a worker thread: a new account, its owner
+ * and its first tenant whose first admin is the owner, in one call,
+ * answered like the tenant admin's login (201) with the account. */
 static void register_work(td_req_t *req, void *arg) {
     login_job_t *job = arg;
     json_t *b = job->body;
@@ -380,11 +397,13 @@ static void register_work(td_req_t *req, void *arg) {
         names[i] = json_string_value(json_array_get(svc, i));
     spec.services = names;
     td_tenant_t t;
+    td_account_row_t acc;
     td_op_t op = td_api_op(req, job->app); /* a public route: the server signs the caller up */
-    if (td_tenant_create(&op, &spec, &t))
+    if (td_op_account_register(&op, &spec, json_string_value(json_object_get(b, "account_name")),
+                               &t, &acc))
         td_api_op_fail(req, &op);
     else
-        sign_in(req, job->app, t.row.id, email, pw, 201);
+        sign_in(req, job->app, t.row.id, email, pw, 201, &acc);
 }
 
 void td_api_register(td_req_t *req, void *app_) {
@@ -401,7 +420,7 @@ void td_api_register(td_req_t *req, void *app_) {
     json_t *v;
     json_object_foreach(b, k, v) {
         if (strcmp(k, "slug") && strcmp(k, "name") && strcmp(k, "email") && strcmp(k, "password") &&
-            strcmp(k, "services")) {
+            strcmp(k, "services") && strcmp(k, "account_name")) {
             td_resp_problem(req, 400, "unknown_field", "Unknown field",
                             td_arena_printf(req->arena, "field '%.64s' cannot be set", k));
             return;
@@ -413,9 +432,13 @@ void td_api_register(td_req_t *req, void *app_) {
         svc_ok = json_is_string(json_array_get(svc, i));
     if (!json_is_string(json_object_get(b, "slug")) || !json_is_string(json_object_get(b, "email")) ||
         !json_is_string(json_object_get(b, "password")) || !svc_ok ||
-        (json_object_get(b, "name") && !json_is_string(json_object_get(b, "name")))) {
+        (json_object_get(b, "name") && !json_is_string(json_object_get(b, "name"))) ||
+        (json_object_get(b, "account_name") &&
+         (!json_is_string(json_object_get(b, "account_name")) ||
+          td_name_check(json_string_value(json_object_get(b, "account_name")), NULL, 0)))) {
         td_resp_problem(req, 400, "invalid_request", "Invalid request",
-                        "send {\"slug\", \"email\", \"password\"} and optionally \"name\", \"services\"");
+                        "send {\"slug\", \"email\", \"password\"} and optionally \"name\","
+                        " \"services\", \"account_name\"");
         return;
     }
     /* sign-ups count against the caller's address like failed logins */

@@ -10,6 +10,8 @@
 static td_actor_kind kind_of(const td_ctx_t *ctx) {
     if (ctx->role && strcmp(ctx->role, "superadmin") == 0)
         return TD_ACTOR_SUPERADMIN;
+    if (ctx->role && !ctx->tid && strcmp(ctx->role, "owner") == 0)
+        return TD_ACTOR_OWNER;
     return ctx->api_key ? TD_ACTOR_API_KEY : TD_ACTOR_USER;
 }
 

@@ -8,6 +8,7 @@
 
 static const td_need_t public_ = {.kind = TD_NEED_PUBLIC};
 static const td_need_t principal = {.kind = TD_NEED_PRINCIPAL};
+static const td_need_t owner = {.kind = TD_NEED_OWNER};
 
 /* platform: the catalog's tenants and platform-wide objects */
 #define PLATFORM(a, ...) {.kind = TD_NEED_ACCESS, .service = TD_SVC_PLATFORM, .act = a, __VA_ARGS__}
@@ -88,6 +89,23 @@ static const td_route_t routes[] = {
      "Superadmins who acted as the tenant's users (admins)", 0, &users_read},
     {TD_DELETE, "/v1/auth/impersonations/{id}", td_api_impersonation_revoke,
      "End an impersonation of the tenant at once (admins)", 0, &users_write},
+    {TD_GET, "/v1/account/tenants", td_api_account_tenants,
+     "An account owner's tenants (the store dropdown): id, slug, name, status, plan, role", 0,
+     &owner},
+    {TD_POST, "/v1/account/tenants", td_api_account_tenant_add,
+     "Add a tenant to the owner's account; the owner is its first admin", 0, &owner},
+    {TD_POST, "/v1/account/tenants/{t}/session", td_api_account_switch,
+     "Switch into one of the account's tenants: an admin access token, no second password", 0,
+     &owner},
+    {TD_GET, "/v1/admin/accounts", td_api_account_list,
+     "Accounts that own tenants: search by name or email (q), cursor pages", 0, &all_read},
+    {TD_GET, "/v1/admin/accounts/{id}", td_api_account_get, "One account with its tenants", 0,
+     &all_read},
+    {TD_POST, "/v1/admin/accounts/{id}/suspend", td_api_account_suspend,
+     "Suspend an account: its owners cannot log in or switch, their tokens end at once", 0,
+     &all_write},
+    {TD_POST, "/v1/admin/accounts/{id}/resume", td_api_account_resume, "Resume a suspended account",
+     0, &all_write},
     {TD_POST, "/v1/admin/api-keys", td_api_key_create, "Create a platform API key (shown once)", 0,
      &all_write},
     {TD_GET, "/v1/admin/api-keys", td_api_key_list, "Platform API keys (never the secret)", 0,

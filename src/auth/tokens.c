@@ -30,6 +30,8 @@ td_status td_token_issue(const td_jwt_keyset_t *ks, const td_principal_t *p, int
         json_object_set_new(c, "sid", json_string(p->sid));
     if (p->svc_all)
         json_object_set_new(c, "svc_all", json_true());
+    if (p->acc)
+        json_object_set_new(c, "acc", json_string(p->acc));
     if (p->act) /* RFC 8693: the party acting for sub */
         json_object_set_new(c, "act", json_pack("{s:s, s:s}", "sub", p->act, "role", "superadmin"));
     td_status st = td_jwt_sign(ks, c, access);

@@ -36,6 +36,8 @@ typedef struct {
     const char *sid;  /* the session (refresh family) it belongs to: claim sid */
     const char *act;  /* impersonated: the superadmin acting (claim act.sub) */
     const char *imp;  /* impersonated: the impersonation's id, the token's jti */
+    const char *acc;  /* an account owner's token, or one it switched into a tenant with:
+                         the account (claim acc; its suspension ends the token) */
 } td_principal_t;
 
 /* A signed access token (malloc'd) living ttl seconds (at most

@@ -332,9 +332,13 @@ td_status td_user_logged_in(td_db_t *db, const char *user_id, const char *client
 /* ---- sessions ---- */
 
 static const char *s_table(const td_sessions_t *s) {
-    return s->platform ? "platform_sessions" : "auth.sessions";
+    return s->platform == TD_SESSIONS_ACCOUNT ? "account_sessions"
+           : s->platform                      ? "platform_sessions"
+                                              : "auth.sessions";
 }
-static const char *s_owner(const td_sessions_t *s) { return s->platform ? "admin_id" : "user_id"; }
+static const char *s_owner(const td_sessions_t *s) {
+    return s->platform == TD_SESSIONS_ACCOUNT ? "owner_id" : s->platform ? "admin_id" : "user_id";
+}
 
 td_status td_session_start(const td_sessions_t *s, const char *owner, const char *family,
                            const char *client_addr, char refresh[TD_REFRESH_LEN + 1],
@@ -345,11 +349,13 @@ td_status td_session_start(const td_sessions_t *s, const char *owner, const char
     snprintf(sid, TD_ID_LEN + 1, "%s", family ? family : id);
     td_time_iso(td_now_ms(), now, sizeof(now));
     td_time_iso(td_now_ms() + (int64_t)TD_REFRESH_TTL * 1000, exp, sizeof(exp));
+    char sql[160];
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO %s (id, %s, family_id, refresh_hash, expires_at, created_at)"
+             " VALUES (?, ?, ?, ?, ?, ?)",
+             s_table(s), s_owner(s));
     if (s->platform)
-        return td_db_execv(s->db, NULL,
-                           "INSERT INTO platform_sessions (id, admin_id, family_id, refresh_hash,"
-                           " expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                           id, owner, sid, hash, exp, now, NULL);
+        return td_db_execv(s->db, NULL, sql, id, owner, sid, hash, exp, now, NULL);
     return td_db_execv(s->db, NULL,
                        "INSERT INTO auth.sessions (id, user_id, family_id, refresh_hash, expires_at,"
                        " client_addr, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

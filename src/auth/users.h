@@ -101,9 +101,11 @@ td_status td_user_event(td_db_t *db, const char *user_id, const char *kind,
 td_status td_user_logged_in(td_db_t *db, const char *user_id, const char *client_addr);
 
 /* ---- sessions (refresh tokens) ---- */
+#define TD_SESSIONS_ACCOUNT 2
 typedef struct {
     td_db_t *db;
-    int platform;      /* 1: catalog platform_sessions; 0: tenant auth.sessions */
+    int platform;      /* 1: catalog platform_sessions; TD_SESSIONS_ACCOUNT: catalog
+                          account_sessions (account owners); 0: tenant auth.sessions */
     const char *scope; /* refresh-token scope: "p" or the compact tenant id */
 } td_sessions_t;
 

@@ -267,4 +267,50 @@ td_status td_cat_cron_advance(td_db_t *db, const char *name, int64_t from, int64
 td_status td_cat_cron_execution_add(td_db_t *db, const char *name, const char *job_id,
                                     int64_t scheduled_for, int64_t now);
 
+/* ---- accounts that own tenants (owner_accounts.c, migration 0019) ---- */
+typedef struct {
+    const char *id, *name, *status, *created_at, *updated_at;
+    const char *owner_email; /* its first owner's */
+    int64_t tenants;         /* live tenants it owns */
+} td_account_row_t;
+
+typedef struct {
+    const char *id, *account_id, *email, *name, *password_hash, *last_login_at;
+    const char *account_status; /* of its account: active | suspended */
+    int64_t gen;                /* generation (ms): raised to end its tokens */
+    int disabled;
+} td_owner_row_t;
+
+/* A tenant of an account, as its store dropdown shows it. */
+typedef struct {
+    const char *id, *slug, *name, *status, *plan;
+} td_account_tenant_t;
+
+/* Inserts an active account and its first owner (o: id, email, name,
+ * password_hash, gen read). TD_E_EXISTS when the email owns an account
+ * already (nothing left behind). */
+td_status td_cat_account_insert(td_db_t *db, const char *id, const char *name,
+                                const td_owner_row_t *o);
+/* Removes an account without tenants and its owners (a sign-up whose
+ * tenant could not be made). */
+td_status td_cat_account_remove(td_db_t *db, const char *id);
+/* An owner by id or (by_email) by lower-cased email; TD_E_NOTFOUND. */
+td_status td_cat_owner_find(td_db_t *db, td_arena_t *a, const char *key, int by_email,
+                            td_owner_row_t *out);
+td_status td_cat_owner_logged_in(td_db_t *db, const char *id);
+/* Raises an owner's generation to now (ms, *gen): its access tokens below
+ * it end once revoked (td_revoke_principal). */
+td_status td_cat_owner_new_gen(td_db_t *db, const char *id, int64_t *gen);
+td_status td_cat_account_get(td_db_t *db, td_arena_t *a, const char *id, td_account_row_t *out);
+/* Accounts newest first whose name or an owner's email contains q (NULL:
+ * all), ids below before (NULL: from the newest); at most limit. */
+td_status td_cat_account_list(td_db_t *db, td_arena_t *a, const char *q, const char *before,
+                              int limit, td_account_row_t **out, size_t *n);
+/* Sets status (active|suspended); TD_E_NOTFOUND. */
+td_status td_cat_account_set_status(td_db_t *db, const char *id, const char *status);
+td_status td_cat_tenant_set_account(td_db_t *db, const char *tenant_id, const char *account_id);
+/* The account's tenants that are not deleted, oldest first (≤ 1000). */
+td_status td_cat_account_tenants(td_db_t *db, td_arena_t *a, const char *account_id,
+                                 td_account_tenant_t **out, size_t *n);
+
 #endif

@@ -72,6 +72,7 @@ int td_cli_init_platform(td_cli_t *cli, td_platform_t *p, const char *email, con
 int td_cmd_serve(td_cli_t *cli);
 int td_cmd_init(td_cli_t *cli);
 int td_cmd_tenant(td_cli_t *cli);
+int td_cmd_account(td_cli_t *cli);
 int td_cmd_check(td_cli_t *cli);
 int td_cmd_key(td_cli_t *cli);
 int td_cmd_version(td_cli_t *cli);

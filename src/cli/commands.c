@@ -207,6 +207,16 @@ static const td_cmd_t commands[] = {
      "once (running servers within a second). A plan a tenant is on cannot be\n"
      "deleted. See also: tenantd tenant plan SLUG [CODE] [--status S].\n",
      td_cmd_plan},
+    {"account", "list, show, suspend or resume accounts that own tenants",
+     "usage: tenantd account list [--search TEXT] [--json]\n"
+     "       tenantd account show|suspend|resume ID [--json]\n"
+     "\n"
+     "An account (a person or company) owns the tenants its owners signed up\n"
+     "or added. list shows the newest 200 (--search: name or owner email\n"
+     "containing TEXT, any case). suspend stops its owners from logging in or\n"
+     "switching into its tenants and ends their tokens (running servers notice\n"
+     "within seconds); resume lets them in again. Both are audited.\n",
+     td_cmd_account},
     {"version", "print the version", "usage: tenantd version\n", td_cmd_version},
 };
 

@@ -21,7 +21,7 @@ td_status td_op_fail(td_op_t *op, td_status st, int status, const char *code, co
 }
 
 const char *td_actor_kind_name(td_actor_kind k) {
-    static const char *const names[] = {"system", "superadmin", "user", "api_key", "cli", "job"};
+    static const char *const names[] = {"system", "superadmin", "user", "api_key", "cli", "job", "owner"};
     return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] : "system";
 }
 

@@ -32,6 +32,7 @@ typedef enum {
     TD_ACTOR_API_KEY,    /* a tenant's API key */
     TD_ACTOR_CLI,        /* an operator at the command line */
     TD_ACTOR_JOB,        /* a job of the queue (id: the job's id) */
+    TD_ACTOR_OWNER,      /* an account's owner (id: the owner's; no tenant) */
 } td_actor_kind;
 
 typedef struct {

@@ -227,4 +227,44 @@ td_status td_op_res_open(td_op_t *op, const td_tenant_t *t, const char *service,
 td_status td_op_demo_tenant(td_op_t *op, const char *slug, const char *email, const char *pw,
                             int *created);
 
+/* ---- accounts that own tenants (accounts.c; an owner's sign-in and
+ * switch in sessions.c) ---- */
+
+/* Self-service sign-up: a tenant (spec: slug, name, services, admin
+ * email and password — checked as tenant creation checks them), then its
+ * account (named name, else the tenant's name) whose owner is the
+ * tenant's first admin's email and password. 409 email_taken when the
+ * email owns an account already (nothing made). Who: anyone. */
+td_status td_op_account_register(td_op_t *op, const td_tenant_spec_t *spec, const char *name,
+                                 td_tenant_t *t, td_account_row_t *acc);
+/* The acting owner's account's tenant key (id or slug) into *out; 404
+ * tenant_not_found for any other (another account's tenant is unknown). */
+td_status td_op_account_tenant(td_op_t *op, const char *account_id, const char *key,
+                               td_account_tenant_t *out);
+/* A new tenant of the acting owner's account (spec's admin fields are
+ * ignored: its first admin is the owner). */
+td_status td_op_account_tenant_add(td_op_t *op, const td_tenant_spec_t *spec, td_tenant_t *t);
+/* The acting owner's account's tenants and the owner's role in each
+ * (NULL: none, or the tenant does not answer); arrays in op->arena. */
+td_status td_op_account_tenants(td_op_t *op, td_account_tenant_t **rows, const char ***roles,
+                                size_t *n);
+/* An owner's access token for one of its account's tenants (key: id or
+ * slug): its admin user's of the owner's email, claim acc; no refresh
+ * token. 404 tenant_not_found, 403 not_tenant_admin, account_suspended,
+ * tenant_suspended. */
+td_status td_op_account_switch(td_op_t *op, const char *key, td_signin_t *out);
+/* Superadmins: accounts whose name or owner email contains q, newest
+ * first, ids below before; one account with its tenants (404
+ * account_not_found); suspend (1) or resume (0), audited. */
+td_status td_op_account_list(td_op_t *op, const char *q, const char *before, int limit,
+                             td_account_row_t **rows, size_t *n);
+td_status td_op_account_get(td_op_t *op, const char *id, td_account_row_t *acc,
+                            td_account_tenant_t **tenants, size_t *n);
+td_status td_op_account_set_status(td_op_t *op, const char *id, int suspend,
+                                   td_account_row_t *acc);
+/* JSON forms (new references): a dropdown entry (role NULL: omitted), an
+ * account (with ts: its "tenant_list" of n). The API's and the CLI's. */
+json_t *td_account_tenant_json(const td_account_tenant_t *t, const char *role);
+json_t *td_account_json(const td_account_row_t *a, const td_account_tenant_t *ts, size_t n);
+
 #endif

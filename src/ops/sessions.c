@@ -21,6 +21,7 @@
 #include "audit/audit.h"
 #include "auth/accounts.h"
 #include "auth/password.h"
+#include "common/text.h"
 #include "common/timeutil.h"
 #include "ops/ops.h"
 
@@ -50,6 +51,16 @@ static td_status platform_store(td_op_t *op, store_t *s) {
     return TD_OK;
 }
 
+/* An account owner's sessions: the catalog's account_sessions, refresh
+ * tokens "tdr_a_…". */
+static td_status account_store(td_op_t *op, store_t *s) {
+    if (platform_store(op, s))
+        return op->err.st;
+    s->ss.platform = TD_SESSIONS_ACCOUNT;
+    s->ss.scope = "a";
+    return TD_OK;
+}
+
 static void tenant_store(store_t *s, const char *tenant_id, td_db_t *db) {
     memset(s, 0, sizeof(*s));
     s->ss.db = db;
@@ -61,8 +72,11 @@ static void tenant_store(store_t *s, const char *tenant_id, td_db_t *db) {
 /* The audit record of a session action, in the store's chain. */
 static td_status record(td_op_t *op, const store_t *s, const char *action, const char *row_id,
                         const char *detail) {
-    return td_audit_record(op, s->tenant_id, s->tenant_id ? "auth" : NULL, action,
-                           s->tenant_id ? "sessions" : "platform_sessions", row_id, "ok", detail);
+    const char *table = s->tenant_id                               ? "sessions"
+                        : s->ss.platform == TD_SESSIONS_ACCOUNT ? "account_sessions"
+                                                                : "platform_sessions";
+    return td_audit_record(op, s->tenant_id, s->tenant_id ? "auth" : NULL, action, table, row_id,
+                           "ok", detail);
 }
 
 /* The tenant of a login or refresh (id or slug), active, with its auth
@@ -133,14 +147,61 @@ static td_status user_signed_in(td_op_t *op, const store_t *s, const td_tenant_t
     return hand_out(op, s, action, out);
 }
 
+/* An account owner signed in (login or refresh): its token names the
+ * account (claim acc) and no tenant; role owner. */
+static td_status owner_signed_in(td_op_t *op, const store_t *s, const td_owner_row_t *o,
+                                 const char *action, td_signin_t *out) {
+    op->actor = (td_actor_t){.kind = TD_ACTOR_OWNER, .id = o->id, .role = "owner"};
+    out->who = (td_principal_t){.sub = o->id, .role = "owner", .gen = o->gen, .sid = out->sid,
+                                .acc = o->account_id};
+    out->email = o->email;
+    out->tenant = NULL;
+    return hand_out(op, s, action, out);
+}
+
+/* 403 account_suspended for an owner whose account is suspended (told
+ * only once its password matched), 401 for a disabled one. */
+static td_status owner_usable(td_op_t *op, const td_owner_row_t *o) {
+    if (o->disabled)
+        return bad_credentials(op);
+    if (strcmp(o->account_status, "active"))
+        return td_op_fail(op, TD_E_FORBIDDEN, 403, "account_suspended",
+                          "this account is suspended");
+    return TD_OK;
+}
+
+/* An account owner's login (POST /v1/auth/login without a tenant, when
+ * the email is no superadmin's): one argon2id verification, a dummy one
+ * for an unknown email. */
+static td_status login_owner(td_op_t *op, const char *email, const char *pw, td_signin_t *out) {
+    store_t s;
+    td_owner_row_t o = {0};
+    char lower[256];
+    if (td_ascii_lower(email, lower, sizeof(lower)))
+        return bad_credentials(op);
+    if (account_store(op, &s))
+        return op->err.st;
+    td_status st = td_cat_owner_find(s.ss.db, op->arena, lower, 1, &o);
+    if (st && st != TD_E_NOTFOUND)
+        return td_op_fail_status(op, st, "the catalog does not answer");
+    if (!td_password_matches(st ? NULL : o.password_hash, pw))
+        return bad_credentials(op);
+    if (owner_usable(op, &o))
+        return op->err.st;
+    td_cat_owner_logged_in(s.ss.db, o.id);
+    if ((st = td_session_start(&s.ss, o.id, NULL, op->client_addr, out->refresh, out->sid)))
+        return td_op_fail_status(op, st, "cannot record the session");
+    return owner_signed_in(op, &s, &o, "session.login", out);
+}
+
 static td_status login_admin(td_op_t *op, const char *email, const char *pw, td_signin_t *out) {
     store_t s;
     td_admin_row_t adm = {0};
     if (platform_store(op, &s))
         return op->err.st;
     td_status st = td_admin_login(s.ss.db, op->arena, email, pw, &adm);
-    if (st == TD_E_AUTH)
-        return bad_credentials(op);
+    if (st == TD_E_AUTH) /* no superadmin of that email and password: an account owner? */
+        return login_owner(op, email, pw, out);
     if (st)
         return td_op_fail_status(op, st, "the catalog does not answer");
     if ((st = td_session_start(&s.ss, adm.id, NULL, op->client_addr, out->refresh, out->sid)))
@@ -193,8 +254,12 @@ td_status td_op_login(td_op_t *op, const char *tenant, const char *email, const 
 static td_status end_everything(td_op_t *op, const store_t *s, const char *sub,
                                 const char *why) {
     int64_t gen = 0;
-    td_status st = s->ss.platform ? td_admin_end_all(s->ss.db, op->arena, sub, &gen)
-                                  : td_user_end_sessions(s->ss.db, sub, &gen);
+    td_status st = s->ss.platform == TD_SESSIONS_ACCOUNT
+                       ? td_session_end_all(&s->ss, sub)
+                   : s->ss.platform ? td_admin_end_all(s->ss.db, op->arena, sub, &gen)
+                                    : td_user_end_sessions(s->ss.db, sub, &gen);
+    if (!st && s->ss.platform == TD_SESSIONS_ACCOUNT)
+        st = td_cat_owner_new_gen(s->ss.db, sub, &gen);
     if (!st)
         st = td_revoke_principal(op->platform->revoked, op->platform->catalog, sub, gen);
     if (st)
@@ -234,6 +299,20 @@ static td_status refresh_admin(td_op_t *op, const char *token, td_signin_t *out)
     return admin_signed_in(op, &s, &adm, "session.refresh", out);
 }
 
+static td_status refresh_owner(td_op_t *op, const char *token, td_signin_t *out) {
+    store_t s;
+    const char *owner, *family;
+    td_owner_row_t o;
+    if (account_store(op, &s) || rotate(op, &s, token, &owner, &family, out->refresh))
+        return op->err.st;
+    if (td_cat_owner_find(s.ss.db, op->arena, owner, 0, &o))
+        return bad_credentials(op);
+    if (owner_usable(op, &o))
+        return op->err.st;
+    snprintf(out->sid, sizeof(out->sid), "%s", family);
+    return owner_signed_in(op, &s, &o, "session.refresh", out);
+}
+
 static td_status refresh_user(td_op_t *op, const char *scope, const char *token,
                               td_signin_t *out) {
     char id[TD_ID_LEN + 1];
@@ -266,8 +345,9 @@ td_status td_op_refresh(td_op_t *op, const char *token, td_signin_t *out) {
     memset(out, 0, sizeof(*out));
     if (!token || td_refresh_scope(token, scope))
         return bad_grant(op);
-    return strcmp(scope, "p") == 0 ? refresh_admin(op, token, out)
-                                   : refresh_user(op, scope, token, out);
+    return strcmp(scope, "p") == 0   ? refresh_admin(op, token, out)
+           : strcmp(scope, "a") == 0 ? refresh_owner(op, token, out)
+                                     : refresh_user(op, scope, token, out);
 }
 
 void td_signin_wipe(td_signin_t *s) {
@@ -284,7 +364,8 @@ void td_signin_wipe(td_signin_t *s) {
  * superadmin). Records 403 forbidden otherwise. */
 static int has_sessions(td_op_t *op) {
     const td_actor_t *a = &op->actor;
-    if (a->id && (a->kind == TD_ACTOR_SUPERADMIN || (a->kind == TD_ACTOR_USER && a->tenant_id)))
+    if (a->id && (a->kind == TD_ACTOR_SUPERADMIN || a->kind == TD_ACTOR_OWNER ||
+                  (a->kind == TD_ACTOR_USER && a->tenant_id)))
         return 1;
     td_op_fail(op, TD_E_FORBIDDEN, 403, "forbidden",
                "only a signed-in user or superadmin has sessions");
@@ -299,6 +380,8 @@ static td_status caller_store(td_op_t *op, store_t *s) {
         return op->err.st;
     if (op->actor.kind == TD_ACTOR_SUPERADMIN)
         return platform_store(op, s);
+    if (op->actor.kind == TD_ACTOR_OWNER)
+        return account_store(op, s);
     if (td_op_tenant_db(op, op->actor.tenant_id, "auth", &db))
         return op->err.st;
     tenant_store(s, op->actor.tenant_id, db);
@@ -355,6 +438,9 @@ td_status td_op_password_change(td_op_t *op, const char *current, const char *ne
         return op->err.st;
     if (!has_sessions(op))
         return op->err.st;
+    if (op->actor.kind == TD_ACTOR_OWNER)
+        return td_op_fail(op, TD_E_FORBIDDEN, 403, "forbidden",
+                          "an account owner's password is changed by an operator for now");
     if (td_password_check(next))
         return td_op_fail(op, TD_E_INVALID, 400, "weak_password", "%s", td_password_problem(next));
     if (caller_store(op, &s))
@@ -370,4 +456,55 @@ td_status td_op_password_change(td_op_t *op, const char *current, const char *ne
     return s.ss.platform ? TD_OK /* admin.password, recorded by td_admin_set_password */
                          : td_audit_record(op, s.tenant_id, "auth", "password.change", "users",
                                            op->actor.id, "ok", NULL);
+}
+
+/* POST /v1/account/tenants/{t}/session: an account owner (the acting
+ * principal) switches into one of its account's tenants. The token is
+ * that tenant's admin user of the owner's email — the first admin made
+ * with the tenant — marked with the account (claim acc), so the tenant's
+ * own rules, audit and revocations apply to it as to any of its admins,
+ * and the account's suspension ends it. No refresh token: the owner
+ * switches again with its own session. Audited in the tenant's chain
+ * (session.switch) with the owner as actor. */
+td_status td_op_account_switch(td_op_t *op, const char *key, td_signin_t *out) {
+    td_db_t *cat, *db;
+    td_owner_row_t o;
+    td_account_tenant_t row;
+    td_user_t u;
+    memset(out, 0, sizeof(*out));
+    if (op->actor.kind != TD_ACTOR_OWNER)
+        return td_op_fail(op, TD_E_FORBIDDEN, 403, "forbidden", "only an account owner switches");
+    if (td_catalog_lease(op->platform->catalog, op->arena, &cat))
+        return td_op_fail_status(op, TD_E_UNAVAILABLE, "the catalog does not answer");
+    if (td_cat_owner_find(cat, op->arena, op->actor.id, 0, &o))
+        return bad_credentials(op);
+    if (owner_usable(op, &o) || td_op_account_tenant(op, o.account_id, key, &row))
+        return op->err.st;
+    td_tenant_t *t = td_arena_alloc(op->arena, sizeof(*t));
+    if (!t)
+        return td_op_fail_status(op, TD_E_NOMEM, NULL);
+    if (usable_tenant(op, row.id, NULL, t, &db))
+        return op->err.st;
+    td_status st = td_user_find(db, op->arena, o.email, 1, &u);
+    if (st && st != TD_E_NOTFOUND)
+        return td_op_fail_status(op, st, NULL);
+    if (st || u.disabled || strcmp(u.role, "admin"))
+        return td_op_fail(op, TD_E_FORBIDDEN, 403, "not_tenant_admin",
+                          "the tenant has no enabled admin of your email");
+    const char **svc;
+    size_t nsvc;
+    td_user_effective_services(&u, t->services, t->nsvc, op->arena, &svc, &nsvc);
+    out->who = (td_principal_t){.sub = u.id, .role = u.role, .tid = t->row.id, .svc = svc,
+                                .nsvc = nsvc, .svc_all = td_user_unscoped(&u), .gen = u.gen,
+                                .acc = o.account_id};
+    out->email = u.email;
+    out->tenant = t;
+    char jti[33];
+    td_platform_reload_keys(op->platform, 60);
+    out->expires_in = op->platform->cfg->access_ttl;
+    if (td_token_issue(td_platform_keys(op->platform), &out->who, td_now_ms() / 1000,
+                       out->expires_in, &out->access, jti))
+        return td_op_fail_status(op, TD_E_INTERNAL, "cannot sign the token");
+    return td_audit_record(op, t->row.id, "auth", "session.switch", "users", u.id, "ok",
+                           td_arena_printf(op->arena, "account %s", o.account_id));
 }

@@ -112,6 +112,8 @@ typedef struct {
     size_t nsvc;
     const char *admin_email;     /* optional first admin */
     const char *admin_password;
+    const char *admin_password_hash; /* instead of admin_password: an account owner's
+                                        argon2id hash, so one password opens both */
     const char *backend;         /* NULL = default placement */
     const char *plan;
     const char *database_url;    /* a PostgreSQL database the operator brings */
