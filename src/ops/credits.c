@@ -98,16 +98,24 @@ td_status td_credits_change(td_op_t *op, td_credit_tx_t *tx, const char *action,
               : TD_OK;
 }
 
-td_status td_op_credits_spend(td_op_t *op, const char *tenant, int64_t credits,
-                              const char *reference, const char *idem_key, td_credit_tx_t *out) {
-    const char *tid;
-    if (find_tenant(op, tenant, &tid) || !own_principal(op, tid))
-        return op->err.st;
+/* A number of credits in range, and an optional reference of 1 to 200
+ * characters: 400 invalid_credits, invalid_request otherwise. */
+static td_status check_amount(td_op_t *op, int64_t credits, const char *reference) {
     if (credits < 1 || credits > TD_CREDITS_MAX)
         return bad_credits(op, "credits");
     if (!text_ok(reference))
         return td_op_fail(op, TD_E_INVALID, 400, "invalid_request",
                           "'reference' is 1 to 200 characters");
+    return TD_OK;
+}
+
+td_status td_op_credits_spend(td_op_t *op, const char *tenant, int64_t credits,
+                              const char *reference, const char *idem_key, td_credit_tx_t *out) {
+    const char *tid;
+    if (find_tenant(op, tenant, &tid) || !own_principal(op, tid))
+        return op->err.st;
+    if (check_amount(op, credits, reference))
+        return op->err.st;
     *out = (td_credit_tx_t){.tenant_id = tid, .delta = -credits, .reason = "spend",
                             .reference = reference, .idem_key = idem_key};
     return td_credits_change(op, out, "credits.spend", NULL, NULL, NULL);
@@ -118,11 +126,8 @@ td_status td_op_credits_grant(td_op_t *op, const char *tenant, int64_t credits,
     const char *tid;
     if (!platform_only(op) || find_tenant(op, tenant, &tid))
         return op->err.st;
-    if (credits < 1 || credits > TD_CREDITS_MAX)
-        return bad_credits(op, "credits");
-    if (!text_ok(reference))
-        return td_op_fail(op, TD_E_INVALID, 400, "invalid_request",
-                          "'reference' is 1 to 200 characters");
+    if (check_amount(op, credits, reference))
+        return op->err.st;
     *out = (td_credit_tx_t){.tenant_id = tid, .delta = credits, .reason = "grant",
                             .reference = reference, .idem_key = idem_key};
     return td_credits_change(op, out, "credits.grant", NULL, NULL, NULL);
