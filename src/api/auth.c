@@ -125,6 +125,10 @@ int td_api_authenticate(td_req_t *req, td_app_t *app, json_t **claims) {
     const char *acc = json_string_value(json_object_get(*claims, "acc"));
     if (current && acc && td_revocations_covers(app->revoked, NULL, acc, NULL, iat * 1000, iat))
         current = 0;
+    json_t *act = json_object_get(*claims, "act");
+    if (current > 0 && act) /* an impersonation lives only while its superadmin does */
+        current = td_admin_current(app->platform, req->arena,
+                                   json_string_value(json_object_get(act, "sub")), iat * 1000);
     if (current <= 0) {
         json_decref(*claims);
         *claims = NULL;

@@ -108,8 +108,16 @@ static td_status lease(td_op_t *op, td_db_t **db) {
               : TD_OK;
 }
 
-static const td_payment_provider_t *provider_named(td_op_t *op, const char *name) {
+/* The provider of that name as this server offers it: the test provider
+ * (cards that always pay) only where TENANTD_PAYMENTS_TEST=1 — anywhere
+ * else a tenant admin would buy itself credits for nothing. */
+static const td_payment_provider_t *offered(td_op_t *op, const char *name) {
     const td_payment_provider_t *p = td_payment_provider(name);
+    return p && (strcmp(p->name, "test") || op->platform->cfg->payments_test) ? p : NULL;
+}
+
+static const td_payment_provider_t *provider_named(td_op_t *op, const char *name) {
+    const td_payment_provider_t *p = offered(op, name);
     if (!p)
         td_op_fail(op, TD_E_INVALID, 400, "invalid_provider",
                    "'provider' must be manual or test");
@@ -221,7 +229,7 @@ td_status td_op_checkout_complete(td_op_t *op, const char *tenant, const char *i
     td_checkout_row_t c;
     if (td_op_checkout_get(op, tenant, id, &c))
         return op->err.st;
-    const td_payment_provider_t *p = td_payment_provider(c.provider);
+    const td_payment_provider_t *p = offered(op, c.provider);
     if (!p || !p->complete)
         return td_op_fail(op, TD_E_STATE, 409, "invalid_state",
                           "a %s checkout is completed by a superadmin marking it paid",
@@ -325,7 +333,7 @@ td_status td_op_payment_webhook(td_op_t *op, const char *provider, const char *t
                                 const char *body, size_t len, const char *signature,
                                 td_checkout_row_t *out) {
     td_tenant_t t;
-    const td_payment_provider_t *p = td_payment_provider(provider);
+    const td_payment_provider_t *p = offered(op, provider);
     unsigned char *secret = NULL;
     size_t n = 0;
     if (!p || !p->verify_webhook)

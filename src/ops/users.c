@@ -116,6 +116,8 @@ static td_status seats_left(td_op_t *op, const td_tenant_t *t, td_db_t *db) {
 td_status td_op_user_create(td_op_t *op, const td_tenant_t *t, const td_user_spec_t *s,
                             td_user_t *out) {
     td_db_t *db;
+    if (td_op_refuse_impersonated(op, "adding a user"))
+        return op->err.st; /* a login the superadmin knows would outlive the impersonation */
     if (!td_op_tenant_admin(op, t->row.id))
         return op->err.st;
     if (!td_email_valid(s->email) || !s->password || !s->role)
@@ -174,6 +176,8 @@ td_status td_op_user_update(td_op_t *op, const td_tenant_t *t, const char *key, 
                             const td_user_patch_t *p, td_user_t *out) {
     td_db_t *db;
     td_user_t u;
+    if (p->password && td_op_refuse_impersonated(op, "setting a password"))
+        return op->err.st;
     if (!td_op_tenant_admin(op, t->row.id) || auth_db(op, t, &db) ||
         visible(op, db, key, by_email, &u))
         return op->err.st;

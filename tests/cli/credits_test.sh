@@ -262,4 +262,15 @@ RID=$(tr -d '\r' <"$T/headers" | sed -n 's/^X-Request-Id: //Ip')
 TXID=$(jq -r .transaction.id "$T/body")
 eq "$(catalog_sql "SELECT action || ' ' || actor_kind || ' ' || request_id FROM audit_log WHERE row_id = '$TXID'")" "credits.grant superadmin $RID" "the grant's record names its request"
 expect_rc 0 td audit verify
+
+# ---- without TENANTD_PAYMENTS_TEST (production) the test provider is not offered
+stop_server
+TENANTD_PAYMENTS_TEST=0 start_server
+ADA=$(login '{"tenant":"acme","email":"admin@acme.test","password":"admin-password-1"}')
+before=$(balance)
+eq "$(call POST -H "Authorization: Bearer $ADA" -H "Idempotency-Key: $(key)" --data '{"credits":1000000,"provider":"test"}' "$BASE/v1/credits/purchase")" 400 "no test checkout"
+eq "$(jq -r .code "$T/body")" invalid_provider "its code"
+eq "$(call POST -H "Authorization: Bearer $ADA" -H "Idempotency-Key: $(key)" --data '{"credits":5,"provider":"manual"}' "$BASE/v1/credits/purchase")" 201 "an invoice still"
+eq "$(balance)" "$before" "no credits for nothing"
+stop_server
 done_ok

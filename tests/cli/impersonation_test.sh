@@ -91,6 +91,11 @@ eq "$(call POST -H "Authorization: Bearer $SHORT" --data '{"name":"k","role":"cl
 eq "$(jq -r .code "$T/body")" impersonation_forbidden "its code"
 eq "$(call GET "${A[@]}" "$BASE/v1/auth/api-keys")" 200 "keys"
 eq "$(jq '.items | length' "$T/body")" 0 "none made"
+# nor a login of its own: no user added, no password set
+eq "$(call POST -H "Authorization: Bearer $SHORT" --data '{"email":"back@acme.test","password":"back-door-pass-1","role":"admin"}' "$BASE/v1/auth/users")" 403 "no user added"
+eq "$(jq -r .code "$T/body")" impersonation_forbidden "its code"
+eq "$(call PATCH -H "Authorization: Bearer $SHORT" --data '{"password":"back-door-pass-1"}' "$BASE/v1/auth/users/$MIA")" 403 "no password set"
+eq "$(call PATCH -H "Authorization: Bearer $SHORT" --data '{"name":"Mia M."}' "$BASE/v1/auth/users/$MIA")" 200 "other changes are the user's to make"
 sleep 7
 eq "$(get -H "Authorization: Bearer $SHORT" "$BASE/v1/auth/users")" 401 "expired"
 eq "$(get "${R[@]}" "$BASE/v1/tenants/acme/impersonations")" 200 "list"
@@ -101,5 +106,14 @@ LAST=$(jq -r .access_token "$T/body"); LID=$(jq -r .impersonation.id "$T/body")
 eq "$(call DELETE "${R[@]}" "$BASE/v1/tenants/acme/impersonations/$LID")" 204 "revoked by the superadmin"
 eq "$(get -H "Authorization: Bearer $LAST" "$BASE/v1/auth/me")" 401 "ended"
 eq "$(call DELETE "${R[@]}" "$BASE/v1/tenants/beta/impersonations/$IID")" 404 "through another tenant: not found"
+# an impersonation lives only while its superadmin does: ending the
+# superadmin's sessions ends it
+sleep 1.1 # (generations are compared to the second the token was issued)
+eq "$(imp "${R[@]}" --data '{"user":"mia@acme.test","reason":"one more"}')" 201 "another"
+ONE=$(jq -r .access_token "$T/body")
+eq "$(get -H "Authorization: Bearer $ONE" "$BASE/v1/auth/me")" 200 "on"
+sleep 1.1
+eq "$(call POST "${R[@]}" "$BASE/v1/auth/logout?all=true")" 204 "the superadmin ends its sessions"
+eq "$(get -H "Authorization: Bearer $ONE" "$BASE/v1/auth/me")" 401 "its impersonation ends with them"
 stop_server
 done_ok

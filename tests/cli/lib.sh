@@ -22,6 +22,8 @@ export TENANTD_LOG=warn
 # tests make on one tenant on purpose: off unless a test turns them on
 # (rate_limit_test, plan tests).
 export TENANTD_RATE_LIMITS=${TENANTD_RATE_LIMITS:-0}
+# the test payment provider (off by default: credits_test checks that too)
+export TENANTD_PAYMENTS_TEST=${TENANTD_PAYMENTS_TEST:-1}
 # as scripts/test runs them: a leak or undefined behaviour ends the process
 # with a nonzero status (by hand too)
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
