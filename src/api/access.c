@@ -11,6 +11,7 @@
  * and never decide access themselves. Rate limits (throttle.h) are taken
  * here too: the client address's before anything else, the tenant's and
  * the API key's once the caller is known. */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -175,7 +176,7 @@ static int take(td_req_t *req, td_app_t *app, limits_t *l, char kind, const char
     char key[96];
     snprintf(key, sizeof(key), "%c:%s", kind, id);
     td_throttle_state_t s;
-    int ok = td_throttle_take(app->throttle, key, rpm, td_mono_ns() / 1000000, &s);
+    int ok = td_throttle_take(app->throttle, key, rpm, td_mono_ns() / 1000000, kind != 'a', &s);
     if (!l->any || s.remaining < l->s.remaining)
         l->s = s, l->any = 1;
     if (ok)
@@ -220,12 +221,28 @@ static int take_principal(td_req_t *req, td_app_t *app, limits_t *l, const td_ct
 
 static int before(td_req_t *req, td_app_t *app, limits_t *lim);
 
+/* The client address a request counts against: an IPv4 address whole, an
+ * IPv6 one by its /64 (one host holds a whole /64: counting its addresses
+ * one by one would let it rotate past the limit). */
+static const char *address_key(td_req_t *req) {
+    const char *addr = td_req_client_addr(req);
+    unsigned char b[16];
+    if (!addr || !strchr(addr, ':') || inet_pton(AF_INET6, addr, b) != 1)
+        return addr;
+    memset(b + 8, 0, 8);
+    char *out = td_arena_alloc(req->arena, INET6_ADDRSTRLEN + 4);
+    if (!out || !inet_ntop(AF_INET6, b, out, INET6_ADDRSTRLEN))
+        return addr;
+    strcat(out, "/64");
+    return out;
+}
+
 int td_api_before(td_req_t *req, void *app_) {
     td_app_t *app = app_;
     limits_t lim = {0};
     long per_address = app->platform->cfg->rate_limit_address_rpm;
     if (per_address > 0 && !strncmp(req->path, "/v1/", 4) &&
-        take(req, app, &lim, 'a', td_req_client_addr(req), per_address))
+        take(req, app, &lim, 'a', address_key(req), per_address))
         return -1;
     int rc = before(req, app, &lim);
     if (!rc && lim.any)

@@ -18,6 +18,7 @@
 typedef struct bucket {
     struct bucket *next;
     int64_t rpm, level, at_ms, rem; /* level in thousandths of a request */
+    int prio;
     char key[KEY_MAX];
 } bucket_t;
 
@@ -96,9 +97,27 @@ static void sweep(stripe_t *s, int64_t now) {
         }
 }
 
+/* Drops the fullest bucket of a priority below prio (lock held); 1 when
+ * one was. */
+static int drop_lower(stripe_t *s, int prio) {
+    bucket_t **victim = NULL;
+    for (size_t j = 0; j < s->nslot; j++)
+        for (bucket_t **pp = &s->slot[j]; *pp; pp = &(*pp)->next)
+            if ((*pp)->prio < prio &&
+                (!victim || (*pp)->level * (*victim)->rpm > (*victim)->level * (*pp)->rpm))
+                victim = pp;
+    if (!victim)
+        return 0;
+    bucket_t *b = *victim;
+    *victim = b->next;
+    free(b);
+    s->count--;
+    return 1;
+}
+
 static int64_t ceil_div(int64_t a, int64_t b) { return a <= 0 ? 0 : (a + b - 1) / b; }
 
-int td_throttle_take(td_throttle_t *t, const char *key, int64_t rpm, int64_t now_ms,
+int td_throttle_take(td_throttle_t *t, const char *key, int64_t rpm, int64_t now_ms, int prio,
                      td_throttle_state_t *st) {
     uint64_t h = td_hash64(key);
     stripe_t *s = &t->s[h % STRIPES];
@@ -112,13 +131,15 @@ int td_throttle_take(td_throttle_t *t, const char *key, int64_t rpm, int64_t now
     if (!b) {
         if (s->count >= s->cap)
             sweep(s, now_ms);
+        if (s->count >= s->cap)
+            drop_lower(s, prio);
         if (s->count >= s->cap || !(b = calloc(1, sizeof(*b)))) {
             pthread_mutex_unlock(&s->mu);
             atomic_fetch_add(&t->untracked, 1);
             return 1;
         }
         strcpy(b->key, key);
-        b->rpm = rpm, b->level = rpm * MILLI, b->at_ms = now_ms;
+        b->rpm = rpm, b->level = rpm * MILLI, b->at_ms = now_ms, b->prio = prio;
         b->next = *head;
         *head = b;
         s->count++;

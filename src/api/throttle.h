@@ -4,9 +4,10 @@
  * holding up to rpm requests and refilled at rpm per minute, so a client
  * may burst to its limit and then goes at the limit's pace. The buckets
  * are this process's (per node). A bucket that has refilled to full
- * carries nothing and is dropped when its stripe needs the room; a
- * stripe that is full of busy buckets lets a new key through untracked
- * rather than refuse it (counted, see td_throttle_stats). */
+ * carries nothing and is dropped when its stripe needs the room; else a
+ * bucket of a lower priority is (the fullest: it knows least); a stripe
+ * full of busy buckets of the same or a higher priority lets a new key
+ * through untracked rather than refuse it (counted, td_throttle_stats). */
 #ifndef TD_THROTTLE_H
 #define TD_THROTTLE_H
 
@@ -28,8 +29,11 @@ typedef struct {
 } td_throttle_state_t;
 
 /* Takes one request from key's bucket of rpm (> 0) at now_ms (a monotonic
- * clock): 1 when it fits, 0 when refused. *s describes the bucket. */
-int td_throttle_take(td_throttle_t *t, const char *key, int64_t rpm, int64_t now_ms,
+ * clock): 1 when it fits, 0 when refused. *s describes the bucket. prio:
+ * what the bucket is worth when room is short (a client address's 0, a
+ * tenant's or an API key's 1: addresses an attacker can rotate through
+ * never push a tenant's limit out). */
+int td_throttle_take(td_throttle_t *t, const char *key, int64_t rpm, int64_t now_ms, int prio,
                      td_throttle_state_t *s);
 
 typedef struct {
