@@ -96,20 +96,23 @@ td_status td_op_account_register(td_op_t *op, const td_tenant_spec_t *spec, cons
         op->err = sys.err;
         return st;
     }
-    if ((st = td_password_hash(spec->admin_password, hash)))
+    if ((st = td_password_hash(spec->admin_password, hash))) {
+        td_tenant_delete(&sys, t->row.id); /* no unowned tenant */
         return td_op_fail_status(op, st, NULL);
+    }
     td_id_new(id);
     td_id_new(oid);
     o = (td_owner_row_t){.id = oid, .email = email, .password_hash = hash, .gen = td_now_ms()};
     if (!name || !*name)
         name = t->row.name;
     st = td_cat_account_insert(db, id, name, &o);
-    if (st) /* the email was taken meanwhile (or the catalog failed): no unowned tenant */
+    int owned = 0;
+    if (!st && !(st = td_cat_tenant_set_account(db, t->row.id, id)))
+        owned = 1;
+    if (st && !owned) /* the email was taken meanwhile, or the catalog failed: no unowned tenant */
         td_tenant_delete(&sys, t->row.id);
     if (st == TD_E_EXISTS)
         return td_op_fail(op, st, 409, "email_taken", "this email owns an account");
-    if (!st)
-        st = td_cat_tenant_set_account(db, t->row.id, id);
     if (!st)
         st = td_cat_account_get(db, op->arena, id, acc);
     if (st)

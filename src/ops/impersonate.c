@@ -104,15 +104,18 @@ td_status td_op_impersonate(td_op_t *op, const td_tenant_t *t, const td_imp_spec
                           .act = op->actor.id, .imp = out->row.id};
     char jti[33];
     td_platform_reload_keys(p, 60);
-    if (td_token_issue(td_platform_keys(p), &who, now, ttl, &out->access, jti))
+    if (td_token_issue(td_platform_keys(p), &who, now, ttl, &out->access, jti)) {
+        td_cat_imp_revoke(cat, out->row.id, t->row.id, op->actor.id); /* never handed out */
         return td_op_fail_status(op, TD_E_INTERNAL, "cannot sign the token");
+    }
     out->expires_in = ttl;
     out->user = u;
     const char *detail = td_arena_printf(op->arena, "as user %s for %lld s: %s", u.id,
                                          (long long)ttl, s->reason);
     st = td_audit_record(op, t->row.id, NULL, "tenant.impersonate", "impersonations",
                          out->row.id, "ok", detail);
-    if (st) { /* not audited: not handed out */
+    if (st) { /* not audited: not handed out, and not listed as active */
+        td_cat_imp_revoke(cat, out->row.id, t->row.id, op->actor.id);
         free(out->access);
         out->access = NULL;
         return td_op_fail_status(op, st, "cannot record the impersonation");
