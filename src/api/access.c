@@ -195,15 +195,13 @@ static int take(td_req_t *req, td_app_t *app, limits_t *l, char kind, const char
 }
 
 /* The requests a minute tenant tid may receive: its plan's, else (a plan
- * without that limit) the configured default (0: none). t is the
- * request's tenant when it is tid's, else the tenant cache is asked. */
-static int64_t tenant_rpm(td_req_t *req, td_app_t *app, const td_tenant_t *t, const char *tid) {
-    td_tenant_t own;
-    if ((!t || strcmp(t->row.id, tid)) &&
-        td_tenant_find_cached(app->platform, req->arena, tid, &own) == TD_OK)
-        t = &own;
-    if (t && !strcmp(t->row.id, tid) && t->limits.requests_per_minute >= 0)
-        return t->limits.requests_per_minute;
+ * without that limit) the configured default (0: none). Asked of the
+ * tenant cache: the request's own tenant is resolved only after this. */
+static int64_t tenant_rpm(td_req_t *req, td_app_t *app, const char *tid) {
+    td_tenant_t t;
+    if (td_tenant_find_cached(app->platform, req->arena, tid, &t) == TD_OK &&
+        t.limits.requests_per_minute >= 0)
+        return t.limits.requests_per_minute;
     return app->platform->cfg->rate_limit_tenant_rpm;
 }
 
@@ -216,7 +214,7 @@ static int take_principal(td_req_t *req, td_app_t *app, limits_t *l, const td_ct
         return -1;
     if (!ctx->tid || !app->platform->cfg->rate_limits)
         return 0;
-    return take(req, app, l, 't', ctx->tid, tenant_rpm(req, app, ctx->tenant, ctx->tid));
+    return take(req, app, l, 't', ctx->tid, tenant_rpm(req, app, ctx->tid));
 }
 
 static int before(td_req_t *req, td_app_t *app, limits_t *lim);
