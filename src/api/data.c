@@ -47,6 +47,7 @@ void td_api_res_fail(td_req_t *req, td_status st, td_res_err_t *e) {
     const char *code = e->code ? e->code : td_status_code(st);
     int status = !strcmp(code, "precondition_failed")      ? 412
                  : !strcmp(code, "unsupported_media_type") ? 415
+                 : !strcmp(code, "plan_limit")             ? 402
                  : st == TD_E_RANGE                        ? 422 /* valid values, result too large */
                                                            : td_api_http_status(st);
     char *members = NULL;
@@ -60,6 +61,9 @@ void td_api_res_fail(td_req_t *req, td_status st, td_res_err_t *e) {
         }
         free(s);
     }
+    if (!strcmp(code, "plan_limit")) /* the limit named, as the other plan limits' */
+        members = td_arena_printf(req->arena, "\"limit\":\"max_rows_per_resource\",\"allowed\":%lld",
+                                  (long long)e->allowed);
     td_resp_problem_ext(req, status, code, NULL, e->detail[0] ? e->detail : NULL, members);
     td_res_err_free(e);
 }

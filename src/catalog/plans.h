@@ -24,7 +24,7 @@ typedef struct {
     int64_t max_api_keys;          /* live API keys of the tenant */
     int64_t requests_per_minute;   /* read by the rate limiter */
     int64_t storage_bytes;         /* writes stop at this figure (tenant_stats.bytes) */
-    int64_t max_rows_per_resource; /* recorded; not enforced yet */
+    int64_t max_rows_per_resource; /* rows one resource's table may hold (creates: 402) */
     int64_t included_credits;      /* granted each month by the credits part */
     const char **services;         /* allowed services; NULL = every service */
     size_t nservices;

@@ -19,7 +19,10 @@ void td_op_res_ctx(const td_op_t *op, const td_tenant_t *t, td_db_t *db, td_scop
                           .tenant_id = t->row.id,
                           .impersonator = op->actor.impersonator,
                           .impersonation = op->actor.impersonation,
-                          .files_dir = td_tenant_files_dir(op->platform, op->arena, t)};
+                          .files_dir = td_tenant_files_dir(op->platform, op->arena, t),
+                          .limit_rows = t->limits.max_rows_per_resource >= 0,
+                          .max_rows = t->limits.max_rows_per_resource,
+                          .plan = t->row.plan};
 }
 
 td_status td_op_res_open(td_op_t *op, const td_tenant_t *t, const char *service, td_scope scope,

@@ -516,12 +516,56 @@ static td_status run_after(const td_res_ctx_t *c, const td_resource_t *r, td_op 
     return h && h->after ? h->after(c, r, op, old, row, e) : TD_OK;
 }
 
+/* 402 plan_limit when the table holds as many rows as the tenant's plan
+ * allows (max_rows_per_resource), counted inside the write transaction:
+ * SQLite's writers are one at a time; PostgreSQL's creates of the table
+ * wait for each other on a transaction-scoped advisory lock. */
+static td_status row_room(const td_res_ctx_t *c, const td_resource_t *r, td_res_err_t *e) {
+    td_query_t q;
+    td_stmt_t *st = NULL;
+    int64_t n = 0;
+    td_status rc = TD_OK;
+    if (!strcmp(td_db_dialect(c->db), "postgres")) {
+        td_query_init(&q, c->arena);
+        td_query_sql(&q, "SELECT pg_advisory_xact_lock(hashtext(");
+        td_query_text(&q, td_arena_printf(c->arena, "rows:%s.%s", r->service, r->table));
+        td_query_sql(&q, "))");
+        rc = td_query_prepare(&q, c->db, &st);
+        if (!rc && td_db_step(st) != TD_DB_ROW)
+            rc = TD_E_INTERNAL;
+        td_db_finalize(st);
+        td_query_free(&q);
+    }
+    td_query_init(&q, c->arena);
+    td_query_sql(&q, "SELECT COUNT(*) FROM ");
+    td_query_table(&q, r);
+    if (!rc)
+        rc = td_query_prepare(&q, c->db, &st);
+    if (!rc && td_db_step(st) == TD_DB_ROW)
+        n = td_db_column_int64(st, 0);
+    else if (!rc)
+        rc = TD_E_INTERNAL;
+    td_db_finalize(st);
+    td_query_free(&q);
+    if (rc)
+        return td_res_fail(e, rc, "database_error", "the tenant database failed");
+    e->allowed = c->max_rows;
+    if (n >= c->max_rows)
+        return td_res_fail(e, TD_E_FORBIDDEN, "plan_limit",
+                           "plan %.40s allows %lld rows in %s (max_rows_per_resource): remove"
+                           " some or change the plan",
+                           c->plan ? c->plan : "", (long long)c->max_rows, r->name);
+    return TD_OK;
+}
+
 td_status td_res_insert(const td_res_ctx_t *c, const td_resource_t *r, json_t *body, int flags,
                         json_t **row, td_res_err_t *e) {
     json_t *values = json_object();
     td_status rc = values ? td_res_validate(c, r, body, 1, flags, values, e) : TD_E_NOMEM;
     if (!rc)
         rc = check_owner(c, r, values, flags, e);
+    if (!rc && c->limit_rows)
+        rc = row_room(c, r, e);
     if (!rc)
         rc = run_before(c, r, TD_OP_CREATE, NULL, values, e);
     char id[TD_ID_LEN + 1], now[40];

@@ -31,12 +31,16 @@ typedef struct td_res_ctx {
     const char *files_dir;   /* the tenant's folder for files (SQLite), or NULL */
     const char *impersonator, *impersonation; /* a superadmin acting as actor: its id, the
                                                  impersonation's (NULL: none) */
+    int limit_rows;          /* 1: a create finds at most max_rows rows in the table (plan) */
+    int64_t max_rows;
+    const char *plan;        /* the plan that sets it, for the answer */
 } td_res_ctx_t;
 
 typedef struct {
     const char *code;        /* stable: validation_failed, not_found, … */
     char detail[256];
     json_t *errors;          /* validation_failed: [{field, code, message}] (owned) */
+    int64_t allowed;         /* plan_limit: the plan's max_rows_per_resource */
 } td_res_err_t;
 
 void td_res_err_free(td_res_err_t *e);

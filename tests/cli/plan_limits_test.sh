@@ -4,7 +4,8 @@
 # naming max_users (over HTTP and with the CLI), the same for API keys
 # (max_api_keys; a revoked key frees its place); a tenant that stores what
 # its plan allows gets 402 storage_limit on writes while its reads and
-# deletes go on; a service outside the plan is 403 service_not_in_plan
+# deletes go on; a resource holding its plan's max_rows_per_resource
+# refuses creates (402 plan_limit) until a row is removed; a service outside the plan is 403 service_not_in_plan
 # when a tenant is created with it or it is enabled. A plan's new limits
 # apply at once. Nothing refused leaves anything behind.
 . "$(dirname "$0")/lib.sh"
@@ -102,4 +103,31 @@ eq "$(add_user u7)" 201 "users are no storage"
 eq "$(call DELETE "${A[@]}" "$BASE/v1/crm/customers/$C1")" 204 "deletes go on (they free space)"
 eq "$(call PATCH "${R[@]}" --data '{"storage_bytes":null}' "$BASE/v1/plans/capped")" 200 "the plan stores without limit"
 eq "$(call POST "${A[@]}" --data '{"name":"Hooli"}' "$BASE/v1/crm/customers")" 201 "writes again, at once"
+
+# ---- rows per resource: creates stop at the plan's figure, per resource ----
+eq "$(call POST "${R[@]}" --data '{"code":"rows2","name":"Rows 2","max_rows_per_resource":2,"services":["crm"]}' "$BASE/v1/plans")" 201 "a plan of 2 rows per resource"
+eq "$(call POST "${R[@]}" --data '{"slug":"rowsy","plan":"rows2","services":["crm"],"admin":{"email":"a@rowsy.test","password":"admin-password-1"}}' "$BASE/v1/tenants")" 201 "a tenant on it"
+ROWSY=$(jq -r .id "$T/body")
+W=(-H "Authorization: Bearer $(login '{"tenant":"rowsy","email":"a@rowsy.test","password":"admin-password-1"}')")
+customers() { tenant_sql "$ROWSY" crm "SELECT count(*) FROM $(tbl crm customers)"; }
+eq "$(call POST "${W[@]}" --data '{"name":"One"}' "$BASE/v1/crm/customers")" 201 "the 1st row"
+eq "$(call POST "${W[@]}" --data '{"name":"Two"}' "$BASE/v1/crm/customers")" 201 "the 2nd row: at the limit"
+TWO=$(jq -r .id "$T/body")
+eq "$(call POST "${W[@]}" --data '{"name":"Three"}' "$BASE/v1/crm/customers")" 402 "the 3rd row"
+eq "$(jq -r '.code + " " + .limit + " " + (.allowed|tostring)' "$T/body")" "plan_limit max_rows_per_resource 2" "402 plan_limit naming max_rows_per_resource"
+eq "$(customers)" 2 "no 3rd row was written"
+eq "$(call PATCH "${W[@]}" --data '{"name":"Two bis"}' "$BASE/v1/crm/customers/$TWO")" 200 "a change is no new row"
+eq "$(call POST "${W[@]}" --data '{"name":"A lead"}' "$BASE/v1/crm/leads")" 201 "another resource counts its own rows"
+eq "$(call DELETE "${W[@]}" "$BASE/v1/crm/customers/$TWO")" 204 "remove one"
+eq "$(call POST "${W[@]}" --data '{"name":"Three"}' "$BASE/v1/crm/customers")" 201 "its place is free again"
+eq "$(call PATCH "${R[@]}" --data '{"max_rows_per_resource":null}' "$BASE/v1/plans/rows2")" 200 "the plan lifts the limit"
+code=
+for _ in $(seq 50); do code=$(call POST "${W[@]}" --data '{"name":"Four"}' "$BASE/v1/crm/customers"); [ "$code" = 201 ] && break; sleep 0.1; done
+eq "$code" 201 "creates again"
+eq "$(call PATCH "${R[@]}" --data '{"max_rows_per_resource":10}' "$BASE/v1/plans/rows2")" 200 "10 rows per resource"
+sleep 1.2 # the tenant cache takes the plan's change within a second
+seq 30 | xargs -P 15 -I{} curl -sS -o /dev/null -w '%{http_code}\n' -X POST "${W[@]}" --data '{"title":"t{}"}' "$BASE/v1/crm/tasks" > "$T/codes"
+eq "$(grep -c '^201$' "$T/codes")" 10 "30 creates at once: exactly 10 made"
+eq "$(grep -c '^402$' "$T/codes")" 20 "the other 20 refused"
+eq "$(tenant_sql "$ROWSY" crm "SELECT count(*) FROM $(tbl crm tasks)")" 10 "10 rows, never more"
 done_ok
