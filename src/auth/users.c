@@ -111,6 +111,21 @@ td_who_t td_who_of(const td_op_t *op) {
                       op->client_addr, op->actor.impersonator, op->actor.impersonation};
 }
 
+/* TD_E_FORBIDDEN when the tenant has max users, counted in the caller's
+ * write transaction (PostgreSQL: user creations wait for each other on an
+ * advisory lock), so concurrent creations never pass the plan's figure. */
+static td_status seat_free(td_db_t *db, int64_t max) {
+    td_stmt_t *st = NULL;
+    td_status rc = TD_OK;
+    if (!strcmp(td_db_dialect(db), "postgres"))
+        rc = td_db_exec(db, "SELECT pg_advisory_xact_lock(hashtext('seats:auth.users'))");
+    if (!rc)
+        rc = td_db_prepare(db, "SELECT COUNT(*) FROM auth.users", &st);
+    int64_t n = !rc && td_db_step(st) == TD_DB_ROW ? td_db_column_int64(st, 0) : -1;
+    td_db_finalize(st);
+    return rc ? rc : n < 0 ? TD_E_DB : n >= max ? TD_E_FORBIDDEN : TD_OK;
+}
+
 td_status td_user_create(td_db_t *db, const td_user_spec_t *s, char id[TD_ID_LEN + 1],
                          const td_who_t *who) {
     char hash[TD_PASSWORD_HASH_MAX], now[32], email[256];
@@ -127,6 +142,8 @@ td_status td_user_create(td_db_t *db, const td_user_spec_t *s, char id[TD_ID_LEN
     td_time_iso(td_now_ms(), now, sizeof(now));
     rc = td_db_begin(db, TD_DB_WRITE);
     td_stmt_t *st = NULL;
+    if (!rc && s->limit_users)
+        rc = seat_free(db, s->max_users);
     if (!rc)
         rc = td_db_prepare(db,
                            s->if_absent

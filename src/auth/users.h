@@ -32,6 +32,9 @@ typedef struct {
                                   tenant's pending first admin) */
     int if_absent;             /* an email taken already is no error and
                                   changes nothing (a retried provisioning) */
+    int limit_users;           /* 1: refused (TD_E_FORBIDDEN) when the tenant has
+                                  max_users users already (its plan) */
+    int64_t max_users;
 } td_user_spec_t;
 
 /* A change; NULL fields and unset flags stay as they are. */

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "catalog/catalog_int.h"
+#include "catalog/plans.h"
 #include "common/timeutil.h"
 
 #define KEY_COLS                                                                          \
@@ -51,6 +52,25 @@ td_status td_cat_apikey_insert(td_db_t *db, const td_apikey_row_t *k) {
     if (!rc)
         rc = td_db_drain(st);
     td_db_finalize(st);
+    return rc;
+}
+
+td_status td_cat_apikey_insert_capped(td_db_t *db, const td_apikey_row_t *k, int64_t max) {
+    int64_t n = 0;
+    td_status rc = td_db_begin(db, TD_DB_WRITE);
+    if (!rc && !strcmp(td_db_dialect(db), "postgres")) /* one tenant's creations in turn */
+        rc = td_db_execv(db, NULL, "SELECT pg_advisory_xact_lock(hashtext(CAST(? AS TEXT)))",
+                         k->tenant_id, NULL);
+    if (!rc)
+        rc = td_cat_apikey_count_live(db, k->tenant_id, &n);
+    if (!rc && n >= max)
+        rc = TD_E_FORBIDDEN;
+    if (!rc)
+        rc = td_cat_apikey_insert(db, k);
+    if (!rc)
+        rc = td_db_commit(db);
+    if (rc)
+        td_db_rollback(db);
     return rc;
 }
 

@@ -184,6 +184,10 @@ typedef struct {
 } td_apikey_row_t;
 
 td_status td_cat_apikey_insert(td_db_t *db, const td_apikey_row_t *k);
+/* Inserts k unless its tenant has max live keys already (TD_E_FORBIDDEN),
+ * counted in the insert's transaction (PostgreSQL: one tenant's key
+ * creations wait for each other on an advisory lock). */
+td_status td_cat_apikey_insert_capped(td_db_t *db, const td_apikey_row_t *k, int64_t max);
 /* TD_E_NOTFOUND when absent. */
 td_status td_cat_apikey_get(td_db_t *db, td_arena_t *a, const char *id, td_apikey_row_t *out);
 /* Keys of a tenant (NULL = platform keys), newest first, at most 1000. */

@@ -107,16 +107,16 @@ static td_status lease(td_op_t *op, td_db_t **db) {
     return st ? td_op_fail_status(op, st, "the catalog does not answer") : TD_OK;
 }
 
-/* 402 plan_limit when the tenant has as many live keys as its plan
- * allows (max_api_keys; revoked and expired keys do not count). */
-static td_status keys_left(td_op_t *op, const td_tenant_t *t, td_db_t *db) {
-    int64_t n = 0;
-    if (t->limits.max_api_keys < 0)
-        return TD_OK;
-    td_status st = td_cat_apikey_count_live(db, t->row.id, &n);
-    if (st)
-        return td_op_fail_status(op, st, NULL);
-    return td_op_plan_limit(op, t->row.plan, "max_api_keys", t->limits.max_api_keys, n);
+/* Stores the key; a tenant's only while it has fewer live keys than its
+ * plan allows (max_api_keys; revoked and expired keys do not count),
+ * counted with the insert: else 402 plan_limit. */
+static td_status store_key(td_op_t *op, const td_tenant_t *t, td_db_t *db,
+                           const td_apikey_row_t *k) {
+    int64_t max = t ? t->limits.max_api_keys : -1;
+    td_status st = max < 0 ? td_cat_apikey_insert(db, k) : td_cat_apikey_insert_capped(db, k, max);
+    if (st == TD_E_FORBIDDEN && max >= 0)
+        return td_op_plan_limit(op, t->row.plan, "max_api_keys", max, max);
+    return st;
 }
 
 td_status td_op_apikey_create(td_op_t *op, const td_apikey_spec_t *s, td_apikey_row_t *out,
@@ -140,9 +140,7 @@ td_status td_op_apikey_create(td_op_t *op, const td_apikey_spec_t *s, td_apikey_
     k.created_by = op->actor.id ? op->actor.id : td_actor_kind_name(op->actor.kind);
     td_db_t *db;
     st = lease(op, &db);
-    if (!st && s->tenant && keys_left(op, s->tenant, db))
-        st = op->err.st; /* the key made above is wiped below */
-    if (!st && (st = td_cat_apikey_insert(db, &k)) == TD_OK)
+    if (!st && (st = store_key(op, s->tenant, db, &k)) == TD_OK)
         st = td_cat_apikey_get(db, op->arena, id, out);
     if (st) {
         sodium_memzero(key, TD_APIKEY_LEN + 1);

@@ -134,7 +134,12 @@ td_status td_op_user_create(td_op_t *op, const td_tenant_t *t, const td_user_spe
         return op->err.st;
     char id[TD_ID_LEN + 1];
     td_who_t who = td_who_of(op);
-    td_status st = td_user_create(db, s, id, &who);
+    td_user_spec_t sp = *s; /* the seats counted again where the user is written */
+    sp.limit_users = t->limits.max_users >= 0;
+    sp.max_users = t->limits.max_users;
+    td_status st = td_user_create(db, &sp, id, &who);
+    if (st == TD_E_FORBIDDEN && sp.limit_users)
+        return td_op_plan_limit(op, t->row.plan, "max_users", sp.max_users, sp.max_users);
     if (!st)
         st = td_user_find(db, op->arena, id, 0, out);
     return st ? write_fail(op, st) : TD_OK;

@@ -525,17 +525,11 @@ static td_status row_room(const td_res_ctx_t *c, const td_resource_t *r, td_res_
     td_stmt_t *st = NULL;
     int64_t n = 0;
     td_status rc = TD_OK;
-    if (!strcmp(td_db_dialect(c->db), "postgres")) {
-        td_query_init(&q, c->arena);
-        td_query_sql(&q, "SELECT pg_advisory_xact_lock(hashtext(");
-        td_query_text(&q, td_arena_printf(c->arena, "rows:%s.%s", r->service, r->table));
-        td_query_sql(&q, "))");
-        rc = td_query_prepare(&q, c->db, &st);
-        if (!rc && td_db_step(st) != TD_DB_ROW)
-            rc = TD_E_INTERNAL;
-        td_db_finalize(st);
-        td_query_free(&q);
-    }
+    if (!strcmp(td_db_dialect(c->db), "postgres")) /* declared names: [a-z_0-9] only */
+        rc = td_db_exec(c->db, td_arena_printf(c->arena,
+                                               "SELECT pg_advisory_xact_lock(hashtext("
+                                               "'rows:%s.%s'))",
+                                               r->service, r->table));
     td_query_init(&q, c->arena);
     td_query_sql(&q, "SELECT COUNT(*) FROM ");
     td_query_table(&q, r);

@@ -5,7 +5,8 @@
 # (max_api_keys; a revoked key frees its place); a tenant that stores what
 # its plan allows gets 402 storage_limit on writes while its reads and
 # deletes go on; a resource holding its plan's max_rows_per_resource
-# refuses creates (402 plan_limit) until a row is removed; a service outside the plan is 403 service_not_in_plan
+# refuses creates (402 plan_limit) until a row is removed; creations at
+# once (rows, users, keys) never pass a figure; a service outside the plan is 403 service_not_in_plan
 # when a tenant is created with it or it is enabled. A plan's new limits
 # apply at once. Nothing refused leaves anything behind.
 . "$(dirname "$0")/lib.sh"
@@ -124,10 +125,19 @@ eq "$(call PATCH "${R[@]}" --data '{"max_rows_per_resource":null}' "$BASE/v1/pla
 code=
 for _ in $(seq 50); do code=$(call POST "${W[@]}" --data '{"name":"Four"}' "$BASE/v1/crm/customers"); [ "$code" = 201 ] && break; sleep 0.1; done
 eq "$code" 201 "creates again"
-eq "$(call PATCH "${R[@]}" --data '{"max_rows_per_resource":10}' "$BASE/v1/plans/rows2")" 200 "10 rows per resource"
-sleep 1.2 # the tenant cache takes the plan's change within a second
-seq 30 | xargs -P 15 -I{} curl -sS -o /dev/null -w '%{http_code}\n' -X POST "${W[@]}" --data '{"title":"t{}"}' "$BASE/v1/crm/tasks" > "$T/codes"
-eq "$(grep -c '^201$' "$T/codes")" 10 "30 creates at once: exactly 10 made"
-eq "$(grep -c '^402$' "$T/codes")" 20 "the other 20 refused"
+# at_once LIMIT_JSON N PATH BODY (with {} for 1..N) MADE: the plan set to
+# LIMIT_JSON, then N creations at once: MADE get 201, the rest 402
+at_once() {
+  eq "$(call PATCH "${R[@]}" --data "$1" "$BASE/v1/plans/rows2")" 200 "plan rows2: $1"
+  sleep 1.2 # the tenant cache takes the plan's change within a second
+  seq "$2" | xargs -P "$2" -I{} curl -sS -o /dev/null -w '%{http_code}\n' -X POST "${W[@]}" --data "$4" "$BASE$3" > "$T/codes"
+  eq "$(grep -c '^201$' "$T/codes")" "$5" "$2 creations at once on $3: exactly $5 made"
+  eq "$(grep -c '^402$' "$T/codes")" $(($2 - $5)) "the others refused"
+}
+at_once '{"max_rows_per_resource":10}' 30 /v1/crm/tasks '{"title":"t{}"}' 10
 eq "$(tenant_sql "$ROWSY" crm "SELECT count(*) FROM $(tbl crm tasks)")" 10 "10 rows, never more"
+at_once '{"max_users":4}' 8 /v1/auth/users '{"email":"p{}@rowsy.test","password":"user-password-{}","role":"client"}' 3
+eq "$(tenant_sql "$ROWSY" auth "SELECT count(*) FROM $(tbl auth users)")" 4 "4 users (its admin and 3), never more"
+at_once '{"max_api_keys":3}' 10 /v1/auth/api-keys '{"name":"k{}","role":"client"}' 3
+eq "$(catalog_sql "SELECT count(*) FROM api_keys WHERE tenant_id = '$ROWSY'")" 3 "3 keys, never more"
 done_ok
