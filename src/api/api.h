@@ -267,6 +267,10 @@ void td_api_openapi_doc(td_req_t *req, void *app);
 void td_api_jwks(td_req_t *req, void *app);
 void td_api_rotate_signing(td_req_t *req, void *app);
 
+/* audit.c: a read made while impersonating is audited (when the
+ * answer is sent) */
+void td_api_audit_impersonated_read(td_req_t *req, td_app_t *app);
+
 /* onboarding.c */
 void td_api_onboarding(td_req_t *req, void *app);
 void td_api_onboarding_store(td_req_t *req, void *app);

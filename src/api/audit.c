@@ -107,3 +107,19 @@ void td_api_audit_login_failed(td_req_t *req, td_app_t *app, const char *tenant,
     td_audit_refusal(app->platform, tid, NULL, NULL, "login_failed", "auth/login", email, req->request_id,
                      td_req_client_addr(req));
 }
+
+/* A read made while impersonating is audited too (its writes are, by the
+ * operations that make them): impersonation.read, the route, its path and
+ * answer, with both identities (td_audit_record adds the superadmin's).
+ * Called when the answer is sent. */
+void td_api_audit_impersonated_read(td_req_t *req, td_app_t *app) {
+    const td_ctx_t *ctx = req->ctx;
+    if (!ctx || !ctx->claims || !json_object_get(ctx->claims, "act") || !req->route ||
+        (strcmp(req->method_name, "GET") && strcmp(req->method_name, "HEAD")))
+        return;
+    td_op_t op = td_api_op(req, app);
+    td_audit_record(&op, ctx->tid, NULL, "impersonation.read", req->route->pattern, NULL,
+                    req->status < 400 ? "ok" : "failed",
+                    td_arena_printf(req->arena, "%s %.300s: %d", req->method_name, req->path,
+                                    req->status));
+}

@@ -22,6 +22,7 @@
 void td_api_usage_completed(td_req_t *req, int64_t duration_us, void *app_) {
     td_app_t *app = app_;
     const td_ctx_t *ctx = req->ctx;
+    td_api_audit_impersonated_read(req, app);
     if (!app->usage || !ctx || !ctx->role || !req->route || !req->route->need)
         return;
     int super = strcmp(ctx->role, "superadmin") == 0;

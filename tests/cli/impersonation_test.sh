@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Impersonation (issue 13 part 6): a superadmin acts as a tenant's user for
 # a bounded time with a stated reason; the token is the user's (its role,
-# its tenant) marked with the superadmin (act); what it writes is audited
+# its tenant) marked with the superadmin (act); what it writes and reads is audited
 # with both identities; the tenant's admins see it and revoke it at once;
 # it ends by itself; nothing that outlives it (an API key, a password) can
 # be made with it; bad requests are refused and change nothing.
@@ -65,6 +65,11 @@ expect_contains "$T/rec" "impersonated by superadmin $ROOT_ID (impersonation $II
 jq --arg i "$IID" '.items[] | select(.action == "tenant.impersonate" and .row_id == $i)' "$T/body" >"$T/start"
 eq "$(jq -r '.actor_kind + " " + .actor_id' "$T/start")" "superadmin $ROOT_ID" "the start's actor"
 expect_contains "$T/start" "ticket 4711"
+# its reads too: what the superadmin looked at, as the user
+jq '[.items[] | select(.action == "impersonation.read" and .resource == "/v1/auth/me")][0]' "$T/body" >"$T/read"
+eq "$(jq -r '.actor_kind + " " + .actor_id + " " + .outcome' "$T/read")" "user $MIA ok" "a read while impersonating is audited"
+expect_contains "$T/read" "GET /v1/auth/me: 200; impersonated by superadmin $ROOT_ID (impersonation $IID)"
+eq "$(jq '[.items[] | select(.action == "impersonation.read" and .outcome == "failed")] | length >= 2' "$T/body")" true "the refused reads too"
 
 # ---- the tenant's admins see it, revoke it at once
 eq "$(get "${A[@]}" "$BASE/v1/auth/impersonations")" 200 "admins list"
