@@ -112,6 +112,10 @@ static const td_route_t routes[] = {
      &all_read},
     {TD_DELETE, "/v1/admin/api-keys/{id}", td_api_key_revoke, "Revoke a platform API key", 0,
      &all_write},
+    {TD_GET, "/v1/admin/fleet/health", td_api_fleet_health,
+     "The fleet checked live: the catalog, every database server, a sample of tenant databases"
+     " and every failed tenant, each with its latency (sample: 0-500, default 20)",
+     0, &all_read},
     {TD_GET, "/v1/admin/jobs", td_api_job_list,
      "Background jobs, newest first: filter by kind, state, tenant; limit, cursor", 0, &all_read},
     {TD_GET, "/v1/admin/jobs/{id}", td_api_job_get, "One job with its progress", 0, &all_read},

@@ -73,6 +73,10 @@ td_status td_cat_tenant_service_set(td_db_t *db, const char *id, const char *ser
 td_status td_cat_tenant_services(td_db_t *db, td_arena_t *a, const char *id, const char ***out,
                                  size_t *n);
 td_status td_cat_tenant_db(td_db_t *db, td_arena_t *a, const char *id, td_tenant_db_row_t *out);
+/* At most n ids of live (active or suspended) tenants chosen at random;
+ * *total how many there are. */
+td_status td_cat_tenant_sample(td_db_t *db, td_arena_t *a, int n, const char ***ids,
+                               size_t *count, int64_t *total);
 /* Replaces a tenant's placement (and its tenants.backend). */
 td_status td_cat_tenant_db_set(td_db_t *db, const char *id, const td_tenant_db_row_t *d);
 /* ---- impersonations (impersonations.c, migration 0018) ---- */

@@ -73,6 +73,40 @@ td_status td_cat_tenant_get(td_db_t *db, td_arena_t *a, const char *key, td_tena
     return rc;
 }
 
+td_status td_cat_tenant_sample(td_db_t *db, td_arena_t *a, int n, const char ***ids,
+                               size_t *count, int64_t *total) {
+    td_stmt_t *st = NULL;
+    const char **v = td_arena_alloc(a, sizeof(char *) * (size_t)(n > 0 ? n : 1));
+    size_t k = 0;
+    int r = 0;
+    *total = 0;
+    td_status rc = v ? td_db_query_row(db,
+                                       "SELECT COUNT(*) FROM tenants WHERE status IN"
+                                       " ('active','suspended')",
+                                       NULL, &st)
+                     : TD_E_NOMEM;
+    if (!rc) {
+        *total = td_db_column_int64(st, 0);
+        td_db_finalize(st);
+        st = NULL;
+        rc = td_db_prepare(db,
+                           "SELECT id FROM tenants WHERE status IN ('active','suspended')"
+                           " ORDER BY random() LIMIT ?",
+                           &st);
+    }
+    if (!rc)
+        rc = td_db_bind_int64(st, 1, n);
+    while (!rc && k < (size_t)n && (r = td_db_step(st)) == TD_DB_ROW)
+        if (!(v[k++] = td_db_column_dup(st, a, 0)))
+            rc = TD_E_NOMEM;
+    if (!rc && r < 0)
+        rc = (td_status)r;
+    td_db_finalize(st);
+    *ids = v;
+    *count = k;
+    return rc;
+}
+
 td_status td_cat_tenant_list(td_db_t *db, td_arena_t *a, const char *status, const char *after,
                              int limit, td_tenant_row_t **out, size_t *n) {
     td_stmt_t *st = NULL;

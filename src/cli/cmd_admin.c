@@ -89,16 +89,18 @@ typedef struct {
     int total;
 } check_ctx;
 
-static void report(void *ctx, const char *kind, const char *name, td_status st, const char *detail) {
+static void report(void *ctx, const td_check_t *k) {
     check_ctx *c = ctx;
     c->total++;
-    c->bad += st != TD_OK;
+    c->bad += k->st != TD_OK;
     if (c->json)
-        json_array_append_new(c->items, json_pack("{s:s, s:s, s:s, s:s}", "kind", kind, "name",
-                                                  name, "status", st ? "fail" : "ok", "detail",
-                                                  detail));
+        json_array_append_new(c->items,
+                              json_pack("{s:s, s:s, s:s, s:s, s:f}", "kind", k->kind, "name",
+                                        k->name, "status", k->st ? "fail" : "ok", "detail",
+                                        k->detail, "latency_ms", k->ms));
     else
-        printf("%-4s %-8s %-40s %s\n", st ? "FAIL" : "ok", kind, name, detail);
+        printf("%-4s %-8s %-40s %s (%.1f ms)\n", k->st ? "FAIL" : "ok", k->kind, k->name,
+               k->detail, k->ms);
 }
 
 int td_cmd_check(td_cli_t *cli) {
@@ -109,43 +111,18 @@ int td_cmd_check(td_cli_t *cli) {
         return TD_EXIT_FAIL;
     check_ctx c = {json_array(), cli->json, 0, 0};
     td_arena_t *a = td_arena_new(0);
-    td_status st = td_catalog_ping(p.catalog);
-    report(&c, "catalog", td_catalog_dialect(p.catalog), st, st ? td_status_msg(st) : "reachable");
-    td_platform_check_servers(&p, a, report, &c);
-    const char *after = NULL;
-    int tenants = 0;
-    for (;;) {
-        td_arena_t *page = td_arena_new(0);
-        td_tenant_t *ts;
-        size_t n = 0;
-        st = td_tenant_list(&p, page, NULL, after, 200, &ts, &n);
-        if (st)
-            report(&c, "catalog", "tenants", st, "cannot list tenants");
-        for (size_t i = 0; !st && i < n; i++) {
-            char err[512] = "";
-            td_status r = TD_OK;
-            const char *detail = "healthy";
-            if (strcmp(ts[i].row.status, "active") && strcmp(ts[i].row.status, "suspended")) {
-                r = TD_E_STATE;
-                detail = td_arena_printf(page, "status %s%s%s", ts[i].row.status,
-                                         ts[i].row.error ? ": " : "",
-                                         ts[i].row.error ? ts[i].row.error : "");
-            } else if ((r = td_tenant_check(&p, page, &ts[i], err, sizeof(err))))
-                detail = td_arena_strdup(page, err[0] ? err : td_status_msg(r));
-            report(&c, "tenant", ts[i].row.slug, r, detail);
-            tenants++;
-        }
-        after = (n == 200) ? td_arena_strdup(a, ts[n - 1].row.id) : NULL;
-        td_arena_destroy(page);
-        if (!after || st)
-            break;
+    td_op_t op = td_cli_op(&p, a);
+    td_fleet_totals_t tot;
+    if (td_op_fleet_check(&op, -1, report, &c, &tot)) {
+        td_check_t k = {"catalog", NULL, "tenants", op.err.st, op.err.detail, 0};
+        report(&c, &k);
     }
     if (cli->json)
         td_cli_print_json(json_pack("{s:o, s:i, s:i, s:i}", "checks", c.items, "total", c.total,
-                                    "failed", c.bad, "tenants", tenants));
+                                    "failed", c.bad, "tenants", tot.tenants_checked));
     else {
         json_decref(c.items);
-        printf("%d checked, %d failed (%d tenants)\n", c.total, c.bad, tenants);
+        printf("%d checked, %d failed (%d tenants)\n", c.total, c.bad, tot.tenants_checked);
     }
     td_arena_destroy(a);
     td_platform_close(&p);

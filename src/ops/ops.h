@@ -294,4 +294,17 @@ td_status td_op_onboarding_profile(td_op_t *op, const char *company, const char 
 /* Skips payments or credits: 409 step_not_skippable, 404 step_not_found. */
 td_status td_op_onboarding_skip(td_op_t *op, const char *step, json_t **out);
 
+/* ---- the fleet's health (fleet.c) ---- */
+typedef struct {
+    int tenants_checked;  /* tenants reported (a sample's live ones, then the failed) */
+    int64_t tenants_live; /* with a sample: how many live tenants there are */
+} td_fleet_totals_t;
+/* Checks the catalog, every database server and the tenants' databases —
+ * all of them (sample < 0), or `sample` live ones at random and every
+ * failed one — calling cb once per check with its outcome and wall time.
+ * A check that fails is reported, not returned: TD_OK unless the tenants
+ * cannot be listed. Platform actors only (403). */
+td_status td_op_fleet_check(td_op_t *op, int sample, td_check_cb cb, void *ctx,
+                            td_fleet_totals_t *out);
+
 #endif

@@ -398,10 +398,14 @@ td_status td_platform_check_servers(td_platform_t *p, td_arena_t *a, td_check_cb
     for (size_t i = 0; !st && i < n; i++) {
         td_place_t pl;
         char err[256] = "";
+        int64_t t0 = td_mono_ns();
         td_status r = td_platform_place(p, a, db, rows[i].id, &pl);
         if (!r)
             r = td_db_place_check(&pl, err, sizeof(err));
-        cb(ctx, "server", rows[i].name, r, r ? (err[0] ? err : td_status_msg(r)) : "reachable");
+        td_check_t c = {"server", rows[i].id, rows[i].name, r,
+                        r ? (err[0] ? err : td_status_msg(r)) : "reachable",
+                        (double)(td_mono_ns() - t0) / 1e6};
+        cb(ctx, &c);
         bad += r != TD_OK;
     }
     return st ? st : bad ? TD_E_UNAVAILABLE : TD_OK;

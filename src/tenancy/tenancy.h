@@ -262,9 +262,16 @@ td_status td_tenant_list(td_platform_t *p, td_arena_t *a, const char *status, co
 /* Opens the tenant's database and checks every service. */
 td_status td_tenant_check(td_platform_t *p, td_arena_t *a, const td_tenant_t *t, char *err,
                           size_t errlen);
-/* Checks every registered database server. *n servers, *bad failures. */
-typedef void (*td_check_cb)(void *ctx, const char *kind, const char *name, td_status st,
-                            const char *detail);
+/* One check of the fleet: what was checked, how it went, how long it took. */
+typedef struct {
+    const char *kind;     /* catalog | server | tenant */
+    const char *id, *name;
+    td_status st;
+    const char *detail;   /* "reachable", "healthy", or what failed */
+    double ms;            /* the check's wall time */
+} td_check_t;
+typedef void (*td_check_cb)(void *ctx, const td_check_t *c);
+/* Checks every registered database server (connects as its administrator). */
 td_status td_platform_check_servers(td_platform_t *p, td_arena_t *a, td_check_cb cb, void *ctx);
 
 /* Opens a tenant's database on a connection of its own, every enabled

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The `failed` state (SPEC §3): when provisioning stops on an error — here
 # an operator's service whose migration does not run — the tenant is
-# `failed` with the error recorded (HTTP and CLI), check flags it, its
+# `failed` with the error recorded (HTTP and CLI), check and the fleet's
+# health (GET /v1/admin/fleet/health, live) flag it, its
 # requests get 503 tenant_unavailable and its admin cannot log in; once
 # the cause is fixed, retry (HTTP, or `tenantd tenant retry`) finishes it:
 # active, the error gone, the admin logs in, the service's tables exist.
@@ -32,6 +33,19 @@ eq "$(jq -r .status "$T/out")" failed "the CLI shows it failed"
 jq -e '.error | length > 0' "$T/out" >/dev/null || fail "the CLI shows no error"; pass
 expect_rc 1 env TENANTD_SERVICES_DIR="$T/broken" "$TD_BIN" check --data "$DATA" --json
 eq "$(jq -r '.checks[] | select(.name == "desk") | .status' "$T/out")" fail "check flags it"
+jq -e '.checks[] | select(.kind == "catalog") | .latency_ms >= 0' "$T/out" >/dev/null || fail "check gives no latency"; pass
+# the fleet page's view: live checks over HTTP, the failed tenant listed
+eq "$(post "${R[@]}" --data '{"slug":"well","services":["crm"]}' "$BASE/v1/tenants")" 201 "a healthy tenant beside it"
+eq "$(get "${R[@]}" "$BASE/v1/admin/fleet/health?sample=5")" 200 "fleet health"
+eq "$(jq -r '[.ok, .failed, .tenants.live, .tenants.checked] | map(tostring) | join(" ")' "$T/body")" "false 1 1 2" "one failure, one live tenant sampled, the failed one listed"
+eq "$(jq -r '.checks[] | select(.kind == "catalog") | .status' "$T/body")" ok "the catalog answers"
+eq "$(jq -r '.checks[] | select(.name == "well") | .status + " " + .detail' "$T/body")" "ok healthy" "the healthy tenant opened and checked"
+jq -e '.checks[] | select(.name == "desk") | .status == "fail" and (.detail | startswith("status failed")) and (.id | length == 36)' "$T/body" >/dev/null || fail "the failed tenant: $(cat "$T/body")"; pass
+jq -e '[.checks[].latency_ms | numbers] | length == (input | .checks | length)' "$T/body" "$T/body" >/dev/null || fail "a check without latency"; pass
+eq "$(get "${R[@]}" "$BASE/v1/admin/fleet/health?sample=0")" 200 "no sample"
+eq "$(jq -r '.tenants.checked' "$T/body")" 1 "only the failed tenant"
+for bad in -1 501 x ''; do eq "$(get "${R[@]}" "$BASE/v1/admin/fleet/health?sample=$bad")" 400 "sample=$bad"; done
+eq "$(get "$BASE/v1/admin/fleet/health")" 401 "no token"
 eq "$(get "${R[@]}" -H 'X-Tenant: desk' "$BASE/v1/auth/users")" 503 "a request for the failed tenant"
 eq "$(jq -r .code "$T/body")" tenant_unavailable "503 code"
 code=$(post --data '{"tenant":"desk","email":"ada@desk.test","password":"ada-password-1"}' "$BASE/v1/auth/login")
