@@ -7,6 +7,7 @@
 
 #include "api/api.h"
 #include "services/engine.h"
+#include "services/services.h"
 
 /* TD_E_UNAVAILABLE from a tenant's database (a corrupt, emptied or
  * missing file; a server down; a database dropped) has one answer, and
@@ -207,4 +208,36 @@ static void delete_now(td_req_t *req, void *app) {
 void td_api_res_delete(td_req_t *req, void *app) {
     if (!td_api_write_offload(req, app, delete_now))
         delete_now(req, app);
+}
+
+/* 1 when the caller's grant includes service (auth: every caller). */
+static int granted(const td_ctx_t *ctx, const char *service) {
+    if (ctx->all || !strcmp(service, "auth"))
+        return 1;
+    for (size_t i = 0; i < ctx->nsvc; i++)
+        if (!strcmp(ctx->svc[i], service))
+            return 1;
+    return 0;
+}
+
+/* GET /v1/services: the declarations of the tenant's enabled services the
+ * caller may use — what a console's data browser draws its tables, filters
+ * and forms from (tables' names are the server's own: left out). */
+void td_api_services(td_req_t *req, void *app) {
+    (void)app;
+    const td_ctx_t *ctx = req->ctx;
+    const td_tenant_t *t = ctx->tenant;
+    json_t *items = json_array();
+    for (size_t i = 0; t && i < t->nsvc; i++) {
+        const td_service_decl_t *d = td_service_decl(t->services[i]);
+        if (!d || !granted(ctx, d->name))
+            continue;
+        json_t *o = json_deep_copy(d->root);
+        json_t *r;
+        size_t k;
+        json_array_foreach(json_object_get(o, "resources"), k, r)
+            json_object_del(r, "table");
+        json_array_append_new(items, o);
+    }
+    td_api_send_json(req, 200, json_pack("{s:o}", "items", items));
 }

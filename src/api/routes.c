@@ -112,6 +112,9 @@ static const td_route_t routes[] = {
      &all_read},
     {TD_DELETE, "/v1/admin/api-keys/{id}", td_api_key_revoke, "Revoke a platform API key", 0,
      &all_write},
+    {TD_GET, "/v1/services", td_api_services,
+     "The declarations (resources, fields, filters, sorts, methods) of the services you may use"
+     " in your tenant", 0, &credits_spend},
     {TD_GET, "/v1/admin/fleet/health", td_api_fleet_health,
      "The fleet checked live: the catalog, every database server, a sample of tenant databases"
      " and every failed tenant, each with its latency (sample: 0-500, default 20)",

@@ -7,7 +7,8 @@
 # keeps an active admin; emails are one account whatever their case;
 # common passwords are refused; a wrong password of any length is a 401
 # that counts; /me refuses another tenant's X-Tenant and shows a key's own
-# expiry; hostnames that are addresses or reserved names are refused.
+# expiry; hostnames that are addresses or reserved names are refused;
+# GET /v1/services declares to each what it may use.
 . "$(dirname "$0")/lib.sh"
 td_init
 start_server
@@ -28,6 +29,15 @@ eq "$(call POST "${K[@]}" --data '{"name":"Globex"}' "$BASE/v1/crm/customers")" 
 eq "$(call GET "${K[@]}" "$BASE/v1/cms/pages")" 403 "it does not read cms"
 eq "$(jq -r .code "$T/body")" service_not_granted "named service_not_granted"
 eq "$(call GET "${K[@]}" "$BASE/v1/projects/projects")" 403 "it does not read projects"
+# what it may use is what GET /v1/services declares to it
+eq "$(call GET "${K[@]}" "$BASE/v1/services")" 200 "its services"
+eq "$(jq -r '[.items[].name] | sort | join(",")' "$T/body")" "auth,crm" "only auth and crm declared"
+eq "$(jq -r '.items[] | select(.name == "crm") | .resources[] | select(.name == "customers") | [.fields[0].name, (.fields[0].required|tostring), (has("table")|tostring)] | join(" ")' "$T/body")" "name true false" "a resource's fields, not its table"
+eq "$(call GET "${A[@]}" "$BASE/v1/services")" 200 "the admin's"
+eq "$(jq -r '[.items[].name] | sort | join(",")' "$T/body")" "auth,cms,commerce,crm,projects" "every enabled service"
+eq "$(call GET "${R[@]}" -H 'X-Tenant: acme' "$BASE/v1/services")" 200 "a superadmin's, with X-Tenant"
+eq "$(jq '.items | length' "$T/body")" 5 "the tenant's services"
+eq "$(call GET "$BASE/v1/services")" 401 "no token"
 eq "$(call POST "${K[@]}" --data '{"name":"W","sku":"W-1","price":10}' "$BASE/v1/commerce/products")" 403 "it does not write commerce"
 # no escalation by delegation
 eq "$(call POST "${K[@]}" --data '{"name":"x","role":"admin"}' "$BASE/v1/auth/api-keys")" 403 "it cannot make an unscoped key"
