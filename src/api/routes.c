@@ -115,6 +115,9 @@ static const td_route_t routes[] = {
     {TD_GET, "/v1/services", td_api_services,
      "The declarations (resources, fields, filters, sorts, methods) of the services you may use"
      " in your tenant", 0, &credits_spend},
+    {TD_GET, "/v1/admin/audit/verify", td_api_audit_verify,
+     "Verify the audit chains again (every tenant's and the platform's, or ?tenant=): ok, or the"
+     " first broken record", 0, &all_read},
     {TD_GET, "/v1/admin/fleet/health", td_api_fleet_health,
      "The fleet checked live: the catalog, every database server, a sample of tenant databases"
      " and every failed tenant, each with its latency (sample: 0-500, default 20)",

@@ -105,6 +105,9 @@ typedef struct {
 /* Recomputes every chain (or tenant's only) and the anchors. TD_OK with
  * report->broken set when a record does not hold. */
 td_status td_audit_verify(td_op_t *op, const char *tenant, td_audit_report_t *report);
+/* {"ok","chains","records","anchors","tenant_id","seq","reason"} (new
+ * reference; tenant_id, seq and reason name the first break). */
+json_t *td_audit_report_json(const td_audit_report_t *r);
 
 /* ---- summaries (summary.c; superadmins, the CLI) ---- */
 /* {"items":[{service, tenants, rows, bytes, writes_last_hour,

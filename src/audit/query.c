@@ -245,3 +245,10 @@ td_status td_audit_verify(td_op_t *op, const char *tenant, td_audit_report_t *re
         return td_op_fail(op, st, 503, "catalog_unavailable", "the audit log could not be read");
     return TD_OK;
 }
+
+json_t *td_audit_report_json(const td_audit_report_t *r) {
+    return json_pack("{s:b, s:I, s:I, s:I, s:s?, s:I, s:s?}", "ok", !r->broken, "chains",
+                     (json_int_t)r->chains, "records", (json_int_t)r->records, "anchors",
+                     (json_int_t)r->anchors, "tenant_id", r->broken ? r->tenant_id : NULL, "seq",
+                     (json_int_t)(r->broken ? r->seq : 0), "reason", r->reason);
+}

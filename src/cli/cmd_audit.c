@@ -82,11 +82,7 @@ static int verify(td_cli_t *cli, td_op_t *op, const char *tenant) {
     if (td_audit_verify(op, tenant, &r))
         return fail(op);
     if (cli->json)
-        td_cli_print_json(json_pack("{s:b, s:I, s:I, s:I, s:s?, s:I, s:s?}", "ok", !r.broken,
-                                    "chains", (json_int_t)r.chains, "records",
-                                    (json_int_t)r.records, "anchors", (json_int_t)r.anchors,
-                                    "tenant_id", r.broken ? r.tenant_id : NULL, "seq",
-                                    (json_int_t)(r.broken ? r.seq : 0), "reason", r.reason));
+        td_cli_print_json(td_audit_report_json(&r));
     else if (r.broken)
         printf("broken: chain %s, seq %lld: %s\n", r.tenant_id[0] ? r.tenant_id : "(platform)",
                (long long)r.seq, r.reason);

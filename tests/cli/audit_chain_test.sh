@@ -117,13 +117,25 @@ chains=$(jq -r .chains "$T/out"); records=$(jq -r .records "$T/out")
 expect_rc 0 td audit verify --tenant acme
 expect_contains "$T/out" "ok: 1 chains"
 
-# ---- tampering is found ----
+# ---- tampering is found (by the CLI and over HTTP) ----
+start_server
+H=(-H "Authorization: Bearer $(login '{"email":"root@example.com","password":"root-password-1"}')")
+A=(-H "Authorization: Bearer $(login '{"tenant":"acme","email":"admin@acme.test","password":"admin-password-1"}')")
+eq "$(get "${H[@]}" "$BASE/v1/admin/audit/verify")" 200 "verify over HTTP"
+eq "$(jq -r '.ok' "$T/body")" true "the untouched log holds"
 catalog_exec "UPDATE audit_log SET detail = 'edited' WHERE tenant_id = '$ACME' AND seq = 3"
 expect_rc 1 td audit verify
 expect_contains "$T/out" "broken: chain $ACME, seq 3: hash does not match"
 expect_rc 1 td audit verify --tenant acme --json
 eq "$(jq -r '.ok, .seq' "$T/out" | tr '\n' ' ')" "false 3 " "verify --json names it"
 expect_rc 0 td audit verify --tenant beta
+eq "$(get "${H[@]}" "$BASE/v1/admin/audit/verify")" 200 "verify over HTTP again"
+eq "$(jq -r '[.ok, .tenant_id, .seq, .reason] | map(tostring) | join(" ")' "$T/body")" "false $ACME 3 hash does not match the record's content" "it names the broken record"
+eq "$(get "${H[@]}" "$BASE/v1/admin/audit/verify?tenant=beta")" 200 "one tenant's chain"
+eq "$(jq -r '.ok' "$T/body")" true "beta's holds"
+eq "$(get "${H[@]}" "$BASE/v1/admin/audit/verify?tenant=nosuch")" 404 "an unknown tenant"
+eq "$(get "${A[@]}" "$BASE/v1/admin/audit/verify")" 403 "a tenant admin may not"
+stop_server
 catalog_exec "UPDATE audit_log SET detail = NULL WHERE tenant_id = '$ACME' AND seq = 3"
 expect_rc 0 td audit verify
 catalog_exec "DELETE FROM audit_log WHERE tenant_id = '$ACME' AND seq = 4"
