@@ -213,7 +213,7 @@ static td_status keeps_an_admin(td_db_t *db, const char *id) {
 
 static int ends_sessions(const td_user_patch_t *p) {
     return p->role || p->set_services || (p->set_disabled && p->disabled) ||
-           (p->password && !p->rehash);
+           ((p->password || p->password_hash) && !p->rehash);
 }
 
 td_status td_user_update(td_db_t *db, const char *id, const td_user_patch_t *p,
@@ -234,9 +234,9 @@ td_status td_user_update(td_db_t *db, const char *id, const td_user_patch_t *p,
     if (!rc && p->set_disabled)
         rc = td_db_execv(db, NULL, "UPDATE auth.users SET disabled = ? WHERE id = ?",
                          p->disabled ? "1" : "0", id, NULL);
-    if (!rc && p->password)
-        rc = td_db_execv(db, NULL, "UPDATE auth.users SET password_hash = ? WHERE id = ?", hash, id,
-                         NULL);
+    if (!rc && (p->password || p->password_hash))
+        rc = td_db_execv(db, NULL, "UPDATE auth.users SET password_hash = ? WHERE id = ?",
+                         p->password ? hash : p->password_hash, id, NULL);
     if (!rc && p->set_services)
         rc = set_grants(db, id, p->services, p->nsvc);
     td_sessions_t ss = {db, 0, NULL};

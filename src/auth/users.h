@@ -46,6 +46,8 @@ typedef struct {
     size_t nsvc;
     int rehash; /* password is the same one, hashed with newer parameters:
                    nothing of the user's sessions ends */
+    const char *password_hash; /* instead of password: a hash made already (an
+                                  account owner's new one, for its admins) */
 } td_user_patch_t;
 
 /* By id, or by email with by_email (compared lower-cased: emails are

@@ -325,6 +325,8 @@ td_status td_cat_owner_logged_in(td_db_t *db, const char *id);
 /* Raises an owner's generation to now (ms, *gen): its access tokens below
  * it end once revoked (td_revoke_principal). */
 td_status td_cat_owner_new_gen(td_db_t *db, const char *id, int64_t *gen);
+/* Replaces an owner's argon2id hash; TD_E_NOTFOUND. */
+td_status td_cat_owner_set_password(td_db_t *db, const char *id, const char *hash);
 td_status td_cat_account_get(td_db_t *db, td_arena_t *a, const char *id, td_account_row_t *out);
 /* Accounts newest first whose name or an owner's email contains q (NULL:
  * all), ids below before (NULL: from the newest); at most limit. */

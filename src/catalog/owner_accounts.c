@@ -191,6 +191,17 @@ td_status td_cat_account_tenants(td_db_t *db, td_arena_t *a, const char *account
     return rc;
 }
 
+td_status td_cat_owner_set_password(td_db_t *db, const char *id, const char *hash) {
+    char now[32];
+    int64_t n = 0;
+    td_cat_now(now);
+    td_status rc = td_db_execv(db, &n,
+                               "UPDATE account_owners SET password_hash = ?, updated_at = ?"
+                               " WHERE id = ?",
+                               hash, now, id, NULL);
+    return rc ? rc : n ? TD_OK : TD_E_NOTFOUND;
+}
+
 td_status td_cat_owner_new_gen(td_db_t *db, const char *id, int64_t *gen) {
     char now[32], g[24];
     td_cat_now(now);

@@ -431,6 +431,58 @@ static td_status user_password(td_op_t *op, const store_t *s, const char *curren
     return st;
 }
 
+/* The owner's admin user in each tenant of its account takes the new
+ * hash too, when its password was still the owner's old one (one login
+ * for the owner: a password changed in a tenant alone stays that
+ * tenant's); its sessions and tokens end. A tenant that does not answer
+ * keeps the old password (its admin changes it there). */
+static void owner_admins(td_op_t *op, td_db_t *cat, const td_owner_row_t *o, const char *old,
+                         const char *hash) {
+    td_account_tenant_t *ts;
+    size_t n = 0;
+    td_who_t who = td_who_of(op);
+    if (td_cat_account_tenants(cat, op->arena, o->account_id, &ts, &n))
+        return;
+    for (size_t i = 0; i < n; i++) {
+        td_db_t *db;
+        td_user_t u;
+        int64_t gen = 0;
+        td_user_patch_t p = {.password_hash = hash};
+        if (td_op_tenant_db(op, ts[i].id, "auth", &db)) {
+            op->err = (td_op_err_t){0};
+            continue;
+        }
+        if (td_user_find(db, op->arena, o->email, 1, &u) ||
+            !td_password_matches(u.password_hash, old))
+            continue;
+        if (!td_user_update(db, u.id, &p, &who, &gen))
+            td_revoke_user(op->platform->revoked, op->platform->catalog, ts[i].id, u.id, gen, 0);
+    }
+}
+
+/* An account owner's own password: the current one checked, the new one
+ * stored — with the admin users the owner has in its tenants (above);
+ * then every session and token of the owner ends. */
+static td_status owner_password(td_op_t *op, const store_t *s, const char *current,
+                                const char *next) {
+    td_owner_row_t o;
+    char hash[TD_PASSWORD_HASH_MAX];
+    td_status st = td_cat_owner_find(s->ss.db, op->arena, op->actor.id, 0, &o);
+    if (!st && !td_password_matches(o.password_hash, current))
+        return td_op_fail(op, TD_E_AUTH, 403, "wrong_password",
+                          "the current password does not match");
+    if (!st)
+        st = td_password_hash(next, hash);
+    if (!st)
+        st = td_cat_owner_set_password(s->ss.db, o.id, hash);
+    if (!st)
+        owner_admins(op, s->ss.db, &o, current, hash);
+    sodium_memzero(hash, sizeof(hash));
+    if (st)
+        return td_op_fail_status(op, st, NULL);
+    return end_everything(op, s, o.id, "password_changed");
+}
+
 td_status td_op_password_change(td_op_t *op, const char *current, const char *next) {
     store_t s;
     int64_t gen = 0;
@@ -438,13 +490,12 @@ td_status td_op_password_change(td_op_t *op, const char *current, const char *ne
         return op->err.st;
     if (!has_sessions(op))
         return op->err.st;
-    if (op->actor.kind == TD_ACTOR_OWNER)
-        return td_op_fail(op, TD_E_FORBIDDEN, 403, "forbidden",
-                          "an account owner's password is changed by an operator for now");
     if (td_password_check(next))
         return td_op_fail(op, TD_E_INVALID, 400, "weak_password", "%s", td_password_problem(next));
     if (caller_store(op, &s))
         return op->err.st;
+    if (op->actor.kind == TD_ACTOR_OWNER)
+        return owner_password(op, &s, current, next);
     td_status st = s.ss.platform ? td_admin_set_password(op, s.ss.db, current, next, &gen)
                                  : user_password(op, &s, current, next, &gen);
     if (st == TD_E_AUTH)

@@ -4,7 +4,8 @@
 # a second tenant, sees both in its dropdown with its role, switches into
 # each with no second password and acts there; another account's tenant
 # is unknown to it; a superadmin lists, searches, suspends (logins and
-# switches refused, tokens dead at once) and resumes accounts. Bad input
+# switches refused, tokens dead at once) and resumes accounts; an owner
+# changes its password (its sessions end). Bad input
 # of every kind gets a stable code and changes nothing.
 . "$(dirname "$0")/lib.sh"
 td_init
@@ -182,5 +183,27 @@ expect_contains "$T/audit" "account.tenant_add owner"
 expect_contains "$T/audit" "account.suspend superadmin"
 expect_contains "$T/audit" "account.resume superadmin"
 expect_contains "$T/audit" "account.suspend cli"
+
+# an owner changes its own password: every session of the owner ends
+eq "$(post --data '{"email":"ann@shop.test","password":"ann-password-1"}' "$BASE/v1/auth/login")" 200 "owner logs in"
+P=(-H "Authorization: Bearer $(jq -r .access_token "$T/body")")
+PREF=$(jq -r .refresh_token "$T/body")
+OWN_ROW() { catalog_sql "SELECT password_hash FROM account_owners WHERE email = 'ann@shop.test'"; }
+H0=$(OWN_ROW)
+eq "$(post "${P[@]}" --data '{"current_password":"not-the-one-1","new_password":"ann-new-password-2"}' "$BASE/v1/auth/password")" 403 "a wrong current password"
+eq "$(jq -r .code "$T/body")" wrong_password "wrong_password"
+eq "$(post "${P[@]}" --data '{"current_password":"ann-password-1","new_password":"password"}' "$BASE/v1/auth/password")" 400 "a weak new one"
+eq "$(OWN_ROW)" "$H0" "nothing changed"
+eq "$(post "${P[@]}" --data '{"current_password":"ann-password-1","new_password":"ann-new-password-2"}' "$BASE/v1/auth/password")" 204 "the owner's password changed"
+expect_not_contains <(OWN_ROW) "ann-new-password-2"
+eq "$(get "${P[@]}" "$BASE/v1/auth/me")" 401 "its token ended"
+eq "$(post --data "{\"refresh_token\":\"$PREF\"}" "$BASE/v1/auth/refresh")" 401 "its refresh token too"
+eq "$(post --data '{"email":"ann@shop.test","password":"ann-password-1"}' "$BASE/v1/auth/login")" 401 "the old password no longer logs the owner in"
+eq "$(post --data '{"email":"ann@shop.test","password":"ann-new-password-2"}' "$BASE/v1/auth/login")" 200 "the new one does"
+eq "$(jq -r .user.role "$T/body")" owner "as the owner"
+# one login: the owner's admin user in each of its tenants changed with it
+eq "$(post -H 'X-Tenant: shop-one' --data '{"email":"ann@shop.test","password":"ann-password-1"}' "$BASE/v1/auth/login")" 401 "the old password no longer opens its tenant"
+eq "$(post -H 'X-Tenant: shop-one' --data '{"email":"ann@shop.test","password":"ann-new-password-2"}' "$BASE/v1/auth/login")" 200 "the new one does"
+eq "$(post -H 'X-Tenant: shop-two' --data '{"email":"ann@shop.test","password":"ann-new-password-2"}' "$BASE/v1/auth/login")" 200 "in its other tenant too"
 stop_server
 done_ok
