@@ -155,3 +155,60 @@ static void set_status(td_req_t *req, void *app_, int suspend) {
 
 void td_api_account_suspend(td_req_t *req, void *app_) { set_status(req, app_, 1); }
 void td_api_account_resume(td_req_t *req, void *app_) { set_status(req, app_, 0); }
+
+void td_api_account_owners(td_req_t *req, void *app) {
+    td_op_t op = td_api_op(req, app);
+    td_owner_row_t *rows;
+    size_t n;
+    if (td_op_account_owners(&op, &rows, &n)) {
+        td_api_op_fail(req, &op);
+        return;
+    }
+    json_t *items = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(items, td_owner_json(&rows[i]));
+    td_api_send_json(req, 200, json_pack("{s:o}", "items", items));
+}
+
+typedef struct {
+    td_app_t *app;
+    const char *email, *password, *name;
+} owner_job_t;
+
+/* On a worker thread: the password is hashed. */
+static void owner_add_work(td_req_t *req, void *arg) {
+    owner_job_t *j = arg;
+    td_op_t op = td_api_op(req, j->app);
+    td_owner_row_t o;
+    if (td_op_account_owner_add(&op, j->email, j->password, j->name, &o))
+        td_api_op_fail(req, &op);
+    else
+        td_api_send_json(req, 201, td_owner_json(&o));
+}
+
+void td_api_account_owner_add(td_req_t *req, void *app) {
+    static const char *const fields[] = {"email", "password", "name", NULL};
+    json_t *b;
+    if (td_api_json_body(req, &b) || !td_api_only_fields(req, b, fields))
+        return;
+    owner_job_t *j = td_arena_alloc(req->arena, sizeof(*j));
+    json_t *name = json_object_get(b, "name");
+    if (!j || !json_is_string(json_object_get(b, "email")) ||
+        !json_is_string(json_object_get(b, "password")) || (name && !json_is_string(name))) {
+        td_resp_problem(req, 400, "invalid_request", "Invalid request",
+                        "send {\"email\",\"password\"} and optionally \"name\"");
+        return;
+    }
+    *j = (owner_job_t){app, json_string_value(json_object_get(b, "email")),
+                       json_string_value(json_object_get(b, "password")),
+                       json_string_value(name)};
+    td_req_offload(req, owner_add_work, j);
+}
+
+void td_api_account_owner_remove(td_req_t *req, void *app) {
+    td_op_t op = td_api_op(req, app);
+    if (td_op_account_owner_remove(&op, req->params[0]))
+        td_api_op_fail(req, &op);
+    else
+        td_resp_static(req, 204, "application/json", "", 0);
+}

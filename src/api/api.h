@@ -103,6 +103,10 @@ void td_api_metrics(td_req_t *req, void *app);
 void td_api_fleet_health(td_req_t *req, void *app);
 /* data.c: the declarations of the services the caller may use */
 void td_api_services(td_req_t *req, void *app);
+/* accounts.c: an account's owners */
+void td_api_account_owners(td_req_t *req, void *app);
+void td_api_account_owner_add(td_req_t *req, void *app);
+void td_api_account_owner_remove(td_req_t *req, void *app);
 /* audit.c: the audit chains verified again */
 void td_api_audit_verify(td_req_t *req, void *app);
 /* Parses the request body as a JSON object; on failure answers 400 with

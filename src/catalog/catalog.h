@@ -325,6 +325,14 @@ td_status td_cat_owner_logged_in(td_db_t *db, const char *id);
 /* Raises an owner's generation to now (ms, *gen): its access tokens below
  * it end once revoked (td_revoke_principal). */
 td_status td_cat_owner_new_gen(td_db_t *db, const char *id, int64_t *gen);
+/* Adds an owner to an account (o: id, email, name, password_hash, gen);
+ * TD_E_EXISTS when the email owns an account already. */
+td_status td_cat_owner_insert(td_db_t *db, const char *account_id, const td_owner_row_t *o);
+/* An account's owners, oldest first (at most 1000). */
+td_status td_cat_account_owners(td_db_t *db, td_arena_t *a, const char *account_id,
+                                td_owner_row_t **out, size_t *n);
+/* Removes an owner of the account and its sessions; TD_E_NOTFOUND. */
+td_status td_cat_owner_remove(td_db_t *db, const char *account_id, const char *id);
 /* Replaces an owner's argon2id hash; TD_E_NOTFOUND. */
 td_status td_cat_owner_set_password(td_db_t *db, const char *id, const char *hash);
 td_status td_cat_account_get(td_db_t *db, td_arena_t *a, const char *id, td_account_row_t *out);

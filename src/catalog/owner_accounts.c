@@ -30,9 +30,8 @@ static void read_account(td_stmt_t *st, td_arena_t *a, td_account_row_t *r) {
 
 td_status td_cat_account_insert(td_db_t *db, const char *id, const char *name,
                                 const td_owner_row_t *o) {
-    char now[32], gen[24];
+    char now[32];
     td_cat_now(now);
-    snprintf(gen, sizeof(gen), "%lld", (long long)o->gen);
     td_stmt_t *st = NULL;
     if (td_db_query_row(db, "SELECT id FROM account_owners WHERE email = ?", o->email, &st) ==
         TD_OK) {
@@ -44,13 +43,8 @@ td_status td_cat_account_insert(td_db_t *db, const char *id, const char *name,
                                      "INSERT INTO accounts (id, name, status, created_at,"
                                      " updated_at) VALUES (?, ?, 'active', ?, ?)",
                                      va, 4, NULL);
-    const char *vo[] = {o->id, id, o->email, o->name, o->password_hash, gen, now, now};
     if (!rc)
-        rc = td_cat_exec_texts(db,
-                               "INSERT INTO account_owners (id, account_id, email, name,"
-                               " password_hash, gen, disabled, created_at, updated_at)"
-                               " VALUES (?, ?, ?, ?, ?, CAST(? AS BIGINT), 0, ?, ?)",
-                               vo, 8, NULL);
+        rc = td_cat_owner_insert(db, id, o);
     if (rc) { /* the email was taken meanwhile: leave nothing behind */
         td_cat_account_remove(db, id);
         rc = TD_E_EXISTS;
@@ -70,6 +64,18 @@ td_status td_cat_account_remove(td_db_t *db, const char *id) {
     return rc;
 }
 
+static void read_owner(td_stmt_t *st, td_arena_t *a, td_owner_row_t *out) {
+    out->id = td_db_column_dup(st, a, 0);
+    out->account_id = td_db_column_dup(st, a, 1);
+    out->email = td_db_column_dup(st, a, 2);
+    out->name = td_db_column_dup(st, a, 3);
+    out->password_hash = td_db_column_dup(st, a, 4);
+    out->last_login_at = td_db_column_dup(st, a, 5);
+    out->account_status = td_db_column_dup(st, a, 6);
+    out->gen = td_db_column_int64(st, 7);
+    out->disabled = (int)td_db_column_int64(st, 8);
+}
+
 td_status td_cat_owner_find(td_db_t *db, td_arena_t *a, const char *key, int by_email,
                             td_owner_row_t *out) {
     td_stmt_t *st;
@@ -80,15 +86,7 @@ td_status td_cat_owner_find(td_db_t *db, td_arena_t *a, const char *key, int by_
     td_status rc = td_db_query_row(db, sql, key, &st);
     if (rc)
         return rc;
-    out->id = td_db_column_dup(st, a, 0);
-    out->account_id = td_db_column_dup(st, a, 1);
-    out->email = td_db_column_dup(st, a, 2);
-    out->name = td_db_column_dup(st, a, 3);
-    out->password_hash = td_db_column_dup(st, a, 4);
-    out->last_login_at = td_db_column_dup(st, a, 5);
-    out->account_status = td_db_column_dup(st, a, 6);
-    out->gen = td_db_column_int64(st, 7);
-    out->disabled = (int)td_db_column_int64(st, 8);
+    read_owner(st, a, out);
     td_db_finalize(st);
     return out->id && out->account_id ? TD_OK : TD_E_NOMEM;
 }
@@ -211,4 +209,64 @@ td_status td_cat_owner_new_gen(td_db_t *db, const char *id, int64_t *gen) {
                        "UPDATE account_owners SET gen = CAST(? AS BIGINT), updated_at = ?"
                        " WHERE id = ?",
                        g, now, id, NULL);
+}
+
+td_status td_cat_owner_insert(td_db_t *db, const char *account_id, const td_owner_row_t *o) {
+    char now[32], gen[24];
+    td_cat_now(now);
+    snprintf(gen, sizeof(gen), "%lld", (long long)o->gen);
+    td_stmt_t *st = NULL;
+    if (td_db_query_row(db, "SELECT id FROM account_owners WHERE email = ?", o->email, &st) ==
+        TD_OK) {
+        td_db_finalize(st);
+        return TD_E_EXISTS;
+    }
+    const char *v[] = {o->id, account_id, o->email, o->name, o->password_hash, gen, now, now};
+    td_status rc = td_cat_exec_texts(db,
+                                     "INSERT INTO account_owners (id, account_id, email, name,"
+                                     " password_hash, gen, disabled, created_at, updated_at)"
+                                     " VALUES (?, ?, ?, ?, ?, CAST(? AS BIGINT), 0, ?, ?)",
+                                     v, 8, NULL);
+    return rc ? TD_E_EXISTS : TD_OK; /* the email taken meanwhile (UNIQUE) */
+}
+
+td_status td_cat_account_owners(td_db_t *db, td_arena_t *a, const char *account_id,
+                                td_owner_row_t **out, size_t *n) {
+    td_stmt_t *st = NULL;
+    td_owner_row_t *rows = td_arena_alloc(a, sizeof(*rows) * LIST_MAX);
+    size_t k = 0;
+    int r = 0;
+    td_status rc = rows ? td_db_prepare(db,
+                                        "SELECT " OWNER_COLS " FROM account_owners o JOIN accounts"
+                                        " a ON a.id = o.account_id WHERE o.account_id = ?"
+                                        " ORDER BY o.created_at, o.id",
+                                        &st)
+                        : TD_E_NOMEM;
+    if (!rc)
+        rc = td_db_bind_text(st, 1, account_id);
+    while (!rc && k < LIST_MAX && (r = td_db_step(st)) == TD_DB_ROW)
+        read_owner(st, a, &rows[k++]);
+    if (!rc && r < 0)
+        rc = (td_status)r;
+    td_db_finalize(st);
+    *out = rows;
+    *n = k;
+    return rc;
+}
+
+td_status td_cat_owner_remove(td_db_t *db, const char *account_id, const char *id) {
+    int64_t n = 0;
+    td_status rc = td_db_begin(db, TD_DB_WRITE);
+    if (!rc)
+        rc = td_db_execv(db, NULL, "DELETE FROM account_sessions WHERE owner_id = ?", id, NULL);
+    if (!rc)
+        rc = td_db_execv(db, &n, "DELETE FROM account_owners WHERE id = ? AND account_id = ?", id,
+                         account_id, NULL);
+    if (!rc && !n)
+        rc = TD_E_NOTFOUND;
+    if (!rc)
+        rc = td_db_commit(db);
+    if (rc)
+        td_db_rollback(db);
+    return rc;
 }

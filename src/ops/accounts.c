@@ -126,8 +126,7 @@ td_status td_op_account_register(td_op_t *op, const td_tenant_spec_t *spec, cons
     return st;
 }
 
-/* The acting owner, usable: 403 account_suspended otherwise. */
-static td_status acting_owner(td_op_t *op, td_db_t *db, td_owner_row_t *o) {
+td_status td_op_acting_owner(td_op_t *op, td_db_t *db, td_owner_row_t *o) {
     if (op->actor.kind != TD_ACTOR_OWNER)
         return td_op_fail(op, TD_E_FORBIDDEN, 403, "forbidden", "only an account owner may");
     if (td_cat_owner_find(db, op->arena, op->actor.id, 0, o) || o->disabled)
@@ -141,7 +140,7 @@ static td_status acting_owner(td_op_t *op, td_db_t *db, td_owner_row_t *o) {
 td_status td_op_account_tenant_add(td_op_t *op, const td_tenant_spec_t *spec, td_tenant_t *t) {
     td_db_t *db;
     td_owner_row_t o;
-    if (catalog(op, &db) || acting_owner(op, db, &o))
+    if (catalog(op, &db) || td_op_acting_owner(op, db, &o))
         return op->err.st;
     td_tenant_spec_t s = *spec;
     s.admin_email = o.email;
@@ -149,6 +148,7 @@ td_status td_op_account_tenant_add(td_op_t *op, const td_tenant_spec_t *spec, td
     s.admin_password_hash = o.password_hash;
     if (make_tenant(op, &s, o.account_id, t))
         return op->err.st;
+    td_op_account_admins(op, db, o.account_id, t->row.id, o.id); /* the other owners */
     return td_audit_record(op, NULL, NULL, "account.tenant_add", "accounts", o.account_id, "ok",
                            td_arena_printf(op->arena, "tenant %s", t->row.id));
 }
@@ -170,7 +170,7 @@ td_status td_op_account_tenants(td_op_t *op, td_account_tenant_t **rows, const c
                                 size_t *n) {
     td_db_t *db;
     td_owner_row_t o;
-    if (catalog(op, &db) || acting_owner(op, db, &o))
+    if (catalog(op, &db) || td_op_acting_owner(op, db, &o))
         return op->err.st;
     if (td_cat_account_tenants(db, op->arena, o.account_id, rows, n))
         return td_op_fail_status(op, TD_E_UNAVAILABLE, "the catalog does not answer");

@@ -253,6 +253,25 @@ td_status td_op_account_tenants(td_op_t *op, td_account_tenant_t **rows, const c
  * token. 404 tenant_not_found, 403 not_tenant_admin, account_suspended,
  * tenant_suspended. */
 td_status td_op_account_switch(td_op_t *op, const char *key, td_signin_t *out);
+/* The acting owner (an owner's token), its account active: 401
+ * token_revoked, 403 forbidden or account_suspended otherwise. */
+td_status td_op_acting_owner(td_op_t *op, td_db_t *db, td_owner_row_t *o);
+/* ---- an account's owners (account_owners.c): its owners' own routes ---- */
+/* The acting owner's account's owners, oldest first. */
+td_status td_op_account_owners(td_op_t *op, td_owner_row_t **rows, size_t *n);
+/* Adds an owner (email, password, optional name) and its admin user in
+ * each of the account's tenants. 400 invalid_request, weak_password; 409
+ * email_taken. */
+td_status td_op_account_owner_add(td_op_t *op, const char *email, const char *password,
+                                  const char *name, td_owner_row_t *out);
+/* Removes an owner: its sessions and tokens end. 404 owner_not_found,
+ * 409 last_owner. */
+td_status td_op_account_owner_remove(td_op_t *op, const char *id);
+/* Every owner of account_id but `except` gets an admin user in tenant tid
+ * (a tenant the account adds). */
+void td_op_account_admins(td_op_t *op, td_db_t *cat, const char *account_id, const char *tid,
+                          const char *except);
+json_t *td_owner_json(const td_owner_row_t *o);
 /* Superadmins: accounts whose name or owner email contains q, newest
  * first, ids below before; one account with its tenants (404
  * account_not_found); suspend (1) or resume (0), audited. */

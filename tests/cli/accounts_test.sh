@@ -205,5 +205,38 @@ eq "$(jq -r .user.role "$T/body")" owner "as the owner"
 eq "$(post -H 'X-Tenant: shop-one' --data '{"email":"ann@shop.test","password":"ann-password-1"}' "$BASE/v1/auth/login")" 401 "the old password no longer opens its tenant"
 eq "$(post -H 'X-Tenant: shop-one' --data '{"email":"ann@shop.test","password":"ann-new-password-2"}' "$BASE/v1/auth/login")" 200 "the new one does"
 eq "$(post -H 'X-Tenant: shop-two' --data '{"email":"ann@shop.test","password":"ann-new-password-2"}' "$BASE/v1/auth/login")" 200 "in its other tenant too"
+
+# an account has several owners: each logs in once and switches into every tenant
+eq "$(post --data '{"email":"ann@shop.test","password":"ann-new-password-2"}' "$BASE/v1/auth/login")" 200 "ann again"
+P=(-H "Authorization: Bearer $(jq -r .access_token "$T/body")")
+ANN_ID=$(jq -r .user.id "$T/body")
+eq "$(get "${P[@]}" "$BASE/v1/account/owners")" 200 "the owners"
+eq "$(jq -r '[.items[].email] | join(",")' "$T/body")" "ann@shop.test" "one owner"
+eq "$(post "${P[@]}" --data '{"email":"Cem@Shop.test","password":"cem-password-3","name":"Cem"}' "$BASE/v1/account/owners")" 201 "a second owner"
+CEM_ID=$(jq -r .id "$T/body")
+eq "$(jq -r '.email + " " + .name' "$T/body")" "cem@shop.test Cem" "its email lower-cased"
+expect_not_contains <(catalog_sql "SELECT password_hash FROM account_owners") "cem-password-3"
+eq "$(post "${P[@]}" --data '{"email":"bob@shop.test","password":"cem-password-3"}' "$BASE/v1/account/owners")" 409 "an email that owns an account"
+eq "$(jq -r .code "$T/body")" email_taken "email_taken"
+eq "$(post "${P[@]}" --data '{"email":"dan@shop.test","password":"short"}' "$BASE/v1/account/owners")" 400 "a weak password"
+eq "$(post "${P[@]}" --data '{"email":"nope","password":"long-enough-9"}' "$BASE/v1/account/owners")" 400 "a bad email"
+eq "$(post "${P[@]}" --data '{"email":"dan@shop.test","password":"long-enough-9","role":"x"}' "$BASE/v1/account/owners")" 400 "an unknown field"
+eq "$(catalog_sql "SELECT count(*) FROM account_owners WHERE account_id = '$ACC'")" 2 "nothing else was added"
+eq "$(post --data '{"email":"cem@shop.test","password":"cem-password-3"}' "$BASE/v1/auth/login")" 200 "the new owner logs in"
+C=(-H "Authorization: Bearer $(jq -r .access_token "$T/body")")
+eq "$(get "${C[@]}" "$BASE/v1/account/tenants")" 200 "its dropdown"
+eq "$(jq -r '[.items[] | .slug + ":" + .role] | sort | join(",")' "$T/body")" "shop-one:admin,shop-two:admin" "an admin of both tenants"
+eq "$(post "${C[@]}" "$BASE/v1/account/tenants/shop-two/session")" 200 "it switches in"
+eq "$(post "${C[@]}" --data '{"slug":"shop-three"}' "$BASE/v1/account/tenants")" 201 "it adds a tenant"
+eq "$(post "${P[@]}" "$BASE/v1/account/tenants/shop-three/session")" 200 "the other owner switches into it too"
+eq "$(call DELETE "${C[@]}" "$BASE/v1/account/owners/nope")" 404 "an unknown owner"
+eq "$(call DELETE "${C[@]}" "$BASE/v1/account/owners/$ANN_ID")" 204 "cem removes ann"
+eq "$(get "${P[@]}" "$BASE/v1/account/tenants")" 401 "ann's token ended at once"
+eq "$(post --data '{"email":"ann@shop.test","password":"ann-new-password-2"}' "$BASE/v1/auth/login")" 401 "ann no longer logs in as an owner"
+eq "$(call DELETE "${C[@]}" "$BASE/v1/account/owners/$CEM_ID")" 409 "the last owner stays"
+eq "$(jq -r .code "$T/body")" last_owner "last_owner"
+eq "$(get "${R[@]}" "$BASE/v1/account/owners")" 403 "a superadmin has no owners"
+expect_rc 0 td audit list --tenant system --action account.owner_add --json
+eq "$(jq -r '.items[0].actor_kind' "$T/out")" owner "owner_add audited with its actor"
 stop_server
 done_ok
