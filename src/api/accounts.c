@@ -90,15 +90,8 @@ void td_api_account_tenant_add(td_req_t *req, void *app_) {
 void td_api_account_switch(td_req_t *req, void *app_) {
     td_op_t op = td_api_op(req, app_);
     td_signin_t s;
-    if (req->body_len) { /* nothing to send: a body is a mistake */
-        json_t *b;
-        if (td_api_json_body(req, &b))
-            return;
-        if (!json_is_object(b) || json_object_size(b)) {
-            td_resp_problem(req, 400, "invalid_request", "Invalid request", "send no body or {}");
-            return;
-        }
-    }
+    if (td_api_no_body(req))
+        return;
     if (td_op_account_switch(&op, req->params[0], &s))
         td_api_op_fail(req, &op);
     else

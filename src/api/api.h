@@ -87,6 +87,9 @@ void td_api_send_json(td_req_t *req, int status, json_t *o);
 /* 1 when every key of o is among allowed (NULL-terminated); otherwise
  * answers 400 unknown_field naming the first stranger and returns 0. */
 int td_api_only_fields(td_req_t *req, json_t *o, const char *const *allowed);
+/* For a route that takes no input: an empty body or {} is 0; anything
+ * else is answered 400 invalid_request here, -1. */
+int td_api_no_body(td_req_t *req);
 
 /* usage.c: the http completed hook (meters the request) and the routes */
 void td_api_usage_completed(td_req_t *req, int64_t duration_us, void *app);
@@ -263,5 +266,13 @@ void td_api_openapi_doc(td_req_t *req, void *app);
 /* wellknown.c */
 void td_api_jwks(td_req_t *req, void *app);
 void td_api_rotate_signing(td_req_t *req, void *app);
+
+/* onboarding.c */
+void td_api_onboarding(td_req_t *req, void *app);
+void td_api_onboarding_store(td_req_t *req, void *app);
+void td_api_onboarding_database(td_req_t *req, void *app);
+void td_api_onboarding_payments(td_req_t *req, void *app);
+void td_api_onboarding_profile(td_req_t *req, void *app);
+void td_api_onboarding_skip(td_req_t *req, void *app);
 
 #endif

@@ -230,6 +230,20 @@ static const td_route_t routes[] = {
     {TD_POST, "/v1/credits/webhooks/{provider}/{tenant}", td_api_payment_webhook,
      "A payment provider's webhook: HMAC-signed (Webhook-Signature), pays or fails a checkout",
      0, &public_},
+    {TD_GET, "/v1/onboarding", td_api_onboarding,
+     "Your tenant's five onboarding steps: done, required or skippable (tenant admins)", 0,
+     &credits_admin},
+    {TD_PUT, "/v1/onboarding/store", td_api_onboarding_store,
+     "Onboarding step 1: rename the tenant (the slug is chosen at sign-up)", 0, &credits_admin},
+    {TD_PUT, "/v1/onboarding/database", td_api_onboarding_database,
+     "Onboarding step 2: keep the embedded database, or bring a PostgreSQL URL (the data moves"
+     " there: 202 and a job)", 0, &credits_admin},
+    {TD_PUT, "/v1/onboarding/payments", td_api_onboarding_payments,
+     "Onboarding step 3: the tenant's payment provider keys, sealed", 0, &credits_admin},
+    {TD_PUT, "/v1/onboarding/profile", td_api_onboarding_profile,
+     "Onboarding step 5: company, phone and an avatar (a cms media row)", 0, &credits_admin},
+    {TD_POST, "/v1/onboarding/{step}/skip", td_api_onboarding_skip,
+     "Skip an onboarding step that may be skipped (payments, credits)", 0, &credits_admin},
     {TD_GET, "/v1/admin/credits", td_api_credits_balances,
      "Every tenant's credit balance: limit, cursor", 0, &all_read},
     {TD_GET, "/v1/admin/credits/costs", td_api_credit_costs,
@@ -298,6 +312,19 @@ void td_api_send_json(td_req_t *req, int status, json_t *o) {
     td_resp_bytes(req, status, "application/json", s, strlen(s));
     sodium_memzero(s, strlen(s)); /* it may have held a secret shown once */
     free(s);
+}
+
+int td_api_no_body(td_req_t *req) {
+    json_t *b;
+    if (!req->body_len)
+        return 0;
+    if (td_api_json_body(req, &b))
+        return -1;
+    if (!json_is_object(b) || json_object_size(b)) {
+        td_resp_problem(req, 400, "invalid_request", "Invalid request", "send no body or {}");
+        return -1;
+    }
+    return 0;
 }
 
 int td_api_only_fields(td_req_t *req, json_t *o, const char *const *allowed) {

@@ -91,6 +91,22 @@ td_status td_cat_imp_list(td_db_t *db, td_arena_t *a, const char *tenant_id, td_
  * not revoked yet. */
 td_status td_cat_imp_revoke(td_db_t *db, const char *id, const char *tenant_id, const char *by);
 
+/* ---- onboarding (onboarding.c, migration 0020) ---- */
+typedef struct {
+    const char *tenant_id, *step; /* database | payments | credits | profile */
+    const char *status;           /* done | skipped | in_progress */
+    const char *detail;           /* the step's JSON, or NULL */
+    const char *secret_enc;       /* payments: the sealed keys (never read back here) */
+    const char *updated_by, *updated_at;
+} td_onboarding_row_t;
+/* The steps tenant_id took (at most max), by step name. */
+td_status td_cat_onboarding_list(td_db_t *db, td_arena_t *a, const char *tenant_id,
+                                 td_onboarding_row_t *out, size_t max, size_t *n);
+/* Records a step (replacing what it was). */
+td_status td_cat_onboarding_put(td_db_t *db, const td_onboarding_row_t *o);
+/* *paid = 1 when the tenant has a paid credit checkout. */
+td_status td_cat_onboarding_paid(td_db_t *db, const char *tenant_id, int *paid);
+
 /* ---- tenant moves (moves.c, migration 0014) ---- */
 typedef struct {
     const char *tenant_id, *state; /* copying | switched */

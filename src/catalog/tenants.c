@@ -243,6 +243,8 @@ td_status td_cat_tenant_tombstone(td_db_t *db, const char *id) {
         "DELETE FROM schema_versions WHERE tenant_id = ?",
         "DELETE FROM api_keys WHERE tenant_id = ?",
         "DELETE FROM backups WHERE tenant_id = ?",
+        "DELETE FROM onboarding_steps WHERE tenant_id = ?",
+        "DELETE FROM payment_provider_secrets WHERE tenant_id = ?",
         "UPDATE tenants SET wrapped_key = NULL, pending_admin = NULL WHERE id = ?",
     };
     td_status rc = td_db_begin(db, TD_DB_WRITE);

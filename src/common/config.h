@@ -41,6 +41,7 @@ typedef struct {
     long access_ttl;       /* seconds an access token lives (≤ TD_ACCESS_TTL) */
     long connections_per_address; /* concurrent connections from one client address */
     long rate_limits;            /* 0 = no rate limit at all */
+    long bring_database;         /* 1 = onboarding may move a tenant to its own database */
     long payments_test;          /* 1 = the test payment provider is offered */
     long rate_limit_tenant_rpm;  /* requests a minute per tenant without a plan limit; 0 = none */
     long rate_limit_address_rpm; /* requests a minute per client address; 0 = none */

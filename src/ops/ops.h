@@ -267,4 +267,31 @@ td_status td_op_account_set_status(td_op_t *op, const char *id, int suspend,
 json_t *td_account_tenant_json(const td_account_tenant_t *t, const char *role);
 json_t *td_account_json(const td_account_row_t *a, const td_account_tenant_t *ts, size_t n);
 
+/* ---- onboarding (onboarding.c): the caller's own tenant, its admins ---- */
+/* GET /v1/onboarding: {"tenant","complete","next","steps":[…]} (new
+ * reference). 403 forbidden for anyone but the tenant's admins. */
+td_status td_op_onboarding(td_op_t *op, json_t **out);
+/* Step 1: renames the tenant (400 invalid_request for a bad name). */
+td_status td_op_onboarding_store(td_op_t *op, const char *name, json_t **out);
+/* Step 2: kind "embedded" keeps the platform's place; "postgres" checks
+ * url, records a move there and queues its tenant.move job (*job). 400
+ * invalid_database_url, database_auth_failed, database_not_found,
+ * database_not_permitted, database_unreachable; 403
+ * bring_database_disabled; 409 database_already_brought,
+ * database_not_empty, move_in_progress. */
+td_status td_op_onboarding_database(td_op_t *op, const char *kind, const char *url,
+                                    td_job_row_t *job, json_t **out);
+typedef struct {
+    const char *provider, *secret_key, *public_key, *webhook_secret;
+} td_onboarding_keys_t;
+/* Step 3: the tenant's own payment provider keys; the secrets sealed
+ * with the tenant's key, never shown again. */
+td_status td_op_onboarding_payments(td_op_t *op, const td_onboarding_keys_t *k, json_t **out);
+/* Step 5: company, phone, and an optional avatar (a stored image among
+ * the tenant's cms media: 400 invalid_avatar). */
+td_status td_op_onboarding_profile(td_op_t *op, const char *company, const char *phone,
+                                   const char *avatar, json_t **out);
+/* Skips payments or credits: 409 step_not_skippable, 404 step_not_found. */
+td_status td_op_onboarding_skip(td_op_t *op, const char *step, json_t **out);
+
 #endif

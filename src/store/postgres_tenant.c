@@ -605,6 +605,15 @@ td_status pg_place_check(const td_place_t *pl, char *err, size_t errlen) {
     if (st)
         return st;
     st = pg_do(admin, "SELECT 1", "checking the server", err, errlen);
+    int may = 1; /* a brought database: its user makes the services' schemas */
+    if (!st && pl->dedicated)
+        st = pg_query_int(admin, "SELECT CASE WHEN has_database_privilege("
+                                 "current_database(), 'CREATE') THEN 1 ELSE 0 END",
+                          NULL, &may, err, errlen);
+    if (!st && !may) {
+        pg_seterr(err, errlen, "the user may not create schemas in that database");
+        st = TD_E_FORBIDDEN;
+    }
     PQfinish(admin);
     return st;
 }

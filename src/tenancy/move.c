@@ -46,6 +46,7 @@ typedef struct {
     td_move_report_t *r;
     td_move_sync_t *sync; /* the target's rows as the passes left them */
     td_db_t *own;         /* PostgreSQL target: its owner's connection (sequences) */
+    const char *own_url;  /* a database the tenant brings (td_tenant_move_bring) */
     int cur;              /* the last step recorded (the heartbeat repeats it) */
 } mv_t;
 
@@ -123,35 +124,43 @@ static td_status record_move(mv_t *mv, td_db_t *cat, const char *to, const td_te
     td_move_row_t m = {.tenant_id = mv->t.row.id, .from = *cur};
     td_server_row_t srv;
     td_status st = TD_OK;
-    if (!strcmp(to, "sqlite"))
+    if (mv->own_url) /* no server of the fleet: placement never puts another tenant there */
+        m.backend = "postgres";
+    else if (!strcmp(to, "sqlite"))
         m.backend = "sqlite";
     else if (!(st = find_server(mv, cat, to, &srv)))
         m.backend = "postgres", m.server_id = srv.id;
     if (st)
         return st;
-    int same = !strcmp(m.backend, cur->backend) &&
+    int same = !strcmp(m.backend, cur->backend) && !mv->own_url &&
                ((!m.server_id && !cur->server_id) ||
                 (m.server_id && cur->server_id && !strcmp(m.server_id, cur->server_id)));
     if (same)
         return td_op_fail(op, TD_E_STATE, 409, "same_placement",
                           "the tenant's data is there already");
-    if (m.server_id) { /* a role password of its own there, sealed with the tenant key */
+    if (m.server_id || mv->own_url) { /* sealed with the tenant key: the URL, or a role
+                                        password of its own on the server */
         td_key_t tk;
         char pw[ROLE_PASSWORD_LEN + 1];
+        const char *secret = mv->own_url ? mv->own_url : pw;
         char *sealed = NULL;
         st = mv->t.row.wrapped_key
                  ? td_platform_unwrap(op->platform, a, mv->t.row.id, mv->t.row.wrapped_key, &tk)
                  : TD_E_CRYPTO;
         td_password_generate(pw, sizeof(pw));
         if (!st)
-            st = td_seal(a, &tk, mv->t.row.id, TD_PURPOSE_DB_PASSWORD, pw, strlen(pw), &sealed);
+            st = td_seal(a, &tk, mv->t.row.id,
+                         mv->own_url ? TD_PURPOSE_DB_URL : TD_PURPOSE_DB_PASSWORD, secret,
+                         strlen(secret), &sealed);
         sodium_memzero(pw, sizeof(pw));
         sodium_memzero(&tk, sizeof(tk));
         m.secret_enc = sealed;
     }
     td_place_t pl;
+    td_tenant_db_row_t target = {.backend = m.backend, .server_id = m.server_id,
+                                 .secret_enc = m.secret_enc};
     if (!st)
-        st = td_platform_place(op->platform, a, cat, m.server_id, &pl);
+        st = td_tenant_place_of(op->platform, a, cat, &mv->t.row, &target, &pl, NULL);
     if (!st && td_db_tenant_exists(&pl, mv->t.row.id))
         return td_op_fail(op, TD_E_EXISTS, 409, "target_not_empty",
                           "the target already holds a database of this tenant");
@@ -596,6 +605,85 @@ td_status td_tenant_move(td_op_t *op, const char *key, const char *to, td_move_s
         td_audit_record(op, mv.t.row.id, NULL, "tenant.move", "tenants", mv.t.row.id,
                         st ? "failed" : "ok", detail);
     }
+    return st;
+}
+
+/* The server's words about a brought URL, as one of onboarding's codes
+ * (never the words themselves: they name hosts and users). */
+static const char *bring_code(td_status st, const char *err) {
+    static const struct {
+        const char *words, *code;
+    } map[] = {
+        {"password authentication failed", "database_auth_failed"},
+        {"no password supplied", "database_auth_failed"},
+        {"no pg_hba.conf entry", "database_auth_failed"},
+        {"role \"", "database_auth_failed"}, /* role "x" does not exist */
+        {"may not create schemas", "database_not_permitted"},
+        {"permission denied", "database_not_permitted"}, /* … for database "x" */
+        {"database \"", "database_not_found"},
+    };
+    if (st == TD_E_INVALID)
+        return "invalid_database_url";
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+        if (strstr(err, map[i].words))
+            return map[i].code;
+    return "database_unreachable";
+}
+
+td_status td_tenant_bring_check(td_op_t *op, const char *url) {
+    static const struct {
+        const char *code, *detail;
+    } say[] = {
+        {"invalid_database_url", "the database URL must be postgres://user:password@host:port/db"},
+        {"database_auth_failed", "the server refused that user or password"},
+        {"database_not_found", "the server has no database of that name"},
+        {"database_not_permitted", "that user may not create schemas in the database"},
+        {"database_unreachable",
+         "the host is unknown, refuses connections, or did not answer within 10 seconds"},
+    };
+    char err[512] = "";
+    td_place_t pl = {.drv = url ? td_db_driver_for_url(url) : NULL, .root = url, .dedicated = 1};
+    td_status st = !url || strlen(url) > 1024 || !td_db_url_is_postgres(url) || !pl.drv
+                       ? TD_E_INVALID
+                       : td_db_place_check(&pl, err, sizeof(err));
+    if (!st)
+        return TD_OK;
+    const char *code = bring_code(st, err);
+    if (err[0]) /* redacted by the driver: no password in it */
+        td_log(TD_LOG_INFO, "a brought database was refused", "code", code, "error", err, NULL);
+    for (size_t i = 0; i < sizeof(say) / sizeof(say[0]); i++)
+        if (!strcmp(say[i].code, code))
+            return td_op_fail(op, TD_E_INVALID, 400, code, "%s", say[i].detail);
+    return td_op_fail(op, TD_E_INVALID, 400, code, "the database cannot be used");
+}
+
+td_status td_tenant_move_bring(td_op_t *op, const char *key, const char *url,
+                               td_move_report_t *out) {
+    memset(out, 0, sizeof(*out));
+    td_tenant_t t;
+    const td_actor_t *who = &op->actor;
+    td_status st = td_tenant_find(op->platform, op->arena, key, &t);
+    if (st == TD_E_NOTFOUND || (!st && !strcmp(t.row.status, "deleted")))
+        return td_op_fail(op, TD_E_NOTFOUND, 404, "tenant_not_found", "no such tenant");
+    if (st)
+        return fail(op, st, 503, "catalog_unavailable", "the catalog does not answer");
+    if (!td_actor_platform(who) &&
+        !(who->tenant_id && !strcmp(who->tenant_id, t.row.id) && who->role &&
+          !strcmp(who->role, "admin")))
+        return td_op_fail(op, TD_E_FORBIDDEN, 403, "forbidden",
+                          "only the tenant's admins bring its database");
+    if (td_tenant_bring_check(op, url))
+        return op->err.st;
+    mv_t mv = {.op = op, .r = out, .own_url = url};
+    st = prepare(&mv, t.row.id, "postgres (own database)", 0);
+    out->tenant_id = mv.t.row.id, out->slug = mv.t.row.slug;
+    if (!st && out->resumed)
+        return td_op_fail(op, TD_E_STATE, 409, "move_in_progress",
+                          "the tenant is being moved already");
+    if (st && !strcmp(op->err.code, "target_not_empty"))
+        return op->err = (td_op_err_t){0},
+               td_op_fail(op, TD_E_EXISTS, 409, "database_not_empty",
+                          "that database holds a tenant's schemas already");
     return st;
 }
 

@@ -216,6 +216,20 @@ td_status td_tenant_move(td_op_t *op, const char *key, const char *to, td_move_s
  * the registration of a postgres:// URL's server: the same failures. */
 td_status td_tenant_move_check(td_op_t *op, const char *key, const char *to,
                                td_move_report_t *out);
+/* Checks a database a tenant brings (a postgres:// URL) by connecting
+ * (10 s at most) and asking whether its user may create schemas. 400 with
+ * one of invalid_database_url, database_auth_failed, database_not_found,
+ * database_not_permitted, database_unreachable — never the server's words
+ * (they go to the log, redacted). */
+td_status td_tenant_bring_check(td_op_t *op, const char *url);
+/* Records a move of tenant key's data to a PostgreSQL database it brings
+ * (url: checked as td_tenant_bring_check, sealed with the tenant's key; it
+ * is no server of the fleet, so no other tenant is ever placed there);
+ * the move itself is td_tenant_move with to NULL (the tenant.move job).
+ * Who: platform actors and the tenant's admins. 409 move_in_progress,
+ * database_not_empty (it holds a tenant's schemas already). */
+td_status td_tenant_move_bring(td_op_t *op, const char *key, const char *url,
+                               td_move_report_t *out);
 /* Gives up a move that has not switched: the target's copy is dropped and
  * the move forgotten; the tenant stays where it is. 404 move_not_found,
  * 409 move_switched (finish it instead). Audited (tenant.move_abort). */
