@@ -240,7 +240,8 @@ bad 403 forbidden GET /v1/onboarding '' "${CY[@]}"
 bad 403 forbidden PUT /v1/onboarding/profile "{\"company\":\"Cy\",\"phone\":\"$PH\"}" "${CY[@]}"
 bad 403 forbidden GET /v1/onboarding '' -H "Authorization: Bearer $ROOT" -H 'X-Tenant: shop'
 bad 403 forbidden PUT /v1/onboarding/store '{"name":"Root Shop"}' -H "Authorization: Bearer $ROOT" -H 'X-Tenant: shop'
-bad 403 forbidden GET /v1/onboarding '' -H "Authorization: Bearer $ROOT"
+# without X-Tenant the front door asks which tenant first, as on every tenant route
+bad 400 tenant_required GET /v1/onboarding '' -H "Authorization: Bearer $ROOT"
 eq "$(call GET "$BASE/v1/onboarding")" 401 "no token"
 eq "$(call PUT --data '{"name":"Anon"}' "$BASE/v1/onboarding/store")" 401 "no token, no rename"
 eq "$(post "${A[@]}" --data '{"name":"onb","role":"admin"}' "$BASE/v1/auth/api-keys")" 201 "an admin API key"
@@ -327,6 +328,11 @@ if [ "$BACKEND" = postgres ]; then
   rm -f "$T/catalog.sql"
   bad 409 database_already_brought PUT /v1/onboarding/database "{\"kind\":\"postgres\",\"url\":\"$OWN_URL\"}" "${B[@]}"
   no_secrets "brought already"
+  # another tenant cannot bring the database the first one lives in
+  eq "$(post --data '{"slug":"byo2","email":"owner@byo2.test","password":"byo2-password-1","services":["crm"]}' "$BASE/v1/auth/register")" 201 "a third tenant"
+  bad 409 database_not_empty PUT /v1/onboarding/database "{\"kind\":\"postgres\",\"url\":\"$OWN_URL\"}" -H "Authorization: Bearer $(jq -r .access_token "$T/body")"
+  no_secrets "another tenant's database"
+  eq "$(psql "$OWN_URL" -XAtq -c "SELECT count(*) FROM crm.customers")" 6 "the first tenant's rows untouched"
   for w in "$OPW" "$XPW" wrong-pw- secretpw; do expect_not_contains "$T/server.log" "$w"; done
 fi
 
