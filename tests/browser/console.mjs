@@ -18,6 +18,11 @@ function expect(cond, what) {
   if (!cond) throw new Error(`${step}: ${what}`);
 }
 
+process.on('uncaughtException', (e) => {
+  console.error(`FAIL at step "${step}": ${e.message}`);
+  process.exit(1);
+});
+
 const executablePath = execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
 const browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
 
@@ -118,7 +123,9 @@ step = 'superadmin';
   const { ctx, page } = await open(1280);
   await page.goto(`${base}/console`);
   await page.waitForURL(/#\/login$/);
-  await page.keyboard.type('root@example.com'); // the email field has focus
+  // the sign-in page puts the focus on the email field
+  await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'email');
+  await page.keyboard.type('root@example.com');
   await page.keyboard.press('Tab');
   await page.keyboard.type('root-password-1');
   await page.keyboard.press('Enter');
@@ -210,6 +217,42 @@ step = 'routes';
   await page.waitForURL(/#\/tenant$/);
   await page.reload();
   await page.getByText('cy@acme.test').waitFor();
+  await checkCsp(page);
+  await ctx.close();
+}
+
+// 7. Refresh before expiry (the server's access tokens live 70 s here:
+// the console renews them 60 s early): a tenant admin's with its refresh
+// token, a switched owner's by switching again; the pages go on working.
+step = 'refresh';
+{
+  const KEY = 'tenantd.console.session';
+  const token = (page) => page.evaluate((k) => JSON.parse(sessionStorage.getItem(k)).access_token, KEY);
+  const renewed = (page, old) => page.waitForFunction(([k, o]) => {
+    const s = JSON.parse(sessionStorage.getItem(k) || 'null');
+    return s && s.access_token !== o;
+  }, [KEY, old], { timeout: 40000 });
+  const { ctx, page } = await open(1280);
+  await signIn(page, 'Tenant user', 'admin@acme.test', 'admin-password-1', 'acme');
+  await page.waitForURL(/#\/tenant$/);
+  const first = await token(page);
+  await renewed(page, first);
+  const s = await page.evaluate((k) => JSON.parse(sessionStorage.getItem(k)), KEY);
+  expect(s.refresh_token && s.tenant.slug === 'acme', 'renewed with a refresh token');
+  await page.reload();
+  await page.getByText('cy@acme.test').waitFor();
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForURL(/#\/login$/);
+  await signIn(page, 'Account owner', 'owner@shop.test', 'owner-password-1');
+  await page.getByRole('button', { name: 'Switch to shop2' }).click();
+  await page.getByRole('heading', { name: 'Tenant shop2' }).waitFor();
+  const switched = await token(page);
+  await renewed(page, switched);
+  const o = await page.evaluate((k) => JSON.parse(sessionStorage.getItem(k)), KEY);
+  expect(o.tenant.slug === 'shop2' && o.parent && o.parent.user.role === 'owner', 'switched again into shop2');
+  await page.reload();
+  await page.getByText('owner@shop.test', { exact: true }).first().waitFor();
   await checkCsp(page);
   await ctx.close();
 }

@@ -20,7 +20,8 @@ fi
 cp "$TD_SRC/tests/browser/console.mjs" "$mods/console.mjs"
 
 td_init
-TENANTD_REGISTRATION=1 start_server
+# short-lived access tokens: the browser sees the console renew them
+TENANTD_REGISTRATION=1 TENANTD_ACCESS_TTL=70 start_server
 
 # ---- the files, over plain HTTP -----------------------------------------------
 CSP="default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
