@@ -70,7 +70,8 @@ export function tenantsPage() {
 }
 
 export function tenantPage(slug) {
-  const msg = h('p', { role: 'status', class: 'notice', hidden: true });
+  const msg = h('p', { role: 'status', class: 'notice', hidden: true, tabindex: '-1' });
+  const failure = h('div', {});
   const body = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
 
   async function act(t, verb) {
@@ -80,12 +81,14 @@ export function tenantPage(slug) {
     if (!yes) return;
     try {
       const n = await api.call('POST', `/v1/tenants/${enc(t.slug)}/${verb}`, { body: {} });
+      failure.replaceChildren();
       msg.textContent = `Tenant ${n.slug} is ${n.status}.`;
       msg.hidden = false;
       show(n);
+      msg.focus(); // the button pressed is gone: the outcome takes the focus
     } catch (e) {
       msg.hidden = true;
-      body.prepend(errorBox(e));
+      failure.replaceChildren(errorBox(e));
     }
   }
 
@@ -115,5 +118,5 @@ export function tenantPage(slug) {
   api.call('GET', `/v1/tenants/${enc(slug)}`).then(show, (e) => body.replaceChildren(errorBox(e)));
   return h('div', { class: 'page' },
     h('p', { class: 'crumbs' }, h('a', { href: '#/tenants' }, '← All tenants')),
-    h('h1', { tabindex: '-1' }, `Tenant ${slug}`), msg, body);
+    h('h1', { tabindex: '-1' }, `Tenant ${slug}`), msg, failure, body);
 }
