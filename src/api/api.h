@@ -288,4 +288,8 @@ void td_api_onboarding_payments(td_req_t *req, void *app);
 void td_api_onboarding_profile(td_req_t *req, void *app);
 void td_api_onboarding_skip(td_req_t *req, void *app);
 
+/* console.c: the admin console's files (public: they carry no data) */
+void td_api_console(td_req_t *req, void *app);
+void td_api_console_asset(td_req_t *req, void *app);
+
 #endif

@@ -304,6 +304,11 @@ static const td_route_t routes[] = {
     {TD_PATCH, "/v1/{service}/{resource}/{id}", td_api_res_update,
      "Change some fields of a row (If-Match for optimistic concurrency)", 0, &data},
     {TD_DELETE, "/v1/{service}/{resource}/{id}", td_api_res_delete, "Delete a row", 0, &data},
+    /* the admin console (console.c): static files, public */
+    {TD_GET, "/console", td_api_console, "The admin console's page (HTML; data comes from the API)",
+     0, &public_},
+    {TD_GET, "/console/{path}", td_api_console_asset,
+     "A file of the admin console (script, style sheet, image)", 0, &public_},
 };
 
 const td_route_t *td_api_routes(size_t *n) {

@@ -185,6 +185,8 @@ TABLE=$(cat <<'EOF'
 GET /health | = | - | 200 200 200 200 200 200 200 200 200 200 200
 GET /ready | = | - | 200 200 200 200 200 200 200 200 200 200 200
 GET /metrics | = | - | 200 200 200 200 200 200 200 200 200 200 200
+GET /console | = | - | 200 200 200 200 200 200 200 200 200 200 200
+GET /console/{path} | /console/app.js | - | 200 200 200 200 200 200 200 200 200 200 200
 GET /openapi.json | = | - | 200 200 200 200 200 200 200 200 200 200 200
 GET /.well-known/jwks.json | = | - | 200 200 200 200 200 200 200 200 200 200 200
 POST /v1/auth/login | = | {"email":"nobody-%N%@x.test","password":"wrong-password-1"} | 401:invalid_credentials 401:invalid_credentials 401:invalid_credentials 401:invalid_credentials 401:invalid_credentials 401:invalid_credentials 401:invalid_credentials 401:invalid_credentials 401:invalid_credentials 401:invalid_credentials 401:invalid_credentials

@@ -1,0 +1,72 @@
+// app.js — the console's entry point: hash routes, the header, and what
+// happens when the session changes. Each kind of user has its own pages;
+// a route of another kind sends the user home.
+import * as api from './api.js';
+import { h } from './ui.js';
+import { loginPage } from './login.js';
+import { tenantsPage, tenantPage } from './operator.js';
+import { ownTenantPage } from './tenant.js';
+import { accountPage } from './account.js';
+
+const HOME = { operator: '#/tenants', tenant: '#/tenant', owner: '#/account' };
+
+// [pattern, kind allowed (null: signed out), page(match), title]
+const ROUTES = [
+  [/^#\/login$/, null, () => loginPage(notice), 'Sign in'],
+  [/^#\/tenants$/, 'operator', () => tenantsPage(), 'Tenants'],
+  [/^#\/tenants\/([a-z0-9-]+)$/, 'operator', (m) => tenantPage(m[1]), 'Tenant'],
+  [/^#\/tenant$/, 'tenant', () => ownTenantPage(), 'My tenant'],
+  [/^#\/account$/, 'owner', () => accountPage(), 'My tenants'],
+];
+
+let notice = null; // shown once on the sign-in page ("you were signed out")
+const main = document.getElementById('main');
+const top = document.getElementById('top');
+
+function header(s) {
+  const k = api.kind(s);
+  const nav = [];
+  if (k === 'operator') nav.push(h('a', { href: '#/tenants' }, 'Tenants'));
+  if (k === 'tenant') nav.push(h('a', { href: '#/tenant' }, 'My tenant'));
+  if (k === 'owner') nav.push(h('a', { href: '#/account' }, 'My tenants'));
+  if (s.parent) nav.push(h('button', { type: 'button', class: 'link', onclick: () => api.back() }, '← Back to my tenants'));
+  const who = `${s.user.email} · ${s.user.role}${s.tenant ? ` · ${s.tenant.slug}` : ''}`;
+  top.replaceChildren(
+    h('a', { class: 'brand', href: HOME[k] }, h('img', { src: '/console/icon.svg', alt: '', width: 24, height: 24 }), 'tenantd'),
+    h('nav', { 'aria-label': 'Main' }, nav),
+    h('span', { class: 'who', id: 'who' }, who),
+    h('button', { type: 'button', class: 'secondary', id: 'logout', onclick: () => api.logout() }, 'Sign out'));
+  top.hidden = false;
+}
+
+function render() {
+  const s = api.current();
+  const k = api.kind(s);
+  const hash = location.hash;
+  const route = ROUTES.find((r) => r[0].test(hash));
+  const want = !s ? '#/login' : !route || route[1] !== k ? HOME[k] : null;
+  if (want && want !== hash) {
+    location.replace(want); // fires hashchange: render runs again
+    return;
+  }
+  if (s) header(s);
+  else top.hidden = true;
+  const m = hash.match(route[0]);
+  main.replaceChildren(route[2](m));
+  document.title = `${route[3]}${m[1] ? ` ${m[1]}` : ''} · tenantd console`;
+  notice = null;
+  const h1 = main.querySelector('[data-focus]') || main.querySelector('h1');
+  if (h1) h1.focus({ preventScroll: true });
+}
+
+api.onChange((reason) => {
+  if (reason === 'refreshed') return; // same user, same page
+  if (reason === 'expired') notice = 'Your session ended: sign in again.';
+  if (reason === 'signed-out') notice = 'You are signed out.';
+  const s = api.current();
+  const target = s ? HOME[api.kind(s)] : '#/login';
+  if (location.hash === target) render();
+  else location.hash = target;
+});
+window.addEventListener('hashchange', render);
+render();

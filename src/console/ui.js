@@ -1,0 +1,100 @@
+// ui.js — small DOM helpers. Data from the API only ever becomes text
+// nodes and attribute values (never HTML), and nothing sets an inline
+// style: the page's Content-Security-Policy forbids both kinds of inline
+// code, and the console needs neither.
+
+// h('button', {class: 'x', onclick: fn, disabled: true}, 'text', child…)
+export function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
+    else if (k === 'class') el.className = v;
+    else if (k === 'for') el.htmlFor = v;
+    else if (k === 'value') el.value = v;
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const c of children) {
+    if (c === undefined || c === null || c === false) continue;
+    if (Array.isArray(c)) append(el, c);
+    else el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+}
+
+// "2026-12-07 21:40" in the browser's time zone, or "—".
+export function when(iso) {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return String(iso);
+  const p = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+export function badge(status) {
+  return h('span', { class: `badge badge-${String(status || 'none').replace(/[^a-z_]/g, '')}` }, status || '—');
+}
+
+// A failure shown where it happened: the API's problem detail, and the
+// wait a lockout asks for.
+export function errorText(err) {
+  let t = err && err.message ? err.message : String(err);
+  if (err && err.retryAfter) t += ` Try again in ${err.retryAfter} s.`;
+  return t;
+}
+
+export function errorBox(err) {
+  return h('p', { class: 'error', role: 'alert' }, errorText(err));
+}
+
+// A table: columns are [{label, cell: row => Node|string}]. On a narrow
+// screen each row becomes a card (the labels come from data-label).
+export function table(caption, columns, rows, empty = 'Nothing here yet.') {
+  if (!rows.length) return h('p', { class: 'muted' }, empty);
+  return h('div', { class: 'table-wrap' },
+    h('table', {},
+      h('caption', { class: 'sr-only' }, caption),
+      h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col' }, c.label)))),
+      h('tbody', {}, rows.map((r) => h('tr', {}, columns.map((c) => h('td', { 'data-label': c.label }, c.cell(r))))))));
+}
+
+// A definition list of [label, value] pairs.
+export function facts(pairs) {
+  return h('dl', { class: 'facts' }, pairs.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
+}
+
+// Asks before an action: a modal <dialog> (keyboard: Tab between the two
+// buttons, Escape cancels). Resolves true when confirmed.
+export function confirm(question, action) {
+  return new Promise((resolve) => {
+    const done = (yes) => {
+      dlg.close();
+      dlg.remove();
+      resolve(yes);
+    };
+    const dlg = h('dialog', { class: 'confirm', 'aria-labelledby': 'confirm-q' },
+      h('p', { id: 'confirm-q' }, question),
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', class: 'secondary', onclick: () => done(false) }, 'Cancel'),
+        h('button', { type: 'button', class: 'danger', onclick: () => done(true) }, action)));
+    dlg.addEventListener('cancel', (e) => {
+      e.preventDefault();
+      done(false);
+    });
+    document.body.append(dlg);
+    dlg.showModal();
+  });
+}
+
+// A section whose body loads from the API: shows "Loading…", then what
+// load() returns (a Node), or the error.
+export function loading(title, load) {
+  const body = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
+  const sec = h('section', { class: 'card' }, title ? h('h2', {}, title) : null, body);
+  load().then((n) => body.replaceChildren(n), (e) => body.replaceChildren(errorBox(e)));
+  return sec;
+}

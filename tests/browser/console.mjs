@@ -1,0 +1,265 @@
+// console.mjs — drives the admin console in Debian's chromium (headless,
+// through playwright-core) against a running tenantd: every kind of user
+// signs in and sees its pages. Run by tests/cli/console_test.sh, which
+// makes the server and its users; usage:
+//   node console.mjs BASE SCREENSHOT_DIR
+// Fails (exit 1) at the first unmet expectation, and at the end when any
+// page asked another origin for anything, logged a console error, threw,
+// or broke the Content-Security-Policy.
+import { chromium } from 'playwright-core';
+import { execFileSync } from 'node:child_process';
+
+const [base, shots] = process.argv.slice(2);
+const origin = new URL(base).origin;
+const problems = [];
+let step = 'start';
+
+function expect(cond, what) {
+  if (!cond) throw new Error(`${step}: ${what}`);
+}
+
+process.on('uncaughtException', (e) => {
+  console.error(`FAIL at step "${step}": ${e.message}`);
+  process.exit(1);
+});
+
+const executablePath = execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
+const browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
+
+// A fresh browser context (its own sessionStorage) that records what the
+// page does wrong. allowed: console errors expected by the step (the
+// browser logs a refused sign-in's 401 or 429).
+async function open(width, allowed = []) {
+  const ctx = await browser.newContext({ viewport: { width, height: width < 500 ? 844 : 900 } });
+  const page = await ctx.newPage();
+  await page.addInitScript(() => {
+    window.__csp = [];
+    document.addEventListener('securitypolicyviolation', (e) =>
+      window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
+  });
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (u.origin !== origin) problems.push(`${step}: a request to another origin: ${r.url()}`);
+  });
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    const t = m.text();
+    if (allowed.some((a) => a.test(t))) return;
+    problems.push(`${step}: console error: ${t}`);
+  });
+  page.on('pageerror', (e) => problems.push(`${step}: page error: ${e.message}`));
+  return { ctx, page };
+}
+
+async function checkCsp(page) {
+  const v = await page.evaluate(() => window.__csp);
+  for (const x of v) problems.push(`${step}: CSP violation: ${x}`);
+}
+
+async function signIn(page, mode, email, password, tenant, submit = true) {
+  await page.goto(`${base}/console`);
+  await page.waitForURL(/#\/login$/);
+  await page.getByLabel(mode, { exact: true }).check();
+  if (tenant) await page.getByLabel('Tenant (slug)').fill(tenant);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  if (submit) await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
+}
+
+async function noSideScroll(page, width) {
+  const w = await page.evaluate(() => document.documentElement.scrollWidth);
+  expect(w <= width, `the page is ${w} px wide at ${width} px`);
+}
+
+const refused = [/Failed to load resource: the server responded with a status of (401|429)/];
+
+// 1. A wrong password: the API's detail is shown; the user stays.
+step = 'wrong password';
+{
+  const { ctx, page } = await open(1280, refused);
+  await signIn(page, 'Operator', 'root@example.com', 'not-the-password');
+  const err = page.locator('#login-error');
+  await err.waitFor();
+  expect((await err.textContent()).includes('wrong email or password'), `error shown: ${await err.textContent()}`);
+  expect(page.url().endsWith('#/login'), 'still on the sign-in page');
+  await shot(page, 'login-error');
+  await checkCsp(page);
+  await ctx.close();
+}
+
+// 2. A locked account: the lockout's Retry-After is shown. The form is
+// filled first, then the account locked, then the form sent.
+step = 'lockout';
+{
+  const { ctx, page } = await open(1280, refused);
+  await signIn(page, 'Tenant user', 'locked@acme.test', 'wrong-password-1', 'acme', false);
+  const body = JSON.stringify({ tenant: 'acme', email: 'locked@acme.test', password: 'wrong-password-1' });
+  let wait = 0;
+  for (let i = 0; i < 20 && wait < 2; i++) {
+    const r = await fetch(`${base}/v1/auth/login`, { method: 'POST', body });
+    if (r.status === 429) {
+      wait = Number(r.headers.get('Retry-After'));
+      if (wait < 2) await new Promise((ok) => setTimeout(ok, wait * 1000 + 100));
+    }
+  }
+  expect(wait >= 2, 'the account was not locked');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  const err = page.locator('#login-error');
+  await err.waitFor();
+  const t = await err.textContent();
+  expect(/Try again in \d+ s\./.test(t), `lockout shown: ${t}`);
+  await checkCsp(page);
+  await ctx.close();
+}
+
+// 3. The superadmin, keyboard only: the tenants, search, one tenant,
+// suspend and resume (confirmed), sign out (the token is revoked).
+step = 'superadmin';
+{
+  const { ctx, page } = await open(1280);
+  await page.goto(`${base}/console`);
+  await page.waitForURL(/#\/login$/);
+  // the sign-in page puts the focus on the email field
+  await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'email');
+  await page.keyboard.type('root@example.com');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type('root-password-1');
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/#\/tenants$/);
+  const rows = page.locator('tbody tr');
+  await rows.first().waitFor();
+  for (const slug of ['acme', 'globex', 'shop'])
+    expect(await page.getByRole('link', { name: slug, exact: true }).count() === 1, `tenant ${slug} listed`);
+  await shot(page, 'tenants');
+  await page.getByLabel('Search the loaded tenants').fill('glob');
+  expect(await rows.count() === 1 && (await rows.first().textContent()).includes('globex'), 'search keeps globex only');
+  await page.getByLabel('Search the loaded tenants').fill('');
+  await page.getByLabel('Status').selectOption('suspended');
+  await page.getByText('No tenants.').waitFor();
+  await page.getByLabel('Status').selectOption('');
+  await page.getByRole('link', { name: 'acme', exact: true }).waitFor();
+  await page.getByRole('link', { name: 'acme', exact: true }).click();
+  await page.waitForURL(/#\/tenants\/acme$/);
+  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  await page.getByText('crm', { exact: true }).waitFor(); // its services
+  await shot(page, 'tenant-detail');
+  await page.getByRole('button', { name: 'Suspend…' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
+  await page.getByRole('button', { name: 'Suspend…' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Suspend' }).click();
+  await page.getByText('Tenant acme is suspended.').waitFor();
+  await page.getByRole('button', { name: 'Resume…' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Resume' }).click();
+  await page.getByText('Tenant acme is active.').waitFor();
+  const token = await page.evaluate(() => JSON.parse(sessionStorage.getItem('tenantd.console.session')).access_token);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByText('You are signed out.').waitFor();
+  expect(await page.evaluate(() => sessionStorage.length) === 0, 'sessionStorage emptied');
+  let me = 0;
+  for (let i = 0; i < 50 && me !== 401; i++) {
+    me = (await fetch(`${base}/v1/auth/me`, { headers: { Authorization: `Bearer ${token}` } })).status;
+    if (me !== 401) await new Promise((ok) => setTimeout(ok, 100));
+  }
+  expect(me === 401, `the signed-out token still works (${me})`);
+  await checkCsp(page);
+  await ctx.close();
+}
+
+// 4. A tenant admin: its tenant and its users, at 1280 and at 390 px.
+step = 'tenant admin';
+for (const width of [1280, 390]) {
+  const { ctx, page } = await open(width);
+  await signIn(page, 'Tenant user', 'admin@acme.test', 'admin-password-1', 'acme');
+  await page.waitForURL(/#\/tenant$/);
+  await page.getByText('cy@acme.test').waitFor();
+  await page.getByText('admin@acme.test', { exact: true }).first().waitFor();
+  await page.getByText(/steps done|Set-up is complete/).waitFor();
+  await page.getByText('Acme Corp').waitFor();
+  await noSideScroll(page, width);
+  await shot(page, width < 500 ? 'tenant-users-phone' : 'tenant-users');
+  await checkCsp(page);
+  await ctx.close();
+}
+
+// 5. An account owner: its tenants, a switch into one, and back.
+step = 'account owner';
+{
+  const { ctx, page } = await open(1280);
+  await signIn(page, 'Account owner', 'owner@shop.test', 'owner-password-1');
+  await page.waitForURL(/#\/account$/);
+  await page.getByRole('button', { name: 'Switch to shop2' }).waitFor();
+  expect(await page.getByRole('button', { name: 'Switch to shop', exact: true }).count() === 1, 'tenant shop listed');
+  await shot(page, 'account-tenants');
+  await page.getByRole('button', { name: 'Switch to shop2' }).click();
+  await page.waitForURL(/#\/tenant$/);
+  await page.getByRole('heading', { name: 'Tenant shop2' }).waitFor();
+  await page.getByText('owner@shop.test', { exact: true }).first().waitFor();
+  expect((await page.locator('#who').textContent()).includes('shop2'), 'header names shop2');
+  await page.getByRole('button', { name: '← Back to my tenants' }).click();
+  await page.waitForURL(/#\/account$/);
+  await page.getByRole('button', { name: 'Switch to shop2' }).waitFor();
+  await noSideScroll(page, 1280);
+  await checkCsp(page);
+  await ctx.close();
+}
+
+// 6. A route of another kind of user sends home; a reload keeps the session.
+step = 'routes';
+{
+  const { ctx, page } = await open(1280);
+  await signIn(page, 'Tenant user', 'admin@acme.test', 'admin-password-1', 'acme');
+  await page.waitForURL(/#\/tenant$/);
+  await page.goto(`${base}/console#/tenants`);
+  await page.waitForURL(/#\/tenant$/);
+  await page.reload();
+  await page.getByText('cy@acme.test').waitFor();
+  await checkCsp(page);
+  await ctx.close();
+}
+
+// 7. Refresh before expiry (the server's access tokens live 70 s here:
+// the console renews them 60 s early): a tenant admin's with its refresh
+// token, a switched owner's by switching again; the pages go on working.
+step = 'refresh';
+{
+  const KEY = 'tenantd.console.session';
+  const token = (page) => page.evaluate((k) => JSON.parse(sessionStorage.getItem(k)).access_token, KEY);
+  const renewed = (page, old) => page.waitForFunction(([k, o]) => {
+    const s = JSON.parse(sessionStorage.getItem(k) || 'null');
+    return s && s.access_token !== o;
+  }, [KEY, old], { timeout: 40000 });
+  const { ctx, page } = await open(1280);
+  await signIn(page, 'Tenant user', 'admin@acme.test', 'admin-password-1', 'acme');
+  await page.waitForURL(/#\/tenant$/);
+  const first = await token(page);
+  await renewed(page, first);
+  const s = await page.evaluate((k) => JSON.parse(sessionStorage.getItem(k)), KEY);
+  expect(s.refresh_token && s.tenant.slug === 'acme', 'renewed with a refresh token');
+  await page.reload();
+  await page.getByText('cy@acme.test').waitFor();
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForURL(/#\/login$/);
+  await signIn(page, 'Account owner', 'owner@shop.test', 'owner-password-1');
+  await page.getByRole('button', { name: 'Switch to shop2' }).click();
+  await page.getByRole('heading', { name: 'Tenant shop2' }).waitFor();
+  const switched = await token(page);
+  await renewed(page, switched);
+  const o = await page.evaluate((k) => JSON.parse(sessionStorage.getItem(k)), KEY);
+  expect(o.tenant.slug === 'shop2' && o.parent && o.parent.user.role === 'owner', 'switched again into shop2');
+  await page.reload();
+  await page.getByText('owner@shop.test', { exact: true }).first().waitFor();
+  await checkCsp(page);
+  await ctx.close();
+}
+
+await browser.close();
+if (problems.length) {
+  console.error(problems.join('\n'));
+  process.exit(1);
+}
+console.log('browser: ok');
