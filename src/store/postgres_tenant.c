@@ -584,7 +584,11 @@ int pg_tenant_exists(const td_place_t *pl, const char *tenant_id) {
     if (pg_connect(pl->root, NULL, NULL, NULL, NULL, &admin, NULL, 0) != TD_OK)
         return 1;
     if (pl->dedicated) {
-        PGresult *res = PQexec(admin, "SELECT to_regclass('public.td_migrations') IS NOT NULL");
+        /* a tenant's ledger, or the schema every tenant has (auth): a
+         * database that holds either cannot take a tenant's schemas */
+        PGresult *res = PQexec(admin, "SELECT to_regclass('public.td_migrations') IS NOT NULL"
+                                      " OR EXISTS (SELECT 1 FROM pg_namespace"
+                                      " WHERE nspname = 'auth')");
         exists = PQresultStatus(res) != PGRES_TUPLES_OK || PQgetvalue(res, 0, 0)[0] == 't';
         PQclear(res);
         PQfinish(admin);
