@@ -275,7 +275,11 @@ static int before(td_req_t *req, td_app_t *app, limits_t *lim) {
     for (size_t i = 0; ctx->svc && i < ctx->nsvc; i++)
         ctx->svc[i] = json_string_value(json_array_get(svc, i));
     ctx->api_key = json_is_true(json_object_get(ctx->claims, "api_key"));
-    int super = strcmp(ctx->role, "superadmin") == 0;
+    /* a superadmin's token carries no tenant; a token with both (a role a
+     * tenant's own database claims) is no superadmin's */
+    int super = !ctx->tid && strcmp(ctx->role, "superadmin") == 0;
+    if (ctx->tid && !td_role_valid_tenant(ctx->role))
+        return forbid(req, "forbidden", "Forbidden", "this token's role is not a tenant's");
     ctx->all = super || json_is_true(json_object_get(ctx->claims, "svc_all"));
     /* an account owner's token (no tenant) opens its own routes and the
      * caller's (me, logout); everything else wants a tenant's token */

@@ -8,8 +8,8 @@
 /* Who an authenticated caller is: a superadmin (token or platform key),
  * a tenant's API key, or a tenant's user. */
 static td_actor_kind kind_of(const td_ctx_t *ctx) {
-    if (ctx->role && strcmp(ctx->role, "superadmin") == 0)
-        return TD_ACTOR_SUPERADMIN;
+    if (ctx->role && !ctx->tid && strcmp(ctx->role, "superadmin") == 0)
+        return TD_ACTOR_SUPERADMIN; /* never with a tenant: a tenant's role is a tenant's */
     if (ctx->role && !ctx->tid && strcmp(ctx->role, "owner") == 0)
         return TD_ACTOR_OWNER;
     return ctx->api_key ? TD_ACTOR_API_KEY : TD_ACTOR_USER;

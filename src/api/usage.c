@@ -25,7 +25,7 @@ void td_api_usage_completed(td_req_t *req, int64_t duration_us, void *app_) {
     td_api_audit_impersonated_read(req, app);
     if (!app->usage || !ctx || !ctx->role || !req->route || !req->route->need)
         return;
-    int super = strcmp(ctx->role, "superadmin") == 0;
+    int super = !ctx->tid && strcmp(ctx->role, "superadmin") == 0;
     const char *tid = super ? (ctx->tenant ? ctx->tenant->row.id : NULL) : ctx->tid;
     const td_need_t *need = req->route->need;
     const char *svc = ctx->res                           ? ctx->res->service

@@ -331,7 +331,9 @@ td_status td_cat_owner_insert(td_db_t *db, const char *account_id, const td_owne
 /* An account's owners, oldest first (at most 1000). */
 td_status td_cat_account_owners(td_db_t *db, td_arena_t *a, const char *account_id,
                                 td_owner_row_t **out, size_t *n);
-/* Removes an owner of the account and its sessions; TD_E_NOTFOUND. */
+/* Removes an owner of the account and its sessions, unless it is the
+ * account's last (TD_E_STATE); removals of one account wait for each
+ * other. */
 td_status td_cat_owner_remove(td_db_t *db, const char *account_id, const char *id);
 /* Replaces an owner's argon2id hash; TD_E_NOTFOUND. */
 td_status td_cat_owner_set_password(td_db_t *db, const char *id, const char *hash);

@@ -256,14 +256,22 @@ td_status td_cat_account_owners(td_db_t *db, td_arena_t *a, const char *account_
 
 td_status td_cat_owner_remove(td_db_t *db, const char *account_id, const char *id) {
     int64_t n = 0;
+    char sql[128];
+    td_stmt_t *st = NULL;
     td_status rc = td_db_begin(db, TD_DB_WRITE);
+    /* removals of one account's owners in turn (SQLite: one writer) */
+    snprintf(sql, sizeof(sql), "SELECT id FROM accounts WHERE id = ?%s", td_db_for_update(db));
+    if (!rc && !(rc = td_db_query_row(db, sql, account_id, &st)))
+        td_db_finalize(st);
     if (!rc)
         rc = td_db_execv(db, NULL, "DELETE FROM account_sessions WHERE owner_id = ?", id, NULL);
     if (!rc)
-        rc = td_db_execv(db, &n, "DELETE FROM account_owners WHERE id = ? AND account_id = ?", id,
-                         account_id, NULL);
+        rc = td_db_execv(db, &n,
+                         "DELETE FROM account_owners WHERE id = ? AND account_id = ? AND"
+                         " (SELECT COUNT(*) FROM account_owners WHERE account_id = ?) > 1",
+                         id, account_id, account_id, NULL);
     if (!rc && !n)
-        rc = TD_E_NOTFOUND;
+        rc = TD_E_STATE; /* the last owner (or gone meanwhile) */
     if (!rc)
         rc = td_db_commit(db);
     if (rc)

@@ -59,7 +59,7 @@ static const crow_t table[] = {
     L(header_timeout, "TENANTD_HEADER_TIMEOUT", 10, 1, 3600, "seconds a client has to send a whole request head (request line and headers)"),
     L(access_ttl, "TENANTD_ACCESS_TTL", 900, 1, 900, "seconds an access token lives (and the longest lifetime a token may claim)"),
     L(connections_per_address, "TENANTD_CONNECTIONS_PER_ADDRESS", 256, 1, 65535, "concurrent connections from one client address; more are closed at once"),
-    L(bring_database, "TENANTD_BRING_DATABASE", 1, 0, 1, "1 = a tenant admin may move its data to a PostgreSQL database of its own in onboarding"),
+    L(bring_database, "TENANTD_BRING_DATABASE", 0, 0, 1, "1 = a tenant admin may move its data to a PostgreSQL database of its own in onboarding"),
     L(payments_test, "TENANTD_PAYMENTS_TEST", 0, 0, 1, "1 = the test payment provider (cards that always pay) is offered: for development and tests only"),
     L(rate_limits, "TENANTD_RATE_LIMITS", 1, 0, 1, "1 = requests are rate-limited (plans, API keys, addresses); 0 = no rate limit at all"),
     L(rate_limit_tenant_rpm, "TENANTD_RATE_LIMIT_TENANT_RPM", 0, 0, 100000000, "requests per minute to one tenant when its plan sets none (0 = no limit); more get 429 rate_limited"),

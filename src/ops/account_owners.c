@@ -114,6 +114,8 @@ td_status td_op_account_owner_remove(td_op_t *op, const char *id) {
     if (n < 2)
         return td_op_fail(op, TD_E_STATE, 409, "last_owner", "an account keeps one owner");
     td_status st = td_cat_owner_remove(db, o.account_id, id);
+    if (st == TD_E_STATE) /* the other one removed meanwhile */
+        return td_op_fail(op, st, 409, "last_owner", "an account keeps one owner");
     if (!st) /* its tokens end at once */
         st = td_revoke_principal(op->platform->revoked, op->platform->catalog, id, td_now_ms());
     if (st)

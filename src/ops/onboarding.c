@@ -55,6 +55,18 @@ static td_status own_tenant(td_op_t *op, td_tenant_t *t) {
               : TD_OK;
 }
 
+/* What moves the tenant's data or its payments is for an admin of the
+ * whole tenant (not one held to some services: it would reach the rest),
+ * and never for an impersonation (it would outlive it). */
+static td_status whole_admin(td_op_t *op, const char *what) {
+    if (td_op_refuse_impersonated(op, what))
+        return op->err.st;
+    if (!op->actor.all && !td_actor_platform(&op->actor))
+        return td_op_fail(op, TD_E_FORBIDDEN, 403, "forbidden",
+                          "an admin held to some services cannot %s", what);
+    return TD_OK;
+}
+
 static td_status catalog(td_op_t *op, td_db_t **db) {
     return td_catalog_lease(op->platform->catalog, op->arena, db)
                ? td_op_fail(op, TD_E_UNAVAILABLE, 503, "catalog_unavailable",
@@ -86,9 +98,10 @@ static void database_step(td_op_t *op, td_db_t *db, const td_tenant_t *t,
                   !d.server_id && !strcmp(d.backend, "postgres");
     int moving = td_cat_move_get(db, op->arena, t->row.id, &m) == TD_OK;
     json_object_set_new(s, "database",
-                        json_pack("{s:s, s:s}", "kind", brought ? "postgres" : "embedded",
-                                  "backend", d.backend ? d.backend : t->row.backend));
-    const char *status = !r ? "pending" : brought && !moving ? "done" : r->status;
+                        json_pack("{s:s, s:s, s:b}", "kind", brought ? "postgres" : "embedded",
+                                  "backend", d.backend ? d.backend : t->row.backend,
+                                  "bring_allowed", op->platform->cfg->bring_database != 0));
+    const char *status = brought && !moving ? "done" : !r ? "pending" : r->status;
     if (r && !strcmp(r->status, "in_progress") && !(brought && !moving)) {
         json_t *dj = detail_json(r);
         const char *job = json_string_value(json_object_get(dj, "job"));
@@ -193,7 +206,8 @@ static td_status record(td_op_t *op, const td_tenant_t *t, const char *step, con
 td_status td_op_onboarding_store(td_op_t *op, const char *name, json_t **out) {
     td_tenant_t t, renamed;
     *out = NULL;
-    if (own_tenant(op, &t) || td_tenant_rename(op, t.row.id, name, &renamed))
+    if (own_tenant(op, &t) || td_op_refuse_impersonated(op, "renaming the tenant") ||
+        td_tenant_rename(op, t.row.id, name, &renamed))
         return op->err.st;
     return document(op, &renamed, out);
 }
@@ -217,6 +231,10 @@ static td_status forget_failed_move(td_op_t *op, td_op_t *sys, const td_tenant_t
     int failed = job && !td_cat_job_get(db, op->arena, job, &jr) &&
                  (!strcmp(jr.state, "failed") || !strcmp(jr.state, "cancelled"));
     json_decref(dj);
+    td_move_row_t m; /* and only a move to a database the tenant brought */
+    if (failed && (td_cat_move_get(db, op->arena, t->row.id, &m) || m.server_id ||
+                   !m.secret_enc || strcmp(m.backend, "postgres") || strcmp(m.state, "copying")))
+        failed = 0;
     if (!failed)
         return td_op_fail(op, TD_E_STATE, 409, "move_in_progress",
                           "the tenant's data is being moved: see GET /v1/onboarding");
@@ -235,7 +253,8 @@ td_status td_op_onboarding_database(td_op_t *op, const char *kind, const char *u
     td_tenant_db_row_t d;
     *out = NULL;
     memset(job, 0, sizeof(*job));
-    if (own_tenant(op, &t) || catalog(op, &db))
+    if (own_tenant(op, &t) || whole_admin(op, "choose where the tenant's data lives") ||
+        catalog(op, &db))
         return op->err.st;
     if (td_cat_tenant_db(db, op->arena, t.row.id, &d))
         return td_op_fail(op, TD_E_UNAVAILABLE, 503, "catalog_unavailable",
@@ -277,10 +296,11 @@ td_status td_op_onboarding_database(td_op_t *op, const char *kind, const char *u
     return document(op, &t, out);
 }
 
-/* A key's last four characters, for people to recognise it by. */
+/* A key's last four characters, for people to recognise it by (none of a
+ * key under 16: four would be too much of it). */
 static const char *hint(td_arena_t *a, const char *key) {
     size_t n = strlen(key);
-    return td_arena_printf(a, "…%s", key + (n > 4 ? n - 4 : 0));
+    return td_arena_printf(a, "…%s", n >= 16 ? key + n - 4 : "");
 }
 
 /* A provider's name: 1 to 40 of a-z, 0-9, '-' and '_'. */
@@ -297,7 +317,7 @@ static int printable(const char *s, size_t lo, size_t hi) {
 td_status td_op_onboarding_payments(td_op_t *op, const td_onboarding_keys_t *k, json_t **out) {
     td_tenant_t t;
     *out = NULL;
-    if (own_tenant(op, &t))
+    if (own_tenant(op, &t) || whole_admin(op, "set the tenant's payment keys"))
         return op->err.st;
     int ok = provider_ok(k->provider) && printable(k->secret_key, 8, 256) &&
              (!k->public_key || printable(k->public_key, 1, 256)) &&
@@ -380,7 +400,7 @@ td_status td_op_onboarding_profile(td_op_t *op, const char *company, const char 
                                    const char *avatar, json_t **out) {
     td_tenant_t t;
     *out = NULL;
-    if (own_tenant(op, &t))
+    if (own_tenant(op, &t) || td_op_refuse_impersonated(op, "completing the profile"))
         return op->err.st;
     if (!printable(company, 1, 200) || !phone_ok(phone))
         return td_op_fail(op, TD_E_INVALID, 400, "invalid_request",
@@ -406,7 +426,7 @@ td_status td_op_onboarding_skip(td_op_t *op, const char *step, json_t **out) {
     for (int i = 0; step && i < NSTEPS; i++)
         if (!strcmp(steps[i].name, step))
             known = i;
-    if (own_tenant(op, &t))
+    if (own_tenant(op, &t) || td_op_refuse_impersonated(op, "skipping a step"))
         return op->err.st;
     if (known < 0)
         return td_op_fail(op, TD_E_NOTFOUND, 404, "step_not_found",

@@ -136,6 +136,12 @@ static td_status user_signed_in(td_op_t *op, const store_t *s, const td_tenant_t
                                 const td_user_t *u, const char *action, td_signin_t *out) {
     const char **svc;
     size_t nsvc;
+    /* the row is the tenant's database's (a brought one is the tenant's
+     * to write): only a tenant role, never a platform one, is handed out */
+    if (!u->id || !u->email || !u->role || !td_role_valid_tenant(u->role))
+        return td_op_fail(op, TD_E_FORBIDDEN, 403, "forbidden",
+                          "this user's record is not valid: its role must be admin, manager or"
+                          " client");
     td_user_effective_services(u, t->services, t->nsvc, op->arena, &svc, &nsvc);
     int all = td_user_unscoped(u);
     op->actor = (td_actor_t){.kind = TD_ACTOR_USER, .id = u->id, .tenant_id = t->row.id,
@@ -452,8 +458,8 @@ static void owner_admins(td_op_t *op, td_db_t *cat, const td_owner_row_t *o, con
             op->err = (td_op_err_t){0};
             continue;
         }
-        if (td_user_find(db, op->arena, o->email, 1, &u) ||
-            !td_password_matches(u.password_hash, old))
+        if (td_user_find(db, op->arena, o->email, 1, &u) || u.disabled || !u.role ||
+            strcmp(u.role, "admin") || !td_password_matches(u.password_hash, old))
             continue;
         if (!td_user_update(db, u.id, &p, &who, &gen))
             td_revoke_user(op->platform->revoked, op->platform->catalog, ts[i].id, u.id, gen, 0);

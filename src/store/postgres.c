@@ -161,6 +161,34 @@ td_status pg_connect(const char *url, const char *dbname, const char *user,
     return st;
 }
 
+/* A URL a tenant brings names one server by host name or address, a
+ * user with a password, a database and at most an sslmode: nothing that
+ * reaches a local socket, stored credentials (a service, a password
+ * file), several hosts, or libpq's other settings. */
+int td_db_url_plain(const char *url) {
+    static const char *const allowed[] = {"host", "port", "dbname", "user", "password",
+                                          "sslmode", NULL};
+    char *perr = NULL;
+    PQconninfoOption *opts = url && td_db_url_is_postgres(url) ? PQconninfoParse(url, &perr) : NULL;
+    int ok = opts != NULL, host = 0, pw = 0, user = 0;
+    PQfreemem(perr); /* it may quote the password */
+    for (PQconninfoOption *o = opts; ok && o && o->keyword; o++) {
+        if (!o->val)
+            continue;
+        int known = 0;
+        for (size_t i = 0; allowed[i]; i++)
+            known |= !strcmp(o->keyword, allowed[i]);
+        ok = known && !strchr(o->val, ',');
+        if (!strcmp(o->keyword, "host"))
+            host = o->val[0] && o->val[0] != '/' && o->val[0] != '@';
+        pw |= !strcmp(o->keyword, "password") && o->val[0];
+        user |= !strcmp(o->keyword, "user") && o->val[0];
+    }
+    if (opts)
+        PQconninfoFree(opts);
+    return ok && host && pw && user;
+}
+
 td_status pg_wrap(PGconn *c, td_db_t **out) {
     pg_db *db = calloc(1, sizeof(*db));
     if (!db) {

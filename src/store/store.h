@@ -183,6 +183,11 @@ extern const td_db_driver_t td_postgres_driver;
 const td_db_driver_t *td_db_driver_for_url(const char *url);
 /* 1 for a postgres:// or postgresql:// URL. */
 int td_db_url_is_postgres(const char *url);
+/* 1 when a postgres:// URL names one host by name or address (no local
+ * socket, no list), a user and a password, and nothing else but port,
+ * database and sslmode (no service, password file, options or timeouts):
+ * what a tenant may bring. */
+int td_db_url_plain(const char *url);
 
 /* The DDL of a service's outbox table in dialect ("sqlite" | "postgres";
  * PostgreSQL names the service's schema), written to out (n bytes; at

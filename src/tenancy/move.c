@@ -634,7 +634,9 @@ td_status td_tenant_bring_check(td_op_t *op, const char *url) {
     static const struct {
         const char *code, *detail;
     } say[] = {
-        {"invalid_database_url", "the database URL must be postgres://user:password@host:port/db"},
+        {"invalid_database_url",
+         "the database URL must be postgres://user:password@host:port/db (optionally"
+         " ?sslmode=…): a host name or address, a user and a password, nothing else"},
         {"database_auth_failed", "the server refused that user or password"},
         {"database_not_found", "the server has no database of that name"},
         {"database_not_permitted", "that user may not create schemas in the database"},
@@ -643,7 +645,7 @@ td_status td_tenant_bring_check(td_op_t *op, const char *url) {
     };
     char err[512] = "";
     td_place_t pl = {.drv = url ? td_db_driver_for_url(url) : NULL, .root = url, .dedicated = 1};
-    td_status st = !url || strlen(url) > 1024 || !td_db_url_is_postgres(url) || !pl.drv
+    td_status st = !url || strlen(url) > 1024 || !td_db_url_plain(url) || !pl.drv
                        ? TD_E_INVALID
                        : td_db_place_check(&pl, err, sizeof(err));
     if (!st)

@@ -25,7 +25,7 @@ end_onboarding_test() {
 trap 'end_onboarding_test $?' EXIT
 
 td_init
-export TENANTD_REGISTRATION=1
+export TENANTD_REGISTRATION=1 TENANTD_BRING_DATABASE=1 # bringing a database is off by default
 start_server
 
 key() { echo "k-$$-$(date +%s%N)-$RANDOM"; }
@@ -96,6 +96,14 @@ bad 400 invalid_request PUT /v1/onboarding/database '{"kind":"nope"}' "${A[@]}"
 bad 400 invalid_request PUT /v1/onboarding/database '{}' "${A[@]}"
 bad 400 unknown_field PUT /v1/onboarding/database '{"kind":"embedded","x":1}' "${A[@]}"
 bad 400 invalid_database_url PUT /v1/onboarding/database '{"kind":"postgres","url":"mysql://x"}' "${A[@]}"
+# only a host by name or address, a user and a password: no local socket,
+# no stored credentials, no host list, no libpq settings
+for u in 'postgres://u:p@/db?host=/var/run/postgresql' 'postgres://u@127.0.0.1:1/db' \
+         'postgres://u:p@127.0.0.1:1/db?connect_timeout=0' 'postgres://u:p@h1,h2/db' \
+         'postgres://u:p@127.0.0.1:1/db?service=ops' 'postgres://u:p@127.0.0.1:1/db?passfile=/root/.pgpass' \
+         'postgres://:p@127.0.0.1:1/db' 'postgres://u:p@127.0.0.1:1/db?options=-c%20x%3Dy'; do
+  bad 400 invalid_database_url PUT /v1/onboarding/database "{\"kind\":\"postgres\",\"url\":\"$u\"}" "${A[@]}"
+done
 bad 400 invalid_database_url PUT /v1/onboarding/database '{"kind":"postgres","url":"postgres://u:secretpw@[nope/db"}' "${A[@]}"
 expect_not_contains "$T/body" secretpw
 bad 400 database_unreachable PUT /v1/onboarding/database '{"kind":"postgres","url":"postgres://u:secretpw@127.0.0.1:1/db"}' "${A[@]}"
@@ -333,6 +341,15 @@ if [ "$BACKEND" = postgres ]; then
   bad 409 database_not_empty PUT /v1/onboarding/database "{\"kind\":\"postgres\",\"url\":\"$OWN_URL\"}" -H "Authorization: Bearer $(jq -r .access_token "$T/body")"
   no_secrets "another tenant's database"
   eq "$(psql "$OWN_URL" -XAtq -c "SELECT count(*) FROM crm.customers")" 6 "the first tenant's rows untouched"
+  # the brought database is the tenant's to write: a role it gives a user
+  # there is never more than a tenant's
+  psql "$OWN_URL" -XAtq -c "INSERT INTO auth.roles (name, description) VALUES ('superadmin', 'x'); UPDATE auth.users SET role = 'superadmin' WHERE email = 'owner@byo.test'" >/dev/null
+  eq "$(post --data '{"tenant":"byo","email":"owner@byo.test","password":"byo-password-1"}' "$BASE/v1/auth/login")" 403 "a user the brought database calls superadmin is refused"
+  eq "$(call GET "${B[@]}" -H 'X-Tenant: shop' "$BASE/v1/crm/customers")" 403 "its token from before opens no other tenant"
+  psql "$OWN_URL" -XAtq -c "UPDATE auth.users SET role = 'admin' WHERE email = 'owner@byo.test'" >/dev/null
+  # an unscoped admin only: a key held to crm cannot move the data elsewhere
+  eq "$(post "${B[@]}" --data '{"name":"crm only","role":"admin","services":["crm"]}' "$BASE/v1/auth/api-keys")" 201 "a crm-only admin key"
+  bad 403 forbidden PUT /v1/onboarding/database "{\"kind\":\"postgres\",\"url\":\"$FULL_URL\"}" -H "X-API-Key: $(jq -r .key "$T/body")"
   for w in "$OPW" "$XPW" wrong-pw- secretpw; do expect_not_contains "$T/server.log" "$w"; done
 fi
 
