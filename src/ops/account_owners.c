@@ -21,10 +21,7 @@
 
 /* The catalog and the acting owner (its account active). */
 static td_status me(td_op_t *op, td_db_t **db, td_owner_row_t *o) {
-    if (td_catalog_lease(op->platform->catalog, op->arena, db))
-        return td_op_fail(op, TD_E_UNAVAILABLE, 503, "catalog_unavailable",
-                          "the catalog does not answer");
-    return td_op_acting_owner(op, *db, o);
+    return td_op_catalog(op, db) ? op->err.st : td_op_acting_owner(op, *db, o);
 }
 
 /* An admin user of owner o in tenant tid (its email, its hash), unless

@@ -25,13 +25,6 @@
 #include "common/timeutil.h"
 #include "ops/ops.h"
 
-static td_status catalog(td_op_t *op, td_db_t **db) {
-    if (td_catalog_lease(op->platform->catalog, op->arena, db))
-        return td_op_fail(op, TD_E_UNAVAILABLE, 503, "catalog_unavailable",
-                          "the catalog does not answer");
-    return TD_OK;
-}
-
 static char *lower_dup(td_arena_t *a, const char *s) {
     size_t n = s ? strlen(s) + 1 : 0;
     char *d = n ? td_arena_alloc(a, n) : NULL;
@@ -43,7 +36,7 @@ td_status td_op_account_tenant(td_op_t *op, const char *account_id, const char *
     td_db_t *db;
     td_account_tenant_t *rows;
     size_t n;
-    if (catalog(op, &db))
+    if (td_op_catalog(op, &db))
         return op->err.st;
     if (td_cat_account_tenants(db, op->arena, account_id, &rows, &n))
         return td_op_fail_status(op, TD_E_UNAVAILABLE, "the catalog does not answer");
@@ -68,7 +61,7 @@ static td_status make_tenant(td_op_t *op, const td_tenant_spec_t *spec, const ch
         op->err = sys.err;
         return st;
     }
-    if (catalog(op, &db))
+    if (td_op_catalog(op, &db))
         return op->err.st;
     if ((st = td_cat_tenant_set_account(db, t->row.id, account)))
         return td_op_fail_status(op, st, "cannot record the tenant's account");
@@ -81,7 +74,7 @@ td_status td_op_account_register(td_op_t *op, const td_tenant_spec_t *spec, cons
     td_owner_row_t o = {0}, seen;
     char id[TD_ID_LEN + 1], oid[TD_ID_LEN + 1], hash[TD_PASSWORD_HASH_MAX];
     const char *email = lower_dup(op->arena, spec->admin_email);
-    if (catalog(op, &db))
+    if (td_op_catalog(op, &db))
         return op->err.st;
     if (email && td_cat_owner_find(db, op->arena, email, 1, &seen) == TD_OK)
         return td_op_fail(op, TD_E_EXISTS, 409, "email_taken",
@@ -140,7 +133,7 @@ td_status td_op_acting_owner(td_op_t *op, td_db_t *db, td_owner_row_t *o) {
 td_status td_op_account_tenant_add(td_op_t *op, const td_tenant_spec_t *spec, td_tenant_t *t) {
     td_db_t *db;
     td_owner_row_t o;
-    if (catalog(op, &db) || td_op_acting_owner(op, db, &o))
+    if (td_op_catalog(op, &db) || td_op_acting_owner(op, db, &o))
         return op->err.st;
     td_tenant_spec_t s = *spec;
     s.admin_email = o.email;
@@ -170,7 +163,7 @@ td_status td_op_account_tenants(td_op_t *op, td_account_tenant_t **rows, const c
                                 size_t *n) {
     td_db_t *db;
     td_owner_row_t o;
-    if (catalog(op, &db) || td_op_acting_owner(op, db, &o))
+    if (td_op_catalog(op, &db) || td_op_acting_owner(op, db, &o))
         return op->err.st;
     if (td_cat_account_tenants(db, op->arena, o.account_id, rows, n))
         return td_op_fail_status(op, TD_E_UNAVAILABLE, "the catalog does not answer");
@@ -191,7 +184,7 @@ static td_status platform_only(td_op_t *op) {
 td_status td_op_account_list(td_op_t *op, const char *q, const char *before, int limit,
                              td_account_row_t **rows, size_t *n) {
     td_db_t *db;
-    if (platform_only(op) || catalog(op, &db))
+    if (platform_only(op) || td_op_catalog(op, &db))
         return op->err.st;
     td_status st = td_cat_account_list(db, op->arena, q, before, limit, rows, n);
     return st ? td_op_fail_status(op, st, "the catalog does not answer") : TD_OK;
@@ -200,7 +193,7 @@ td_status td_op_account_list(td_op_t *op, const char *q, const char *before, int
 td_status td_op_account_get(td_op_t *op, const char *id, td_account_row_t *acc,
                             td_account_tenant_t **tenants, size_t *n) {
     td_db_t *db;
-    if (platform_only(op) || catalog(op, &db))
+    if (platform_only(op) || td_op_catalog(op, &db))
         return op->err.st;
     td_status st = td_id_valid(id) ? td_cat_account_get(db, op->arena, id, acc) : TD_E_NOTFOUND;
     if (st == TD_E_NOTFOUND)
@@ -224,7 +217,7 @@ td_status td_op_account_set_status(td_op_t *op, const char *id, int suspend,
     const char *to = suspend ? "suspended" : "active";
     if (!strcmp(acc->status, to))
         return TD_OK; /* there already: nothing recorded */
-    if (catalog(op, &db))
+    if (td_op_catalog(op, &db))
         return op->err.st;
     td_status st = td_cat_account_set_status(db, id, to);
     if (!st && suspend)

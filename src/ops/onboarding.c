@@ -67,13 +67,6 @@ static td_status whole_admin(td_op_t *op, const char *what) {
     return TD_OK;
 }
 
-static td_status catalog(td_op_t *op, td_db_t **db) {
-    return td_catalog_lease(op->platform->catalog, op->arena, db)
-               ? td_op_fail(op, TD_E_UNAVAILABLE, 503, "catalog_unavailable",
-                            "the catalog does not answer")
-               : TD_OK;
-}
-
 static const td_onboarding_row_t *taken(const td_onboarding_row_t *rows, size_t n,
                                         const char *step) {
     for (size_t i = 0; i < n; i++)
@@ -130,7 +123,7 @@ static td_status document(td_op_t *op, const td_tenant_t *t, json_t **out) {
     int64_t balance = 0;
     const char *updated;
     *out = NULL;
-    if (catalog(op, &db))
+    if (td_op_catalog(op, &db))
         return op->err.st;
     td_status st = td_cat_onboarding_list(db, op->arena, t->row.id, rows, 8, &n);
     if (!st)
@@ -192,7 +185,7 @@ static td_status record(td_op_t *op, const td_tenant_t *t, const char *step, con
     td_onboarding_row_t r = {.tenant_id = t->row.id, .step = step, .status = status,
                              .detail = text, .secret_enc = secret_enc,
                              .updated_by = op->actor.id};
-    td_status st = catalog(op, &db) ? op->err.st : td_cat_onboarding_put(db, &r);
+    td_status st = td_op_catalog(op, &db) ? op->err.st : td_cat_onboarding_put(db, &r);
     free(text);
     if (st && !op->err.st)
         td_op_fail(op, st, 503, "catalog_unavailable", "the step was not recorded");
@@ -221,7 +214,7 @@ static td_status forget_failed_move(td_op_t *op, td_op_t *sys, const td_tenant_t
     td_onboarding_row_t rows[8];
     size_t n = 0;
     td_job_row_t jr;
-    if (catalog(op, &db))
+    if (td_op_catalog(op, &db))
         return op->err.st;
     const td_onboarding_row_t *r =
         td_cat_onboarding_list(db, op->arena, t->row.id, rows, 8, &n) ? NULL
@@ -254,7 +247,7 @@ td_status td_op_onboarding_database(td_op_t *op, const char *kind, const char *u
     *out = NULL;
     memset(job, 0, sizeof(*job));
     if (own_tenant(op, &t) || whole_admin(op, "choose where the tenant's data lives") ||
-        catalog(op, &db))
+        td_op_catalog(op, &db))
         return op->err.st;
     if (td_cat_tenant_db(db, op->arena, t.row.id, &d))
         return td_op_fail(op, TD_E_UNAVAILABLE, 503, "catalog_unavailable",
@@ -434,7 +427,7 @@ td_status td_op_onboarding_skip(td_op_t *op, const char *step, json_t **out) {
     if (!steps[known].skippable)
         return td_op_fail(op, TD_E_STATE, 409, "step_not_skippable",
                           "the %s step is required", step);
-    if (catalog(op, &db))
+    if (td_op_catalog(op, &db))
         return op->err.st;
     if (td_cat_onboarding_list(db, op->arena, t.row.id, rows, 8, &n))
         return td_op_fail(op, TD_E_UNAVAILABLE, 503, "catalog_unavailable",

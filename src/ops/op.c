@@ -66,6 +66,13 @@ td_status td_op_fail_status(td_op_t *op, td_status st, const char *detail) {
 
 static void close_db(void *db) { td_db_close(db); }
 
+td_status td_op_catalog(td_op_t *op, td_db_t **db) {
+    if (td_catalog_lease(op->platform->catalog, op->arena, db))
+        return td_op_fail(op, TD_E_UNAVAILABLE, 503, "catalog_unavailable",
+                          "the catalog does not answer");
+    return TD_OK;
+}
+
 td_status td_op_tenant_db(td_op_t *op, const char *tenant_id, const char *service,
                           td_db_t **out) {
     char err[256];

@@ -69,6 +69,9 @@ typedef struct {
 /* Records a failure in op->err (the first one wins) and returns st. */
 td_status td_op_fail(td_op_t *op, td_status st, int status, const char *code, const char *fmt,
                      ...) __attribute__((format(printf, 5, 6)));
+/* A catalog connection held until the op's arena ends: 503
+ * catalog_unavailable in op->err when there is none. */
+td_status td_op_catalog(td_op_t *op, td_db_t **db);
 /* The tenant's database with service usable, for the op's lifetime: a
  * lease from the pool in a server, else a connection of its own closed
  * with op->arena. 503 tenant_unavailable (busy: every handle in use). */
