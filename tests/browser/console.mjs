@@ -6,79 +6,14 @@
 // Fails (exit 1) at the first unmet expectation, and at the end when any
 // page asked another origin for anything, logged a console error, threw,
 // or broke the Content-Security-Policy.
-import { chromium } from 'playwright-core';
-import { execFileSync } from 'node:child_process';
+import { start, open, checkCsp, signIn, shot, noSideScroll, expect, refused as refusedCodes, finish, t } from './lib.mjs';
 
-const [base, shots] = process.argv.slice(2);
-const origin = new URL(base).origin;
-const problems = [];
-let step = 'start';
+const { base } = await start();
 
-function expect(cond, what) {
-  if (!cond) throw new Error(`${step}: ${what}`);
-}
-
-process.on('uncaughtException', (e) => {
-  console.error(`FAIL at step "${step}": ${e.message}`);
-  process.exit(1);
-});
-
-const executablePath = execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
-const browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
-
-// A fresh browser context (its own sessionStorage) that records what the
-// page does wrong. allowed: console errors expected by the step (the
-// browser logs a refused sign-in's 401 or 429).
-async function open(width, allowed = []) {
-  const ctx = await browser.newContext({ viewport: { width, height: width < 500 ? 844 : 900 } });
-  const page = await ctx.newPage();
-  await page.addInitScript(() => {
-    window.__csp = [];
-    document.addEventListener('securitypolicyviolation', (e) =>
-      window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
-  });
-  page.on('request', (r) => {
-    const u = new URL(r.url());
-    if (u.origin !== origin) problems.push(`${step}: a request to another origin: ${r.url()}`);
-  });
-  page.on('console', (m) => {
-    if (m.type() !== 'error') return;
-    const t = m.text();
-    if (allowed.some((a) => a.test(t))) return;
-    problems.push(`${step}: console error: ${t}`);
-  });
-  page.on('pageerror', (e) => problems.push(`${step}: page error: ${e.message}`));
-  return { ctx, page };
-}
-
-async function checkCsp(page) {
-  const v = await page.evaluate(() => window.__csp);
-  for (const x of v) problems.push(`${step}: CSP violation: ${x}`);
-}
-
-async function signIn(page, mode, email, password, tenant, submit = true) {
-  await page.goto(`${base}/console`);
-  await page.waitForURL(/#\/login$/);
-  await page.getByLabel(mode, { exact: true }).check();
-  if (tenant) await page.getByLabel('Tenant (slug)').fill(tenant);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  if (submit) await page.getByRole('button', { name: 'Sign in' }).click();
-}
-
-async function shot(page, name) {
-  await page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
-}
-
-async function noSideScroll(page, width) {
-  const w = await page.evaluate(() => document.documentElement.scrollWidth);
-  expect(w <= width, `the page is ${w} px wide at ${width} px`);
-}
-
-const refused = [/Failed to load resource: the server responded with a status of (401|429)/];
+const refused = refusedCodes(401, 429);
 
 // 1. A wrong password: the API's detail is shown; the user stays.
-step = 'wrong password';
+t.step = 'wrong password';
 {
   const { ctx, page } = await open(1280, refused);
   await signIn(page, 'Operator', 'root@example.com', 'not-the-password');
@@ -93,7 +28,7 @@ step = 'wrong password';
 
 // 2. A locked account: the lockout's Retry-After is shown. The form is
 // filled first, then the account locked, then the form sent.
-step = 'lockout';
+t.step = 'lockout';
 {
   const { ctx, page } = await open(1280, refused);
   await signIn(page, 'Tenant user', 'locked@acme.test', 'wrong-password-1', 'acme', false);
@@ -118,7 +53,7 @@ step = 'lockout';
 
 // 3. The superadmin, keyboard only: the tenants, search, one tenant,
 // suspend and resume (confirmed), sign out (the token is revoked).
-step = 'superadmin';
+t.step = 'superadmin';
 {
   const { ctx, page } = await open(1280);
   await page.goto(`${base}/console`);
@@ -170,7 +105,7 @@ step = 'superadmin';
 }
 
 // 4. A tenant admin: its tenant and its users, at 1280 and at 390 px.
-step = 'tenant admin';
+t.step = 'tenant admin';
 for (const width of [1280, 390]) {
   const { ctx, page } = await open(width);
   await signIn(page, 'Tenant user', 'admin@acme.test', 'admin-password-1', 'acme');
@@ -186,7 +121,7 @@ for (const width of [1280, 390]) {
 }
 
 // 5. An account owner: its tenants, a switch into one, and back.
-step = 'account owner';
+t.step = 'account owner';
 {
   const { ctx, page } = await open(1280);
   await signIn(page, 'Account owner', 'owner@shop.test', 'owner-password-1');
@@ -208,7 +143,7 @@ step = 'account owner';
 }
 
 // 6. A route of another kind of user sends home; a reload keeps the session.
-step = 'routes';
+t.step = 'routes';
 {
   const { ctx, page } = await open(1280);
   await signIn(page, 'Tenant user', 'admin@acme.test', 'admin-password-1', 'acme');
@@ -224,7 +159,7 @@ step = 'routes';
 // 7. Refresh before expiry (the server's access tokens live 70 s here:
 // the console renews them 60 s early): a tenant admin's with its refresh
 // token, a switched owner's by switching again; the pages go on working.
-step = 'refresh';
+t.step = 'refresh';
 {
   const KEY = 'tenantd.console.session';
   const token = (page) => page.evaluate((k) => JSON.parse(sessionStorage.getItem(k)).access_token, KEY);
@@ -257,9 +192,4 @@ step = 'refresh';
   await ctx.close();
 }
 
-await browser.close();
-if (problems.length) {
-  console.error(problems.join('\n'));
-  process.exit(1);
-}
-console.log('browser: ok');
+await finish();

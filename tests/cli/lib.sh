@@ -251,3 +251,37 @@ four_at_a_time() {
 }
 
 done_ok() { echo "ok: $PASSES assertions ($BACKEND)"; }
+
+# browser_run SCRIPT: runs tests/browser/SCRIPT (Node.js, playwright-core
+# driving Debian's chromium headless) against the running server ($BASE).
+# playwright-core is installed into the build tree once, under a lock (the
+# console tests run side by side). Screenshots land in $T/screens and are
+# copied to the build tree's console-screenshots/.
+# 1.61: the last playwright-core that runs on Debian 12's Node.js 18 (1.62
+# wants Node 20); a tree with another version is installed again.
+TD_PLAYWRIGHT=1.61
+browser_run() {
+  command -v chromium >/dev/null || fail "chromium is not installed (scripts/install-deps test)"
+  local mods have
+  mods="$(dirname "$TD_BIN")/npm-browser"
+  mkdir -p "$mods"
+  (
+    flock 9
+    have=$(node -p "require('$mods/node_modules/playwright-core/package.json').version" 2>/dev/null || true)
+    if [ "${have%.*}" != "$TD_PLAYWRIGHT" ]; then
+      rm -rf "$mods/node_modules" "$mods/package.json" "$mods/package-lock.json"
+      (cd "$mods" && npm install --no-audit --no-fund --silent "playwright-core@$TD_PLAYWRIGHT" >/dev/null 2>&1) ||
+        fail "cannot install playwright-core from the npm registry"
+    fi
+  ) 9>"$mods/.lock"
+  # the scripts import playwright-core: they run from beside node_modules
+  local run="$mods/run.$(basename "$T")"
+  mkdir -p "$run" "$T/screens"
+  cp "$TD_SRC"/tests/browser/*.mjs "$run/"
+  ln -sfn ../node_modules "$run/node_modules"
+  node "$run/$1" "$BASE" "$T/screens" || { rm -rf "$run"; fail "the browser test $1 failed (screenshots: $T/screens)"; }
+  rm -rf "$run"
+  mkdir -p "$(dirname "$TD_BIN")/console-screenshots"
+  cp "$T/screens"/*.png "$(dirname "$TD_BIN")/console-screenshots/" 2>/dev/null || true
+  pass
+}
