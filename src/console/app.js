@@ -23,12 +23,17 @@ let notice = null; // shown once on the sign-in page ("you were signed out")
 const main = document.getElementById('main');
 const top = document.getElementById('top');
 
+// The header's links for each kind of user: [hash, label].
+const NAV = {
+  operator: [['#/tenants', 'Tenants']],
+  tenant: [['#/tenant', 'My tenant']],
+  owner: [['#/account', 'My tenants']],
+};
+
 function header(s) {
   const k = api.kind(s);
-  const nav = [];
-  if (k === 'operator') nav.push(h('a', { href: '#/tenants' }, 'Tenants'));
-  if (k === 'tenant') nav.push(h('a', { href: '#/tenant' }, 'My tenant'));
-  if (k === 'owner') nav.push(h('a', { href: '#/account' }, 'My tenants'));
+  const nav = NAV[k].map(([href, label]) =>
+    h('a', { href, 'aria-current': location.hash.startsWith(href) ? 'page' : null }, label));
   if (s.parent) nav.push(h('button', { type: 'button', class: 'link', onclick: () => api.back() }, '← Back to my tenants'));
   const who = `${s.user.email} · ${s.user.role}${s.tenant ? ` · ${s.tenant.slug}` : ''}`;
   top.replaceChildren(
