@@ -40,22 +40,29 @@ expect(await page.getByRole('alert').count() === 0, 'a new check clears the outc
 expect(await page.getByRole('table', { name: 'Sampled tenants' }).count() === 0, 'a sample of 0 shows no tenant');
 
 // 2. A backup queued now, followed live on its page until it succeeds;
-// leaving the page stops the polling.
+// a queued job's page reads it every second, and stops once left.
 t.step = 'job detail';
 const root = await token(page);
 const b = await apiCall('POST', '/v1/tenants/alpha/backups', root, {});
 expect(b.status === 202, `backup: ${b.status}`);
 const jobId = b.json.job.id;
-let polls = 0;
-page.on('request', (r) => { if (r.url().endsWith(`/v1/admin/jobs/${jobId}`)) polls++; });
 await page.goto(`${base}/console#/jobs/${jobId}`);
 await page.getByRole('heading', { name: `Job …${jobId.slice(-8)}` }).waitFor();
 await page.locator('.facts .badge-succeeded').waitFor({ timeout: 20000 });
 expect(await page.locator('progress#job-bar').count() === 1, 'a progress bar');
 expect(await page.getByRole('button', { name: 'Cancel job…' }).count() === 0, 'no cancel for a finished job');
 await shot(page, 'job-detail');
+
+const q = await apiCall('GET', '/v1/admin/jobs?kind=tenant.backup&state=queued', root);
+const waiting = q.json.items[0].id;
+let polls = 0;
+page.on('request', (r) => { if (r.url().endsWith(`/v1/admin/jobs/${waiting}`)) polls++; });
+await page.goto(`${base}/console#/jobs/${waiting}`);
+for (let i = 0; i < 50 && polls < 3; i++) await page.waitForTimeout(100);
+expect(polls >= 3, `a queued job's page read it ${polls} times in 5 s`);
 await nav(page, 'Jobs');
 await page.waitForURL(/#\/jobs$/);
+await page.waitForTimeout(300); // a read sent just before may still be answered
 const seen = polls;
 await page.waitForTimeout(1500);
 expect(polls === seen, `the job was read ${polls - seen} times after its page was left`);
