@@ -122,14 +122,17 @@ function jobFacts(j, slugs) {
 export function jobPage(id) {
   const path = `/v1/admin/jobs/${enc(id)}`;
   const msg = h('div', {});
-  const body = h('div', { 'aria-live': 'polite' }, h('p', { class: 'muted' }, 'Loading…'));
+  const body = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
+  const said = h('p', { class: 'sr-only', role: 'status' }); // the state, announced when it changes
   const actions = h('div', { class: 'actions' });
   const page = h('div', { class: 'page' },
     h('p', { class: 'crumbs' }, h('a', { href: '#/jobs' }, '← All jobs')),
     h('h1', { tabindex: '-1' }, `Job …${id.slice(-8)}`), msg,
-    h('section', { class: 'card' }, body, actions));
+    h('section', { class: 'card' }, said, body, actions));
   let timer = null;
   let slugs = new Map();
+  let last = ''; // the job as last drawn: an unchanged answer redraws nothing
+  let state = '';
 
   async function act(verb, j) {
     if (verb === 'cancel' && !(await confirm(`Cancel the ${j.kind} job …${j.id.slice(-8)}?`, 'Cancel the job'))) return;
@@ -143,23 +146,43 @@ export function jobPage(id) {
     }
   }
 
+  // Draws j when it changed; the open payload stays open, and the buttons
+  // (which may hold the focus) are made again only when the state changed.
   function show(j) {
-    body.replaceChildren(...jobFacts(j, slugs));
-    actions.replaceChildren(...[
-      LIVE.has(j.state) ? h('button', { type: 'button', class: 'danger', onclick: () => act('cancel', j) }, 'Cancel job…') : null,
-      j.state === 'failed' || j.state === 'cancelled'
-        ? h('button', { type: 'button', onclick: () => act('retry', j) }, 'Retry job') : null,
-    ].filter(Boolean));
+    const key = JSON.stringify(j);
+    if (key !== last) {
+      last = key;
+      const open = body.querySelector('details[open]') !== null;
+      body.replaceChildren(...jobFacts(j, slugs));
+      if (open) body.querySelector('details').open = true;
+    }
+    if (j.state !== state) {
+      if (state) said.textContent = `Job state: ${j.state}.`;
+      state = j.state;
+      actions.replaceChildren(...[
+        LIVE.has(j.state) ? h('button', { type: 'button', class: 'danger', onclick: () => act('cancel', j) }, 'Cancel job…') : null,
+        j.state === 'failed' || j.state === 'cancelled'
+          ? h('button', { type: 'button', onclick: () => act('retry', j) }, 'Retry job') : null,
+      ].filter(Boolean));
+    }
     clearTimeout(timer);
     if (LIVE.has(j.state)) timer = setTimeout(poll, POLL_MS);
   }
 
   // Read again while the job lives and the page is shown: the router
-  // replaces <main>'s children, which disconnects this page.
+  // replaces <main>'s children, which disconnects this page. A failed
+  // read is shown and tried again.
   function poll() {
     if (!page.isConnected) return;
-    api.call('GET', path).then((j) => page.isConnected && show(j),
-      (e) => page.isConnected && msg.replaceChildren(errorBox(e)));
+    api.call('GET', path).then((j) => {
+      if (!page.isConnected) return;
+      if (msg.querySelector('.error')) msg.replaceChildren();
+      show(j);
+    }, (e) => {
+      if (!page.isConnected) return;
+      msg.replaceChildren(errorBox(e));
+      timer = setTimeout(poll, POLL_MS);
+    });
   }
 
   Promise.all([api.call('GET', path), tenantSlugs()]).then(([j, m]) => {
