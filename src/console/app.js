@@ -7,6 +7,10 @@ import { loginPage } from './login.js';
 import { tenantsPage, tenantPage } from './operator.js';
 import { ownTenantPage } from './tenant.js';
 import { accountPage } from './account.js';
+import { fleetPage } from './fleet.js';
+import { jobsPage, jobPage, cronPage } from './jobs.js';
+import { auditPage } from './audit.js';
+import { summariesPage } from './summaries.js';
 
 const HOME = { operator: '#/tenants', tenant: '#/tenant', owner: '#/account' };
 
@@ -17,6 +21,12 @@ const ROUTES = [
   [/^#\/tenants\/([a-z0-9-]+)$/, 'operator', (m) => tenantPage(m[1]), 'Tenant'],
   [/^#\/tenant$/, 'tenant', () => ownTenantPage(), 'My tenant'],
   [/^#\/account$/, 'owner', () => accountPage(), 'My tenants'],
+  [/^#\/fleet$/, 'operator', () => fleetPage(), 'Fleet health'],
+  [/^#\/jobs$/, 'operator', () => jobsPage(), 'Jobs'],
+  [/^#\/jobs\/cron$/, 'operator', () => cronPage(), 'Schedules'],
+  [/^#\/jobs\/([0-9a-f-]{36})$/, 'operator', (m) => jobPage(m[1]), 'Job'],
+  [/^#\/audit$/, 'operator', () => auditPage(), 'Audit log'],
+  [/^#\/summaries$/, 'operator', () => summariesPage(), 'Summaries'],
 ];
 
 let notice = null; // shown once on the sign-in page ("you were signed out")
@@ -25,7 +35,8 @@ const top = document.getElementById('top');
 
 // The header's links for each kind of user: [hash, label].
 const NAV = {
-  operator: [['#/tenants', 'Tenants']],
+  operator: [['#/tenants', 'Tenants'], ['#/fleet', 'Fleet'], ['#/jobs', 'Jobs'], ['#/audit', 'Audit'],
+    ['#/summaries', 'Summaries']],
   tenant: [['#/tenant', 'My tenant']],
   owner: [['#/account', 'My tenants']],
 };
