@@ -7,6 +7,8 @@ import { loginPage } from './login.js';
 import { tenantsPage, tenantPage } from './operator.js';
 import { ownTenantPage } from './tenant.js';
 import { accountPage } from './account.js';
+import { signupPage } from './signup.js';
+import { onboardingPage } from './onboarding.js';
 
 const HOME = { operator: '#/tenants', tenant: '#/tenant', owner: '#/account' };
 
@@ -17,6 +19,8 @@ const ROUTES = [
   [/^#\/tenants\/([a-z0-9-]+)$/, 'operator', (m) => tenantPage(m[1]), 'Tenant'],
   [/^#\/tenant$/, 'tenant', () => ownTenantPage(), 'My tenant'],
   [/^#\/account$/, 'owner', () => accountPage(), 'My tenants'],
+  [/^#\/signup$/, null, () => signupPage(), 'Sign up'],
+  [/^#\/onboarding$/, 'tenant', () => onboardingPage(), 'Set-up'],
 ];
 
 let notice = null; // shown once on the sign-in page ("you were signed out")
@@ -26,7 +30,7 @@ const top = document.getElementById('top');
 // The header's links for each kind of user: [hash, label].
 const NAV = {
   operator: [['#/tenants', 'Tenants']],
-  tenant: [['#/tenant', 'My tenant']],
+  tenant: [['#/tenant', 'My tenant'], ['#/onboarding', 'Set-up']],
   owner: [['#/account', 'My tenants']],
 };
 
@@ -49,7 +53,8 @@ function render() {
   const k = api.kind(s);
   const hash = location.hash;
   const route = ROUTES.find((r) => r[0].test(hash));
-  const want = !s ? '#/login' : !route || route[1] !== k ? HOME[k] : null;
+  // signed out: the pages for no one (sign-in, sign-up), else sign-in
+  const want = !s ? (route && !route[1] ? null : '#/login') : !route || route[1] !== k ? HOME[k] : null;
   if (want && want !== hash) {
     location.replace(want); // fires hashchange: render runs again
     return;
@@ -69,7 +74,7 @@ api.onChange((reason) => {
   if (reason === 'expired') notice = 'Your session ended: sign in again.';
   if (reason === 'signed-out') notice = 'You are signed out.';
   const s = api.current();
-  const target = s ? HOME[api.kind(s)] : '#/login';
+  const target = !s ? '#/login' : reason === 'signed-up' ? '#/onboarding' : HOME[api.kind(s)];
   if (location.hash === target) render();
   else location.hash = target;
 });

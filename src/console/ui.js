@@ -98,3 +98,14 @@ export function loading(title, load) {
   load().then((n) => body.replaceChildren(n), (e) => body.replaceChildren(errorBox(e)));
   return sec;
 }
+
+// A labelled form field: the label, the input (which has an id) and an
+// optional hint the input is described by.
+export function labelled(label, input, hint) {
+  let note = null;
+  if (hint) {
+    note = h('p', { class: 'hint', id: `${input.id}-hint` }, hint);
+    input.setAttribute('aria-describedby', note.id);
+  }
+  return h('div', { class: 'field' }, h('label', { for: input.id }, label), input, note);
+}
