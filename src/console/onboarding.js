@@ -112,7 +112,7 @@ function buttons(s, save, act) {
 
 // A form whose submit runs send(values) → the new document.
 function stepForm(s, act, save, fields, send) {
-  const form = h('form', { class: 'stack' }, fields, buttons(s, save, act));
+  const form = h('form', { class: 'stack step-form' }, fields, buttons(s, save, act));
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     act(send, form);

@@ -105,6 +105,10 @@ function form(page) {
     f[k].setAttribute('aria-invalid', text ? 'true' : 'false');
   }
   const value = (k) => (k === 'password' ? f[k].value : f[k].value.trim());
+  for (const k of Object.keys(f)) // an error goes once its field is changed
+    f[k].addEventListener('input', () => {
+      if (!errs[k].hidden) setError(k, null);
+    });
 
   // Every field checked as the API would; the first wrong one has the focus.
   function check() {

@@ -2,12 +2,14 @@
 // chromium against a running tenantd. Run by tests/cli/
 // console_signup_test.sh; usage: node signup.mjs BASE SCREENSHOT_DIR.
 // SIGNUP_PART=open (the default; the server has TENANTD_REGISTRATION=1
-// and a tenant "taken-shop"): a store is signed up through the form (a
-// reserved and a taken slug refused first), the wizard is taken step by
-// step with a reload in the middle, and ends complete. SIGNUP_PART=closed
-// (registration off): the sign-in page offers no sign-up and #/signup
-// says registration is closed.
-import { start, open, checkCsp, shot, noSideScroll, expect, refused, finish, t } from './lib.mjs';
+// and TENANTD_BRING_DATABASE=1, and a tenant "taken-shop"): a store is
+// signed up through the form (a reserved and a taken slug refused first),
+// the wizard is taken step by step with a reload in the middle, and ends
+// complete. SIGNUP_PART=closed (registration and bringing a database off,
+// a tenant "plain" made by the operator): the sign-in page offers no
+// sign-up, #/signup says registration is closed, and plain's admin finds
+// bringing a database unavailable in the wizard.
+import { start, open, checkCsp, signIn, shot, noSideScroll, expect, refused, finish, t } from './lib.mjs';
 
 const { base } = await start();
 const part = process.env.SIGNUP_PART || 'open';
@@ -18,8 +20,9 @@ async function atStep(page, text) {
 }
 
 if (part === 'open') {
-  // 409 slug taken, 402 a declined test card: expected refusals
-  const { ctx, page } = await open(1280, refused(409, 402));
+  // 409 slug taken, 400 a bad database URL, 402 a declined test card:
+  // expected refusals
+  const { ctx, page } = await open(1280, refused(409, 400, 402));
 
   t.step = 'the sign-in page offers sign-up';
   await page.goto(`${base}/console`);
@@ -73,12 +76,16 @@ if (part === 'open') {
   await atStep(page, 'Step 2 of 5: Database');
   expect(await page.evaluate(() => document.activeElement.id) === 'step-title', 'focus on the step');
 
-  t.step = 'the database step (bringing one is off here)';
-  expect(await page.getByLabel('My own PostgreSQL database').isDisabled(), 'bringing a database unavailable');
-  await page.getByText('not available here').waitFor();
+  t.step = 'the database step (bringing one is on here)';
   expect(await page.getByRole('button', { name: 'Skip this step' }).count() === 0, 'a required step has no Skip');
-  await shot(page, 'onboarding-step');
+  expect(await page.getByLabel('PostgreSQL URL').isHidden(), 'no URL until PostgreSQL is chosen');
+  await page.getByLabel('My own PostgreSQL database').check();
+  await page.getByLabel('PostgreSQL URL').fill('postgres://127.0.0.1/nouser');
+  await page.getByRole('button', { name: 'Save and continue' }).click();
+  await page.getByRole('alert').filter({ hasText: /user|password|host/ }).waitFor();
+  await atStep(page, 'Step 2 of 5: Database');
   await page.getByLabel(/^Embedded/).check();
+  expect(await page.getByLabel('PostgreSQL URL').isHidden(), 'the URL hidden again');
   await page.getByRole('button', { name: 'Save and continue' }).click();
   await atStep(page, 'Step 3 of 5: Payments');
 
@@ -95,6 +102,7 @@ if (part === 'open') {
 
   t.step = 'credits with the test provider';
   await page.getByText('Test provider:').waitFor();
+  await shot(page, 'onboarding-step');
   await page.getByLabel('Credits to buy').fill('250');
   await page.getByLabel('Test card number').fill('4000000000000002');
   await page.getByRole('button', { name: 'Buy with the test card' }).click();
@@ -149,6 +157,15 @@ if (part === 'open') {
   await page.getByRole('heading', { name: 'Registration is closed' }).waitFor();
   await page.getByRole('link', { name: 'Sign in' }).click();
   await page.waitForURL(/#\/login$/);
+
+  t.step = 'an operator\'s tenant: its admin opens the wizard; bringing a database is off';
+  await signIn(page, 'Tenant user', 'admin@plain.test', 'admin-password-1', 'plain');
+  await page.waitForURL(/#\/tenant$/);
+  await page.getByRole('link', { name: 'Set-up' }).click();
+  await page.waitForURL(/#\/onboarding$/);
+  await atStep(page, 'Step 2 of 5: Database');
+  expect(await page.getByLabel('My own PostgreSQL database').isDisabled(), 'bringing a database unavailable');
+  await page.getByText('not available here').waitFor();
   await checkCsp(page);
   await ctx.close();
 }

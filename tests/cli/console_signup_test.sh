@@ -2,15 +2,16 @@
 # Sign-up and the set-up wizard of the console (tests/browser/signup.mjs):
 # with TENANTD_REGISTRATION=1 a store is signed up through the form (a
 # taken slug refused), the five onboarding steps are taken in the wizard
-# with a reload in the middle, and curl then finds the tenant renamed and
-# its onboarding complete; with registration off the sign-in page offers
-# no sign-up and #/signup says it is closed. SQLite only, as the other
+# with a reload in the middle (a bad PostgreSQL URL refused on the way),
+# and curl then finds the tenant renamed and its onboarding complete; with
+# registration off the sign-in page offers no sign-up, #/signup says it is
+# closed, and an operator's tenant's admin finds bringing a database off. SQLite only, as the other
 # console tests (GET /v1/auth/register is checked on both backends by
 # register_test.sh).
 . "$(dirname "$0")/lib.sh"
 [ "$BACKEND" = sqlite ] || skip "the console tests run on SQLite only"
 td_init
-TENANTD_REGISTRATION=1 start_server
+TENANTD_REGISTRATION=1 TENANTD_BRING_DATABASE=1 start_server
 
 eq "$(get "$BASE/v1/auth/register")" 200 "is sign-up open?"
 eq "$(jq -c . "$T/body")" '{"open":true}' "open"
@@ -43,5 +44,7 @@ stop_server
 start_server
 eq "$(get "$BASE/v1/auth/register")" 200 "is sign-up open?"
 eq "$(jq -c . "$T/body")" '{"open":false}' "closed"
+ROOT=$(login '{"email":"root@example.com","password":"root-password-1"}')
+tenants_with_admins plain
 SIGNUP_PART=closed browser_run signup.mjs
 done_ok
