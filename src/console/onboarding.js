@@ -142,7 +142,8 @@ function databaseStep(s, act) {
   if (s.status === 'failed')
     shown.push(h('p', { class: 'error', role: 'alert' },
       `The move failed: ${(s.error && s.error.detail) || 'unknown reason'}. Your data stayed where it was; choose again.`));
-  if (s.status === 'done' && d.kind === 'postgres') return shown; // moving again is an operator's
+  if (s.status === 'done' && d.kind === 'postgres')
+    return [...shown, h('p', { class: 'muted' }, 'Moving it again is for the operator (tenantd tenant move).')];
 
   const radio = (value, label, attrs) => h('label', { class: 'choice' },
     h('input', { type: 'radio', name: 'db-kind', value, ...attrs }), label);
