@@ -251,6 +251,7 @@ function poll(w) {
     try {
       const doc = await api.call('GET', '/v1/onboarding');
       const db = doc.steps.find((s) => s.step === 'database');
+      const same = JSON.stringify(db) === JSON.stringify(w.doc.steps.find((s) => s.step === 'database'));
       w.doc = doc;
       if (db.status !== 'in_progress') {
         w.polling = false;
@@ -261,7 +262,7 @@ function poll(w) {
         draw(w, true);
         return;
       }
-      if (w.at === 'database') draw(w, false);
+      if (w.at === 'database' && !same) draw(w, false); // a new message (redrawn only then: the focus stays)
     } catch {
       // a missed look: the next one tells
     }
