@@ -248,8 +248,8 @@ static const td_route_t routes[] = {
      "A payment provider's webhook: HMAC-signed (Webhook-Signature), pays or fails a checkout",
      0, &public_},
     {TD_GET, "/v1/onboarding", td_api_onboarding,
-     "Your tenant's five onboarding steps: done, required or skippable (tenant admins)", 0,
-     &credits_admin},
+     "Your tenant's five onboarding steps: done, required or skippable (tenant admins;"
+     " read-only keys read)", 0, &users_read},
     {TD_PUT, "/v1/onboarding/store", td_api_onboarding_store,
      "Onboarding step 1: rename the tenant (the slug is chosen at sign-up)", 0, &credits_admin},
     {TD_PUT, "/v1/onboarding/database", td_api_onboarding_database,
