@@ -65,6 +65,8 @@ static const td_route_t routes[] = {
      &public_},
     {TD_POST, "/v1/auth/register", td_api_register,
      "Self-service sign-up: a new tenant and its first admin (when enabled)", 0, &public_},
+    {TD_GET, "/v1/auth/register", td_api_register_status,
+     "Whether self-service sign-up is open here: {\"open\":true|false}", 0, &public_},
     {TD_POST, "/v1/auth/refresh", td_api_refresh,
      "Trade a refresh token for new tokens (rotation; reuse revokes the family)", 0, &public_},
     {TD_POST, "/v1/auth/password", td_api_password,

@@ -11,6 +11,8 @@ import { fleetPage } from './fleet.js';
 import { jobsPage, jobPage, cronPage } from './jobs.js';
 import { auditPage } from './audit.js';
 import { summariesPage } from './summaries.js';
+import { signupPage } from './signup.js';
+import { onboardingPage } from './onboarding.js';
 
 const HOME = { operator: '#/tenants', tenant: '#/tenant', owner: '#/account' };
 
@@ -27,6 +29,8 @@ const ROUTES = [
   [/^#\/jobs\/([0-9a-f-]{36})$/, 'operator', (m) => jobPage(m[1]), 'Job'],
   [/^#\/audit$/, 'operator', () => auditPage(), 'Audit log'],
   [/^#\/summaries$/, 'operator', () => summariesPage(), 'Summaries'],
+  [/^#\/signup$/, null, () => signupPage(), 'Sign up'],
+  [/^#\/onboarding$/, 'tenant', () => onboardingPage(), 'Set-up'],
 ];
 
 let notice = null; // shown once on the sign-in page ("you were signed out")
@@ -37,7 +41,7 @@ const top = document.getElementById('top');
 const NAV = {
   operator: [['#/tenants', 'Tenants'], ['#/fleet', 'Fleet'], ['#/jobs', 'Jobs'], ['#/audit', 'Audit'],
     ['#/summaries', 'Summaries']],
-  tenant: [['#/tenant', 'My tenant']],
+  tenant: [['#/tenant', 'My tenant'], ['#/onboarding', 'Set-up']],
   owner: [['#/account', 'My tenants']],
 };
 
@@ -60,7 +64,8 @@ function render() {
   const k = api.kind(s);
   const hash = location.hash;
   const route = ROUTES.find((r) => r[0].test(hash));
-  const want = !s ? '#/login' : !route || route[1] !== k ? HOME[k] : null;
+  // signed out: the pages for no one (sign-in, sign-up), else sign-in
+  const want = !s ? (route && !route[1] ? null : '#/login') : !route || route[1] !== k ? HOME[k] : null;
   if (want && want !== hash) {
     location.replace(want); // fires hashchange: render runs again
     return;
@@ -80,7 +85,7 @@ api.onChange((reason) => {
   if (reason === 'expired') notice = 'Your session ended: sign in again.';
   if (reason === 'signed-out') notice = 'You are signed out.';
   const s = api.current();
-  const target = s ? HOME[api.kind(s)] : '#/login';
+  const target = !s ? '#/login' : reason === 'signed-up' ? '#/onboarding' : HOME[api.kind(s)];
   if (location.hash === target) render();
   else location.hash = target;
 });
