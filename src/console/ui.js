@@ -159,6 +159,8 @@ export function isoFromLocal(v) {
 // id are alike for everything made the same hour), the whole on hover.
 export function shortId(id) {
   return id ? h('code', { title: id }, `…${String(id).slice(-8)}`) : '—';
+}
+
 // A labelled form field: the label, the input (which has an id) and an
 // optional hint the input is described by.
 export function labelled(label, input, hint) {
