@@ -102,6 +102,7 @@ typedef struct {
     void (*completed)(td_req_t *req, int64_t duration_us, void *app);
     unsigned workers;        /* threads for td_req_offload (nice 10); 0 = one per core */
     unsigned io_workers;     /* threads for td_req_offload_io; 0 = 32 */
+    const char *cors_origins; /* origins a browser may call from: "a,b", "*", or NULL/"" = none */
 } td_http_opts_t;
 
 /* Starts listening; returns TD_OK and a server the caller stops with
