@@ -124,7 +124,8 @@ void td_resp_static(td_req_t *req, int status, const char *content_type, const c
                     size_t len);
 void td_resp_header(td_req_t *req, const char *name, const char *value);
 /* RFC 9457 problem+json: {"type":"/problems/<code with dashes>","title",
- * "status","code","detail","request_id"}. detail may be NULL. */
+ * "status","code","detail","request_id"}. detail NULL: the title (the
+ * answer's detail is never null). */
 void td_resp_problem(td_req_t *req, int status, const char *code, const char *title,
                      const char *detail);
 /* The same with extra members: members is JSON text of object members
