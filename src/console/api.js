@@ -69,9 +69,11 @@ function query(params) {
 }
 
 // One HTTP exchange with the API (same origin); returns the JSON answer,
-// null for 204, or throws ApiError.
-async function exchange(method, path, { body, token, params } = {}) {
-  const headers = { Accept: 'application/json' };
+// null for 204, or throws ApiError. extra: more request headers (X-Tenant,
+// Idempotency-Key…); as 'blob': the answer's bytes as {blob, filename}
+// (a download that needs the bearer token, so no plain link can fetch it).
+async function exchange(method, path, { body, token, params, headers: extra, as } = {}) {
+  const headers = { Accept: 'application/json', ...extra };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (token) headers.Authorization = `Bearer ${token}`;
   const res = await fetch(path + query(params), {
@@ -82,6 +84,7 @@ async function exchange(method, path, { body, token, params } = {}) {
     cache: 'no-store',
   });
   if (res.status === 204) return null;
+  if (as === 'blob' && res.ok) return { blob: await res.blob(), filename: filename(res) };
   const text = await res.text();
   let data = null;
   try {
@@ -91,6 +94,12 @@ async function exchange(method, path, { body, token, params } = {}) {
   }
   if (!res.ok) throw new ApiError(res.status, data, res.headers.get('Retry-After'));
   return data;
+}
+
+// The file name a Content-Disposition answer gives, if a plain one.
+function filename(res) {
+  const m = /filename="([^"/\\]+)"/.exec(res.headers.get('Content-Disposition') || '');
+  return m ? m[1] : 'download';
 }
 
 // A session object from a token answer (login, refresh, switch).

@@ -98,3 +98,13 @@ export function loading(title, load) {
   load().then((n) => body.replaceChildren(n), (e) => body.replaceChildren(errorBox(e)));
   return sec;
 }
+
+// A byte count for people: "1.6 KiB", "20 MiB", or "—".
+export function size(n) {
+  if (n === null || n === undefined) return '—';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = Number(n);
+  let i = 0;
+  for (; v >= 1024 && i < units.length - 1; i++) v /= 1024;
+  return `${i ? v.toFixed(1) : v} ${units[i]}`;
+}
