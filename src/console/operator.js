@@ -8,8 +8,9 @@ import { h, when, badge, errorBox, table, size } from './ui.js';
 const STATUSES = ['active', 'suspended', 'provisioning', 'failed', 'deleting', 'deleted'];
 const enc = encodeURIComponent;
 
+// By slug, but a tenant named "new" by its id (#/tenants/new is the wizard).
 function tenantLink(t) {
-  return h('a', { href: `#/tenants/${enc(t.slug)}` }, t.slug);
+  return h('a', { href: `#/tenants/${enc(t.slug === 'new' ? t.id : t.slug)}` }, t.slug);
 }
 
 export function tenantsPage() {

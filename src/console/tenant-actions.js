@@ -153,8 +153,9 @@ function showImpersonation(ctx, area, r) {
   ctx.say(`You may act as ${r.user.email} until ${when(imp.expires_at)} with the token below.`);
 }
 
-// The slug must be typed before Delete is enabled; the delete is
-// synchronous (204) and the tenant is then a tombstone (status deleted).
+// The slug must be typed before Delete is enabled. The DELETE answers 204
+// with the tenant "deleting"; the page follows it (once a second) until
+// the API no longer finds it (404: only the tombstone is left).
 async function remove(ctx) {
   const typed = h('input', { autocomplete: 'off', spellcheck: 'false' });
   const r = await formDialog(`Delete ${ctx.slug}`, [
@@ -165,7 +166,18 @@ async function remove(ctx) {
     return true;
   }, { danger: true, ready: () => typed.value === ctx.slug });
   if (!r) return;
-  await ctx.reload().catch(() => {});
+  ctx.say(`Tenant ${ctx.slug} is being deleted…`);
+  for (let i = 0; i < 60; i++) {
+    try {
+      const t = await api.call('GET', `/v1/tenants/${enc(ctx.t.id)}`);
+      if (t.status === 'deleted') break;
+    } catch (e) {
+      if (e.status === 404) break;
+      throw e;
+    }
+    await new Promise((ok) => setTimeout(ok, 1000));
+  }
+  ctx.gone();
   ctx.say(`Tenant ${ctx.slug} was deleted.`);
 }
 

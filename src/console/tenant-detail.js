@@ -7,7 +7,8 @@
 //   { t: the tenant (GET /v1/tenants/{slug}), slug,
 //     tenantHeaders: {'X-Tenant': id} for tenant-scoped routes,
 //     say(text): an outcome in the page's status line (focused),
-//     reload(): fetch the tenant again, redraw the head and this tab }.
+//     reload(): fetch the tenant again, redraw the head and this tab,
+//     gone(): the tenant was deleted, nothing more to show }.
 import * as api from './api.js';
 import { h, badge, errorBox } from './ui.js';
 import { actionsBar } from './tenant-actions.js';
@@ -87,6 +88,13 @@ export function tenantPage(slug, tab) {
       msg.textContent = text;
       msg.hidden = false;
       msg.focus();
+    },
+    gone() { // deleted: the tombstone is all there is
+      ctx.t = { ...ctx.t, status: 'deleted' };
+      view = null;
+      head.replaceChildren(h('p', { class: 'tenant-status' }, badge('deleted'), ' ', ctx.t.name || ''));
+      body.replaceChildren(h('p', {}, 'Its data is gone; its tombstone is listed under the status “deleted”. ',
+        h('a', { href: '#/tenants' }, 'All tenants')));
     },
     async reload() {
       adopt(await api.call('GET', `/v1/tenants/${enc(ctx.t ? ctx.t.id : slug)}`));
