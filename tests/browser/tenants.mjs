@@ -128,6 +128,14 @@ await page.getByRole('button', { name: 'Grant credits' }).click();
 await said('Granted: the balance is 250.');
 await page.getByText('Balance: 250 credits').waitFor();
 
+t.step = 'move';
+await page.getByRole('button', { name: 'Move…' }).click();
+const mv = page.getByRole('dialog');
+await mv.getByLabel('Move to').fill('sqlite');
+await mv.getByRole('button', { name: 'Move', exact: true }).click();
+await mv.getByText(/already|same/).waitFor(); // 409 same_placement, shown in the dialog
+await mv.getByRole('button', { name: 'Cancel' }).click();
+
 t.step = 'impersonate';
 await page.getByRole('button', { name: 'Impersonate…' }).click();
 const dlg = page.getByRole('dialog');
