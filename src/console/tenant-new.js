@@ -49,7 +49,7 @@ function price(p) {
 // The steps: [title, draw(v, offers) → Node]. Field keys match the body.
 const STEPS = [
   ['Identity', (v) => h('div', { class: 'stack' },
-    input('new-slug', 'Slug', v, 'slug', { required: true, pattern: '[a-z][a-z0-9-]{1,62}', 'aria-describedby': 'new-slug-hint' },
+    input('new-slug', 'Slug', v, 'slug', { required: true, pattern: '[a-z][a-z0-9\\-]{1,62}', 'aria-describedby': 'new-slug-hint' },
       'Lowercase letters, digits and dashes; it names the tenant in URLs and cannot change.'),
     input('new-name', 'Name', v, 'name'))],
   ['Services', (v, o) => h('fieldset', { class: 'modes', 'data-field': 'services' },
@@ -142,7 +142,8 @@ export function newTenantPage() {
     err.setAttribute('role', 'alert');
     if (ctl) {
       ctl.setAttribute('aria-invalid', 'true');
-      ctl.setAttribute('aria-describedby', err.id);
+      const by = (ctl.getAttribute('aria-describedby') || '').split(' ').filter((x) => x && x !== err.id);
+      ctl.setAttribute('aria-describedby', [...by, err.id].join(' '));
       if (focusField) ctl.focus();
     }
   }

@@ -155,7 +155,7 @@ export function backupsTab(ctx) {
       run(() => api.call('POST', `${base(ctx)}/backups/${enc(b.id)}/restore`, { body: {} }), 'Restore');
       return;
     }
-    const slug = h('input', { autocomplete: 'off', pattern: '[a-z][a-z0-9-]{1,62}' });
+    const slug = h('input', { autocomplete: 'off', pattern: '[a-z][a-z0-9\\-]{1,62}' });
     const r = await formDialog(`Restore as a new tenant`, [
       h('p', {}, `A copy of ${ctx.slug} as it was at ${when(b.created_at)}, under a new slug.`), field('New slug', slug)],
     'Restore as new', () => api.call('POST', `${base(ctx)}/backups/${enc(b.id)}/restore`, { body: { as: slug.value.trim() } }),

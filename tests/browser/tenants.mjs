@@ -107,6 +107,10 @@ const [download] = await Promise.all([
 const file = await download.path();
 expect(file && statSync(file).size > 0, 'the downloaded backup is empty');
 expect(download.suggestedFilename().endsWith('.tdbackup'), `file name ${download.suggestedFilename()}`);
+await page.getByRole('button', { name: 'Restore as new…' }).click();
+await page.getByRole('dialog').getByLabel('New slug').fill('initech-copy');
+await page.getByRole('dialog').getByRole('button', { name: 'Restore as new' }).click();
+await said('Restore as initech-copy succeeded.');
 
 t.step = 'usage';
 await tab('Usage').click();
@@ -127,6 +131,13 @@ await page.getByLabel('Credits to grant').fill('250');
 await page.getByRole('button', { name: 'Grant credits' }).click();
 await said('Granted: the balance is 250.');
 await page.getByText('Balance: 250 credits').waitFor();
+
+t.step = 'subscription';
+await tab('Subscription').click();
+await page.getByLabel('Plan', { exact: true }).selectOption('pro');
+await page.getByRole('button', { name: 'Save' }).click();
+await said('Now on pro, active.');
+await page.getByRole('cell', { name: 'free → pro' }).waitFor();
 
 t.step = 'move';
 await page.getByRole('button', { name: 'Move…' }).click();

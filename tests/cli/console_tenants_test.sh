@@ -2,7 +2,8 @@
 # The superadmin's tenant pages of the console (tests/browser/tenants.mjs):
 # the create wizard (a refused slug shown by its field, then a tenant made
 # through its provisioning job), a tenant's tabs (hostnames, services,
-# backups with their job and download, the usage chart, audit, credits),
+# backups with their job, download and a restore as a new tenant, the
+# usage chart, audit, credits, subscription, a move refused),
 # impersonation (refused without a reason) and delete (the slug typed).
 # Then curl checks that what the browser did reached the API. SQLite
 # only, as console_test.sh.
@@ -32,6 +33,10 @@ eq "$(get -H "$A" "$BASE/v1/tenants/initech/hostnames")" 200 "hostnames"
 eq "$(jq '.items | length' "$T/body")" 0 "the hostname added was removed"
 eq "$(get -H "$A" "$BASE/v1/tenants/initech/backups")" 200 "backups"
 eq "$(jq -r '[.items[] | select(.status == "ready")] | length' "$T/body")" 1 "one backup, ready"
+eq "$(get -H "$A" "$BASE/v1/tenants/initech-copy")" 200 "the backup restored as a new tenant"
+eq "$(jq -r .status "$T/body")" active "initech-copy active"
+eq "$(get -H "$A" "$BASE/v1/tenants/initech/subscription")" 200 "subscription"
+eq "$(jq -r .plan "$T/body")" pro "initech moved to pro"
 eq "$(get -H "$A" -H "X-Tenant: initech" "$BASE/v1/credits")" 200 "credits"
 eq "$(jq -r .balance "$T/body")" 250 "the credits granted"
 eq "$(get -H "$A" "$BASE/v1/admin/audit?tenant=initech&limit=200")" 200 "audit"
