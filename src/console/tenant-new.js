@@ -109,7 +109,7 @@ export function newTenantPage() {
   } }, top, title, content, h('div', { class: 'actions' }, back, next));
   const outcome = h('div', {});
 
-  function go(n, focusField = false) {
+  function go(n, focusField = false, focus = true) {
     if (n === 1 && !v.slug.trim()) {
       blamed = ['slug', 'A slug is required.'];
       n = 0;
@@ -123,7 +123,7 @@ export function newTenantPage() {
     back.disabled = step === 0;
     next.textContent = step === STEPS.length - 1 ? 'Create tenant' : 'Next';
     if (blamed) showBlame(focusField);
-    else title.focus();
+    else if (focus) title.focus();
   }
 
   function showBlame(focusField) {
@@ -189,7 +189,7 @@ export function newTenantPage() {
 
   offers().then((x) => {
     o = x;
-    go(0);
+    go(0, false, false); // the page's heading keeps the focus
   }, (e) => content.replaceChildren(errorBox(e)));
   content.append(h('p', { class: 'muted' }, 'Loading…'));
 
