@@ -181,6 +181,13 @@ async function remove(ctx) {
   ctx.say(`Tenant ${ctx.slug} was deleted.`);
 }
 
+// A tenant left provisioning (a crash) or failed is finished again.
+async function retry(ctx) {
+  const n = await api.call('POST', `/v1/tenants/${enc(ctx.slug)}/retry`, { body: {} });
+  await ctx.reload();
+  ctx.say(`Tenant ${n.slug} is ${n.status}.`);
+}
+
 export function actionsBar(ctx) {
   const t = ctx.t;
   const area = h('div', { class: 'action-area' });
@@ -190,8 +197,9 @@ export function actionsBar(ctx) {
     h('div', { class: 'actions start' },
       t.status === 'active' ? b('Suspend…', (c) => transition(c, 'suspend'), 'danger') : null,
       t.status === 'suspended' ? b('Resume…', (c) => transition(c, 'resume')) : null,
+      t.status === 'failed' || t.status === 'provisioning' ? b('Retry provisioning', retry) : null,
       live ? b('Move…', move, 'secondary') : null,
       t.status === 'active' ? b('Impersonate…', impersonate, 'secondary') : null,
-      t.status !== 'deleted' ? b('Delete…', remove, 'danger') : null),
+      t.status !== 'deleted' && t.status !== 'deleting' ? b('Delete…', remove, 'danger') : null),
     area);
 }

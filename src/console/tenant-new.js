@@ -69,12 +69,20 @@ const STEPS = [
     h('p', { class: 'muted' }, 'Leave both empty to add the first admin later.'),
     input('new-email', 'Admin email', v, 'email', { type: 'email' }),
     input('new-password', 'Admin password', v, 'password', { type: 'password', autocomplete: 'new-password' }))],
-  ['Review', (v) => facts([
+  ['Review', (v, o) => h('div', {}, facts([
     ['Slug', v.slug], ['Name', v.name || v.slug], ['Services', ['auth', ...v.services].join(', ')],
     ['Plan', v.plan || 'free'], ['Backend', v.backend || 'the server’s default'],
     ['First admin', v.email || 'none'],
-  ])],
+  ]), outsidePlan(v, o))],
 ];
+
+// A warning when the plan names its services and some chosen are not
+// among them (the API would refuse: 403 service_not_in_plan).
+function outsidePlan(v, o) {
+  const plan = o.plans.find((p) => p.code === v.plan);
+  const out = plan && plan.services ? [...v.services].filter((s) => !plan.services.includes(s)) : [];
+  return out.length ? h('p', { class: 'error' }, `The plan ${plan.code} does not include ${out.join(', ')}.`) : null;
+}
 
 // Which step and field a refusal is about, from its code and detail.
 const BLAME = [
@@ -177,7 +185,13 @@ export function newTenantPage() {
     outcome.replaceChildren(h('section', { class: 'card' },
       h('h2', { tabindex: '-1', id: 'provision-title' }, `Creating ${slug}…`), view));
     outcome.querySelector('h2').focus();
-    const j = await followJob(r.job, view);
+    let j;
+    try {
+      j = await followJob(r.job, view);
+    } catch (e) {
+      outcome.firstChild.append(errorBox(e));
+      return;
+    }
     if (!j) return;
     if (j.state === 'succeeded') {
       location.hash = `#/tenants/${enc(slug)}`;

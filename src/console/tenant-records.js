@@ -1,7 +1,8 @@
 // tenant-records.js — the sections of a tenant's page that read its
 // records (tenant-detail.js says what ctx holds): usage over time (a
 // chart, bucket and range picked), credits (balance, ledger, grant and
-// adjust), subscription (plan and status, history), audit (cursor paging).
+// adjust), subscription (plan and status, history), audit (cursor paging)
+// and the impersonations of its users.
 import * as api from './api.js';
 import { h, when, badge, errorBox, table, facts, loading, size } from './ui.js';
 import { lineChart } from './chart.js';
@@ -169,15 +170,43 @@ export function subscriptionTab(ctx) {
     }));
 }
 
+// The superadmins who acted as the tenant's users; an active one can be
+// ended here (the token shown when it was made is not kept anywhere).
+function impersonations(ctx) {
+  const path = `/v1/tenants/${enc(ctx.t.id)}/impersonations`;
+  return loading('Impersonations', async () => {
+    const [r, users] = await Promise.all([api.call('GET', path),
+      api.call('GET', '/v1/auth/users', { headers: ctx.tenantHeaders, params: { limit: 200 } }).catch(() => ({ items: [] }))]);
+    const email = new Map(users.items.map((u) => [u.id, u.email]));
+    return table('Impersonations', [
+      { label: 'User', cell: (x) => email.get(x.user_id) || x.user_id },
+      { label: 'Reason', cell: (x) => x.reason },
+      { label: 'State', cell: (x) => badge(x.state) },
+      { label: 'Until', cell: (x) => when(x.expires_at) },
+      { label: 'Action', cell: (x) => (x.state !== 'active' ? '—' : h('button', { type: 'button', class: 'secondary', onclick: async () => {
+        try {
+          await api.call('DELETE', `${path}/${enc(x.id)}`);
+          await ctx.reload();
+          ctx.say('The impersonation has ended.');
+        } catch (e) {
+          ctx.say(`Not done: ${e.message}`);
+        }
+      } }, 'End')) },
+    ], r.items, 'Nobody has impersonated a user of this tenant.');
+  });
+}
+
 export function auditTab(ctx) {
-  return h('section', { class: 'card' }, h('h2', {}, 'Audit'),
-    pagedList('Audit records', [
-      { label: 'At', cell: (x) => when(x.at) },
-      { label: 'Actor', cell: (x) => x.actor_kind },
-      { label: 'Action', cell: (x) => x.action },
-      { label: 'Resource', cell: (x) => x.resource || '—' },
-      { label: 'Outcome', cell: (x) => badge(x.outcome) },
-      { label: 'Detail', cell: (x) => x.detail || '—' },
-    ], (cursor) => api.call('GET', '/v1/admin/audit', { params: { tenant: ctx.t.id, cursor, limit: 50 } }),
-    'No audit records.'));
+  return h('div', {},
+    h('section', { class: 'card' }, h('h2', {}, 'Audit'),
+      pagedList('Audit records', [
+        { label: 'At', cell: (x) => when(x.at) },
+        { label: 'Actor', cell: (x) => x.actor_kind },
+        { label: 'Action', cell: (x) => x.action },
+        { label: 'Resource', cell: (x) => x.resource || '—' },
+        { label: 'Outcome', cell: (x) => badge(x.outcome) },
+        { label: 'Detail', cell: (x) => x.detail || '—' },
+      ], (cursor) => api.call('GET', '/v1/admin/audit', { params: { tenant: ctx.t.id, cursor, limit: 50 } }),
+      'No audit records.')),
+    impersonations(ctx));
 }

@@ -163,6 +163,9 @@ expect(me.status === 200 && me.json.impersonation && me.json.role === 'admin', `
 await page.getByRole('button', { name: 'End it now' }).click();
 await said('The impersonation of admin@initech.test has ended.');
 expect((await apiCall('GET', '/v1/auth/me', token)).status === 401, 'the ended token still works');
+await tab('Audit').click();
+const row = page.getByRole('row').filter({ has: page.getByRole('cell', { name: 'support ticket 42', exact: true }) });
+await row.getByText('revoked').waitFor(); // the impersonations, with the reason
 
 t.step = 'phone';
 await page.setViewportSize({ width: 390, height: 844 });
