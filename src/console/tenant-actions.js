@@ -157,16 +157,17 @@ function showImpersonation(ctx, area, r) {
 // with the tenant "deleting"; the page follows it (once a second) until
 // the API no longer finds it (404: only the tombstone is left).
 async function remove(ctx) {
+  const slug = ctx.t.slug; // the page may have been opened by id
   const typed = h('input', { autocomplete: 'off', spellcheck: 'false' });
-  const r = await formDialog(`Delete ${ctx.slug}`, [
+  const r = await formDialog(`Delete ${slug}`, [
     h('p', {}, 'Its databases, files and key are destroyed; its users and keys stop working. This cannot be undone.'),
-    field(`Type ${ctx.slug} to confirm`, typed),
+    field(`Type ${slug} to confirm`, typed),
   ], 'Delete tenant', async () => {
     await api.call('DELETE', `/v1/tenants/${enc(ctx.slug)}`);
     return true;
-  }, { danger: true, ready: () => typed.value === ctx.slug });
+  }, { danger: true, ready: () => typed.value === slug });
   if (!r) return;
-  ctx.say(`Tenant ${ctx.slug} is being deleted…`);
+  ctx.say(`Tenant ${slug} is being deleted…`);
   for (let i = 0; i < 60; i++) {
     try {
       const t = await api.call('GET', `/v1/tenants/${enc(ctx.t.id)}`);
@@ -178,7 +179,7 @@ async function remove(ctx) {
     await new Promise((ok) => setTimeout(ok, 1000));
   }
   ctx.gone();
-  ctx.say(`Tenant ${ctx.slug} was deleted.`);
+  ctx.say(`Tenant ${slug} was deleted.`);
 }
 
 // A tenant left provisioning (a crash) or failed is finished again.

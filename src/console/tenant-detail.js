@@ -79,6 +79,7 @@ export function tenantPage(slug, tab) {
   const msg = h('p', { role: 'status', class: 'notice', hidden: true, tabindex: '-1', id: 'tenant-msg' });
   const head = h('div', { class: 'tenant-head' });
   const body = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
+  const title = h('h1', { tabindex: '-1' }, `Tenant ${slug}`);
   let view = null;
   const ctx = {
     slug,
@@ -104,6 +105,7 @@ export function tenantPage(slug, tab) {
 
   function adopt(t) {
     ctx.t = t;
+    title.textContent = `Tenant ${t.slug}`; // opened by id, it is named by its slug
     ctx.tenantHeaders = { 'X-Tenant': t.id };
     head.replaceChildren(
       h('p', { class: 'tenant-status' }, badge(t.status), ' ', t.name || '', t.plan ? ` · plan ${t.plan}` : '',
@@ -120,5 +122,5 @@ export function tenantPage(slug, tab) {
 
   return h('div', { class: 'page' },
     h('p', { class: 'crumbs' }, h('a', { href: '#/tenants' }, '← All tenants')),
-    h('h1', { tabindex: '-1' }, `Tenant ${slug}`), head, msg, body);
+    title, head, msg, body);
 }
