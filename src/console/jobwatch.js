@@ -23,7 +23,8 @@ export function jobView() {
   const bar = h('progress', { hidden: true, 'aria-label': 'Job progress' });
   const el = h('div', { class: 'job', role: 'status', 'aria-live': 'polite' }, text, bar);
   el.show = (j) => {
-    text.replaceChildren(badge(j.state), ' ', progressText(j));
+    text.replaceChildren(badge(j.state), ' ', progressText(j), ' ',
+      h('a', { href: `#/jobs/${enc(j.id)}` }, 'the job'));
     const p = j.progress || {};
     bar.hidden = !(p.total > 0) || DONE.has(j.state);
     if (p.total > 0) {

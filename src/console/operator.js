@@ -3,7 +3,7 @@
 // users, rows and bytes from the catalog's summary, and the way to the
 // create wizard (tenant-new.js). One tenant's page is tenant-detail.js.
 import * as api from './api.js';
-import { h, when, badge, errorBox, table, size } from './ui.js';
+import { h, when, badge, errorBox, table, bytes } from './ui.js';
 
 const STATUSES = ['active', 'suspended', 'provisioning', 'failed', 'deleting', 'deleted'];
 const enc = encodeURIComponent;
@@ -40,7 +40,7 @@ export function tenantsPage() {
       { label: 'Services', cell: (t) => (t.services || []).join(', ') },
       { label: 'Users', cell: (t) => figure(t, 'users') },
       { label: 'Rows', cell: (t) => figure(t, 'rows') },
-      { label: 'Stored', cell: (t) => (figures.has(t.id) ? size(figures.get(t.id).bytes) : '—') },
+      { label: 'Stored', cell: (t) => (figures.has(t.id) ? bytes(figures.get(t.id).bytes) : '—') },
       { label: 'Created', cell: (t) => when(t.created_at) },
     ], shown, q ? 'No loaded tenant matches.' : 'No tenants.'), open || '');
     more.hidden = !next;

@@ -3,7 +3,7 @@
 // impersonate one of its users (the token shown once, to copy), delete it
 // (the slug typed to confirm). Each asks first in a modal dialog.
 import * as api from './api.js';
-import { h, when, errorBox, confirm, facts } from './ui.js';
+import { h, when, errorBox, confirm, facts, labelled } from './ui.js';
 import { jobView, followJob } from './jobwatch.js';
 
 const enc = encodeURIComponent;
@@ -49,9 +49,10 @@ export function formDialog(title, fields, action, run, { danger = false, ready =
   });
 }
 
+// A labelled field (ui.js labelled), the control given an id if it has none.
 export function field(label, control, hint) {
-  const id = control.id || (control.id = `f-${++seq}`);
-  return h('div', { class: 'field' }, h('label', { for: id }, label), hint ? h('p', { class: 'muted hint' }, hint) : null, control);
+  if (!control.id) control.id = `f-${++seq}`;
+  return labelled(label, control, hint);
 }
 
 async function transition(ctx, verb) {

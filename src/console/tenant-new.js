@@ -104,7 +104,7 @@ export function newTenantPage() {
   let step = 0;
   let o = null;
   let blamed = null; // [field key, message] to show once the step is drawn
-  const steps = h('ol', { class: 'wizard-steps' });
+  const steps = h('ol', { class: 'create-steps' });
   const title = h('h2', { tabindex: '-1', id: 'step-title' });
   const content = h('div', {});
   const top = h('div', {});

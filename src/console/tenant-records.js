@@ -4,7 +4,7 @@
 // adjust), subscription (plan and status, history), audit (cursor paging)
 // and the impersonations of its users.
 import * as api from './api.js';
-import { h, when, badge, errorBox, table, facts, loading, size } from './ui.js';
+import { h, when, badge, errorBox, table, facts, loading, bytes, pagedList } from './ui.js';
 import { lineChart } from './chart.js';
 import { field } from './tenant-actions.js';
 
@@ -14,29 +14,11 @@ function select(id, options, value) {
   return h('select', { id }, options.map(([v, label]) => h('option', { value: v, selected: v === value }, label)));
 }
 
-// A list read a page at a time (cursor paging): draws rows as they come,
-// with Load more while the API gives a next_cursor.
-function pagedList(caption, columns, fetchPage, empty) {
-  let rows = [];
-  let next = null;
-  const box = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
-  const more = h('button', { type: 'button', class: 'secondary', hidden: true, onclick: () => load() }, 'Load more');
-  async function load() {
-    more.disabled = true;
-    try {
-      const r = await fetchPage(next);
-      rows = rows.concat(r.items);
-      next = r.next_cursor;
-      box.replaceChildren(table(caption, columns, rows, empty));
-      more.hidden = !next;
-    } catch (e) {
-      box.replaceChildren(errorBox(e));
-    } finally {
-      more.disabled = false;
-    }
-  }
-  load();
-  return h('div', {}, box, more);
+// A list read a page at a time (ui.js pagedList) drawn as a table.
+function pagedTable(caption, columns, fetchPage, empty) {
+  const p = pagedList(fetchPage, (items) => table(caption, columns, items, empty));
+  p.reload();
+  return p.node;
 }
 
 const METRICS = [['requests', 'Requests', ''], ['writes', 'Writes', ''], ['rows_written', 'Rows written', ''],
@@ -62,7 +44,7 @@ export function usageTab(ctx) {
           lineChart(points, { label: `${label} of ${ctx.slug} per ${bucket.value}, ${rangeLabel}`, unit }),
           h('figcaption', { class: 'muted' }, `${label} per ${bucket.value}, ${rangeLabel} (UTC buckets; only buckets with figures are listed)`)),
         h('h3', {}, 'Totals'),
-        facts(METRICS.map(([k, l, u]) => [l, u ? size(r.totals[k]) : String(r.totals[k])])));
+        facts(METRICS.map(([k, l, u]) => [l, u ? bytes(r.totals[k]) : String(r.totals[k])])));
     } catch (e) {
       out.replaceChildren(errorBox(e));
     }
@@ -116,7 +98,7 @@ export function creditsTab(ctx) {
       redraw('Adjusted')));
   function content() {
     const balance = h('p', { class: 'balance' }, 'Balance: …');
-    return h('div', {}, balance, pagedList('Credit ledger', [
+    return h('div', {}, balance, pagedTable('Credit ledger', [
       { label: 'At', cell: (x) => when(x.at) },
       { label: 'Change', cell: (x) => (x.delta > 0 ? `+${x.delta}` : String(x.delta)) },
       { label: 'Reason', cell: (x) => x.reason },
@@ -199,7 +181,7 @@ function impersonations(ctx) {
 export function auditTab(ctx) {
   return h('div', {},
     h('section', { class: 'card' }, h('h2', {}, 'Audit'),
-      pagedList('Audit records', [
+      pagedTable('Audit records', [
         { label: 'At', cell: (x) => when(x.at) },
         { label: 'Actor', cell: (x) => x.actor_kind },
         { label: 'Action', cell: (x) => x.action },

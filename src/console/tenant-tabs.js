@@ -3,7 +3,7 @@
 // (add / remove), backups (take one and follow its job, download, restore
 // in place or as a new tenant).
 import * as api from './api.js';
-import { h, when, badge, errorBox, table, facts, confirm, loading, size } from './ui.js';
+import { h, when, badge, errorBox, table, facts, confirm, loading, bytes } from './ui.js';
 import { jobView, followJob } from './jobwatch.js';
 import { formDialog, field } from './tenant-actions.js';
 
@@ -16,7 +16,7 @@ async function figures(ctx) {
   const r = await api.call('GET', '/v1/admin/summary/tenants', { params: { limit: 1000 } });
   const f = r.items.find((x) => x.id === ctx.t.id);
   if (!f) return h('p', { class: 'muted' }, 'No figures: the summary lists live tenants only.');
-  return facts([['Users', String(f.users)], ['Rows', String(f.rows)], ['Stored', size(f.bytes)],
+  return facts([['Users', String(f.users)], ['Rows', String(f.rows)], ['Stored', bytes(f.bytes)],
     ['Last activity', when(f.last_activity)]]);
 }
 
@@ -123,7 +123,7 @@ async function download(ctx, b) {
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 1000);
-  ctx.say(`Downloaded ${filename} (${size(blob.size)}).`);
+  ctx.say(`Downloaded ${filename} (${bytes(blob.size)}).`);
 }
 
 export function backupsTab(ctx) {
@@ -169,7 +169,7 @@ export function backupsTab(ctx) {
       return table('Backups', [
         { label: 'Taken', cell: (b) => when(b.created_at) },
         { label: 'Status', cell: (b) => badge(b.status) },
-        { label: 'Size', cell: (b) => size(b.size) },
+        { label: 'Size', cell: (b) => bytes(b.size) },
         { label: 'Rows', cell: (b) => String(b.rows) },
         { label: 'Checksum', cell: (b) => (b.checksum ? h('code', { title: b.checksum }, b.checksum.slice(0, 12)) : b.error || '—') },
         { label: 'Actions', cell: (b) => (b.status !== 'ready' ? '—' : h('div', { class: 'row-actions' },
