@@ -120,6 +120,7 @@ void td_api_tenant_list(td_req_t *req, void *app_) {
     }
     const char *status = td_req_query(req, "status");
     const char *cursor = td_req_query(req, "cursor");
+    const char *q = td_req_query(req, "q");
     const char *lim = td_req_query(req, "limit");
     char *end = NULL;
     long limit = lim ? strtol(lim, &end, 10) : LIST_DEFAULT;
@@ -129,14 +130,15 @@ void td_api_tenant_list(td_req_t *req, void *app_) {
     for (size_t i = 0; status && i < 6; i++)
         status_ok |= strcmp(status, statuses[i]) == 0;
     if ((lim && (*end || limit < 1 || limit > LIST_MAX)) || !status_ok ||
-        (cursor && !td_id_valid(cursor))) {
+        (cursor && !td_id_valid(cursor)) || (q && (!*q || strlen(q) > 100))) {
         td_resp_problem(req, 400, "invalid_request", "Invalid request",
-                        "limit is 1..200, status a tenant status, cursor a next_cursor value");
+                        "limit is 1..200, status a tenant status, cursor a next_cursor value,"
+                        " q 1..100 characters");
         return;
     }
     td_tenant_t *ts;
     size_t n;
-    td_status st = td_tenant_list(app->platform, req->arena, status, cursor, (int)limit, &ts, &n);
+    td_status st = td_tenant_list(app->platform, req->arena, status, q, cursor, (int)limit, &ts, &n);
     if (st) {
         td_api_fail(req, st, NULL);
         return;

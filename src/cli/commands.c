@@ -24,7 +24,7 @@ static const td_cmd_t commands[] = {
      "usage: tenantd tenant create SLUG [--name NAME] [--services a,b] [--admin-email E\n"
      "                      --admin-password-stdin] [--backend sqlite|postgres] [--plan P]\n"
      "                      [--async] [--json]\n"
-     "       tenantd tenant list [--status STATUS] [--json]\n"
+     "       tenantd tenant list [--status STATUS] [--search TEXT] [--json]\n"
      "       tenantd tenant show SLUG|ID [--json]\n"
      "       tenantd tenant suspend|resume|retry SLUG|ID [--json]\n"
      "       tenantd tenant delete SLUG|ID [--yes] [--json]\n"
