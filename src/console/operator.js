@@ -1,5 +1,6 @@
 // operator.js — a superadmin's #/tenants: every tenant (status filter and
-// cursor paging from the API, search within the tenants loaded), with its
+// cursor paging from the API; typing filters the tenants loaded at once,
+// Enter asks the API for every tenant that matches, `q`), with its
 // users, rows and bytes from the catalog's summary, and the way to the
 // create wizard (tenant-new.js). One tenant's page is tenant-detail.js.
 import * as api from './api.js';
@@ -20,7 +21,10 @@ export function tenantsPage() {
   let summaryNext; // undefined: not asked yet; null: every page read
   const status = h('select', { id: 'status', onchange: () => reload() },
     h('option', { value: '' }, 'Any status'), STATUSES.map((s) => h('option', { value: s }, s)));
-  const search = h('input', { id: 'search', type: 'search', placeholder: 'slug or name', oninput: () => draw(), autocomplete: 'off' });
+  let asked = ''; // the text the API was asked for (q), '' for none
+  const search = h('input', { id: 'search', type: 'search', placeholder: 'slug or name', autocomplete: 'off',
+    'aria-describedby': 'search-hint', oninput: () => (asked && !search.value.trim() ? ask('') : draw()) });
+  const everywhere = h('button', { type: 'submit', class: 'secondary', hidden: true }, '');
   const list = h('div', { 'aria-live': 'polite' }, h('p', { class: 'muted' }, 'Loading…'));
   const more = h('button', { type: 'button', class: 'secondary', hidden: true, onclick: () => page() }, 'Load more');
   const counter = h('p', { class: 'muted', id: 'tenant-count' });
@@ -28,7 +32,9 @@ export function tenantsPage() {
   function draw() {
     const q = search.value.trim().toLowerCase();
     const shown = q ? items.filter((t) => t.slug.includes(q) || (t.name || '').toLowerCase().includes(q)) : items;
-    counter.textContent = `${shown.length} of ${items.length} loaded${next ? ' (more to load)' : ''}`;
+    counter.textContent = `${shown.length} of ${items.length} loaded${asked ? ` matching “${asked}”` : ''}${next ? ' (more to load)' : ''}`;
+    everywhere.hidden = !(q && q !== asked && next);
+    everywhere.textContent = `Search every tenant for “${q}”`;
     const open = q && /^[a-z0-9-]+$/.test(q) && !shown.some((t) => t.slug === q)
       ? h('p', {}, h('a', { href: `#/tenants/${enc(q)}` }, `Open the tenant “${q}”`)) : null;
     list.replaceChildren(table('Tenants', [
@@ -67,7 +73,7 @@ export function tenantsPage() {
   async function page() {
     more.disabled = true;
     try {
-      const r = await api.call('GET', '/v1/tenants', { params: { status: status.value, cursor: next, limit: 50 } });
+      const r = await api.call('GET', '/v1/tenants', { params: { status: status.value, q: asked, cursor: next, limit: 50 } });
       items = items.concat(r.items);
       next = r.next_cursor;
       await summary();
@@ -84,6 +90,11 @@ export function tenantsPage() {
     next = null;
     page();
   }
+
+  function ask(q) {
+    asked = q.toLowerCase().slice(0, 100);
+    reload();
+  }
   reload();
 
   return h('div', { class: 'page' },
@@ -91,8 +102,12 @@ export function tenantsPage() {
       h('h1', { tabindex: '-1' }, 'Tenants'),
       h('a', { class: 'button', href: '#/tenants/new' }, 'New tenant')),
     h('section', { class: 'card' },
-      h('div', { class: 'filters' },
-        h('div', { class: 'field' }, h('label', { for: 'search' }, 'Search the loaded tenants'), search),
-        h('div', { class: 'field' }, h('label', { for: 'status' }, 'Status'), status)),
+      h('form', { class: 'filters', role: 'search', onsubmit: (e) => {
+        e.preventDefault();
+        ask(search.value.trim());
+      } },
+      h('div', { class: 'field' }, h('label', { for: 'search' }, 'Search the loaded tenants'), search,
+        h('p', { class: 'hint', id: 'search-hint' }, 'Typing filters the tenants loaded; Enter searches every tenant.')),
+      h('div', { class: 'field' }, h('label', { for: 'status' }, 'Status'), status), everywhere),
       counter, list, more));
 }

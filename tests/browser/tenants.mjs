@@ -24,6 +24,13 @@ await signIn(page, 'Operator', 'root@example.com', 'root-password-1');
 await page.waitForURL(/#\/tenants$/);
 await page.getByRole('link', { name: 'acme', exact: true }).waitFor();
 await page.getByRole('columnheader', { name: 'Rows' }).waitFor();
+// Enter asks the API (q) for every tenant that matches; clearing shows all again
+await page.getByLabel('Search the loaded tenants').fill('OOM');
+await page.getByLabel('Search the loaded tenants').press('Enter');
+await page.getByText('1 of 1 loaded matching “oom”').waitFor();
+expect(await page.getByRole('link', { name: 'doomed', exact: true }).count() === 1, 'doomed found by the API');
+await page.getByLabel('Search the loaded tenants').fill('');
+await page.getByRole('link', { name: 'acme', exact: true }).waitFor();
 await page.getByRole('link', { name: 'New tenant' }).click();
 
 t.step = 'wizard';
