@@ -307,3 +307,29 @@ void td_api_tenant_database(td_req_t *req, void *app_) {
     else
         td_api_send_json(req, 200, td_tenant_json(&out));
 }
+
+/* POST /v1/tenants/{tenant}/move {"to"}: the data moves while the tenant
+ * serves, in a tenant.move job (the CLI's `tenant move --async`): 202
+ * with the job, which GET /v1/admin/jobs/{id} follows. A move queued or
+ * running already is answered instead of a second one. */
+void td_api_tenant_move(td_req_t *req, void *app) {
+    td_tenant_t *t = ((td_ctx_t *)req->ctx)->tenant;
+    json_t *b;
+    if (td_api_json_body(req, &b))
+        return;
+    static const char *const fields[] = {"to", NULL};
+    if (!td_api_only_fields(req, b, fields))
+        return;
+    const char *to = json_string_value(json_object_get(b, "to"));
+    if (!to || !*to) {
+        td_resp_problem(req, 400, "invalid_request", "Invalid request",
+                        "'to' is required: sqlite, postgres, a server's name or id, or a URL");
+        return;
+    }
+    td_op_t op = td_api_op(req, app);
+    td_job_row_t job;
+    if (td_op_tenant_move_async(&op, t->row.id, to, &job))
+        td_api_op_fail(req, &op);
+    else
+        td_api_send_json(req, 202, json_pack("{s:o}", "job", td_job_json(&job)));
+}

@@ -69,9 +69,11 @@ function query(params) {
 }
 
 // One HTTP exchange with the API (same origin); returns the JSON answer,
-// null for 204, or throws ApiError. headers: more request headers (an
-// Idempotency-Key).
-async function exchange(method, path, { body, token, params, headers: more } = {}) {
+// null for 204, or throws ApiError. headers: more request headers
+// (X-Tenant, an Idempotency-Key…); as 'blob': the answer's bytes as
+// {blob, filename} (a download that needs the bearer token, so no plain
+// link can fetch it).
+async function exchange(method, path, { body, token, params, headers: more, as } = {}) {
   const headers = { ...more, Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (token) headers.Authorization = `Bearer ${token}`;
@@ -83,6 +85,7 @@ async function exchange(method, path, { body, token, params, headers: more } = {
     cache: 'no-store',
   });
   if (res.status === 204) return null;
+  if (as === 'blob' && res.ok) return { blob: await res.blob(), filename: filename(res) };
   const text = await res.text();
   let data = null;
   try {
@@ -92,6 +95,12 @@ async function exchange(method, path, { body, token, params, headers: more } = {
   }
   if (!res.ok) throw new ApiError(res.status, data, res.headers.get('Retry-After'));
   return data;
+}
+
+// The file name a Content-Disposition answer gives, if a plain one.
+function filename(res) {
+  const m = /filename="([^"/\\]+)"/.exec(res.headers.get('Content-Disposition') || '');
+  return m ? m[1] : 'download';
 }
 
 // A session object from a token answer (login, refresh, switch).
