@@ -24,7 +24,8 @@ static void read_imp(td_stmt_t *st, td_arena_t *a, td_imp_row_t *r) {
 td_status td_cat_imp_insert(td_db_t *db, const td_imp_row_t *r) {
     char now[32];
     td_cat_now(now);
-    const char *v[] = {r->id, r->tenant_id, r->user_id, r->admin_id, r->reason, now};
+    const char *v[] = {r->id, r->tenant_id, r->user_id, r->admin_id, r->reason,
+                       r->created_at ? r->created_at : now};
     td_stmt_t *st = NULL;
     td_status rc = td_db_prepare(db,
                                  "INSERT INTO impersonations (id, tenant_id, user_id, admin_id,"

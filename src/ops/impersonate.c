@@ -89,8 +89,11 @@ td_status td_op_impersonate(td_op_t *op, const td_tenant_t *t, const td_imp_spec
     char id[33];
     td_random_hex(id, 16);
     int64_t now = td_now_ms() / 1000;
+    char created[32];
+    td_time_iso(td_now_ms(), created, sizeof(created)); /* the answer shows it as stored */
     out->row = (td_imp_row_t){.id = td_arena_strdup(op->arena, id), .tenant_id = t->row.id,
                               .user_id = u.id, .admin_id = op->actor.id, .reason = s->reason,
+                              .created_at = td_arena_strdup(op->arena, created),
                               .expires_at = now + ttl};
     td_db_t *cat = NULL;
     if ((st = td_catalog_lease(p->catalog, op->arena, &cat)) ||

@@ -39,6 +39,8 @@ eq "$(imp "${R[@]}" --data '{"user":"mia@acme.test","reason":"ticket 4711: her l
 IMP=$(jq -r .access_token "$T/body"); IID=$(jq -r .impersonation.id "$T/body")
 eq "$(jq -r .expires_in "$T/body")" 600 "ten minutes"
 eq "$(jq -r .impersonation.state "$T/body")" active "active"
+CREATED=$(jq -r .impersonation.created_at "$T/body")
+[[ $CREATED =~ ^20[0-9]{2}-[0-9]{2}-[0-9]{2}T ]] || fail "created_at '$CREATED'"; pass
 eq "$(jq -r .user.email "$T/body")" mia@acme.test "the user"
 [ "$(jq -r 'has("refresh_token")' "$T/body")" = false ] || fail "a refresh token was handed out"; pass
 I=(-H "Authorization: Bearer $IMP")
@@ -86,6 +88,7 @@ eq "$(call DELETE "${A[@]}" "$BASE/v1/auth/impersonations/$IID")" 404 "not twice
 eq "$(get "${R[@]}" "$BASE/v1/tenants/acme/impersonations")" 200 "superadmins list"
 ADMIN_ID=$(curl -sS "${A[@]}" "$BASE/v1/auth/me" | jq -r .id)
 eq "$(jq -r '.items[0].state + " " + .items[0].revoked_by' "$T/body")" "revoked $ADMIN_ID" "revoked, by whom"
+eq "$(jq -r --arg id "$IID" '.items[] | select(.id == $id) | .created_at' "$T/body")" "$CREATED" "created_at as the 201 said"
 
 # ---- by the superadmin; and by itself, when its time is up
 eq "$(imp "${R[@]}" --data '{"user":"admin@acme.test","reason":"check billing","minutes":0.1}')" 201 "six seconds"
