@@ -20,9 +20,15 @@
 #define DEMO_SLUG "demo"
 #define DEMO_ADMIN "admin@demo.test"
 
-/* Creates the demo tenant with sample rows unless it exists; prints its
- * admin's generated password once. */
-static int ensure_demo(td_platform_t *p) {
+/* The passwords a first `serve --demo` generated: shown once, in the
+ * banner on stderr (never in the JSON log on stdout), then wiped. */
+typedef struct {
+    char admin[32], demo[32]; /* "" when not made by this start */
+} first_run_t;
+
+/* Creates the demo tenant with sample rows unless it exists; its admin's
+ * generated password goes to fr->demo. */
+static int ensure_demo(td_platform_t *p, first_run_t *fr) {
     td_arena_t *a = td_arena_new(0);
     td_op_t op = td_cli_op(p, a);
     char pw[21];
@@ -32,12 +38,40 @@ static int ensure_demo(td_platform_t *p) {
         td_cli_error("cannot create the demo tenant: %s", op.err.detail);
         rc = TD_EXIT_FAIL;
     } else if (created) {
-        printf("demo tenant '%s' created; its admin: %s  password: %s   (shown once)\n",
-               DEMO_SLUG, DEMO_ADMIN, pw);
+        snprintf(fr->demo, sizeof(fr->demo), "%s", pw);
     }
     sodium_memzero(pw, sizeof(pw));
     td_arena_destroy(a);
     return rc;
+}
+
+static void print_passwords(const first_run_t *fr) {
+    if (!fr->admin[0] && !fr->demo[0])
+        return;
+    fprintf(stderr, "  First run: these passwords are shown once.\n");
+    if (fr->admin[0])
+        fprintf(stderr, "    superadmin    root@example.com   password: %s\n", fr->admin);
+    if (fr->demo[0])
+        fprintf(stderr, "    demo tenant   %s    password: %s   (tenant \"%s\")\n", DEMO_ADMIN,
+                fr->demo, DEMO_SLUG);
+    fprintf(stderr, "    (lost one? tenantd admin reset-password EMAIL, on this machine)\n\n");
+}
+
+/* What `make run` shows a newcomer once the server answers: on stderr, so
+ * the JSON log on stdout stays machine-readable. */
+static void banner(const char *listen, const char *data, const first_run_t *fr) {
+    fprintf(stderr,
+            "\n  tenantd is serving http://%s   (Ctrl-C stops it)\n"
+            "    console   http://%s/console\n"
+            "    API       http://%s/v1   (docs/api.md)\n"
+            "    data      %s\n\n",
+            listen, listen, listen, data);
+    print_passwords(fr);
+    fprintf(stderr,
+            "  Next:\n"
+            "    1. open the console above and sign in as the superadmin\n"
+            "    2. follow the curl walkthrough in README.md (\"With curl alone\")\n"
+            "    3. tenantd --help   (the binary: build/release/tenantd)\n\n");
 }
 
 /* glibc's malloc gives freed memory back to the kernel as soon as the top
@@ -61,23 +95,23 @@ int td_cmd_serve(td_cli_t *cli) {
             return td_cli_usage("serve", "unexpected argument '%.40s'", cli->argv[i]);
     }
     td_platform_t p;
+    first_run_t fr = {{0}, {0}};
     if (demo) {
         int created;
         char *generated = NULL;
         if (td_cli_init_platform(cli, &p, "root@example.com", NULL, &created, &generated))
             return TD_EXIT_FAIL;
         if (generated) {
-            printf("superadmin root@example.com created; password: %s   (shown once)\n",
-                   generated);
-            fflush(stdout);
+            snprintf(fr.admin, sizeof(fr.admin), "%s", generated);
             sodium_memzero(generated, strlen(generated));
             free(generated);
         }
-        if (ensure_demo(&p)) {
+        if (ensure_demo(&p, &fr)) {
+            print_passwords(&fr); /* the superadmin exists: its password must not be lost */
+            sodium_memzero(&fr, sizeof(fr));
             td_platform_close(&p);
             return TD_EXIT_FAIL;
         }
-        fflush(stdout);
     } else if (td_cli_open(cli, &p, 0)) {
         return TD_EXIT_FAIL;
     }
@@ -143,6 +177,8 @@ int td_cmd_serve(td_cli_t *cli) {
         td_http_stop(app.http);
     if (st) {
         td_cli_error("cannot start the server: %s", err[0] ? err : td_status_msg(st));
+        print_passwords(&fr); /* made already: shown even when the port is taken */
+        sodium_memzero(&fr, sizeof(fr));
         td_usage_free(app.usage);
         td_token_cache_free(app.tokens);
         td_revocations_free(app.revoked);
@@ -157,12 +193,9 @@ int td_cmd_serve(td_cli_t *cli) {
     char *data = realpath(cli->cfg.data, NULL);
     td_log(TD_LOG_INFO, "tenantd listening", "listen", cli->cfg.listen, "version", TD_VERSION,
            "catalog", td_catalog_dialect(p.catalog), "data", data ? data : cli->cfg.data, NULL);
-    if (demo) { /* what a newcomer (make run) needs next */
-        printf("\ntenantd is serving http://%s   data: %s   (Ctrl-C stops it)\n"
-               "  try: curl http://%s/health   — the README walks through the rest\n\n",
-               cli->cfg.listen, data ? data : cli->cfg.data, cli->cfg.listen);
-        fflush(stdout);
-    }
+    if (demo) /* what a newcomer (make run) needs next */
+        banner(cli->cfg.listen, data ? data : cli->cfg.data, &fr);
+    sodium_memzero(&fr, sizeof(fr));
     free(data);
     int sig = 0;
     sigwait(&set, &sig);
