@@ -15,8 +15,11 @@ expect_contains "$T/server.log" "tenantd is serving http://127.0.0.1:$PORT   (Ct
 expect_contains "$T/server.log" "console   http://127.0.0.1:$PORT/console"
 expect_contains "$T/server.log" "data      $(realpath "$DATA")"
 expect_contains "$T/server.log" "tenantd --help"
-# never in the JSON log: every line of stdout is JSON without them
+# never in the JSON log: every line of stdout is JSON without them (a
+# first start of its own: on SQLite, where a new data folder is a new
+# catalog)
 stop_server
+if [ "$BACKEND" = sqlite ]; then
 "$TD_BIN" serve --demo --data "$T/d2" --listen "127.0.0.1:$(free_port)" >"$T/stdout" 2>"$T/stderr" &
 pid=$!
 for _ in $(seq 1 300); do grep -q "tenantd --help" "$T/stderr" 2>/dev/null && break; sleep 0.1; done
@@ -26,6 +29,7 @@ P2=$(sed -n 's/^    superadmin    root@example.com   password: \([^ ]*\)$/\1/p' 
 jq -e . "$T/stdout" >/dev/null || fail "stdout is not only JSON lines"; pass
 expect_not_contains "$T/stdout" "$P2"
 expect_not_contains "$T/stdout" "password:"
+fi
 start_server --demo
 eq "$(login "{\"email\":\"root@example.com\",\"password\":\"$ROOT_PW\"}" | cut -c1-3)" eyJ "the superadmin signs in with it"
 ! grep -q "password:" "$T/server.log" || fail "a second start shows no password"; pass
