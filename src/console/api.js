@@ -21,6 +21,7 @@ export class ApiError extends Error {
     this.status = status;
     this.code = (problem && problem.code) || '';
     this.retryAfter = retryAfter ? Number(retryAfter) : null;
+    this.errors = (problem && Array.isArray(problem.errors) && problem.errors) || []; // [{field, code, message}]
   }
 }
 
@@ -69,9 +70,11 @@ function query(params) {
 }
 
 // One HTTP exchange with the API (same origin); returns the JSON answer,
-// null for 204, or throws ApiError.
-async function exchange(method, path, { body, token, params } = {}) {
-  const headers = { Accept: 'application/json' };
+// null for 204, or throws ApiError. `headers` are added to the request
+// (X-Tenant, If-Match); with `etag: true` the answer is {data, etag}, the
+// row's ETag to send back as If-Match.
+async function exchange(method, path, { body, token, params, headers: extra, etag } = {}) {
+  const headers = { Accept: 'application/json', ...extra };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (token) headers.Authorization = `Bearer ${token}`;
   const res = await fetch(path + query(params), {
@@ -90,7 +93,7 @@ async function exchange(method, path, { body, token, params } = {}) {
     data = null;
   }
   if (!res.ok) throw new ApiError(res.status, data, res.headers.get('Retry-After'));
-  return data;
+  return etag ? { data, etag: res.headers.get('ETag') } : data;
 }
 
 // A session object from a token answer (login, refresh, switch).

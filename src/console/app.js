@@ -7,6 +7,7 @@ import { loginPage } from './login.js';
 import { tenantsPage, tenantPage } from './operator.js';
 import { ownTenantPage } from './tenant.js';
 import { accountPage } from './account.js';
+import { dataPage, resourcePage } from './data.js';
 
 const HOME = { operator: '#/tenants', tenant: '#/tenant', owner: '#/account' };
 
@@ -17,6 +18,8 @@ const ROUTES = [
   [/^#\/tenants\/([a-z0-9-]+)$/, 'operator', (m) => tenantPage(m[1]), 'Tenant'],
   [/^#\/tenant$/, 'tenant', () => ownTenantPage(), 'My tenant'],
   [/^#\/account$/, 'owner', () => accountPage(), 'My tenants'],
+  [/^#\/data$/, 'tenant', () => dataPage(), 'Data'],
+  [/^#\/data\/([a-z0-9_-]+)\/([a-z0-9_-]+)$/, 'tenant', (m) => resourcePage(m[1], m[2]), 'Data'],
 ];
 
 let notice = null; // shown once on the sign-in page ("you were signed out")
@@ -26,7 +29,7 @@ const top = document.getElementById('top');
 // The header's links for each kind of user: [hash, label].
 const NAV = {
   operator: [['#/tenants', 'Tenants']],
-  tenant: [['#/tenant', 'My tenant']],
+  tenant: [['#/tenant', 'My tenant'], ['#/data', 'Data']],
   owner: [['#/account', 'My tenants']],
 };
 
