@@ -322,6 +322,7 @@ function browser(service, decl) {
       const box = h('div', { class: 'error conflict', role: 'alert', tabindex: '-1' },
         h('p', {}, 'This row was changed by someone else since you opened it: your changes are not saved.'),
         h('div', { class: 'actions' }, reload, retry));
+      say.say(null);
       conflict.replaceChildren(box);
       box.focus();
     }
@@ -338,6 +339,7 @@ function browser(service, decl) {
         await send(body, etag);
       });
     });
+    say.say(null); // the last outcome is not this one's
     editor.replaceChildren(h('section', { class: 'card editor' }, title, f));
     title.focus();
   }
