@@ -212,7 +212,7 @@ function browser(service, decl) {
   }
 
   function draw() {
-    list.replaceChildren(table(`${service}.${decl.name}`, columns(), rows, 'No rows.'));
+    list.replaceChildren(h('div', { class: 'data-rows' }, table(`${service}.${decl.name}`, columns(), rows, 'No rows.')));
     more.hidden = !cursor;
     count.textContent = `${rows.length} row${rows.length === 1 ? '' : 's'}${cursor ? ' so far' : ''}.`;
   }
