@@ -51,8 +51,10 @@ function roleSelect(name, value) {
   return h('select', { name }, ROLES.map((r) => h('option', { value: r, selected: r === value }, r)));
 }
 
-function services(list) {
-  return list && list.length ? list.join(', ') : 'all';
+// A grant list as text: an empty one is every service for a key or an
+// admin, none for a manager or client (SPEC §6, api.md "Scopes").
+function services(list, none = 'all') {
+  return list && list.length ? list.join(', ') : none;
 }
 
 // A form whose submit runs `send(form)`; a refusal is shown in the form
@@ -104,7 +106,7 @@ export function usersPanel({ tenant = null, heading = true } = {}) {
       { label: 'Email', cell: (u) => u.email },
       { label: 'Name', cell: (u) => u.name || '—' },
       { label: 'Role', cell: (u) => u.role },
-      { label: 'Services', cell: (u) => services(u.services) },
+      { label: 'Services', cell: (u) => services(u.services, u.role === 'admin' ? 'all' : 'none') },
       { label: 'State', cell: (u) => badge(u.disabled ? 'disabled' : 'active') },
       { label: 'Last sign-in', cell: (u) => when(u.last_login_at) },
     ];
