@@ -199,6 +199,13 @@ function browser(service, decl) {
   let cursor = null;
   let query = {};
 
+  const rowsTitle = h('h2', { tabindex: '-1' }, 'Rows');
+  // The editor closed without saving: the focus goes back to the rows.
+  function close() {
+    editor.replaceChildren();
+    rowsTitle.focus();
+  }
+
   function columns() {
     const cols = decl.fields.map((f) => ({ label: words(f.name), cell: (r) => cell(f, r[f.name]) }));
     if (decl.owner) cols.push({ label: 'owner', cell: (r) => (r[decl.owner] === me.id ? 'you' : cell({ type: 'ref' }, r[decl.owner])) });
@@ -270,7 +277,7 @@ function browser(service, decl) {
     const title = h('h2', { tabindex: '-1' }, `Edit ${label(row)}`);
     const conflict = h('div');
     const save = h('button', { type: 'submit' }, 'Save');
-    const cancel = h('button', { type: 'button', class: 'secondary', onclick: () => editor.replaceChildren() }, 'Cancel');
+    const cancel = h('button', { type: 'button', class: 'secondary', onclick: close }, 'Cancel');
     const err = h('div', { 'aria-live': 'assertive' });
     const f = h('form', { class: 'stack', 'aria-label': `Edit ${label(row)}` },
       h('div', { class: 'form-grid' }, writable.map((fd) => field(words(fd.name), input(fd, row[fd.name]), hint(fd)))),
@@ -406,6 +413,6 @@ function browser(service, decl) {
   return h('div', {},
     decl.description ? h('p', { class: 'muted' }, decl.description) : null,
     say, failure, filters(), editor,
-    h('section', { class: 'card' }, h('h2', {}, 'Rows'), count, list, h('div', { class: 'actions' }, more)),
+    h('section', { class: 'card' }, rowsTitle, count, list, h('div', { class: 'actions' }, more)),
     can.create && writable.length ? createForm() : null);
 }

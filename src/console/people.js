@@ -155,7 +155,11 @@ export function usersPanel({ tenant = null, heading = true } = {}) {
   function edit(u) {
     const title = h('h3', { tabindex: '-1' }, `Edit ${u.email}`);
     const save = h('button', { type: 'submit' }, 'Save');
-    const cancel = h('button', { type: 'button', class: 'secondary', onclick: () => editor.replaceChildren() }, 'Cancel');
+    const cancel = h('button', { type: 'button', class: 'secondary', onclick: () => {
+      editor.replaceChildren();
+      const back = [...list.querySelectorAll('button')].find((x) => x.getAttribute('aria-label') === `Edit ${u.email}`);
+      if (back) back.focus(); // where the edit began
+    } }, 'Cancel');
     const f = form(`Edit ${u.email}`, [
       field('Name', h('input', { name: 'name', value: u.name || '', autocomplete: 'off' })),
       field('Role', roleSelect('role', u.role)),
