@@ -8,7 +8,7 @@
 // and delete. What a role may not do is not offered (the declaration's
 // methods, access overrides and per-field `write` roles); the API decides.
 import * as api from './api.js';
-import { h, when, table, confirm, errorBox, field, showFieldErrors, statusLine } from './ui.js';
+import { h, when, table, confirm, errorBox, field, showFieldErrors, statusLine, uid } from './ui.js';
 
 const enc = encodeURIComponent;
 const PAGE = 25;
@@ -167,7 +167,7 @@ export function resourcePage(service, resource) {
     const svc = items.find((s) => s.name === service);
     const decl = svc && svc.resources.find((r) => r.name === resource);
     if (!decl) throw new Error(`There is no resource ${service}.${resource} you may use.`);
-    body.replaceChildren(browser(service, decl));
+    body.replaceChildren(browser(service, decl, svc));
   }).catch((e) => body.replaceChildren(errorBox(e)));
   return h('div', { class: 'page' },
     h('p', { class: 'crumbs' }, h('a', { href: '#/data' }, '← All data')),
@@ -182,12 +182,43 @@ function allowed(decl, role) {
   return { create: may('create', 'create'), update: may('update', 'update'), remove: may('delete', 'delete') };
 }
 
-function browser(service, decl) {
+// The field that names a row (its first required text field), or null.
+function nameField(decl) {
+  return decl.fields.find((f) => f.type === 'text' && f.required) || null;
+}
+
+// Suggestions for the ref fields among `fields`: a <datalist> per field
+// of the first 100 rows it may point to, by name (typing an id works as
+// well). Returns {lists: Node to put in the page, ids: field → list id}.
+function refLists(service, svc, fields) {
+  const ids = {};
+  const lists = h('div');
+  for (const fd of fields.filter((x) => x.type === 'ref')) {
+    const target = svc.resources.find((r) => r.name === fd.ref);
+    if (!target || !target.methods.includes('list')) continue;
+    const named = nameField(target);
+    ids[fd.name] = uid('ref');
+    const dl = h('datalist', { id: ids[fd.name] });
+    lists.append(dl);
+    api.call('GET', `/v1/${service}/${fd.ref}`, { params: { limit: 100, fields: named ? `id,${named.name}` : 'id' } })
+      .then((r) => dl.replaceChildren(...r.items.map((x) => h('option', { value: x.id }, named ? String(x[named.name] || x.id) : x.id))),
+        () => {}); // nothing to suggest: the id is typed
+  }
+  return { lists, ids };
+}
+
+function browser(service, decl, svc) {
   const path = `/v1/${service}/${decl.name}`;
   const me = api.current().user;
   const can = allowed(decl, me.role);
   const writable = decl.fields.filter((f) => !f.read_only && (!f.write || f.write.includes(me.role)));
-  const named = decl.fields.find((f) => f.type === 'text' && f.required) || null;
+  const named = nameField(decl);
+  const refs = refLists(service, svc, writable);
+  const inputFor = (fd, v) => {
+    const el = input(fd, v);
+    if (refs.ids[fd.name]) el.setAttribute('list', refs.ids[fd.name]);
+    return el;
+  };
   const label = (row) => (named && row[named.name]) || row.id;
   const say = statusLine();
   const failure = h('div', { 'aria-live': 'assertive' });
@@ -280,7 +311,7 @@ function browser(service, decl) {
     const cancel = h('button', { type: 'button', class: 'secondary', onclick: close }, 'Cancel');
     const err = h('div', { 'aria-live': 'assertive' });
     const f = h('form', { class: 'stack', 'aria-label': `Edit ${label(row)}` },
-      h('div', { class: 'form-grid' }, writable.map((fd) => field(words(fd.name), input(fd, row[fd.name]), hint(fd)))),
+      h('div', { class: 'form-grid' }, writable.map((fd) => field(words(fd.name), inputFor(fd, row[fd.name]), hint(fd)))),
       conflict, err, h('div', { class: 'actions' }, cancel, save));
 
     const patch = () => {
@@ -356,7 +387,7 @@ function browser(service, decl) {
     const add = h('button', { type: 'submit' }, 'Create');
     const f = h('form', { class: 'stack', 'aria-label': `New ${decl.name} row` },
       h('div', { class: 'form-grid' }, writable.map((fd) => field(fd.required ? `${words(fd.name)} (required)` : words(fd.name),
-        input(fd, fd.default === undefined ? null : fd.default), hint(fd)))),
+        inputFor(fd, fd.default === undefined ? null : fd.default), hint(fd)))),
       err, h('div', { class: 'actions' }, add));
     f.addEventListener('submit', async (ev) => {
       ev.preventDefault();
@@ -412,7 +443,7 @@ function browser(service, decl) {
   load(true);
   return h('div', {},
     decl.description ? h('p', { class: 'muted' }, decl.description) : null,
-    say, failure, filters(), editor,
+    say, failure, refs.lists, filters(), editor,
     h('section', { class: 'card' }, rowsTitle, count, list, h('div', { class: 'actions' }, more)),
     can.create && writable.length ? createForm() : null);
 }
