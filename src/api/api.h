@@ -127,6 +127,7 @@ void td_api_logout(td_req_t *req, void *app);
 void td_api_refresh(td_req_t *req, void *app);
 void td_api_password(td_req_t *req, void *app);
 void td_api_register(td_req_t *req, void *app);
+void td_api_register_status(td_req_t *req, void *app);
 /* tenants.c */
 void td_api_tenant_create(td_req_t *req, void *app);
 /* jobs.c */

@@ -410,6 +410,18 @@ static void register_work(td_req_t *req, void *arg) {
         sign_in(req, job->app, t.row.id, email, pw, 201, &acc);
 }
 
+/* GET /v1/auth/register: whether sign-up is open here, so a client (the
+ * console's sign-in page) offers it only where it works. Public, and it
+ * tells nothing a failed POST would not: the configuration flag alone. */
+void td_api_register_status(td_req_t *req, void *app_) {
+    td_app_t *app = app_;
+    static const char open[] = "{\"open\":true}", closed[] = "{\"open\":false}";
+    if (app->platform->cfg->registration)
+        td_resp_static(req, 200, "application/json", open, sizeof(open) - 1);
+    else
+        td_resp_static(req, 200, "application/json", closed, sizeof(closed) - 1);
+}
+
 void td_api_register(td_req_t *req, void *app_) {
     td_app_t *app = app_;
     if (!app->platform->cfg->registration) {

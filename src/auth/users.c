@@ -114,16 +114,29 @@ td_who_t td_who_of(const td_op_t *op) {
 /* TD_E_FORBIDDEN when the tenant has max users, counted in the caller's
  * write transaction (PostgreSQL: user creations wait for each other on an
  * advisory lock), so concurrent creations never pass the plan's figure. */
-static td_status seat_free(td_db_t *db, int64_t max) {
+/* Room for one more user under the plan's cap, counted in the caller's
+ * transaction (on PostgreSQL under a lock, so concurrent additions take
+ * turns). A full tenant answers for an email it has already as the insert
+ * would (TD_E_EXISTS, or nothing to do when if_absent): a duplicate is a
+ * conflict whatever the count. */
+static td_status seat_free(td_db_t *db, int64_t max, const char *email, int if_absent) {
     td_stmt_t *st = NULL;
     td_status rc = TD_OK;
     if (!strcmp(td_db_dialect(db), "postgres"))
         rc = td_db_exec(db, "SELECT pg_advisory_xact_lock(hashtext('seats:auth.users'))");
     if (!rc)
-        rc = td_db_prepare(db, "SELECT COUNT(*) FROM auth.users", &st);
-    int64_t n = !rc && td_db_step(st) == TD_DB_ROW ? td_db_column_int64(st, 0) : -1;
+        rc = td_db_prepare(db, "SELECT COUNT(*), COUNT(*) FILTER (WHERE email = ?) FROM auth.users",
+                           &st);
+    if (!rc)
+        rc = td_db_bind_text(st, 1, email);
+    int row = !rc && td_db_step(st) == TD_DB_ROW;
+    int64_t n = row ? td_db_column_int64(st, 0) : -1, same = row ? td_db_column_int64(st, 1) : 0;
     td_db_finalize(st);
-    return rc ? rc : n < 0 ? TD_E_DB : n >= max ? TD_E_FORBIDDEN : TD_OK;
+    if (rc || n < 0)
+        return rc ? rc : TD_E_DB;
+    if (same)
+        return if_absent ? TD_OK : TD_E_EXISTS;
+    return n >= max ? TD_E_FORBIDDEN : TD_OK;
 }
 
 td_status td_user_create(td_db_t *db, const td_user_spec_t *s, char id[TD_ID_LEN + 1],
@@ -143,7 +156,7 @@ td_status td_user_create(td_db_t *db, const td_user_spec_t *s, char id[TD_ID_LEN
     rc = td_db_begin(db, TD_DB_WRITE);
     td_stmt_t *st = NULL;
     if (!rc && s->limit_users)
-        rc = seat_free(db, s->max_users);
+        rc = seat_free(db, s->max_users, email, s->if_absent);
     if (!rc)
         rc = td_db_prepare(db,
                            s->if_absent

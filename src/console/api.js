@@ -42,7 +42,7 @@ function notify(reason) {
   for (const fn of listeners) fn(reason);
 }
 
-// Called with a reason ('signed-in', 'signed-out', 'expired', 'switched')
+// Called with a reason ('signed-in', 'signed-up', 'signed-out', 'expired', 'switched')
 // whenever the session changes.
 export function onChange(fn) {
   listeners.add(fn);
@@ -70,11 +70,11 @@ function query(params) {
 }
 
 // One HTTP exchange with the API (same origin); returns the JSON answer,
-// null for 204, or throws ApiError. `headers` are added to the request
-// (X-Tenant, If-Match); with `etag: true` the answer is {data, etag}, the
-// row's ETag to send back as If-Match.
-async function exchange(method, path, { body, token, params, headers: extra, etag } = {}) {
-  const headers = { Accept: 'application/json', ...extra };
+// null for 204, or throws ApiError. headers: more request headers (an
+// Idempotency-Key, X-Tenant, If-Match); with `etag: true` the answer is
+// {data, etag}, the row's ETag to send back as If-Match.
+async function exchange(method, path, { body, token, params, headers: more, etag } = {}) {
+  const headers = { ...more, Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (token) headers.Authorization = `Bearer ${token}`;
   const res = await fetch(path + query(params), {
@@ -187,6 +187,39 @@ export async function call(method, path, opts = {}) {
     if (session === s) adopt(n, 'refreshed');
     return exchange(method, path, { ...opts, token: n.access_token });
   }
+}
+
+// A call without a token, for the public routes a signed-out page needs
+// (is sign-up open?).
+export function anon(method, path, opts = {}) {
+  return exchange(method, path, { ...opts, token: null });
+}
+
+// Signs up (POST /v1/auth/register: a tenant, its first admin and the
+// account that owns it, the owner of the same email and password), then
+// signs the owner in and switches into the new tenant, so "My tenants"
+// works as after any owner's sign-in. The sign-up's own admin session is
+// then revoked (the switch gives the same admin). Should the owner's
+// sign-in fail (the email is also a superadmin's), the sign-up's session
+// is kept instead. One change is announced at the end: 'signed-up'.
+export async function register(fields) {
+  const r = await exchange('POST', '/v1/auth/register', { body: fields });
+  let s;
+  let owner = null;
+  try {
+    owner = fromAnswer(await exchange('POST', '/v1/auth/login',
+      { body: { email: fields.email, password: fields.password } }));
+    if (owner.user.role !== 'owner') throw new Error('not the owner');
+    const a = await exchange('POST', `/v1/account/tenants/${encodeURIComponent(r.tenant.id)}/session`,
+      { body: {}, token: owner.access_token });
+    s = fromAnswer(a, owner);
+    exchange('POST', '/v1/auth/logout', { token: r.access_token }).catch(() => {});
+  } catch {
+    if (owner) exchange('POST', '/v1/auth/logout', { token: owner.access_token }).catch(() => {});
+    s = fromAnswer(r);
+  }
+  adopt(s, 'signed-up');
+  return session;
 }
 
 // An account owner switches into one of its tenants (id or slug).

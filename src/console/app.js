@@ -7,6 +7,12 @@ import { loginPage } from './login.js';
 import { tenantsPage, tenantPage } from './operator.js';
 import { ownTenantPage } from './tenant.js';
 import { accountPage } from './account.js';
+import { fleetPage } from './fleet.js';
+import { jobsPage, jobPage, cronPage } from './jobs.js';
+import { auditPage } from './audit.js';
+import { summariesPage } from './summaries.js';
+import { signupPage } from './signup.js';
+import { onboardingPage } from './onboarding.js';
 import { dataPage, resourcePage } from './data.js';
 
 const HOME = { operator: '#/tenants', tenant: '#/tenant', owner: '#/account' };
@@ -18,6 +24,14 @@ const ROUTES = [
   [/^#\/tenants\/([a-z0-9-]+)$/, 'operator', (m) => tenantPage(m[1]), 'Tenant'],
   [/^#\/tenant$/, 'tenant', () => ownTenantPage(), 'My tenant'],
   [/^#\/account$/, 'owner', () => accountPage(), 'My tenants'],
+  [/^#\/fleet$/, 'operator', () => fleetPage(), 'Fleet health'],
+  [/^#\/jobs$/, 'operator', () => jobsPage(), 'Jobs'],
+  [/^#\/jobs\/cron$/, 'operator', () => cronPage(), 'Schedules'],
+  [/^#\/jobs\/([0-9a-f-]{36})$/, 'operator', (m) => jobPage(m[1]), 'Job'],
+  [/^#\/audit$/, 'operator', () => auditPage(), 'Audit log'],
+  [/^#\/summaries$/, 'operator', () => summariesPage(), 'Summaries'],
+  [/^#\/signup$/, null, () => signupPage(), 'Sign up'],
+  [/^#\/onboarding$/, 'tenant', () => onboardingPage(), 'Set-up'],
   [/^#\/data$/, 'tenant', () => dataPage(), 'Data'],
   [/^#\/data\/([a-z0-9_-]+)\/([a-z0-9_-]+)$/, 'tenant', (m) => resourcePage(m[1], m[2]), 'Data'],
 ];
@@ -28,8 +42,9 @@ const top = document.getElementById('top');
 
 // The header's links for each kind of user: [hash, label].
 const NAV = {
-  operator: [['#/tenants', 'Tenants']],
-  tenant: [['#/tenant', 'My tenant'], ['#/data', 'Data']],
+  operator: [['#/tenants', 'Tenants'], ['#/fleet', 'Fleet'], ['#/jobs', 'Jobs'], ['#/audit', 'Audit'],
+    ['#/summaries', 'Summaries']],
+  tenant: [['#/tenant', 'My tenant'], ['#/onboarding', 'Set-up'], ['#/data', 'Data']],
   owner: [['#/account', 'My tenants']],
 };
 
@@ -52,7 +67,8 @@ function render() {
   const k = api.kind(s);
   const hash = location.hash;
   const route = ROUTES.find((r) => r[0].test(hash));
-  const want = !s ? '#/login' : !route || route[1] !== k ? HOME[k] : null;
+  // signed out: the pages for no one (sign-in, sign-up), else sign-in
+  const want = !s ? (route && !route[1] ? null : '#/login') : !route || route[1] !== k ? HOME[k] : null;
   if (want && want !== hash) {
     location.replace(want); // fires hashchange: render runs again
     return;
@@ -72,7 +88,7 @@ api.onChange((reason) => {
   if (reason === 'expired') notice = 'Your session ended: sign in again.';
   if (reason === 'signed-out') notice = 'You are signed out.';
   const s = api.current();
-  const target = s ? HOME[api.kind(s)] : '#/login';
+  const target = !s ? '#/login' : reason === 'signed-up' ? '#/onboarding' : HOME[api.kind(s)];
   if (location.hash === target) render();
   else location.hash = target;
 });

@@ -1,7 +1,7 @@
 // login.js — #/login: one form for the three kinds of user. An operator
 // (superadmin) and an account owner both give an email and a password (the
 // server tells which one signed in); a tenant's user also names the
-// tenant by its slug.
+// tenant by its slug. Where sign-up is open, a link to #/signup.
 import * as api from './api.js';
 import { h, errorText } from './ui.js';
 
@@ -57,8 +57,14 @@ export function loginPage(notice) {
     h('div', { class: 'field' }, h('label', { for: 'password' }, 'Password'), password),
     err, submit);
 
+  // "Create an account" only where the server takes sign-ups
+  const offer = h('p', { id: 'signup-offer', hidden: true }, 'New here? ', h('a', { href: '#/signup' }, 'Create an account'));
+  api.anon('GET', '/v1/auth/register').then((r) => {
+    offer.hidden = !(r && r.open);
+  }, () => {});
+
   return h('section', { class: 'card narrow' },
     h('h1', { tabindex: '-1' }, 'Sign in to tenantd'),
     notice ? h('p', { class: 'notice', role: 'status' }, notice) : null,
-    form);
+    form, offer);
 }

@@ -163,4 +163,73 @@ export function statusLine() {
     if (text) el.focus();
   };
   return el;
+// A list the API gives a page at a time, with "Load more" while it
+// answers a next_cursor. fetchPage(cursor) → {items, next_cursor};
+// draw(items) → the Node showing every item loaded. reload() starts
+// again from the first page (after a filter changed): an answer to an
+// older reload is dropped, so a slow page never overwrites a newer one.
+export function pagedList(fetchPage, draw) {
+  let items = [];
+  let next = null;
+  let gen = 0;
+  const list = h('div', { 'aria-live': 'polite' });
+  const more = h('button', { type: 'button', class: 'secondary', hidden: true, onclick: () => page(gen) }, 'Load more');
+  async function page(g) {
+    more.disabled = true;
+    try {
+      const r = await fetchPage(next);
+      if (g !== gen) return;
+      items = items.concat(r.items);
+      next = r.next_cursor || null;
+      list.replaceChildren(draw(items));
+      more.hidden = !next;
+    } catch (e) {
+      if (g === gen) list.replaceChildren(errorBox(e));
+    } finally {
+      more.disabled = false;
+    }
+  }
+  function reload() {
+    gen++;
+    items = [];
+    next = null;
+    more.hidden = true;
+    list.replaceChildren(h('p', { class: 'muted' }, 'Loading…'));
+    return page(gen);
+  }
+  return { node: h('div', {}, list, h('div', { class: 'actions' }, more)), reload };
+}
+
+// A value shown with its unit: "12.3 ms", "4.1 MB"; "—" for none.
+export function ms(v) {
+  return typeof v === 'number' ? `${v < 10 ? v.toFixed(1) : Math.round(v)} ms` : '—';
+}
+
+export function bytes(v) {
+  if (typeof v !== 'number') return '—';
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let i = 0;
+  for (; v >= 1000 && i < units.length - 1; i++) v /= 1000;
+  return `${i ? v.toFixed(1) : v} ${units[i]}`;
+}
+
+// An RFC 3339 time from a datetime-local input's value (the browser's
+// time zone), or '' for an empty input.
+export function isoFromLocal(v) {
+  return v ? new Date(v).toISOString() : '';
+}
+
+// A UUID shown short: its last 8 digits (the first ones of a time-ordered
+// id are alike for everything made the same hour), the whole on hover.
+export function shortId(id) {
+  return id ? h('code', { title: id }, `…${String(id).slice(-8)}`) : '—';
+// A labelled form field: the label, the input (which has an id) and an
+// optional hint the input is described by.
+export function labelled(label, input, hint) {
+  let note = null;
+  if (hint) {
+    note = h('p', { class: 'hint', id: `${input.id}-hint` }, hint);
+    input.setAttribute('aria-describedby', note.id);
+  }
+  return h('div', { class: 'field' }, h('label', { for: input.id }, label), input, note);
 }

@@ -100,19 +100,6 @@ static td_status revoke(td_op_t *op, const td_tenant_t *t, const char *id, int64
               : TD_OK;
 }
 
-/* 402 plan_limit when the tenant has as many users as its plan allows
- * (max_users; disabled users hold their seat). */
-static td_status seats_left(td_op_t *op, const td_tenant_t *t, td_db_t *db) {
-    const char **ids;
-    size_t n = 0;
-    if (t->limits.max_users < 0)
-        return TD_OK;
-    td_status st = td_user_ids(db, op->arena, (size_t)t->limits.max_users + 1, &ids, &n);
-    if (st)
-        return write_fail(op, st);
-    return td_op_plan_limit(op, t->row.plan, "max_users", t->limits.max_users, (int64_t)n);
-}
-
 td_status td_op_user_create(td_op_t *op, const td_tenant_t *t, const td_user_spec_t *s,
                             td_user_t *out) {
     td_db_t *db;
@@ -130,11 +117,14 @@ td_status td_op_user_create(td_op_t *op, const td_tenant_t *t, const td_user_spe
                           td_password_problem(s->password));
     td_grant_t want = user_grant(s->role, s->services, s->nsvc);
     if (!services_ok(op, t, s->services, s->nsvc) || !within_rights(op, &want) ||
-        auth_db(op, t, &db) || seats_left(op, t, db))
+        auth_db(op, t, &db))
         return op->err.st;
     char id[TD_ID_LEN + 1];
     td_who_t who = td_who_of(op);
-    td_user_spec_t sp = *s; /* the seats counted again where the user is written */
+    /* the plan's seats (max_users; disabled users hold theirs) are counted
+     * where the user is written, in its transaction: 402 plan_limit when
+     * full, but an email the tenant has already is 409 whatever the count */
+    td_user_spec_t sp = *s;
     sp.limit_users = t->limits.max_users >= 0;
     sp.max_users = t->limits.max_users;
     td_status st = td_user_create(db, &sp, id, &who);

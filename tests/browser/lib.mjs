@@ -4,15 +4,15 @@
 // uncaught exception, a Content-Security-Policy violation), sign-in,
 // screenshots. A test script:
 //   import { start, open, signIn, shot, expect, finish, t } from './lib.mjs';
-//   const { base } = await start();      // argv: BASE SCREENSHOT_DIR
+//   const { base } = await start();      // argv: BASE SCREENSHOT_DIR [BROWSER]
 //   t.step = 'what is being done';       // named in every failure
 //   const { ctx, page } = await open(1280);
 //   …; await checkCsp(page); await ctx.close();
 //   await finish();                       // exit 1 when a problem was seen
-import { chromium } from 'playwright-core';
+import { chromium, firefox } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
 
-export const t = { step: 'start', base: '', shots: '', origin: '' };
+export const t = { step: 'start', base: '', shots: '', origin: '', browser: 'chromium' };
 const problems = [];
 let browser = null;
 
@@ -29,11 +29,17 @@ process.on('unhandledRejection', (e) => {
   process.exit(1);
 });
 
+// BROWSER: 'chromium' (Debian's chromium over CDP, the default) or
+// 'firefox' (Debian's firefox-esr over WebDriver BiDi: playwright-core's
+// moz-firefox channel drives a stock Firefox, no patched build).
 export async function start() {
   [t.base, t.shots] = process.argv.slice(2);
+  t.browser = process.argv[4] || 'chromium';
   t.origin = new URL(t.base).origin;
-  const executablePath = execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
-  browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
+  const which = (cmd) => execFileSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).trim();
+  browser = t.browser === 'firefox'
+    ? await firefox.launch({ channel: 'moz-firefox-esr', executablePath: which('firefox-esr'), timeout: 120000 })
+    : await chromium.launch({ executablePath: which('chromium'), args: ['--no-sandbox'] });
   return { base: t.base, shots: t.shots, browser };
 }
 
@@ -61,10 +67,13 @@ export async function open(width, allowed = []) {
   page.on('console', (m) => {
     if (m.type() !== 'error') return;
     const text = m.text();
+    if (text.includes(SHOT_STYLE)) return;
     if (allowed.some((a) => a.test(text))) return;
     problems.push(`${t.step}: console error: ${text}`);
   });
-  page.on('pageerror', (e) => problems.push(`${t.step}: page error: ${e.message}`));
+  page.on('pageerror', (e) => {
+    if (!e.message.includes(SHOT_STYLE)) problems.push(`${t.step}: page error: ${e.message}`);
+  });
   return { ctx, page };
 }
 
@@ -84,8 +93,17 @@ export async function signIn(page, mode, email, password, tenant, submit = true)
   if (submit) await page.getByRole('button', { name: 'Sign in' }).click();
 }
 
+// In Firefox a screenshot adds playwright's own <style> element to the
+// page, which the page's CSP refuses (chromium's protocol bypasses CSP):
+// the violations a screenshot causes are not the page's, and are dropped.
+const SHOT_STYLE = 'sha256-YjaKGiklmzC6wjXA513HAMmzus8VE61XCOT+SmwNZWA=';
 export async function shot(page, name) {
-  await page.screenshot({ path: `${t.shots}/${name}.png`, fullPage: true });
+  const before = await page.evaluate(() => window.__csp.length);
+  await page.screenshot({ path: `${t.shots}/${name}.png`, fullPage: true, caret: 'initial' });
+  if (t.browser !== 'firefox') return;
+  await page.waitForTimeout(50);
+  await page.evaluate((n) => window.__csp.splice(n).filter((v) => !v.startsWith('style-src-elem '))
+    .forEach((v) => window.__csp.push(v)), before);
 }
 
 export async function noSideScroll(page, width) {

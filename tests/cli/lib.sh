@@ -252,8 +252,9 @@ four_at_a_time() {
 
 done_ok() { echo "ok: $PASSES assertions ($BACKEND)"; }
 
-# browser_run SCRIPT: runs tests/browser/SCRIPT (Node.js, playwright-core
-# driving Debian's chromium headless) against the running server ($BASE).
+# browser_run SCRIPT [BROWSER]: runs tests/browser/SCRIPT (Node.js,
+# playwright-core driving Debian's chromium, or with BROWSER=firefox
+# Debian's firefox-esr, headless) against the running server ($BASE).
 # playwright-core is installed into the build tree once, under a lock (the
 # console tests run side by side). Screenshots land in $T/screens and are
 # copied to the build tree's console-screenshots/.
@@ -261,7 +262,9 @@ done_ok() { echo "ok: $PASSES assertions ($BACKEND)"; }
 # wants Node 20); a tree with another version is installed again.
 TD_PLAYWRIGHT=1.61
 browser_run() {
-  command -v chromium >/dev/null || fail "chromium is not installed (scripts/install-deps test)"
+  local browser=${2:-chromium} exe=chromium
+  [ "$browser" != firefox ] || exe=firefox-esr
+  command -v $exe >/dev/null || fail "$exe is not installed (scripts/install-deps test)"
   local mods have
   mods="$(dirname "$TD_BIN")/npm-browser"
   mkdir -p "$mods"
@@ -279,7 +282,7 @@ browser_run() {
   mkdir -p "$run" "$T/screens"
   cp "$TD_SRC"/tests/browser/*.mjs "$run/"
   ln -sfn ../node_modules "$run/node_modules"
-  node "$run/$1" "$BASE" "$T/screens" || { rm -rf "$run"; fail "the browser test $1 failed (screenshots: $T/screens)"; }
+  node "$run/$1" "$BASE" "$T/screens" "$browser" || { rm -rf "$run"; fail "the browser test $1 failed (screenshots: $T/screens)"; }
   rm -rf "$run"
   mkdir -p "$(dirname "$TD_BIN")/console-screenshots"
   cp "$T/screens"/*.png "$(dirname "$TD_BIN")/console-screenshots/" 2>/dev/null || true

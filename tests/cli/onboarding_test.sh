@@ -255,6 +255,10 @@ eq "$(call PUT --data '{"name":"Anon"}' "$BASE/v1/onboarding/store")" 401 "no to
 eq "$(post "${A[@]}" --data '{"name":"onb","role":"admin"}' "$BASE/v1/auth/api-keys")" 201 "an admin API key"
 eq "$(call GET -H "X-API-Key: $(jq -r .key "$T/body")" "$BASE/v1/onboarding")" 200 "an admin key reads"
 eq "$(jq -r .tenant.slug "$T/body")" shop "its tenant"
+eq "$(post "${A[@]}" --data '{"name":"onb-ro","role":"admin","read_only":true}' "$BASE/v1/auth/api-keys")" 201 "a read-only admin key"
+RO_KEY=$(jq -r .key "$T/body")
+eq "$(call GET -H "X-API-Key: $RO_KEY" "$BASE/v1/onboarding")" 200 "a read-only admin key reads"
+bad 403 read_only_key PUT /v1/onboarding/store '{"name":"RO Shop"}' -H "X-API-Key: $RO_KEY"
 eq "$(onb)" 200 "read back"
 eq "$(jq -r '.tenant.name + " " + ([.steps[] | .status] | join(","))' "$T/body")" "New Name done,done,done,done,done" "refused callers changed nothing"
 

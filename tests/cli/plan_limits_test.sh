@@ -31,6 +31,8 @@ eq "$(add_user u3)" 201 "the 3rd user: at the limit"
 eq "$(add_user u4)" 402 "the 4th user"
 eq "$(jq -r '.code + " " + .limit + " " + (.allowed|tostring)' "$T/body")" "plan_limit max_users 3" "402 plan_limit naming max_users"
 eq "$(users)" 3 "no 4th user was made"
+eq "$(add_user u3)" 409 "a full tenant: an email it has is still a conflict, not a limit"
+eq "$(jq -r .code "$T/body")" email_taken "409 email_taken"
 expect_rc 1 td user add u5@acme.test --tenant acme --role client
 expect_contains "$T/err" "max_users"
 eq "$(users)" 3 "nor by the CLI"

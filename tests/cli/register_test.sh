@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# Self-service sign-up: closed unless TENANTD_REGISTRATION=1; then one call
-# makes a tenant and its first admin and answers like a login.
+# Self-service sign-up: closed unless TENANTD_REGISTRATION=1 (GET
+# /v1/auth/register says which); then one call makes a tenant and its
+# first admin and answers like a login.
 . "$(dirname "$0")/lib.sh"
 td_init
 start_server
 eq "$(post --data '{"slug":"shop","email":"me@shop.test","password":"shop-password-1"}' "$BASE/v1/auth/register")" 404 "closed by default"
 eq "$(jq -r .code "$T/body")" registration_closed "closed code"
+eq "$(get "$BASE/v1/auth/register")" 200 "is sign-up open? (public)"
+eq "$(jq -c . "$T/body")" '{"open":false}' "closed, the server says"
 stop_server
 TENANTD_REGISTRATION=1 start_server
+eq "$(get "$BASE/v1/auth/register")" 200 "is sign-up open?"
+eq "$(jq -c . "$T/body")" '{"open":true}' "open, the server says"
 eq "$(post --data '{"slug":"shop","name":"My Shop","email":"me@shop.test","password":"shop-password-1","services":["crm"]}' "$BASE/v1/auth/register")" 201 "sign-up"
 eq "$(jq -r '.user.role + " " + .tenant.slug + " " + (.services|join(","))' "$T/body")" "admin shop auth,crm" "sign-up answer"
 TOK=$(jq -r .access_token "$T/body")
