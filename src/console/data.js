@@ -8,7 +8,9 @@
 // and delete. What a role may not do is not offered (the declaration's
 // methods, access overrides and per-field `write` roles); the API decides.
 import * as api from './api.js';
-import { h, when, table, confirm, errorBox, field, showFieldErrors, statusLine, uid } from './ui.js';
+import {
+  h, when, table, confirm, errorBox, field, showFieldErrors, statusLine, uid, isoFromLocal, shortId,
+} from './ui.js';
 
 const enc = encodeURIComponent;
 const PAGE = 25;
@@ -46,7 +48,7 @@ function cell(f, v) {
     case 'timestamp': return when(v);
     case 'boolean': return v ? 'yes' : 'no';
     case 'json': return h('code', {}, JSON.stringify(v));
-    case 'ref': return h('code', { title: v }, `${String(v).slice(0, 8)}…`);
+    case 'ref': return shortId(v);
     default: return String(v);
   }
 }
@@ -99,7 +101,7 @@ function read(f, el) {
   const s = el.value;
   if (s.trim() === '') return null;
   if (f.type === 'integer' || f.type === 'number') return Number(s);
-  if (f.type === 'timestamp') return new Date(s).toISOString();
+  if (f.type === 'timestamp') return isoFromLocal(s);
   if (f.type === 'json') {
     try {
       return JSON.parse(s);
@@ -154,7 +156,7 @@ function filterTerm(f, el) {
   const v = el.value.trim();
   if (!v) return null;
   const [op] = filterOp(f);
-  if (f.type === 'timestamp') return `${f.name} ${op} ${quote(new Date(v).toISOString())}`;
+  if (f.type === 'timestamp') return `${f.name} ${op} ${quote(isoFromLocal(v))}`;
   if (f.type === 'boolean' || f.type === 'integer' || f.type === 'number') return `${f.name} ${op} ${v}`;
   return `${f.name} ${op} ${quote(v)}`;
 }

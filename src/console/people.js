@@ -7,7 +7,7 @@
 // the rest, and its refusals are shown where the action was taken.
 import * as api from './api.js';
 import {
-  h, when, badge, table, confirm, errorBox, loading, field, checks, ticked, showFieldErrors, statusLine,
+  h, when, badge, table, confirm, errorBox, field, checks, ticked, showFieldErrors, statusLine, isoFromLocal,
 } from './ui.js';
 
 const enc = encodeURIComponent;
@@ -196,7 +196,7 @@ export function usersPanel({ tenant = null, heading = true } = {}) {
           '8 to 1024 characters, not a common password'),
         field('Role', roleSelect('role', 'client'))),
       checks('Services', 'services', grants, []),
-      h('p', { class: 'hint muted' }, 'An admin with no service ticked holds every service.'),
+      h('p', { class: 'hint' }, 'An admin with no service ticked holds every service.'),
     ], h('button', { type: 'submit' }, 'Add user'), async (fm) => {
       const body = {
         email: fm.elements.email.value.trim(),
@@ -306,7 +306,7 @@ export function keysPanel({ tenant = null, heading = true } = {}) {
       const body = { name: fm.elements.name.value.trim(), role: fm.elements.role.value, read_only: fm.elements.read_only.checked };
       const svc = ticked(fm, 'services');
       if (svc.length) body.services = svc;
-      if (fm.elements.expires_at.value) body.expires_at = new Date(fm.elements.expires_at.value).toISOString();
+      if (fm.elements.expires_at.value) body.expires_at = isoFromLocal(fm.elements.expires_at.value);
       const k = await call('POST', '/v1/auth/api-keys', { body });
       fm.reset();
       say.say(null);
