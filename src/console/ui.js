@@ -186,7 +186,7 @@ export function uid(prefix = 'f') {
 // the input with aria-describedby.
 export function field(label, input, hint) {
   if (!input.id) input.id = uid();
-  const err = h('p', { class: 'error field-error', id: `${input.id}-err`, hidden: true });
+  const err = h('p', { class: 'field-msg', id: `${input.id}-err`, hidden: true });
   const tip = hint ? h('p', { class: 'hint', id: `${input.id}-hint` }, hint) : null;
   input.setAttribute('aria-describedby', tip ? `${tip.id} ${err.id}` : err.id);
   return h('div', { class: 'field', 'data-field': input.name || '' }, h('label', { for: input.id }, label), input, tip, err);
@@ -198,7 +198,7 @@ export function checks(legend, name, choices, ticked = []) {
     choices.length ? choices.map((c) => h('label', { class: 'choice' },
       h('input', { type: 'checkbox', name, value: c, checked: ticked.includes(c) }), c))
       : h('span', { class: 'muted' }, 'none'),
-    h('p', { class: 'error field-error', hidden: true }));
+    h('p', { class: 'field-msg', hidden: true }));
 }
 
 // The values ticked in a checks() group of form.
@@ -210,7 +210,7 @@ export function ticked(form, name) {
 // (and clears the last ones); a field the form does not have stays in the
 // errorBox the caller shows.
 export function showFieldErrors(form, err) {
-  for (const el of form.querySelectorAll('.field-error')) {
+  for (const el of form.querySelectorAll('.field-msg')) {
     el.hidden = true;
     el.textContent = '';
   }
@@ -218,7 +218,7 @@ export function showFieldErrors(form, err) {
   for (const fe of (err && err.errors) || []) {
     const box = [...form.querySelectorAll('[data-field]')].find((f) => f.dataset.field === fe.field);
     if (!box) continue;
-    const msg = box.querySelector('.field-error');
+    const msg = box.querySelector('.field-msg');
     msg.textContent = fe.message || fe.code;
     msg.hidden = false;
     const input = box.querySelector('input, select, textarea');
