@@ -257,16 +257,23 @@ function browser(service, decl, svc) {
     count.textContent = `${rows.length} row${rows.length === 1 ? '' : 's'}${cursor ? ' so far' : ''}.`;
   }
 
+  // Rows are kept here, not in ui.js's pagedList: a row created, saved or
+  // deleted changes the rows shown without loading them again. An answer
+  // to an older filter is dropped (gen), as pagedList does.
+  let gen = 0;
   async function load(reset) {
     failure.replaceChildren();
+    const g = reset ? ++gen : gen;
     try {
       const r = await api.call('GET', path, { params: { ...query, limit: PAGE, cursor: reset ? null : cursor } });
+      if (g !== gen) return;
       // a row created here is shown first until its page comes
       const fresh = reset ? r.items : r.items.filter((x) => !rows.some((y) => y.id === x.id));
       rows = reset ? fresh : rows.concat(fresh);
       cursor = r.next_cursor;
       draw();
     } catch (e) {
+      if (g !== gen) return;
       if (reset) list.replaceChildren();
       failure.replaceChildren(errorBox(e));
     }
@@ -318,7 +325,10 @@ function browser(service, decl, svc) {
 
     const patch = () => {
       const body = {};
-      for (const fd of writable) if (changed(fd, f.elements.namedItem(fd.name), row)) body[fd.name] = read(fd, f.elements.namedItem(fd.name));
+      for (const fd of writable) {
+        const el = f.elements.namedItem(fd.name);
+        if (changed(fd, el, row)) body[fd.name] = read(fd, el);
+      }
       return body;
     };
     async function send(body, tag) {
