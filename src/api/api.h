@@ -154,6 +154,7 @@ void td_api_tenant_services(td_req_t *req, void *app);
 void td_api_tenant_service_enable(td_req_t *req, void *app);
 void td_api_tenant_service_disable(td_req_t *req, void *app);
 void td_api_tenant_database(td_req_t *req, void *app);
+void td_api_tenant_move(td_req_t *req, void *app);
 /* backups.c */
 void td_api_backup_list(td_req_t *req, void *app);
 void td_api_backup_create(td_req_t *req, void *app);

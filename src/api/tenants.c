@@ -120,6 +120,7 @@ void td_api_tenant_list(td_req_t *req, void *app_) {
     }
     const char *status = td_req_query(req, "status");
     const char *cursor = td_req_query(req, "cursor");
+    const char *q = td_req_query(req, "q");
     const char *lim = td_req_query(req, "limit");
     char *end = NULL;
     long limit = lim ? strtol(lim, &end, 10) : LIST_DEFAULT;
@@ -129,14 +130,15 @@ void td_api_tenant_list(td_req_t *req, void *app_) {
     for (size_t i = 0; status && i < 6; i++)
         status_ok |= strcmp(status, statuses[i]) == 0;
     if ((lim && (*end || limit < 1 || limit > LIST_MAX)) || !status_ok ||
-        (cursor && !td_id_valid(cursor))) {
+        (cursor && !td_id_valid(cursor)) || (q && (!*q || strlen(q) > 100))) {
         td_resp_problem(req, 400, "invalid_request", "Invalid request",
-                        "limit is 1..200, status a tenant status, cursor a next_cursor value");
+                        "limit is 1..200, status a tenant status, cursor a next_cursor value,"
+                        " q 1..100 characters");
         return;
     }
     td_tenant_t *ts;
     size_t n;
-    td_status st = td_tenant_list(app->platform, req->arena, status, cursor, (int)limit, &ts, &n);
+    td_status st = td_tenant_list(app->platform, req->arena, status, q, cursor, (int)limit, &ts, &n);
     if (st) {
         td_api_fail(req, st, NULL);
         return;
@@ -304,4 +306,30 @@ void td_api_tenant_database(td_req_t *req, void *app_) {
         td_api_op_fail(req, &op);
     else
         td_api_send_json(req, 200, td_tenant_json(&out));
+}
+
+/* POST /v1/tenants/{tenant}/move {"to"}: the data moves while the tenant
+ * serves, in a tenant.move job (the CLI's `tenant move --async`): 202
+ * with the job, which GET /v1/admin/jobs/{id} follows. A move queued or
+ * running already is answered instead of a second one. */
+void td_api_tenant_move(td_req_t *req, void *app) {
+    td_tenant_t *t = ((td_ctx_t *)req->ctx)->tenant;
+    json_t *b;
+    if (td_api_json_body(req, &b))
+        return;
+    static const char *const fields[] = {"to", NULL};
+    if (!td_api_only_fields(req, b, fields))
+        return;
+    const char *to = json_string_value(json_object_get(b, "to"));
+    if (!to || !*to) {
+        td_resp_problem(req, 400, "invalid_request", "Invalid request",
+                        "'to' is required: sqlite, postgres, a server's name or id, or a URL");
+        return;
+    }
+    td_op_t op = td_api_op(req, app);
+    td_job_row_t job;
+    if (td_op_tenant_move_async(&op, t->row.id, to, &job))
+        td_api_op_fail(req, &op);
+    else
+        td_api_send_json(req, 202, json_pack("{s:o}", "job", td_job_json(&job)));
 }

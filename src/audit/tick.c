@@ -186,7 +186,7 @@ static td_status sweep(td_op_t *op, td_job_t *job) {
         size_t n = 0;
         st = pa ? td_catalog_lease(op->platform->catalog, NULL, &cat) : TD_E_NOMEM;
         if (!st) {
-            st = td_cat_tenant_list(cat, pa, NULL, after[0] ? after : NULL, 100, &rows, &n);
+            st = td_cat_tenant_list(cat, pa, NULL, NULL, after[0] ? after : NULL, 100, &rows, &n);
             td_catalog_release(op->platform->catalog, cat);
         }
         for (size_t i = 0; !st && i < n; i++) {

@@ -55,9 +55,10 @@ td_status td_cat_tenant_insert(td_db_t *db, const td_tenant_row_t *t, const char
  * a deleted tenant is found by id only). TD_E_NOTFOUND when absent. */
 td_status td_cat_tenant_get(td_db_t *db, td_arena_t *a, const char *key, td_tenant_row_t *out);
 /* Tenants ordered by id after `after` (NULL = from the start), at most
- * limit, optionally only of one status; deleted ones only when asked. */
-td_status td_cat_tenant_list(td_db_t *db, td_arena_t *a, const char *status, const char *after,
-                             int limit, td_tenant_row_t **out, size_t *n);
+ * limit, optionally only of one status (deleted ones only when asked) and
+ * only those whose slug or name holds q (ASCII case ignored; NULL: all). */
+td_status td_cat_tenant_list(td_db_t *db, td_arena_t *a, const char *status, const char *q,
+                             const char *after, int limit, td_tenant_row_t **out, size_t *n);
 /* Moves a tenant to status `to` only if its status is one of `from`
  * (comma-separated); error is recorded (NULL clears it). TD_E_STATE when
  * the tenant is in another status. */

@@ -107,23 +107,43 @@ td_status td_cat_tenant_sample(td_db_t *db, td_arena_t *a, int n, const char ***
     return rc;
 }
 
-td_status td_cat_tenant_list(td_db_t *db, td_arena_t *a, const char *status, const char *after,
-                             int limit, td_tenant_row_t **out, size_t *n) {
+/* "%q%" for LIKE … ESCAPE: q lower-cased (ASCII), with its %, _ and
+ * backslash taken literally. NULL for no q; "" when it does not fit. */
+static const char *like_pattern(td_arena_t *a, const char *q) {
+    if (!q)
+        return NULL;
+    size_t n = strlen(q);
+    char *p = td_arena_alloc(a, 2 * n + 3), *w = p;
+    if (!p)
+        return "";
+    *w++ = '%';
+    for (const char *c = q; *c; c++) {
+        if (*c == '%' || *c == '_' || *c == '\\')
+            *w++ = '\\';
+        *w++ = (*c >= 'A' && *c <= 'Z') ? (char)(*c - 'A' + 'a') : *c;
+    }
+    *w++ = '%';
+    *w = 0;
+    return p;
+}
+
+td_status td_cat_tenant_list(td_db_t *db, td_arena_t *a, const char *status, const char *q,
+                             const char *after, int limit, td_tenant_row_t **out, size_t *n) {
     td_stmt_t *st = NULL;
+    const char *like = like_pattern(a, q);
     td_status rc = td_db_prepare(
         db,
         "SELECT " TENANT_COLS " FROM tenants WHERE id > ?"
         " AND ((CAST(? AS TEXT) IS NULL AND status <> 'deleted') OR status = CAST(? AS TEXT))"
+        " AND (CAST(? AS TEXT) IS NULL OR slug LIKE CAST(? AS TEXT) ESCAPE '\\'"
+        " OR lower(name) LIKE CAST(? AS TEXT) ESCAPE '\\')"
         " ORDER BY id LIMIT ?",
         &st);
+    const char *texts[] = {after ? after : "", status, status, like, like, like};
+    for (int i = 0; !rc && i < 6; i++)
+        rc = td_db_bind_text(st, i + 1, texts[i]);
     if (!rc)
-        rc = td_db_bind_text(st, 1, after ? after : "");
-    if (!rc)
-        rc = td_db_bind_text(st, 2, status);
-    if (!rc)
-        rc = td_db_bind_text(st, 3, status);
-    if (!rc)
-        rc = td_db_bind_int64(st, 4, limit);
+        rc = td_db_bind_int64(st, 7, limit);
     td_tenant_row_t *rows = td_arena_alloc(a, sizeof(*rows) * (size_t)(limit > 0 ? limit : 1));
     size_t k = 0;
     if (!rows)

@@ -75,6 +75,7 @@ int td_cmd_tenant(td_cli_t *cli);
 int td_cmd_account(td_cli_t *cli);
 int td_cmd_check(td_cli_t *cli);
 int td_cmd_key(td_cli_t *cli);
+int td_cmd_admin(td_cli_t *cli);
 int td_cmd_version(td_cli_t *cli);
 int td_cmd_user(td_cli_t *cli);
 int td_cmd_apikey(td_cli_t *cli);

@@ -1,4 +1,4 @@
-/* cmd_admin.c — tenantd init, check and key rotate. */
+/* cmd_admin.c — tenantd init, check, key rotate and admin reset-password. */
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -206,5 +206,43 @@ int td_cmd_key(td_cli_t *cli) {
         td_platform_close(&p);
     }
     sodium_memzero(&nk, sizeof(nk));
+    return rc;
+}
+
+/* tenantd admin reset-password EMAIL: the new password on standard input
+ * (one line), for the operator who lost a superadmin's. */
+int td_cmd_admin(td_cli_t *cli) {
+    if (cli->argc != 2 || strcmp(cli->argv[0], "reset-password"))
+        return td_cli_usage("admin", "expected: reset-password EMAIL");
+    const char *email = cli->argv[1];
+    if (!td_email_valid(email))
+        return td_cli_usage("admin", "'%.80s' is not an email address", email);
+    char *pw = td_cli_read_stdin_line();
+    if (!pw || td_password_check(pw)) {
+        td_cli_error("standard input: %s", pw ? td_password_problem(pw) : "no password");
+        if (pw)
+            sodium_memzero(pw, strlen(pw));
+        free(pw);
+        return TD_EXIT_USAGE;
+    }
+    td_platform_t p;
+    int rc = TD_EXIT_FAIL;
+    if (td_cli_open(cli, &p, 0) == 0) {
+        td_arena_t *a = td_arena_new(0);
+        td_op_t op = td_cli_op(&p, a);
+        if (a && !td_op_superadmin_reset_password(&op, email, pw)) {
+            rc = TD_EXIT_OK;
+            if (cli->json)
+                td_cli_print_json(json_pack("{s:s, s:b}", "email", email, "reset", 1));
+            else
+                printf("The password of %s is reset; its sessions have ended.\n", email);
+        } else {
+            rc = a ? td_cli_op_fail(&op) : TD_EXIT_FAIL;
+        }
+        td_arena_destroy(a);
+        td_platform_close(&p);
+    }
+    sodium_memzero(pw, strlen(pw));
+    free(pw);
     return rc;
 }

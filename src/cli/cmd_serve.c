@@ -116,6 +116,7 @@ int td_cmd_serve(td_cli_t *cli) {
         .completed = td_api_usage_completed,
         .workers = (unsigned)cli->cfg.work_threads,
         .io_workers = (unsigned)cli->cfg.io_threads,
+        .cors_origins = cli->cfg.cors_origins,
     };
     char err[512] = "";
     td_raise_nofile(); /* before the pool and the HTTP server size themselves from it */

@@ -94,9 +94,11 @@ static int create(td_cli_t *cli, td_platform_t *p, td_arena_t *a) {
 }
 
 static int list(td_cli_t *cli, td_platform_t *p, td_arena_t *a) {
-    const char *status = NULL;
+    const char *status = NULL, *q = NULL;
     for (int i = 1; i < cli->argc; i++) {
         if (td_cli_opt(cli, &i, "--status", &status) && status)
+            continue;
+        if (td_cli_opt(cli, &i, "--search", &q) && q && *q)
             continue;
         return td_cli_usage("tenant", "unexpected argument '%.40s'", cli->argv[i]);
     }
@@ -108,7 +110,7 @@ static int list(td_cli_t *cli, td_platform_t *p, td_arena_t *a) {
     for (;;) {
         td_tenant_t *ts;
         size_t n;
-        td_status st = td_tenant_list(p, a, status, after, LIST_PAGE, &ts, &n);
+        td_status st = td_tenant_list(p, a, status, q, after, LIST_PAGE, &ts, &n);
         if (st) {
             td_cli_error("cannot list tenants: %s", td_status_msg(st));
             json_decref(arr);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "cli/cli.h"
+#include "common/version.h"
 
 static const td_cmd_t commands[] = {
     {"serve", "run the HTTP server",
@@ -24,7 +25,7 @@ static const td_cmd_t commands[] = {
      "usage: tenantd tenant create SLUG [--name NAME] [--services a,b] [--admin-email E\n"
      "                      --admin-password-stdin] [--backend sqlite|postgres] [--plan P]\n"
      "                      [--async] [--json]\n"
-     "       tenantd tenant list [--status STATUS] [--json]\n"
+     "       tenantd tenant list [--status STATUS] [--search TEXT] [--json]\n"
      "       tenantd tenant show SLUG|ID [--json]\n"
      "       tenantd tenant suspend|resume|retry SLUG|ID [--json]\n"
      "       tenantd tenant delete SLUG|ID [--yes] [--json]\n"
@@ -101,6 +102,14 @@ static const td_cmd_t commands[] = {
      "ones keep verifying until they expire. Running servers pick it up within a\n"
      "minute.\n",
      td_cmd_key},
+    {"admin", "reset a superadmin's lost password from the machine",
+     "usage: tenantd admin reset-password EMAIL [--data DIR] [--json] < new-password\n"
+     "\n"
+     "Reads the new password from standard input (one line; 8 to 1024 characters,\n"
+     "not a common password), sets it, and ends every session and access token of\n"
+     "that superadmin (running servers within seconds). Audited as\n"
+     "admin.password_reset. Exits 1 when no superadmin has the email.\n",
+     td_cmd_admin},
     {"jobs", "list, show, add, cancel, retry or run background jobs",
      "usage: tenantd jobs list [--kind K] [--state S] [--tenant ID] [--limit N] [--cursor C]\n"
      "                         [--json]\n"
@@ -217,7 +226,13 @@ static const td_cmd_t commands[] = {
      "switching into its tenants and ends their tokens (running servers notice\n"
      "within seconds); resume lets them in again. Both are audited.\n",
      td_cmd_account},
-    {"version", "print the version", "usage: tenantd version\n", td_cmd_version},
+    {"version", "print the version, the commit and the libraries' versions",
+     "usage: tenantd version [--json]   (also: tenantd --version)\n"
+     "\n"
+     "Prints the version, the git commit it was built from (\"-dirty\": with\n"
+     "uncommitted changes; \"unknown\": not built from a git checkout) and the\n"
+     "version of each library as the running binary finds it.\n",
+     td_cmd_version},
 };
 
 const td_cmd_t *td_cli_commands(size_t *n) {
@@ -236,10 +251,19 @@ void td_cli_print_usage(FILE *f) {
 }
 
 int td_cmd_version(td_cli_t *cli) {
-    if (cli->json)
-        td_cli_print_json(json_pack("{s:s}", "version", TD_VERSION));
-    else
-        printf("tenantd %s\n", TD_VERSION);
+    td_library_version_t libs[16];
+    size_t n = td_version_libraries(libs, 16);
+    if (cli->json) {
+        json_t *l = json_object();
+        for (size_t i = 0; i < n; i++)
+            json_object_set_new(l, libs[i].name, json_string(libs[i].version));
+        td_cli_print_json(json_pack("{s:s, s:s, s:o}", "version", TD_VERSION, "commit",
+                                    td_version_commit(), "libraries", l));
+        return TD_EXIT_OK;
+    }
+    printf("tenantd %s (commit %s)\n", TD_VERSION, td_version_commit());
+    for (size_t i = 0; i < n; i++)
+        printf("  %-14s %s\n", libs[i].name, libs[i].version);
     return TD_EXIT_OK;
 }
 

@@ -57,6 +57,8 @@ int main(int argc, char **argv) {
         else
             cli.argv[cli.argc++] = argv[i];
     }
+    if (cmd_name && (!strcmp(cmd_name, "--version") || !strcmp(cmd_name, "-V")))
+        cmd_name = "version"; /* what every tool answers */
     if (cmd_name && strcmp(cmd_name, "help") == 0) {
         help = 1;
         cmd_name = cli.argc ? cli.argv[0] : NULL;

@@ -28,6 +28,7 @@ static const crow_t table[] = {
     S(tenant_db_url, "TENANTD_TENANT_DB_URL", "", 1, "where new tenants go: empty = SQLite, or a postgres:// server URL"),
     S(master_key, "TENANTD_MASTER_KEY", "", 1, "32-byte master key in base64; empty = read $TENANTD_DATA/master.key"),
     S(base_domain, "TENANTD_BASE_DOMAIN", "", 0, "resolve <slug>.<domain> Host headers to tenants; empty = off"),
+    S(cors_origins, "TENANTD_CORS_ORIGINS", "", 0, "origins a browser page may call the API from (CORS): scheme://host[:port], comma-separated, or *; empty = none"),
     {{"log", "TENANTD_LOG", "info", "log level: debug, info, warn, error, off", 0}, T_LOGLEVEL, offsetof(td_config_t, log), 0, 0},
     L(registration, "TENANTD_REGISTRATION", 0, 0, 1, "1 = self-service sign-up at POST /v1/auth/register"),
     L(catalog_connections, "TENANTD_CATALOG_CONNECTIONS", 16, 1, 64, "connections to the catalog this process keeps at most"),

@@ -19,6 +19,7 @@ typedef struct {
     char *tenant_db_url;   /* "" = SQLite; postgres://… = that server */
     char *master_key;      /* secret: base64, or "" = data/master.key */
     char *base_domain;     /* "" = no host-based tenant resolution */
+    char *cors_origins;    /* "" = no CORS; "a,b" or "*" */
     char *log;             /* debug|info|warn|error|off */
     long registration;     /* 1 = POST /v1/auth/register open to anyone */
     long catalog_connections; /* the catalog's own connection pool */

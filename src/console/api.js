@@ -70,10 +70,12 @@ function query(params) {
 }
 
 // One HTTP exchange with the API (same origin); returns the JSON answer,
-// null for 204, or throws ApiError. headers: more request headers (an
-// Idempotency-Key, X-Tenant, If-Match); with `etag: true` the answer is
-// {data, etag}, the row's ETag to send back as If-Match.
-async function exchange(method, path, { body, token, params, headers: more, etag } = {}) {
+// null for 204, or throws ApiError. headers: more request headers
+// (X-Tenant, If-Match, an Idempotency-Key…); as 'blob': the answer's bytes
+// as {blob, filename} (a download that needs the bearer token, so no plain
+// link can fetch it); with `etag: true` the answer is {data, etag}, the
+// row's ETag to send back as If-Match.
+async function exchange(method, path, { body, token, params, headers: more, as, etag } = {}) {
   const headers = { ...more, Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (token) headers.Authorization = `Bearer ${token}`;
@@ -85,6 +87,7 @@ async function exchange(method, path, { body, token, params, headers: more, etag
     cache: 'no-store',
   });
   if (res.status === 204) return null;
+  if (as === 'blob' && res.ok) return { blob: await res.blob(), filename: filename(res) };
   const text = await res.text();
   let data = null;
   try {
@@ -94,6 +97,12 @@ async function exchange(method, path, { body, token, params, headers: more, etag
   }
   if (!res.ok) throw new ApiError(res.status, data, res.headers.get('Retry-After'));
   return etag ? { data, etag: res.headers.get('ETag') } : data;
+}
+
+// The file name a Content-Disposition answer gives, if a plain one.
+function filename(res) {
+  const m = /filename="([^"/\\]+)"/.exec(res.headers.get('Content-Disposition') || '');
+  return m ? m[1] : 'download';
 }
 
 // A session object from a token answer (login, refresh, switch).

@@ -4,7 +4,9 @@
 import * as api from './api.js';
 import { h } from './ui.js';
 import { loginPage } from './login.js';
-import { tenantsPage, tenantPage } from './operator.js';
+import { tenantsPage } from './operator.js';
+import { newTenantPage } from './tenant-new.js';
+import { tenantPage } from './tenant-detail.js';
 import { ownTenantPage } from './tenant.js';
 import { accountPage } from './account.js';
 import { fleetPage } from './fleet.js';
@@ -21,7 +23,8 @@ const HOME = { operator: '#/tenants', tenant: '#/tenant', owner: '#/account' };
 const ROUTES = [
   [/^#\/login$/, null, () => loginPage(notice), 'Sign in'],
   [/^#\/tenants$/, 'operator', () => tenantsPage(), 'Tenants'],
-  [/^#\/tenants\/([a-z0-9-]+)$/, 'operator', (m) => tenantPage(m[1]), 'Tenant'],
+  [/^#\/tenants\/new$/, 'operator', () => newTenantPage(), 'New tenant'],
+  [/^#\/tenants\/([a-z0-9-]+)(?:\/([a-z-]+))?$/, 'operator', (m) => tenantPage(m[1], m[2]), 'Tenant'],
   [/^#\/tenant$/, 'tenant', () => ownTenantPage(), 'My tenant'],
   [/^#\/account$/, 'owner', () => accountPage(), 'My tenants'],
   [/^#\/fleet$/, 'operator', () => fleetPage(), 'Fleet health'],

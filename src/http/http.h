@@ -102,6 +102,7 @@ typedef struct {
     void (*completed)(td_req_t *req, int64_t duration_us, void *app);
     unsigned workers;        /* threads for td_req_offload (nice 10); 0 = one per core */
     unsigned io_workers;     /* threads for td_req_offload_io; 0 = 32 */
+    const char *cors_origins; /* origins a browser may call from: "a,b", "*", or NULL/"" = none */
 } td_http_opts_t;
 
 /* Starts listening; returns TD_OK and a server the caller stops with
@@ -123,7 +124,8 @@ void td_resp_static(td_req_t *req, int status, const char *content_type, const c
                     size_t len);
 void td_resp_header(td_req_t *req, const char *name, const char *value);
 /* RFC 9457 problem+json: {"type":"/problems/<code with dashes>","title",
- * "status","code","detail","request_id"}. detail may be NULL. */
+ * "status","code","detail","request_id"}. detail NULL: the title (the
+ * answer's detail is never null). */
 void td_resp_problem(td_req_t *req, int status, const char *code, const char *title,
                      const char *detail);
 /* The same with extra members: members is JSON text of object members

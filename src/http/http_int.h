@@ -81,9 +81,27 @@ typedef struct work_pool {
     int nice;                  /* of its threads */
 } work_pool_t;
 
+/* The origins a browser may call from (cors.c). */
+#define TD_CORS_ORIGINS_MAX 32
+#define TD_CORS_ORIGIN_MAX 255
+typedef struct {
+    int on, any, n;
+    char origins[TD_CORS_ORIGINS_MAX][TD_CORS_ORIGIN_MAX + 1];
+} td_cors_t;
+
+/* Parses a comma- or space-separated list of origins, or "*"; err says
+ * which entry is not an origin. */
+td_status td_cors_parse(const char *list, td_cors_t *c, char *err, size_t errlen);
+int td_cors_allowed(const td_cors_t *c, const char *origin);
+/* Vary, and for a listed origin Access-Control-Allow-Origin and -Expose-Headers. */
+void td_cors_answer_headers(const td_cors_t *c, struct MHD_Response *resp, const char *origin);
+/* Answers an OPTIONS request for a path offering `allowed`. */
+void td_cors_preflight(td_req_t *r, const td_cors_t *c, unsigned allowed);
+
 struct td_http {
     struct MHD_Daemon *d;
     td_http_opts_t o;          /* copy; routes and app stay owned by the caller */
+    td_cors_t cors;
     size_t arena_max;
     uint64_t id_seed;          /* per-process random, mixes the id counter */
     char id_prefix[17];        /* per-process random hex */

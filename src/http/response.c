@@ -73,14 +73,10 @@ void td_resp_problem_ext(td_req_t *req, int status, const char *code, const char
     td_buf_json_escape(&b, title);
     td_buf_printf(&b, "\",\"status\":%d,\"code\":\"", status);
     td_buf_json_escape(&b, code);
-    td_buf_puts(&b, "\",\"detail\":");
-    if (detail) {
-        td_buf_puts(&b, "\"");
-        td_buf_json_escape(&b, detail);
-        td_buf_puts(&b, "\"");
-    } else {
-        td_buf_puts(&b, "null");
-    }
+    /* detail is never null: a client shows it as it is */
+    td_buf_puts(&b, "\",\"detail\":\"");
+    td_buf_json_escape(&b, detail ? detail : title);
+    td_buf_puts(&b, "\"");
     td_buf_puts(&b, ",\"request_id\":\"");
     td_buf_json_escape(&b, req->request_id);
     td_buf_puts(&b, "\"");

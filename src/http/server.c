@@ -217,6 +217,8 @@ static enum MHD_Result send_response(rctx_t *x, bool close) {
     for (int i = 0; i < r->nhdrs; i++)
         MHD_add_response_header(resp, r->hdr_names[i], r->hdr_values[i]);
     MHD_add_response_header(resp, "X-Request-Id", r->request_id);
+    if (x->h->cors.on)
+        td_cors_answer_headers(&x->h->cors, resp, td_req_header(r, "Origin"));
     if (close)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
@@ -533,7 +535,9 @@ static enum MHD_Result final_call(rctx_t *x) {
     int code = x->routed ? x->route_code
                          : td_router_match(x->h->o.routes, x->h->o.nroutes, want, r->path,
                                            r->arena, &r->route, r->params, &r->nparams, &allowed);
-    if (code)
+    if (code == 405 && r->method == TD_OPTIONS)
+        td_cors_preflight(r, &x->h->cors, allowed); /* before authentication */
+    else if (code)
         not_routed(x, code, allowed);
     else if (!x->h->o.before || x->h->o.before(r, x->h->o.app) == 0)
         r->route->handler(r, x->h->o.app);
@@ -704,6 +708,9 @@ td_status td_http_start(const td_http_opts_t *o, td_http_t **out, char *err, siz
     bool v6;
     *out = NULL;
     td_status st = parse_listen(o->listen, &ss, &v6, err, errlen);
+    td_cors_t cors; /* checked before anything starts; copied into h */
+    if (!st)
+        st = td_cors_parse(o->cors_origins, &cors, err, errlen);
     td_http_t *h = st ? NULL : calloc(1, sizeof(*h));
     if (!h)
         return st ? st : TD_E_NOMEM;
@@ -713,6 +720,7 @@ td_status td_http_start(const td_http_opts_t *o, td_http_t **out, char *err, siz
     pthread_cond_init(&h->io.cv, NULL);
     pthread_mutex_init(&h->conn_mu, NULL);
     h->o = *o;
+    h->cors = cors;
     h->o.body_max = o->body_max ? o->body_max : DEFAULT_BODY_MAX;
     h->o.upload_max = o->upload_max > h->o.body_max ? o->upload_max : h->o.body_max;
     h->o.header_max = o->header_max ? o->header_max : DEFAULT_HEADER_MAX;

@@ -92,7 +92,7 @@ static td_status sessions_cleanup(td_op_t *op, td_job_t *job) {
         td_tenant_row_t *rows;
         size_t n = 0;
         if (!st)
-            st = td_cat_tenant_list(cat, op->arena, "active", after, 100, &rows, &n);
+            st = td_cat_tenant_list(cat, op->arena, "active", NULL, after, 100, &rows, &n);
         if (st || n == 0)
             break;
         for (size_t i = 0; !st && i < n; i++) {

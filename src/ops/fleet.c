@@ -41,7 +41,7 @@ static td_status all_tenants(td_op_t *op, const char *status, td_check_cb cb, vo
         td_arena_t *page = td_arena_new(0);
         td_tenant_t *ts;
         size_t n = 0;
-        st = page ? td_tenant_list(op->platform, page, status, after, PAGE, &ts, &n) : TD_E_NOMEM;
+        st = page ? td_tenant_list(op->platform, page, status, NULL, after, PAGE, &ts, &n) : TD_E_NOMEM;
         for (size_t i = 0; !st && i < n; i++)
             check_tenant(op, page, &ts[i], cb, ctx);
         *n_out += (int)n;

@@ -193,6 +193,10 @@ td_status td_op_migrate_job(td_op_t *op, td_job_t *job);
  * wipes and frees it). *created = 1 when made. Who: the CLI or the system. */
 td_status td_op_superadmin_ensure(td_op_t *op, const char *email, const char *pw, int *created,
                                   char **generated);
+/* Sets a superadmin's password from the machine (the CLI only: 403
+ * otherwise), ends its sessions and access tokens, audits
+ * admin.password_reset. 400 weak_password, 404 admin_not_found. */
+td_status td_op_superadmin_reset_password(td_op_t *op, const char *email, const char *pw);
 
 /* ---- the platform's keys (keys.c; platform actors) ---- */
 

@@ -104,13 +104,13 @@ td_status td_tenants_changes(td_platform_t *p, int64_t *gen) {
     return st;
 }
 
-td_status td_tenant_list(td_platform_t *p, td_arena_t *a, const char *status, const char *after,
-                         int limit, td_tenant_t **out, size_t *n) {
+td_status td_tenant_list(td_platform_t *p, td_arena_t *a, const char *status, const char *q,
+                         const char *after, int limit, td_tenant_t **out, size_t *n) {
     td_db_t *db;
     td_tenant_row_t *rows = NULL;
     td_status st = td_catalog_lease(p->catalog, a, &db);
     if (!st)
-        st = td_cat_tenant_list(db, a, status, after, limit, &rows, n);
+        st = td_cat_tenant_list(db, a, status, q, after, limit, &rows, n);
     td_tenant_t *ts = st ? NULL : td_arena_alloc(a, sizeof(*ts) * (*n + 1));
     if (!st && !ts)
         st = TD_E_NOMEM;

@@ -257,8 +257,9 @@ const char *td_hostname_tenant(td_platform_t *p, td_arena_t *a, const char *host
 
 /* By slug or id. */
 td_status td_tenant_find(td_platform_t *p, td_arena_t *a, const char *key, td_tenant_t *out);
-td_status td_tenant_list(td_platform_t *p, td_arena_t *a, const char *status, const char *after,
-                         int limit, td_tenant_t **out, size_t *n);
+/* A page of tenants (td_cat_tenant_list: status, q a slug or name part). */
+td_status td_tenant_list(td_platform_t *p, td_arena_t *a, const char *status, const char *q,
+                         const char *after, int limit, td_tenant_t **out, size_t *n);
 /* Opens the tenant's database and checks every service. */
 td_status td_tenant_check(td_platform_t *p, td_arena_t *a, const td_tenant_t *t, char *err,
                           size_t errlen);

@@ -36,6 +36,7 @@ eq "$(jq -r .type "$T/body")" /problems/not-found "problem type"
 
 eq "$(req -X POST "$BASE/health")" 405 "wrong method"
 eq "$(jq -r .code "$T/body")" method_not_allowed "405 code"
+eq "$(jq -r '.detail | type' "$T/body")" string "a problem's detail is never null"
 hdr Allow | grep -q GET || fail "405 without Allow: GET"; pass
 [ -n "$(hdr X-Request-Id)" ] || fail "no X-Request-Id on 405"; pass
 

@@ -48,6 +48,21 @@ for q in 'limit=0' 'limit=201' 'limit=x' 'status=bogus' 'cursor=../x'; do
 done
 eq "$(call GET "${R[@]}" "$BASE/v1/tenants?status=active&limit=200")" 200 "filter by status"
 eq "$(jq '.items|length' "$T/body")" 5 "five active"
+# q: a part of the slug or the name, letters without case; % and _ are
+# plain characters, and q pages with the cursor like the rest
+slugs_for() { eq "$(call GET "${R[@]}" "$BASE/v1/tenants?$1")" 200 "search $1"; jq -r '[.items[].slug]|join(" ")' "$T/body"; }
+eq "$(slugs_for 'q=ta')" "ok-one beta delta" "q in slugs (beta, delta) and a name (DROP TABLE)"
+eq "$(slugs_for 'q=DROP%20TABLE')" "ok-one" "q in a name, another case"
+eq "$(slugs_for 'q=%25')" "" "% is a plain character"
+eq "$(slugs_for 'q=_')" "" "_ is a plain character"
+eq "$(slugs_for 'q=x%27%3B')" "ok-one" "a quote is a plain character"
+eq "$(slugs_for 'q=a&status=suspended')" "" "with a status"
+eq "$(slugs_for 'q=ta&limit=2')" "ok-one beta" "a page of two"
+eq "$(slugs_for "q=ta&limit=2&cursor=$(jq -r .next_cursor "$T/body")")" "delta" "the next page"
+for q in 'q=' "q=$(printf 'a%.0s' {1..101})"; do
+  eq "$(call GET "${R[@]}" "$BASE/v1/tenants?$q")" 400 "bad search ${q:0:12}"
+done
+eq "$(td tenant list --search LTA --json | jq -r '[.[].slug]|join(" ")')" "delta" "the CLI's --search"
 
 eq "$(call GET "${R[@]}" "$BASE/v1/tenants/acme")" 200 "get by slug"
 eq "$(jq -r .id "$T/body")" "$ACME" "get by slug id"
