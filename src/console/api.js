@@ -21,6 +21,7 @@ export class ApiError extends Error {
     this.status = status;
     this.code = (problem && problem.code) || '';
     this.retryAfter = retryAfter ? Number(retryAfter) : null;
+    this.errors = (problem && Array.isArray(problem.errors) && problem.errors) || []; // [{field, code, message}]
   }
 }
 
@@ -70,10 +71,11 @@ function query(params) {
 
 // One HTTP exchange with the API (same origin); returns the JSON answer,
 // null for 204, or throws ApiError. headers: more request headers
-// (X-Tenant, an Idempotency-Key…); as 'blob': the answer's bytes as
-// {blob, filename} (a download that needs the bearer token, so no plain
-// link can fetch it).
-async function exchange(method, path, { body, token, params, headers: more, as } = {}) {
+// (X-Tenant, If-Match, an Idempotency-Key…); as 'blob': the answer's bytes
+// as {blob, filename} (a download that needs the bearer token, so no plain
+// link can fetch it); with `etag: true` the answer is {data, etag}, the
+// row's ETag to send back as If-Match.
+async function exchange(method, path, { body, token, params, headers: more, as, etag } = {}) {
   const headers = { ...more, Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (token) headers.Authorization = `Bearer ${token}`;
@@ -94,7 +96,7 @@ async function exchange(method, path, { body, token, params, headers: more, as }
     data = null;
   }
   if (!res.ok) throw new ApiError(res.status, data, res.headers.get('Retry-After'));
-  return data;
+  return etag ? { data, etag: res.headers.get('ETag') } : data;
 }
 
 // The file name a Content-Disposition answer gives, if a plain one.

@@ -15,6 +15,7 @@ import { auditPage } from './audit.js';
 import { summariesPage } from './summaries.js';
 import { signupPage } from './signup.js';
 import { onboardingPage } from './onboarding.js';
+import { dataPage, resourcePage } from './data.js';
 
 const HOME = { operator: '#/tenants', tenant: '#/tenant', owner: '#/account' };
 
@@ -34,6 +35,8 @@ const ROUTES = [
   [/^#\/summaries$/, 'operator', () => summariesPage(), 'Summaries'],
   [/^#\/signup$/, null, () => signupPage(), 'Sign up'],
   [/^#\/onboarding$/, 'tenant', () => onboardingPage(), 'Set-up'],
+  [/^#\/data$/, 'tenant', () => dataPage(), 'Data'],
+  [/^#\/data\/([a-z0-9_-]+)\/([a-z0-9_-]+)$/, 'tenant', (m) => resourcePage(m[1], m[2]), 'Data'],
 ];
 
 let notice = null; // shown once on the sign-in page ("you were signed out")
@@ -44,7 +47,7 @@ const top = document.getElementById('top');
 const NAV = {
   operator: [['#/tenants', 'Tenants'], ['#/fleet', 'Fleet'], ['#/jobs', 'Jobs'], ['#/audit', 'Audit'],
     ['#/summaries', 'Summaries']],
-  tenant: [['#/tenant', 'My tenant'], ['#/onboarding', 'Set-up']],
+  tenant: [['#/tenant', 'My tenant'], ['#/onboarding', 'Set-up'], ['#/data', 'Data']],
   owner: [['#/account', 'My tenants']],
 };
 

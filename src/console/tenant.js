@@ -1,8 +1,9 @@
 // tenant.js — #/tenant: a tenant's user sees its own tenant (overview,
-// onboarding steps) and its users (an admin sees every user, others only
-// themselves: the API decides).
+// onboarding steps), its users and its API keys (people.js: an admin
+// manages both; others see what the API gives them).
 import * as api from './api.js';
-import { h, when, badge, table, facts, loading } from './ui.js';
+import { h, when, badge, facts, loading } from './ui.js';
+import { usersPanel, keysPanel } from './people.js';
 
 const enc = encodeURIComponent;
 
@@ -30,18 +31,6 @@ async function onboarding() {
         s.skippable ? h('span', { class: 'muted' }, ' (optional)') : null))));
 }
 
-async function users() {
-  const r = await api.call('GET', '/v1/auth/users');
-  return table('Users', [
-    { label: 'Email', cell: (u) => u.email },
-    { label: 'Name', cell: (u) => u.name || '—' },
-    { label: 'Role', cell: (u) => u.role },
-    { label: 'Services', cell: (u) => (u.services && u.services.length ? u.services.join(', ') : 'all') },
-    { label: 'State', cell: (u) => badge(u.disabled ? 'disabled' : 'active') },
-    { label: 'Last sign-in', cell: (u) => when(u.last_login_at) },
-  ], r.items, 'No users.');
-}
-
 export function ownTenantPage() {
   const s = api.current();
   const tid = s.tenant ? s.tenant.id : null;
@@ -51,5 +40,6 @@ export function ownTenantPage() {
     h('div', { class: 'grid' },
       loading('Overview', () => overview(tid)),
       loading('Onboarding', onboarding)),
-    loading('Users', users));
+    usersPanel(),
+    keysPanel());
 }

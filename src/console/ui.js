@@ -171,3 +171,69 @@ export function labelled(label, input, hint) {
   }
   return h('div', { class: 'field' }, h('label', { for: input.id }, label), input, note);
 }
+
+// ---- forms (people.js, data.js) ----------------------------------------------
+
+let seq = 0;
+// A fresh element id (a label's `for`): forms are built again on every page.
+export function uid(prefix = 'f') {
+  seq += 1;
+  return `${prefix}-${seq}`;
+}
+
+// A labelled field. `input` carries the name the API uses, so a 400's
+// errors[] finds it (showFieldErrors); the hint and that error are tied to
+// the input with aria-describedby.
+export function field(label, input, hint) {
+  if (!input.id) input.id = uid();
+  const err = h('p', { class: 'field-msg', id: `${input.id}-err`, hidden: true });
+  const tip = hint ? h('p', { class: 'hint', id: `${input.id}-hint` }, hint) : null;
+  input.setAttribute('aria-describedby', tip ? `${tip.id} ${err.id}` : err.id);
+  return h('div', { class: 'field', 'data-field': input.name || '' }, h('label', { for: input.id }, label), input, tip, err);
+}
+
+// A group of checkboxes named `name`, one per choice; ticked: those checked.
+export function checks(legend, name, choices, ticked = []) {
+  return h('fieldset', { class: 'modes', 'data-field': name }, h('legend', {}, legend),
+    choices.length ? choices.map((c) => h('label', { class: 'choice' },
+      h('input', { type: 'checkbox', name, value: c, checked: ticked.includes(c) }), c))
+      : h('span', { class: 'muted' }, 'none'),
+    h('p', { class: 'field-msg', hidden: true }));
+}
+
+// The values ticked in a checks() group of form.
+export function ticked(form, name) {
+  return [...form.querySelectorAll(`input[type=checkbox][name="${name}"]`)].filter((c) => c.checked).map((c) => c.value);
+}
+
+// Shows a 400 validation_failed's errors[] beside the fields they name
+// (and clears the last ones); a field the form does not have stays in the
+// errorBox the caller shows.
+export function showFieldErrors(form, err) {
+  for (const el of form.querySelectorAll('.field-msg')) {
+    el.hidden = true;
+    el.textContent = '';
+  }
+  for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
+  for (const fe of (err && err.errors) || []) {
+    const box = [...form.querySelectorAll('[data-field]')].find((f) => f.dataset.field === fe.field);
+    if (!box) continue;
+    const msg = box.querySelector('.field-msg');
+    msg.textContent = fe.message || fe.code;
+    msg.hidden = false;
+    const input = box.querySelector('input, select, textarea');
+    if (input) input.setAttribute('aria-invalid', 'true');
+  }
+}
+
+// A status line that takes the focus when it speaks (the button pressed
+// may be gone): say(text) shows it, say(null) hides it.
+export function statusLine() {
+  const el = h('p', { class: 'notice', role: 'status', tabindex: '-1', hidden: true });
+  el.say = (text) => {
+    el.textContent = text || '';
+    el.hidden = !text;
+    if (text) el.focus();
+  };
+  return el;
+}
