@@ -7,7 +7,7 @@
 // any step can be opened again from the list. A database move (202 and a
 // job) is followed by reading the document again until it ends.
 import * as api from './api.js';
-import { h, badge, errorBox, facts, labelled } from './ui.js';
+import { h, badge, errorBox, facts, field } from './ui.js';
 
 const TITLES = { store: 'Store', database: 'Database', payments: 'Payments', credits: 'Credits', profile: 'Profile' };
 const POLL_MS = 1500; // how often a running database move is looked at
@@ -127,7 +127,7 @@ function storeStep(s, act) {
   return [
     h('p', {}, 'Your store was made at sign-up. Its name can change; its slug cannot.'),
     facts([['Slug', s.store.slug]]),
-    stepForm(s, act, 'Save and continue', [labelled('Store name', name)],
+    stepForm(s, act, 'Save and continue', [field('Store name', name)],
       () => api.call('PUT', '/v1/onboarding/store', { body: { name: name.value.trim() } })),
   ];
 }
@@ -149,7 +149,7 @@ function databaseStep(s, act) {
     h('input', { type: 'radio', name: 'db-kind', value, ...attrs }), label);
   const url = text('db-url', { type: 'text', autocomplete: 'off', spellcheck: 'false', autocapitalize: 'none',
     placeholder: 'postgres://user:password@host:5432/db' });
-  const urlRow = labelled('PostgreSQL URL', url,
+  const urlRow = field('PostgreSQL URL', url,
     'One host by name or address, a user, a password, the database and at most ?sslmode=. It is checked by connecting (up to 10 s), sealed, and your data is moved there while the store keeps serving.');
   urlRow.hidden = true;
   const choose = (e) => {
@@ -189,10 +189,10 @@ function paymentsStep(s, act) {
     return b;
   };
   return [...shown, stepForm(s, act, 'Save and continue', [
-    labelled('Provider', provider, '1 to 40 of a-z, 0-9, - and _ (for example stripe).'),
-    labelled('Secret key', secret, '8 to 256 characters; afterwards only its last 4 are shown.'),
-    labelled('Public key (optional)', pub),
-    labelled('Webhook secret (optional)', hook, '16 to 256 characters.'),
+    field('Provider', provider, '1 to 40 of a-z, 0-9, - and _ (for example stripe).'),
+    field('Secret key', secret, '8 to 256 characters; afterwards only its last 4 are shown.'),
+    field('Public key (optional)', pub),
+    field('Webhook secret (optional)', hook, '16 to 256 characters.'),
   ], () => api.call('PUT', '/v1/onboarding/payments', { body: body() }))];
 }
 
@@ -215,8 +215,8 @@ function creditsStep(s, act) {
     h('p', { class: 'notice' }, h('strong', {}, 'Test provider: '),
       'no money changes hands. Pay with the test card 4242 4242 4242 4242 (4000 0000 0000 0002 is declined).'),
     stepForm(s, act, 'Buy with the test card', [
-      labelled('Credits to buy', amount),
-      labelled('Test card number', card),
+      field('Credits to buy', amount),
+      field('Test card number', card),
     ], () => buyCredits(Number(amount.value), card.value.replace(/\s+/g, ''))),
   ];
 }
@@ -228,8 +228,8 @@ function profileStep(s, act) {
   return [
     h('p', {}, 'Who runs the store.'),
     stepForm(s, act, 'Save and continue', [
-      labelled('Company', company, '1 to 200 characters.'),
-      labelled('Phone', phone, '5 to 32 digits, spaces, +, -, ( and ).'),
+      field('Company', company, '1 to 200 characters.'),
+      field('Phone', phone, '5 to 32 digits, spaces, +, -, ( and ).'),
     ], () => api.call('PUT', '/v1/onboarding/profile',
       { body: { company: company.value.trim(), phone: phone.value.trim() } })),
   ];

@@ -5,7 +5,7 @@
 // shown) and the password again; then the owner is signed in, switched
 // into the new tenant, and the set-up wizard opens (api.register, app.js).
 import * as api from './api.js';
-import { h, errorText, labelled } from './ui.js';
+import { h, errorText, field } from './ui.js';
 
 // The API's rules for a slug (src/tenancy/slug.c): 2 to 63 of a-z, 0-9
 // and '-', a letter first, no dash last, no two dashes in a row, and not
@@ -154,7 +154,7 @@ function form(page) {
   }
 
   const row = (k, label, hint) => {
-    const el = labelled(label, f[k], hint);
+    const el = field(label, f[k], hint);
     hints[k] = f[k].getAttribute('aria-describedby');
     el.append(errs[k]);
     return el;

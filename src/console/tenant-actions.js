@@ -3,11 +3,10 @@
 // impersonate one of its users (the token shown once, to copy), delete it
 // (the slug typed to confirm). Each asks first in a modal dialog.
 import * as api from './api.js';
-import { h, when, errorBox, confirm, facts, labelled } from './ui.js';
+import { h, when, errorBox, confirm, facts, field, uid } from './ui.js';
 import { jobView, followJob } from './jobwatch.js';
 
 const enc = encodeURIComponent;
-let seq = 0; // ids of dialog fields, unique in the page
 
 // A modal form: fields (Nodes), a submit button labelled action, and
 // run() called on submit — its refusal is shown in the dialog, which
@@ -15,7 +14,7 @@ let seq = 0; // ids of dialog fields, unique in the page
 // ready(): whether submit is allowed now (checked on every input).
 export function formDialog(title, fields, action, run, { danger = false, ready = () => true } = {}) {
   return new Promise((resolve) => {
-    const id = `dlg-${++seq}`;
+    const id = uid('dlg');
     const err = h('div', {});
     const submit = h('button', { type: 'submit', class: danger ? 'danger' : null, disabled: !ready() }, action);
     const done = (r) => {
@@ -47,12 +46,6 @@ export function formDialog(title, fields, action, run, { danger = false, ready =
     document.body.append(dlg);
     dlg.showModal();
   });
-}
-
-// A labelled field (ui.js labelled), the control given an id if it has none.
-export function field(label, control, hint) {
-  if (!control.id) control.id = `f-${++seq}`;
-  return labelled(label, control, hint);
 }
 
 async function transition(ctx, verb) {

@@ -14,12 +14,15 @@ import { h, badge, errorBox } from './ui.js';
 import { actionsBar } from './tenant-actions.js';
 import { overviewTab, servicesTab, hostnamesTab, backupsTab } from './tenant-tabs.js';
 import { usageTab, creditsTab, subscriptionTab, auditTab } from './tenant-records.js';
+import { usersPanel, keysPanel } from './people.js';
 
 const enc = encodeURIComponent;
 
 export const TABS = [
   ['overview', 'Overview', overviewTab],
   ['services', 'Services', servicesTab],
+  ['users', 'Users', (ctx) => usersPanel({ tenant: ctx.t.id, heading: false })],
+  ['keys', 'API keys', (ctx) => keysPanel({ tenant: ctx.t.id, heading: false })],
   ['hostnames', 'Hostnames', hostnamesTab],
   ['backups', 'Backups', backupsTab],
   ['usage', 'Usage', usageTab],

@@ -4,9 +4,8 @@
 // adjust), subscription (plan and status, history), audit (cursor paging)
 // and the impersonations of its users.
 import * as api from './api.js';
-import { h, when, badge, errorBox, table, facts, loading, bytes, pagedList } from './ui.js';
+import { h, when, badge, errorBox, table, facts, loading, bytes, pagedList, field } from './ui.js';
 import { lineChart } from './chart.js';
-import { field } from './tenant-actions.js';
 
 const enc = encodeURIComponent;
 

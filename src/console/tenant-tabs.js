@@ -3,9 +3,9 @@
 // (add / remove), backups (take one and follow its job, download, restore
 // in place or as a new tenant).
 import * as api from './api.js';
-import { h, when, badge, errorBox, table, facts, confirm, loading, bytes } from './ui.js';
+import { h, when, badge, errorBox, table, facts, confirm, loading, bytes, field } from './ui.js';
 import { jobView, followJob } from './jobwatch.js';
-import { formDialog, field } from './tenant-actions.js';
+import { formDialog } from './tenant-actions.js';
 
 const enc = encodeURIComponent;
 const base = (ctx) => `/v1/tenants/${enc(ctx.t.id)}`;

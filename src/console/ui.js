@@ -161,17 +161,6 @@ export function shortId(id) {
   return id ? h('code', { title: id }, `…${String(id).slice(-8)}`) : '—';
 }
 
-// A labelled form field: the label, the input (which has an id) and an
-// optional hint the input is described by.
-export function labelled(label, input, hint) {
-  let note = null;
-  if (hint) {
-    note = h('p', { class: 'hint', id: `${input.id}-hint` }, hint);
-    input.setAttribute('aria-describedby', note.id);
-  }
-  return h('div', { class: 'field' }, h('label', { for: input.id }, label), input, note);
-}
-
 // ---- forms (people.js, data.js) ----------------------------------------------
 
 let seq = 0;

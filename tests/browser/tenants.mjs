@@ -88,6 +88,24 @@ await page.getByRole('button', { name: 'Disable billing…' }).click();
 await page.getByRole('dialog').getByRole('button', { name: 'Disable' }).click();
 await said('billing is disabled for initech.');
 
+t.step = 'users and keys of the tenant';
+await tab('Users').click();
+{
+  const add = page.getByRole('form', { name: 'Add a user' });
+  await add.getByLabel('Email').fill('zed@initech.test');
+  await add.getByLabel('Password').fill('zed-password-1');
+  await add.getByLabel('Role').selectOption('client');
+  await add.getByRole('button', { name: 'Add user' }).click();
+  await page.getByRole('button', { name: 'Edit zed@initech.test' }).waitFor();
+  await tab('API keys').click();
+  const key = page.getByRole('form', { name: 'Create an API key' });
+  await key.getByLabel('Key name').fill('ops');
+  await key.getByLabel('Role').selectOption('manager');
+  await key.getByRole('button', { name: 'Create key' }).click();
+  await page.getByRole('heading', { name: 'Key ops created' }).waitFor();
+  await page.getByRole('button', { name: 'Revoke ops' }).waitFor();
+}
+
 t.step = 'hostnames';
 await tab('Hostnames').click();
 await page.getByLabel('Add a hostname').fill('app.initech.test');

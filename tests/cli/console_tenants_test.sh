@@ -55,6 +55,11 @@ eq "$(post -H "$A" --data '{"to":"sqlite"}' "$BASE/v1/tenants/acme/move")" 409 "
 eq "$(jq -r .code "$T/body")" same_placement "move: same placement"
 eq "$(post -H "$A" --data '{"to":"postgres"}' "$BASE/v1/tenants/acme/move")" 404 "move to postgres with none registered"
 eq "$(jq -r .code "$T/body")" server_not_found "move: no server"
+# the superadmin's user and key, made in initech's Users and API keys tabs
+eq "$(get -H "$A" -H 'X-Tenant: initech' "$BASE/v1/auth/users")" 200 "initech's users"
+eq "$(jq -r '.items[] | select(.email == "zed@initech.test") | .role' "$T/body")" client "the user added in the tab"
+eq "$(get -H "$A" -H 'X-Tenant: initech' "$BASE/v1/auth/api-keys")" 200 "initech's keys"
+eq "$(jq -r '.items[] | select(.name == "ops") | .role' "$T/body")" manager "the key made in the tab"
 eq "$(get -H "$A" "$BASE/v1/admin/jobs?kind=tenant.move")" 200 "move jobs"
 eq "$(jq '.items | length' "$T/body")" 0 "no move queued by a refusal"
 # doomed: deleted by typing its slug
