@@ -28,7 +28,8 @@ async function onboarding() {
     h('progress', { max: o.steps.length, value: done, 'aria-label': 'Onboarding progress' }),
     h('ol', { class: 'steps' }, o.steps.map((s) =>
       h('li', {}, h('span', { class: 'step-name' }, s.step), ' ', badge(s.status),
-        s.skippable ? h('span', { class: 'muted' }, ' (optional)') : null))));
+        s.skippable ? h('span', { class: 'muted' }, ' (optional)') : null))),
+    h('p', {}, h('a', { href: '#/onboarding' }, o.complete ? 'Review the set-up' : 'Continue the set-up')));
 }
 
 export function ownTenantPage() {
