@@ -3,7 +3,7 @@
 // time, newest first, "Load more" from the cursor) and whether the hash
 // chains verify (GET /v1/admin/audit/verify), shown as a badge.
 import * as api from './api.js';
-import { h, when, badge, errorBox, table, pagedList, isoFromLocal, shortId } from './ui.js';
+import { h, when, badge, errorBox, table, pagedList, isoFromLocal, shortId, filterForm, field } from './ui.js';
 import { tenantSlugs, tenantCell } from './jobs.js';
 
 // The filters the API takes: [query name, label, input type, hint].
@@ -70,15 +70,9 @@ export function auditPage() {
     h('h1', { tabindex: '-1' }, 'Audit log'),
     verifyBadge(),
     h('section', { class: 'card' },
-      h('form', {
-        class: 'filters',
-        onsubmit: (e) => {
-          e.preventDefault();
-          apply();
-        },
-      },
-      FILTERS.map(([k, label]) => h('div', { class: 'field' }, h('label', { for: `audit-${k}` }, label), inputs[k])),
-      h('div', { class: 'field' }, h('label', { for: 'audit-limit' }, 'Per page'), limit),
+      filterForm(apply,
+      FILTERS.map(([k, label]) => field(label, inputs[k])),
+      field('Per page', limit),
       h('button', { type: 'submit' }, 'Filter')),
       list.node));
 }

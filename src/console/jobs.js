@@ -4,7 +4,7 @@
 // running; cancel, retry) and #/jobs/cron (the schedules: list, create,
 // enable or disable, change the schedule, delete; /v1/admin/cron).
 import * as api from './api.js';
-import { h, when, badge, errorBox, table, facts, confirm, pagedList, shortId } from './ui.js';
+import { h, when, badge, errorBox, table, facts, confirm, pagedList, shortId, filterForm, field } from './ui.js';
 
 const enc = encodeURIComponent;
 // The kinds of src/jobs/kinds.c (the API has no list of them).
@@ -78,16 +78,8 @@ export function jobsPage() {
     h('h1', { tabindex: '-1' }, 'Jobs'),
     h('p', {}, h('a', { href: '#/jobs/cron' }, 'Schedules (cron) →')),
     h('section', { class: 'card' },
-      h('form', {
-        class: 'filters',
-        onsubmit: (e) => {
-          e.preventDefault();
-          apply();
-        },
-      },
-      h('div', { class: 'field' }, h('label', { for: 'kind' }, 'Kind'), kind),
-      h('div', { class: 'field' }, h('label', { for: 'state' }, 'State'), state),
-      h('div', { class: 'field' }, h('label', { for: 'tenant' }, 'Tenant'), tenant),
+      filterForm(apply,
+      field('Kind', kind), field('State', state), field('Tenant', tenant),
       h('button', { type: 'submit' }, 'Filter')),
       list.node));
 }
@@ -194,11 +186,6 @@ export function jobPage(id) {
 
 // ---- schedules ---------------------------------------------------------------
 
-function field(id, label, input, hint) {
-  return h('div', { class: 'field' }, h('label', { for: id }, label), input,
-    hint ? h('small', { class: 'muted', id: `${id}-hint` }, hint) : null);
-}
-
 function createForm(onCreated) {
   const name = h('input', { id: 'cron-name', required: true, pattern: '[a-z0-9._\\-]{1,63}', autocomplete: 'off', 'aria-describedby': 'cron-name-hint' });
   const sched = h('input', { id: 'cron-schedule', required: true, placeholder: '0 3 * * *', autocomplete: 'off', 'aria-describedby': 'cron-schedule-hint' });
@@ -233,10 +220,10 @@ function createForm(onCreated) {
     },
   },
   h('div', { class: 'grid' },
-    field('cron-name', 'Name', name, '1–63 of a-z 0-9 . _ -'),
-    field('cron-schedule', 'Schedule', sched, 'minute hour day month weekday, in UTC'),
-    field('cron-kind', 'Job kind', kind),
-    field('cron-payload', 'Payload (JSON)', payload, 'for tenant.backup: {"tenant": "acme", "keep": 7}')),
+    field('Name', name, '1–63 of a-z 0-9 . _ -'),
+    field('Schedule', sched, 'minute hour day month weekday, in UTC'),
+    field('Job kind', kind),
+    field('Payload (JSON)', payload, 'for tenant.backup: {"tenant": "acme", "keep": 7}')),
   h('label', { class: 'choice' }, enabled, 'Enabled'),
   out,
   h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Create schedule')));

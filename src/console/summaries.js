@@ -5,7 +5,7 @@
 // usage over time (GET /v1/admin/usage: bucket, range, tenant, service)
 // as a line chart.
 import * as api from './api.js';
-import { h, when, badge, errorBox, table, facts, pagedList, bytes, isoFromLocal } from './ui.js';
+import { h, when, badge, errorBox, table, facts, pagedList, bytes, isoFromLocal, filterForm, field } from './ui.js';
 import { lineChart, barChart } from './chart.js';
 
 const enc = encodeURIComponent;
@@ -13,10 +13,6 @@ const num = (v) => (typeof v === 'number' ? v.toLocaleString('en') : '—');
 
 function select(id, pairs, onchange) {
   return h('select', { id, onchange }, pairs.map(([v, label]) => h('option', { value: v }, label)));
-}
-
-function field(id, label, input) {
-  return h('div', { class: 'field' }, h('label', { for: id }, label), input);
 }
 
 // ---- per service ---------------------------------------------------------------
@@ -48,7 +44,7 @@ function servicesSection() {
     draw();
   }, (e) => body.replaceChildren(errorBox(e)));
   return h('section', { class: 'card' }, h('h2', {}, 'Services'), body,
-    h('div', { class: 'filters' }, field('svc-figure', 'Chart', figure)), chart);
+    h('div', { class: 'filters' }, field('Chart', figure)), chart);
 }
 
 // ---- per tenant ----------------------------------------------------------------
@@ -71,7 +67,7 @@ function tenantsSection() {
   ], items, 'No tenants.'));
   list.reload();
   return h('section', { class: 'card' }, h('h2', {}, 'Tenants'),
-    h('div', { class: 'filters' }, field('sum-sort', 'Sort by', sort)), list.node);
+    h('div', { class: 'filters' }, field('Sort by', sort)), list.node);
 }
 
 // ---- usage over time -----------------------------------------------------------
@@ -111,17 +107,11 @@ function usageSection() {
   }
   load();
   return h('section', { class: 'card' }, h('h2', {}, 'Usage over time'),
-    h('form', {
-      class: 'filters',
-      onsubmit: (e) => {
-        e.preventDefault();
-        load();
-      },
-    },
-    field('use-bucket', 'Bucket', bucket), field('use-from', 'From', from), field('use-to', 'Before', to),
-    field('use-tenant', 'Tenant', tenant), field('use-service', 'Service', service),
+    filterForm(load,
+    field('Bucket', bucket), field('From', from), field('Before', to),
+    field('Tenant', tenant), field('Service', service),
     h('button', { type: 'submit' }, 'Show')),
-    h('div', { class: 'filters' }, field('use-figure', 'Figure', figure)),
+    h('div', { class: 'filters' }, field('Figure', figure)),
     out);
 }
 

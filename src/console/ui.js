@@ -164,6 +164,11 @@ export function shortId(id) {
 // ---- forms (people.js, data.js) ----------------------------------------------
 
 let seq = 0;
+// A form of filters: Enter or its submit button calls apply().
+export function filterForm(apply, ...children) {
+  return h('form', { class: 'filters', onsubmit: (e) => { e.preventDefault(); apply(); } }, ...children);
+}
+
 // A fresh element id (a label's `for`): forms are built again on every page.
 export function uid(prefix = 'f') {
   seq += 1;
