@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "api/api.h"
+#include "common/text.h"
 #include "common/id.h"
 
 #define LIST_DEFAULT 50
@@ -130,7 +131,7 @@ void td_api_tenant_list(td_req_t *req, void *app_) {
     for (size_t i = 0; status && i < 6; i++)
         status_ok |= strcmp(status, statuses[i]) == 0;
     if ((lim && (*end || limit < 1 || limit > LIST_MAX)) || !status_ok ||
-        (cursor && !td_id_valid(cursor)) || (q && (!*q || strlen(q) > 100))) {
+        (cursor && !td_id_valid(cursor)) || (q && (!*q || td_utf8_chars(q) > 100))) {
         td_resp_problem(req, 400, "invalid_request", "Invalid request",
                         "limit is 1..200, status a tenant status, cursor a next_cursor value,"
                         " q 1..100 characters");

@@ -107,8 +107,9 @@ td_status td_cat_tenant_sample(td_db_t *db, td_arena_t *a, int n, const char ***
     return rc;
 }
 
-/* "%q%" for LIKE … ESCAPE: q lower-cased (ASCII), with its %, _ and
- * backslash taken literally. NULL for no q; "" when it does not fit. */
+/* "%q%" for LIKE … ESCAPE, with q's %, _ and backslash taken literally
+ * (the SQL lower-cases it as it does the name: each database folds both
+ * sides alike). NULL for no q; "" when it does not fit. */
 static const char *like_pattern(td_arena_t *a, const char *q) {
     if (!q)
         return NULL;
@@ -120,7 +121,7 @@ static const char *like_pattern(td_arena_t *a, const char *q) {
     for (const char *c = q; *c; c++) {
         if (*c == '%' || *c == '_' || *c == '\\')
             *w++ = '\\';
-        *w++ = (*c >= 'A' && *c <= 'Z') ? (char)(*c - 'A' + 'a') : *c;
+        *w++ = *c;
     }
     *w++ = '%';
     *w = 0;
@@ -135,8 +136,8 @@ td_status td_cat_tenant_list(td_db_t *db, td_arena_t *a, const char *status, con
         db,
         "SELECT " TENANT_COLS " FROM tenants WHERE id > ?"
         " AND ((CAST(? AS TEXT) IS NULL AND status <> 'deleted') OR status = CAST(? AS TEXT))"
-        " AND (CAST(? AS TEXT) IS NULL OR slug LIKE CAST(? AS TEXT) ESCAPE '\\'"
-        " OR lower(name) LIKE CAST(? AS TEXT) ESCAPE '\\')"
+        " AND (CAST(? AS TEXT) IS NULL OR slug LIKE lower(CAST(? AS TEXT)) ESCAPE '\\'"
+        " OR lower(name) LIKE lower(CAST(? AS TEXT)) ESCAPE '\\')"
         " ORDER BY id LIMIT ?",
         &st);
     const char *texts[] = {after ? after : "", status, status, like, like, like};

@@ -57,6 +57,8 @@ int td_cmd_init(td_cli_t *cli) {
     int created;
     char *generated = NULL;
     int rc = td_cli_init_platform(cli, &p, email, pw, &created, &generated);
+    if (pw)
+        sodium_memzero(pw, strlen(pw));
     free(pw);
     if (rc)
         return rc;

@@ -25,6 +25,13 @@ static size_t utf8_seq(const unsigned char *s) {
     return len;
 }
 
+size_t td_utf8_chars(const char *s) {
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        n += (*p & 0xc0) != 0x80;
+    return n;
+}
+
 int td_text_printable_utf8(const char *s) {
     for (const unsigned char *p = (const unsigned char *)s; *p;) {
         size_t k = utf8_seq(p);

@@ -8,6 +8,9 @@
 /* 1 when s is valid UTF-8 (no overlong forms, surrogates or code points
  * above U+10FFFF) without C0 control characters or DEL. */
 int td_text_printable_utf8(const char *s);
+/* The characters (code points) of UTF-8 text: its bytes that do not
+ * continue a sequence. */
+size_t td_utf8_chars(const char *s);
 /* 1 for a plausible e-mail address: local@domain, 3..254 printable ASCII
  * characters, one @, no quotes, spaces, backslashes or angle brackets. */
 int td_email_valid(const char *e);

@@ -151,15 +151,29 @@ function schedule() {
   timer = setTimeout(renew, wait);
 }
 
-async function renew() {
-  const s = session;
-  if (!s) return;
-  try {
-    const n = await fresh({ ...s, expires_at: 0 });
+// One renewal of session s at a time: every caller that finds s's token
+// refused waits for the same one. A refresh token is single-use — two
+// refreshes with it would look like a stolen token to the server
+// (refresh_reused), which ends every session of the user.
+let renewing = null; // {from: the session renewed, p: its promise}
+function renewOnce(s) {
+  if (renewing && renewing.from === s) return renewing.p;
+  const p = fresh({ ...s, expires_at: 0 }).then((n) => {
     if (session === s) adopt(n, 'refreshed');
-  } catch {
+    return n;
+  }, (e) => {
     if (session === s) drop('expired');
-  }
+    throw e;
+  });
+  renewing = { from: s, p };
+  p.catch(() => {}).finally(() => {
+    if (renewing && renewing.p === p) renewing = null;
+  });
+  return p;
+}
+
+async function renew() {
+  if (session) await renewOnce(session).catch(() => {});
 }
 
 function drop(reason) {
@@ -186,14 +200,15 @@ export async function call(method, path, opts = {}) {
     return await exchange(method, path, { ...opts, token: s.access_token });
   } catch (e) {
     if (!(e instanceof ApiError) || e.status !== 401) throw e;
-    let n;
-    try {
-      n = await fresh({ ...s, expires_at: 0 });
-    } catch {
-      if (session === s) drop('expired');
-      throw e;
+    // renewed meanwhile (by a call beside this one): its token, else a renewal
+    let n = session && session !== s ? session : null;
+    if (!n) {
+      try {
+        n = await renewOnce(s);
+      } catch {
+        throw e;
+      }
     }
-    if (session === s) adopt(n, 'refreshed');
     return exchange(method, path, { ...opts, token: n.access_token });
   }
 }
@@ -259,3 +274,6 @@ export async function logout() {
     }
   }
 }
+
+// a reloaded page renews on time too
+schedule();

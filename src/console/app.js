@@ -43,17 +43,17 @@ let notice = null; // shown once on the sign-in page ("you were signed out")
 const main = document.getElementById('main');
 const top = document.getElementById('top');
 
-// The header's links for each kind of user: [hash, label].
+// The header's links for each kind of user: [hash, label, shown(session)?].
 const NAV = {
   operator: [['#/tenants', 'Tenants'], ['#/fleet', 'Fleet'], ['#/jobs', 'Jobs'], ['#/audit', 'Audit'],
     ['#/summaries', 'Summaries']],
-  tenant: [['#/tenant', 'My tenant'], ['#/onboarding', 'Set-up'], ['#/data', 'Data']],
+  tenant: [['#/tenant', 'My tenant'], ['#/onboarding', 'Set-up', (s) => s.user.role === 'admin'], ['#/data', 'Data']],
   owner: [['#/account', 'My tenants']],
 };
 
 function header(s) {
   const k = api.kind(s);
-  const nav = NAV[k].map(([href, label]) =>
+  const nav = NAV[k].filter(([, , shown]) => !shown || shown(s)).map(([href, label]) =>
     h('a', { href, 'aria-current': location.hash.startsWith(href) ? 'page' : null }, label));
   if (s.parent) nav.push(h('button', { type: 'button', class: 'link', onclick: () => api.back() }, '← Back to my tenants'));
   const who = `${s.user.email} · ${s.user.role}${s.tenant ? ` · ${s.tenant.slug}` : ''}`;

@@ -37,14 +37,21 @@ export function jobView() {
 
 // Follows job j (as an answer gave it) and shows it in view (jobView()).
 // Resolves with the finished job; stops quietly (resolving null) once the
-// view has left the page, so a page left behind polls no more.
+// view has left the page, so a page left behind polls no more. A read
+// that fails for a moment (429, 5xx, the network) is tried again the next
+// second: the job runs on whatever the page sees.
 export async function followJob(j, view) {
   let job = j;
   view.show(job);
   while (!DONE.has(job.state)) {
     await new Promise((ok) => setTimeout(ok, 1000));
     if (!view.isConnected) return null;
-    job = await api.call('GET', `/v1/admin/jobs/${enc(job.id)}`);
+    try {
+      job = await api.call('GET', `/v1/admin/jobs/${enc(job.id)}`);
+    } catch (e) {
+      if (e.status && e.status !== 429 && e.status < 500) throw e;
+      continue;
+    }
     view.show(job);
   }
   return job;

@@ -70,29 +70,33 @@ export function tenantsPage() {
     }
   }
 
+  let gen = 0; // a reload starts a new list: an answer for an older one is dropped
   async function page() {
+    const mine = gen;
     more.disabled = true;
     try {
       const r = await api.call('GET', '/v1/tenants', { params: { status: status.value, q: asked, cursor: next, limit: 50 } });
+      if (mine !== gen) return;
       items = items.concat(r.items);
       next = r.next_cursor;
       await summary();
       draw();
     } catch (e) {
-      list.replaceChildren(errorBox(e));
+      if (mine === gen) list.replaceChildren(errorBox(e));
     } finally {
       more.disabled = false;
     }
   }
 
   function reload() {
+    gen += 1;
     items = [];
     next = null;
     page();
   }
 
   function ask(q) {
-    asked = q.toLowerCase().slice(0, 100);
+    asked = [...q].slice(0, 100).join(''); // as typed: the database folds the case
     reload();
   }
   reload();

@@ -162,18 +162,22 @@ async function remove(ctx) {
   }, { danger: true, ready: () => typed.value === slug });
   if (!r) return;
   ctx.say(`Tenant ${slug} is being deleted…`);
-  for (let i = 0; i < 60; i++) {
+  for (let i = 0; i < 60 && ctx.live(); i++) {
     try {
       const t = await api.call('GET', `/v1/tenants/${enc(ctx.t.id)}`);
-      if (t.status === 'deleted') break;
+      if (t.status === 'deleted') i = Infinity;
     } catch (e) {
-      if (e.status === 404) break;
-      throw e;
+      if (e.status === 404) i = Infinity; // gone (a read of a deleted tenant by id says so)
+      else if (e.status !== 429 && e.status < 500) throw e;
+    }
+    if (i === Infinity) {
+      ctx.gone();
+      ctx.say(`Tenant ${slug} was deleted.`);
+      return;
     }
     await new Promise((ok) => setTimeout(ok, 1000));
   }
-  ctx.gone();
-  ctx.say(`Tenant ${slug} was deleted.`);
+  if (ctx.live()) ctx.say(`Tenant ${slug} is still being deleted: its status will say when it is done.`);
 }
 
 // A tenant left provisioning (a crash) or failed is finished again.

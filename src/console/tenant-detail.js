@@ -8,7 +8,8 @@
 //     tenantHeaders: {'X-Tenant': id} for tenant-scoped routes,
 //     say(text): an outcome in the page's status line (focused),
 //     reload(): fetch the tenant again, redraw the head and this tab,
-//     gone(): the tenant was deleted, nothing more to show }.
+//     gone(): the tenant was deleted, nothing more to show,
+//     live(): whether the page is still shown (a follower stops when not) }.
 import * as api from './api.js';
 import { h, badge, errorBox } from './ui.js';
 import { actionsBar } from './tenant-actions.js';
@@ -93,6 +94,7 @@ export function tenantPage(slug, tab) {
       msg.hidden = false;
       msg.focus();
     },
+    live: () => msg.isConnected,
     gone() { // deleted: the tombstone is all there is
       ctx.t = { ...ctx.t, status: 'deleted' };
       view = null;

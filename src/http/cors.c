@@ -25,16 +25,33 @@ static const char allow_headers[] =
     "If-None-Match";
 static const char expose_headers[] =
     "ETag, Location, Retry-After, X-Request-Id, RateLimit-Limit, RateLimit-Remaining, "
-    "RateLimit-Reset, Content-Disposition, X-Checksum-Blake2b";
+    "RateLimit-Reset, Content-Disposition, X-Checksum-Blake2b, Idempotent-Replayed, "
+    "WWW-Authenticate";
 
-/* "https://app.example.com[:port]": a scheme, a host, maybe a port; no
- * path, query, user or trailing slash (a browser's Origin never has them). */
+/* "https://app.example.com[:port]" or "http://[::1]:8080": a scheme, a
+ * lower-case host name or address (an IPv6 one in brackets), maybe a
+ * port; no path, query, user or trailing slash (a browser's Origin never
+ * has them). */
 static int origin_valid(const char *o, size_t n) {
-    size_t s = !strncmp(o, "https://", 8) ? 8 : !strncmp(o, "http://", 7) ? 7 : 0;
-    if (!s || n <= s || n > TD_CORS_ORIGIN_MAX)
+    size_t i = !strncmp(o, "https://", 8) ? 8 : !strncmp(o, "http://", 7) ? 7 : 0;
+    if (!i || n <= i || n > TD_CORS_ORIGIN_MAX)
         return 0;
-    size_t host = strspn(o + s, "abcdefghijklmnopqrstuvwxyz0123456789.-[]:");
-    return s + host == n && o[n - 1] != ':' && o[s] != ':';
+    size_t host;
+    if (o[i] == '[') { /* [IPv6] */
+        host = 1 + strspn(o + i + 1, "0123456789abcdef:.");
+        if (i + host >= n || o[i + host] != ']')
+            return 0;
+        host++;
+    } else {
+        host = strspn(o + i, "abcdefghijklmnopqrstuvwxyz0123456789.-");
+    }
+    if (!host || o[i] == '.' || o[i] == '-')
+        return 0;
+    i += host;
+    if (i == n)
+        return 1;
+    size_t port = o[i] == ':' ? strspn(o + i + 1, "0123456789") : 0;
+    return port >= 1 && port <= 5 && i + 1 + port == n;
 }
 
 td_status td_cors_parse(const char *list, td_cors_t *c, char *err, size_t errlen) {

@@ -29,7 +29,7 @@ fi
 stop_server
 
 # ---- a list of origins ------------------------------------------------------------
-TENANTD_CORS_ORIGINS='https://app.example.com, http://localhost:5173' start_server
+TENANTD_CORS_ORIGINS='https://app.example.com, http://localhost:5173 http://[::1]:8080' start_server
 eq "$(preflight https://app.example.com POST -H 'Access-Control-Request-Headers: content-type, authorization' "$BASE/v1/auth/login")" 204 "listed origin"
 eq "$(hdr Access-Control-Allow-Origin)" https://app.example.com "the origin, echoed"
 eq "$(hdr Access-Control-Allow-Methods)" POST "login's methods"
@@ -39,13 +39,14 @@ eq "$(hdr Vary)" Origin "Vary: Origin"
 eq "$(hdr Access-Control-Allow-Credentials)" "" "never credentials"
 eq "$(preflight http://localhost:5173 DELETE "$BASE/v1/tenants/acme")" 204 "the second origin"
 eq "$(hdr Access-Control-Allow-Methods)" "GET, PATCH, DELETE, HEAD" "a tenant's methods"
+eq "$(preflight 'http://[::1]:8080' GET "$BASE/v1/tenants")" 204 "an IPv6 origin"
 for o in https://evil.example https://app.example.com.evil.example http://app.example.com https://APP.example.com null; do
   eq "$(preflight "$o" POST "$BASE/v1/auth/login")" 403 "origin $o refused"
   eq "$(hdr Access-Control-Allow-Origin)" "" "nothing for $o"
 done
 eq "$(hdrs -H 'Origin: https://app.example.com' "$BASE/v1/tenants")" 401 "an error"
 eq "$(hdr Access-Control-Allow-Origin)" https://app.example.com "is readable by the page too"
-[[ "$(hdr Access-Control-Expose-Headers)" == *ETag*Location*Retry-After*X-Request-Id* ]] || fail "exposed: $(hdr Access-Control-Expose-Headers)"; pass
+[[ "$(hdr Access-Control-Expose-Headers)" == *ETag*Location*Retry-After*X-Request-Id*Idempotent-Replayed*WWW-Authenticate* ]] || fail "exposed: $(hdr Access-Control-Expose-Headers)"; pass
 eq "$(hdrs -H 'Origin: https://evil.example' "$BASE/health")" 200 "another origin's request"
 eq "$(hdr Access-Control-Allow-Origin)|$(hdr Vary)" "|Origin" "is not readable"
 stop_server
@@ -59,7 +60,9 @@ if [ "$BACKEND" = sqlite ]; then
   CORS_PART=allowed browser_run cors.mjs
 fi
 stop_server
-for bad in 'https://app.example.com/' 'app.example.com' 'https://app.example.com/path' 'ftp://x.example' 'https://App.example.com' 'https://a.example:'; do
+for bad in 'https://app.example.com/' 'app.example.com' 'https://app.example.com/path' 'ftp://x.example' \
+           'https://App.example.com' 'https://a.example:' 'https://a.example:123456' 'https://[::1' \
+           'https://a:b.example' 'https://a]b.example' 'https://.example' 'https://user@a.example'; do
   TENANTD_CORS_ORIGINS="$bad" expect_rc 1 "$TD_BIN" serve --data "$DATA" --listen "127.0.0.1:$(free_port)"
   expect_contains "$T/err" "TENANTD_CORS_ORIGINS"
 done

@@ -59,7 +59,10 @@ eq "$(slugs_for 'q=x%27%3B')" "ok-one" "a quote is a plain character"
 eq "$(slugs_for 'q=a&status=suspended')" "" "with a status"
 eq "$(slugs_for 'q=ta&limit=2')" "ok-one beta" "a page of two"
 eq "$(slugs_for "q=ta&limit=2&cursor=$(jq -r .next_cursor "$T/body")")" "delta" "the next page"
-for q in 'q=' "q=$(printf 'a%.0s' {1..101})"; do
+eq "$(call POST "${R[@]}" --data '{"slug":"ecole","name":"ÉCOLE Zürich"}' "$BASE/v1/tenants")" 201 "a name beyond ASCII"
+eq "$(slugs_for 'q=Z%C3%BCr')" "ecole" "q beyond ASCII, as stored"
+eq "$(slugs_for "q=$(printf '%%C3%%A9%.0s' {1..100})")" "" "100 characters of two bytes each"
+for q in 'q=' "q=$(printf 'a%.0s' {1..101})" "q=$(printf '%%C3%%A9%.0s' {1..101})"; do
   eq "$(call GET "${R[@]}" "$BASE/v1/tenants?$q")" 400 "bad search ${q:0:12}"
 done
 eq "$(td tenant list --search LTA --json | jq -r '[.[].slug]|join(" ")')" "delta" "the CLI's --search"
