@@ -50,6 +50,9 @@ int td_cli_serve_mark(const td_config_t *cfg);
 int td_cli_sole_writer(const td_config_t *cfg);
 /* Reads one line from stdin (without newline) into a malloc'd string. */
 char *td_cli_read_stdin_line(void);
+/* The same for a password or a key: at a terminal, asked for on stderr
+ * and not echoed. */
+char *td_cli_read_secret_line(void);
 /* Prints a JSON value on stdout, indented, and frees it. */
 void td_cli_print_json(json_t *v);
 /* A table: column titles and rows of cells; widths are computed. */

@@ -93,7 +93,7 @@ static int user_add(td_cli_t *cli, td_op_t *op, const opts_t *o, const td_tenant
         return rc;
     char gen[21], *pw = NULL;
     if (o->password_stdin) {
-        pw = td_cli_read_stdin_line();
+        pw = td_cli_read_secret_line();
         if (!pw || td_password_check(pw)) {
             td_cli_error("standard input: %s", pw ? td_password_problem(pw) : "no password");
             free(pw);

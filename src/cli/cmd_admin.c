@@ -46,7 +46,7 @@ int td_cmd_init(td_cli_t *cli) {
         return td_cli_usage("init", "invalid --admin-email");
     char *pw = NULL;
     if (pw_stdin) {
-        pw = td_cli_read_stdin_line();
+        pw = td_cli_read_secret_line();
         if (!pw || td_password_check(pw)) {
             td_cli_error("standard input: %s", pw ? td_password_problem(pw) : "no password");
             free(pw);
@@ -134,7 +134,7 @@ int td_cmd_check(td_cli_t *cli) {
 /* The new master key from standard input (one line of base64), for
  * --new-key-stdin. */
 static int read_new_key(td_key_t *out) {
-    char *line = td_cli_read_stdin_line();
+    char *line = td_cli_read_secret_line();
     int rc = line && td_key_from_b64(line, out) == TD_OK ? 0 : -1;
     if (line) {
         sodium_memzero(line, strlen(line));
@@ -219,7 +219,7 @@ int td_cmd_admin(td_cli_t *cli) {
     const char *email = cli->argv[1];
     if (!td_email_valid(email))
         return td_cli_usage("admin", "'%.80s' is not an email address", email);
-    char *pw = td_cli_read_stdin_line();
+    char *pw = td_cli_read_secret_line();
     if (!pw || td_password_check(pw)) {
         td_cli_error("standard input: %s", pw ? td_password_problem(pw) : "no password");
         if (pw)

@@ -71,7 +71,7 @@ static int create(td_cli_t *cli, td_platform_t *p, td_arena_t *a) {
     if (!!spec.admin_email != pw_stdin)
         return td_cli_usage("tenant", "--admin-email and --admin-password-stdin go together");
     char *pw = NULL;
-    if (pw_stdin && !(pw = td_cli_read_stdin_line())) {
+    if (pw_stdin && !(pw = td_cli_read_secret_line())) {
         td_cli_error("no password on standard input");
         return TD_EXIT_FAIL;
     }

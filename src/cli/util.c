@@ -60,27 +60,32 @@ int td_cli_open(td_cli_t *cli, td_platform_t *p, int init) {
 char *td_cli_read_stdin_line(void) {
     char *line = NULL;
     size_t cap = 0;
-    /* typed at a terminal: asked for on stderr, and not echoed (what is
-     * read here is a password or a key) */
-    struct termios was, quiet;
-    int tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &was) == 0;
-    if (tty) {
-        fputs("(typed text is not shown) ", stderr);
-        quiet = was;
-        quiet.c_lflag &= ~(tcflag_t)ECHO;
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
-    }
     ssize_t n = getline(&line, &cap, stdin);
-    if (tty) {
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &was);
-        fputc('\n', stderr);
-    }
     if (n < 0) {
         free(line);
         return NULL;
     }
     while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
         line[--n] = '\0';
+    return line;
+}
+
+char *td_cli_read_secret_line(void) {
+    /* typed at a terminal: asked for on stderr and not echoed; what was
+     * typed ahead stays (TCSANOW, not TCSAFLUSH) */
+    struct termios was, quiet;
+    int tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &was) == 0;
+    if (tty) {
+        fputs("(typed text is not shown) ", stderr);
+        quiet = was;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+    }
+    char *line = td_cli_read_stdin_line();
+    if (tty) {
+        tcsetattr(STDIN_FILENO, TCSANOW, &was);
+        fputc('\n', stderr);
+    }
     return line;
 }
 

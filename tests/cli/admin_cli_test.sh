@@ -48,9 +48,24 @@ for _ in $(seq 1 50); do # the server reads the catalog's revocations every seco
   code=$(get -H "Authorization: Bearer $OLD" "$BASE/v1/auth/me"); [ "$code" = 401 ] && break; sleep 0.2
 done
 eq "$code" 401 "the old access token ended in the running server"
+# at a terminal: asked for, and what is typed after the prompt is not
+# echoed (the password is written once the prompt is shown)
+mkfifo "$T/keys"
+script -qec "$(printf '%q ' "$TD_BIN" admin reset-password root@example.com --data "$DATA")" /dev/null <"$T/keys" >"$T/tty" 2>&1 &
+tty_pid=$!
+exec 7>"$T/keys"
+for _ in $(seq 1 300); do grep -q "typed text is not shown" "$T/tty" 2>/dev/null && break; sleep 0.1; done
+expect_contains "$T/tty" "typed text is not shown"
+printf 'tty-root-password-2\n' >&7
+exec 7>&-
+wait $tty_pid || { cat "$T/tty"; fail "reset at a terminal"; }; pass
+expect_contains "$T/tty" "is reset"
+expect_not_contains "$T/tty" "tty-root-password-2"
+eq "$(login_as tty-root-password-2)" 200 "the password typed at the terminal"
+NEW=$(jq -r .access_token "$T/body")
 eq "$(get -H "Authorization: Bearer $NEW" "$BASE/v1/admin/audit?action=admin.password_reset")" 200 "audit"
 eq "$(jq -r '.items[0].actor_kind + " " + .items[0].outcome' "$T/body")" "cli ok" "the reset, by the CLI"
 expect_not_contains "$T/body" "new-root-password-1"
-eq "$(jq '.items | length' "$T/body")" 1 "one reset recorded"
+eq "$(jq '.items | length' "$T/body")" 2 "two resets recorded"
 stop_server
 done_ok
