@@ -65,7 +65,7 @@ if (part === 'open') {
   expect(s.tenant.slug === 'corner-shop' && s.parent && s.parent.user.role === 'owner',
     'signed in as the owner, switched into corner-shop');
   await page.getByRole('button', { name: '← Back to my tenants' }).waitFor();
-  await page.getByRole('link', { name: 'Set-up' }).waitFor();
+  await page.getByRole('link', { name: 'Set-up', exact: true }).waitFor();
 
   t.step = 'the store step, taken again';
   await page.getByRole('navigation', { name: 'Set-up steps' }).getByRole('button', { name: 'Store' }).click();
@@ -161,7 +161,7 @@ if (part === 'open') {
   t.step = 'an operator\'s tenant: its admin opens the wizard; bringing a database is off';
   await signIn(page, 'Tenant user', 'admin@plain.test', 'admin-password-1', 'plain');
   await page.waitForURL(/#\/tenant$/);
-  await page.getByRole('link', { name: 'Set-up' }).click();
+  await page.getByRole('link', { name: 'Set-up', exact: true }).click();
   await page.waitForURL(/#\/onboarding$/);
   await atStep(page, 'Step 2 of 5: Database');
   expect(await page.getByLabel('My own PostgreSQL database').isDisabled(), 'bringing a database unavailable');
