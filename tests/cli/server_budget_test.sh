@@ -11,61 +11,29 @@
 # − the catalog's 16, all on this server). Then again for 8 s with a
 # budget of 2 (pool_server_reserve 19), so that leases wait in line: still
 # no error. Needs PostgreSQL: skipped on SQLite.
-#
-# Making the 200 tenants takes most of the time but needs no quiet
-# machine, while the load needs all of it (ctest runs this test alone):
-# ctest makes them first, beside the other tests, with `--setup` (a
-# fixture, tests/CMakeLists.txt) in a folder of the build tree kept for
-# this test, and removes them after with `--cleanup`. Run by hand without
-# that folder, the test makes and removes its own.
-FX="$(dirname "${TD_BIN:?TD_BIN must point at the tenantd binary}")/server_budget.fixture"
-# fixture_stop: stops the fixture's cluster (its folder is named in
-# $FX/pgdir) and removes the fixture.
-fixture_stop() {
-  [ ! -f "$FX/pgdir" ] || "$TD_SRC/scripts/pg-cluster" stop "$(cat "$FX/pgdir")"
-  rm -rf "$FX"
-}
-# --cleanup runs last, alone: before lib.sh, which would make a catalog
-# database of its own for nothing
-if [ "${1:-}" = --cleanup ]; then
-  [ "${TD_TEST_BACKEND:-sqlite}" = postgres ] || { echo "skip: no fixture on SQLite"; exit 77; }
-  fixture_stop
-  exit 0
-fi
 . "$(dirname "$0")/lib.sh"
 [ "$BACKEND" = postgres ] || skip "needs a PostgreSQL server of its own"
 command -v node >/dev/null || fail "node is needed for the load (scripts/install-deps test)"
 
+PGD=$(mktemp -d /tmp/tdbud.XXXXXX)
+rmdir "$PGD"
+OWN_URL=$(PG_CLUSTER_OPTIONS="-c max_connections=40" "$TD_SRC/scripts/pg-cluster" start "$PGD")
+# the server first (td_cleanup), then the cluster; its log is kept with
+# the test's folder
+trap '_rc=$?; server_end || _rc=1; cp "$PGD/server.log" "$T/pg.log" 2>/dev/null || true; "$TD_SRC/scripts/pg-cluster" stop "$PGD"; td_cleanup $_rc' EXIT
+own() { psql "$OWN_URL" -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
+eq "$(own "SHOW max_connections")" 40 "the cluster's max_connections"
+own "CREATE DATABASE tdcat"
+export TENANTD_CATALOG_URL="${OWN_URL%/*}/tdcat" TENANTD_TENANT_DB_URL="$OWN_URL"
+export TENANTD_LOG=info
+td_init
+start_server
+ROOT=$(login '{"email":"root@example.com","password":"root-password-1"}')
 N=200
 ADMINS=8 # tenants whose admin logs in during the load
-# fixture_make: a cluster (max_connections = 40) with the catalog and N
-# tenants, DATA in $FX; $FX/ready once it is whole.
-fixture_make() {
-  local pgd
-  fixture_stop
-  mkdir -p "$FX"
-  pgd=$(mktemp -d /tmp/tdbud.XXXXXX)
-  rmdir "$pgd"
-  echo "$pgd" >"$FX/pgdir"
-  OWN_URL=$(PG_CLUSTER_OPTIONS="-c max_connections=40" "$TD_SRC/scripts/pg-cluster" start "$pgd")
-  own "CREATE DATABASE tdcat"
-  export TENANTD_CATALOG_URL="${OWN_URL%/*}/tdcat" TENANTD_TENANT_DB_URL="$OWN_URL"
-  td_init
-  # no job workers: nothing to drain or refill when it stops (200 outboxes
-  # and the spares outlast stop_server's 60 s on a busy machine); the
-  # load's server sweeps the outboxes as it starts
-  TENANTD_JOB_WORKERS=0 start_server
-  ROOT=$(login '{"email":"root@example.com","password":"root-password-1"}')
-  # N tenants, 3 at a time (more concurrent creates exhaust the catalog's
-  # 16 connections: each holds several), the first ADMINS with an admin
-  export -f mk
-  export ROOT BASE ADMINS
-  seq 1 "$N" | xargs -P 3 -I{} bash -c 'mk {}' >"$T/created"
-  eq "$(grep -c '^201$' "$T/created")" "$N" "tenants created"
-  eq "$(own "SELECT count(*) FROM pg_database WHERE datname LIKE 'td\\_%' AND NOT datistemplate AND datname NOT LIKE 'td\\_tpl%'" | tr -d ' ')" "$N" "one database each on the cluster"
-  stop_server
-  touch "$FX/ready"
-}
+
+# 200 tenants, 3 at a time (more concurrent creates exhaust the catalog's 16
+# connections: each holds several), the first ADMINS with an admin
 mk() {
   local i=$1 body
   body="{\"slug\":\"bt$i\",\"services\":[\"crm\"]"
@@ -73,47 +41,11 @@ mk() {
   curl -sS -o /dev/null -w "%{http_code}\n" -H "Authorization: Bearer $ROOT" \
     -H 'Content-Type: application/json' --data "$body}" "$BASE/v1/tenants"
 }
-own() { psql "$OWN_URL" -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
-DATA=$FX/data
-
-if [ "${1:-}" = --setup ]; then
-  trap '_rc=$?; server_end || _rc=1; [ "$_rc" -eq 0 ] || fixture_stop; td_cleanup $_rc' EXIT
-  fixture_make
-  done_ok
-  exit 0
-fi
-OWNED= # by hand, without the fixture: one of its own, removed at the end
-[ -f "$FX/ready" ] || OWNED=1
-# the server first (td_cleanup), then the cluster; its log is kept with
-# the test's folder
-trap '_rc=$?; server_end || _rc=1; cp "$(cat "$FX/pgdir")/server.log" "$T/pg.log" 2>/dev/null || true; [ -z "$OWNED" ] || fixture_stop; td_cleanup $_rc' EXIT
-[ -z "$OWNED" ] || fixture_make
-PGD=$(cat "$FX/pgdir")
-OWN_URL=$(cat "$PGD/url")
-export TENANTD_CATALOG_URL="${OWN_URL%/*}/tdcat" TENANTD_TENANT_DB_URL="$OWN_URL"
-eq "$(own "SHOW max_connections")" 40 "the cluster's max_connections"
-export TENANTD_LOG=info
-start_server
-ROOT=$(login '{"email":"root@example.com","password":"root-password-1"}')
-# A fresh server sweeps every tenant's outbox first: on a busy machine,
-# 200 drains beside the first load starved its clients (socket hang ups).
-# The load waits for the sweep (the one with a budget of 2 below does not).
-sweep=
-for _ in $(seq 1 1200); do # up to 120 s under the sanitizers
-  get -H "Authorization: Bearer $ROOT" "$BASE/v1/admin/jobs?kind=outbox.drain&limit=1000" >/dev/null
-  sweep=$(jq -r '[.items[] | select(.payload.sweep == true)] | first | .state' "$T/body")
-  case $sweep in succeeded|failed) break ;; esac
-  sleep 0.1
-done
-eq "$sweep" succeeded "the start-up sweep before the load"
-# and, as the server that made them had, each tenant opened once (one
-# curl): the first load measures a warm server, not 200 first opens
-args=()
-for i in $(seq 1 "$N"); do
-  args+=(-sS -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $ROOT" -H "X-Tenant: bt$i" "$BASE/v1/crm/customers?limit=1" --next)
-done
-curl "${args[@]}" -sS -o /dev/null "$BASE/health" | sort | uniq -c >"$T/warm"
-eq "$(awk '{print $2 ":" $1}' "$T/warm" | xargs)" "200:$N" "every tenant answers before the load"
+export -f mk
+export ROOT BASE ADMINS
+seq 1 "$N" | xargs -P 3 -I{} bash -c 'mk {}' >"$T/created"
+eq "$(grep -c '^201$' "$T/created")" "$N" "tenants created"
+eq "$(own "SELECT count(*) FROM pg_database WHERE datname LIKE 'td\\_%' AND NOT datistemplate AND datname NOT LIKE 'td\\_tpl%'" | tr -d ' ')" "$N" "one database each on the cluster"
 
 # what this server holds on the cluster: connections to the tenants'
 # databases, and to the catalog
