@@ -217,19 +217,24 @@ void td_api_tenant_services(td_req_t *req, void *app_) {
     td_api_send_json(req, 200, json_pack("{s:o}", "items", items));
 }
 
+/* A body of one field, `name`, a string: its value, or NULL once a 400
+ * is answered (not JSON, another field, or it is missing: `missing`). */
+static const char *only_string(td_req_t *req, const char *name, const char *missing) {
+    const char *const fields[] = {name, NULL};
+    json_t *b;
+    if (td_api_json_body(req, &b) || !td_api_only_fields(req, b, fields))
+        return NULL;
+    const char *v = json_string_value(json_object_get(b, name));
+    if (!v)
+        td_resp_problem(req, 400, "invalid_request", "Invalid request", missing);
+    return v;
+}
+
 void td_api_tenant_service_enable(td_req_t *req, void *app_) {
     td_app_t *app = app_;
-    json_t *b;
-    if (td_api_json_body(req, &b))
+    const char *svc = only_string(req, "service", "'service' is required");
+    if (!svc)
         return;
-    static const char *const fields[] = {"service", NULL};
-    if (!td_api_only_fields(req, b, fields))
-        return;
-    const char *svc = json_string_value(json_object_get(b, "service"));
-    if (!svc) {
-        td_resp_problem(req, 400, "invalid_request", "Invalid request", "'service' is required");
-        return;
-    }
     td_tenant_t *t = ((td_ctx_t *)req->ctx)->tenant, out;
     td_op_t op = td_api_op(req, app);
     if (td_tenant_enable_service(&op, t->row.id, svc, &out))
@@ -291,17 +296,9 @@ void td_api_hostname_remove(td_req_t *req, void *app) {
 void td_api_tenant_database(td_req_t *req, void *app_) {
     td_app_t *app = app_;
     td_tenant_t *t = ((td_ctx_t *)req->ctx)->tenant, out;
-    json_t *b;
-    if (td_api_json_body(req, &b))
+    const char *url = only_string(req, "url", "'url' is required");
+    if (!url)
         return;
-    static const char *const fields[] = {"url", NULL};
-    if (!td_api_only_fields(req, b, fields))
-        return;
-    const char *url = json_string_value(json_object_get(b, "url"));
-    if (!url) {
-        td_resp_problem(req, 400, "invalid_request", "Invalid request", "'url' is required");
-        return;
-    }
     td_op_t op = td_api_op(req, app);
     if (td_tenant_set_database(&op, t->row.id, url, &out))
         td_api_op_fail(req, &op);
@@ -315,16 +312,12 @@ void td_api_tenant_database(td_req_t *req, void *app_) {
  * running already is answered instead of a second one. */
 void td_api_tenant_move(td_req_t *req, void *app) {
     td_tenant_t *t = ((td_ctx_t *)req->ctx)->tenant;
-    json_t *b;
-    if (td_api_json_body(req, &b))
+    static const char need[] = "'to' is required: sqlite, postgres, a server's name or id, or a URL";
+    const char *to = only_string(req, "to", need);
+    if (!to)
         return;
-    static const char *const fields[] = {"to", NULL};
-    if (!td_api_only_fields(req, b, fields))
-        return;
-    const char *to = json_string_value(json_object_get(b, "to"));
-    if (!to || !*to) {
-        td_resp_problem(req, 400, "invalid_request", "Invalid request",
-                        "'to' is required: sqlite, postgres, a server's name or id, or a URL");
+    if (!*to) {
+        td_resp_problem(req, 400, "invalid_request", "Invalid request", need);
         return;
     }
     td_op_t op = td_api_op(req, app);
